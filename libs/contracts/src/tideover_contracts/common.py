@@ -1,0 +1,155 @@
+"""Value types several events share."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Self
+
+import phonenumbers
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from tideover_contracts.money import Money
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+def _time_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+def _phone(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as error:
+        raise ValueError(f"phone number must be in E.164 form (+8613800000000): {error}") from None
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError("phone number is not a possible number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+TimeZone = Annotated[str, AfterValidator(_time_zone), Field(examples=["Asia/Shanghai"])]
+PhoneNumber = Annotated[str, AfterValidator(_phone), Field(examples=["+8613800138000"])]
+
+
+class Jurisdiction(StrEnum):
+    """Whose contact and charging rules apply (DESIGN.md §4 profiles)."""
+
+    CN = "CN"
+    US = "US"
+
+
+class Locale(StrEnum):
+    ZH_CN = "zh-CN"
+    EN = "en"
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    PUSH = "push"
+    EMAIL = "email"
+    VOICE_CALL = "voice_call"
+
+
+class BorrowerContact(Frozen):
+    """How and when a borrower may be reached. Names and numbers are masked in logs."""
+
+    borrower_id: str = Field(min_length=1, description="The lender's borrower reference")
+    name: str = Field(min_length=1)
+    phone: PhoneNumber
+    email: str | None = None
+    push_token: str | None = None
+    locale: Locale
+    time_zone: TimeZone
+    jurisdiction: Jurisdiction
+    preferred_channels: tuple[Channel, ...] = (Channel.SMS,)
+
+
+class ContactRef(Frozen):
+    """What a consumer needs to address a borrower without asking back."""
+
+    borrower_id: str
+    locale: Locale
+    time_zone: TimeZone
+    jurisdiction: Jurisdiction
+
+
+class ScheduledInstallment(Frozen):
+    """One installment of a loan's contractual schedule."""
+
+    sequence: int = Field(ge=1)
+    due_date: date
+    principal: Money
+    interest: Money
+    fee: Money
+
+    @property
+    def total(self) -> Money:
+        return self.principal + self.interest + self.fee
+
+
+class Bucket(StrEnum):
+    """Delinquency buckets by days past due (DESIGN.md §4: M1 1–30 … M5+ 181+)."""
+
+    CURRENT = "current"
+    M1 = "M1"
+    M2 = "M2"
+    M3 = "M3"
+    M4 = "M4"
+    M5_PLUS = "M5+"
+
+
+class OverdueAmounts(Frozen):
+    """The overdue components of a loan and their sum."""
+
+    principal: Money
+    interest: Money
+    fee: Money
+    penalty: Money
+    total: Money
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> Self:
+        if self.principal + self.interest + self.fee + self.penalty != self.total:
+            raise ValueError("overdue total must equal principal + interest + fee + penalty")
+        return self
+
+
+class WaivedAmounts(Frozen):
+    """What a plan forgives. Principal is never waived (DESIGN.md §4)."""
+
+    penalty: Money
+    interest: Money
+    fee: Money
+    total: Money
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> Self:
+        if self.penalty + self.interest + self.fee != self.total:
+            raise ValueError("waived total must equal penalty + interest + fee")
+        return self
+
+
+class PlanInstallmentLine(Frozen):
+    """One line of a plan's schedule: when, and which parts."""
+
+    sequence: int = Field(ge=1)
+    due_date: date
+    principal: Money
+    interest: Money
+    penalty: Money
+    fee: Money
+    total: Money
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> Self:
+        if self.principal + self.interest + self.penalty + self.fee != self.total:
+            raise ValueError(f"plan installment {self.sequence} parts do not add up to its total")
+        return self

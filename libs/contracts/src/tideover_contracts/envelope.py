@@ -1,0 +1,144 @@
+"""The envelope every message on every topic travels in (DESIGN.md §2)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+#: Namespace for deterministic event ids: uuid5(EVENT_NAMESPACE, business key).
+EVENT_NAMESPACE = uuid.UUID("6f1d3c9e-2b7a-5e44-9d0c-7a1f0e3b5c21")
+
+
+class Event(BaseModel):
+    """A fact one service tells the others: the payload of an envelope.
+
+    Subclasses name their `event_type` and `schema_version`. Readers ignore unknown fields, so
+    adding an optional field keeps the version (DESIGN.md §2, contract rules).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    def partition_key(self) -> str:
+        """The Kafka key: the loan id wherever the event concerns one loan."""
+        loan_id = getattr(self, "loan_id", None)
+        if loan_id is None:
+            raise NotImplementedError(f"{type(self).__name__} must define its partition key")
+        return str(loan_id)
+
+
+PayloadT = TypeVar("PayloadT")
+
+
+class Envelope(BaseModel, Generic[PayloadT]):
+    """One message: identity, causality and the event itself."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_id: uuid.UUID = Field(description="Idempotency key; uuid5 of a business key where a fact may be produced twice")
+    event_type: str
+    schema_version: int = Field(ge=1)
+    occurred_at: AwareDatetime
+    producer: str
+    correlation_id: str
+    causation_id: uuid.UUID | None = None
+    payload: PayloadT
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    def headers(self) -> dict[str, str]:
+        """The Kafka headers that repeat the envelope's routing facts."""
+        return {
+            "event_type": self.event_type,
+            "schema_version": str(self.schema_version),
+            "correlation_id": self.correlation_id,
+        }
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+EventT = TypeVar("EventT", bound=Event)
+
+
+def deterministic_id(*parts: object) -> uuid.UUID:
+    """uuid5 of a business key, so that producing the same fact twice gives the same id."""
+    return uuid.uuid5(EVENT_NAMESPACE, "|".join(str(part) for part in parts))
+
+
+def wrap(
+    event: EventT,
+    *,
+    producer: str,
+    occurred_at: datetime,
+    event_id: uuid.UUID | None = None,
+    correlation_id: str | None = None,
+    causation: Envelope[Any] | None = None,
+) -> Envelope[EventT]:
+    """Put `event` in an envelope; correlation flows from the causing envelope if any."""
+    if correlation_id is None:
+        correlation_id = causation.correlation_id if causation else str(uuid.uuid4())
+    return Envelope[type(event)](  # type: ignore[misc]
+        event_id=event_id or uuid.uuid4(),
+        event_type=event.event_type,
+        schema_version=event.schema_version,
+        occurred_at=occurred_at,
+        producer=producer,
+        correlation_id=correlation_id,
+        causation_id=causation.event_id if causation else None,
+        payload=event,
+    )
+
+
+class MalformedMessageError(ValueError):
+    """A message that no reader can understand; it belongs in the dead-letter topic."""
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(step) for step in item["loc"]) or "message"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_message(raw: bytes | str, event_types: dict[str, type[Event]]) -> Envelope[Event]:
+    """Parse one message into its envelope and typed event, or explain why it cannot be.
+
+    Raises MalformedMessageError with a readable reason for invalid JSON, an envelope that
+    does not validate, an event type this reader does not know, or a payload that breaks
+    the event's contract.
+    """
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedMessageError(f"invalid JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise MalformedMessageError("a message must be a JSON object")
+    try:
+        envelope = Envelope[dict[str, Any]].model_validate(document)
+    except ValidationError as error:
+        raise MalformedMessageError(f"invalid envelope: {_describe(error)}") from None
+    event_class = event_types.get(envelope.event_type)
+    if event_class is None:
+        raise MalformedMessageError(f"unknown event type {envelope.event_type!r}")
+    if envelope.schema_version != event_class.schema_version:
+        raise MalformedMessageError(
+            f"{envelope.event_type} schema_version {envelope.schema_version} is not "
+            f"{event_class.schema_version}"
+        )
+    try:
+        payload = event_class.model_validate(envelope.payload)
+    except ValidationError as error:
+        raise MalformedMessageError(f"invalid {envelope.event_type}: {_describe(error)}") from None
+    fields = {**envelope.__dict__, "payload": payload}
+    return Envelope[event_class](**fields)  # type: ignore[valid-type]

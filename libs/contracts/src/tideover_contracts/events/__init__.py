@@ -1,0 +1,1 @@
+"""Every event type, grouped by the topic that carries it."""

@@ -1,0 +1,25 @@
+"""`ops.clock.v1`: the business calendar, advanced by the scheduler or the simulator."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from pydantic import AwareDatetime
+
+from tideover_contracts.envelope import Event
+
+#: Every clock event shares one key, so that all business days stay in order on one partition.
+CLOCK_KEY = "business-calendar"
+
+
+class BusinessDayClosed(Event):
+    """The business day `business_date` is over: overdue states and plans are settled for it."""
+
+    event_type: ClassVar[str] = "BusinessDayClosed"
+
+    business_date: date
+    closed_at: AwareDatetime
+
+    def partition_key(self) -> str:
+        return CLOCK_KEY

@@ -1,0 +1,146 @@
+"""`negotiation.applications.v1`: what agents and borrowers decide in negotiation-intake."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import AwareDatetime, Field
+
+from tideover_contracts.common import ContactRef, Frozen, PlanInstallmentLine, WaivedAmounts
+from tideover_contracts.envelope import Event
+from tideover_contracts.money import Money
+
+
+class HardshipReason(StrEnum):
+    UNEMPLOYMENT = "unemployment"
+    ILLNESS = "illness"
+    INCOME_REDUCTION = "income_reduction"
+    DISASTER = "disaster"
+    FAMILY_EMERGENCY = "family_emergency"
+    OTHER = "other"
+
+
+class EvidenceKind(StrEnum):
+    INCOME_PROOF = "income_proof"
+    UNEMPLOYMENT_PROOF = "unemployment_proof"
+    MEDICAL_RECORD = "medical_record"
+    DISASTER_PROOF = "disaster_proof"
+    OTHER = "other"
+
+
+class OptionKind(StrEnum):
+    TERM_EXTENSION = "term_extension"
+    ARREARS_INSTALLMENTS = "arrears_installments"
+    WAIVER = "waiver"
+    WAIVER_WITH_TERM_EXTENSION = "waiver_with_term_extension"
+    WAIVER_WITH_ARREARS_INSTALLMENTS = "waiver_with_arrears_installments"
+
+
+class EvidenceRef(Frozen):
+    document_id: uuid.UUID
+    kind: EvidenceKind
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    verified: bool
+
+
+class Hardship(Frozen):
+    reason: HardshipReason
+    description: str = Field(max_length=4000)
+    monthly_income: Money
+    essential_expenses: Money
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+class NegotiationRequested(Event):
+    """An agent submitted a borrower's hardship application."""
+
+    event_type: ClassVar[str] = "NegotiationRequested"
+
+    application_id: uuid.UUID
+    loan_id: uuid.UUID
+    borrower_id: str
+    hardship: Hardship
+    requested_options: tuple[OptionKind, ...] = ()
+    agent_id: str
+    submitted_at: AwareDatetime
+
+
+class PlanOptionChosen(Event):
+    """The borrower, with the agent, chose one option of an offer."""
+
+    event_type: ClassVar[str] = "PlanOptionChosen"
+
+    application_id: uuid.UUID
+    loan_id: uuid.UUID
+    offer_id: uuid.UUID
+    option_id: str
+    agent_id: str
+    needs_supervisor: bool
+    chosen_at: AwareDatetime
+
+
+class WrittenPlan(Frozen):
+    """The plan as the borrower reads it: schedule, totals and what is waived on what terms."""
+
+    option_id: str
+    kind: OptionKind
+    schedule: tuple[PlanInstallmentLine, ...]
+    total_payable: Money
+    waived: WaivedAmounts
+    waiver_conditional: bool
+    first_due_date: date
+
+
+class PlanSentToBorrower(Event):
+    """The written plan and its one-time confirmation code go to the borrower."""
+
+    event_type: ClassVar[str] = "PlanSentToBorrower"
+
+    application_id: uuid.UUID
+    loan_id: uuid.UUID
+    offer_id: uuid.UUID
+    plan: WrittenPlan
+    confirmation_code: str = Field(pattern=r"^[0-9]{6}$", description="One-time code, valid until code_expires_at")
+    code_expires_at: AwareDatetime
+    contact: ContactRef
+    sent_at: AwareDatetime
+
+
+class ConfirmationChannel(StrEnum):
+    RECORDED_CALL = "recorded_call"
+    BORROWER_CONFIRM_ENDPOINT = "borrower_confirm_endpoint"
+
+
+class PlanAccepted(Event):
+    """The borrower confirmed the written plan with the right code."""
+
+    event_type: ClassVar[str] = "PlanAccepted"
+
+    application_id: uuid.UUID
+    loan_id: uuid.UUID
+    offer_id: uuid.UUID
+    option_id: str
+    confirmed_via: ConfirmationChannel
+    accepted_at: AwareDatetime
+
+
+class PlanDeclined(Event):
+    event_type: ClassVar[str] = "PlanDeclined"
+
+    application_id: uuid.UUID
+    loan_id: uuid.UUID
+    offer_id: uuid.UUID
+    reason: str
+    declined_at: AwareDatetime
+
+
+class NegotiationWithdrawn(Event):
+    event_type: ClassVar[str] = "NegotiationWithdrawn"
+
+    application_id: uuid.UUID
+    loan_id: uuid.UUID
+    reason: str
+    withdrawn_at: AwareDatetime

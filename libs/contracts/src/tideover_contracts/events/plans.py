@@ -1,0 +1,103 @@
+"""`plans.offers.v1`: what plan-calculation offers and activates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar, Self
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from tideover_contracts.common import Frozen, PlanInstallmentLine, WaivedAmounts
+from tideover_contracts.envelope import Event
+from tideover_contracts.events.negotiation import OptionKind
+from tideover_contracts.money import DecimalString, Money
+
+
+class PlanOption(Frozen):
+    """One plan the policy allows, transparent enough to compare with the others."""
+
+    option_id: str = Field(min_length=1)
+    kind: OptionKind
+    months: int = Field(ge=1, le=60, description="Plan length in months (DESIGN.md §4: at most 60)")
+    schedule: tuple[PlanInstallmentLine, ...] = Field(min_length=1)
+    first_payment: Money
+    largest_payment: Money
+    total_payable: Money
+    waived: WaivedAmounts
+    waiver_conditional: bool = Field(description="A conditional waiver is reinstated if the plan breaks")
+    cost_vs_status_quo: Money = Field(description="Total payable minus what the status quo would cost")
+    payment_to_disposable_income: DecimalString = Field(description="Largest payment / (income − expenses)")
+    affordable: bool
+    needs_supervisor: bool
+    explanation: dict[str, str] = Field(description="One paragraph per locale (zh-CN, en)")
+
+    @model_validator(mode="after")
+    def _totals_match_schedule(self) -> Self:
+        currency = self.total_payable.currency
+        scheduled = sum((line.total.amount for line in self.schedule), start=Decimal(0))
+        if Money(amount=scheduled, currency=currency) != self.total_payable:
+            raise ValueError(f"option {self.option_id}: total_payable is not the sum of its schedule")
+        return self
+
+
+class PlanOffered(Event):
+    """The options for one application, valid until `valid_until`."""
+
+    event_type: ClassVar[str] = "PlanOffered"
+
+    offer_id: uuid.UUID
+    application_id: uuid.UUID
+    loan_id: uuid.UUID
+    basis_business_date: date = Field(description="The overdue status the options were computed from")
+    disposable_income: Money
+    options: tuple[PlanOption, ...] = Field(min_length=1)
+    recommended_option_id: str | None
+    valid_until: AwareDatetime
+    supersedes_offer_id: uuid.UUID | None = None
+
+
+class RejectionReason(Frozen):
+    code: str
+    message: str
+
+
+class PlanRejected(Event):
+    """No plan can be offered; the reasons say why."""
+
+    event_type: ClassVar[str] = "PlanRejected"
+
+    application_id: uuid.UUID
+    loan_id: uuid.UUID
+    reasons: tuple[RejectionReason, ...] = Field(min_length=1)
+    disposable_income_needed: Money | None = Field(
+        default=None, description="The lowest disposable income that would make an option affordable"
+    )
+    offer_id: uuid.UUID | None = Field(default=None, description="Set when an acceptance was refused")
+
+
+class PlanActivated(Event):
+    """A confirmed plan is in force: the final schedule and the conditional waiver."""
+
+    event_type: ClassVar[str] = "PlanActivated"
+
+    plan_id: uuid.UUID
+    offer_id: uuid.UUID
+    option_id: str
+    application_id: uuid.UUID
+    loan_id: uuid.UUID
+    kind: OptionKind
+    activated_on: date
+    schedule: tuple[PlanInstallmentLine, ...] = Field(min_length=1)
+    total_payable: Money
+    conditional_waiver: WaivedAmounts
+
+
+class OfferExpired(Event):
+    event_type: ClassVar[str] = "OfferExpired"
+
+    offer_id: uuid.UUID
+    application_id: uuid.UUID
+    loan_id: uuid.UUID
+    expired_at: AwareDatetime

@@ -1,0 +1,180 @@
+"""Money and rates as they travel between services.
+
+Amounts are `Decimal`, quantized to the currency's minor unit when a `Money` is built; on the
+wire they are decimal strings. A JSON number is refused: binary floating point cannot carry
+cents exactly, and an upstream system that sends one has a bug we want to hear about.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Annotated, Any, Self
+
+from babel.numbers import get_currency_precision, list_currencies
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+#: The rounding mode used wherever a rule does not name another (banker's rounding, as in
+#: Fineract's default MonetaryCurrency rounding).
+DEFAULT_ROUNDING = ROUND_HALF_EVEN
+
+
+class CurrencyMismatchError(ValueError):
+    """Two amounts in different currencies were combined."""
+
+
+@lru_cache(maxsize=None)
+def _known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+@lru_cache(maxsize=None)
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount of `currency` (ISO 4217 minor unit, from CLDR via Babel)."""
+    return Decimal(1).scaleb(-get_currency_precision(currency))
+
+
+def _decimal_from_wire(value: Any, what: str) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        raise ValueError(f"{what} must be a decimal string such as \"1234.56\", not a JSON number")
+    if isinstance(value, Decimal):
+        decimal = value
+    elif isinstance(value, str):
+        try:
+            decimal = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"{what} {value!r} is not a decimal number") from None
+    else:
+        raise ValueError(f"{what} must be a decimal string")
+    if not decimal.is_finite():
+        raise ValueError(f"{what} must be finite")
+    return decimal
+
+
+def _amount(value: Any) -> Decimal:
+    return _decimal_from_wire(value, "money amount")
+
+
+def _rate(value: Any) -> Decimal:
+    rate = _decimal_from_wire(value, "rate")
+    if not Decimal(0) <= rate <= Decimal(1):
+        raise ValueError(f"rate {rate} is outside [0, 1] (a fraction per year)")
+    return rate
+
+
+#: A decimal amount that refuses JSON numbers and serializes as a string.
+_DECIMAL_STRING_SCHEMA = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+
+DecimalString = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(_DECIMAL_STRING_SCHEMA),
+]
+
+#: A yearly rate as a fraction in [0, 1], a decimal string on the wire (`"0.1800"`).
+Rate = Annotated[
+    Decimal,
+    BeforeValidator(_rate),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({**_DECIMAL_STRING_SCHEMA, "description": "fraction per year in [0, 1]"}),
+]
+
+
+class Money(BaseModel):
+    """An amount of one currency, exact to the currency's minor unit."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    amount: DecimalString
+    currency: str
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, currency: str) -> str:
+        if currency not in _known_currencies():
+            raise ValueError(f"unknown currency {currency!r} (expected an ISO 4217 code)")
+        return currency
+
+    @model_validator(mode="after")
+    def _at_minor_unit(self) -> Self:
+        unit = minor_unit(self.currency)
+        if self.amount != self.amount.quantize(unit):
+            raise ValueError(
+                f"amount {self.amount} has more decimals than {self.currency} allows ({unit})"
+            )
+        # Normalise the exponent so that 12.5 and 12.50 serialize alike.
+        object.__setattr__(self, "amount", self.amount.quantize(unit))
+        return self
+
+    @classmethod
+    def of(cls, amount: Decimal | str | int, currency: str) -> Self:
+        """Exact construction: refuses an amount finer than the minor unit."""
+        return cls(amount=Decimal(amount), currency=currency)
+
+    @classmethod
+    def rounded(cls, amount: Decimal, currency: str, rounding: str = DEFAULT_ROUNDING) -> Self:
+        """Round `amount` to the minor unit with the named mode, then build."""
+        return cls(amount=amount.quantize(minor_unit(currency), rounding=rounding), currency=currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Self:
+        return cls(amount=Decimal(0), currency=currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatchError(f"{self.currency} and {other.currency} do not mix")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(amount=self.amount - other.amount, currency=self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount >= other.amount
+
+    @property
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    @property
+    def is_negative(self) -> bool:
+        return self.amount < 0
+
+    def min(self, other: Money) -> Money:
+        return self if self <= other else other
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.amount}"
+
+
+def total(amounts: list[Money], currency: str) -> Money:
+    """The sum of `amounts`, all in `currency` (zero for none)."""
+    result = Money.zero(currency)
+    for amount in amounts:
+        result = result + amount
+    return result

@@ -1,0 +1,140 @@
+"""The topic registry: every topic, who writes it, who reads it, and what it carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tideover_contracts.envelope import Event
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
+from tideover_contracts.events.negotiation import (
+    NegotiationRequested,
+    NegotiationWithdrawn,
+    PlanAccepted,
+    PlanDeclined,
+    PlanOptionChosen,
+    PlanSentToBorrower,
+)
+from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested
+from tideover_contracts.events.overdue import InstallmentDueSoon, LoanBecameOverdue, LoanCured, OverdueStatusChanged
+from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected
+from tideover_contracts.events.tracking import (
+    PlanBroken,
+    PlanCompleted,
+    PlanInstallmentDueSoon,
+    PlanInstallmentMissed,
+    PlanInstallmentPaid,
+)
+
+DEFAULT_PARTITIONS = 6
+DLQ_SUFFIX = ".dlq"
+
+UPSTREAM = "upstream loan systems"
+SCHEDULER = "scheduler / simulator"
+GATEWAYS = "SMS and notification gateways"
+OVERDUE_DETECTION = "overdue-detection"
+NOTIFICATION = "notification"
+NEGOTIATION_INTAKE = "negotiation-intake"
+PLAN_CALCULATION = "plan-calculation"
+REPAYMENT_TRACKING = "repayment-tracking"
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    description: str
+    producer: str
+    consumers: tuple[str, ...]
+    event_types: tuple[type[Event], ...]
+    key: str = "loan_id"
+    partitions: int = DEFAULT_PARTITIONS
+
+    @property
+    def dlq(self) -> str:
+        return self.name + DLQ_SUFFIX
+
+    def event_classes(self) -> dict[str, type[Event]]:
+        return {event.event_type: event for event in self.event_types}
+
+
+LOANS_LIFECYCLE = Topic(
+    "loans.lifecycle.v1",
+    "Loans booked, repayments received, contact changes and closures, from upstream loan systems.",
+    UPSTREAM,
+    (OVERDUE_DETECTION, NOTIFICATION, REPAYMENT_TRACKING),
+    (LoanBooked, RepaymentReceived, BorrowerContactChanged, LoanClosed),
+)
+OPS_CLOCK = Topic(
+    "ops.clock.v1",
+    "The business calendar: each closed business day, in order.",
+    SCHEDULER,
+    (OVERDUE_DETECTION, NOTIFICATION, PLAN_CALCULATION, REPAYMENT_TRACKING),
+    (BusinessDayClosed,),
+    key="the constant 'business-calendar' (one partition keeps the days in order)",
+)
+OVERDUE_STATUS = Topic(
+    "overdue.status.v1",
+    "Pre-due reminders, overdue episodes, their changes and cures.",
+    OVERDUE_DETECTION,
+    (NOTIFICATION, NEGOTIATION_INTAKE, PLAN_CALCULATION),
+    (InstallmentDueSoon, LoanBecameOverdue, OverdueStatusChanged, LoanCured),
+)
+NEGOTIATION_APPLICATIONS = Topic(
+    "negotiation.applications.v1",
+    "Hardship applications and the decisions taken on them.",
+    NEGOTIATION_INTAKE,
+    (NOTIFICATION, PLAN_CALCULATION),
+    (NegotiationRequested, PlanOptionChosen, PlanSentToBorrower, PlanAccepted, PlanDeclined, NegotiationWithdrawn),
+)
+PLANS_OFFERS = Topic(
+    "plans.offers.v1",
+    "Plan options offered, rejections, activations and expiries.",
+    PLAN_CALCULATION,
+    (OVERDUE_DETECTION, NOTIFICATION, NEGOTIATION_INTAKE, REPAYMENT_TRACKING),
+    (PlanOffered, PlanRejected, PlanActivated, OfferExpired),
+)
+PLANS_TRACKING = Topic(
+    "plans.tracking.v1",
+    "How each active plan goes: reminders, payments, misses, breaks and completions.",
+    REPAYMENT_TRACKING,
+    (OVERDUE_DETECTION, NOTIFICATION, NEGOTIATION_INTAKE),
+    (PlanInstallmentDueSoon, PlanInstallmentPaid, PlanInstallmentMissed, PlanBroken, PlanCompleted),
+)
+NOTIFICATIONS_REQUESTS = Topic(
+    "notifications.requests.v1",
+    "Messages for the gateways to deliver now, fully rendered.",
+    NOTIFICATION,
+    (GATEWAYS,),
+    (NotificationRequested,),
+)
+NOTIFICATIONS_RECEIPTS = Topic(
+    "notifications.receipts.v1",
+    "Delivery receipts from the gateways.",
+    GATEWAYS,
+    (NOTIFICATION,),
+    (NotificationDelivered, NotificationFailed),
+)
+
+TOPICS: tuple[Topic, ...] = (
+    LOANS_LIFECYCLE,
+    OPS_CLOCK,
+    OVERDUE_STATUS,
+    NEGOTIATION_APPLICATIONS,
+    PLANS_OFFERS,
+    PLANS_TRACKING,
+    NOTIFICATIONS_REQUESTS,
+    NOTIFICATIONS_RECEIPTS,
+)
+
+ALL_EVENT_TYPES: dict[str, type[Event]] = {
+    event.event_type: event for topic in TOPICS for event in topic.event_types
+}
+
+
+def topic_of(event: type[Event] | Event) -> Topic:
+    """The one topic that carries `event`."""
+    event_type = event.event_type
+    for topic in TOPICS:
+        if event_type in topic.event_classes():
+            return topic
+    raise KeyError(f"no topic carries {event_type}")

@@ -1,0 +1,241 @@
+"""Subscribers that handle each message exactly once (DESIGN.md §5).
+
+For every message: parse it (malformed → DLQ at once); skip it if this consumer's inbox has
+its event id; else run the handler, which changes state and stages outgoing events, and
+commit state, inbox row and outbox rows in one transaction. Only then is the Kafka offset
+committed. A handler that keeps failing goes to the DLQ after bounded tries; while the
+database or the broker is unreachable the message is retried, never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+import structlog
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import Counter, Histogram
+from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message
+from tideover_contracts.topics import Topic
+
+from tideover_runtime.clock import Clock
+from tideover_runtime.faults import FaultInjector
+from tideover_runtime.messaging import send_to_dead_letters
+from tideover_runtime.outbox import stage_event
+from tideover_runtime.settings import RuntimeSettings
+
+log = structlog.get_logger(__name__)
+
+HANDLED = Counter("tideover_messages_total", "Messages consumed, by outcome", ["topic", "event_type", "outcome"])
+HANDLE_SECONDS = Histogram("tideover_handle_seconds", "Time to handle one message", ["topic"])
+
+E = TypeVar("E", bound=Event)
+
+_INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+)
+
+
+class RejectEvent(Exception):  # noqa: N818 - it is an outcome, not a failure of ours
+    """A well-formed event that business rules refuse (e.g. a payment for an unknown loan)."""
+
+
+@dataclass
+class Unit(Generic[E]):
+    """One incoming event and the transaction it is handled in."""
+
+    connection: asyncpg.Connection
+    envelope: Envelope[E]
+    producer: str
+    clock: Clock
+    staged: list[Envelope[Any]] = field(default_factory=list)
+
+    @property
+    def event(self) -> E:
+        return self.envelope.payload
+
+    async def publish(self, event: Event, *, event_id: uuid.UUID | None = None, occurred_at: datetime | None = None) -> None:
+        """Stage `event` in the outbox, caused by the incoming event, in this transaction."""
+        envelope = await stage_event(
+            self.connection,
+            event,
+            producer=self.producer,
+            occurred_at=occurred_at or self.clock.now(),
+            event_id=event_id,
+            causation=self.envelope,
+        )
+        self.staged.append(envelope)
+
+
+Handler = Callable[[Unit[Any]], Awaitable[None]]
+
+
+@dataclass
+class Subscription:
+    topic: Topic
+    handlers: dict[str, Handler]
+
+
+class Subscriptions:
+    """The topics a service consumes and the handler for each event type it cares about."""
+
+    def __init__(self) -> None:
+        self._subscriptions: dict[str, Subscription] = {}
+
+    def on(self, topic: Topic, event_type: type[E]) -> Callable[[Callable[[Unit[E]], Awaitable[None]]], Callable[[Unit[E]], Awaitable[None]]]:
+        if event_type.event_type not in topic.event_classes():
+            raise ValueError(f"{topic.name} does not carry {event_type.event_type}")
+
+        def register(handler: Callable[[Unit[E]], Awaitable[None]]) -> Callable[[Unit[E]], Awaitable[None]]:
+            subscription = self._subscriptions.setdefault(topic.name, Subscription(topic, {}))
+            subscription.handlers[event_type.event_type] = handler
+            return handler
+
+        return register
+
+    def __iter__(self) -> Any:
+        return iter(self._subscriptions.values())
+
+
+class MessageProcessor:
+    """Handles one record of one subscription with the guarantees described above."""
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        *,
+        consumer: str,
+        pool: asyncpg.Pool,
+        broker: KafkaBroker,
+        clock: Clock,
+        settings: RuntimeSettings,
+    ) -> None:
+        self._subscription = subscription
+        self._consumer = consumer
+        self._pool = pool
+        self._broker = broker
+        self._clock = clock
+        self._settings = settings
+        self._faults = FaultInjector(settings.fault)
+
+    async def process(self, record: ConsumerRecord[Any, Any]) -> None:
+        topic = self._subscription.topic
+        try:
+            envelope = parse_message(record.value or b"", topic.event_classes())
+        except MalformedMessageError as error:
+            await self._dead_letter(record, str(error), attempts=0, event_type="malformed")
+            return
+        handler = self._subscription.handlers.get(envelope.event_type)
+        if handler is None:
+            HANDLED.labels(topic.name, envelope.event_type, "ignored").inc()
+            return
+        with structlog.contextvars.bound_contextvars(
+            correlation_id=envelope.correlation_id,
+            event_id=str(envelope.event_id),
+            event_type=envelope.event_type,
+            loan_id=str(getattr(envelope.payload, "loan_id", "")) or None,
+        ), HANDLE_SECONDS.labels(topic.name).time():
+            await self._handle_with_retries(record, envelope, handler)
+
+    async def _handle_with_retries(self, record: ConsumerRecord[Any, Any], envelope: Envelope[Event], handler: Handler) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                outcome = await self._handle_once(envelope, handler)
+            except RejectEvent as error:
+                await self._dead_letter(record, f"rejected: {error}", attempts=attempt, event_type=envelope.event_type)
+                return
+            except _INFRASTRUCTURE_ERRORS as error:
+                # Not the message's fault: keep it (the subscriber rewinds) until we recover.
+                log.warning("infrastructure unavailable; will retry the message", error=repr(error))
+                await asyncio.sleep(min(5.0, self._settings.retry_backoff_seconds * 2**attempt))
+                raise
+            except Exception as error:
+                if attempt >= self._settings.handler_attempts:
+                    log.exception("handler kept failing; dead-lettering", attempts=attempt)
+                    await self._dead_letter(record, f"{type(error).__name__}: {error}", attempts=attempt, event_type=envelope.event_type)
+                    return
+                log.warning("handler failed; retrying", attempt=attempt, error=repr(error))
+                await asyncio.sleep(self._settings.retry_backoff_seconds * attempt)
+                continue
+            HANDLED.labels(self._subscription.topic.name, envelope.event_type, outcome).inc()
+            return
+
+    async def _handle_once(self, envelope: Envelope[Event], handler: Handler) -> str:
+        async with self._pool.acquire() as connection:
+            async with connection.transaction():
+                claimed = await connection.fetchval(
+                    """
+                    INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)
+                    ON CONFLICT DO NOTHING RETURNING true
+                    """,
+                    self._consumer,
+                    envelope.event_id,
+                    envelope.event_type,
+                )
+                if not claimed:
+                    log.info("duplicate skipped")
+                    return "duplicate"
+                unit: Unit[Event] = Unit(connection, envelope, self._consumer, self._clock)
+                await handler(unit)
+                self._faults.maybe_crash("kill-before-commit", envelope.event_type)
+            self._faults.maybe_crash("kill-after-commit", envelope.event_type)
+        log.info("handled", staged=[staged.event_type for staged in unit.staged])
+        return "handled"
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str, *, attempts: int, event_type: str) -> None:
+        log.warning("dead-lettered", reason=reason, topic=record.topic, partition=record.partition, offset=record.offset)
+        await send_to_dead_letters(self._broker, record, consumer=self._consumer, reason=reason, attempts=attempts)
+        HANDLED.labels(self._subscription.topic.name, event_type, "dead_lettered").inc()
+
+
+async def _raw_body(message: Any) -> Any:
+    """Hand the handler the undecoded bytes: parsing (and its failures) is ours."""
+    return message.body
+
+
+def attach(
+    subscriptions: Subscriptions,
+    *,
+    consumer: str,
+    broker: KafkaBroker,
+    pool: asyncpg.Pool,
+    clock: Clock,
+    settings: RuntimeSettings,
+) -> None:
+    """Register one faststream subscriber per topic. Offsets are committed only after the
+    handler returned, i.e. after the database commit (NACK_ON_ERROR rewinds on a raise)."""
+    for subscription in subscriptions:
+        processor = MessageProcessor(subscription, consumer=consumer, pool=pool, broker=broker, clock=clock, settings=settings)
+        subscriber = broker.subscriber(
+            settings.topic(subscription.topic.name),
+            # One group per (service, topic): a subscriber joining never rebalances the others.
+            group_id=f"{consumer}.{subscription.topic.name}",
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_raw_body,
+            max_poll_interval_ms=300_000,
+        )
+
+        subscriber(_consume_with(processor))
+
+
+def _consume_with(processor: MessageProcessor) -> Callable[..., Awaitable[None]]:
+    async def consume(body: bytes, message: KafkaMessage) -> None:
+        await processor.process(message.raw_message)  # type: ignore[arg-type]
+
+    return consume

@@ -1,0 +1,52 @@
+"""The asyncpg pool and the per-service schema migrations.
+
+Migrations are plain SQL files applied by yoyo-migrations (a maintained tool with locking and
+a per-schema history table). yoyo speaks psycopg, so migrations run once at start-up on a
+short-lived synchronous connection; everything else uses asyncpg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import asyncpg
+from yoyo import get_backend, read_migrations
+
+RUNTIME_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _yoyo_url(database_url: str, schema: str) -> str:
+    parts = urlsplit(database_url)
+    scheme = "postgresql+psycopg"
+    query = "&".join(filter(None, [parts.query, urlencode({"schema": schema})]))
+    return urlunsplit((scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def migrate_sync(database_url: str, schema: str, service_migrations: Path) -> None:
+    """Create the service's schema if needed and apply the runtime's and the service's migrations."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    backend = get_backend(_yoyo_url(database_url, schema))
+    migrations = read_migrations(str(RUNTIME_MIGRATIONS), str(service_migrations))
+    with backend.lock():
+        backend.apply_migrations(backend.to_apply(migrations))
+
+
+async def migrate(database_url: str, schema: str, service_migrations: Path) -> None:
+    await asyncio.to_thread(migrate_sync, database_url, schema, service_migrations)
+
+
+async def create_pool(database_url: str, schema: str, min_size: int = 1, max_size: int = 5) -> asyncpg.Pool:
+    """A pool whose connections see the service's own schema first."""
+    pool = await asyncpg.create_pool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings={"search_path": schema, "application_name": schema},
+    )
+    assert pool is not None
+    return pool

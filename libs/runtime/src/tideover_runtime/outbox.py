@@ -1,0 +1,138 @@
+"""The transactional outbox and its relay (DESIGN.md §5).
+
+Events are staged in the same transaction as the state change that caused them; the relay
+publishes them in order with the idempotent producer and marks them sent. A crash between
+publishing and marking re-publishes the same event ids, which consumers' inboxes skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from contextlib import suppress
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from prometheus_client import Counter
+from tideover_contracts.envelope import Envelope, Event, wrap
+from tideover_contracts.topics import topic_of
+
+from tideover_runtime.messaging import Publisher
+
+log = structlog.get_logger(__name__)
+
+OUTBOX_PUBLISHED = Counter("tideover_outbox_published_total", "Events the outbox relay published", ["topic"])
+NOTIFY_CHANNEL = "tideover_outbox"
+
+
+async def stage(connection: asyncpg.Connection, envelope: Envelope[Any]) -> None:
+    """Add `envelope` to the outbox in the caller's transaction; a repeated event id is a no-op."""
+    event = envelope.payload
+    await connection.execute(
+        """
+        INSERT INTO outbox (event_id, event_type, topic, key, value, headers)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+        ON CONFLICT (event_id) DO NOTHING
+        """,
+        envelope.event_id,
+        envelope.event_type,
+        topic_of(event).name,
+        event.partition_key(),
+        envelope.to_bytes(),
+        json.dumps(envelope.headers()),
+    )
+    await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+async def stage_event(
+    connection: asyncpg.Connection,
+    event: Event,
+    *,
+    producer: str,
+    occurred_at: datetime,
+    event_id: uuid.UUID | None = None,
+    causation: Envelope[Any] | None = None,
+    correlation_id: str | None = None,
+) -> Envelope[Any]:
+    envelope = wrap(
+        event,
+        producer=producer,
+        occurred_at=occurred_at,
+        event_id=event_id,
+        causation=causation,
+        correlation_id=correlation_id,
+    )
+    await stage(connection, envelope)
+    return envelope
+
+
+class OutboxRelay:
+    """Publishes staged events in commit order, woken by LISTEN/NOTIFY, polling as a fallback."""
+
+    def __init__(self, pool: asyncpg.Pool, publisher: Publisher, *, batch_size: int = 500, poll_seconds: float = 1.0) -> None:
+        self._pool = pool
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    async def run(self) -> None:
+        listener: asyncpg.Connection | None = None
+        try:
+            listener = await self._listen()
+            while not self._stopping:
+                try:
+                    published = await self.publish_pending()
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    log.warning("outbox relay could not publish; retrying", error=str(error))
+                    published = 0
+                    await asyncio.sleep(self._poll_seconds)
+                if published < self._batch_size:
+                    self._wake.clear()
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+        finally:
+            if listener is not None:
+                with suppress(Exception):
+                    await self._pool.release(listener)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        try:
+            connection: asyncpg.Connection = await self._pool.acquire()
+            await connection.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            return connection
+        except (OSError, asyncpg.PostgresError) as error:
+            log.warning("outbox relay polls only: LISTEN failed", error=str(error))
+            return None
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unsent events; returns how many were sent."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            # One relay drains a schema at a time, so the events of one loan keep their order.
+            if not await connection.fetchval("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox'))"):
+                return 0
+            rows = await connection.fetch(
+                """
+                SELECT id, topic, key, value, headers FROM outbox
+                WHERE sent_at IS NULL ORDER BY id LIMIT $1
+                FOR UPDATE SKIP LOCKED
+                """,
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            await self._publisher.publish_many(
+                [(row["topic"], row["key"], row["value"], json.loads(row["headers"])) for row in rows]
+            )
+            await connection.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
+        for row in rows:
+            OUTBOX_PUBLISHED.labels(row["topic"]).inc()
+        return len(rows)

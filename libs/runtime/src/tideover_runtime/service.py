@@ -1,0 +1,84 @@
+"""Runs one service: migrations, pool, broker, subscribers, outbox relay and HTTP in one loop.
+
+Each service's bootstrap (its composition root) builds a `ServiceDefinition` and calls
+`run_service`; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from tideover_runtime.clock import Clock, build_clock
+from tideover_runtime.consumer import Subscriptions, attach
+from tideover_runtime.database import create_pool, migrate
+from tideover_runtime.http import build_http_app
+from tideover_runtime.logging import configure_logging
+from tideover_runtime.messaging import Publisher, build_broker
+from tideover_runtime.outbox import OutboxRelay
+from tideover_runtime.settings import RuntimeSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Resources:
+    """What a service's routes and handlers may use once the service has started."""
+
+    settings: RuntimeSettings
+    pool: asyncpg.Pool
+    clock: Clock
+    producer: str
+
+
+@dataclass
+class ServiceDefinition:
+    name: str  # e.g. "overdue-detection": consumer group, producer name, client id
+    schema: str  # its Postgres schema
+    migrations: Path
+    subscriptions: Subscriptions
+    routes: Callable[[FastAPI, Callable[[], Resources]], None] | None = None
+    clock: Clock | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def run_service(definition: ServiceDefinition, settings: RuntimeSettings | None = None) -> None:
+    settings = settings or RuntimeSettings()
+    configure_logging(definition.name, settings.log_level)
+    clock = definition.clock or build_clock(settings.clock)
+    await migrate(settings.database_url, definition.schema, definition.migrations)
+    pool = await create_pool(settings.database_url, definition.schema, settings.pool_min_size, settings.pool_max_size)
+    broker = build_broker(settings, client_id=definition.name)
+    attach(definition.subscriptions, consumer=definition.name, broker=broker, pool=pool, clock=clock, settings=settings)
+    relay = OutboxRelay(pool, Publisher(broker, settings), batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds)
+    resources = Resources(settings, pool, clock, definition.name)
+
+    async def database_ready() -> bool:
+        return bool(await pool.fetchval("SELECT true"))
+
+    async def kafka_ready() -> bool:
+        return await broker.ping(timeout=2.0)
+
+    app = build_http_app(definition.name, {"postgres": database_ready, "kafka": kafka_ready})
+    if definition.routes:
+        definition.routes(app, lambda: resources)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off"))
+    await broker.start()
+    relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+    log.info("service started", schema=definition.schema, http_port=settings.http_port)
+    try:
+        await server.serve()
+    finally:
+        relay.stop()
+        await asyncio.gather(relay_task, return_exceptions=True)
+        await broker.stop()
+        await pool.close()
+        log.info("service stopped")

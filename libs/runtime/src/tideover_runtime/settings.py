@@ -1,0 +1,35 @@
+"""Settings from the environment (prefix TIDEOVER_, plus the usual KAFKA_ and DATABASE_URL)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RuntimeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "TIDEOVER_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    database_url: str = Field(
+        default="postgresql://tideover:tideover@127.0.0.1:5432/tideover",
+        validation_alias=AliasChoices("DATABASE_URL", "TIDEOVER_DATABASE_URL"),
+    )
+    topic_prefix: str = Field(default="", description="Prefix for every topic name (isolates test runs)")
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    log_level: str = "INFO"
+    pool_min_size: int = 1
+    pool_max_size: int = 5
+    handler_attempts: int = Field(default=3, ge=1, description="Tries before a failing message goes to the DLQ")
+    retry_backoff_seconds: float = 0.2
+    outbox_batch_size: int = 500
+    outbox_poll_seconds: float = 1.0
+    clock: str = Field(default="system", pattern="^(system|business)$")
+    fault: str = Field(default="", description="Test-only crash injection, e.g. kill-before-commit:BusinessDayClosed")
+
+    def topic(self, name: str) -> str:
+        """The physical topic name for a registry name."""
+        return self.topic_prefix + name

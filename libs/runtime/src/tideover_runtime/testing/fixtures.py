@@ -1,0 +1,74 @@
+"""pytest fixtures for integration and end-to-end tests (loaded by the root conftest.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tideover_runtime.testing import infra
+from tideover_runtime.testing.kafka import KafkaTestClient
+from tideover_runtime.testing.processes import ServiceProcess
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    """Where this test session's Kafka topics and Postgres database are."""
+
+    bootstrap_servers: str
+    database_url: str
+    topic_prefix: str
+
+    def service_env(self) -> dict[str, str]:
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "DATABASE_URL": self.database_url,
+            "TIDEOVER_TOPIC_PREFIX": self.topic_prefix,
+            "TIDEOVER_RETRY_BACKOFF_SECONDS": "0.05",
+            "TIDEOVER_OUTBOX_POLL_SECONDS": "0.5",
+        }
+
+
+@pytest.fixture(scope="session")
+def infrastructure() -> Iterator[Infrastructure]:
+    bootstrap = infra.kafka_bootstrap_servers()
+    admin_url = infra.database_url()
+    scratch = infra.create_scratch_database(admin_url)
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    infra.create_topics(bootstrap, prefix)
+    try:
+        yield Infrastructure(bootstrap, scratch, prefix)
+    finally:
+        infra.drop_database(admin_url, scratch)
+        infra.stop_containers()
+
+
+@pytest.fixture(scope="session")
+def service_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("service-logs")
+
+
+@pytest.fixture(scope="session")
+def services(infrastructure: Infrastructure, service_logs: Path) -> Iterator[Callable[[str], ServiceProcess]]:
+    """Start a service by module name once per session (`services("overdue_detection")`)."""
+    running: dict[str, ServiceProcess] = {}
+
+    def start(module: str) -> ServiceProcess:
+        if module not in running:
+            running[module] = ServiceProcess(module, infrastructure.service_env(), service_logs).start()
+        return running[module]
+
+    try:
+        yield start
+    finally:
+        for process in running.values():
+            process.stop()
+
+
+@pytest.fixture
+async def kafka(infrastructure: Infrastructure) -> AsyncIterator[KafkaTestClient]:
+    async with KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as client:
+        yield client

@@ -1,0 +1,3 @@
+from negotiation_intake.entrypoints.bootstrap import main
+
+main()

@@ -1,0 +1,95 @@
+"""Loan views, applications and offers in Postgres (schema negotiation_intake)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from tideover_contracts.events.plans import PlanOffered
+
+from negotiation_intake.application.ports import Application, LoanView
+from negotiation_intake.domain.application_state import State
+
+_APPLICATION_COLUMNS = (
+    "application_id, loan_id, borrower_id, state, reason, description, monthly_income, essential_expenses, currency, "
+    "requested_options, agent_id, created_at, updated_at, version, offer_id, option_id, code_hash, code_expires_at, "
+    "code_tries, rejection"
+)
+
+
+def _application(row: asyncpg.Record) -> Application:
+    values = dict(row)
+    values["state"] = State(values["state"])
+    values["requested_options"] = tuple(values["requested_options"])
+    values["rejection"] = json.loads(values["rejection"]) if values["rejection"] else None
+    return Application(**values)
+
+
+class PostgresIntakeStore:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+
+    async def loan(self, loan_id: uuid.UUID) -> LoanView | None:
+        row = await self._connection.fetchrow("SELECT * FROM loan_views WHERE loan_id = $1", loan_id)
+        if row is None:
+            return None
+        return LoanView(row["loan_id"], row["borrower_id"], row["overdue"], json.loads(row["snapshot"]), row["plan_id"], row["plan_status"])
+
+    async def upsert_loan(self, loan_id: uuid.UUID, borrower_id: str, overdue: bool, business_date: Any, snapshot: str) -> None:
+        await self._connection.execute(
+            """
+            INSERT INTO loan_views (loan_id, borrower_id, overdue, business_date, snapshot) VALUES ($1, $2, $3, $4, $5::jsonb)
+            ON CONFLICT (loan_id) DO UPDATE SET overdue = excluded.overdue, business_date = excluded.business_date,
+                snapshot = CASE WHEN excluded.overdue THEN excluded.snapshot ELSE loan_views.snapshot END
+            WHERE loan_views.business_date <= excluded.business_date
+            """,
+            loan_id, borrower_id, overdue, business_date, snapshot,
+        )
+
+    async def set_plan(self, loan_id: uuid.UUID, plan_id: uuid.UUID, status: str) -> None:
+        await self._connection.execute("UPDATE loan_views SET plan_id = $2, plan_status = $3 WHERE loan_id = $1", loan_id, plan_id, status)
+
+    async def add_application(self, application: Application) -> None:
+        values = application.__dict__.copy()
+        values["state"] = application.state.value
+        values["requested_options"] = list(application.requested_options)
+        values["rejection"] = json.dumps(application.rejection) if application.rejection else None
+        placeholders = ", ".join(f"${index}" for index in range(1, len(values) + 1))
+        await self._connection.execute(f"INSERT INTO applications ({_APPLICATION_COLUMNS}) VALUES ({placeholders})", *values.values())
+
+    async def application(self, application_id: uuid.UUID, *, for_update: bool = False) -> Application | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self._connection.fetchrow(f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE application_id = $1{lock}", application_id)
+        return _application(row) if row else None
+
+    async def applications_for_loan(self, loan_id: uuid.UUID) -> list[Application]:
+        rows = await self._connection.fetch(f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE loan_id = $1 ORDER BY created_at", loan_id)
+        return [_application(row) for row in rows]
+
+    async def update_application(self, application_id: uuid.UUID, **fields: Any) -> None:
+        if isinstance(fields.get("state"), State):
+            fields["state"] = fields["state"].value
+        if "rejection" in fields:
+            fields["rejection"] = json.dumps(fields["rejection"])
+        assignments = ", ".join(f"{name} = ${index}" for index, name in enumerate(fields, start=2))
+        await self._connection.execute(
+            f"UPDATE applications SET {assignments}, version = version + 1 WHERE application_id = $1", application_id, *fields.values()
+        )
+
+    async def add_offer(self, offer: PlanOffered, received_at: datetime) -> bool:
+        return bool(
+            await self._connection.fetchval(
+                """
+                INSERT INTO offers (offer_id, application_id, offer, received_at) VALUES ($1, $2, $3::jsonb, $4)
+                ON CONFLICT (offer_id) DO NOTHING RETURNING true
+                """,
+                offer.offer_id, offer.application_id, offer.model_dump_json(), received_at,
+            )
+        )
+
+    async def offers(self, application_id: uuid.UUID) -> list[PlanOffered]:
+        rows = await self._connection.fetch("SELECT offer FROM offers WHERE application_id = $1 ORDER BY received_at", application_id)
+        return [PlanOffered.model_validate_json(row["offer"]) for row in rows]

@@ -1,0 +1,64 @@
+"""What the intake use cases need: storage (adapters/store.py) and the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from tideover_contracts.envelope import Event
+from tideover_contracts.events.plans import PlanOffered
+
+from negotiation_intake.domain.application_state import State
+
+
+@dataclass(frozen=True)
+class Application:
+    application_id: uuid.UUID
+    loan_id: uuid.UUID
+    borrower_id: str
+    state: State
+    reason: str
+    description: str
+    monthly_income: Decimal
+    essential_expenses: Decimal
+    currency: str
+    requested_options: tuple[str, ...]
+    agent_id: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    offer_id: uuid.UUID | None
+    option_id: str | None
+    code_hash: str | None
+    code_expires_at: datetime | None
+    code_tries: int
+    rejection: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class LoanView:
+    loan_id: uuid.UUID
+    borrower_id: str
+    overdue: bool
+    snapshot: dict[str, Any]
+    plan_id: uuid.UUID | None
+    plan_status: str | None
+
+
+class IntakeStore(Protocol):
+    async def loan(self, loan_id: uuid.UUID) -> LoanView | None: ...
+    async def upsert_loan(self, loan_id: uuid.UUID, borrower_id: str, overdue: bool, business_date: Any, snapshot: str) -> None: ...
+    async def set_plan(self, loan_id: uuid.UUID, plan_id: uuid.UUID, status: str) -> None: ...
+    async def add_application(self, application: Application) -> None: ...
+    async def application(self, application_id: uuid.UUID, *, for_update: bool = False) -> Application | None: ...
+    async def applications_for_loan(self, loan_id: uuid.UUID) -> list[Application]: ...
+    async def update_application(self, application_id: uuid.UUID, **fields: Any) -> None: ...
+    async def add_offer(self, offer: PlanOffered, received_at: datetime) -> bool: ...
+    async def offers(self, application_id: uuid.UUID) -> list[PlanOffered]: ...
+
+
+class Outbox(Protocol):
+    async def __call__(self, event: Event, *, event_id: uuid.UUID | None = None) -> None: ...

@@ -1,0 +1,3 @@
+from notification.entrypoints.bootstrap import main
+
+main()

@@ -1,0 +1,3 @@
+from overdue_detection.entrypoints.bootstrap import main
+
+main()

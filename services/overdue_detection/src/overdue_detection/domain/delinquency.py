@@ -1,0 +1,30 @@
+"""Days past due and buckets (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tideover_contracts.common import Bucket
+
+#: Upper DPD bound of each bucket; industry convention (DESIGN.md §4).
+BUCKET_LIMITS: tuple[tuple[int, Bucket], ...] = (
+    (0, Bucket.CURRENT),
+    (30, Bucket.M1),
+    (60, Bucket.M2),
+    (90, Bucket.M3),
+    (180, Bucket.M4),
+)
+
+
+def days_past_due(business_date: date, oldest_unpaid_due_date: date | None) -> int:
+    """Overdue from the day after the due date: DPD = business date − due date (Fineract)."""
+    if oldest_unpaid_due_date is None or business_date <= oldest_unpaid_due_date:
+        return 0
+    return (business_date - oldest_unpaid_due_date).days
+
+
+def bucket_for(dpd: int) -> Bucket:
+    for limit, bucket in BUCKET_LIMITS:
+        if dpd <= limit:
+            return bucket
+    return Bucket.M5_PLUS

@@ -1,0 +1,58 @@
+"""Composition root of overdue-detection."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
+from tideover_contracts.events.plans import PlanActivated
+from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
+from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS, PLANS_TRACKING
+from tideover_contracts.envelope import Event
+from tideover_runtime.consumer import Subscriptions, Unit
+from tideover_runtime.service import ServiceDefinition, run_service
+
+from overdue_detection.adapters.loan_book import LoanBook
+from overdue_detection.application import handlers
+from overdue_detection.entrypoints.http import add_routes
+
+E = TypeVar("E", bound=Event)
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def with_loan_book(use_case: Callable[[Unit[E], LoanBook], Awaitable[None]]) -> Callable[[Unit[E]], Awaitable[None]]:
+    async def handle(unit: Unit[E]) -> None:
+        await use_case(unit, LoanBook(unit.connection))
+
+    return handle
+
+
+def subscriptions() -> Subscriptions:
+    subs = Subscriptions()
+    subs.on(LOANS_LIFECYCLE, LoanBooked)(with_loan_book(handlers.when_loan_booked_record_it))
+    subs.on(LOANS_LIFECYCLE, RepaymentReceived)(with_loan_book(handlers.when_repayment_received_apply_it))
+    subs.on(LOANS_LIFECYCLE, BorrowerContactChanged)(with_loan_book(handlers.when_contact_changed_update_it))
+    subs.on(LOANS_LIFECYCLE, LoanClosed)(with_loan_book(handlers.when_loan_closed_stop_tracking))
+    subs.on(OPS_CLOCK, BusinessDayClosed)(with_loan_book(handlers.when_business_day_closed_settle_overdue))
+    subs.on(PLANS_OFFERS, PlanActivated)(with_loan_book(handlers.when_plan_activated_pause_clock))
+    subs.on(PLANS_TRACKING, PlanBroken)(with_loan_book(handlers.when_plan_broken_resume_clock))
+    subs.on(PLANS_TRACKING, PlanCompleted)(with_loan_book(handlers.when_plan_completed_cure_loan))
+    return subs
+
+
+def definition() -> ServiceDefinition:
+    return ServiceDefinition(
+        name="overdue-detection",
+        schema="overdue_detection",
+        migrations=MIGRATIONS,
+        subscriptions=subscriptions(),
+        routes=add_routes,
+    )
+
+
+def main() -> None:
+    asyncio.run(run_service(definition()))

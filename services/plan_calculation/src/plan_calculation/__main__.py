@@ -1,0 +1,3 @@
+from plan_calculation.entrypoints.bootstrap import main
+
+main()

@@ -1,0 +1,110 @@
+"""The plan options the policy allows (DESIGN.md §3 step 5, §4).
+
+The skeleton computes one option, arrears installments: the overdue total split over a few
+months, each component split evenly. The plan-calculation issue adds term extension,
+waivers, combinations and the recommendation rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+
+from tideover_contracts.common import OverdueAmounts, PlanInstallmentLine, WaivedAmounts
+from tideover_contracts.events.negotiation import OptionKind
+from tideover_contracts.money import Money, minor_unit
+
+from plan_calculation.domain.calendar import add_months
+
+#: Plan payment ≤ 50% of (monthly income − essential expenses) (DESIGN.md §4, policy).
+AFFORDABILITY_SHARE = Decimal("0.50")
+#: Arrears are split over this many months in the skeleton's single option.
+ARREARS_MONTHS = 3
+#: No plan runs past 60 months (DESIGN.md §4, credit-card hardship installment rule art. 70).
+LONGEST_PLAN_MONTHS = 60
+
+
+@dataclass(frozen=True)
+class Hardship:
+    """What the borrower can spend each month after essential expenses (never below zero)."""
+
+    disposable_income: Money
+
+    @classmethod
+    def from_budget(cls, monthly_income: Money, essential_expenses: Money) -> Hardship:
+        disposable = monthly_income - essential_expenses
+        return cls(disposable if not disposable.is_negative else Money.zero(disposable.currency))
+
+
+@dataclass(frozen=True)
+class ComputedOption:
+    option_id: str
+    kind: OptionKind
+    schedule: tuple[PlanInstallmentLine, ...]
+    waived: WaivedAmounts
+
+    @property
+    def total_payable(self) -> Money:
+        return _sum([line.total for line in self.schedule], self.schedule[0].total.currency)
+
+    @property
+    def largest_payment(self) -> Money:
+        return max((line.total for line in self.schedule), key=lambda money: money.amount)
+
+    def affordable(self, hardship: Hardship) -> bool:
+        return self.largest_payment.amount <= hardship.disposable_income.amount * AFFORDABILITY_SHARE
+
+    def payment_to_disposable_income(self, hardship: Hardship) -> Decimal:
+        disposable = hardship.disposable_income.amount
+        if disposable == 0:
+            return Decimal("999.9999")
+        return (self.largest_payment.amount / disposable).quantize(Decimal("0.0001"))
+
+
+def _sum(amounts: list[Money], currency: str) -> Money:
+    total = Money.zero(currency)
+    for amount in amounts:
+        total = total + amount
+    return total
+
+
+def split_evenly(amount: Money, parts: int) -> list[Money]:
+    """Equal parts rounded down to the minor unit; the last part absorbs the remainder, so
+    the parts always add up to the whole (Fineract's rule, STYLE.md)."""
+    unit = minor_unit(amount.currency)
+    part = (amount.amount / parts).quantize(unit, rounding=ROUND_DOWN)
+    last = amount.amount - part * (parts - 1)
+    return [Money.of(part, amount.currency)] * (parts - 1) + [Money.of(last, amount.currency)]
+
+
+def arrears_installments(overdue: OverdueAmounts, months: int, first_due: date) -> ComputedOption:
+    """The overdue total split over `months` monthly installments starting `first_due`."""
+    if not 1 <= months <= LONGEST_PLAN_MONTHS:
+        raise ValueError(f"a plan runs 1 to {LONGEST_PLAN_MONTHS} months, not {months}")
+    principal, interest, fee, penalty = (split_evenly(part, months) for part in (overdue.principal, overdue.interest, overdue.fee, overdue.penalty))
+    lines = tuple(
+        PlanInstallmentLine(
+            sequence=index + 1,
+            due_date=add_months(first_due, index),
+            principal=principal[index],
+            interest=interest[index],
+            penalty=penalty[index],
+            fee=fee[index],
+            total=principal[index] + interest[index] + penalty[index] + fee[index],
+        )
+        for index in range(months)
+    )
+    zero = Money.zero(overdue.total.currency)
+    return ComputedOption(
+        option_id=f"arrears-{months}",
+        kind=OptionKind.ARREARS_INSTALLMENTS,
+        schedule=lines,
+        waived=WaivedAmounts(penalty=zero, interest=zero, fee=zero, total=zero),
+    )
+
+
+def disposable_income_needed(option: ComputedOption) -> Money:
+    """The lowest disposable income that makes `option` affordable."""
+    needed = option.largest_payment.amount / AFFORDABILITY_SHARE
+    return Money.rounded(needed, option.largest_payment.currency, rounding=ROUND_UP)

@@ -1,0 +1,49 @@
+"""Composition root of plan-calculation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from tideover_contracts.envelope import Event
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
+from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
+from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, OPS_CLOCK, OVERDUE_STATUS
+from tideover_runtime.consumer import Subscriptions, Unit
+from tideover_runtime.service import ServiceDefinition, run_service
+
+from plan_calculation.adapters.store import PostgresPlanStore
+from plan_calculation.application import handlers
+from plan_calculation.application.ports import PlanStore
+
+E = TypeVar("E", bound=Event)
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def with_store(use_case: Callable[[Unit[E], PlanStore], Awaitable[None]]) -> Callable[[Unit[E]], Awaitable[None]]:
+    async def handle(unit: Unit[E]) -> None:
+        await use_case(unit, PostgresPlanStore(unit.connection))
+
+    return handle
+
+
+def subscriptions() -> Subscriptions:
+    subs = Subscriptions()
+    subs.on(OVERDUE_STATUS, LoanBecameOverdue)(with_store(handlers.when_loan_overdue_project_it))
+    subs.on(OVERDUE_STATUS, OverdueStatusChanged)(with_store(handlers.when_loan_overdue_project_it))
+    subs.on(OVERDUE_STATUS, LoanCured)(with_store(handlers.when_loan_cured_forget_arrears))
+    subs.on(NEGOTIATION_APPLICATIONS, NegotiationRequested)(with_store(handlers.when_negotiation_requested_offer_plans))
+    subs.on(NEGOTIATION_APPLICATIONS, PlanAccepted)(with_store(handlers.when_plan_accepted_activate_it))
+    subs.on(OPS_CLOCK, BusinessDayClosed)(with_store(handlers.when_business_day_closed_expire_offers))
+    return subs
+
+
+def definition() -> ServiceDefinition:
+    return ServiceDefinition(name="plan-calculation", schema="plan_calculation", migrations=MIGRATIONS, subscriptions=subscriptions())
+
+
+def main() -> None:
+    asyncio.run(run_service(definition()))

@@ -1,0 +1,3 @@
+from repayment_tracking.entrypoints.bootstrap import main
+
+main()

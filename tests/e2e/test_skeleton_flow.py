@@ -1,0 +1,142 @@
+"""One loan through all five services on the real Kafka and Postgres, as a gateway and an
+agent see it: LoanBooked → overdue → notice → application → offer → written plan and code →
+confirmation → plan active → repayment → plan installment paid."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import httpx
+import pytest
+from tideover_contracts.envelope import wrap
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.examples import loan_booked
+from tideover_contracts.money import Money
+from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
+from tideover_runtime.testing.processes import ServiceProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
+WATCHED = ("overdue.status.v1", "notifications.requests.v1", "negotiation.applications.v1", "plans.offers.v1", "plans.tracking.v1")
+
+
+def upstream(event: object) -> object:
+    return wrap(event, producer="upstream-loan-system", occurred_at=datetime.now(UTC))  # type: ignore[arg-type]
+
+
+async def eventually(check: Callable[[], object], timeout: float = 30.0) -> object:
+    async with asyncio.timeout(timeout):
+        while not (result := check()):
+            await asyncio.sleep(0.2)
+        return result
+
+
+async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
+    infrastructure: Infrastructure, services: Callable[[str], ServiceProcess], kafka: KafkaTestClient
+) -> None:
+    running = {name: services(name) for name in ALL_SERVICES}
+    intake = running["negotiation_intake"].url
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
+    async with TopicWatcher(infrastructure.bootstrap_servers, WATCHED, infrastructure.topic_prefix) as watcher:
+        is_ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
+        await kafka.publish(upstream(loan))
+        # The first installment (1,000.00 principal + 45.00 interest) fell due on 2026-02-15.
+        await kafka.publish(upstream(BusinessDayClosed(business_date=date(2026, 2, 18), closed_at=datetime(2026, 2, 18, 14, tzinfo=UTC))))
+
+        overdue = await watcher.wait_for_event("LoanBecameOverdue", is_ours)
+        assert overdue.days_past_due == 3
+        assert overdue.bucket.value == "M1"
+        assert overdue.overdue.total == Money.of("1045.00", "CNY")
+
+        notice = await watcher.wait_for_event("NotificationRequested", is_ours)
+        assert notice.address == "+8613800138000"
+        assert "逾期3天" in notice.body and "¥1,045.00" in notice.body
+
+        async with httpx.AsyncClient(base_url=intake, timeout=10) as http:
+            await eventually(lambda: True)
+            view = await _wait_for_loan_view(http, loan.loan_id)
+            assert view["overdue"] is True
+            created = await http.post(
+                "/v1/applications",
+                json={
+                    "loan_id": str(loan.loan_id),
+                    "hardship": {
+                        "reason": "unemployment",
+                        "description": "Laid off in January",
+                        "monthly_income": {"amount": "4000.00", "currency": "CNY"},
+                        "essential_expenses": {"amount": "2000.00", "currency": "CNY"},
+                    },
+                    "requested_options": ["arrears_installments"],
+                    "agent_id": "agent-007",
+                },
+                headers={"Idempotency-Key": f"open-{loan.loan_id}"},
+            )
+            assert created.status_code == 201, created.text
+            application_id = created.json()["application_id"]
+            submitted = await http.post(f"/v1/applications/{application_id}/submit")
+            assert submitted.json()["state"] == "submitted"
+
+            offered = await watcher.wait_for_event("PlanOffered", is_ours)
+            option = offered.options[0]
+            # 1,045.00 over 3 months: 348.33, 348.33 and 348.34 (the last takes the remainder).
+            assert [line.total.amount for line in option.schedule] == [Decimal("348.33"), Decimal("348.33"), Decimal("348.34")]
+            application = await _wait_for_state(http, application_id, "offered")
+            assert application["offers"][0]["offer_id"] == str(offered.offer_id)
+
+            chosen = await http.post(f"/v1/applications/{application_id}/choice", json={"offer_id": str(offered.offer_id), "option_id": option.option_id})
+            assert chosen.json()["state"] == "sent", chosen.text
+            written = await watcher.wait_for_event("NotificationRequested", lambda e: is_ours(e) and e.purpose.value == "written_plan")
+            code = re.search(r"验证码(\d{6})", written.body)
+            assert code is not None, written.body
+
+            wrong = await http.post(f"/v1/applications/{application_id}/confirmation", json={"code": _other(code.group(1))})
+            assert wrong.status_code == 422 and wrong.json()["tries_left"] == 4
+            confirmed = await http.post(f"/v1/applications/{application_id}/confirmation", json={"code": code.group(1)})
+            assert confirmed.json()["state"] == "accepted", confirmed.text
+
+        activated = await watcher.wait_for_event("PlanActivated", is_ours)
+        assert activated.total_payable == Money.of("1045.00", "CNY")
+        await asyncio.sleep(1.0)  # let repayment-tracking take the plan before the money arrives
+        await kafka.publish(
+            upstream(RepaymentReceived(loan_id=loan.loan_id, payment_id=f"PAY-{uuid.uuid4()}", amount=Money.of("348.33", "CNY"),
+                                       received_at=datetime(2026, 3, 18, 9, tzinfo=UTC), value_date=date(2026, 3, 18)))
+        )
+        paid = await watcher.wait_for_event("PlanInstallmentPaid", is_ours)
+        assert paid.sequence == 1 and paid.fully_paid and paid.applied == Money.of("348.33", "CNY")
+
+
+def _other(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+async def _wait_for_loan_view(http: httpx.AsyncClient, loan_id: uuid.UUID) -> dict[str, object]:
+    async def fetch() -> dict[str, object] | None:
+        response = await http.get(f"/v1/loans/{loan_id}")
+        return response.json() if response.status_code == 200 else None
+
+    return await _poll(fetch)
+
+
+async def _wait_for_state(http: httpx.AsyncClient, application_id: str, state: str) -> dict[str, object]:
+    async def fetch() -> dict[str, object] | None:
+        body = (await http.get(f"/v1/applications/{application_id}")).json()
+        return body if body["state"] == state else None
+
+    return await _poll(fetch)
+
+
+async def _poll(fetch: Callable[[], object], timeout: float = 30.0) -> dict[str, object]:
+    async with asyncio.timeout(timeout):
+        while True:
+            result = await fetch()  # type: ignore[misc]
+            if result:
+                return result  # type: ignore[no-any-return]
+            await asyncio.sleep(0.2)
