@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
@@ -20,23 +21,22 @@ from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess
+from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
-WATCHED = ("overdue.status.v1", "notifications.requests.v1", "negotiation.applications.v1", "plans.offers.v1", "plans.tracking.v1")
+WATCHED = (
+    "overdue.status.v1",
+    "notifications.requests.v1",
+    "negotiation.applications.v1",
+    "plans.offers.v1",
+    "plans.tracking.v1",
+)
 
 
 def upstream(event: object) -> object:
     return wrap(event, producer="upstream-loan-system", occurred_at=datetime.now(UTC))  # type: ignore[arg-type]
-
-
-async def eventually(check: Callable[[], object], timeout: float = 30.0) -> object:
-    async with asyncio.timeout(timeout):
-        while not (result := check()):
-            await asyncio.sleep(0.2)
-        return result
 
 
 async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
@@ -48,8 +48,11 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
     async with TopicWatcher(infrastructure.bootstrap_servers, WATCHED, infrastructure.topic_prefix) as watcher:
         is_ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
         await kafka.publish(upstream(loan))
+        await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
         # The first installment (1,000.00 principal + 45.00 interest) fell due on 2026-02-15.
-        await kafka.publish(upstream(BusinessDayClosed(business_date=date(2026, 2, 18), closed_at=datetime(2026, 2, 18, 14, tzinfo=UTC))))
+        await kafka.publish(
+            upstream(BusinessDayClosed(business_date=date(2026, 2, 18), closed_at=datetime(2026, 2, 18, 14, tzinfo=UTC)))
+        )
 
         overdue = await watcher.wait_for_event("LoanBecameOverdue", is_ours)
         assert overdue.days_past_due == 3
@@ -58,10 +61,10 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
 
         notice = await watcher.wait_for_event("NotificationRequested", is_ours)
         assert notice.address == "+8613800138000"
-        assert "逾期3天" in notice.body and "¥1,045.00" in notice.body
+        assert "逾期3天" in notice.body
+        assert "¥1,045.00" in notice.body
 
         async with httpx.AsyncClient(base_url=intake, timeout=10) as http:
-            await eventually(lambda: True)
             view = await _wait_for_loan_view(http, loan.loan_id)
             assert view["overdue"] is True
             created = await http.post(
@@ -91,14 +94,20 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
             application = await _wait_for_state(http, application_id, "offered")
             assert application["offers"][0]["offer_id"] == str(offered.offer_id)
 
-            chosen = await http.post(f"/v1/applications/{application_id}/choice", json={"offer_id": str(offered.offer_id), "option_id": option.option_id})
+            chosen = await http.post(
+                f"/v1/applications/{application_id}/choice",
+                json={"offer_id": str(offered.offer_id), "option_id": option.option_id},
+            )
             assert chosen.json()["state"] == "sent", chosen.text
-            written = await watcher.wait_for_event("NotificationRequested", lambda e: is_ours(e) and e.purpose.value == "written_plan")
+            written = await watcher.wait_for_event(
+                "NotificationRequested", lambda e: is_ours(e) and e.purpose.value == "written_plan"
+            )
             code = re.search(r"验证码(\d{6})", written.body)
             assert code is not None, written.body
 
             wrong = await http.post(f"/v1/applications/{application_id}/confirmation", json={"code": _other(code.group(1))})
-            assert wrong.status_code == 422 and wrong.json()["tries_left"] == 4
+            assert wrong.status_code == 422
+            assert wrong.json()["tries_left"] == 4
             confirmed = await http.post(f"/v1/applications/{application_id}/confirmation", json={"code": code.group(1)})
             assert confirmed.json()["state"] == "accepted", confirmed.text
 
@@ -106,11 +115,20 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
         assert activated.total_payable == Money.of("1045.00", "CNY")
         await asyncio.sleep(1.0)  # let repayment-tracking take the plan before the money arrives
         await kafka.publish(
-            upstream(RepaymentReceived(loan_id=loan.loan_id, payment_id=f"PAY-{uuid.uuid4()}", amount=Money.of("348.33", "CNY"),
-                                       received_at=datetime(2026, 3, 18, 9, tzinfo=UTC), value_date=date(2026, 3, 18)))
+            upstream(
+                RepaymentReceived(
+                    loan_id=loan.loan_id,
+                    payment_id=f"PAY-{uuid.uuid4()}",
+                    amount=Money.of("348.33", "CNY"),
+                    received_at=datetime(2026, 3, 18, 9, tzinfo=UTC),
+                    value_date=date(2026, 3, 18),
+                )
+            )
         )
         paid = await watcher.wait_for_event("PlanInstallmentPaid", is_ours)
-        assert paid.sequence == 1 and paid.fully_paid and paid.applied == Money.of("348.33", "CNY")
+        assert paid.sequence == 1
+        assert paid.fully_paid
+        assert paid.applied == Money.of("348.33", "CNY")
 
 
 def _other(code: str) -> str:

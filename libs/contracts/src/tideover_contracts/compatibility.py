@@ -2,7 +2,8 @@
 
 Compatible (DESIGN.md §2): readers ignore unknown fields, so a new *optional* field is fine.
 Everything else that a reader on either side would trip over is a break: a field removed, a
-field newly required, a type, format or pattern changed, an enum value added or removed.
+field newly required or no longer required, a type, format or pattern changed, an enum value
+added or removed. Tightened limits (minLength, minimum, ...) are not compared yet.
 """
 
 from __future__ import annotations
@@ -56,8 +57,10 @@ def _compare_properties(old: Schema, new: Schema, old_root: Schema, new_root: Sc
     old_properties, new_properties = old.get("properties", {}), new.get("properties", {})
     for name in old_properties.keys() - new_properties.keys():
         problems.append(f"{path}.{name}: field removed")
-    newly_required = set(new.get("required", [])) - set(old.get("required", []))
-    for name in sorted(newly_required):
+    old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
+    for name in sorted(new_required - old_required):
         problems.append(f"{path}.{name}: field is now required")
+    for name in sorted((old_required - new_required) & new_properties.keys()):
+        problems.append(f"{path}.{name}: field is no longer required (old readers would refuse messages without it)")
     for name in old_properties.keys() & new_properties.keys():
         _compare(old_properties[name], new_properties[name], old_root, new_root, f"{path}.{name}", problems)

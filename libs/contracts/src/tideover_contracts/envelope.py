@@ -87,7 +87,8 @@ def wrap(
     """Put `event` in an envelope; correlation flows from the causing envelope if any."""
     if correlation_id is None:
         correlation_id = causation.correlation_id if causation else str(uuid.uuid4())
-    return Envelope[type(event)](  # type: ignore[misc]
+    envelope_type: Any = Envelope[type(event)]  # type: ignore[misc]
+    result: Envelope[EventT] = envelope_type(
         event_id=event_id or uuid.uuid4(),
         event_type=event.event_type,
         schema_version=event.schema_version,
@@ -97,6 +98,7 @@ def wrap(
         causation_id=causation.event_id if causation else None,
         payload=event,
     )
+    return result
 
 
 class MalformedMessageError(ValueError):
@@ -133,8 +135,7 @@ def parse_message(raw: bytes | str, event_types: dict[str, type[Event]]) -> Enve
         raise MalformedMessageError(f"unknown event type {envelope.event_type!r}")
     if envelope.schema_version != event_class.schema_version:
         raise MalformedMessageError(
-            f"{envelope.event_type} schema_version {envelope.schema_version} is not "
-            f"{event_class.schema_version}"
+            f"{envelope.event_type} schema_version {envelope.schema_version} is not {event_class.schema_version}"
         )
     try:
         payload = event_class.model_validate(envelope.payload)

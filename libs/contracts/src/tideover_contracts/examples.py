@@ -106,21 +106,31 @@ def contact_ref() -> ContactRef:
     return ContactRef(borrower_id="B-000123", locale=Locale.ZH_CN, time_zone="Asia/Shanghai", jurisdiction=Jurisdiction.CN)
 
 
-def schedule(loan_principal: str = "3000.00", months: int = 3, first_due: date = date(2026, 2, 15)) -> tuple[ScheduledInstallment, ...]:
+def schedule(
+    loan_principal: str = "3000.00", months: int = 3, first_due: date = date(2026, 2, 15)
+) -> tuple[ScheduledInstallment, ...]:
     """Equal principal parts; the last one absorbs the remainder (STYLE.md, Money)."""
     principal = Decimal(loan_principal)
     part = (principal / months).quantize(Decimal("0.01"))
     installments = []
     for sequence in range(1, months + 1):
         this_part = part if sequence < months else principal - part * (months - 1)
-        due = date(first_due.year + (first_due.month - 1 + sequence - 1) // 12, (first_due.month - 1 + sequence - 1) % 12 + 1, first_due.day)
+        due = date(
+            first_due.year + (first_due.month - 1 + sequence - 1) // 12,
+            (first_due.month - 1 + sequence - 1) % 12 + 1,
+            first_due.day,
+        )
         installments.append(
-            ScheduledInstallment(sequence=sequence, due_date=due, principal=cny(str(this_part)), interest=cny("45.00"), fee=cny("0.00"))
+            ScheduledInstallment(
+                sequence=sequence, due_date=due, principal=cny(str(this_part)), interest=cny("45.00"), fee=cny("0.00")
+            )
         )
     return tuple(installments)
 
 
-def loan_booked(loan_id: uuid.UUID = LOAN_ID, booked_on: date = date(2026, 1, 15), principal: str = "3000.00", months: int = 3) -> LoanBooked:
+def loan_booked(
+    loan_id: uuid.UUID = LOAN_ID, booked_on: date = date(2026, 1, 15), principal: str = "3000.00", months: int = 3
+) -> LoanBooked:
     first_due = date(booked_on.year + booked_on.month // 12, booked_on.month % 12 + 1, min(booked_on.day, 28))
     return LoanBooked(
         loan_id=loan_id,
@@ -135,7 +145,9 @@ def loan_booked(loan_id: uuid.UUID = LOAN_ID, booked_on: date = date(2026, 1, 15
 
 
 def _overdue() -> OverdueAmounts:
-    return OverdueAmounts(principal=cny("1000.00"), interest=cny("45.00"), fee=cny("0.00"), penalty=cny("0.00"), total=cny("1045.00"))
+    return OverdueAmounts(
+        principal=cny("1000.00"), interest=cny("45.00"), fee=cny("0.00"), penalty=cny("0.00"), total=cny("1045.00")
+    )
 
 
 def _waived() -> WaivedAmounts:
@@ -144,9 +156,33 @@ def _waived() -> WaivedAmounts:
 
 def plan_schedule() -> tuple[PlanInstallmentLine, ...]:
     return (
-        PlanInstallmentLine(sequence=1, due_date=date(2026, 4, 15), principal=cny("333.33"), interest=cny("15.00"), penalty=cny("0.00"), fee=cny("0.00"), total=cny("348.33")),
-        PlanInstallmentLine(sequence=2, due_date=date(2026, 5, 15), principal=cny("333.33"), interest=cny("15.00"), penalty=cny("0.00"), fee=cny("0.00"), total=cny("348.33")),
-        PlanInstallmentLine(sequence=3, due_date=date(2026, 6, 15), principal=cny("333.34"), interest=cny("15.00"), penalty=cny("0.00"), fee=cny("0.00"), total=cny("348.34")),
+        PlanInstallmentLine(
+            sequence=1,
+            due_date=date(2026, 4, 15),
+            principal=cny("333.33"),
+            interest=cny("15.00"),
+            penalty=cny("0.00"),
+            fee=cny("0.00"),
+            total=cny("348.33"),
+        ),
+        PlanInstallmentLine(
+            sequence=2,
+            due_date=date(2026, 5, 15),
+            principal=cny("333.33"),
+            interest=cny("15.00"),
+            penalty=cny("0.00"),
+            fee=cny("0.00"),
+            total=cny("348.33"),
+        ),
+        PlanInstallmentLine(
+            sequence=3,
+            due_date=date(2026, 6, 15),
+            principal=cny("333.34"),
+            interest=cny("15.00"),
+            penalty=cny("0.00"),
+            fee=cny("0.00"),
+            total=cny("348.34"),
+        ),
     )
 
 
@@ -192,14 +228,33 @@ def golden_events() -> list[Event]:
     """One example of every event type, in the order of the flow."""
     return [
         loan_booked(),
-        RepaymentReceived(loan_id=LOAN_ID, payment_id="PAY-2026-000001", amount=cny("500.00"), received_at=AT, value_date=date(2026, 3, 16)),
-        BorrowerContactChanged(loan_id=LOAN_ID, borrower_id="B-000123", phone="+8613900139000", opted_out_channels=(Channel.EMAIL,), changed_at=AT),
+        RepaymentReceived(
+            loan_id=LOAN_ID, payment_id="PAY-2026-000001", amount=cny("500.00"), received_at=AT, value_date=date(2026, 3, 16)
+        ),
+        BorrowerContactChanged(
+            loan_id=LOAN_ID, borrower_id="B-000123", phone="+8613900139000", opted_out_channels=(Channel.EMAIL,), changed_at=AT
+        ),
         LoanClosed(loan_id=LOAN_ID, closed_on=date(2026, 6, 15), reason=LoanClosureReason.PAID_OFF),
         BusinessDayClosed(business_date=date(2026, 2, 16), closed_at=AT),
-        InstallmentDueSoon(loan_id=LOAN_ID, sequence=1, due_date=date(2026, 2, 15), amount_due=cny("1045.00"), days_before=3, business_date=date(2026, 2, 12), contact=contact_ref()),
+        InstallmentDueSoon(
+            loan_id=LOAN_ID,
+            sequence=1,
+            due_date=date(2026, 2, 15),
+            amount_due=cny("1045.00"),
+            days_before=3,
+            business_date=date(2026, 2, 12),
+            contact=contact_ref(),
+        ),
         LoanBecameOverdue(**_snapshot_fields()),  # type: ignore[arg-type]
         OverdueStatusChanged(**_snapshot_fields(), reasons=(OverdueChangeReason.BUCKET_CHANGED,), previous_bucket=Bucket.M1),  # type: ignore[arg-type]
-        LoanCured(loan_id=LOAN_ID, episode=1, business_date=date(2026, 3, 16), reason=CureReason.PAID, outstanding_principal=cny("2000.00"), contact=contact_ref()),
+        LoanCured(
+            loan_id=LOAN_ID,
+            episode=1,
+            business_date=date(2026, 3, 16),
+            reason=CureReason.PAID,
+            outstanding_principal=cny("2000.00"),
+            contact=contact_ref(),
+        ),
         NegotiationRequested(
             application_id=APPLICATION_ID,
             loan_id=LOAN_ID,
@@ -209,25 +264,61 @@ def golden_events() -> list[Event]:
                 description="Laid off in January; new job starts in April.",
                 monthly_income=cny("4000.00"),
                 essential_expenses=cny("2000.00"),
-                evidence=(EvidenceRef(document_id=uuid.UUID("d0c00000-0000-4000-8000-000000000001"), kind=EvidenceKind.UNEMPLOYMENT_PROOF, sha256="0" * 64, verified=True),),
+                evidence=(
+                    EvidenceRef(
+                        document_id=uuid.UUID("d0c00000-0000-4000-8000-000000000001"),
+                        kind=EvidenceKind.UNEMPLOYMENT_PROOF,
+                        sha256="0" * 64,
+                        verified=True,
+                    ),
+                ),
             ),
             requested_options=(OptionKind.ARREARS_INSTALLMENTS,),
             agent_id="agent-007",
             submitted_at=AT,
         ),
-        PlanOptionChosen(application_id=APPLICATION_ID, loan_id=LOAN_ID, offer_id=OFFER_ID, option_id="arrears-3", agent_id="agent-007", needs_supervisor=False, chosen_at=AT),
+        PlanOptionChosen(
+            application_id=APPLICATION_ID,
+            loan_id=LOAN_ID,
+            offer_id=OFFER_ID,
+            option_id="arrears-3",
+            agent_id="agent-007",
+            needs_supervisor=False,
+            chosen_at=AT,
+        ),
         PlanSentToBorrower(
             application_id=APPLICATION_ID,
             loan_id=LOAN_ID,
             offer_id=OFFER_ID,
-            plan=WrittenPlan(option_id="arrears-3", kind=OptionKind.ARREARS_INSTALLMENTS, schedule=plan_schedule(), total_payable=cny("1045.00"), waived=_waived(), waiver_conditional=False, first_due_date=date(2026, 4, 15)),
+            plan=WrittenPlan(
+                option_id="arrears-3",
+                kind=OptionKind.ARREARS_INSTALLMENTS,
+                schedule=plan_schedule(),
+                total_payable=cny("1045.00"),
+                waived=_waived(),
+                waiver_conditional=False,
+                first_due_date=date(2026, 4, 15),
+            ),
             confirmation_code="482915",
             code_expires_at=AT + timedelta(hours=24),
             contact=contact_ref(),
             sent_at=AT,
         ),
-        PlanAccepted(application_id=APPLICATION_ID, loan_id=LOAN_ID, offer_id=OFFER_ID, option_id="arrears-3", confirmed_via=ConfirmationChannel.RECORDED_CALL, accepted_at=AT),
-        PlanDeclined(application_id=APPLICATION_ID, loan_id=LOAN_ID, offer_id=OFFER_ID, reason="Borrower prefers to pay in full next month", declined_at=AT),
+        PlanAccepted(
+            application_id=APPLICATION_ID,
+            loan_id=LOAN_ID,
+            offer_id=OFFER_ID,
+            option_id="arrears-3",
+            confirmed_via=ConfirmationChannel.RECORDED_CALL,
+            accepted_at=AT,
+        ),
+        PlanDeclined(
+            application_id=APPLICATION_ID,
+            loan_id=LOAN_ID,
+            offer_id=OFFER_ID,
+            reason="Borrower prefers to pay in full next month",
+            declined_at=AT,
+        ),
         NegotiationWithdrawn(application_id=APPLICATION_ID, loan_id=LOAN_ID, reason="Borrower paid the arrears", withdrawn_at=AT),
         PlanOffered(
             offer_id=OFFER_ID,
@@ -242,7 +333,9 @@ def golden_events() -> list[Event]:
         PlanRejected(
             application_id=APPLICATION_ID,
             loan_id=LOAN_ID,
-            reasons=(RejectionReason(code="unaffordable", message="No option's largest payment is within 50% of disposable income"),),
+            reasons=(
+                RejectionReason(code="unaffordable", message="No option's largest payment is within 50% of disposable income"),
+            ),
             disposable_income_needed=cny("696.68"),
         ),
         PlanActivated(
@@ -258,11 +351,39 @@ def golden_events() -> list[Event]:
             conditional_waiver=_waived(),
         ),
         OfferExpired(offer_id=OFFER_ID, application_id=APPLICATION_ID, loan_id=LOAN_ID, expired_at=AT + timedelta(days=7)),
-        PlanInstallmentDueSoon(plan_id=PLAN_ID, loan_id=LOAN_ID, sequence=1, due_date=date(2026, 4, 15), amount_due=cny("348.33"), days_before=3),
-        PlanInstallmentPaid(plan_id=PLAN_ID, loan_id=LOAN_ID, sequence=1, payment_id="PAY-2026-000002", applied=cny("348.33"), remaining_on_installment=cny("0.00"), fully_paid=True, value_date=date(2026, 4, 15)),
-        PlanInstallmentMissed(plan_id=PLAN_ID, loan_id=LOAN_ID, sequence=2, due_date=date(2026, 5, 15), shortfall=cny("348.33"), missed_count=1, business_date=date(2026, 5, 18)),
-        PlanBroken(plan_id=PLAN_ID, loan_id=LOAN_ID, reason=PlanBreakReason.TWO_MISSED, business_date=date(2026, 6, 18), reinstated_waiver=_waived(), unpaid=cny("696.67")),
-        PlanCompleted(plan_id=PLAN_ID, loan_id=LOAN_ID, completed_on=date(2026, 6, 15), total_paid=cny("1045.00"), final_waiver=_waived()),
+        PlanInstallmentDueSoon(
+            plan_id=PLAN_ID, loan_id=LOAN_ID, sequence=1, due_date=date(2026, 4, 15), amount_due=cny("348.33"), days_before=3
+        ),
+        PlanInstallmentPaid(
+            plan_id=PLAN_ID,
+            loan_id=LOAN_ID,
+            sequence=1,
+            payment_id="PAY-2026-000002",
+            applied=cny("348.33"),
+            remaining_on_installment=cny("0.00"),
+            fully_paid=True,
+            value_date=date(2026, 4, 15),
+        ),
+        PlanInstallmentMissed(
+            plan_id=PLAN_ID,
+            loan_id=LOAN_ID,
+            sequence=2,
+            due_date=date(2026, 5, 15),
+            shortfall=cny("348.33"),
+            missed_count=1,
+            business_date=date(2026, 5, 18),
+        ),
+        PlanBroken(
+            plan_id=PLAN_ID,
+            loan_id=LOAN_ID,
+            reason=PlanBreakReason.TWO_MISSED,
+            business_date=date(2026, 6, 18),
+            reinstated_waiver=_waived(),
+            unpaid=cny("696.67"),
+        ),
+        PlanCompleted(
+            plan_id=PLAN_ID, loan_id=LOAN_ID, completed_on=date(2026, 6, 15), total_paid=cny("1045.00"), final_waiver=_waived()
+        ),
         NotificationRequested(
             notification_id=NOTIFICATION_ID,
             loan_id=LOAN_ID,
@@ -276,8 +397,18 @@ def golden_events() -> list[Event]:
             template="overdue_notice.sms.zh-CN@1",
             expires_at=AT + timedelta(days=1),
         ),
-        NotificationDelivered(notification_id=NOTIFICATION_ID, loan_id=LOAN_ID, channel=Channel.SMS, gateway="reference-gateway", delivered_at=AT),
-        NotificationFailed(notification_id=NOTIFICATION_ID, loan_id=LOAN_ID, channel=Channel.SMS, gateway="reference-gateway", reason="handset unreachable", retryable=True, failed_at=AT),
+        NotificationDelivered(
+            notification_id=NOTIFICATION_ID, loan_id=LOAN_ID, channel=Channel.SMS, gateway="reference-gateway", delivered_at=AT
+        ),
+        NotificationFailed(
+            notification_id=NOTIFICATION_ID,
+            loan_id=LOAN_ID,
+            channel=Channel.SMS,
+            gateway="reference-gateway",
+            reason="handset unreachable",
+            retryable=True,
+            failed_at=AT,
+        ),
     ]
 
 

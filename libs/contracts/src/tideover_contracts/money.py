@@ -8,7 +8,7 @@ cents exactly, and an upstream system that sends one has a bug we want to hear a
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache
 from typing import Annotated, Any, Self
 
 from babel.numbers import get_currency_precision, list_currencies
@@ -27,24 +27,29 @@ from pydantic import (
 DEFAULT_ROUNDING = ROUND_HALF_EVEN
 
 
+#: No consumer loan comes near this; anything larger is a corrupt message, refused before it can
+#: exceed the 28 significant digits of the default decimal context.
+LARGEST_AMOUNT = Decimal(10) ** 18
+
+
 class CurrencyMismatchError(ValueError):
     """Two amounts in different currencies were combined."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
-@lru_cache(maxsize=None)
+@cache
 def minor_unit(currency: str) -> Decimal:
     """The smallest amount of `currency` (ISO 4217 minor unit, from CLDR via Babel)."""
     return Decimal(1).scaleb(-get_currency_precision(currency))
 
 
 def _decimal_from_wire(value: Any, what: str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, (int, float)):
-        raise ValueError(f"{what} must be a decimal string such as \"1234.56\", not a JSON number")
+    if isinstance(value, (bool, int, float)):
+        raise ValueError(f'{what} must be a decimal string such as "1234.56", not a JSON number')
     if isinstance(value, Decimal):
         decimal = value
     elif isinstance(value, str):
@@ -107,12 +112,13 @@ class Money(BaseModel):
     @model_validator(mode="after")
     def _at_minor_unit(self) -> Self:
         unit = minor_unit(self.currency)
-        if self.amount != self.amount.quantize(unit):
-            raise ValueError(
-                f"amount {self.amount} has more decimals than {self.currency} allows ({unit})"
-            )
+        if abs(self.amount) >= LARGEST_AMOUNT:
+            raise ValueError(f"amount {self.amount} is out of range (at most {LARGEST_AMOUNT - 1} in magnitude)")
+        quantized = self.amount.quantize(unit)
+        if self.amount != quantized:
+            raise ValueError(f"amount {self.amount} has more decimals than {self.currency} allows ({unit})")
         # Normalise the exponent so that 12.5 and 12.50 serialize alike.
-        object.__setattr__(self, "amount", self.amount.quantize(unit))
+        object.__setattr__(self, "amount", quantized)
         return self
 
     @classmethod

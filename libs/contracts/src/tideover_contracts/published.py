@@ -65,7 +65,11 @@ def asyncapi_document() -> dict[str, Any]:
                 "payload": {"$ref": f"#/components/schemas/{event.event_type}"},
             }
             schemas[event.event_type] = {"$ref": f"./{schema_path(event).relative_to(CONTRACTS_ROOT).as_posix()}"}
-        operations[f"publish.{topic.name}"] = {"action": "send", "channel": {"$ref": f"#/channels/{topic.name}"}, "summary": f"{topic.producer} publishes"}
+        operations[f"publish.{topic.name}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{topic.name}"},
+            "summary": f"{topic.producer} publishes",
+        }
     return {
         "asyncapi": "3.0.0",
         "info": {

@@ -126,9 +126,7 @@ TOPICS: tuple[Topic, ...] = (
     NOTIFICATIONS_RECEIPTS,
 )
 
-ALL_EVENT_TYPES: dict[str, type[Event]] = {
-    event.event_type: event for topic in TOPICS for event in topic.event_types
-}
+ALL_EVENT_TYPES: dict[str, type[Event]] = {event.event_type: event for topic in TOPICS for event in topic.event_types}
 
 
 def topic_of(event: type[Event] | Event) -> Topic:

@@ -40,8 +40,7 @@ class BusinessClock:
     def advance(self, business_date: date, closed_at: datetime) -> None:
         if closed_at > self._now:
             self._now = closed_at.astimezone(UTC)
-        if business_date > self._business_date:
-            self._business_date = business_date
+        self._business_date = max(self._business_date, business_date)
 
     def now(self) -> datetime:
         return self._now

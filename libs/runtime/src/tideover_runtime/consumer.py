@@ -23,10 +23,11 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter, Histogram
+
 from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message
 from tideover_contracts.topics import Topic
-
 from tideover_runtime.clock import Clock
+from tideover_runtime.database import Connection
 from tideover_runtime.faults import FaultInjector
 from tideover_runtime.messaging import send_to_dead_letters
 from tideover_runtime.outbox import stage_event
@@ -57,7 +58,7 @@ class RejectEvent(Exception):  # noqa: N818 - it is an outcome, not a failure of
 class Unit(Generic[E]):
     """One incoming event and the transaction it is handled in."""
 
-    connection: asyncpg.Connection
+    connection: Connection
     envelope: Envelope[E]
     producer: str
     clock: Clock
@@ -95,7 +96,9 @@ class Subscriptions:
     def __init__(self) -> None:
         self._subscriptions: dict[str, Subscription] = {}
 
-    def on(self, topic: Topic, event_type: type[E]) -> Callable[[Callable[[Unit[E]], Awaitable[None]]], Callable[[Unit[E]], Awaitable[None]]]:
+    def on(
+        self, topic: Topic, event_type: type[E]
+    ) -> Callable[[Callable[[Unit[E]], Awaitable[None]]], Callable[[Unit[E]], Awaitable[None]]]:
         if event_type.event_type not in topic.event_classes():
             raise ValueError(f"{topic.name} does not carry {event_type.event_type}")
 
@@ -142,12 +145,15 @@ class MessageProcessor:
         if handler is None:
             HANDLED.labels(topic.name, envelope.event_type, "ignored").inc()
             return
-        with structlog.contextvars.bound_contextvars(
-            correlation_id=envelope.correlation_id,
-            event_id=str(envelope.event_id),
-            event_type=envelope.event_type,
-            loan_id=str(getattr(envelope.payload, "loan_id", "")) or None,
-        ), HANDLE_SECONDS.labels(topic.name).time():
+        with (
+            structlog.contextvars.bound_contextvars(
+                correlation_id=envelope.correlation_id,
+                event_id=str(envelope.event_id),
+                event_type=envelope.event_type,
+                loan_id=str(getattr(envelope.payload, "loan_id", "")) or None,
+            ),
+            HANDLE_SECONDS.labels(topic.name).time(),
+        ):
             await self._handle_with_retries(record, envelope, handler)
 
     async def _handle_with_retries(self, record: ConsumerRecord[Any, Any], envelope: Envelope[Event], handler: Handler) -> None:
@@ -167,7 +173,9 @@ class MessageProcessor:
             except Exception as error:
                 if attempt >= self._settings.handler_attempts:
                     log.exception("handler kept failing; dead-lettering", attempts=attempt)
-                    await self._dead_letter(record, f"{type(error).__name__}: {error}", attempts=attempt, event_type=envelope.event_type)
+                    await self._dead_letter(
+                        record, f"{type(error).__name__}: {error}", attempts=attempt, event_type=envelope.event_type
+                    )
                     return
                 log.warning("handler failed; retrying", attempt=attempt, error=repr(error))
                 await asyncio.sleep(self._settings.retry_backoff_seconds * attempt)

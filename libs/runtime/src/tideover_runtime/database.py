@@ -12,9 +12,13 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from yoyo import get_backend, read_migrations
 
 RUNTIME_MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: A connection, whether taken from a pool or opened alone.
+Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 def _yoyo_url(database_url: str, schema: str) -> str:

@@ -12,9 +12,10 @@ from typing import Any
 import structlog
 
 _SENSITIVE_KEYS = frozenset({"name", "phone", "email", "address", "body", "confirmation_code"})
-# Ten or more digits standing alone (E.164 with or without "+", a CN mobile number); dates,
-# UUIDs and amounts do not match because of the separators around their digits.
-_PHONE = re.compile(r"(?<![\w\-.:])\+?\d{10,15}(?![\w\-.:])")
+# Ten or more digits standing alone (E.164 with or without "+", a CN mobile number), also
+# next to Chinese text or after "tel:"; dates, UUIDs and amounts do not match because of the
+# digits, letters, hyphens or points around their digit runs.
+_PHONE = re.compile(r"(?<![0-9A-Za-z\-.])\+?\d{10,15}(?![0-9A-Za-z\-.])")
 
 
 def mask_phone(text: str) -> str:

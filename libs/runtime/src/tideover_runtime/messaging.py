@@ -9,8 +9,8 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
-from tideover_contracts.topics import DLQ_SUFFIX
 
+from tideover_contracts.topics import DLQ_SUFFIX
 from tideover_runtime.settings import RuntimeSettings
 
 DEAD_LETTERS = Counter("tideover_dead_letters_total", "Messages sent to a dead-letter topic", ["topic", "consumer"])

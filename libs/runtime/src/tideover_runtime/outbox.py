@@ -16,10 +16,12 @@ from typing import Any
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 from prometheus_client import Counter
+
 from tideover_contracts.envelope import Envelope, Event, wrap
 from tideover_contracts.topics import topic_of
-
+from tideover_runtime.database import Connection
 from tideover_runtime.messaging import Publisher
 
 log = structlog.get_logger(__name__)
@@ -28,7 +30,7 @@ OUTBOX_PUBLISHED = Counter("tideover_outbox_published_total", "Events the outbox
 NOTIFY_CHANNEL = "tideover_outbox"
 
 
-async def stage(connection: asyncpg.Connection, envelope: Envelope[Any]) -> None:
+async def stage(connection: Connection, envelope: Envelope[Any]) -> None:
     """Add `envelope` to the outbox in the caller's transaction; a repeated event id is a no-op."""
     event = envelope.payload
     await connection.execute(
@@ -48,7 +50,7 @@ async def stage(connection: asyncpg.Connection, envelope: Envelope[Any]) -> None
 
 
 async def stage_event(
-    connection: asyncpg.Connection,
+    connection: Connection,
     event: Event,
     *,
     producer: str,
@@ -81,10 +83,12 @@ class OutboxRelay:
         self._stopping = False
 
     async def run(self) -> None:
-        listener: asyncpg.Connection | None = None
+        listener: PoolConnectionProxy | None = None
         try:
             listener = await self._listen()
             while not self._stopping:
+                # Cleared before publishing, so a NOTIFY that arrives meanwhile is not lost.
+                self._wake.clear()
                 try:
                     published = await self.publish_pending()
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
@@ -92,26 +96,29 @@ class OutboxRelay:
                     published = 0
                     await asyncio.sleep(self._poll_seconds)
                 if published < self._batch_size:
-                    self._wake.clear()
                     with suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
         finally:
             if listener is not None:
                 with suppress(Exception):
+                    await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
                     await self._pool.release(listener)
 
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
 
-    async def _listen(self) -> asyncpg.Connection | None:
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _listen(self) -> PoolConnectionProxy | None:
         try:
-            connection: asyncpg.Connection = await self._pool.acquire()
-            await connection.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-            return connection
+            connection: PoolConnectionProxy = await self._pool.acquire()
+            await connection.add_listener(NOTIFY_CHANNEL, self._on_notify)
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("outbox relay polls only: LISTEN failed", error=str(error))
             return None
+        return connection
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent events; returns how many were sent."""
@@ -132,7 +139,9 @@ class OutboxRelay:
             await self._publisher.publish_many(
                 [(row["topic"], row["key"], row["value"], json.loads(row["headers"])) for row in rows]
             )
-            await connection.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
+            await connection.execute(
+                "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
+            )
         for row in rows:
             OUTBOX_PUBLISHED.labels(row["topic"]).inc()
         return len(rows)

@@ -58,7 +58,9 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
     pool = await create_pool(settings.database_url, definition.schema, settings.pool_min_size, settings.pool_max_size)
     broker = build_broker(settings, client_id=definition.name)
     attach(definition.subscriptions, consumer=definition.name, broker=broker, pool=pool, clock=clock, settings=settings)
-    relay = OutboxRelay(pool, Publisher(broker, settings), batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds)
+    relay = OutboxRelay(
+        pool, Publisher(broker, settings), batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds
+    )
     resources = Resources(settings, pool, clock, definition.name)
 
     async def database_ready() -> bool:
@@ -70,7 +72,9 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
     app = build_http_app(definition.name, {"postgres": database_ready, "kafka": kafka_ready})
     if definition.routes:
         definition.routes(app, lambda: resources)
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off")
+    )
     await broker.start()
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
     log.info("service started", schema=definition.schema, http_port=settings.http_port)

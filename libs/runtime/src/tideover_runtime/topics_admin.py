@@ -1,6 +1,6 @@
 """`tideover-topics`: create every registry topic and its DLQ, then prove a round trip.
 
-    tideover-topics [--partitions 6] [--probe]
+tideover-topics [--partitions 6] [--probe]
 """
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import uuid
+from contextlib import suppress
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from tideover_contracts.topics import DEFAULT_PARTITIONS, TOPICS
 
+from tideover_contracts.topics import DEFAULT_PARTITIONS, TOPICS
 from tideover_runtime.settings import RuntimeSettings
 
 PROBE_TOPIC = "ops.probe.v1"
@@ -28,10 +29,8 @@ async def create_topics(settings: RuntimeSettings, partitions: int = DEFAULT_PAR
         wanted = [settings.topic(name) for topic in TOPICS for name in (topic.name, topic.dlq)]
         missing = [name for name in wanted if name not in existing]
         if missing:
-            try:
+            with suppress(TopicAlreadyExistsError):
                 await admin.create_topics([NewTopic(name, partitions, 1) for name in missing])
-            except TopicAlreadyExistsError:
-                pass
         return missing
     finally:
         await admin.close()
@@ -44,10 +43,8 @@ async def probe(settings: RuntimeSettings, timeout: float = 60.0) -> None:
     await admin.start()
     try:
         if topic not in await admin.list_topics():
-            try:
+            with suppress(TopicAlreadyExistsError):
                 await admin.create_topics([NewTopic(topic, 1, 1)])
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
     marker = uuid.uuid4().hex.encode()
@@ -57,7 +54,9 @@ async def probe(settings: RuntimeSettings, timeout: float = 60.0) -> None:
         await producer.send_and_wait(topic, marker)
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest", group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest", group_id=None
+    )
     await consumer.start()
     try:
         async with asyncio.timeout(timeout):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import date
 from enum import StrEnum
@@ -43,22 +44,18 @@ class LoanBooked(Event):
         for installment in self.installments:
             for part in (installment.principal, installment.interest, installment.fee):
                 if part.currency != currency:
-                    raise ValueError(
-                        f"installment {installment.sequence} is in {part.currency}, the loan in {currency}"
-                    )
+                    raise ValueError(f"installment {installment.sequence} is in {part.currency}, the loan in {currency}")
         sequences = [installment.sequence for installment in self.installments]
         if sequences != list(range(1, len(sequences) + 1)):
             raise ValueError("installment sequences must run 1, 2, 3, ... in order")
         dates = [installment.due_date for installment in self.installments]
-        if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
+        if any(later <= earlier for earlier, later in itertools.pairwise(dates)):
             raise ValueError("installment due dates must be strictly ascending")
         if dates[0] <= self.booked_on:
             raise ValueError("the first installment must fall due after the booking date")
         scheduled = sum((i.principal.amount for i in self.installments), start=Money.zero(currency).amount)
         if scheduled != self.principal.amount:
-            raise ValueError(
-                f"installment principal adds up to {scheduled}, not the loan principal {self.principal.amount}"
-            )
+            raise ValueError(f"installment principal adds up to {scheduled}, not the loan principal {self.principal.amount}")
         if any(i.principal.is_negative or i.interest.is_negative or i.fee.is_negative for i in self.installments):
             raise ValueError("installment amounts must not be negative")
         return self

@@ -32,18 +32,41 @@ class Infrastructure:
         }
 
 
+@dataclass(frozen=True)
+class Servers:
+    bootstrap_servers: str
+    admin_database_url: str
+
+
 @pytest.fixture(scope="session")
-def infrastructure() -> Iterator[Infrastructure]:
-    bootstrap = infra.kafka_bootstrap_servers()
-    admin_url = infra.database_url()
-    scratch = infra.create_scratch_database(admin_url)
-    prefix = f"t{uuid.uuid4().hex[:8]}."
-    infra.create_topics(bootstrap, prefix)
+def servers() -> Iterator[Servers]:
     try:
-        yield Infrastructure(bootstrap, scratch, prefix)
+        yield Servers(infra.kafka_bootstrap_servers(), infra.database_url())
     finally:
-        infra.drop_database(admin_url, scratch)
         infra.stop_containers()
+
+
+def _isolated(servers: Servers) -> Iterator[Infrastructure]:
+    """Fresh topics (a unique prefix) and a fresh database on the shared servers."""
+    scratch = infra.create_scratch_database(servers.admin_database_url)
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    infra.create_topics(servers.bootstrap_servers, prefix)
+    try:
+        yield Infrastructure(servers.bootstrap_servers, scratch, prefix)
+    finally:
+        infra.drop_database(servers.admin_database_url, scratch)
+
+
+@pytest.fixture(scope="session")
+def infrastructure(servers: Servers) -> Iterator[Infrastructure]:
+    """Shared by the tests of a session that run services once (`services`)."""
+    yield from _isolated(servers)
+
+
+@pytest.fixture
+def private_infrastructure(servers: Servers) -> Iterator[Infrastructure]:
+    """For a test that kills or restarts services: nobody else sees its topics or rows."""
+    yield from _isolated(servers)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from tideover_contracts.envelope import Envelope, Event, parse_message
 from tideover_contracts.topics import ALL_EVENT_TYPES, topic_of
 
@@ -58,7 +59,9 @@ class TopicWatcher:
     def __init__(self, bootstrap_servers: str, topics: Iterable[str], topic_prefix: str = "") -> None:
         self._names = [topic_prefix + topic for topic in topics]
         self._prefix = topic_prefix
-        self._consumer = AIOKafkaConsumer(*self._names, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest", group_id=None)
+        self._consumer = AIOKafkaConsumer(
+            *self._names, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest", group_id=None
+        )
         self.seen: list[Seen] = []
         self._arrived = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None

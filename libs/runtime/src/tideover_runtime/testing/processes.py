@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -71,3 +72,17 @@ class ServiceProcess:
                 self._process.wait(20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+async def wait_until_ok(url: str, timeout: float = 30.0) -> httpx.Response:
+    """Poll `url` until it answers 200: e.g. until a service has taken in an event.
+
+    Events on different topics are consumed independently, so a test that needs one fact
+    handled before the next (a loan booked before its business day closes) waits for it.
+    """
+    async with httpx.AsyncClient(timeout=5) as client, asyncio.timeout(timeout):
+        while True:
+            response = await client.get(url)
+            if response.status_code == 200:
+                return response
+            await asyncio.sleep(0.1)

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
+from tideover_runtime.database import Connection
 
 
 @dataclass(frozen=True)
@@ -25,19 +25,24 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
 
 
-async def claim(connection: asyncpg.Connection, key: str, request_hash: str) -> StoredResponse | None:
+async def claim(connection: Connection, key: str, request_hash: str) -> StoredResponse | None:
     """None if this key is new (and now ours); else the response first given for it.
     A concurrent request with the same key waits here until the first one commits."""
     inserted = await connection.fetchval(
-        "INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true", key, request_hash
+        "INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+        key,
+        request_hash,
     )
     if inserted:
         return None
     row = await connection.fetchrow("SELECT request_hash, status, response FROM idempotency_keys WHERE key = $1", key)
+    assert row is not None  # the conflicting row exists: keys are never deleted within a request
     if row["request_hash"] != request_hash:
         raise IdempotencyKeyReusedError(f"Idempotency-Key {key!r} was used for a different request")
     return StoredResponse(row["status"], json.loads(row["response"]))
 
 
-async def remember(connection: asyncpg.Connection, key: str, status: int, body: Any) -> None:
-    await connection.execute("UPDATE idempotency_keys SET status = $2, response = $3::jsonb WHERE key = $1", key, status, json.dumps(body))
+async def remember(connection: Connection, key: str, status: int, body: Any) -> None:
+    await connection.execute(
+        "UPDATE idempotency_keys SET status = $2, response = $3::jsonb WHERE key = $1", key, status, json.dumps(body)
+    )

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from tideover_contracts.events.plans import PlanOffered
 
 from negotiation_intake.application.ports import Application, LoanView
 from negotiation_intake.domain.application_state import State
+from tideover_contracts.events.plans import PlanOffered
+from tideover_runtime.database import Connection
 
 _APPLICATION_COLUMNS = (
     "application_id, loan_id, borrower_id, state, reason, description, monthly_income, essential_expenses, currency, "
@@ -29,14 +30,16 @@ def _application(row: asyncpg.Record) -> Application:
 
 
 class PostgresIntakeStore:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     async def loan(self, loan_id: uuid.UUID) -> LoanView | None:
         row = await self._connection.fetchrow("SELECT * FROM loan_views WHERE loan_id = $1", loan_id)
         if row is None:
             return None
-        return LoanView(row["loan_id"], row["borrower_id"], row["overdue"], json.loads(row["snapshot"]), row["plan_id"], row["plan_status"])
+        return LoanView(
+            row["loan_id"], row["borrower_id"], row["overdue"], json.loads(row["snapshot"]), row["plan_id"], row["plan_status"]
+        )
 
     async def upsert_loan(self, loan_id: uuid.UUID, borrower_id: str, overdue: bool, business_date: Any, snapshot: str) -> None:
         await self._connection.execute(
@@ -46,11 +49,17 @@ class PostgresIntakeStore:
                 snapshot = CASE WHEN excluded.overdue THEN excluded.snapshot ELSE loan_views.snapshot END
             WHERE loan_views.business_date <= excluded.business_date
             """,
-            loan_id, borrower_id, overdue, business_date, snapshot,
+            loan_id,
+            borrower_id,
+            overdue,
+            business_date,
+            snapshot,
         )
 
     async def set_plan(self, loan_id: uuid.UUID, plan_id: uuid.UUID, status: str) -> None:
-        await self._connection.execute("UPDATE loan_views SET plan_id = $2, plan_status = $3 WHERE loan_id = $1", loan_id, plan_id, status)
+        await self._connection.execute(
+            "UPDATE loan_views SET plan_id = $2, plan_status = $3 WHERE loan_id = $1", loan_id, plan_id, status
+        )
 
     async def add_application(self, application: Application) -> None:
         values = application.__dict__.copy()
@@ -58,15 +67,21 @@ class PostgresIntakeStore:
         values["requested_options"] = list(application.requested_options)
         values["rejection"] = json.dumps(application.rejection) if application.rejection else None
         placeholders = ", ".join(f"${index}" for index in range(1, len(values) + 1))
-        await self._connection.execute(f"INSERT INTO applications ({_APPLICATION_COLUMNS}) VALUES ({placeholders})", *values.values())
+        await self._connection.execute(
+            f"INSERT INTO applications ({_APPLICATION_COLUMNS}) VALUES ({placeholders})", *values.values()
+        )
 
     async def application(self, application_id: uuid.UUID, *, for_update: bool = False) -> Application | None:
         lock = " FOR UPDATE" if for_update else ""
-        row = await self._connection.fetchrow(f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE application_id = $1{lock}", application_id)
+        row = await self._connection.fetchrow(
+            f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE application_id = $1{lock}", application_id
+        )
         return _application(row) if row else None
 
     async def applications_for_loan(self, loan_id: uuid.UUID) -> list[Application]:
-        rows = await self._connection.fetch(f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE loan_id = $1 ORDER BY created_at", loan_id)
+        rows = await self._connection.fetch(
+            f"SELECT {_APPLICATION_COLUMNS} FROM applications WHERE loan_id = $1 ORDER BY created_at", loan_id
+        )
         return [_application(row) for row in rows]
 
     async def update_application(self, application_id: uuid.UUID, **fields: Any) -> None:
@@ -76,7 +91,9 @@ class PostgresIntakeStore:
             fields["rejection"] = json.dumps(fields["rejection"])
         assignments = ", ".join(f"{name} = ${index}" for index, name in enumerate(fields, start=2))
         await self._connection.execute(
-            f"UPDATE applications SET {assignments}, version = version + 1 WHERE application_id = $1", application_id, *fields.values()
+            f"UPDATE applications SET {assignments}, version = version + 1 WHERE application_id = $1",
+            application_id,
+            *fields.values(),
         )
 
     async def add_offer(self, offer: PlanOffered, received_at: datetime) -> bool:
@@ -86,10 +103,15 @@ class PostgresIntakeStore:
                 INSERT INTO offers (offer_id, application_id, offer, received_at) VALUES ($1, $2, $3::jsonb, $4)
                 ON CONFLICT (offer_id) DO NOTHING RETURNING true
                 """,
-                offer.offer_id, offer.application_id, offer.model_dump_json(), received_at,
+                offer.offer_id,
+                offer.application_id,
+                offer.model_dump_json(),
+                received_at,
             )
         )
 
     async def offers(self, application_id: uuid.UUID) -> list[PlanOffered]:
-        rows = await self._connection.fetch("SELECT offer FROM offers WHERE application_id = $1 ORDER BY received_at", application_id)
+        rows = await self._connection.fetch(
+            "SELECT offer FROM offers WHERE application_id = $1 ORDER BY received_at", application_id
+        )
         return [PlanOffered.model_validate_json(row["offer"]) for row in rows]

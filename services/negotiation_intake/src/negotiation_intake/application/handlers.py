@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from negotiation_intake.application.ports import IntakeStore
+from negotiation_intake.domain.application_state import Action, InvalidTransitionError, transition
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_runtime.consumer import Unit
-
-from negotiation_intake.application.ports import IntakeStore
-from negotiation_intake.domain.application_state import Action, InvalidTransitionError, transition
 
 
 async def when_loan_overdue_update_view(unit: Unit[LoanBecameOverdue] | Unit[OverdueStatusChanged], store: IntakeStore) -> None:

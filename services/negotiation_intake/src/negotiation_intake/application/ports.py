@@ -8,10 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from negotiation_intake.domain.application_state import State
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.plans import PlanOffered
-
-from negotiation_intake.domain.application_state import State
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,9 @@ class LoanView:
 
 class IntakeStore(Protocol):
     async def loan(self, loan_id: uuid.UUID) -> LoanView | None: ...
-    async def upsert_loan(self, loan_id: uuid.UUID, borrower_id: str, overdue: bool, business_date: Any, snapshot: str) -> None: ...
+    async def upsert_loan(
+        self, loan_id: uuid.UUID, borrower_id: str, overdue: bool, business_date: Any, snapshot: str
+    ) -> None: ...
     async def set_plan(self, loan_id: uuid.UUID, plan_id: uuid.UUID, status: str) -> None: ...
     async def add_application(self, application: Application) -> None: ...
     async def application(self, application_id: uuid.UUID, *, for_update: bool = False) -> Application | None: ...

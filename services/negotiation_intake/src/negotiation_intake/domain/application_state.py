@@ -37,6 +37,10 @@ _TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.OFFERED, Action.RECEIVE_OFFER): State.OFFERED,
     (State.SENT, Action.RECEIVE_OFFER): State.OFFERED,  # a re-quote replaces the sent plan
     (State.SENT, Action.RECEIVE_REJECTION): State.REJECTED,
+    (State.OFFERED, Action.RECEIVE_REJECTION): State.REJECTED,
+    # plan-calculation may still refuse a confirmed plan (offer expired) or quote again (loan changed).
+    (State.ACCEPTED, Action.RECEIVE_REJECTION): State.REJECTED,
+    (State.ACCEPTED, Action.RECEIVE_OFFER): State.OFFERED,
     (State.OFFERED, Action.CHOOSE_AND_SEND): State.SENT,
     (State.SENT, Action.CHOOSE_AND_SEND): State.SENT,
     (State.SENT, Action.ACCEPT): State.ACCEPTED,

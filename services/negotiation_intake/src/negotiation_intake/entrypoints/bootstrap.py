@@ -7,6 +7,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from negotiation_intake.adapters.store import PostgresIntakeStore
+from negotiation_intake.application import handlers
+from negotiation_intake.application.ports import IntakeStore
+from negotiation_intake.entrypoints.http import add_routes
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected
@@ -14,11 +18,6 @@ from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.topics import OVERDUE_STATUS, PLANS_OFFERS, PLANS_TRACKING
 from tideover_runtime.consumer import Subscriptions, Unit
 from tideover_runtime.service import ServiceDefinition, run_service
-
-from negotiation_intake.adapters.store import PostgresIntakeStore
-from negotiation_intake.application import handlers
-from negotiation_intake.application.ports import IntakeStore
-from negotiation_intake.entrypoints.http import add_routes
 
 E = TypeVar("E", bound=Event)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
@@ -47,7 +46,11 @@ def subscriptions() -> Subscriptions:
 
 def definition() -> ServiceDefinition:
     return ServiceDefinition(
-        name="negotiation-intake", schema="negotiation_intake", migrations=MIGRATIONS, subscriptions=subscriptions(), routes=add_routes
+        name="negotiation-intake",
+        schema="negotiation_intake",
+        migrations=MIGRATIONS,
+        subscriptions=subscriptions(),
+        routes=add_routes,
     )
 
 

@@ -6,20 +6,20 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from tideover_contracts.events.negotiation import ConfirmationChannel, HardshipReason, OptionKind
-from tideover_contracts.money import Money
-from tideover_runtime.outbox import stage_event
-from tideover_runtime.service import Resources
 
 from negotiation_intake.adapters import idempotency
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application import commands
 from negotiation_intake.application.ports import Application, Outbox
 from negotiation_intake.domain.application_state import InvalidTransitionError
+from tideover_contracts.events.negotiation import ConfirmationChannel, HardshipReason, OptionKind
+from tideover_contracts.money import Money
+from tideover_runtime.database import Connection
+from tideover_runtime.outbox import stage_event
+from tideover_runtime.service import Resources
 
 PRODUCER = "negotiation-intake"
 
@@ -76,10 +76,15 @@ def application_body(application: Application, offers: list[Any] | None = None) 
 
 
 def _problem(status: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse({"type": "about:blank", "title": title, "status": status, "detail": detail}, status_code=status, media_type="application/problem+json")
+    return JSONResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status_code=status,
+        media_type="application/problem+json",
+    )
 
 
-Work = Callable[[PostgresIntakeStore, Outbox, asyncpg.Connection], Awaitable[tuple[int, Any]]]
+IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+Work = Callable[[PostgresIntakeStore, Outbox, Connection], Awaitable[tuple[int, Any]]]
 
 
 def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
@@ -90,7 +95,9 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
         try:
             async with res.pool.acquire() as connection, connection.transaction():
                 if key:
-                    stored = await idempotency.claim(connection, key, idempotency.fingerprint(request.method, request.url.path, body))
+                    stored = await idempotency.claim(
+                        connection, key, idempotency.fingerprint(request.method, request.url.path, body)
+                    )
                     if stored is not None:
                         return JSONResponse(stored.body, status_code=stored.status)
 
@@ -108,21 +115,32 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             return _problem(404, "Not found", str(error))
         except InvalidTransitionError as error:
             return JSONResponse(
-                {"type": "about:blank", "title": "Invalid transition", "status": 409, "detail": str(error), "current_state": error.state.value},
-                status_code=409, media_type="application/problem+json",
+                {
+                    "type": "about:blank",
+                    "title": "Invalid transition",
+                    "status": 409,
+                    "detail": str(error),
+                    "current_state": error.state.value,
+                },
+                status_code=409,
+                media_type="application/problem+json",
             )
         except commands.ConflictError as error:
             return _problem(409, "Conflict", str(error))
 
-    IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-
     @app.post("/v1/applications", status_code=201)
-    async def open_application(payload: ApplicationIn, request: Request, idempotency_key: IdempotencyKey = None) -> JSONResponse:
-        async def work(store: PostgresIntakeStore, _: Outbox, __: asyncpg.Connection) -> tuple[int, Any]:
+    async def open_application(
+        payload: ApplicationIn, request: Request, idempotency_key: IdempotencyKeyHeader = None
+    ) -> JSONResponse:
+        async def work(store: PostgresIntakeStore, _: Outbox, __: Connection) -> tuple[int, Any]:
             command = commands.OpenApplication(
-                loan_id=payload.loan_id, reason=payload.hardship.reason.value, description=payload.hardship.description,
-                monthly_income=payload.hardship.monthly_income, essential_expenses=payload.hardship.essential_expenses,
-                requested_options=payload.requested_options, agent_id=payload.agent_id,
+                loan_id=payload.loan_id,
+                reason=payload.hardship.reason.value,
+                description=payload.hardship.description,
+                monthly_income=payload.hardship.monthly_income,
+                essential_expenses=payload.hardship.essential_expenses,
+                requested_options=payload.requested_options,
+                agent_id=payload.agent_id,
             )
             return 201, application_body(await commands.open_application(store, resources().clock, command))
 
@@ -138,15 +156,17 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             return JSONResponse(application_body(application, await store.offers(application_id)))
 
     @app.post("/v1/applications/{application_id}/submit")
-    async def submit(application_id: uuid.UUID, request: Request, idempotency_key: IdempotencyKey = None) -> JSONResponse:
-        async def work(store: PostgresIntakeStore, outbox: Outbox, _: asyncpg.Connection) -> tuple[int, Any]:
+    async def submit(application_id: uuid.UUID, request: Request, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+        async def work(store: PostgresIntakeStore, outbox: Outbox, _: Connection) -> tuple[int, Any]:
             return 200, application_body(await commands.submit(store, outbox, resources().clock, application_id))
 
         return await run(request, idempotency_key, work)
 
     @app.post("/v1/applications/{application_id}/choice")
-    async def choose(application_id: uuid.UUID, payload: ChoiceIn, request: Request, idempotency_key: IdempotencyKey = None) -> JSONResponse:
-        async def work(store: PostgresIntakeStore, outbox: Outbox, _: asyncpg.Connection) -> tuple[int, Any]:
+    async def choose(
+        application_id: uuid.UUID, payload: ChoiceIn, request: Request, idempotency_key: IdempotencyKeyHeader = None
+    ) -> JSONResponse:
+        async def work(store: PostgresIntakeStore, outbox: Outbox, _: Connection) -> tuple[int, Any]:
             await commands.choose_and_send(store, outbox, resources().clock, application_id, payload.offer_id, payload.option_id)
             application = await store.application(application_id)
             assert application is not None
@@ -155,20 +175,32 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
         return await run(request, idempotency_key, work)
 
     @app.post("/v1/applications/{application_id}/confirmation")
-    async def confirm(application_id: uuid.UUID, payload: ConfirmationIn, request: Request, idempotency_key: IdempotencyKey = None) -> JSONResponse:
-        async def work(store: PostgresIntakeStore, outbox: Outbox, _: asyncpg.Connection) -> tuple[int, Any]:
+    async def confirm(
+        application_id: uuid.UUID, payload: ConfirmationIn, request: Request, idempotency_key: IdempotencyKeyHeader = None
+    ) -> JSONResponse:
+        async def work(store: PostgresIntakeStore, outbox: Outbox, _: Connection) -> tuple[int, Any]:
             result = await commands.confirm(store, outbox, resources().clock, application_id, payload.code, payload.via)
             if not result.accepted:
                 detail = f"the confirmation code is wrong; {result.tries_left} tries left"
-                return 422, {"type": "about:blank", "title": "Wrong confirmation code", "status": 422, "detail": detail, "tries_left": result.tries_left}
+                return 422, {
+                    "type": "about:blank",
+                    "title": "Wrong confirmation code",
+                    "status": 422,
+                    "detail": detail,
+                    "tries_left": result.tries_left,
+                }
             return 200, application_body(result.application)
 
         return await run(request, idempotency_key, work)
 
     @app.post("/v1/applications/{application_id}/withdrawal")
-    async def withdraw(application_id: uuid.UUID, payload: WithdrawalIn, request: Request, idempotency_key: IdempotencyKey = None) -> JSONResponse:
-        async def work(store: PostgresIntakeStore, outbox: Outbox, _: asyncpg.Connection) -> tuple[int, Any]:
-            return 200, application_body(await commands.withdraw(store, outbox, resources().clock, application_id, payload.reason))
+    async def withdraw(
+        application_id: uuid.UUID, payload: WithdrawalIn, request: Request, idempotency_key: IdempotencyKeyHeader = None
+    ) -> JSONResponse:
+        async def work(store: PostgresIntakeStore, outbox: Outbox, _: Connection) -> tuple[int, Any]:
+            return 200, application_body(
+                await commands.withdraw(store, outbox, resources().clock, application_id, payload.reason)
+            )
 
         return await run(request, idempotency_key, work)
 

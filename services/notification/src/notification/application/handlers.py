@@ -6,6 +6,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from notification.application.ports import Contact, Contacts, Decision
+from notification.domain.messages import Rendered, overdue_notice, written_plan
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
@@ -13,9 +15,6 @@ from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested, Purpose
 from tideover_contracts.events.overdue import LoanBecameOverdue
 from tideover_runtime.consumer import Unit
-
-from notification.application.ports import Contact, Contacts, Decision
-from notification.domain.messages import Rendered, overdue_notice, written_plan
 
 #: How long a gateway may still deliver a request before it is stale.
 REQUEST_TTL = timedelta(hours=12)
@@ -46,8 +45,12 @@ async def when_plan_sent_send_written_plan(unit: Unit[PlanSentToBorrower], conta
     event = unit.event
     contact = await _contact(contacts, event.loan_id)
     plan = event.plan
-    rendered = written_plan(contact.locale, event.confirmation_code, len(plan.schedule), plan.total_payable, plan.first_due_date, plan.waived.total)
-    notification_id = deterministic_id("notice", Purpose.WRITTEN_PLAN, event.application_id, event.offer_id, event.confirmation_code)
+    rendered = written_plan(
+        contact.locale, event.confirmation_code, len(plan.schedule), plan.total_payable, plan.first_due_date, plan.waived.total
+    )
+    notification_id = deterministic_id(
+        "notice", Purpose.WRITTEN_PLAN, event.application_id, event.offer_id, event.confirmation_code
+    )
     await _send(unit, contacts, contact, notification_id, Purpose.WRITTEN_PLAN, rendered)
 
 
@@ -77,14 +80,18 @@ def _address(contact: Contact, channel: Channel) -> str | None:
     return {Channel.SMS: contact.phone, Channel.VOICE_CALL: contact.phone, Channel.EMAIL: contact.email}.get(channel)
 
 
-async def _send(unit: Unit[Any], contacts: Contacts, contact: Contact, notification_id: uuid.UUID, purpose: Purpose, rendered: Rendered) -> None:
+async def _send(
+    unit: Unit[Any], contacts: Contacts, contact: Contact, notification_id: uuid.UUID, purpose: Purpose, rendered: Rendered
+) -> None:
     now = unit.clock.now()
     channel = _channel(contact)
     if contact.do_not_contact or channel is None:
         rule = "do_not_contact" if contact.do_not_contact else "no_channel_left"
         await contacts.log(Decision(notification_id, contact.loan_id, purpose.value, Channel.SMS, "suppressed", rule, None, now))
         return
-    if not await contacts.log(Decision(notification_id, contact.loan_id, purpose.value, channel, "sent", None, rendered.body, now)):
+    if not await contacts.log(
+        Decision(notification_id, contact.loan_id, purpose.value, channel, "sent", None, rendered.body, now)
+    ):
         return  # decided before: one message, not two
     address = _address(contact, channel)
     assert address is not None

@@ -12,6 +12,7 @@ from datetime import date
 
 from babel.dates import format_date
 from babel.numbers import format_currency
+
 from tideover_contracts.common import Locale
 from tideover_contracts.money import Money
 

@@ -7,6 +7,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from notification.adapters.contacts import PostgresContacts
+from notification.application import handlers
+from notification.application.ports import Contacts
+from notification.entrypoints.http import add_routes
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
 from tideover_contracts.events.negotiation import PlanSentToBorrower
@@ -15,11 +19,6 @@ from tideover_contracts.events.overdue import LoanBecameOverdue
 from tideover_contracts.topics import LOANS_LIFECYCLE, NEGOTIATION_APPLICATIONS, NOTIFICATIONS_RECEIPTS, OVERDUE_STATUS
 from tideover_runtime.consumer import Subscriptions, Unit
 from tideover_runtime.service import ServiceDefinition, run_service
-
-from notification.adapters.contacts import PostgresContacts
-from notification.application import handlers
-from notification.application.ports import Contacts
-from notification.entrypoints.http import add_routes
 
 E = TypeVar("E", bound=Event)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+
 from tideover_runtime.service import Resources
 
 

@@ -8,12 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from tideover_contracts.common import ContactRef, ScheduledInstallment
-from tideover_contracts.events.loans import AllocationOrder, LoanBooked, RepaymentReceived
-from tideover_contracts.money import Money
 
 from overdue_detection.domain.allocation import Allocation, InstallmentBalance
 from overdue_detection.domain.loan import LoanRow
+from tideover_contracts.common import ContactRef, ScheduledInstallment
+from tideover_contracts.events.loans import AllocationOrder, LoanBooked, RepaymentReceived
+from tideover_contracts.money import Money
+from tideover_runtime.database import Connection
 
 
 def _loan(row: asyncpg.Record) -> LoanRow:
@@ -34,7 +35,7 @@ def _loan(row: asyncpg.Record) -> LoanRow:
 
 
 class LoanBook:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     async def add(self, loan: LoanBooked) -> bool:
@@ -52,14 +53,24 @@ class LoanBook:
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
             ON CONFLICT (loan_id) DO NOTHING RETURNING true
             """,
-            loan.loan_id, loan.borrower.borrower_id, loan.principal.currency, loan.principal.amount,
-            loan.contract_rate, loan.overdue_rate, loan.allocation_order.value, contact.model_dump_json(), loan.booked_on,
+            loan.loan_id,
+            loan.borrower.borrower_id,
+            loan.principal.currency,
+            loan.principal.amount,
+            loan.contract_rate,
+            loan.overdue_rate,
+            loan.allocation_order.value,
+            contact.model_dump_json(),
+            loan.booked_on,
         )
         if not inserted:
             return False
         await self._connection.executemany(
             "INSERT INTO installments (loan_id, sequence, due_date, principal, interest, fee) VALUES ($1, $2, $3, $4, $5, $6)",
-            [(loan.loan_id, i.sequence, i.due_date, i.principal.amount, i.interest.amount, i.fee.amount) for i in loan.installments],
+            [
+                (loan.loan_id, i.sequence, i.due_date, i.principal.amount, i.interest.amount, i.fee.amount)
+                for i in loan.installments
+            ],
         )
         return True
 
@@ -88,7 +99,11 @@ class LoanBook:
                 INSERT INTO repayments (payment_id, loan_id, amount, value_date, received_at)
                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING RETURNING true
                 """,
-                payment.payment_id, payment.loan_id, payment.amount.amount, payment.value_date, payment.received_at,
+                payment.payment_id,
+                payment.loan_id,
+                payment.amount.amount,
+                payment.value_date,
+                payment.received_at,
             )
         )
 
@@ -123,8 +138,11 @@ class LoanBook:
         return [
             (
                 ScheduledInstallment(
-                    sequence=r["sequence"], due_date=r["due_date"], principal=Money.of(r["principal"], currency),
-                    interest=Money.of(r["interest"], currency), fee=Money.of(r["fee"], currency),
+                    sequence=r["sequence"],
+                    due_date=r["due_date"],
+                    principal=Money.of(r["principal"], currency),
+                    interest=Money.of(r["interest"], currency),
+                    fee=Money.of(r["fee"], currency),
                 ),
                 Money.of(r["outstanding"], currency),
             )
@@ -181,4 +199,3 @@ class LoanBook:
             business_date,
             days_before,
         )
-

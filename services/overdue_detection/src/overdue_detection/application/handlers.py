@@ -6,6 +6,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from overdue_detection.application.ports import LoanBook
+from overdue_detection.domain.allocation import allocate
+from overdue_detection.domain.delinquency import bucket_for, days_past_due
+from overdue_detection.domain.loan import LoanRow
 from tideover_contracts.common import Bucket, ContactRef, OverdueAmounts
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
@@ -23,11 +27,6 @@ from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.money import Money
 from tideover_runtime.consumer import RejectEvent, Unit
-
-from overdue_detection.application.ports import LoanBook
-from overdue_detection.domain.allocation import allocate
-from overdue_detection.domain.delinquency import bucket_for, days_past_due
-from overdue_detection.domain.loan import LoanRow
 
 #: Pre-due reminder points, days before the due date (DESIGN.md §4, after Fineract).
 DUE_SOON_DAYS = [3, 1]
@@ -95,7 +94,9 @@ async def when_business_day_closed_settle_overdue(unit: Unit[BusinessDayClosed],
         )
 
 
-async def _settle(unit: Unit[Any], book: LoanBook, business_date: date, loan_ids: list[Any] | None, change: OverdueChangeReason) -> None:
+async def _settle(
+    unit: Unit[Any], book: LoanBook, business_date: date, loan_ids: list[Any] | None, change: OverdueChangeReason
+) -> None:
     """Start, update or end overdue episodes for the loans whose position changed."""
     for position in await book.overdue_positions(business_date, loan_ids):
         loan = await book.get(position["loan_id"])
@@ -122,7 +123,9 @@ async def _snapshot(book: LoanBook, loan: LoanRow, episode: int, business_date: 
         "days_past_due": dpd,
         "bucket": bucket_for(dpd),
         "oldest_overdue_due_date": position["oldest_due"],
-        "overdue": OverdueAmounts(principal=principal, interest=interest, fee=fee, penalty=penalty, total=principal + interest + fee + penalty),
+        "overdue": OverdueAmounts(
+            principal=principal, interest=interest, fee=fee, penalty=penalty, total=principal + interest + fee + penalty
+        ),
         "outstanding_principal": Money.of(outstanding_principal, currency),
         "contract_rate": loan.contract_rate,
         "overdue_rate": loan.overdue_rate,
@@ -140,7 +143,9 @@ async def _start_episode(unit: Unit[Any], book: LoanBook, loan: LoanRow, busines
     await unit.publish(LoanBecameOverdue(**fields), event_id=deterministic_id("LoanBecameOverdue", loan.loan_id, episode))
 
 
-async def _update_episode(unit: Unit[Any], book: LoanBook, loan: LoanRow, business_date: date, position: Any, change: OverdueChangeReason) -> None:
+async def _update_episode(
+    unit: Unit[Any], book: LoanBook, loan: LoanRow, business_date: date, position: Any, change: OverdueChangeReason
+) -> None:
     fields = await _snapshot(book, loan, loan.episode, business_date, position)
     bucket: Bucket = fields["bucket"]
     if change == OverdueChangeReason.BUCKET_CHANGED and bucket.value == loan.bucket:

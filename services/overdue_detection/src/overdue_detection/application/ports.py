@@ -7,12 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from overdue_detection.domain.allocation import Allocation, InstallmentBalance
+from overdue_detection.domain.loan import LoanRow
 from tideover_contracts.common import ScheduledInstallment
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 from tideover_contracts.money import Money
-
-from overdue_detection.domain.allocation import Allocation, InstallmentBalance
-from overdue_detection.domain.loan import LoanRow
 
 
 class LoanBook(Protocol):

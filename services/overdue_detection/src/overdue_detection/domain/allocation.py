@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from tideover_contracts.events.loans import AllocationOrder
@@ -50,13 +50,11 @@ def allocate(amount: Decimal, unpaid: list[InstallmentBalance], order: Allocatio
     for balance in sorted(unpaid, key=lambda item: item.sequence):
         if remaining <= 0:
             break
-        allocation = Allocation(balance.sequence)
+        paid: dict[str, Decimal] = {}
         for component in COMPONENT_ORDER[order]:
-            owed: Decimal = getattr(balance, component)
-            paid = min(owed, remaining)
-            if paid > 0:
-                allocation = replace(allocation, **{component: paid})
-                remaining -= paid
+            paid[component] = min(getattr(balance, component), remaining)
+            remaining -= paid[component]
+        allocation = Allocation(balance.sequence, **paid)
         if allocation.total > 0:
             allocations.append(allocation)
     return allocations, remaining

@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from tideover_runtime.http import problem
-from tideover_runtime.service import Resources
 
 from overdue_detection.adapters.loan_book import LoanBook
+from tideover_runtime.http import problem
+from tideover_runtime.service import Resources
 
 
 def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
@@ -43,7 +43,11 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
                 for item, owed in remaining
             ],
             "last_payments": [
-                {"payment_id": row["payment_id"], "amount": {"amount": str(row["amount"]), "currency": loan.currency}, "value_date": row["value_date"].isoformat()}
+                {
+                    "payment_id": row["payment_id"],
+                    "amount": {"amount": str(row["amount"]), "currency": loan.currency},
+                    "value_date": row["value_date"].isoformat(),
+                }
                 for row in payments
             ],
         }

@@ -6,15 +6,14 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-import asyncpg
+from plan_calculation.application.ports import StoredOffer
 from tideover_contracts.events.overdue import OverdueSnapshot
 from tideover_contracts.events.plans import PlanActivated, PlanOffered
-
-from plan_calculation.application.ports import StoredOffer
+from tideover_runtime.database import Connection
 
 
 class PostgresPlanStore:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     async def project(self, snapshot: OverdueSnapshot) -> None:
@@ -22,16 +21,20 @@ class PostgresPlanStore:
         await self._connection.execute(
             """
             INSERT INTO loan_projections (loan_id, business_date, overdue, snapshot) VALUES ($1, $2, true, $3::jsonb)
-            ON CONFLICT (loan_id) DO UPDATE SET business_date = excluded.business_date, overdue = true, snapshot = excluded.snapshot
+            ON CONFLICT (loan_id) DO UPDATE
+                SET business_date = excluded.business_date, overdue = true, snapshot = excluded.snapshot
             WHERE loan_projections.business_date <= excluded.business_date
             """,
-            snapshot.loan_id, snapshot.business_date, snapshot.model_dump_json(),
+            snapshot.loan_id,
+            snapshot.business_date,
+            snapshot.model_dump_json(),
         )
 
     async def mark_cured(self, loan_id: uuid.UUID, business_date: date) -> None:
         await self._connection.execute(
             "UPDATE loan_projections SET overdue = false, business_date = $2 WHERE loan_id = $1 AND business_date <= $2",
-            loan_id, business_date,
+            loan_id,
+            business_date,
         )
 
     async def projection(self, loan_id: uuid.UUID) -> OverdueSnapshot | None:
@@ -43,11 +46,17 @@ class PostgresPlanStore:
         return bool(
             await self._connection.fetchval(
                 """
-                INSERT INTO offers (offer_id, application_id, loan_id, basis_business_date, basis_overdue_total, valid_until, status, offer)
+                INSERT INTO offers (offer_id, application_id, loan_id, basis_business_date, basis_overdue_total,
+                                    valid_until, status, offer)
                 VALUES ($1, $2, $3, $4, $5, $6, 'offered', $7::jsonb) ON CONFLICT (offer_id) DO NOTHING RETURNING true
                 """,
-                offer.offer_id, offer.application_id, offer.loan_id, offer.basis_business_date, basis_overdue_total,
-                offer.valid_until, offer.model_dump_json(),
+                offer.offer_id,
+                offer.application_id,
+                offer.loan_id,
+                offer.basis_business_date,
+                basis_overdue_total,
+                offer.valid_until,
+                offer.model_dump_json(),
             )
         )
 
@@ -70,7 +79,11 @@ class PostgresPlanStore:
                 INSERT INTO plans (plan_id, offer_id, loan_id, option_id, activated_on) VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT DO NOTHING RETURNING true
                 """,
-                plan.plan_id, plan.offer_id, plan.loan_id, plan.option_id, plan.activated_on,
+                plan.plan_id,
+                plan.offer_id,
+                plan.loan_id,
+                plan.option_id,
+                plan.activated_on,
             )
         )
 

@@ -5,14 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tideover_contracts.envelope import deterministic_id
-from tideover_contracts.events.clock import BusinessDayClosed
-from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
-from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueSnapshot, OverdueStatusChanged
-from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanOption, PlanRejected, RejectionReason
-from tideover_contracts.money import Money
-from tideover_runtime.consumer import Unit
-
 from plan_calculation.application.ports import PlanStore, StoredOffer
 from plan_calculation.domain.calendar import add_months
 from plan_calculation.domain.options import (
@@ -22,6 +14,13 @@ from plan_calculation.domain.options import (
     arrears_installments,
     disposable_income_needed,
 )
+from tideover_contracts.envelope import deterministic_id
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
+from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueSnapshot, OverdueStatusChanged
+from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanOption, PlanRejected, RejectionReason
+from tideover_contracts.money import Money
+from tideover_runtime.consumer import Unit
 
 #: An offer stands for 7 days (DESIGN.md §4, policy).
 OFFER_VALIDITY = timedelta(days=7)
@@ -41,10 +40,18 @@ async def when_negotiation_requested_offer_plans(unit: Unit[NegotiationRequested
     if snapshot is None:
         await _reject(unit, "loan_not_overdue", f"loan {request.loan_id} has nothing overdue to negotiate")
         return
-    await _offer(unit, store, request.application_id, snapshot, Hardship.from_budget(request.hardship.monthly_income, request.hardship.essential_expenses))
+    await _offer(
+        unit,
+        store,
+        request.application_id,
+        snapshot,
+        Hardship.from_budget(request.hardship.monthly_income, request.hardship.essential_expenses),
+    )
 
 
-async def _offer(unit: Unit[Any], store: PlanStore, application_id: Any, snapshot: OverdueSnapshot, hardship: Hardship, supersedes: Any = None) -> None:
+async def _offer(
+    unit: Unit[Any], store: PlanStore, application_id: Any, snapshot: OverdueSnapshot, hardship: Hardship, supersedes: Any = None
+) -> None:
     option = arrears_installments(snapshot.overdue, ARREARS_MONTHS, add_months(snapshot.business_date, 1))
     if not option.affordable(hardship):
         await _reject(
@@ -157,6 +164,8 @@ def _refusal(stored: StoredOffer | None, acceptance: PlanAccepted) -> tuple[str,
 async def when_business_day_closed_expire_offers(unit: Unit[BusinessDayClosed], store: PlanStore) -> None:
     for offer in await store.expire_offers(unit.event.closed_at):
         await unit.publish(
-            OfferExpired(offer_id=offer.offer_id, application_id=offer.application_id, loan_id=offer.loan_id, expired_at=offer.valid_until),
+            OfferExpired(
+                offer_id=offer.offer_id, application_id=offer.application_id, loan_id=offer.loan_id, expired_at=offer.valid_until
+            ),
             event_id=deterministic_id("OfferExpired", offer.offer_id),
         )

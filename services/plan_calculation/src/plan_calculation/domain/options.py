@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
+from plan_calculation.domain.calendar import add_months
 from tideover_contracts.common import OverdueAmounts, PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.events.negotiation import OptionKind
 from tideover_contracts.money import Money, minor_unit
-
-from plan_calculation.domain.calendar import add_months
 
 #: Plan payment ≤ 50% of (monthly income − essential expenses) (DESIGN.md §4, policy).
 AFFORDABILITY_SHARE = Decimal("0.50")
@@ -82,7 +81,9 @@ def arrears_installments(overdue: OverdueAmounts, months: int, first_due: date) 
     """The overdue total split over `months` monthly installments starting `first_due`."""
     if not 1 <= months <= LONGEST_PLAN_MONTHS:
         raise ValueError(f"a plan runs 1 to {LONGEST_PLAN_MONTHS} months, not {months}")
-    principal, interest, fee, penalty = (split_evenly(part, months) for part in (overdue.principal, overdue.interest, overdue.fee, overdue.penalty))
+    principal, interest, fee, penalty = (
+        split_evenly(part, months) for part in (overdue.principal, overdue.interest, overdue.fee, overdue.penalty)
+    )
     lines = tuple(
         PlanInstallmentLine(
             sequence=index + 1,

@@ -7,6 +7,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from plan_calculation.adapters.store import PostgresPlanStore
+from plan_calculation.application import handlers
+from plan_calculation.application.ports import PlanStore
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
@@ -14,10 +17,6 @@ from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, Over
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, OPS_CLOCK, OVERDUE_STATUS
 from tideover_runtime.consumer import Subscriptions, Unit
 from tideover_runtime.service import ServiceDefinition, run_service
-
-from plan_calculation.adapters.store import PostgresPlanStore
-from plan_calculation.application import handlers
-from plan_calculation.application.ports import PlanStore
 
 E = TypeVar("E", bound=Event)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
@@ -42,7 +41,9 @@ def subscriptions() -> Subscriptions:
 
 
 def definition() -> ServiceDefinition:
-    return ServiceDefinition(name="plan-calculation", schema="plan_calculation", migrations=MIGRATIONS, subscriptions=subscriptions())
+    return ServiceDefinition(
+        name="plan-calculation", schema="plan_calculation", migrations=MIGRATIONS, subscriptions=subscriptions()
+    )
 
 
 def main() -> None:

@@ -6,20 +6,23 @@ import uuid
 from decimal import Decimal
 
 import asyncpg
-from tideover_contracts.common import WaivedAmounts
-from tideover_contracts.events.loans import RepaymentReceived
-from tideover_contracts.events.plans import PlanActivated
 
 from repayment_tracking.application.ports import ActivePlan
 from repayment_tracking.domain.plan_rules import PlanInstallment
+from tideover_contracts.common import WaivedAmounts
+from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.events.plans import PlanActivated
+from tideover_runtime.database import Connection
 
 
 def _plan(row: asyncpg.Record) -> ActivePlan:
-    return ActivePlan(row["plan_id"], row["loan_id"], row["currency"], WaivedAmounts.model_validate_json(row["conditional_waiver"]))
+    return ActivePlan(
+        row["plan_id"], row["loan_id"], row["currency"], WaivedAmounts.model_validate_json(row["conditional_waiver"])
+    )
 
 
 class PostgresPlans:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     async def add(self, plan: PlanActivated) -> bool:
@@ -28,7 +31,11 @@ class PostgresPlans:
             INSERT INTO plans (plan_id, loan_id, currency, status, activated_on, conditional_waiver)
             VALUES ($1, $2, $3, 'active', $4, $5::jsonb) ON CONFLICT (plan_id) DO NOTHING RETURNING true
             """,
-            plan.plan_id, plan.loan_id, plan.total_payable.currency, plan.activated_on, plan.conditional_waiver.model_dump_json(),
+            plan.plan_id,
+            plan.loan_id,
+            plan.total_payable.currency,
+            plan.activated_on,
+            plan.conditional_waiver.model_dump_json(),
         )
         if inserted:
             await self._connection.executemany(
@@ -42,7 +49,9 @@ class PostgresPlans:
         return _plan(row) if row else None
 
     async def active_plans(self) -> list[ActivePlan]:
-        return [_plan(row) for row in await self._connection.fetch("SELECT * FROM plans WHERE status = 'active' ORDER BY plan_id")]
+        return [
+            _plan(row) for row in await self._connection.fetch("SELECT * FROM plans WHERE status = 'active' ORDER BY plan_id")
+        ]
 
     async def installments(self, plan_id: uuid.UUID) -> list[PlanInstallment]:
         rows = await self._connection.fetch(
@@ -57,7 +66,10 @@ class PostgresPlans:
                 INSERT INTO plan_payments (payment_id, plan_id, amount, value_date) VALUES ($1, $2, $3, $4)
                 ON CONFLICT (payment_id) DO NOTHING RETURNING true
                 """,
-                payment.payment_id, plan_id, payment.amount.amount, payment.value_date,
+                payment.payment_id,
+                plan_id,
+                payment.amount.amount,
+                payment.value_date,
             )
         )
 
@@ -70,7 +82,9 @@ class PostgresPlans:
         await self._connection.execute("UPDATE plans SET credit = credit + $2 WHERE plan_id = $1", plan_id, amount)
 
     async def mark_missed(self, plan_id: uuid.UUID, sequence: int) -> None:
-        await self._connection.execute("UPDATE plan_installments SET missed = true WHERE plan_id = $1 AND sequence = $2", plan_id, sequence)
+        await self._connection.execute(
+            "UPDATE plan_installments SET missed = true WHERE plan_id = $1 AND sequence = $2", plan_id, sequence
+        )
 
     async def set_status(self, plan_id: uuid.UUID, status: str) -> None:
         await self._connection.execute("UPDATE plans SET status = $2 WHERE plan_id = $1", plan_id, status)

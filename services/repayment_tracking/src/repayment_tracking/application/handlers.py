@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from repayment_tracking.application.ports import ActivePlan, Plans
+from repayment_tracking.domain.plan_rules import MISSES_TO_BREAK, apply_payment, is_missed, unpaid_too_long
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
@@ -17,9 +19,6 @@ from tideover_contracts.events.tracking import (
 )
 from tideover_contracts.money import Money
 from tideover_runtime.consumer import Unit
-
-from repayment_tracking.application.ports import ActivePlan, Plans
-from repayment_tracking.domain.plan_rules import MISSES_TO_BREAK, apply_payment, is_missed, unpaid_too_long
 
 
 async def when_plan_activated_track_it(unit: Unit[PlanActivated], plans: Plans) -> None:

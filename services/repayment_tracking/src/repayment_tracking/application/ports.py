@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from repayment_tracking.domain.plan_rules import PlanInstallment
 from tideover_contracts.common import WaivedAmounts
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.events.plans import PlanActivated
-
-from repayment_tracking.domain.plan_rules import PlanInstallment
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,16 @@ def apply_payment(amount: Decimal, installments: list[PlanInstallment]) -> tuple
     return applied, remaining
 
 
+def short_beyond_tolerance(installment: PlanInstallment) -> bool:
+    return installment.shortfall > max(installment.amount * TOLERANCE_SHARE, TOLERANCE_FLOOR)
+
+
 def is_missed(installment: PlanInstallment, business_date: date) -> bool:
     if installment.missed or business_date <= installment.due_date + timedelta(days=GRACE_DAYS):
         return False
-    tolerance = max(installment.amount * TOLERANCE_SHARE, TOLERANCE_FLOOR)
-    return installment.shortfall > tolerance
+    return short_beyond_tolerance(installment)
 
 
 def unpaid_too_long(installment: PlanInstallment, business_date: date) -> bool:
-    return installment.shortfall > 0 and business_date >= installment.due_date + timedelta(days=UNPAID_DAYS_TO_BREAK)
+    """Unpaid (beyond the same tolerance) 30 days after its due date."""
+    return short_beyond_tolerance(installment) and business_date >= installment.due_date + timedelta(days=UNPAID_DAYS_TO_BREAK)

@@ -7,6 +7,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from repayment_tracking.adapters.plans import PostgresPlans
+from repayment_tracking.application import handlers
+from repayment_tracking.application.ports import Plans
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
@@ -14,10 +17,6 @@ from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS
 from tideover_runtime.consumer import Subscriptions, Unit
 from tideover_runtime.service import ServiceDefinition, run_service
-
-from repayment_tracking.adapters.plans import PostgresPlans
-from repayment_tracking.application import handlers
-from repayment_tracking.application.ports import Plans
 
 E = TypeVar("E", bound=Event)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
@@ -39,7 +38,9 @@ def subscriptions() -> Subscriptions:
 
 
 def definition() -> ServiceDefinition:
-    return ServiceDefinition(name="repayment-tracking", schema="repayment_tracking", migrations=MIGRATIONS, subscriptions=subscriptions())
+    return ServiceDefinition(
+        name="repayment-tracking", schema="repayment_tracking", migrations=MIGRATIONS, subscriptions=subscriptions()
+    )
 
 
 def main() -> None:

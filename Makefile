@@ -1,0 +1,75 @@
+# Tideover — the verbs people expect: make test | up | down | demo | lint | typecheck | topics
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_VERSION ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := libs/contracts libs/runtime services/overdue_detection services/notification \
+            services/negotiation_intake services/plan_calculation services/repayment_tracking
+SRC_DIRS := $(addsuffix /src,$(PACKAGES))
+
+export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
+export DATABASE_URL ?= postgresql://tideover:tideover@127.0.0.1:5432/tideover
+
+.PHONY: help
+help:
+	@echo "make test       lint, type checks, unit, integration and end-to-end tests (starts Kafka and Postgres)"
+	@echo "make demo       start everything and show one loan's journey through all five services"
+	@echo "make up / down  start / stop Kafka, Postgres and every service in the background (logs in var/log)"
+	@echo "make lint       ruff and the import-layer contract"
+	@echo "make typecheck  mypy --strict on every package"
+	@echo "make topics     create every topic and its .dlq, then produce and consume a probe"
+	@echo "make contracts  regenerate JSON Schemas, golden examples and asyncapi.json (refuses breaking changes)"
+
+$(BIN)/.installed: requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	@command -v $(PYTHON_VERSION) >/dev/null || { echo "need $(PYTHON_VERSION)"; exit 1; }
+	$(PYTHON_VERSION) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	touch $@
+
+.PHONY: venv
+venv: $(BIN)/.installed
+
+.PHONY: infra
+infra: venv
+	deploy/kafka/kafka.sh start
+	deploy/postgres/postgres.sh start
+	$(BIN)/tideover-topics --probe
+
+.PHONY: topics
+topics: venv
+	$(BIN)/tideover-topics --probe
+
+.PHONY: lint
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+.PHONY: typecheck
+typecheck: venv
+	$(BIN)/mypy $(SRC_DIRS)
+
+.PHONY: contracts
+contracts: venv
+	$(BIN)/tideover-contracts export
+
+.PHONY: test
+test: infra lint typecheck
+	$(BIN)/tideover-contracts check
+	$(BIN)/pytest
+
+.PHONY: up
+up: infra
+	deploy/services.sh start
+
+.PHONY: down
+down:
+	-deploy/services.sh stop
+	-deploy/kafka/kafka.sh stop
+	-deploy/postgres/postgres.sh stop
+
+.PHONY: demo
+demo: up
+	$(BIN)/python tools/demo/skeleton_demo.py

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Run every Tideover service in the background, each its own process (what `make up` does).
+#   deploy/services.sh start|stop|status
+# Logs: var/log/<service>.log, pids: var/run/<service>.pid, HTTP ports 8101..8105.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+python="$repo/.venv/bin/python"
+logs="$repo/var/log"
+pids="$repo/var/run"
+# package:port — the same ports docker-compose.yml publishes.
+services=(overdue_detection:8101 notification:8102 negotiation_intake:8103 plan_calculation:8104 repayment_tracking:8105)
+
+start() {
+  mkdir -p "$logs" "$pids"
+  for entry in "${services[@]}"; do
+    local name="${entry%%:*}" port="${entry##*:}"
+    if [ -f "$pids/$name.pid" ] && kill -0 "$(cat "$pids/$name.pid")" 2>/dev/null; then
+      echo "services.sh: $name already running"; continue
+    fi
+    TIDEOVER_HTTP_PORT="$port" nohup "$python" -m "$name" >>"$logs/$name.log" 2>&1 &
+    echo $! > "$pids/$name.pid"
+  done
+  for entry in "${services[@]}"; do
+    local name="${entry%%:*}" port="${entry##*:}"
+    for _ in $(seq 1 120); do
+      if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then echo "services.sh: $name ready on :$port"; continue 2; fi
+      kill -0 "$(cat "$pids/$name.pid")" 2>/dev/null || { echo "services.sh: $name exited; see $logs/$name.log" >&2; tail -n 20 "$logs/$name.log" >&2; exit 1; }
+      sleep 0.5
+    done
+    echo "services.sh: $name not ready after 60 s; see $logs/$name.log" >&2; exit 1
+  done
+}
+
+stop() {
+  for entry in "${services[@]}"; do
+    local name="${entry%%:*}"
+    [ -f "$pids/$name.pid" ] || continue
+    local pid; pid="$(cat "$pids/$name.pid")"
+    if kill "$pid" 2>/dev/null; then
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -9 "$pid" 2>/dev/null || true
+      echo "services.sh: stopped $name"
+    fi
+    rm -f "$pids/$name.pid"
+  done
+}
+
+status() {
+  for entry in "${services[@]}"; do
+    local name="${entry%%:*}" port="${entry##*:}"
+    if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then echo "$name: ready on :$port"; else echo "$name: not ready"; fi
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

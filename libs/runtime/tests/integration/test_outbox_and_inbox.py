@@ -1,0 +1,107 @@
+"""The outbox relay and the inbox against the real Postgres and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tideover_contracts.envelope import wrap
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.examples import loan_booked
+from tideover_runtime.database import Connection, create_pool, migrate
+from tideover_runtime.messaging import Publisher, build_broker
+from tideover_runtime.outbox import OutboxRelay, stage
+from tideover_runtime.settings import RuntimeSettings
+from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.kafka import TopicWatcher
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+SCHEMA = "runtime_probe"
+
+
+@pytest.fixture
+async def pool(private_infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[asyncpg.Pool]:
+    await migrate(private_infrastructure.database_url, SCHEMA, tmp_path)  # the runtime's own tables only
+    pool = await create_pool(private_infrastructure.database_url, SCHEMA)
+    await pool.execute("TRUNCATE outbox, inbox")
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def publisher(private_infrastructure: Infrastructure) -> AsyncIterator[Publisher]:
+    settings = RuntimeSettings(
+        KAFKA_BOOTSTRAP_SERVERS=private_infrastructure.bootstrap_servers, topic_prefix=private_infrastructure.topic_prefix
+    )
+    broker = build_broker(settings, client_id="outbox-test")
+    await broker.connect()
+    yield Publisher(broker, settings)
+    await broker.stop()
+
+
+async def _stage_then_fail(connection: Connection, envelope: object) -> None:
+    async with connection.transaction():
+        await stage(connection, envelope)  # type: ignore[arg-type]
+        raise RuntimeError("the state change failed")
+
+
+async def test_rolled_back_events_are_never_published_and_committed_ones_once(
+    private_infrastructure: Infrastructure, pool: asyncpg.Pool, publisher: Publisher
+) -> None:
+    now = datetime.now(UTC)
+    kept = wrap(loan_booked(loan_id=uuid.uuid4()), producer="test", occurred_at=now)
+    dropped = wrap(loan_booked(loan_id=uuid.uuid4()), producer="test", occurred_at=now)
+    async with pool.acquire() as connection:
+        with pytest.raises(RuntimeError, match="state change failed"):
+            await _stage_then_fail(connection, dropped)
+        async with connection.transaction():
+            await stage(connection, kept)
+            await stage(connection, kept)  # staging the same fact twice keeps one row
+    relay = OutboxRelay(pool, publisher)
+    async with TopicWatcher(
+        private_infrastructure.bootstrap_servers, ["loans.lifecycle.v1"], private_infrastructure.topic_prefix
+    ) as watcher:
+        assert await relay.publish_pending() == 1
+        assert await relay.publish_pending() == 0
+        await watcher.wait_for(lambda seen: any(item.envelope and item.envelope.event_id == kept.event_id for item in seen))
+        await asyncio.sleep(1.0)
+    ours = [item for item in watcher.seen if item.envelope and item.envelope.event_id in (kept.event_id, dropped.event_id)]
+    assert [item.envelope.event_id for item in ours if item.envelope] == [kept.event_id]
+    assert ours[0].headers["event_type"] == "LoanBooked"
+    assert ours[0].headers["correlation_id"] == kept.correlation_id
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+
+
+async def test_the_relay_wakes_on_notify_and_keeps_commit_order(
+    private_infrastructure: Infrastructure, pool: asyncpg.Pool, publisher: Publisher
+) -> None:
+    now = datetime.now(UTC)
+    days = [
+        wrap(BusinessDayClosed(business_date=date(2030, 1, day), closed_at=now), producer="test", occurred_at=now)
+        for day in range(1, 11)
+    ]
+    relay = OutboxRelay(pool, publisher, poll_seconds=30.0)  # polling alone would be far too slow
+    task = asyncio.create_task(relay.run())
+    try:
+        async with TopicWatcher(
+            private_infrastructure.bootstrap_servers, ["ops.clock.v1"], private_infrastructure.topic_prefix
+        ) as watcher:
+            await asyncio.sleep(0.5)
+            for envelope in days:
+                async with pool.acquire() as connection, connection.transaction():
+                    await stage(connection, envelope)
+            wanted = {envelope.event_id for envelope in days}
+            await watcher.wait_for(lambda seen: wanted <= {item.envelope.event_id for item in seen if item.envelope}, timeout=10)
+    finally:
+        relay.stop()
+        await task
+    order = [
+        item.envelope.payload.business_date.day for item in watcher.seen if item.envelope and item.envelope.event_id in wanted
+    ]
+    assert order == list(range(1, 11))

@@ -1,0 +1,120 @@
+"""The life of a hardship application, and its one-time confirmation code."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from negotiation_intake.domain.application_state import (
+    Action,
+    InvalidTransitionError,
+    State,
+    code_hash,
+    code_matches,
+    transition,
+)
+
+#: Every transition the flow needs (DESIGN.md §3 steps 4–6), apart from withdrawal.
+ALLOWED: dict[tuple[State, Action], State] = {
+    (State.DRAFT, Action.SUBMIT): State.SUBMITTED,
+    (State.SUBMITTED, Action.RECEIVE_OFFER): State.OFFERED,
+    (State.SUBMITTED, Action.RECEIVE_REJECTION): State.REJECTED,
+    (State.OFFERED, Action.RECEIVE_OFFER): State.OFFERED,
+    (State.OFFERED, Action.RECEIVE_REJECTION): State.REJECTED,
+    (State.OFFERED, Action.CHOOSE_AND_SEND): State.SENT,
+    (State.OFFERED, Action.DECLINE): State.DECLINED,
+    (State.OFFERED, Action.EXPIRE): State.EXPIRED,
+    (State.SENT, Action.RECEIVE_OFFER): State.OFFERED,
+    (State.SENT, Action.RECEIVE_REJECTION): State.REJECTED,
+    (State.SENT, Action.CHOOSE_AND_SEND): State.SENT,
+    (State.SENT, Action.ACCEPT): State.ACCEPTED,
+    (State.SENT, Action.DECLINE): State.DECLINED,
+    (State.SENT, Action.EXPIRE): State.EXPIRED,
+    # After the borrower's confirmation, plan-calculation may still refuse (offer expired)
+    # or quote again (the loan changed materially).
+    (State.ACCEPTED, Action.RECEIVE_REJECTION): State.REJECTED,
+    (State.ACCEPTED, Action.RECEIVE_OFFER): State.OFFERED,
+}
+WITHDRAWABLE = (State.DRAFT, State.SUBMITTED, State.OFFERED, State.SENT)
+FINAL = (State.REJECTED, State.DECLINED, State.EXPIRED, State.WITHDRAWN)
+
+NOT_ALLOWED = [
+    (state, action)
+    for state, action in itertools.product(State, Action)
+    if (state, action) not in ALLOWED and not (action is Action.WITHDRAW and state in WITHDRAWABLE)
+]
+
+
+def test_the_happy_path_from_draft_to_accepted() -> None:
+    state = State.DRAFT
+    for action in (Action.SUBMIT, Action.RECEIVE_OFFER, Action.CHOOSE_AND_SEND, Action.ACCEPT):
+        state = transition(state, action)
+
+    assert state is State.ACCEPTED
+
+
+@pytest.mark.parametrize(("start", "action", "end"), [(s, a, e) for (s, a), e in ALLOWED.items()])
+def test_valid_transitions(start: State, action: Action, end: State) -> None:
+    assert transition(start, action) is end
+
+
+@pytest.mark.parametrize("state", WITHDRAWABLE)
+def test_withdraw_is_allowed_until_the_plan_is_decided(state: State) -> None:
+    assert transition(state, Action.WITHDRAW) is State.WITHDRAWN
+
+
+@pytest.mark.parametrize("state", FINAL)
+def test_withdraw_is_refused_once_decided(state: State) -> None:
+    with pytest.raises(InvalidTransitionError, match=f"^cannot withdraw an application that is {state.value}$"):
+        transition(state, Action.WITHDRAW)
+
+
+@pytest.mark.parametrize("state", FINAL)
+def test_final_states_refuse_every_action(state: State) -> None:
+    for action in Action:
+        with pytest.raises(InvalidTransitionError):
+            transition(state, action)
+
+
+@pytest.mark.parametrize(("state", "action"), NOT_ALLOWED)
+def test_every_other_transition_is_refused_naming_the_current_state(state: State, action: Action) -> None:
+    with pytest.raises(InvalidTransitionError) as raised:
+        transition(state, action)
+
+    assert str(raised.value) == f"cannot {action.value} an application that is {state.value}"
+    assert raised.value.state is state
+    assert raised.value.action is action
+
+
+def test_accepting_a_plan_that_was_never_sent() -> None:
+    with pytest.raises(InvalidTransitionError, match=r"^cannot accept an application that is offered$"):
+        transition(State.OFFERED, Action.ACCEPT)
+
+
+class TestConfirmationCode:
+    APPLICATION = "5e0f2c44-98a1-4c3b-8d7e-1b2a3c4d5e6f"
+    OTHER_APPLICATION = "0b5c1a2e-7d43-4c1e-9a53-3f6e2d1c0a11"
+
+    def test_the_hash_is_a_sha256_hex_digest_and_not_the_code(self) -> None:
+        stored = code_hash(self.APPLICATION, "482915")
+
+        assert len(stored) == 64
+        assert set(stored) <= set("0123456789abcdef")
+        assert "482915" not in stored
+
+    def test_the_hash_is_stable(self) -> None:
+        assert code_hash(self.APPLICATION, "482915") == code_hash(self.APPLICATION, "482915")
+
+    def test_equal_codes_hash_differently_per_application(self) -> None:
+        assert code_hash(self.APPLICATION, "482915") != code_hash(self.OTHER_APPLICATION, "482915")
+
+    def test_the_right_code_matches(self) -> None:
+        assert code_matches(self.APPLICATION, "482915", code_hash(self.APPLICATION, "482915"))
+
+    @pytest.mark.parametrize("attempt", ["482914", "48291", "4829150", "", " 482915"])
+    def test_a_wrong_code_does_not_match(self, attempt: str) -> None:
+        assert not code_matches(self.APPLICATION, attempt, code_hash(self.APPLICATION, "482915"))
+
+    def test_the_code_of_another_application_does_not_match(self) -> None:
+        assert not code_matches(self.APPLICATION, "482915", code_hash(self.OTHER_APPLICATION, "482915"))

@@ -1,0 +1,58 @@
+"""A redelivered event (same event id) changes nothing: the inbox skips it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import pytest
+
+from tideover_contracts.envelope import wrap
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.examples import loan_booked
+from tideover_contracts.money import Money
+from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
+from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+async def test_events_delivered_twice_are_applied_once(
+    infrastructure: Infrastructure, services: Callable[[str], ServiceProcess], kafka: KafkaTestClient
+) -> None:
+    service = services("overdue_detection")
+    now = datetime.now(UTC)
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
+    booked = wrap(loan, producer="test", occurred_at=now)
+    close = wrap(BusinessDayClosed(business_date=date(2026, 2, 17), closed_at=now), producer="test", occurred_at=now)
+    # 600.00 of the 1,045.00 overdue: fee 0, interest 45.00, then 555.00 of principal.
+    payment = wrap(
+        RepaymentReceived(
+            loan_id=loan.loan_id,
+            payment_id=f"PAY-{uuid.uuid4()}",
+            amount=Money.of("600.00", "CNY"),
+            received_at=now,
+            value_date=date(2026, 2, 17),
+        ),
+        producer="test",
+        occurred_at=now,
+    )
+    async with TopicWatcher(infrastructure.bootstrap_servers, ["overdue.status.v1"], infrastructure.topic_prefix) as watcher:
+        ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
+        await kafka.publish(booked, booked)
+        await wait_until_ok(f"{service.url}/v1/loans/{loan.loan_id}/overdue-status")
+        await kafka.publish(close, close)
+        await watcher.wait_for_event("LoanBecameOverdue", ours)
+        await kafka.publish(payment, payment)
+        changed = await watcher.wait_for_event("OverdueStatusChanged", ours)
+        await asyncio.sleep(2.0)
+    assert len(watcher.events("LoanBecameOverdue", ours)) == 1
+    assert len(watcher.events("OverdueStatusChanged", ours)) == 1
+    # Applied once: 1,045.00 − 600.00 = 445.00 still overdue (all of it principal).
+    assert changed.overdue.total == Money.of("445.00", "CNY")
+    assert changed.overdue.principal == Money.of("445.00", "CNY")
+    assert changed.overdue.interest == Money.of("0.00", "CNY")
