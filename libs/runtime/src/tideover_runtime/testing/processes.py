@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -74,8 +75,11 @@ class ServiceProcess:
                 self.kill()
 
 
-async def wait_until_ok(url: str, timeout: float = 30.0) -> httpx.Response:
-    """Poll `url` until it answers 200: e.g. until a service has taken in an event.
+async def wait_until_ok(
+    url: str, timeout: float = 30.0, accept: Callable[[httpx.Response], bool] = lambda _: True
+) -> httpx.Response:
+    """Poll `url` until it answers 200 (and `accept`s the answer): e.g. until a service has
+    taken in an event.
 
     Events on different topics are consumed independently, so a test that needs one fact
     handled before the next (a loan booked before its business day closes) waits for it.
@@ -83,6 +87,6 @@ async def wait_until_ok(url: str, timeout: float = 30.0) -> httpx.Response:
     async with httpx.AsyncClient(timeout=5) as client, asyncio.timeout(timeout):
         while True:
             response = await client.get(url)
-            if response.status_code == 200:
+            if response.status_code == 200 and accept(response):
                 return response
             await asyncio.sleep(0.1)
