@@ -2,6 +2,8 @@
 # Run every Tideover service in the background, each its own process (what `make up` does).
 #   deploy/services.sh start|stop|status
 # Logs: var/log/<service>.log, pids: var/run/<service>.pid, HTTP ports 8101..8105.
+# Time follows the business days closed on ops.clock.v1 (TIDEOVER_CLOCK=business), as the demo
+# and the simulator drive it; production runs TIDEOVER_CLOCK=system.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="$repo/.venv/bin/python"
@@ -17,7 +19,7 @@ start() {
     if [ -f "$pids/$name.pid" ] && kill -0 "$(cat "$pids/$name.pid")" 2>/dev/null; then
       echo "services.sh: $name already running"; continue
     fi
-    TIDEOVER_HTTP_PORT="$port" nohup "$python" -m "$name" >>"$logs/$name.log" 2>&1 &
+    TIDEOVER_HTTP_PORT="$port" TIDEOVER_CLOCK="${TIDEOVER_CLOCK:-business}" nohup "$python" -m "$name" >>"$logs/$name.log" 2>&1 &
     echo $! > "$pids/$name.pid"
   done
   for entry in "${services[@]}"; do

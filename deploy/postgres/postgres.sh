@@ -39,7 +39,7 @@ as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 
 provision() {
   local sql_port="$port"
-  as_postgres psql -q -v ON_ERROR_STOP=1 -p "$sql_port" -d postgres <<SQL
+  as_postgres env PGOPTIONS='-c client_min_messages=warning' psql -q -v ON_ERROR_STOP=1 -p "$sql_port" -d postgres <<SQL
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$user') THEN
     CREATE ROLE $user LOGIN CREATEDB PASSWORD '$password';
@@ -52,7 +52,7 @@ SQL
     as_postgres createdb -p "$sql_port" -O "$user" "$db"
   fi
   for schema in $schemas; do
-    as_postgres psql -q -v ON_ERROR_STOP=1 -p "$sql_port" -d "$db" \
+    as_postgres env PGOPTIONS='-c client_min_messages=warning' psql -q -v ON_ERROR_STOP=1 -p "$sql_port" -d "$db" \
       -c "CREATE SCHEMA IF NOT EXISTS $schema AUTHORIZATION $user"
   done
 }

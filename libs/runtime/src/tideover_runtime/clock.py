@@ -5,6 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Protocol
 
+import asyncpg
+
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_runtime.database import Connection
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -29,8 +34,9 @@ class SystemClock:
 class BusinessClock:
     """Simulation time: the instant the last business day was closed on `ops.clock.v1`.
 
-    Services that consume the clock topic call `advance` from their BusinessDayClosed
-    handler, so that replaying months of business days takes seconds.
+    The runtime advances it on every BusinessDayClosed a service handles (a service on this
+    clock always follows the clock topic), so that months of business days replay in seconds.
+    Time never runs backwards: a day closed late does not rewind it.
     """
 
     def __init__(self, start: datetime | None = None) -> None:
@@ -49,13 +55,18 @@ class BusinessClock:
         return self._business_date
 
 
-class ManualClock(BusinessClock):
-    """A clock tests set by hand."""
-
-    def set(self, instant: datetime) -> None:
-        self._now = instant.astimezone(UTC)
-        self._business_date = self._now.date()
+async def record_business_day(connection: Connection, day: BusinessDayClosed) -> None:
+    await connection.execute(
+        "INSERT INTO business_calendar VALUES ($1, $2) ON CONFLICT DO NOTHING", day.business_date, day.closed_at
+    )
 
 
-def build_clock(kind: str) -> Clock:
-    return BusinessClock() if kind == "business" else SystemClock()
+async def build_clock(kind: str, pool: asyncpg.Pool) -> Clock:
+    """`system` in production; `business` in simulation, resumed from the last day closed."""
+    if kind != "business":
+        return SystemClock()
+    clock = BusinessClock()
+    row = await pool.fetchrow("SELECT max(business_date) AS business_date, max(closed_at) AS closed_at FROM business_calendar")
+    if row is not None and row["business_date"] is not None:
+        clock.advance(row["business_date"], row["closed_at"])
+    return clock

@@ -25,8 +25,9 @@ from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter, Histogram
 
 from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message
-from tideover_contracts.topics import Topic
-from tideover_runtime.clock import Clock
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.topics import OPS_CLOCK, Topic
+from tideover_runtime.clock import BusinessClock, Clock, record_business_day
 from tideover_runtime.database import Connection
 from tideover_runtime.faults import FaultInjector
 from tideover_runtime.messaging import send_to_dead_letters
@@ -108,6 +109,9 @@ class Subscriptions:
             return handler
 
         return register
+
+    def topics(self) -> set[str]:
+        return set(self._subscriptions)
 
     def __iter__(self) -> Any:
         return iter(self._subscriptions.values())
@@ -198,10 +202,14 @@ class MessageProcessor:
                 if not claimed:
                     log.info("duplicate skipped")
                     return "duplicate"
+                if isinstance(envelope.payload, BusinessDayClosed):
+                    await record_business_day(connection, envelope.payload)
                 unit: Unit[Event] = Unit(connection, envelope, self._consumer, self._clock)
                 await handler(unit)
                 self._faults.maybe_crash("kill-before-commit", envelope.event_type)
             self._faults.maybe_crash("kill-after-commit", envelope.event_type)
+        if isinstance(envelope.payload, BusinessDayClosed) and isinstance(self._clock, BusinessClock):
+            self._clock.advance(envelope.payload.business_date, envelope.payload.closed_at)
         log.info("handled", staged=[staged.event_type for staged in unit.staged])
         return "handled"
 
@@ -209,6 +217,10 @@ class MessageProcessor:
         log.warning("dead-lettered", reason=reason, topic=record.topic, partition=record.partition, offset=record.offset)
         await send_to_dead_letters(self._broker, record, consumer=self._consumer, reason=reason, attempts=attempts)
         HANDLED.labels(self._subscription.topic.name, event_type, "dead_lettered").inc()
+
+
+async def _only_advance_the_clock(_: Unit[BusinessDayClosed]) -> None:
+    """The processor records the day and advances the clock; nothing else to do."""
 
 
 async def _raw_body(message: Any) -> Any:
@@ -226,7 +238,11 @@ def attach(
     settings: RuntimeSettings,
 ) -> None:
     """Register one faststream subscriber per topic. Offsets are committed only after the
-    handler returned, i.e. after the database commit (NACK_ON_ERROR rewinds on a raise)."""
+    handler returned, i.e. after the database commit (NACK_ON_ERROR rewinds on a raise).
+
+    A service on the business clock follows `ops.clock.v1` even where no use case needs it."""
+    if isinstance(clock, BusinessClock) and OPS_CLOCK.name not in subscriptions.topics():
+        subscriptions.on(OPS_CLOCK, BusinessDayClosed)(_only_advance_the_clock)
     for subscription in subscriptions:
         processor = MessageProcessor(subscription, consumer=consumer, pool=pool, broker=broker, clock=clock, settings=settings)
         subscriber = broker.subscriber(

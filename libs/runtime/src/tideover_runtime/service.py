@@ -53,9 +53,9 @@ class ServiceDefinition:
 async def run_service(definition: ServiceDefinition, settings: RuntimeSettings | None = None) -> None:
     settings = settings or RuntimeSettings()
     configure_logging(definition.name, settings.log_level)
-    clock = definition.clock or build_clock(settings.clock)
     await migrate(settings.database_url, definition.schema, definition.migrations)
     pool = await create_pool(settings.database_url, definition.schema, settings.pool_min_size, settings.pool_max_size)
+    clock = definition.clock or await build_clock(settings.clock, pool)
     broker = build_broker(settings, client_id=definition.name)
     attach(definition.subscriptions, consumer=definition.name, broker=broker, pool=pool, clock=clock, settings=settings)
     relay = OutboxRelay(

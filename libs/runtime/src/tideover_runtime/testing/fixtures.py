@@ -27,6 +27,7 @@ class Infrastructure:
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "DATABASE_URL": self.database_url,
             "TIDEOVER_TOPIC_PREFIX": self.topic_prefix,
+            "TIDEOVER_CLOCK": "business",
             "TIDEOVER_RETRY_BACKOFF_SECONDS": "0.05",
             "TIDEOVER_OUTBOX_POLL_SECONDS": "0.5",
         }

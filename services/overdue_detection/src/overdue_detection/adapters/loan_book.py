@@ -149,15 +149,8 @@ class LoanBook:
             for r in rows
         ]
 
-    async def record_business_day(self, business_date: date, closed_at: Any) -> bool:
-        return bool(
-            await self._connection.fetchval(
-                "INSERT INTO business_days VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true", business_date, closed_at
-            )
-        )
-
     async def last_business_date(self) -> date | None:
-        value: date | None = await self._connection.fetchval("SELECT max(business_date) FROM business_days")
+        value: date | None = await self._connection.fetchval("SELECT max(business_date) FROM business_calendar")
         return value
 
     async def overdue_positions(self, business_date: date, loan_ids: list[uuid.UUID] | None = None) -> list[asyncpg.Record]:

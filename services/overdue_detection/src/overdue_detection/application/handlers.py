@@ -76,7 +76,6 @@ async def when_repayment_received_apply_it(unit: Unit[RepaymentReceived], book: 
 
 async def when_business_day_closed_settle_overdue(unit: Unit[BusinessDayClosed], book: LoanBook) -> None:
     day = unit.event
-    await book.record_business_day(day.business_date, day.closed_at)
     await _settle(unit, book, day.business_date, None, OverdueChangeReason.BUCKET_CHANGED)
     for row in await book.due_soon(day.business_date, DUE_SOON_DAYS):
         loan_id = row["loan_id"]
