@@ -45,3 +45,8 @@ CREATE TABLE repayments (
     received_at timestamptz NOT NULL,
     to_credit   numeric     NOT NULL DEFAULT 0
 );
+
+CREATE TABLE business_days (
+    business_date date        PRIMARY KEY,
+    closed_at     timestamptz NOT NULL
+);

@@ -36,7 +36,7 @@ class BusinessClock:
 
     The runtime advances it on every BusinessDayClosed a service handles (a service on this
     clock always follows the clock topic), so that months of business days replay in seconds.
-    Time never runs backwards: a day closed late does not rewind it.
+    Time follows the business calendar: a day closed late does not rewind it.
     """
 
     def __init__(self, start: datetime | None = None) -> None:
@@ -44,9 +44,10 @@ class BusinessClock:
         self._business_date = self._now.date()
 
     def advance(self, business_date: date, closed_at: datetime) -> None:
-        if closed_at > self._now:
+        """Move to the close of `business_date` if it is the latest day seen."""
+        if (business_date, closed_at) > (self._business_date, self._now):
+            self._business_date = business_date
             self._now = closed_at.astimezone(UTC)
-        self._business_date = max(self._business_date, business_date)
 
     def now(self) -> datetime:
         return self._now
@@ -66,7 +67,7 @@ async def build_clock(kind: str, pool: asyncpg.Pool) -> Clock:
     if kind != "business":
         return SystemClock()
     clock = BusinessClock()
-    row = await pool.fetchrow("SELECT max(business_date) AS business_date, max(closed_at) AS closed_at FROM business_calendar")
+    row = await pool.fetchrow("SELECT business_date, closed_at FROM business_calendar ORDER BY business_date DESC LIMIT 1")
     if row is not None and row["business_date"] is not None:
         clock.advance(row["business_date"], row["closed_at"])
     return clock

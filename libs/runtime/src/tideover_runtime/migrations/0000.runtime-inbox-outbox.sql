@@ -23,10 +23,3 @@ CREATE TABLE outbox (
     sent_at    timestamptz
 );
 CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
-
--- The business days closed on ops.clock.v1 that this service has seen: the simulated clock's
--- memory across restarts, and the "as of" date of every query.
-CREATE TABLE business_calendar (
-    business_date date        PRIMARY KEY,
-    closed_at     timestamptz NOT NULL
-);
