@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+
 from tideover_contracts.envelope import wrap
 from tideover_contracts.examples import loan_booked
 from tideover_runtime.testing.kafka import KafkaTestClient
