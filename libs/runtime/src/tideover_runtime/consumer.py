@@ -83,6 +83,23 @@ class Unit(Generic[E]):
 
 
 Handler = Callable[[Unit[Any]], Awaitable[None]]
+P = TypeVar("P")
+UseCase = Callable[[Unit[E], P], Awaitable[None]]
+
+
+def with_port(
+    factory: Callable[[Connection], P],
+) -> Callable[[Callable[[Unit[E], P], Awaitable[None]]], Callable[[Unit[E]], Awaitable[None]]]:
+    """Bind use cases of the form `use_case(unit, port)` to the adapter that `factory` builds
+    on the unit's connection (the composition root's one place to choose adapters)."""
+
+    def bind(use_case: UseCase[E, P]) -> Callable[[Unit[E]], Awaitable[None]]:
+        async def handle(unit: Unit[E]) -> None:
+            await use_case(unit, factory(unit.connection))
+
+        return handle
+
+    return bind
 
 
 @dataclass

@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application import handlers
-from negotiation_intake.application.ports import IntakeStore
 from negotiation_intake.entrypoints.http import add_routes
-from tideover_contracts.envelope import Event
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.topics import OVERDUE_STATUS, PLANS_OFFERS, PLANS_TRACKING
-from tideover_runtime.consumer import Subscriptions, Unit
+from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.service import ServiceDefinition, run_service
 
-E = TypeVar("E", bound=Event)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-def with_store(use_case: Callable[[Unit[E], IntakeStore], Awaitable[None]]) -> Callable[[Unit[E]], Awaitable[None]]:
-    async def handle(unit: Unit[E]) -> None:
-        await use_case(unit, PostgresIntakeStore(unit.connection))
-
-    return handle
+with_store = with_port(PostgresIntakeStore)
 
 
 def subscriptions() -> Subscriptions:

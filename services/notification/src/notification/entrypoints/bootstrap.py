@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 from notification.adapters.contacts import PostgresContacts
 from notification.application import handlers
-from notification.application.ports import Contacts
 from notification.entrypoints.http import add_routes
-from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
 from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed
 from tideover_contracts.events.overdue import LoanBecameOverdue
 from tideover_contracts.topics import LOANS_LIFECYCLE, NEGOTIATION_APPLICATIONS, NOTIFICATIONS_RECEIPTS, OVERDUE_STATUS
-from tideover_runtime.consumer import Subscriptions, Unit
+from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.service import ServiceDefinition, run_service
 
-E = TypeVar("E", bound=Event)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-def with_contacts(use_case: Callable[[Unit[E], Contacts], Awaitable[None]]) -> Callable[[Unit[E]], Awaitable[None]]:
-    async def handle(unit: Unit[E]) -> None:
-        await use_case(unit, PostgresContacts(unit.connection))
-
-    return handle
+with_contacts = with_port(PostgresContacts)
 
 
 def subscriptions() -> Subscriptions:

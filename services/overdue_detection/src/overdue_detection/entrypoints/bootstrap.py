@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application import handlers
 from overdue_detection.entrypoints.http import add_routes
-from tideover_contracts.envelope import Event
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS, PLANS_TRACKING
-from tideover_runtime.consumer import Subscriptions, Unit
+from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.service import ServiceDefinition, run_service
 
-E = TypeVar("E", bound=Event)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-def with_loan_book(use_case: Callable[[Unit[E], LoanBook], Awaitable[None]]) -> Callable[[Unit[E]], Awaitable[None]]:
-    async def handle(unit: Unit[E]) -> None:
-        await use_case(unit, LoanBook(unit.connection))
-
-    return handle
+with_loan_book = with_port(LoanBook)
 
 
 def subscriptions() -> Subscriptions:

@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 from plan_calculation.adapters.store import PostgresPlanStore
 from plan_calculation.application import handlers
-from plan_calculation.application.ports import PlanStore
-from tideover_contracts.envelope import Event
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, OPS_CLOCK, OVERDUE_STATUS
-from tideover_runtime.consumer import Subscriptions, Unit
+from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.service import ServiceDefinition, run_service
 
-E = TypeVar("E", bound=Event)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-def with_store(use_case: Callable[[Unit[E], PlanStore], Awaitable[None]]) -> Callable[[Unit[E]], Awaitable[None]]:
-    async def handle(unit: Unit[E]) -> None:
-        await use_case(unit, PostgresPlanStore(unit.connection))
-
-    return handle
+with_store = with_port(PostgresPlanStore)
 
 
 def subscriptions() -> Subscriptions:

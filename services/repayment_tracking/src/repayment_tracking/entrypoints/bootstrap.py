@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 from repayment_tracking.adapters.plans import PostgresPlans
 from repayment_tracking.application import handlers
-from repayment_tracking.application.ports import Plans
-from tideover_contracts.envelope import Event
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS
-from tideover_runtime.consumer import Subscriptions, Unit
+from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.service import ServiceDefinition, run_service
 
-E = TypeVar("E", bound=Event)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-def with_plans(use_case: Callable[[Unit[E], Plans], Awaitable[None]]) -> Callable[[Unit[E]], Awaitable[None]]:
-    async def handle(unit: Unit[E]) -> None:
-        await use_case(unit, PostgresPlans(unit.connection))
-
-    return handle
+with_plans = with_port(PostgresPlans)
 
 
 def subscriptions() -> Subscriptions:
