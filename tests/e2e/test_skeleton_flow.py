@@ -57,12 +57,15 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
         overdue = await watcher.wait_for_event("LoanBecameOverdue", is_ours)
         assert overdue.days_past_due == 3
         assert overdue.bucket.value == "M1"
-        assert overdue.overdue.total == Money.of("1045.00", "CNY")
+        # 1,000.00 principal + 45.00 interest, and 3 days of penalty at 3.6% a year on them:
+        # 1045 × 0.036 × 3 / 365 = 0.309 → 0.31.
+        assert overdue.overdue.penalty == Money.of("0.31", "CNY")
+        assert overdue.overdue.total == Money.of("1045.31", "CNY")
 
         notice = await watcher.wait_for_event("NotificationRequested", is_ours)
         assert notice.address == "+8613800138000"
         assert "逾期3天" in notice.body
-        assert "¥1,045.00" in notice.body
+        assert "¥1,045.31" in notice.body
 
         async with httpx.AsyncClient(base_url=intake, timeout=10) as http:
             view = await _wait_for_loan_view(http, loan.loan_id)
@@ -89,8 +92,8 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
 
             offered = await watcher.wait_for_event("PlanOffered", is_ours)
             option = offered.options[0]
-            # 1,045.00 over 3 months: 348.33, 348.33 and 348.34 (the last takes the remainder).
-            assert [line.total.amount for line in option.schedule] == [Decimal("348.33"), Decimal("348.33"), Decimal("348.34")]
+            # 1,045.31 over 3 months: 348.43, 348.43 and 348.45 (the last takes the remainder).
+            assert [line.total.amount for line in option.schedule] == [Decimal("348.43"), Decimal("348.43"), Decimal("348.45")]
             application = await _wait_for_state(http, application_id, "offered")
             assert application["offers"][0]["offer_id"] == str(offered.offer_id)
 
@@ -112,14 +115,14 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
             assert confirmed.json()["state"] == "accepted", confirmed.text
 
         activated = await watcher.wait_for_event("PlanActivated", is_ours)
-        assert activated.total_payable == Money.of("1045.00", "CNY")
+        assert activated.total_payable == Money.of("1045.31", "CNY")
         await asyncio.sleep(1.0)  # let repayment-tracking take the plan before the money arrives
         await kafka.publish(
             upstream(
                 RepaymentReceived(
                     loan_id=loan.loan_id,
                     payment_id=f"PAY-{uuid.uuid4()}",
-                    amount=Money.of("348.33", "CNY"),
+                    amount=Money.of("348.43", "CNY"),
                     received_at=datetime(2026, 3, 18, 9, tzinfo=UTC),
                     value_date=date(2026, 3, 18),
                 )
@@ -128,7 +131,7 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
         paid = await watcher.wait_for_event("PlanInstallmentPaid", is_ours)
         assert paid.sequence == 1
         assert paid.fully_paid
-        assert paid.applied == Money.of("348.33", "CNY")
+        assert paid.applied == Money.of("348.43", "CNY")
 
 
 def _other(code: str) -> str:

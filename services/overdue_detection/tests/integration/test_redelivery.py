@@ -29,7 +29,8 @@ async def test_events_delivered_twice_are_applied_once(
     loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
     booked = wrap(loan, producer="test", occurred_at=now)
     close = wrap(BusinessDayClosed(business_date=date(2026, 2, 17), closed_at=now), producer="test", occurred_at=now)
-    # 600.00 of the 1,045.00 overdue: fee 0, interest 45.00, then 555.00 of principal.
+    # Two days late on 1,045.00 at 3.6%: 1045 × 0.036 × 2 / 365 = 0.206 → 0.21 penalty. 600.00 pays
+    # penalty 0.21, interest 45.00 and 554.79 of principal: 445.21 principal stays overdue.
     payment = wrap(
         RepaymentReceived(
             loan_id=loan.loan_id,
@@ -52,7 +53,8 @@ async def test_events_delivered_twice_are_applied_once(
         await asyncio.sleep(2.0)
     assert len(watcher.events("LoanBecameOverdue", ours)) == 1
     assert len(watcher.events("OverdueStatusChanged", ours)) == 1
-    # Applied once: 1,045.00 − 600.00 = 445.00 still overdue (all of it principal).
-    assert changed.overdue.total == Money.of("445.00", "CNY")
-    assert changed.overdue.principal == Money.of("445.00", "CNY")
+    # Applied once (twice would have left nothing overdue).
+    assert changed.overdue.total == Money.of("445.21", "CNY")
+    assert changed.overdue.principal == Money.of("445.21", "CNY")
     assert changed.overdue.interest == Money.of("0.00", "CNY")
+    assert changed.overdue.penalty == Money.of("0.00", "CNY")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from overdue_detection.domain.ledger import ChargePolicy
 from tideover_contracts.common import ContactRef
 from tideover_contracts.events.loans import AllocationOrder
 
@@ -18,10 +19,10 @@ class LoanRow:
     status: str
     under_plan: bool
     allocation_order: AllocationOrder
-    contract_rate: Decimal
-    overdue_rate: Decimal
+    policy: ChargePolicy
     contact: ContactRef
     episode: int
     overdue_since: date | None
     bucket: str
     credit: Decimal
+    paused_days: int

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application import handlers
+from overdue_detection.application.ports import Overdue
+from overdue_detection.domain.policy import ChargeCaps
 from overdue_detection.entrypoints.http import add_routes
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
@@ -19,10 +24,17 @@ from tideover_runtime.service import ServiceDefinition, run_service
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-with_loan_book = with_port(LoanBook)
+class OverdueSettings(BaseSettings):
+    """Charge-cap configuration (TIDEOVER_ONE_YEAR_LPR, TIDEOVER_LPR_MULTIPLE)."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
+
+    one_year_lpr: Decimal = ChargeCaps.one_year_lpr
+    lpr_multiple: int = ChargeCaps.lpr_multiple
 
 
-def subscriptions() -> Subscriptions:
+def subscriptions(caps: ChargeCaps) -> Subscriptions:
+    with_loan_book = with_port(lambda connection: Overdue(LoanBook(connection), caps))
     subs = Subscriptions()
     subs.on(LOANS_LIFECYCLE, LoanBooked)(with_loan_book(handlers.when_loan_booked_record_it))
     subs.on(LOANS_LIFECYCLE, RepaymentReceived)(with_loan_book(handlers.when_repayment_received_apply_it))
@@ -36,11 +48,12 @@ def subscriptions() -> Subscriptions:
 
 
 def definition() -> ServiceDefinition:
+    settings = OverdueSettings()
     return ServiceDefinition(
         name="overdue-detection",
         schema="overdue_detection",
         migrations=MIGRATIONS,
-        subscriptions=subscriptions(),
+        subscriptions=subscriptions(ChargeCaps(settings.one_year_lpr, settings.lpr_multiple)),
         routes=add_routes,
     )
 

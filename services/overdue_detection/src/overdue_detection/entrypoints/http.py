@@ -1,15 +1,18 @@
-"""Read-only query API: a loan's overdue status as of the last closed business day."""
+"""Read-only query API: a loan's overdue status as of the last closed business day, with its
+components and its last payments — for the intake service and for support staff."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from overdue_detection.adapters.loan_book import LoanBook
+from overdue_detection.domain.delinquency import days_past_due
 from tideover_runtime.http import problem
 from tideover_runtime.service import Resources
 
@@ -22,32 +25,37 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             loan = await book.get(loan_id)
             if loan is None:
                 return problem(404, "Unknown loan", f"no loan {loan_id} is booked here")
-            remaining = await book.remaining_schedule(loan_id, loan.currency)
-            payments = await connection.fetch(
-                "SELECT payment_id, amount, value_date FROM repayments WHERE loan_id = $1 ORDER BY value_date DESC LIMIT 10",
-                loan_id,
-            )
             business_date = await book.last_business_date()
+            positions = await book.positions(business_date, [loan_id], include_under_plan=True) if business_date else []
+            remaining = (await book.remaining_schedules([loan_id])).get(loan_id, [])
+            payments = await book.last_payments(loan_id)
+
+        def money(amount: Decimal) -> dict[str, str]:
+            return {"amount": str(amount), "currency": loan.currency}
+
+        position: Any = positions[0] if positions else {}
+        oldest_due = position.get("oldest_due")
+        overdue = business_date is not None and oldest_due is not None
+        components = ("principal", "interest", "fee", "penalty")
         return {
             "loan_id": str(loan_id),
             "as_of": business_date.isoformat() if business_date else None,
-            "status": loan.status,
-            "under_plan": loan.under_plan,
-            "overdue": loan.overdue_since is not None,
-            "overdue_since": loan.overdue_since.isoformat() if loan.overdue_since else None,
-            "bucket": loan.bucket,
+            "status": "under_plan" if loan.under_plan else loan.status,
+            "overdue": overdue,
             "episode": loan.episode,
-            "credit": {"amount": str(loan.credit), "currency": loan.currency},
+            "days_past_due": max(0, days_past_due(business_date, oldest_due) - loan.paused_days) if business_date else 0,
+            "bucket": loan.bucket,
+            "oldest_overdue_due_date": oldest_due.isoformat() if oldest_due else None,
+            "overdue_amounts": {part: money(position[part] if overdue else Decimal(0)) for part in components},
+            "charges_cap_applied": loan.policy.cap_binds,
+            "penalty_rate": str(loan.policy.penalty_rate),
+            "credit": money(loan.credit),
             "remaining_schedule": [
-                {"sequence": item.sequence, "due_date": item.due_date.isoformat(), "outstanding": owed.model_dump(mode="json")}
+                {"sequence": item.sequence, "due_date": item.due_date.isoformat(), "outstanding": money(owed)}
                 for item, owed in remaining
             ],
             "last_payments": [
-                {
-                    "payment_id": row["payment_id"],
-                    "amount": {"amount": str(row["amount"]), "currency": loan.currency},
-                    "value_date": row["value_date"].isoformat(),
-                }
+                {"payment_id": row["payment_id"], "amount": money(row["amount"]), "value_date": row["value_date"].isoformat()}
                 for row in payments
             ],
         }

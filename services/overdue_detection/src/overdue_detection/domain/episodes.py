@@ -1,0 +1,110 @@
+"""Overdue episodes: when one starts, what changes are worth telling, when it ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+
+from overdue_detection.domain.delinquency import bucket_for
+from overdue_detection.domain.policy import WEEKLY
+from tideover_contracts.common import Bucket
+from tideover_contracts.events.overdue import CureReason, OverdueChangeReason
+
+
+class Trigger(Enum):
+    CLOSE = "close"
+    PAYMENT = "payment"
+    CORRECTION = "correction"  # a payment value-dated before days already closed
+    PLAN_ACTIVATED = "plan_activated"
+    PLAN_BROKEN = "plan_broken"
+    PLAN_COMPLETED = "plan_completed"
+    LOAN_CLOSED = "loan_closed"
+
+
+_REASONS: dict[Trigger, tuple[OverdueChangeReason, ...]] = {
+    Trigger.PAYMENT: (OverdueChangeReason.PAYMENT_APPLIED,),
+    Trigger.CORRECTION: (OverdueChangeReason.PAYMENT_APPLIED, OverdueChangeReason.CORRECTION),
+    Trigger.PLAN_ACTIVATED: (OverdueChangeReason.PLAN_ACTIVATED,),
+    Trigger.PLAN_BROKEN: (OverdueChangeReason.PLAN_BROKEN,),
+}
+_CURE_REASONS = {Trigger.PLAN_COMPLETED: CureReason.PLAN_COMPLETED, Trigger.LOAN_CLOSED: CureReason.LOAN_CLOSED}
+
+
+@dataclass(frozen=True)
+class Position:
+    """What is overdue on a business date (installments due before it, still owed)."""
+
+    oldest_due: date | None
+    principal: Decimal
+    interest: Decimal
+    fee: Decimal
+    penalty: Decimal
+
+    @property
+    def overdue(self) -> bool:
+        return self.oldest_due is not None
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.fee + self.penalty
+
+
+@dataclass(frozen=True)
+class EpisodeState:
+    episode: int  # how many overdue episodes the loan has had
+    overdue_since: date | None  # oldest overdue due date while an episode is open
+    bucket: Bucket
+    last_reported_on: date | None
+    paused_days: int  # days of the open episode spent under a plan: the delinquency clock stood still
+
+    @property
+    def open(self) -> bool:
+        return self.overdue_since is not None
+
+    def days_past_due(self, business_date: date, oldest_due: date) -> int:
+        """DPD = business date − oldest unpaid due date (Fineract), less the days under a plan."""
+        return max(0, (business_date - oldest_due).days - self.paused_days)
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # "start" | "change" | "cure" | "none"
+    state: EpisodeState
+    days_past_due: int = 0
+    reasons: tuple[OverdueChangeReason, ...] = ()
+    previous_bucket: Bucket = Bucket.CURRENT
+    cure_reason: CureReason = CureReason.PAID
+
+
+def decide(state: EpisodeState, position: Position, business_date: date, trigger: Trigger) -> Decision:
+    """What the episode does on `business_date`, given the position and what happened."""
+    if not position.overdue or position.total <= 0:
+        if not state.open:
+            return Decision("none", state)
+        cured = EpisodeState(state.episode, None, Bucket.CURRENT, business_date, 0)
+        return Decision("cure", cured, cure_reason=_CURE_REASONS.get(trigger, CureReason.PAID))
+    assert position.oldest_due is not None
+    if not state.open:
+        started = EpisodeState(state.episode + 1, position.oldest_due, Bucket.CURRENT, business_date, 0)
+        dpd = started.days_past_due(business_date, position.oldest_due)
+        return Decision("start", replace(started, bucket=bucket_for(dpd)), days_past_due=dpd)
+    dpd = state.days_past_due(business_date, position.oldest_due)
+    bucket = bucket_for(dpd)
+    reasons = list(_REASONS.get(trigger, ()))
+    if bucket != state.bucket:
+        reasons.insert(0, OverdueChangeReason.BUCKET_CHANGED)
+    weekly_due = state.last_reported_on is None or (business_date - state.last_reported_on).days >= WEEKLY
+    if trigger == Trigger.CLOSE and weekly_due and not reasons:
+        reasons.append(OverdueChangeReason.WEEKLY)
+    changed = replace(state, overdue_since=position.oldest_due, bucket=bucket)
+    if not reasons:
+        return Decision("none", changed, days_past_due=dpd)
+    return Decision(
+        "change",
+        replace(changed, last_reported_on=business_date),
+        days_past_due=dpd,
+        reasons=tuple(reasons),
+        previous_bucket=state.bucket,
+    )
