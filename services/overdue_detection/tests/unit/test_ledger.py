@@ -124,16 +124,12 @@ class Loan:
     order: AllocationOrder
     pauses: tuple[Pause, ...]
 
-    @property
-    def first_due(self) -> date:
-        return self.schedule[0].due_date
-
     def replay(self, through: date | None = None) -> Ledger:
         return replay(self.schedule, self.payments, through or self.through, self.policy, self.order, self.pauses)
 
 
 @st.composite
-def loans(draw: st.DrawFn, with_pauses: bool = True) -> Loan:
+def loans(draw: st.DrawFn) -> Loan:
     """A schedule, payments value-dated from a month early to a year late, a business day, a policy."""
     schedule = draw(schedules())
     first_due = schedule[0].due_date
@@ -142,7 +138,7 @@ def loans(draw: st.DrawFn, with_pauses: bool = True) -> Loan:
         for n in range(draw(st.integers(min_value=0, max_value=6)))
     )
     through = first_due + timedelta(days=draw(st.integers(min_value=0, max_value=730)))
-    pauses = draw(pause_lists(first_due)) if with_pauses else ()
+    pauses = draw(pause_lists(first_due))
     return Loan(schedule, payments, through, draw(policies), draw(st.sampled_from(AllocationOrder)), pauses)
 
 
