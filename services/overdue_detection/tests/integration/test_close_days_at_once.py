@@ -78,7 +78,10 @@ def _close(day: date) -> BusinessDayClosed:
 
 async def _snapshot(pool: asyncpg.Pool) -> tuple[Any, ...]:
     installments = await pool.fetch(
-        "SELECT loan_id, sequence, paid_principal, paid_interest, paid_penalty, penalty_basis, accrued_through FROM installments ORDER BY 1, 2"
+        """
+        SELECT loan_id, sequence, paid_principal, paid_interest, paid_penalty, penalty_basis, accrued_through
+        FROM installments ORDER BY 1, 2
+        """
     )
     loans = await pool.fetch("SELECT loan_id, episode, overdue_since, bucket, last_reported_on FROM loans ORDER BY 1")
     events = await pool.fetch("SELECT event_id, event_type, value FROM outbox ORDER BY event_id")
