@@ -127,6 +127,12 @@ class Money(BaseModel):
         return cls(amount=Decimal(amount), currency=currency)
 
     @classmethod
+    def trusted(cls, amount: Decimal, currency: str) -> Money:
+        """An amount our own ledger holds at the minor unit already (a NUMERIC from Postgres):
+        quantized, but not validated again — for building many events fast."""
+        return Money.model_construct(amount=amount.quantize(minor_unit(currency)), currency=currency)
+
+    @classmethod
     def rounded(cls, amount: Decimal, currency: str, rounding: str = DEFAULT_ROUNDING) -> Self:
         """Round `amount` to the minor unit with the named mode, then build."""
         return cls(amount=amount.quantize(minor_unit(currency), rounding=rounding), currency=currency)

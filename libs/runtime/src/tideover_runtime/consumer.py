@@ -24,14 +24,14 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter, Histogram
 
-from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message
+from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message, wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.topics import OPS_CLOCK, Topic
 from tideover_runtime.clock import BusinessClock, Clock, record_business_day
 from tideover_runtime.database import Connection
 from tideover_runtime.faults import FaultInjector
 from tideover_runtime.messaging import send_to_dead_letters
-from tideover_runtime.outbox import stage_event
+from tideover_runtime.outbox import stage, stage_event
 from tideover_runtime.settings import RuntimeSettings
 
 log = structlog.get_logger(__name__)
@@ -80,6 +80,16 @@ class Unit(Generic[E]):
             causation=self.envelope,
         )
         self.staged.append(envelope)
+
+    async def publish_many(self, events: list[tuple[Event, uuid.UUID]]) -> None:
+        """Stage many events (each with its deterministic id) in one round trip."""
+        now = self.clock.now()
+        envelopes = [
+            wrap(event, producer=self.producer, occurred_at=now, event_id=event_id, causation=self.envelope)
+            for event, event_id in events
+        ]
+        await stage(self.connection, *envelopes)
+        self.staged.extend(envelopes)
 
 
 Handler = Callable[[Unit[Any]], Awaitable[None]]

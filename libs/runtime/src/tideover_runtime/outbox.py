@@ -30,21 +30,27 @@ OUTBOX_PUBLISHED = Counter("tideover_outbox_published_total", "Events the outbox
 NOTIFY_CHANNEL = "tideover_outbox"
 
 
-async def stage(connection: Connection, envelope: Envelope[Any]) -> None:
-    """Add `envelope` to the outbox in the caller's transaction; a repeated event id is a no-op."""
-    event = envelope.payload
-    await connection.execute(
+async def stage(connection: Connection, *envelopes: Envelope[Any]) -> None:
+    """Add `envelopes` to the outbox in the caller's transaction; a repeated event id is a no-op."""
+    if not envelopes:
+        return
+    await connection.executemany(
         """
         INSERT INTO outbox (event_id, event_type, topic, key, value, headers)
         VALUES ($1, $2, $3, $4, $5, $6::jsonb)
         ON CONFLICT (event_id) DO NOTHING
         """,
-        envelope.event_id,
-        envelope.event_type,
-        topic_of(event).name,
-        event.partition_key(),
-        envelope.to_bytes(),
-        json.dumps(envelope.headers()),
+        [
+            (
+                envelope.event_id,
+                envelope.event_type,
+                topic_of(envelope.payload).name,
+                envelope.payload.partition_key(),
+                envelope.to_bytes(),
+                json.dumps(envelope.headers()),
+            )
+            for envelope in envelopes
+        ],
     )
     await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 

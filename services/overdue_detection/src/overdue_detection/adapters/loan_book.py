@@ -266,9 +266,10 @@ class LoanBook:
         schedules: dict[uuid.UUID, list[tuple[ScheduledInstallment, Decimal]]] = defaultdict(list)
         for r in rows:
             currency = r["currency"]
-            installment = ScheduledInstallment(
-                sequence=r["sequence"], due_date=r["due_date"], principal=Money.of(r["principal"], currency),
-                interest=Money.of(r["interest"], currency), fee=Money.of(r["fee"], currency),
+            # Built without validating again: these rows satisfied the contract when booked.
+            installment = ScheduledInstallment.model_construct(
+                sequence=r["sequence"], due_date=r["due_date"], principal=Money.trusted(r["principal"], currency),
+                interest=Money.trusted(r["interest"], currency), fee=Money.trusted(r["fee"], currency),
             )  # fmt: skip
             schedules[r["loan_id"]].append((installment, r["owed"]))
         return schedules

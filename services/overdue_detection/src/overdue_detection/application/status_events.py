@@ -11,8 +11,8 @@ from typing import Any
 from overdue_detection.application.ports import LoanBook
 from overdue_detection.domain.episodes import Decision, Position
 from overdue_detection.domain.loan import LoanRow
-from tideover_contracts.common import OverdueAmounts
-from tideover_contracts.envelope import deterministic_id
+from tideover_contracts.common import OverdueAmounts, ScheduledInstallment
+from tideover_contracts.envelope import Event, deterministic_id
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged, RemainingInstallment
 from tideover_contracts.money import Money
 from tideover_runtime.consumer import Unit
@@ -30,33 +30,59 @@ async def publish_decisions(
             await book.remaining_schedules(ids),
             await book.outstanding_principal(ids),
         )
-        for loan_id, decision, position in telling:
-            loan = loans[loan_id]
-            outstanding = Money.of(principal.get(loan_id, 0), loan.currency)
-            if decision.kind == "cure":
-                await _publish_cure(unit, loan, decision, business_date, outstanding)
-                continue
-            assert position is not None
-            remaining = tuple(
-                RemainingInstallment(installment=item, outstanding=Money.of(owed, loan.currency))
-                for item, owed in schedules.get(loan_id, [])
+        events = [
+            _event(
+                unit,
+                loans[loan_id],
+                decision,
+                position,
+                business_date,
+                principal.get(loan_id, Decimal(0)),
+                schedules.get(loan_id, []),
             )
-            fields = _snapshot(loan, decision, position, business_date, outstanding, remaining)
-            if decision.kind == "start":
-                event_id = deterministic_id("LoanBecameOverdue", loan_id, decision.state.episode)
-                await unit.publish(LoanBecameOverdue(**fields), event_id=event_id)
-            else:
-                # One status per loan and business day from the close; one per payment otherwise.
-                cause = "close" if unit.envelope.event_type == "BusinessDayClosed" else unit.envelope.event_id
-                event_id = deterministic_id("OverdueStatusChanged", loan_id, decision.state.episode, business_date, cause)
-                event = OverdueStatusChanged(**fields, reasons=decision.reasons, previous_bucket=decision.previous_bucket)
-                await unit.publish(event, event_id=event_id)
+            for loan_id, decision, position in telling
+        ]
+        await unit.publish_many(events)
     await book.save_episodes(
         [
             (loan_id, d.state.episode, d.state.overdue_since, d.state.bucket.value, d.state.last_reported_on, d.state.paused_days)
             for loan_id, d, _ in decisions
         ]
     )
+
+
+def _event(
+    unit: Unit[Any],
+    loan: LoanRow,
+    decision: Decision,
+    position: Position | None,
+    business_date: date,
+    outstanding_principal: Decimal,
+    schedule: list[tuple[ScheduledInstallment, Decimal]],
+) -> tuple[Event, uuid.UUID]:
+    """The event a decision tells, with its deterministic id. Events are built with
+    model_construct: every value comes from our own ledger, already checked, and a close may
+    build tens of thousands of them (the contract tests parse what the service publishes)."""
+    outstanding = Money.trusted(outstanding_principal, loan.currency)
+    episode = max(decision.state.episode, 1)
+    if decision.kind == "cure":
+        cured = LoanCured.model_construct(
+            loan_id=loan.loan_id, episode=episode, business_date=business_date, reason=decision.cure_reason,
+            outstanding_principal=outstanding, contact=loan.contact,
+        )  # fmt: skip
+        return cured, deterministic_id("LoanCured", loan.loan_id, episode)
+    assert position is not None
+    remaining = tuple(
+        RemainingInstallment.model_construct(installment=item, outstanding=Money.trusted(owed, loan.currency))
+        for item, owed in schedule
+    )
+    fields = _snapshot(loan, decision, position, business_date, outstanding, remaining)
+    if decision.kind == "start":
+        return LoanBecameOverdue.model_construct(**fields), deterministic_id("LoanBecameOverdue", loan.loan_id, episode)
+    # One status per loan and business day from the close; one per payment otherwise.
+    cause = "close" if unit.envelope.event_type == "BusinessDayClosed" else unit.envelope.event_id
+    changed = OverdueStatusChanged.model_construct(**fields, reasons=decision.reasons, previous_bucket=decision.previous_bucket)
+    return changed, deterministic_id("OverdueStatusChanged", loan.loan_id, episode, business_date, cause)
 
 
 def _snapshot(
@@ -69,7 +95,7 @@ def _snapshot(
 ) -> dict[str, Any]:
 
     def money(amount: Decimal) -> Money:
-        return Money.of(amount, loan.currency)
+        return Money.trusted(amount, loan.currency)
 
     return {
         "loan_id": loan.loan_id,
@@ -78,7 +104,7 @@ def _snapshot(
         "days_past_due": decision.days_past_due,
         "bucket": decision.state.bucket,
         "oldest_overdue_due_date": position.oldest_due,
-        "overdue": OverdueAmounts(
+        "overdue": OverdueAmounts.model_construct(
             principal=money(position.principal),
             interest=money(position.interest),
             fee=money(position.fee),
@@ -93,18 +119,3 @@ def _snapshot(
         "remaining_schedule": remaining,
         "contact": loan.contact,
     }
-
-
-async def _publish_cure(unit: Unit[Any], loan: LoanRow, decision: Decision, business_date: date, outstanding: Money) -> None:
-    episode = max(decision.state.episode, 1)
-    await unit.publish(
-        LoanCured(
-            loan_id=loan.loan_id,
-            episode=episode,
-            business_date=business_date,
-            reason=decision.cure_reason,
-            outstanding_principal=outstanding,
-            contact=loan.contact,
-        ),
-        event_id=deterministic_id("LoanCured", loan.loan_id, episode),
-    )

@@ -1,0 +1,251 @@
+"""Benchmark of overdue-detection (issue figures; `make bench` runs it).
+
+(a) Business-day close of a 1,000,000-loan book (12 monthly installments each), 5% of which
+    miss the installment due the day before: from publishing BusinessDayClosed to the last
+    LoanBecameOverdue read back from Kafka (every event committed and published).
+(b) Ingest of a mixed LoanBooked / RepaymentReceived stream through Kafka, beside the raw limit
+    measured in the same run: aiokafka consuming the same events and COPYing them into a table.
+(c) Peak RSS of the service process.
+
+    python benchmarks/overdue.py [--loans 1000000] [--ingest 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from benchmarks.common import isolated_infrastructure, peak_rss_mib, write
+from overdue_detection.entrypoints.bootstrap import MIGRATIONS
+from tideover_contracts.envelope import wrap
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.examples import loan_booked
+from tideover_contracts.money import Money
+from tideover_runtime.database import migrate
+from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.processes import ServiceProcess
+
+CLOSED_DAY = date(2026, 6, 16)
+SCHEMA = "overdue_detection"
+CONTACT = '{"borrower_id": "B-bench", "locale": "zh-CN", "time_zone": "Asia/Shanghai", "jurisdiction": "CN"}'
+
+
+async def load_book(database_url: str, loans: int, missing_share: float) -> None:
+    """1,000,000 loans in SQL, not Python: installment 1 falls due the day before the close;
+    all but `missing_share` of the borrowers paid it."""
+    await migrate(database_url, SCHEMA, MIGRATIONS)
+    connection = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
+    try:
+        await connection.execute("SET synchronous_commit = off")
+        await connection.execute(
+            f"""
+            INSERT INTO loans (loan_id, borrower_id, currency, principal, contract_rate, overdue_rate, allocation_order,
+                               contact, booked_on, jurisdiction, cap_rate, penalty_rate, cap_binds, day_count)
+            SELECT md5(n::text)::uuid, 'B' || n, 'CNY', 12000.00, 0.0720, 0.0360, 'penalty_fee_interest_principal',
+                   '{CONTACT}'::jsonb, $1::date - 31, 'CN', 0.1200, 0.0360, false, 365
+            FROM generate_series(1, $2) AS n
+            """,
+            CLOSED_DAY,
+            loans,
+        )
+        await connection.execute(
+            """
+            INSERT INTO installments (loan_id, sequence, due_date, principal, interest, fee,
+                                      paid_principal, paid_interest, paid_fee)
+            SELECT md5(n::text)::uuid, k, ($1::date - 1) + make_interval(months => k - 1), 1000.00, 72.00, 0,
+                   CASE WHEN k = 1 AND n % 100 >= $3 THEN 1000.00 ELSE 0 END,
+                   CASE WHEN k = 1 AND n % 100 >= $3 THEN 72.00 ELSE 0 END, 0
+            FROM generate_series(1, $2) AS n CROSS JOIN generate_series(1, 12) AS k
+            """,
+            CLOSED_DAY,
+            loans,
+            round(missing_share * 100),
+        )
+        await connection.execute(
+            "INSERT INTO business_calendar VALUES ($1, $2)", CLOSED_DAY - timedelta(days=1), datetime(2026, 6, 15, 14, tzinfo=UTC)
+        )
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
+async def count_events(infra: Infrastructure, event_type: str, wanted: int, started: asyncio.Event) -> float:
+    """Read overdue.status.v1 until `wanted` events of the type arrived; returns when the last did."""
+    consumer = AIOKafkaConsumer(
+        infra.topic_prefix + "overdue.status.v1",
+        bootstrap_servers=infra.bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await consumer.start()
+    started.set()
+    seen = 0
+    try:
+        while seen < wanted:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            for records in batches.values():
+                seen += sum(1 for r in records if (dict(r.headers or ()).get("event_type") or b"").decode() == event_type)
+        return time.perf_counter()
+    finally:
+        await consumer.stop()
+
+
+async def business_day_close(loans: int, logs: Path) -> dict[str, float]:
+    async with isolated_infrastructure() as infra:
+        started = time.perf_counter()
+        await load_book(infra.database_url, loans, 0.05)
+        setup_seconds = time.perf_counter() - started
+        service = ServiceProcess("overdue_detection", infra.service_env(), logs).start(timeout=300)
+        try:
+            listening = asyncio.Event()
+            expected = round(loans * 0.05)
+            reader = asyncio.create_task(count_events(infra, "LoanBecameOverdue", expected, listening))
+            await listening.wait()
+            producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, enable_idempotence=True, acks="all")
+            await producer.start()
+            close = wrap(
+                BusinessDayClosed(business_date=CLOSED_DAY, closed_at=datetime(2026, 6, 16, 14, tzinfo=UTC)),
+                producer="bench",
+                occurred_at=datetime.now(UTC),
+            )
+            published = time.perf_counter()
+            await producer.send_and_wait(
+                infra.topic_prefix + "ops.clock.v1",
+                close.to_bytes(),
+                key=b"business-calendar",
+                headers=[(k, v.encode()) for k, v in close.headers().items()],
+            )
+            await producer.stop()
+            finished = await asyncio.wait_for(reader, timeout=900)
+            return {
+                "close_seconds": round(finished - published, 2),
+                "overdue_events": expected,
+                "events_per_second": round(expected / (finished - published)),
+                "book_setup_seconds": round(setup_seconds, 1),
+                "service_peak_rss_mib": round(peak_rss_mib(service.pid), 1),
+            }
+        finally:
+            service.stop()
+
+
+def ingest_stream(count: int) -> list[tuple[bytes, bytes]]:
+    """Four LoanBooked for every RepaymentReceived, as an upstream system sends them."""
+    messages = []
+    loans = []
+    now = datetime.now(UTC)
+    for n in range(count):
+        if n % 5 == 4 and loans:
+            loan_id = loans[n % len(loans)]
+            event = RepaymentReceived(
+                loan_id=loan_id,
+                payment_id=f"B-{n}",
+                amount=Money.of("100.00", "CNY"),
+                received_at=now,
+                value_date=date(2026, 2, 1),
+            )
+        else:
+            event = loan_booked(loan_id=uuid.uuid4())
+            loans.append(event.loan_id)
+        messages.append((str(event.loan_id).encode(), wrap(event, producer="bench", occurred_at=now).to_bytes()))
+    return messages
+
+
+async def publish(infra: Infrastructure, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, enable_idempotence=True, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        futures = [await producer.send(infra.topic_prefix + topic, value, key=key) for key, value in messages]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def raw_limit(infra: Infrastructure, messages: int) -> float:
+    """aiokafka consuming the stream and COPYing it into a scratch table: no logic of ours."""
+    connection = await asyncpg.connect(infra.database_url)
+    await connection.execute("CREATE TABLE raw_ingest (key bytea, value bytea)")
+    consumer = AIOKafkaConsumer(
+        infra.topic_prefix + "loans.lifecycle.v1",
+        bootstrap_servers=infra.bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=f"raw-{uuid.uuid4()}",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    started = time.perf_counter()
+    copied = 0
+    try:
+        while copied < messages:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            records = [(r.key, r.value) for batch in batches.values() for r in batch]
+            if records:
+                await connection.copy_records_to_table("raw_ingest", records=records)
+                await consumer.commit()
+                copied += len(records)
+        return messages / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+        await connection.close()
+
+
+async def service_ingest(infra: Infrastructure, messages: int, logs: Path) -> tuple[float, float]:
+    service = ServiceProcess("overdue_detection", infra.service_env(), logs)
+    started = time.perf_counter()
+    service.start(timeout=300)
+    connection = await asyncpg.connect(infra.database_url, server_settings={"search_path": SCHEMA})
+    try:
+        while await connection.fetchval("SELECT count(*) FROM inbox") < messages:
+            await asyncio.sleep(0.25)
+        return messages / (time.perf_counter() - started), peak_rss_mib(service.pid)
+    finally:
+        await connection.close()
+        service.stop()
+
+
+async def ingest(count: int, logs: Path) -> dict[str, float]:
+    async with isolated_infrastructure() as infra:
+        stream = ingest_stream(count)
+        await publish(infra, "loans.lifecycle.v1", stream)
+        raw = await raw_limit(infra, count)
+        ours, rss = await service_ingest(infra, count, logs)
+        return {
+            "ingest_events_per_second": round(ours),
+            "raw_limit_events_per_second": round(raw),
+            "ratio_to_raw": round(ours / raw, 3),
+            "ingest_peak_rss_mib": round(rss, 1),
+        }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--loans", type=int, default=1_000_000)
+    parser.add_argument("--ingest", type=int, default=20_000)
+    arguments = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="bench-overdue-"))
+    figures = await business_day_close(arguments.loans, logs)
+    figures |= await ingest(arguments.ingest, logs)
+    figures["targets"] = "close ≤ 20 s for 1,000,000 loans; ingest ≥ 5,000 events/s"
+    write(
+        "overdue",
+        figures,
+        {
+            "loans": arguments.loans,
+            "installments_per_loan": 12,
+            "missing_share": 0.05,
+            "ingest_events": arguments.ingest,
+            "service_logs": str(logs),
+        },
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
