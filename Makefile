@@ -20,6 +20,7 @@ help:
 	@echo "make lint       ruff and the import-layer contract"
 	@echo "make typecheck  mypy --strict on every package"
 	@echo "make topics     create every topic and its .dlq, then produce and consume a probe"
+	@echo "make bench      benchmarks; figures printed and written to var/bench/<name>.json"
 	@echo "make contracts  regenerate JSON Schemas, golden examples and asyncapi.json (refuses breaking changes)"
 
 $(BIN)/.installed: requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
@@ -59,6 +60,10 @@ contracts: venv
 test: infra lint typecheck
 	$(BIN)/tideover-contracts check
 	$(BIN)/pytest
+
+.PHONY: bench
+bench: infra
+	$(BIN)/python -m benchmarks.overdue
 
 .PHONY: up
 up: infra

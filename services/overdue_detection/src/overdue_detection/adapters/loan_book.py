@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from overdue_detection.adapters.status_outbox import stage_status_events
+from overdue_detection.application.ports import EnvelopeFacts, StatusEvent
 from overdue_detection.domain.ledger import ChargePolicy, Installment, Pause, Payment
 from overdue_detection.domain.loan import LoanRow
 from tideover_contracts.common import ContactRef, ScheduledInstallment
@@ -293,6 +295,9 @@ class LoanBook:
             """,
             states,
         )
+
+    async def stage_status_events(self, business_date: date, events: list[StatusEvent], facts: EnvelopeFacts) -> None:
+        await stage_status_events(self._connection, business_date, events, facts)
 
     async def due_soon(self, business_date: date, days_before: tuple[int, ...]) -> list[Any]:
         return await self._connection.fetch(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -13,6 +13,34 @@ from overdue_detection.domain.loan import LoanRow
 from overdue_detection.domain.policy import ChargeCaps
 from tideover_contracts.common import ScheduledInstallment
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """One decided event: what the contract needs beyond what the ledger tables hold."""
+
+    event_id: uuid.UUID
+    event_type: str  # LoanBecameOverdue | OverdueStatusChanged | LoanCured
+    loan_id: uuid.UUID
+    episode: int
+    days_past_due: int
+    bucket: str
+    oldest_due: date | None
+    principal: Decimal
+    interest: Decimal
+    fee: Decimal
+    penalty: Decimal
+    reasons: list[str]
+    previous_bucket: str
+    cure_reason: str
+
+
+@dataclass(frozen=True)
+class EnvelopeFacts:
+    producer: str
+    occurred_at: datetime
+    correlation_id: str
+    causation_id: uuid.UUID | None
 
 
 class LoanBook(Protocol):
@@ -40,6 +68,7 @@ class LoanBook(Protocol):
     async def outstanding_principal(self, loan_ids: list[uuid.UUID]) -> dict[uuid.UUID, Decimal]: ...
     async def save_episodes(self, states: list[tuple[uuid.UUID, int, date | None, str, date | None, int]]) -> None: ...
     async def due_soon(self, business_date: date, days_before: tuple[int, ...]) -> list[Any]: ...
+    async def stage_status_events(self, business_date: date, events: list[StatusEvent], facts: EnvelopeFacts) -> None: ...
 
 
 @dataclass(frozen=True)
