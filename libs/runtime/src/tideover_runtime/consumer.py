@@ -37,7 +37,7 @@ from tideover_runtime.settings import RuntimeSettings
 log = structlog.get_logger(__name__)
 
 HANDLED = Counter("tideover_messages_total", "Messages consumed, by outcome", ["topic", "event_type", "outcome"])
-HANDLE_SECONDS = Histogram("tideover_handle_seconds", "Time to handle one message", ["topic"])
+HANDLE_SECONDS = Histogram("tideover_handle_seconds", "Time to handle one polled batch of messages", ["topic"])
 
 E = TypeVar("E", bound=Event)
 
@@ -165,27 +165,82 @@ class MessageProcessor:
         self._settings = settings
         self._faults = FaultInjector(settings.fault)
 
-    async def process(self, record: ConsumerRecord[Any, Any]) -> None:
+    async def _accept(self, record: ConsumerRecord[Any, Any]) -> tuple[Envelope[Event], Handler] | None:
+        """Parse a record; malformed ones go to the DLQ, ones nobody here handles are skipped."""
         topic = self._subscription.topic
         try:
             envelope = parse_message(record.value or b"", topic.event_classes())
         except MalformedMessageError as error:
             await self._dead_letter(record, str(error), attempts=0, event_type="malformed")
-            return
+            return None
         handler = self._subscription.handlers.get(envelope.event_type)
         if handler is None:
             HANDLED.labels(topic.name, envelope.event_type, "ignored").inc()
+            return None
+        return envelope, handler
+
+    async def process_batch(self, records: tuple[ConsumerRecord[Any, Any], ...]) -> None:
+        """A polled batch in one transaction: one inbox claim, one commit, one offset commit.
+        If any message fails, the batch is rolled back and each message is handled on its own,
+        with its retries and its dead letter, so that one bad message costs only itself."""
+        accepted = [(record, item) for record in records if (item := await self._accept(record)) is not None]
+        if not accepted:
             return
-        with (
-            structlog.contextvars.bound_contextvars(
-                correlation_id=envelope.correlation_id,
-                event_id=str(envelope.event_id),
-                event_type=envelope.event_type,
-                loan_id=str(getattr(envelope.payload, "loan_id", "")) or None,
-            ),
-            HANDLE_SECONDS.labels(topic.name).time(),
-        ):
-            await self._handle_with_retries(record, envelope, handler)
+        try:
+            with HANDLE_SECONDS.labels(self._subscription.topic.name).time():
+                handled = await self._handle_batch([item for _, item in accepted])
+        except _INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as error:
+            log.info("batch failed; handling its messages one by one", error=repr(error), size=len(accepted))
+            for record, (envelope, handler) in accepted:
+                with _log_context(envelope):
+                    await self._handle_with_retries(record, envelope, handler)
+            return
+        for envelope, outcome in handled:
+            HANDLED.labels(self._subscription.topic.name, envelope.event_type, outcome).inc()
+            self._advance_clock(envelope)
+
+    async def _handle_batch(self, accepted: list[tuple[Envelope[Event], Handler]]) -> list[tuple[Envelope[Event], str]]:
+        outcomes: list[tuple[Envelope[Event], str]] = []
+        async with self._pool.acquire() as connection:
+            async with connection.transaction():
+                claimed = {
+                    row["event_id"]
+                    for row in await connection.fetch(
+                        """
+                        INSERT INTO inbox (consumer, event_id, event_type)
+                        SELECT $1, event_id, event_type FROM unnest($2::uuid[], $3::text[]) AS m(event_id, event_type)
+                        ON CONFLICT DO NOTHING RETURNING event_id
+                        """,
+                        self._consumer,
+                        [envelope.event_id for envelope, _ in accepted],
+                        [envelope.event_type for envelope, _ in accepted],
+                    )
+                }
+                for envelope, handler in accepted:
+                    if envelope.event_id not in claimed:
+                        outcomes.append((envelope, "duplicate"))
+                        continue
+                    claimed.discard(envelope.event_id)  # the same message twice in one batch counts once
+                    with _log_context(envelope):
+                        await self._run(connection, envelope, handler)
+                    outcomes.append((envelope, "handled"))
+            for envelope, _ in outcomes:
+                self._faults.maybe_crash("kill-after-commit", envelope.event_type)
+        return outcomes
+
+    async def _run(self, connection: Connection, envelope: Envelope[Event], handler: Handler) -> Unit[Event]:
+        if isinstance(envelope.payload, BusinessDayClosed):
+            await record_business_day(connection, envelope.payload)
+        unit: Unit[Event] = Unit(connection, envelope, self._consumer, self._clock)
+        await handler(unit)
+        self._faults.maybe_crash("kill-before-commit", envelope.event_type)
+        return unit
+
+    def _advance_clock(self, envelope: Envelope[Event]) -> None:
+        if isinstance(envelope.payload, BusinessDayClosed) and isinstance(self._clock, BusinessClock):
+            self._clock.advance(envelope.payload.business_date, envelope.payload.closed_at)
 
     async def _handle_with_retries(self, record: ConsumerRecord[Any, Any], envelope: Envelope[Event], handler: Handler) -> None:
         attempt = 0
@@ -229,14 +284,9 @@ class MessageProcessor:
                 if not claimed:
                     log.info("duplicate skipped")
                     return "duplicate"
-                if isinstance(envelope.payload, BusinessDayClosed):
-                    await record_business_day(connection, envelope.payload)
-                unit: Unit[Event] = Unit(connection, envelope, self._consumer, self._clock)
-                await handler(unit)
-                self._faults.maybe_crash("kill-before-commit", envelope.event_type)
+                unit = await self._run(connection, envelope, handler)
             self._faults.maybe_crash("kill-after-commit", envelope.event_type)
-        if isinstance(envelope.payload, BusinessDayClosed) and isinstance(self._clock, BusinessClock):
-            self._clock.advance(envelope.payload.business_date, envelope.payload.closed_at)
+        self._advance_clock(envelope)
         log.info("handled", staged=[staged.event_type for staged in unit.staged])
         return "handled"
 
@@ -244,6 +294,15 @@ class MessageProcessor:
         log.warning("dead-lettered", reason=reason, topic=record.topic, partition=record.partition, offset=record.offset)
         await send_to_dead_letters(self._broker, record, consumer=self._consumer, reason=reason, attempts=attempts)
         HANDLED.labels(self._subscription.topic.name, event_type, "dead_lettered").inc()
+
+
+def _log_context(envelope: Envelope[Event]) -> Any:
+    return structlog.contextvars.bound_contextvars(
+        correlation_id=envelope.correlation_id,
+        event_id=str(envelope.event_id),
+        event_type=envelope.event_type,
+        loan_id=str(getattr(envelope.payload, "loan_id", "")) or None,
+    )
 
 
 async def _only_advance_the_clock(_: Unit[BusinessDayClosed]) -> None:
@@ -280,13 +339,15 @@ def attach(
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_raw_body,
             max_poll_interval_ms=300_000,
+            batch=True,
+            max_records=settings.batch_size,
+            batch_timeout_ms=50,
         )
-
         subscriber(_consume_with(processor))
 
 
 def _consume_with(processor: MessageProcessor) -> Callable[..., Awaitable[None]]:
-    async def consume(body: bytes, message: KafkaMessage) -> None:
-        await processor.process(message.raw_message)  # type: ignore[arg-type]
+    async def consume(body: list[bytes], message: KafkaMessage) -> None:
+        await processor.process_batch(message.raw_message)  # type: ignore[arg-type]
 
     return consume

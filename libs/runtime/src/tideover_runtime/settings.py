@@ -25,6 +25,7 @@ class RuntimeSettings(BaseSettings):
     pool_max_size: int = 5
     handler_attempts: int = Field(default=3, ge=1, description="Tries before a failing message goes to the DLQ")
     retry_backoff_seconds: float = 0.2
+    batch_size: int = Field(default=500, ge=1, description="Messages handled in one transaction at most")
     outbox_batch_size: int = 500
     outbox_poll_seconds: float = 1.0
     clock: str = Field(default="system", pattern="^(system|business)$")
