@@ -197,32 +197,34 @@ async def raw_limit(infra: Infrastructure, messages: int) -> float:
         await connection.close()
 
 
-async def service_ingest(infra: Infrastructure, messages: int, logs: Path) -> tuple[float, float]:
-    service = ServiceProcess("overdue_detection", infra.service_env(), logs)
-    started = time.perf_counter()
-    service.start(timeout=300)
+async def service_ingest(infra: Infrastructure, stream: list[tuple[bytes, bytes]], logs: Path) -> tuple[float, float]:
+    """The service already running; from the first event published to the last one handled."""
+    service = ServiceProcess("overdue_detection", infra.service_env(), logs).start(timeout=300)
     connection = await asyncpg.connect(infra.database_url, server_settings={"search_path": SCHEMA})
     try:
-        while await connection.fetchval("SELECT count(*) FROM inbox") < messages:
-            await asyncio.sleep(0.25)
-        return messages / (time.perf_counter() - started), peak_rss_mib(service.pid)
+        started = time.perf_counter()
+        await publish(infra, "loans.lifecycle.v1", stream)
+        while await connection.fetchval("SELECT count(*) FROM inbox") < len(stream):
+            await asyncio.sleep(0.1)
+        return len(stream) / (time.perf_counter() - started), peak_rss_mib(service.pid)
     finally:
         await connection.close()
         service.stop()
 
 
 async def ingest(count: int, logs: Path) -> dict[str, float]:
+    stream = ingest_stream(count)
     async with isolated_infrastructure() as infra:
-        stream = ingest_stream(count)
+        ours, rss = await service_ingest(infra, stream, logs)
+    async with isolated_infrastructure() as infra:
         await publish(infra, "loans.lifecycle.v1", stream)
         raw = await raw_limit(infra, count)
-        ours, rss = await service_ingest(infra, count, logs)
-        return {
-            "ingest_events_per_second": round(ours),
-            "raw_limit_events_per_second": round(raw),
-            "ratio_to_raw": round(ours / raw, 3),
-            "ingest_peak_rss_mib": round(rss, 1),
-        }
+    return {
+        "ingest_events_per_second": round(ours),
+        "raw_limit_events_per_second": round(raw),
+        "ratio_to_raw": round(ours / raw, 3),
+        "ingest_peak_rss_mib": round(rss, 1),
+    }
 
 
 async def main() -> None:
@@ -231,7 +233,7 @@ async def main() -> None:
     parser.add_argument("--ingest", type=int, default=20_000)
     arguments = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="bench-overdue-"))
-    figures = await business_day_close(arguments.loans, logs)
+    figures = await business_day_close(arguments.loans, logs) if arguments.loans else {}
     figures |= await ingest(arguments.ingest, logs)
     figures["targets"] = "close ≤ 20 s for 1,000,000 loans; ingest ≥ 5,000 events/s"
     write(
