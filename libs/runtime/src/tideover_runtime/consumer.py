@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -93,6 +94,9 @@ class Unit(Generic[E]):
 
 
 Handler = Callable[[Unit[Any]], Awaitable[None]]
+#: Every handler is run as a batch handler: consecutive messages of one type in a polled batch
+#: are handed over together (a handler registered with `on` gets them one at a time).
+BatchHandler = Callable[[list[Unit[Any]]], Awaitable[None]]
 P = TypeVar("P")
 UseCase = Callable[[Unit[E], P], Awaitable[None]]
 
@@ -112,10 +116,24 @@ def with_port(
     return bind
 
 
+def with_port_many(
+    factory: Callable[[Connection], P],
+) -> Callable[[Callable[[list[Unit[E]], P], Awaitable[None]]], Callable[[list[Unit[E]]], Awaitable[None]]]:
+    """`with_port` for use cases that take a run of messages (see `Subscriptions.on_many`)."""
+
+    def bind(use_case: Callable[[list[Unit[E]], P], Awaitable[None]]) -> Callable[[list[Unit[E]]], Awaitable[None]]:
+        async def handle(units: list[Unit[E]]) -> None:
+            await use_case(units, factory(units[0].connection))
+
+        return handle
+
+    return bind
+
+
 @dataclass
 class Subscription:
     topic: Topic
-    handlers: dict[str, Handler]
+    handlers: dict[str, BatchHandler]
 
 
 class Subscriptions:
@@ -127,15 +145,34 @@ class Subscriptions:
     def on(
         self, topic: Topic, event_type: type[E]
     ) -> Callable[[Callable[[Unit[E]], Awaitable[None]]], Callable[[Unit[E]], Awaitable[None]]]:
-        if event_type.event_type not in topic.event_classes():
-            raise ValueError(f"{topic.name} does not carry {event_type.event_type}")
+        """Register a handler of one message at a time."""
 
         def register(handler: Callable[[Unit[E]], Awaitable[None]]) -> Callable[[Unit[E]], Awaitable[None]]:
-            subscription = self._subscriptions.setdefault(topic.name, Subscription(topic, {}))
-            subscription.handlers[event_type.event_type] = handler
+            async def one_by_one(units: list[Unit[E]]) -> None:
+                for unit in units:
+                    await handler(unit)
+
+            self._add(topic, event_type, one_by_one)
             return handler
 
         return register
+
+    def on_many(
+        self, topic: Topic, event_type: type[E]
+    ) -> Callable[[Callable[[list[Unit[E]]], Awaitable[None]]], Callable[[list[Unit[E]]], Awaitable[None]]]:
+        """Register a handler of a run of messages of one type, in one transaction, in order."""
+
+        def register(handler: Callable[[list[Unit[E]]], Awaitable[None]]) -> Callable[[list[Unit[E]]], Awaitable[None]]:
+            self._add(topic, event_type, handler)
+            return handler
+
+        return register
+
+    def _add(self, topic: Topic, event_type: type[E], handler: Callable[[list[Unit[E]]], Awaitable[None]]) -> None:
+        if event_type.event_type not in topic.event_classes():
+            raise ValueError(f"{topic.name} does not carry {event_type.event_type}")
+        subscription = self._subscriptions.setdefault(topic.name, Subscription(topic, {}))
+        subscription.handlers[event_type.event_type] = handler
 
     def topics(self) -> set[str]:
         return set(self._subscriptions)
@@ -165,7 +202,7 @@ class MessageProcessor:
         self._settings = settings
         self._faults = FaultInjector(settings.fault)
 
-    async def _accept(self, record: ConsumerRecord[Any, Any]) -> tuple[Envelope[Event], Handler] | None:
+    async def _accept(self, record: ConsumerRecord[Any, Any]) -> tuple[Envelope[Event], BatchHandler] | None:
         """Parse a record; malformed ones go to the DLQ, ones nobody here handles are skipped."""
         topic = self._subscription.topic
         try:
@@ -201,7 +238,7 @@ class MessageProcessor:
             HANDLED.labels(self._subscription.topic.name, envelope.event_type, outcome).inc()
             self._advance_clock(envelope)
 
-    async def _handle_batch(self, accepted: list[tuple[Envelope[Event], Handler]]) -> list[tuple[Envelope[Event], str]]:
+    async def _handle_batch(self, accepted: list[tuple[Envelope[Event], BatchHandler]]) -> list[tuple[Envelope[Event], str]]:
         outcomes: list[tuple[Envelope[Event], str]] = []
         async with self._pool.acquire() as connection:
             async with connection.transaction():
@@ -218,31 +255,42 @@ class MessageProcessor:
                         [envelope.event_type for envelope, _ in accepted],
                     )
                 }
+                group: list[tuple[Envelope[Event], BatchHandler]] = []
                 for envelope, handler in accepted:
                     if envelope.event_id not in claimed:
                         outcomes.append((envelope, "duplicate"))
                         continue
                     claimed.discard(envelope.event_id)  # the same message twice in one batch counts once
-                    with _log_context(envelope):
-                        await self._run(connection, envelope, handler)
+                    if group and group[-1][0].event_type != envelope.event_type:
+                        await self._run(connection, group)
+                        group = []
+                    group.append((envelope, handler))
                     outcomes.append((envelope, "handled"))
+                if group:
+                    await self._run(connection, group)
             for envelope, _ in outcomes:
                 self._faults.maybe_crash("kill-after-commit", envelope.event_type)
         return outcomes
 
-    async def _run(self, connection: Connection, envelope: Envelope[Event], handler: Handler) -> Unit[Event]:
-        if isinstance(envelope.payload, BusinessDayClosed):
-            await record_business_day(connection, envelope.payload)
-        unit: Unit[Event] = Unit(connection, envelope, self._consumer, self._clock)
-        await handler(unit)
-        self._faults.maybe_crash("kill-before-commit", envelope.event_type)
-        return unit
+    async def _run(self, connection: Connection, group: list[tuple[Envelope[Event], BatchHandler]]) -> list[Unit[Event]]:
+        """Run a handler on consecutive messages of one type, in the caller's transaction."""
+        units: list[Unit[Event]] = [Unit(connection, envelope, self._consumer, self._clock) for envelope, _ in group]
+        for envelope, _ in group:
+            if isinstance(envelope.payload, BusinessDayClosed):
+                await record_business_day(connection, envelope.payload)
+        with _log_context(group[0][0]) if len(group) == 1 else nullcontext():
+            await group[0][1](units)
+        for envelope, _ in group:
+            self._faults.maybe_crash("kill-before-commit", envelope.event_type)
+        return units
 
     def _advance_clock(self, envelope: Envelope[Event]) -> None:
         if isinstance(envelope.payload, BusinessDayClosed) and isinstance(self._clock, BusinessClock):
             self._clock.advance(envelope.payload.business_date, envelope.payload.closed_at)
 
-    async def _handle_with_retries(self, record: ConsumerRecord[Any, Any], envelope: Envelope[Event], handler: Handler) -> None:
+    async def _handle_with_retries(
+        self, record: ConsumerRecord[Any, Any], envelope: Envelope[Event], handler: BatchHandler
+    ) -> None:
         attempt = 0
         while True:
             attempt += 1
@@ -269,7 +317,7 @@ class MessageProcessor:
             HANDLED.labels(self._subscription.topic.name, envelope.event_type, outcome).inc()
             return
 
-    async def _handle_once(self, envelope: Envelope[Event], handler: Handler) -> str:
+    async def _handle_once(self, envelope: Envelope[Event], handler: BatchHandler) -> str:
         async with self._pool.acquire() as connection:
             async with connection.transaction():
                 claimed = await connection.fetchval(
@@ -284,7 +332,7 @@ class MessageProcessor:
                 if not claimed:
                     log.info("duplicate skipped")
                     return "duplicate"
-                unit = await self._run(connection, envelope, handler)
+                [unit] = await self._run(connection, [(envelope, handler)])
             self._faults.maybe_crash("kill-after-commit", envelope.event_type)
         self._advance_clock(envelope)
         log.info("handled", staged=[staged.event_type for staged in unit.staged])

@@ -47,6 +47,14 @@ async def pools(infrastructure: Infrastructure) -> AsyncIterator[tuple[asyncpg.P
         await pool.close()
 
 
+async def booked(unit: Unit[Any], ctx: Overdue) -> None:
+    await handlers.when_loans_booked_record_them([unit], ctx)
+
+
+async def repaid(unit: Unit[Any], ctx: Overdue) -> None:
+    await handlers.when_repayments_received_apply_them([unit], ctx)
+
+
 async def _handle(pool: asyncpg.Pool, event: Event, handler: Any) -> None:
     envelope = wrap(event, producer="test", occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
     async with pool.acquire() as connection, connection.transaction():
@@ -59,7 +67,7 @@ async def _handle(pool: asyncpg.Pool, event: Event, handler: Any) -> None:
 
 async def _book_and_pay(pool: asyncpg.Pool) -> None:
     for loan_id in LOANS:
-        await _handle(pool, loan_booked(loan_id=loan_id, booked_on=date(2026, 1, 15)), handlers.when_loan_booked_record_it)
+        await _handle(pool, loan_booked(loan_id=loan_id, booked_on=date(2026, 1, 15)), booked)
     # Loan 2 paid its first installment on time; loan 3 paid part of it late, before the closes.
     for loan_id, amount, on in ((LOANS[1], "1045.00", date(2026, 2, 15)), (LOANS[2], "500.00", date(2026, 2, 20))):
         payment = RepaymentReceived(
@@ -69,7 +77,7 @@ async def _book_and_pay(pool: asyncpg.Pool) -> None:
             received_at=datetime(2026, 2, 1, tzinfo=UTC),
             value_date=on,
         )
-        await _handle(pool, payment, handlers.when_repayment_received_apply_it)
+        await _handle(pool, payment, repaid)
 
 
 def _close(day: date) -> BusinessDayClosed:

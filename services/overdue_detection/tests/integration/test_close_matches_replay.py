@@ -99,7 +99,7 @@ async def test_daily_sql_closes_and_payment_replays_end_where_a_full_replay_ends
         await transaction.start()
         try:
             book = LoanBook(connection)
-            await book.add(loan, policy)
+            await book.add_many([(loan, policy)])
             payments: list[Payment] = []
             for offset in range(scenario.days + 1):
                 today = FIRST_DUE + timedelta(days=offset)
@@ -107,25 +107,28 @@ async def test_daily_sql_closes_and_payment_replays_end_where_a_full_replay_ends
                     if arrives == offset:  # as the payment handler does: record, then replay the loan
                         payment = Payment(f"P{number}", amount, today - timedelta(days=backdated))
                         payments.append(payment)
-                        await book.record_payment(
-                            RepaymentReceived(
-                                loan_id=loan.loan_id,
-                                payment_id=payment.payment_id,
-                                amount=Money.of(amount, "CNY"),
-                                received_at=f"{today.isoformat()}T10:00:00+08:00",
-                                value_date=payment.value_date,
-                            )  # type: ignore[arg-type]
+                        await book.record_payments(
+                            [
+                                RepaymentReceived(
+                                    loan_id=loan.loan_id,
+                                    payment_id=payment.payment_id,
+                                    amount=Money.of(amount, "CNY"),
+                                    received_at=f"{today.isoformat()}T10:00:00+08:00",
+                                    value_date=payment.value_date,
+                                )  # type: ignore[arg-type]
+                            ]
                         )
+                        installments, _, _ = (await book.ledgers([loan.loan_id]))[loan.loan_id]
                         ledger = replay(
-                            await book.installments(loan.loan_id),
+                            installments,
                             tuple(payments),
                             today - timedelta(days=1),
                             policy,
                             scenario.order,
                         )
-                        await book.save_installments(loan.loan_id, ledger.installments)
+                        await book.save_ledgers({loan.loan_id: (ledger.installments, ledger.credit)})
                 await book.accrue_penalties(today)  # the business-day close
-            stored = await book.installments(loan.loan_id)
+            stored, _, _ = (await book.ledgers([loan.loan_id]))[loan.loan_id]
         finally:
             await transaction.rollback()
     schedule = tuple(

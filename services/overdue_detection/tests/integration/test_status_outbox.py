@@ -42,6 +42,14 @@ async def pool(infrastructure: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
+async def booked(unit: Unit[Any], ctx: Overdue) -> None:
+    await handlers.when_loans_booked_record_them([unit], ctx)
+
+
+async def repaid(unit: Unit[Any], ctx: Overdue) -> None:
+    await handlers.when_repayments_received_apply_them([unit], ctx)
+
+
 async def _handle(pool: asyncpg.Pool, event: Event, handler: Any) -> list[Any]:
     envelope = wrap(event, producer="test", occurred_at=datetime(2026, 3, 1, tzinfo=UTC))
     async with pool.acquire() as connection, connection.transaction():
@@ -69,7 +77,7 @@ def _pay(loan_id: uuid.UUID, amount: str, on: date) -> RepaymentReceived:
 
 async def test_rendered_events_parse_as_contracts_and_carry_the_ledger(pool: asyncpg.Pool) -> None:
     loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
-    await _handle(pool, loan, handlers.when_loan_booked_record_it)
+    await _handle(pool, loan, booked)
     close = BusinessDayClosed(business_date=date(2026, 2, 18), closed_at=datetime(2026, 2, 18, 14, tzinfo=UTC))
 
     [became] = await _handle(pool, close, handlers.when_business_day_closed_settle_overdue)
@@ -92,13 +100,13 @@ async def test_rendered_events_parse_as_contracts_and_carry_the_ledger(pool: asy
     assert event.contact == contact_ref()
     assert not event.charges_cap_applied
 
-    [changed] = await _handle(pool, _pay(loan.loan_id, "45.31", date(2026, 2, 18)), handlers.when_repayment_received_apply_it)
+    [changed] = await _handle(pool, _pay(loan.loan_id, "45.31", date(2026, 2, 18)), repaid)
     assert isinstance(changed.payload, OverdueStatusChanged)
     assert changed.payload.reasons == (OverdueChangeReason.PAYMENT_APPLIED,)
     assert changed.payload.previous_bucket.value == "M1"
     assert changed.payload.overdue.total == Money.of("1000.00", "CNY")  # penalty 0.31 and interest 45.00 paid first
 
-    [cured] = await _handle(pool, _pay(loan.loan_id, "1000.00", date(2026, 2, 18)), handlers.when_repayment_received_apply_it)
+    [cured] = await _handle(pool, _pay(loan.loan_id, "1000.00", date(2026, 2, 18)), repaid)
     assert isinstance(cured.payload, LoanCured)
     assert cured.payload.reason == CureReason.PAID
     assert cured.payload.outstanding_principal == Money.of("2000.00", "CNY")

@@ -27,6 +27,12 @@ _OWED = """(i.principal + i.interest + i.fee - i.paid_principal - i.paid_interes
             + round(i.penalty_basis / l.day_count, 2) - i.paid_penalty)"""
 
 
+_INSTALLMENT_COLUMNS = (
+    "sequence", "due_date", "principal", "interest", "fee", "paid_principal", "paid_interest", "paid_fee", "paid_penalty",
+    "penalty_basis", "accrued_through", "settled",
+)  # fmt: skip
+
+
 def _loan(row: Any) -> LoanRow:
     return LoanRow(
         loan_id=row["loan_id"],
@@ -48,36 +54,50 @@ class LoanBook:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    async def add(self, loan: LoanBooked, policy: ChargePolicy) -> bool:
-        """Record a booked loan; False if it was already booked."""
-        borrower = loan.borrower
-        contact = ContactRef(
-            borrower_id=borrower.borrower_id,
-            locale=borrower.locale,
-            time_zone=borrower.time_zone,
-            jurisdiction=borrower.jurisdiction,
-        )
-        inserted = await self._connection.fetchval(
+    async def add_many(self, booked: list[tuple[LoanBooked, ChargePolicy]]) -> None:
+        """Record booked loans (a loan booked before is left as it is), two statements in all."""
+        loans = [loan for loan, _ in booked]
+        contacts = [
+            ContactRef(
+                borrower_id=b.borrower_id, locale=b.locale, time_zone=b.time_zone, jurisdiction=b.jurisdiction
+            ).model_dump_json()
+            for b in (loan.borrower for loan in loans)
+        ]
+        new = await self._connection.fetch(
             """
             INSERT INTO loans (loan_id, borrower_id, currency, principal, contract_rate, overdue_rate, allocation_order,
                                contact, booked_on, jurisdiction, cap_rate, penalty_rate, cap_binds, day_count)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14)
-            ON CONFLICT (loan_id) DO NOTHING RETURNING true
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::text[],
+                                 $8::jsonb[], $9::date[], $10::text[], $11::numeric[], $12::numeric[], $13::bool[], $14::int[])
+            ON CONFLICT (loan_id) DO NOTHING RETURNING loan_id
             """,
-            loan.loan_id, borrower.borrower_id, loan.principal.currency, loan.principal.amount, loan.contract_rate,
-            loan.overdue_rate, loan.allocation_order.value, contact.model_dump_json(), loan.booked_on,
-            borrower.jurisdiction.value, policy.cap_rate, policy.penalty_rate, policy.cap_binds, policy.day_count,
-        )  # fmt: skip
-        if not inserted:
-            return False
-        await self._connection.executemany(
-            "INSERT INTO installments (loan_id, sequence, due_date, principal, interest, fee) VALUES ($1, $2, $3, $4, $5, $6)",
-            [
-                (loan.loan_id, i.sequence, i.due_date, i.principal.amount, i.interest.amount, i.fee.amount)
-                for i in loan.installments
-            ],
+            [loan.loan_id for loan in loans],
+            [loan.borrower.borrower_id for loan in loans],
+            [loan.principal.currency for loan in loans],
+            [loan.principal.amount for loan in loans],
+            [loan.contract_rate for loan in loans],
+            [loan.overdue_rate for loan in loans],
+            [loan.allocation_order.value for loan in loans],
+            contacts,
+            [loan.booked_on for loan in loans],
+            [loan.borrower.jurisdiction.value for loan in loans],
+            [policy.cap_rate for _, policy in booked],
+            [policy.penalty_rate for _, policy in booked],
+            [policy.cap_binds for _, policy in booked],
+            [policy.day_count for _, policy in booked],
         )
-        return True
+        inserted = {row["loan_id"] for row in new}
+        rows = [(loan.loan_id, i.sequence, i.due_date, i.principal.amount, i.interest.amount, i.fee.amount)
+                for loan in loans if loan.loan_id in inserted for i in loan.installments]  # fmt: skip
+        if rows:
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            await self._connection.execute(
+                """
+                INSERT INTO installments (loan_id, sequence, due_date, principal, interest, fee)
+                SELECT * FROM unnest($1::uuid[], $2::int[], $3::date[], $4::numeric[], $5::numeric[], $6::numeric[])
+                """,
+                *columns,
+            )
 
     async def get(self, loan_id: uuid.UUID, *, for_update: bool = False) -> LoanRow | None:
         lock = " FOR UPDATE" if for_update else ""
@@ -90,62 +110,83 @@ class LoanBook:
 
     # --- the per-loan ledger -------------------------------------------------------------
 
-    async def installments(self, loan_id: uuid.UUID) -> tuple[Installment, ...]:
-        rows = await self._connection.fetch("SELECT * FROM installments WHERE loan_id = $1 ORDER BY sequence", loan_id)
-        return tuple(
-            Installment(
-                sequence=r["sequence"], due_date=r["due_date"], principal=r["principal"], interest=r["interest"], fee=r["fee"],
-                paid_principal=r["paid_principal"], paid_interest=r["paid_interest"], paid_fee=r["paid_fee"],
-                paid_penalty=r["paid_penalty"], penalty_basis=r["penalty_basis"], accrued_through=r["accrued_through"],
-                settled=r["settled"],
-            )
-            for r in rows
-        )  # fmt: skip
-
-    async def payments(self, loan_id: uuid.UUID) -> tuple[Payment, ...]:
-        rows = await self._connection.fetch("SELECT payment_id, amount, value_date FROM repayments WHERE loan_id = $1", loan_id)
-        return tuple(Payment(r["payment_id"], r["amount"], r["value_date"]) for r in rows)
-
-    async def pauses(self, loan_id: uuid.UUID) -> tuple[Pause, ...]:
+    async def lock(self, loan_ids: list[uuid.UUID]) -> dict[uuid.UUID, LoanRow]:
+        """The loans, locked for this transaction (in one order, so that batches never deadlock)."""
         rows = await self._connection.fetch(
-            "SELECT start_date, end_date FROM pauses WHERE loan_id = $1 ORDER BY start_date", loan_id
+            "SELECT * FROM loans WHERE loan_id = ANY($1::uuid[]) ORDER BY loan_id FOR UPDATE", loan_ids
         )
-        return tuple(Pause(r["start_date"], r["end_date"]) for r in rows)
+        return {row["loan_id"]: _loan(row) for row in rows}
 
-    async def save_installments(self, loan_id: uuid.UUID, installments: tuple[Installment, ...]) -> None:
-        await self._connection.executemany(
-            """
-            UPDATE installments SET paid_principal = $3, paid_interest = $4, paid_fee = $5, paid_penalty = $6,
-                   penalty_basis = $7, accrued_through = $8, settled = $9
-            WHERE loan_id = $1 AND sequence = $2
-            """,
-            [
-                (
-                    loan_id,
-                    i.sequence,
-                    i.paid_principal,
-                    i.paid_interest,
-                    i.paid_fee,
-                    i.paid_penalty,
-                    i.penalty_basis,
-                    i.accrued_through,
-                    i.settled,
-                )
-                for i in installments
-            ],
-        )
+    async def ledgers(
+        self, loan_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[tuple[Installment, ...], tuple[Payment, ...], tuple[Pause, ...]]]:
+        """Each loan's installments, payments and plan pauses: three queries for all of them."""
+        installments: dict[uuid.UUID, list[Installment]] = defaultdict(list)
+        payments: dict[uuid.UUID, list[Payment]] = defaultdict(list)
+        pauses: dict[uuid.UUID, list[Pause]] = defaultdict(list)
+        for r in await self._connection.fetch(
+            "SELECT * FROM installments WHERE loan_id = ANY($1::uuid[]) ORDER BY loan_id, sequence", loan_ids
+        ):
+            installments[r["loan_id"]].append(Installment(**{name: r[name] for name in _INSTALLMENT_COLUMNS}))
+        for r in await self._connection.fetch(
+            "SELECT loan_id, payment_id, amount, value_date FROM repayments WHERE loan_id = ANY($1::uuid[])", loan_ids
+        ):
+            payments[r["loan_id"]].append(Payment(r["payment_id"], r["amount"], r["value_date"]))
+        for r in await self._connection.fetch(
+            "SELECT * FROM pauses WHERE loan_id = ANY($1::uuid[]) ORDER BY start_date", loan_ids
+        ):
+            pauses[r["loan_id"]].append(Pause(r["start_date"], r["end_date"]))
+        return {loan_id: (tuple(installments[loan_id]), tuple(payments[loan_id]), tuple(pauses[loan_id])) for loan_id in loan_ids}
 
-    async def record_payment(self, payment: RepaymentReceived) -> bool:
-        """False if this payment id was recorded before (a payment is applied once)."""
-        return bool(
-            await self._connection.fetchval(
-                """
-                INSERT INTO repayments (payment_id, loan_id, amount, value_date, received_at)
-                VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING RETURNING true
-                """,
-                payment.payment_id, payment.loan_id, payment.amount.amount, payment.value_date, payment.received_at,
+    async def save_ledgers(self, ledgers: dict[uuid.UUID, tuple[tuple[Installment, ...], Decimal]]) -> None:
+        """Write back replayed installments and credits: two statements for all loans."""
+        rows = [
+            (
+                loan_id,
+                i.sequence,
+                i.paid_principal,
+                i.paid_interest,
+                i.paid_fee,
+                i.paid_penalty,
+                i.penalty_basis,
+                i.accrued_through,
+                i.settled,
             )
+            for loan_id, (installments, _) in ledgers.items()
+            for i in installments
+        ]
+        if rows:
+            await self._connection.execute(
+                """
+                UPDATE installments i SET paid_principal = u.pp, paid_interest = u.pi, paid_fee = u.pf, paid_penalty = u.pn,
+                       penalty_basis = u.basis, accrued_through = u.through, settled = u.settled
+                FROM unnest($1::uuid[], $2::int[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[],
+                            $8::date[], $9::bool[]) AS u(loan_id, sequence, pp, pi, pf, pn, basis, through, settled)
+                WHERE i.loan_id = u.loan_id AND i.sequence = u.sequence
+                """,
+                *[list(column) for column in zip(*rows, strict=True)],
+            )
+        await self._connection.execute(
+            """
+            UPDATE loans l SET credit = u.credit
+            FROM unnest($1::uuid[], $2::numeric[]) AS u(loan_id, credit) WHERE l.loan_id = u.loan_id
+            """,
+            list(ledgers),
+            [credit for _, credit in ledgers.values()],
+        )
+
+    async def record_payments(self, payments: list[RepaymentReceived]) -> set[str]:
+        """Record payments; returns the ids recorded now (a payment id is applied once)."""
+        rows = await self._connection.fetch(
+            """
+            INSERT INTO repayments (payment_id, loan_id, amount, value_date, received_at)
+            SELECT * FROM unnest($1::text[], $2::uuid[], $3::numeric[], $4::date[], $5::timestamptz[])
+            ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id
+            """,
+            [p.payment_id for p in payments], [p.loan_id for p in payments], [p.amount.amount for p in payments],
+            [p.value_date for p in payments], [p.received_at for p in payments],
         )  # fmt: skip
+        return {row["payment_id"] for row in rows}
 
     async def last_payments(self, loan_id: uuid.UUID, limit: int = 10) -> list[Any]:
         return await self._connection.fetch(
@@ -250,10 +291,6 @@ class LoanBook:
             include_under_plan,
         )
 
-    async def loans(self, loan_ids: list[uuid.UUID]) -> dict[uuid.UUID, LoanRow]:
-        rows = await self._connection.fetch("SELECT * FROM loans WHERE loan_id = ANY($1::uuid[])", loan_ids)
-        return {row["loan_id"]: _loan(row) for row in rows}
-
     async def remaining_schedules(self, loan_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[tuple[ScheduledInstallment, Decimal]]]:
         """Each loan's installments with something still owed, and how much."""
         rows = await self._connection.fetch(
@@ -275,16 +312,6 @@ class LoanBook:
             )  # fmt: skip
             schedules[r["loan_id"]].append((installment, r["owed"]))
         return schedules
-
-    async def outstanding_principal(self, loan_ids: list[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
-        rows = await self._connection.fetch(
-            """
-            SELECT loan_id, sum(principal - paid_principal) FILTER (WHERE NOT settled) AS outstanding
-            FROM installments WHERE loan_id = ANY($1::uuid[]) GROUP BY loan_id
-            """,
-            loan_ids,
-        )
-        return {r["loan_id"]: r["outstanding"] or Decimal(0) for r in rows}
 
     async def save_episodes(self, states: list[tuple[uuid.UUID, int, date | None, str, date | None, int]]) -> None:
         """(loan, episode, overdue_since, bucket, last_reported_on, paused_days) for many loans at once."""

@@ -20,32 +20,34 @@ _MONEY = "json_build_object('amount', ({amount})::text, 'currency', l.currency)"
 _STAGE = f"""
 WITH decided AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::int[], $6::text[], $7::date[],
-                         $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::text[], $13::text[], $14::text[])
+                         $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::text[], $13::text[], $14::text[],
+                         $18::text[], $19::uuid[])
         AS d(event_id, event_type, loan_id, episode, dpd, bucket, oldest_due, principal, interest, fee, penalty,
-             reasons, previous_bucket, cure_reason)
+             reasons, previous_bucket, cure_reason, correlation_id, causation_id)
 ),
 owed AS (
+    -- LATERAL: each decided loan's installments through the primary key, never a scan of all
     SELECT i.*, l.currency,
            i.principal + i.interest + i.fee - i.paid_principal - i.paid_interest - i.paid_fee
            + round(i.penalty_basis / l.day_count, 2) - i.paid_penalty AS owed
-    FROM installments i JOIN loans l USING (loan_id)
-    WHERE i.loan_id IN (SELECT loan_id FROM decided) AND NOT i.settled
+    FROM decided d JOIN loans l USING (loan_id)
+    CROSS JOIN LATERAL (SELECT * FROM installments i WHERE i.loan_id = d.loan_id AND NOT i.settled) i
 ),
 schedules AS (
     SELECT loan_id,
            coalesce(sum(principal - paid_principal), 0) AS outstanding_principal,
-           coalesce(json_agg(json_build_object(
-               'installment', json_build_object(
-                   'sequence', sequence, 'due_date', due_date,
-                   'principal', json_build_object('amount', principal::text, 'currency', currency),
-                   'interest', json_build_object('amount', interest::text, 'currency', currency),
-                   'fee', json_build_object('amount', fee::text, 'currency', currency)),
-               'outstanding', json_build_object('amount', owed::text, 'currency', currency)
-           ) ORDER BY sequence) FILTER (WHERE owed > 0), '[]'::json) AS remaining
+           -- Formatted as text, not built as JSON objects: several times faster for a close
+           -- that renders hundreds of thousands of installments.
+           ('[' || coalesce(string_agg(format(
+               '{{"installment":{{"sequence":%s,"due_date":"%s","principal":{{"amount":"%s","currency":"%s"}},'
+               '"interest":{{"amount":"%s","currency":"%s"}},"fee":{{"amount":"%s","currency":"%s"}}}},'
+               '"outstanding":{{"amount":"%s","currency":"%s"}}}}',
+               sequence, due_date, principal, currency, interest, currency, fee, currency, owed, currency
+           ), ',' ORDER BY sequence) FILTER (WHERE owed > 0), '') || ']')::json AS remaining
     FROM owed GROUP BY loan_id
 ),
 payloads AS (
-    SELECT d.event_id, d.event_type, d.loan_id,
+    SELECT d.event_id, d.event_type, d.loan_id, d.correlation_id, d.causation_id,
            CASE WHEN d.event_type = 'LoanCured' THEN json_build_object(
                'loan_id', d.loan_id, 'episode', d.episode, 'business_date', $15::date, 'reason', d.cure_reason,
                'outstanding_principal', {_MONEY.format(amount="coalesce(s.outstanding_principal, 0)")},
@@ -71,8 +73,9 @@ INSERT INTO outbox (event_id, event_type, topic, key, value, headers)
 SELECT p.event_id, p.event_type, 'overdue.status.v1', p.loan_id::text,
        convert_to(json_build_object(
            'event_id', p.event_id, 'event_type', p.event_type, 'schema_version', 1, 'occurred_at', $16::text,
-           'producer', $17::text, 'correlation_id', $18::text, 'causation_id', $19::uuid, 'payload', p.payload)::text, 'UTF8'),
-       jsonb_build_object('event_type', p.event_type, 'schema_version', '1', 'correlation_id', $18::text)
+           'producer', $17::text, 'correlation_id', p.correlation_id, 'causation_id', p.causation_id, 'payload', p.payload)::text,
+           'UTF8'),
+       jsonb_build_object('event_type', p.event_type, 'schema_version', '1', 'correlation_id', p.correlation_id)
 FROM payloads p
 ON CONFLICT (event_id) DO NOTHING
 """
@@ -85,17 +88,10 @@ async def stage_status_events(
         return
     columns = list(zip(*[
         (e.event_id, e.event_type, e.loan_id, e.episode, e.days_past_due, e.bucket, e.oldest_due, e.principal, e.interest,
-         e.fee, e.penalty, ",".join(e.reasons), e.previous_bucket, e.cure_reason)
+         e.fee, e.penalty, ",".join(e.reasons), e.previous_bucket, e.cure_reason, e.correlation_id, e.causation_id)
         for e in events
     ], strict=True))  # fmt: skip
     occurred_at = facts.occurred_at.isoformat().replace("+00:00", "Z")
-    await connection.execute(
-        _STAGE,
-        *[list(column) for column in columns],
-        business_date,
-        occurred_at,
-        facts.producer,
-        facts.correlation_id,
-        facts.causation_id,
-    )
+    arrays = [list(column) for column in columns]
+    await connection.execute(_STAGE, *arrays[:14], business_date, occurred_at, facts.producer, *arrays[14:])
     await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)

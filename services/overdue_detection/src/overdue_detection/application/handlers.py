@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from overdue_detection.application.ports import Overdue
-from overdue_detection.application.status_events import publish_decisions
+from overdue_detection.application.status_events import Decided, publish_decisions
 from overdue_detection.domain.episodes import EpisodeState, Position, Trigger, decide
-from overdue_detection.domain.ledger import replay
+from overdue_detection.domain.ledger import ZERO, replay
 from overdue_detection.domain.loan import LoanRow
 from overdue_detection.domain.policy import DUE_SOON_DAYS, charge_policy
 from tideover_contracts.common import Bucket, ContactRef
@@ -23,11 +23,15 @@ from tideover_contracts.money import Money
 from tideover_runtime.consumer import RejectEvent, Unit
 
 
-async def when_loan_booked_record_it(unit: Unit[LoanBooked], ctx: Overdue) -> None:
-    loan = unit.event
-    borrower = loan.borrower
-    policy = charge_policy(ctx.caps, borrower.jurisdiction, loan.contract_rate, loan.overdue_rate, loan.day_count)
-    await ctx.book.add(loan, policy)
+async def when_loans_booked_record_them(units: list[Unit[LoanBooked]], ctx: Overdue) -> None:
+    """Book a run of loans at once; the cap that applies is fixed at booking, as the contract is."""
+    booked = []
+    for unit in units:
+        loan, borrower = unit.event, unit.event.borrower
+        booked.append(
+            (loan, charge_policy(ctx.caps, borrower.jurisdiction, loan.contract_rate, loan.overdue_rate, loan.day_count))
+        )
+    await ctx.book.add_many(booked)
 
 
 async def when_contact_changed_update_it(unit: Unit[BorrowerContactChanged], ctx: Overdue) -> None:
@@ -41,71 +45,69 @@ async def when_loan_closed_stop_tracking(unit: Unit[LoanClosed], ctx: Overdue) -
     loan = await _loan(ctx, unit.event.loan_id)
     await ctx.book.set_status(loan.loan_id, status="closed")
     if loan.overdue_since is not None:
-        state = _state(loan)
-        decision = decide(
-            state, Position(None, *([Money.zero(loan.currency).amount] * 4)), unit.event.closed_on, Trigger.LOAN_CLOSED
-        )
-        await publish_decisions(unit, ctx.book, unit.event.closed_on, [(loan.loan_id, decision, None)])
+        state = EpisodeState(loan.episode, loan.overdue_since, Bucket(loan.bucket), None, loan.paused_days)
+        decision = decide(state, Position(None, ZERO, ZERO, ZERO, ZERO), unit.event.closed_on, Trigger.LOAN_CLOSED)
+        await publish_decisions(ctx.book, unit.event.closed_on, [(loan.loan_id, decision, None, unit)])
 
 
-async def when_repayment_received_apply_it(unit: Unit[RepaymentReceived], ctx: Overdue) -> None:
-    payment = unit.event
-    loan = await ctx.book.get(payment.loan_id, for_update=True)
-    if loan is None:
-        raise RejectEvent(f"payment {payment.payment_id} is for unknown loan {payment.loan_id}")
-    if loan.status == "closed":
-        raise RejectEvent(f"payment {payment.payment_id} is for closed loan {payment.loan_id}")
-    if payment.amount.currency != loan.currency:
-        raise RejectEvent(f"payment in {payment.amount.currency} for a loan in {loan.currency}")
-    if not await ctx.book.record_payment(payment):
-        return  # this payment id was applied before
+async def when_repayments_received_apply_them(units: list[Unit[RepaymentReceived]], ctx: Overdue) -> None:
+    """Apply a run of repayments: each once, each loan's ledger replayed once for all of its
+    payments (a payment value-dated before days already closed corrects the penalty since)."""
+    loans = await ctx.book.lock(sorted({unit.event.loan_id for unit in units}))
+    for unit in units:
+        payment, loan = unit.event, loans.get(unit.event.loan_id)
+        if loan is None:
+            raise RejectEvent(f"payment {payment.payment_id} is for unknown loan {payment.loan_id}")
+        if loan.status == "closed":
+            raise RejectEvent(f"payment {payment.payment_id} is for closed loan {payment.loan_id}")
+        if payment.amount.currency != loan.currency:
+            raise RejectEvent(f"payment in {payment.amount.currency} for a loan in {loan.currency}")
+    recorded = await ctx.book.record_payments([unit.event for unit in units])
     closed_through = await ctx.book.last_business_date()
-    backdated = closed_through is not None and payment.value_date < closed_through
-    await _rebuild(unit, ctx, loan, Trigger.CORRECTION if backdated else Trigger.PAYMENT)
+    causes: dict[uuid.UUID, tuple[Unit[Any], Trigger]] = {}
+    for unit in units:
+        if unit.event.payment_id not in recorded:
+            continue  # this payment id was applied before
+        backdated = closed_through is not None and unit.event.value_date < closed_through
+        earlier = causes.get(unit.event.loan_id, (unit, Trigger.PAYMENT))[1]
+        causes[unit.event.loan_id] = (unit, Trigger.CORRECTION if backdated or earlier == Trigger.CORRECTION else Trigger.PAYMENT)
+    await _rebuild(ctx, {loan_id: loans[loan_id] for loan_id in causes}, causes, closed_through)
 
 
 async def _loan(ctx: Overdue, loan_id: uuid.UUID) -> LoanRow:
-    loan = await ctx.book.get(loan_id, for_update=True)
+    loan = (await ctx.book.lock([loan_id])).get(loan_id)
     if loan is None:
         raise RejectEvent(f"unknown loan {loan_id}")
     return loan
 
 
-def _state(loan: LoanRow) -> EpisodeState:
-    return EpisodeState(loan.episode, loan.overdue_since, Bucket(loan.bucket), None, loan.paused_days)
-
-
-async def _rebuild(unit: Unit[Any], ctx: Overdue, loan: LoanRow, trigger: Trigger) -> None:
-    """Replay the loan's ledger from its schedule, payments and plan pauses, store it, and
+async def _rebuild(
+    ctx: Overdue, loans: dict[uuid.UUID, LoanRow], causes: dict[uuid.UUID, tuple[Unit[Any], Trigger]], business_date: date | None
+) -> None:
+    """Replay each loan's ledger from its schedule, payments and plan pauses, store it, and
     tell what changed as of the last closed business day."""
-    book = ctx.book
-    business_date = await book.last_business_date()
-    ledger = replay(
-        await book.installments(loan.loan_id),
-        await book.payments(loan.loan_id),
-        business_date,
-        loan.policy,
-        loan.allocation_order,
-        await book.pauses(loan.loan_id),
-    )
-    await book.save_installments(loan.loan_id, ledger.installments)
-    await book.set_status(loan.loan_id, credit=ledger.credit)
+    if not loans:
+        return
+    ledgers = await ctx.book.ledgers(list(loans))
+    replayed = {}
+    for loan_id, loan in loans.items():
+        installments, payments, pauses = ledgers[loan_id]
+        ledger = replay(installments, payments, business_date, loan.policy, loan.allocation_order, pauses)
+        replayed[loan_id] = (ledger.installments, ledger.credit)
+    await ctx.book.save_ledgers(replayed)
     if business_date is None:
         return  # no business day closed yet: nothing can be overdue
-    await settle(unit, ctx, business_date, trigger, [loan.loan_id])
+    decisions: list[Decided] = []
+    for row in await ctx.book.positions(business_date, list(loans)):
+        unit, trigger = causes[row["loan_id"]]
+        decisions.append(_decide(row, business_date, trigger, unit))
+    await publish_decisions(ctx.book, business_date, decisions)
 
 
-async def settle(unit: Unit[Any], ctx: Overdue, business_date: date, trigger: Trigger, loan_ids: list[uuid.UUID] | None) -> None:
-    """Decide every episode whose position may have changed, then publish and store."""
-    rows = await ctx.book.positions(business_date, loan_ids)
-    decisions = []
-    for row in rows:
-        state = EpisodeState(
-            row["episode"], row["overdue_since"], Bucket(row["bucket"]), row["last_reported_on"], row["paused_days"]
-        )
-        position = Position(row["oldest_due"], row["principal"], row["interest"], row["fee"], row["penalty"])
-        decisions.append((row["loan_id"], decide(state, position, business_date, trigger), position))
-    await publish_decisions(unit, ctx.book, business_date, decisions)
+def _decide(row: Any, business_date: date, trigger: Trigger, cause: Unit[Any]) -> Decided:
+    state = EpisodeState(row["episode"], row["overdue_since"], Bucket(row["bucket"]), row["last_reported_on"], row["paused_days"])
+    position = Position(row["oldest_due"], row["principal"], row["interest"], row["fee"], row["penalty"])
+    return row["loan_id"], decide(state, position, business_date, trigger), position, cause
 
 
 async def when_business_day_closed_settle_overdue(unit: Unit[BusinessDayClosed], ctx: Overdue) -> None:
@@ -123,7 +125,8 @@ async def when_business_day_closed_settle_overdue(unit: Unit[BusinessDayClosed],
 
 async def _close_one_day(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date) -> None:
     await ctx.book.accrue_penalties(day)
-    await settle(unit, ctx, day, Trigger.CLOSE, None)
+    rows = await ctx.book.positions(day)
+    await publish_decisions(ctx.book, day, [_decide(row, day, Trigger.CLOSE, unit) for row in rows])
     for row in await ctx.book.due_soon(day, DUE_SOON_DAYS):
         loan_id = row["loan_id"]
         await unit.publish(
@@ -146,7 +149,7 @@ async def when_plan_activated_pause_clock(unit: Unit[PlanActivated], ctx: Overdu
     loan = await _loan(ctx, plan.loan_id)
     await ctx.book.start_pause(loan.loan_id, plan.activated_on)
     await ctx.book.set_status(loan.loan_id, under_plan=True)
-    await _rebuild(unit, ctx, loan, Trigger.PLAN_ACTIVATED)
+    await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_ACTIVATED)}, await ctx.book.last_business_date())
 
 
 async def when_plan_broken_resume_clock(unit: Unit[PlanBroken], ctx: Overdue) -> None:
@@ -154,7 +157,7 @@ async def when_plan_broken_resume_clock(unit: Unit[PlanBroken], ctx: Overdue) ->
     loan = await _loan(ctx, unit.event.loan_id)
     paused = await ctx.book.end_pause(loan.loan_id, unit.event.business_date)
     await ctx.book.set_status(loan.loan_id, under_plan=False, paused_days=loan.paused_days + paused)
-    await _rebuild(unit, ctx, loan, Trigger.PLAN_BROKEN)
+    await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_BROKEN)}, await ctx.book.last_business_date())
 
 
 async def when_plan_completed_cure_loan(unit: Unit[PlanCompleted], ctx: Overdue) -> None:
@@ -163,4 +166,4 @@ async def when_plan_completed_cure_loan(unit: Unit[PlanCompleted], ctx: Overdue)
     await ctx.book.end_pause(loan.loan_id, unit.event.completed_on)
     await ctx.book.settle_installments(loan.loan_id, unit.event.completed_on)
     await ctx.book.set_status(loan.loan_id, under_plan=False)
-    await _rebuild(unit, ctx, loan, Trigger.PLAN_COMPLETED)
+    await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_COMPLETED)}, await ctx.book.last_business_date())

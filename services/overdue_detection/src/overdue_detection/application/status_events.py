@@ -17,21 +17,25 @@ _EVENT_TYPES = {"start": "LoanBecameOverdue", "change": "OverdueStatusChanged", 
 _NOTHING = Position(None, Decimal(0), Decimal(0), Decimal(0), Decimal(0))
 
 
-async def publish_decisions(
-    unit: Unit[Any], book: LoanBook, business_date: date, decisions: Sequence[tuple[uuid.UUID, Decision, Position | None]]
-) -> None:
+#: (loan, what was decided, its position, the event that caused it)
+Decided = tuple[uuid.UUID, Decision, Position | None, Unit[Any]]
+
+
+async def publish_decisions(book: LoanBook, business_date: date, decisions: Sequence[Decided]) -> None:
     """Stage the events of every decision that says something, and store every episode state."""
+    if not decisions:
+        return
     events = [
-        _status_event(unit, loan_id, decision, position or _NOTHING, business_date)
-        for loan_id, decision, position in decisions
+        _status_event(cause, loan_id, decision, position or _NOTHING, business_date)
+        for loan_id, decision, position, cause in decisions
         if decision.kind != "none"
     ]
-    facts = EnvelopeFacts(unit.producer, unit.clock.now(), unit.envelope.correlation_id, unit.envelope.event_id)
-    await book.stage_status_events(business_date, events, facts)
+    first = decisions[0][3]
+    await book.stage_status_events(business_date, events, EnvelopeFacts(first.producer, first.clock.now()))
     await book.save_episodes(
         [
             (loan_id, d.state.episode, d.state.overdue_since, d.state.bucket.value, d.state.last_reported_on, d.state.paused_days)
-            for loan_id, d, _ in decisions
+            for loan_id, d, _, _ in decisions
         ]
     )
 
@@ -62,4 +66,6 @@ def _status_event(
         reasons=[reason.value for reason in decision.reasons],
         previous_bucket=decision.previous_bucket.value,
         cure_reason=decision.cure_reason.value,
+        correlation_id=unit.envelope.correlation_id,
+        causation_id=unit.envelope.event_id,
     )

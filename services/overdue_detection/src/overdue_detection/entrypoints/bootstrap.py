@@ -18,7 +18,8 @@ from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, 
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS, PLANS_TRACKING
-from tideover_runtime.consumer import Subscriptions, with_port
+from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
+from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
@@ -34,10 +35,13 @@ class OverdueSettings(BaseSettings):
 
 
 def subscriptions(caps: ChargeCaps) -> Subscriptions:
-    with_loan_book = with_port(lambda connection: Overdue(LoanBook(connection), caps))
+    def ports(connection: Connection) -> Overdue:
+        return Overdue(LoanBook(connection), caps)
+
+    with_loan_book, with_loan_book_many = with_port(ports), with_port_many(ports)
     subs = Subscriptions()
-    subs.on(LOANS_LIFECYCLE, LoanBooked)(with_loan_book(handlers.when_loan_booked_record_it))
-    subs.on(LOANS_LIFECYCLE, RepaymentReceived)(with_loan_book(handlers.when_repayment_received_apply_it))
+    subs.on_many(LOANS_LIFECYCLE, LoanBooked)(with_loan_book_many(handlers.when_loans_booked_record_them))
+    subs.on_many(LOANS_LIFECYCLE, RepaymentReceived)(with_loan_book_many(handlers.when_repayments_received_apply_them))
     subs.on(LOANS_LIFECYCLE, BorrowerContactChanged)(with_loan_book(handlers.when_contact_changed_update_it))
     subs.on(LOANS_LIFECYCLE, LoanClosed)(with_loan_book(handlers.when_loan_closed_stop_tracking))
     subs.on(OPS_CLOCK, BusinessDayClosed)(with_loan_book(handlers.when_business_day_closed_settle_overdue))
