@@ -10,7 +10,7 @@ PACKAGES := libs/contracts libs/runtime services/overdue_detection services/noti
 SRC_DIRS := $(addsuffix /src,$(PACKAGES))
 
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
-export DATABASE_URL ?= postgresql://tideover:tideover@127.0.0.1:5432/tideover
+export DATABASE_URL ?= postgresql://tideover:tideover@127.0.0.1:5432/tideover?sslmode=disable
 
 .PHONY: help
 help:

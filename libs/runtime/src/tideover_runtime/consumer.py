@@ -255,19 +255,16 @@ class MessageProcessor:
                         [envelope.event_type for envelope, _ in accepted],
                     )
                 }
-                group: list[tuple[Envelope[Event], BatchHandler]] = []
+                fresh: list[tuple[Envelope[Event], BatchHandler]] = []
                 for envelope, handler in accepted:
-                    if envelope.event_id not in claimed:
+                    if envelope.event_id in claimed:
+                        claimed.discard(envelope.event_id)  # the same message twice in one batch counts once
+                        fresh.append((envelope, handler))
+                        outcomes.append((envelope, "handled"))
+                    else:
                         outcomes.append((envelope, "duplicate"))
-                        continue
-                    claimed.discard(envelope.event_id)  # the same message twice in one batch counts once
-                    if group and group[-1][0].event_type != envelope.event_type:
-                        await self._run(connection, group)
-                        group = []
-                    group.append((envelope, handler))
-                    outcomes.append((envelope, "handled"))
-                if group:
-                    await self._run(connection, group)
+                for run in _runs_by_type(fresh):
+                    await self._run(connection, run)
             for envelope, _ in outcomes:
                 self._faults.maybe_crash("kill-after-commit", envelope.event_type)
         return outcomes
@@ -342,6 +339,21 @@ class MessageProcessor:
         log.warning("dead-lettered", reason=reason, topic=record.topic, partition=record.partition, offset=record.offset)
         await send_to_dead_letters(self._broker, record, consumer=self._consumer, reason=reason, attempts=attempts)
         HANDLED.labels(self._subscription.topic.name, event_type, "dead_lettered").inc()
+
+
+def _runs_by_type(messages: list[tuple[Envelope[Event], BatchHandler]]) -> list[list[tuple[Envelope[Event], BatchHandler]]]:
+    """Regroup a batch into runs of one event type without ever reordering the messages of one
+    key (loan): the n-th message of each key goes to round n, and each round is split by type.
+    Messages of different loans carry no order between them (DESIGN.md §2)."""
+    rounds: list[dict[str, list[tuple[Envelope[Event], BatchHandler]]]] = []
+    seen: dict[str, int] = {}
+    for envelope, handler in messages:
+        key = envelope.payload.partition_key()
+        position = seen[key] = seen.get(key, -1) + 1
+        if position == len(rounds):
+            rounds.append({})
+        rounds[position].setdefault(envelope.event_type, []).append((envelope, handler))
+    return [run for round_ in rounds for run in round_.values()]
 
 
 def _log_context(envelope: Envelope[Event]) -> Any:

@@ -58,9 +58,8 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
     clock = definition.clock or await build_clock(settings.clock, pool)
     broker = build_broker(settings, client_id=definition.name)
     attach(definition.subscriptions, consumer=definition.name, broker=broker, pool=pool, clock=clock, settings=settings)
-    relay = OutboxRelay(
-        pool, Publisher(broker, settings), batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds
-    )
+    publisher = Publisher(settings, client_id=definition.name)
+    relay = OutboxRelay(pool, publisher, batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds)
     resources = Resources(settings, pool, clock, definition.name)
 
     async def database_ready() -> bool:
@@ -76,6 +75,7 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
         uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off")
     )
     await broker.start()
+    await publisher.start()
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
     log.info("service started", schema=definition.schema, http_port=settings.http_port)
     try:
@@ -83,6 +83,7 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
     finally:
         relay.stop()
         await asyncio.gather(relay_task, return_exceptions=True)
+        await publisher.stop()
         await broker.stop()
         await pool.close()
         log.info("service stopped")

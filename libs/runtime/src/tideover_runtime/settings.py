@@ -14,7 +14,7 @@ class RuntimeSettings(BaseSettings):
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "TIDEOVER_KAFKA_BOOTSTRAP_SERVERS"),
     )
     database_url: str = Field(
-        default="postgresql://tideover:tideover@127.0.0.1:5432/tideover",
+        default="postgresql://tideover:tideover@127.0.0.1:5432/tideover?sslmode=disable",
         validation_alias=AliasChoices("DATABASE_URL", "TIDEOVER_DATABASE_URL"),
     )
     topic_prefix: str = Field(default="", description="Prefix for every topic name (isolates test runs)")
@@ -26,7 +26,7 @@ class RuntimeSettings(BaseSettings):
     handler_attempts: int = Field(default=3, ge=1, description="Tries before a failing message goes to the DLQ")
     retry_backoff_seconds: float = 0.2
     batch_size: int = Field(default=500, ge=1, description="Messages handled in one transaction at most")
-    outbox_batch_size: int = 500
+    outbox_batch_size: int = 2000
     outbox_poll_seconds: float = 1.0
     clock: str = Field(default="system", pattern="^(system|business)$")
     fault: str = Field(default="", description="Test-only crash injection, e.g. kill-before-commit:BusinessDayClosed")

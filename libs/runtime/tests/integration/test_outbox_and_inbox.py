@@ -15,7 +15,7 @@ from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.examples import loan_booked
 from tideover_runtime.database import Connection, create_pool, migrate
-from tideover_runtime.messaging import Publisher, build_broker
+from tideover_runtime.messaging import Publisher
 from tideover_runtime.outbox import OutboxRelay, stage
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing.fixtures import Infrastructure
@@ -39,10 +39,10 @@ async def publisher(private_infrastructure: Infrastructure) -> AsyncIterator[Pub
     settings = RuntimeSettings(
         KAFKA_BOOTSTRAP_SERVERS=private_infrastructure.bootstrap_servers, topic_prefix=private_infrastructure.topic_prefix
     )
-    broker = build_broker(settings, client_id="outbox-test")
-    await broker.connect()
-    yield Publisher(broker, settings)
-    await broker.stop()
+    publisher = Publisher(settings, client_id="outbox-test")
+    await publisher.start()
+    yield publisher
+    await publisher.stop()
 
 
 async def _stage_then_fail(connection: Connection, envelope: object) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar, Literal, Self
 
@@ -53,7 +54,7 @@ class LoanBooked(Event):
             raise ValueError("installment due dates must be strictly ascending")
         if dates[0] <= self.booked_on:
             raise ValueError("the first installment must fall due after the booking date")
-        scheduled = sum((i.principal.amount for i in self.installments), start=Money.zero(currency).amount)
+        scheduled = sum((i.principal.amount for i in self.installments), start=Decimal(0))
         if scheduled != self.principal.amount:
             raise ValueError(f"installment principal adds up to {scheduled}, not the loan principal {self.principal.amount}")
         if any(i.principal.is_negative or i.interest.is_negative or i.fee.is_negative for i in self.installments):

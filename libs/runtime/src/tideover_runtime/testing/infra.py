@@ -52,7 +52,7 @@ def database_url() -> str:
         _containers.append(container)
         return str(container.get_connection_url())
     subprocess.run([str(REPO_ROOT / "deploy/postgres/postgres.sh"), "start"], check=True)
-    return "postgresql://tideover:tideover@127.0.0.1:5432/tideover"
+    return "postgresql://tideover:tideover@127.0.0.1:5432/tideover?sslmode=disable"
 
 
 def stop_containers() -> None:
