@@ -18,7 +18,6 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     WithJsonSchema,
-    field_validator,
     model_validator,
 )
 
@@ -102,15 +101,11 @@ class Money(BaseModel):
     amount: DecimalString
     currency: str
 
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, currency: str) -> str:
-        if currency not in _known_currencies():
-            raise ValueError(f"unknown currency {currency!r} (expected an ISO 4217 code)")
-        return currency
-
     @model_validator(mode="after")
-    def _at_minor_unit(self) -> Self:
+    def _known_currency_at_its_minor_unit(self) -> Self:
+        # One validator for both checks: Money is validated many times in every message.
+        if self.currency not in _known_currencies():
+            raise ValueError(f"unknown currency {self.currency!r} (expected an ISO 4217 code)")
         unit = minor_unit(self.currency)
         if abs(self.amount) >= LARGEST_AMOUNT:
             raise ValueError(f"amount {self.amount} is out of range (at most {LARGEST_AMOUNT - 1} in magnitude)")
