@@ -17,7 +17,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -41,16 +41,16 @@ WATCHED = (
     "plans.offers.v1",
     "plans.tracking.v1",
 )
-BOOKED_ON = date(2026, 1, 15)  # first installment due 2026-02-15
+FIRST_BOOKING = date(2026, 1, 15)  # on a fresh system: first installment due 2026-02-15
 
 
 def upstream(event: Event, at: datetime | None = None) -> Envelope[Any]:
     return wrap(event, producer="demo-upstream", occurred_at=at or datetime.now(UTC))
 
 
-def borrowers() -> dict[str, LoanBooked]:
-    zhang = loan_booked(loan_id=uuid.uuid4(), booked_on=BOOKED_ON)
-    emily = loan_booked(loan_id=uuid.uuid4(), booked_on=BOOKED_ON, principal="6000.00").model_copy(
+def borrowers(booked_on: date) -> dict[str, LoanBooked]:
+    zhang = loan_booked(loan_id=uuid.uuid4(), booked_on=booked_on)
+    emily = loan_booked(loan_id=uuid.uuid4(), booked_on=booked_on, principal="6000.00").model_copy(
         update={
             "borrower": BorrowerContact(
                 borrower_id="B-US-0042",
@@ -64,7 +64,7 @@ def borrowers() -> dict[str, LoanBooked]:
             )
         }
     )
-    li = loan_booked(loan_id=uuid.uuid4(), booked_on=BOOKED_ON).model_copy(
+    li = loan_booked(loan_id=uuid.uuid4(), booked_on=booked_on).model_copy(
         update={
             "borrower": zhang.borrower.model_copy(update={"borrower_id": "B-000456", "name": "李娜", "phone": "+8613900139000"})
         }
@@ -78,7 +78,7 @@ def say(who: str, what: str) -> None:
 
 #: How each event reads in the timeline.
 DESCRIBE: dict[str, Callable[[Any], str]] = {
-    "InstallmentDueSoon": lambda e: f"#{e.sequence} {e.amount_due} due {e.due_date} ({e.days_before} days ahead)",
+    "InstallmentDueSoon": lambda e: f"#{e.sequence} {e.amount_due} due {e.due_date} ({e.days_before} day{"s" if e.days_before != 1 else ""} ahead)",
     "LoanBecameOverdue": lambda e: f"{e.overdue.total} overdue, {e.days_past_due} days past due, bucket {e.bucket}",
     "NotificationRequested": lambda e: f"{e.channel} {e.purpose}: “{e.body}”",
     "NegotiationRequested": lambda e: f"hardship: {e.hardship.reason}, income {e.hardship.monthly_income}",
@@ -144,17 +144,19 @@ class Demo:
             say(name, f"{'LoanBooked':<25} {loan.principal}, first {first.total} due {first.due_date}")
 
     async def remind_before_due(self) -> None:
-        print("\n2. Business day 2026-02-12 closes: pre-due reminders, 3 days ahead. Li Na pays early.")
-        await self.close_day(date(2026, 2, 12))
+        due = self.book["Li Na"].installments[0].due_date
+        print(f"\n2. Business day {due - timedelta(days=3)} closes: pre-due reminders, 3 days ahead. Li Na pays early.")
+        await self.close_day(due - timedelta(days=3))
         names = self.names
         await self.watcher.wait_for(lambda _: len(self.watcher.events("InstallmentDueSoon", lambda e: e.loan_id in names)) >= 3)
         self.show_new()
-        await self.pay("Li Na", self.book["Li Na"].installments[0].total, date(2026, 2, 14))
+        await self.pay("Li Na", self.book["Li Na"].installments[0].total, due - timedelta(days=1))
         await asyncio.sleep(1.0)
 
     async def detect_overdue(self) -> None:
-        print("\n3. Business day 2026-02-18 closes, three days after the due date.")
-        await self.close_day(date(2026, 2, 18))
+        overdue_day = self.book["Zhang Wei"].installments[0].due_date + timedelta(days=3)
+        print(f"\n3. Business days close through {overdue_day}: unpaid loans are overdue from the day after the due date.")
+        await self.close_day(overdue_day)
         names = self.names
         await self.watcher.wait_for(
             lambda _: len(self.watcher.events("NotificationRequested", lambda e: e.loan_id in names)) >= 2
@@ -194,7 +196,7 @@ class Demo:
         activated = await self.watcher.wait_for_event("PlanActivated", lambda e: e.loan_id == loan_id)
         self.show_new()
         await asyncio.sleep(1.0)  # repayment-tracking takes the plan in before the money arrives
-        await self.pay("Zhang Wei", activated.schedule[0].total, date(2026, 3, 17))
+        await self.pay("Zhang Wei", activated.schedule[0].total, activated.schedule[0].due_date)
         await self.watcher.wait_for_event("PlanInstallmentPaid", lambda e: e.loan_id == loan_id)
         self.show_new()
 
@@ -213,11 +215,22 @@ def application(loan_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
+async def last_closed_day(servers: str, prefix: str) -> date | None:
+    """The last business day on `ops.clock.v1`, as the scheduler that owns the clock sees it:
+    a demo run again books its loans after it, since closed days are never reopened."""
+    async with TopicWatcher(servers, ["ops.clock.v1"], prefix) as clock:
+        await asyncio.sleep(2.0)
+        days = [event.business_date for event in clock.events("BusinessDayClosed")]
+    return max(days, default=None)
+
+
 async def main() -> None:
     settings = RuntimeSettings()
     servers, prefix = settings.kafka_bootstrap_servers, settings.topic_prefix
+    last_closed = await last_closed_day(servers, prefix)
+    booked_on = FIRST_BOOKING if last_closed is None else max(FIRST_BOOKING, last_closed + timedelta(days=1))
     async with KafkaTestClient(servers, prefix) as kafka, TopicWatcher(servers, WATCHED, prefix) as watcher:
-        demo = Demo(kafka, watcher, borrowers())
+        demo = Demo(kafka, watcher, borrowers(booked_on))
         await demo.book_loans()
         await demo.remind_before_due()
         await demo.detect_overdue()
