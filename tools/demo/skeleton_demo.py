@@ -76,9 +76,13 @@ def say(who: str, what: str) -> None:
     print(f"  {who:<12} {what}", flush=True)
 
 
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 #: How each event reads in the timeline.
 DESCRIBE: dict[str, Callable[[Any], str]] = {
-    "InstallmentDueSoon": lambda e: f"#{e.sequence} {e.amount_due} due {e.due_date} ({e.days_before} day{"s" if e.days_before != 1 else ""} ahead)",
+    "InstallmentDueSoon": lambda e: f"#{e.sequence} {e.amount_due} due {e.due_date} ({_days(e.days_before)} ahead)",
     "LoanBecameOverdue": lambda e: f"{e.overdue.total} overdue, {e.days_past_due} days past due, bucket {e.bucket}",
     "NotificationRequested": lambda e: f"{e.channel} {e.purpose}: “{e.body}”",
     "NegotiationRequested": lambda e: f"hardship: {e.hardship.reason}, income {e.hardship.monthly_income}",
