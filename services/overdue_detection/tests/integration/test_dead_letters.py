@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tideover_contracts.envelope import wrap
-from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.events.loans import LoanClosed, LoanClosureReason, RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_runtime.testing.fixtures import Infrastructure
@@ -37,7 +37,16 @@ def _malformed() -> dict[str, bytes]:
     unknown["event_type"] = "LoanRefinanced"
     short_schedule = _loan_document()
     short_schedule["payload"]["installments"][0]["principal"]["amount"] = "999.99"
+    rate = _loan_document(overdue_rate="1.5000")
+    currency = _loan_document()
+    currency["payload"]["principal"]["currency"] = "XXY"
+    dates = _loan_document()
+    installments = dates["payload"]["installments"]
+    installments[1]["due_date"] = installments[0]["due_date"]
     return {
+        "rate 1.5000 is outside [0, 1]": json.dumps(rate).encode(),
+        "unknown currency 'XXY'": json.dumps(currency).encode(),
+        "due dates must be strictly ascending": json.dumps(dates).encode(),
         "invalid JSON": b'{"event_id": "not closed',
         "not a JSON number": json.dumps(number_money).encode(),
         "unknown event type 'LoanRefinanced'": json.dumps(unknown).encode(),
@@ -58,18 +67,31 @@ async def test_malformed_messages_land_in_the_dlq_and_the_next_message_is_handle
         received_at=datetime.now(UTC),
         value_date=date(2026, 3, 1),
     )
+    closed = loan_booked(loan_id=uuid.uuid4())
+    closed_loan_payment = unknown_loan_payment.model_copy(update={"loan_id": closed.loan_id, "payment_id": f"PAY-{uuid.uuid4()}"})
+    now = datetime.now(UTC)
     async with TopicWatcher(infrastructure.bootstrap_servers, [TOPIC + ".dlq"], infrastructure.topic_prefix) as dlq:
         key = str(good.loan_id).encode()
         for value in malformed.values():
             await kafka.publish_raw(TOPIC, value, key=key)
-        await kafka.publish(wrap(good, producer="test", occurred_at=datetime.now(UTC)))
-        await kafka.publish(wrap(unknown_loan_payment, producer="test", occurred_at=datetime.now(UTC)))
+        await kafka.publish(wrap(good, producer="test", occurred_at=now))
+        await kafka.publish(wrap(unknown_loan_payment, producer="test", occurred_at=now))
+        await kafka.publish(
+            wrap(closed, producer="test", occurred_at=now),
+            wrap(
+                LoanClosed(loan_id=closed.loan_id, closed_on=date(2026, 2, 1), reason=LoanClosureReason.SOLD),
+                producer="test",
+                occurred_at=now,
+            ),
+            wrap(closed_loan_payment, producer="test", occurred_at=now),
+        )
 
-        await dlq.wait_for(lambda seen: len(seen) >= len(malformed) + 1, timeout=30)
+        await dlq.wait_for(lambda seen: len(seen) >= len(malformed) + 2, timeout=30)
         reasons = [item.headers["dlq_reason"] for item in dlq.seen]
         for expected in malformed:
             assert any(expected in reason for reason in reasons), (expected, reasons)
         assert any(f"unknown loan {unknown_loan_payment.loan_id}" in reason for reason in reasons), reasons
+        assert any(f"closed loan {closed.loan_id}" in reason for reason in reasons), reasons
         for item in dlq.seen:
             assert item.headers["dlq_original_topic"] == infrastructure.topic_prefix + TOPIC
             assert item.headers["dlq_original_offset"].isdigit()

@@ -11,7 +11,7 @@ from overdue_detection.application.status_events import Decided, publish_decisio
 from overdue_detection.domain.episodes import EpisodeState, Position, Trigger, decide
 from overdue_detection.domain.ledger import ZERO, replay
 from overdue_detection.domain.loan import LoanRow
-from overdue_detection.domain.policy import DUE_SOON_DAYS, charge_policy
+from overdue_detection.domain.policy import charge_policy
 from tideover_contracts.common import Bucket, ContactRef
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
@@ -127,7 +127,7 @@ async def _close_one_day(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date)
     await ctx.book.accrue_penalties(day)
     rows = await ctx.book.positions(day)
     await publish_decisions(ctx.book, day, [_decide(row, day, Trigger.CLOSE, unit) for row in rows])
-    for row in await ctx.book.due_soon(day, DUE_SOON_DAYS):
+    for row in await ctx.book.due_soon(day, ctx.reminder_days):
         loan_id = row["loan_id"]
         await unit.publish(
             InstallmentDueSoon(

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from overdue_detection.domain.ledger import ChargePolicy, Installment, Pause, Payment
 from overdue_detection.domain.loan import LoanRow
-from overdue_detection.domain.policy import ChargeCaps
+from overdue_detection.domain.policy import DUE_SOON_DAYS, ChargeCaps
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 
 
@@ -74,3 +74,4 @@ class Overdue:
 
     book: LoanBook
     caps: ChargeCaps
+    reminder_days: tuple[int, ...] = DUE_SOON_DAYS

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application import handlers
 from overdue_detection.application.ports import Overdue
-from overdue_detection.domain.policy import ChargeCaps
+from overdue_detection.domain.policy import DUE_SOON_DAYS, ChargeCaps
 from overdue_detection.entrypoints.http import add_routes
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
@@ -26,17 +26,19 @@ MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
 class OverdueSettings(BaseSettings):
-    """Charge-cap configuration (TIDEOVER_ONE_YEAR_LPR, TIDEOVER_LPR_MULTIPLE)."""
+    """Policy configuration: TIDEOVER_ONE_YEAR_LPR, TIDEOVER_LPR_MULTIPLE, and
+    TIDEOVER_REMINDER_DAYS (a JSON list of days before a due date, e.g. [3, 1])."""
 
     model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
 
     one_year_lpr: Decimal = ChargeCaps.one_year_lpr
     lpr_multiple: int = ChargeCaps.lpr_multiple
+    reminder_days: tuple[int, ...] = DUE_SOON_DAYS
 
 
-def subscriptions(caps: ChargeCaps) -> Subscriptions:
+def subscriptions(caps: ChargeCaps, reminder_days: tuple[int, ...] = DUE_SOON_DAYS) -> Subscriptions:
     def ports(connection: Connection) -> Overdue:
-        return Overdue(LoanBook(connection), caps)
+        return Overdue(LoanBook(connection), caps, reminder_days)
 
     with_loan_book, with_loan_book_many = with_port(ports), with_port_many(ports)
     subs = Subscriptions()
@@ -57,7 +59,7 @@ def definition() -> ServiceDefinition:
         name="overdue-detection",
         schema="overdue_detection",
         migrations=MIGRATIONS,
-        subscriptions=subscriptions(ChargeCaps(settings.one_year_lpr, settings.lpr_multiple)),
+        subscriptions=subscriptions(ChargeCaps(settings.one_year_lpr, settings.lpr_multiple), settings.reminder_days),
         routes=add_routes,
     )
 
