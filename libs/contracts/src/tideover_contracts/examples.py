@@ -155,34 +155,24 @@ def _waived() -> WaivedAmounts:
 
 
 def plan_schedule() -> tuple[PlanInstallmentLine, ...]:
-    return (
+    """1,000.00 principal and 45.00 interest in three monthly parts; the last takes the remainder."""
+    parts = (
+        (date(2026, 4, 15), "333.33", "348.33"),
+        (date(2026, 5, 15), "333.33", "348.33"),
+        (date(2026, 6, 15), "333.34", "348.34"),
+    )
+    zero = cny("0.00")
+    return tuple(
         PlanInstallmentLine(
-            sequence=1,
-            due_date=date(2026, 4, 15),
-            principal=cny("333.33"),
+            sequence=sequence,
+            due_date=due,
+            principal=cny(principal),
             interest=cny("15.00"),
-            penalty=cny("0.00"),
-            fee=cny("0.00"),
-            total=cny("348.33"),
-        ),
-        PlanInstallmentLine(
-            sequence=2,
-            due_date=date(2026, 5, 15),
-            principal=cny("333.33"),
-            interest=cny("15.00"),
-            penalty=cny("0.00"),
-            fee=cny("0.00"),
-            total=cny("348.33"),
-        ),
-        PlanInstallmentLine(
-            sequence=3,
-            due_date=date(2026, 6, 15),
-            principal=cny("333.34"),
-            interest=cny("15.00"),
-            penalty=cny("0.00"),
-            fee=cny("0.00"),
-            total=cny("348.34"),
-        ),
+            penalty=zero,
+            fee=zero,
+            total=cny(total),
+        )
+        for sequence, (due, principal, total) in enumerate(parts, start=1)
     )
 
 
