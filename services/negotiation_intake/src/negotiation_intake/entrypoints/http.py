@@ -18,6 +18,7 @@ from negotiation_intake.domain.application_state import InvalidTransitionError
 from tideover_contracts.events.negotiation import ConfirmationChannel, HardshipReason, OptionKind
 from tideover_contracts.money import Money
 from tideover_runtime.database import Connection
+from tideover_runtime.http import problem
 from tideover_runtime.outbox import stage_event
 from tideover_runtime.service import Resources
 
@@ -75,14 +76,6 @@ def application_body(application: Application, offers: list[Any] | None = None) 
     return body
 
 
-def _problem(status: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse(
-        {"type": "about:blank", "title": title, "status": status, "detail": detail},
-        status_code=status,
-        media_type="application/problem+json",
-    )
-
-
 IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 Work = Callable[[PostgresIntakeStore, Outbox, Connection], Awaitable[tuple[int, Any]]]
 
@@ -110,23 +103,13 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
                 media_type = "application/problem+json" if status >= 400 else "application/json"
                 return JSONResponse(payload, status_code=status, media_type=media_type)
         except idempotency.IdempotencyKeyReusedError as error:
-            return _problem(422, "Idempotency-Key reused", str(error))
+            return problem(422, "Idempotency-Key reused", str(error))
         except commands.NotFoundError as error:
-            return _problem(404, "Not found", str(error))
+            return problem(404, "Not found", str(error))
         except InvalidTransitionError as error:
-            return JSONResponse(
-                {
-                    "type": "about:blank",
-                    "title": "Invalid transition",
-                    "status": 409,
-                    "detail": str(error),
-                    "current_state": error.state.value,
-                },
-                status_code=409,
-                media_type="application/problem+json",
-            )
+            return problem(409, "Invalid transition", str(error), current_state=error.state.value)
         except commands.ConflictError as error:
-            return _problem(409, "Conflict", str(error))
+            return problem(409, "Conflict", str(error))
 
     @app.post("/v1/applications", status_code=201)
     async def open_application(
@@ -152,7 +135,7 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             store = PostgresIntakeStore(connection)
             application = await store.application(application_id)
             if application is None:
-                return _problem(404, "Not found", f"no application {application_id}")
+                return problem(404, "Not found", f"no application {application_id}")
             return JSONResponse(application_body(application, await store.offers(application_id)))
 
     @app.post("/v1/applications/{application_id}/submit")
@@ -210,7 +193,7 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             store = PostgresIntakeStore(connection)
             loan = await store.loan(loan_id)
             if loan is None:
-                return _problem(404, "Not found", f"no loan {loan_id} is known to intake")
+                return problem(404, "Not found", f"no loan {loan_id} is known to intake")
             applications = await store.applications_for_loan(loan_id)
         return JSONResponse(
             {
