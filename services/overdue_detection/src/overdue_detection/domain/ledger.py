@@ -203,7 +203,9 @@ def replay(
     """The ledger from the booked schedule: penalty accrues up to each payment's value date
     (a payment on day D counts after D's penalty), the payment is allocated, and so on up to
     `through`, the last closed business day. A payment value-dated in the past therefore
-    corrects the penalty accrued since."""
+    corrects the penalty accrued since. A payment value-dated after `through` (received
+    before its day is closed) accrues penalty up to its own date; that day's close then adds
+    nothing twice, because accrual continues from `accrued_through`."""
     installments = tuple(unpaid(i) for i in schedule)
     credit = ZERO
     applied: list[tuple[str, tuple[Allocation, ...]]] = []
