@@ -23,11 +23,11 @@ help:
 	@echo "make bench      benchmarks; figures printed and written to var/bench/<name>.json"
 	@echo "make contracts  regenerate JSON Schemas, golden examples and asyncapi.json (refuses breaking changes)"
 
-$(BIN)/.installed: requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+$(BIN)/.installed: requirements-dev.txt constraints.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	@command -v $(PYTHON_VERSION) >/dev/null || { echo "need $(PYTHON_VERSION)"; exit 1; }
 	$(PYTHON_VERSION) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	$(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
 	touch $@
 
 .PHONY: venv
