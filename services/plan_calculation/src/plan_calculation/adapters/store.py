@@ -42,13 +42,13 @@ class PostgresPlanStore:
         # Read back as the shape LoanBecameOverdue and OverdueStatusChanged share.
         return OverdueSnapshot.model_validate_json(row["snapshot"]) if row else None
 
-    async def add_offer(self, offer: PlanOffered, basis_overdue_total: Decimal) -> bool:
+    async def add_offer(self, offer: PlanOffered, basis_overdue_total: Decimal, evidence_verified: bool) -> bool:
         return bool(
             await self._connection.fetchval(
                 """
                 INSERT INTO offers (offer_id, application_id, loan_id, basis_business_date, basis_overdue_total,
-                                    valid_until, status, offer)
-                VALUES ($1, $2, $3, $4, $5, $6, 'offered', $7::jsonb) ON CONFLICT (offer_id) DO NOTHING RETURNING true
+                                    valid_until, status, offer, evidence_verified)
+                VALUES ($1, $2, $3, $4, $5, $6, 'offered', $7::jsonb, $8) ON CONFLICT (offer_id) DO NOTHING RETURNING true
                 """,
                 offer.offer_id,
                 offer.application_id,
@@ -57,17 +57,20 @@ class PostgresPlanStore:
                 basis_overdue_total,
                 offer.valid_until,
                 offer.model_dump_json(),
+                evidence_verified,
             )
         )
 
     async def offer(self, offer_id: uuid.UUID, *, for_update: bool = False) -> StoredOffer | None:
         lock = " FOR UPDATE" if for_update else ""
         row = await self._connection.fetchrow(
-            f"SELECT offer, status, basis_overdue_total FROM offers WHERE offer_id = $1{lock}", offer_id
+            f"SELECT offer, status, basis_overdue_total, evidence_verified FROM offers WHERE offer_id = $1{lock}", offer_id
         )
         if row is None:
             return None
-        return StoredOffer(PlanOffered.model_validate_json(row["offer"]), row["status"], row["basis_overdue_total"])
+        return StoredOffer(
+            PlanOffered.model_validate_json(row["offer"]), row["status"], row["basis_overdue_total"], row["evidence_verified"]
+        )
 
     async def set_offer_status(self, offer_id: uuid.UUID, status: str) -> None:
         await self._connection.execute("UPDATE offers SET status = $2 WHERE offer_id = $1", offer_id, status)

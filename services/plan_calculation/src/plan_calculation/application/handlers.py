@@ -6,14 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from plan_calculation.application.ports import PlanStore, StoredOffer
-from plan_calculation.domain.calendar import add_months
-from plan_calculation.domain.options import (
-    ARREARS_MONTHS,
-    ComputedOption,
-    Hardship,
-    arrears_installments,
-    disposable_income_needed,
-)
+from plan_calculation.domain.explanations import explain
+from plan_calculation.domain.menu import LoanPosition, plan_options, recommend
+from plan_calculation.domain.options import ComputedOption, Hardship, disposable_income_needed
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
@@ -40,25 +35,48 @@ async def when_negotiation_requested_offer_plans(unit: Unit[NegotiationRequested
     if snapshot is None:
         await _reject(unit, "loan_not_overdue", f"loan {request.loan_id} has nothing overdue to negotiate")
         return
-    await _offer(
-        unit,
-        store,
-        request.application_id,
-        snapshot,
-        Hardship.from_budget(request.hardship.monthly_income, request.hardship.essential_expenses),
+    hardship = Hardship.from_budget(request.hardship.monthly_income, request.hardship.essential_expenses)
+    verified = any(document.verified for document in request.hardship.evidence)
+    await _offer(unit, store, request.application_id, snapshot, hardship, verified)
+
+
+def _position(snapshot: OverdueSnapshot) -> LoanPosition:
+    overdue = snapshot.overdue
+    future = tuple(
+        item.outstanding.amount for item in snapshot.remaining_schedule if item.installment.due_date > snapshot.business_date
+    )
+    return LoanPosition(
+        currency=overdue.total.currency,
+        business_date=snapshot.business_date,
+        principal=overdue.principal.amount,
+        interest=overdue.interest.amount,
+        fee=overdue.fee.amount,
+        penalty=overdue.penalty.amount,
+        outstanding_principal=snapshot.outstanding_principal.amount,
+        contract_rate=snapshot.contract_rate,
+        future_installments=future,
     )
 
 
 async def _offer(
-    unit: Unit[Any], store: PlanStore, application_id: Any, snapshot: OverdueSnapshot, hardship: Hardship, supersedes: Any = None
+    unit: Unit[Any],
+    store: PlanStore,
+    application_id: Any,
+    snapshot: OverdueSnapshot,
+    hardship: Hardship,
+    evidence_verified: bool,
+    supersedes: Any = None,
 ) -> None:
-    option = arrears_installments(snapshot.overdue, ARREARS_MONTHS, add_months(snapshot.business_date, 1))
-    if not option.affordable(hardship):
+    position = _position(snapshot)
+    options = plan_options(position, evidence_verified)
+    recommended = recommend(options, hardship)
+    if recommended is None:
+        cheapest = min(options, key=lambda option: option.largest_outflow)
         await _reject(
             unit,
             "unaffordable",
-            "no option's largest payment is within 50% of disposable income",
-            needed=disposable_income_needed(option),
+            "no option's largest monthly payment is within 50% of disposable income",
+            needed=disposable_income_needed(cheapest),
         )
         return
     offer = PlanOffered(
@@ -67,38 +85,32 @@ async def _offer(
         loan_id=snapshot.loan_id,
         basis_business_date=snapshot.business_date,
         disposable_income=hardship.disposable_income,
-        options=(_describe(option, hardship, snapshot),),
-        recommended_option_id=option.option_id,
+        options=tuple(_describe(option, hardship, position) for option in options),
+        recommended_option_id=recommended.option_id,
         valid_until=unit.clock.now() + OFFER_VALIDITY,
         supersedes_offer_id=supersedes,
     )
-    if await store.add_offer(offer, snapshot.overdue.total.amount):
+    if await store.add_offer(offer, snapshot.overdue.total.amount, evidence_verified):
         await unit.publish(offer, event_id=deterministic_id("PlanOffered", offer.offer_id))
 
 
-def _describe(option: ComputedOption, hardship: Hardship, snapshot: OverdueSnapshot) -> PlanOption:
-    currency = snapshot.overdue.total.currency
-    total = option.total_payable
-    months = len(option.schedule)
-    amount = f"{currency} {snapshot.overdue.total.amount:,}"
+def _describe(option: ComputedOption, hardship: Hardship, position: LoanPosition) -> PlanOption:
+    currency = position.currency
     return PlanOption(
         option_id=option.option_id,
         kind=option.kind,
-        months=months,
+        months=len(option.schedule),
         schedule=option.schedule,
         first_payment=option.schedule[0].total,
         largest_payment=option.largest_payment,
-        total_payable=total,
+        total_payable=option.total_payable,
         waived=option.waived,
-        waiver_conditional=False,
-        cost_vs_status_quo=total - snapshot.overdue.total,
+        waiver_conditional=not option.waived.total.is_zero,
+        cost_vs_status_quo=Money.of(option.total_cost - position.status_quo, currency),
         payment_to_disposable_income=option.payment_to_disposable_income(hardship),
         affordable=option.affordable(hardship),
-        needs_supervisor=False,
-        explanation={
-            "en": f"Pay the overdue {amount} in {months} monthly parts on top of the regular installments; nothing is waived.",
-            "zh-CN": f"逾期金额 {amount} 分 {months} 个月偿还，与原有分期一并支付；不减免任何费用。",
-        },
+        needs_supervisor=option.needs_supervisor,
+        explanation=explain(option, currency),
     )
 
 
@@ -129,7 +141,9 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], store: PlanSt
         # The loan changed materially since the offer: quote again instead of activating.
         await store.set_offer_status(stored.offer.offer_id, "superseded")
         hardship = Hardship(stored.offer.disposable_income)
-        await _offer(unit, store, acceptance.application_id, snapshot, hardship, supersedes=stored.offer.offer_id)
+        await _offer(
+            unit, store, acceptance.application_id, snapshot, hardship, stored.evidence_verified, supersedes=stored.offer.offer_id
+        )
         return
     option = next(option for option in stored.offer.options if option.option_id == acceptance.option_id)
     plan = PlanActivated(

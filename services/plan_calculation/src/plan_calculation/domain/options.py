@@ -1,8 +1,7 @@
 """The plan options the policy allows (DESIGN.md §3 step 5, §4).
 
-The skeleton computes one option, arrears installments: the overdue total split over a few
-months, each component split evenly. The plan-calculation issue adds term extension,
-waivers, combinations and the recommendation rule.
+The shared pieces: the hardship, a computed option with its affordability and cost, even
+splits whose parts add up, and the arrears schedule. domain/menu.py builds every option.
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ from tideover_contracts.money import Money, minor_unit
 
 #: Plan payment ≤ 50% of (monthly income − essential expenses) (DESIGN.md §4, policy).
 AFFORDABILITY_SHARE = Decimal("0.50")
-#: Arrears are split over this many months in the skeleton's single option.
-ARREARS_MONTHS = 3
 #: No plan runs past 60 months (DESIGN.md §4, credit-card hardship installment rule art. 70).
 LONGEST_PLAN_MONTHS = 60
 
@@ -42,6 +39,13 @@ class ComputedOption:
     kind: OptionKind
     schedule: tuple[PlanInstallmentLine, ...]
     waived: WaivedAmounts
+    #: The regular installment the borrower still pays in the same months (arrears plans run
+    #: on top of the loan's own schedule), counted in the monthly outflow.
+    alongside: Decimal = Decimal(0)
+    #: What the borrower pays beyond the plan under this option (the regular schedule that
+    #: continues beside an arrears plan).
+    beyond_plan: Decimal = Decimal(0)
+    needs_supervisor: bool = False
 
     @property
     def total_payable(self) -> Money:
@@ -51,14 +55,24 @@ class ComputedOption:
     def largest_payment(self) -> Money:
         return max((line.total for line in self.schedule), key=lambda money: money.amount)
 
+    @property
+    def largest_outflow(self) -> Decimal:
+        """The most the borrower pays in one month under this option, regular installment included."""
+        return self.largest_payment.amount + self.alongside
+
+    @property
+    def total_cost(self) -> Decimal:
+        """Everything the borrower pays from now on under this option."""
+        return self.total_payable.amount + self.beyond_plan
+
     def affordable(self, hardship: Hardship) -> bool:
-        return self.largest_payment.amount <= hardship.disposable_income.amount * AFFORDABILITY_SHARE
+        return self.largest_outflow <= hardship.disposable_income.amount * AFFORDABILITY_SHARE
 
     def payment_to_disposable_income(self, hardship: Hardship) -> Decimal:
         disposable = hardship.disposable_income.amount
         if disposable == 0:
             return Decimal("999.9999")
-        return (self.largest_payment.amount / disposable).quantize(Decimal("0.0001"))
+        return (self.largest_outflow / disposable).quantize(Decimal("0.0001"))
 
 
 def _sum(amounts: list[Money], currency: str) -> Money:
@@ -107,5 +121,5 @@ def arrears_installments(overdue: OverdueAmounts, months: int, first_due: date) 
 
 def disposable_income_needed(option: ComputedOption) -> Money:
     """The lowest disposable income that makes `option` affordable."""
-    needed = option.largest_payment.amount / AFFORDABILITY_SHARE
+    needed = option.largest_outflow / AFFORDABILITY_SHARE
     return Money.rounded(needed, option.largest_payment.currency, rounding=ROUND_UP)
