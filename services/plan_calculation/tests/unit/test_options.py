@@ -154,18 +154,18 @@ class TestAffordability:
 
     def test_disposable_income_needed_is_twice_the_largest_payment(self) -> None:
         # 348.34 / 0.50 = 696.68
-        assert disposable_income_needed(arrears_3()) == cny("696.68")
+        assert disposable_income_needed([arrears_3()]) == cny("696.68")
 
     def test_disposable_income_needed_rounds_up(self, monkeypatch: pytest.MonkeyPatch) -> None:
         # With a 30% share: 348.34 / 0.30 = 1161.1333... -> 1161.14 (rounding down would give 1161.13)
         monkeypatch.setattr(options, "AFFORDABILITY_SHARE", Decimal("0.30"))
 
-        assert disposable_income_needed(arrears_3()) == cny("1161.14")
+        assert disposable_income_needed([arrears_3()]) == cny("1161.14")
 
     def test_disposable_income_needed_is_the_least_affordable_income(self, monkeypatch: pytest.MonkeyPatch) -> None:
         # 30% of 1161.14 = 348.342 >= 348.34, but 30% of 1161.13 = 348.339 < 348.34
         monkeypatch.setattr(options, "AFFORDABILITY_SHARE", Decimal("0.30"))
-        needed = disposable_income_needed(arrears_3())
+        needed = disposable_income_needed([arrears_3()])
 
         assert arrears_3().affordable(Hardship(needed))
         assert not arrears_3().affordable(Hardship(needed - cny("0.01")))

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from plan_calculation.application.offers import describe_options
 from plan_calculation.application.ports import PlanStore, StoredOffer
-from plan_calculation.domain.explanations import explain
-from plan_calculation.domain.menu import LoanPosition, plan_options, recommend
-from plan_calculation.domain.options import ComputedOption, Hardship, disposable_income_needed
+from plan_calculation.domain.menu import LoanPosition, plan_options
+from plan_calculation.domain.options import Hardship, disposable_income_needed
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueSnapshot, OverdueStatusChanged
-from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanOption, PlanRejected, RejectionReason
+from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected, RejectionReason
 from tideover_contracts.money import Money
 from tideover_runtime.consumer import Unit
 
@@ -68,15 +68,13 @@ async def _offer(
     supersedes: Any = None,
 ) -> None:
     position = _position(snapshot)
-    options = plan_options(position, evidence_verified)
-    recommended = recommend(options, hardship)
+    options, recommended = describe_options(position, hardship, evidence_verified)
     if recommended is None:
-        cheapest = min(options, key=lambda option: option.largest_outflow)
         await _reject(
             unit,
             "unaffordable",
             "no option's largest monthly payment is within 50% of disposable income",
-            needed=disposable_income_needed(cheapest),
+            needed=disposable_income_needed(plan_options(position, evidence_verified)),
         )
         return
     offer = PlanOffered(
@@ -85,33 +83,13 @@ async def _offer(
         loan_id=snapshot.loan_id,
         basis_business_date=snapshot.business_date,
         disposable_income=hardship.disposable_income,
-        options=tuple(_describe(option, hardship, position) for option in options),
-        recommended_option_id=recommended.option_id,
+        options=options,
+        recommended_option_id=recommended,
         valid_until=unit.clock.now() + OFFER_VALIDITY,
         supersedes_offer_id=supersedes,
     )
     if await store.add_offer(offer, snapshot.overdue.total.amount, evidence_verified):
         await unit.publish(offer, event_id=deterministic_id("PlanOffered", offer.offer_id))
-
-
-def _describe(option: ComputedOption, hardship: Hardship, position: LoanPosition) -> PlanOption:
-    currency = position.currency
-    return PlanOption(
-        option_id=option.option_id,
-        kind=option.kind,
-        months=len(option.schedule),
-        schedule=option.schedule,
-        first_payment=option.schedule[0].total,
-        largest_payment=option.largest_payment,
-        total_payable=option.total_payable,
-        waived=option.waived,
-        waiver_conditional=not option.waived.total.is_zero,
-        cost_vs_status_quo=Money.of(option.total_cost - position.status_quo, currency),
-        payment_to_disposable_income=option.payment_to_disposable_income(hardship),
-        affordable=option.affordable(hardship),
-        needs_supervisor=option.needs_supervisor,
-        explanation=explain(option, currency),
-    )
 
 
 async def _reject(unit: Unit[Any], code: str, message: str, *, needed: Money | None = None, offer_id: Any = None) -> None:

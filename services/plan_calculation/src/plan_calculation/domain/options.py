@@ -119,7 +119,8 @@ def arrears_installments(overdue: OverdueAmounts, months: int, first_due: date) 
     )
 
 
-def disposable_income_needed(option: ComputedOption) -> Money:
-    """The lowest disposable income that makes `option` affordable."""
-    needed = option.largest_outflow / AFFORDABILITY_SHARE
-    return Money.rounded(needed, option.largest_payment.currency, rounding=ROUND_UP)
+def disposable_income_needed(options: list[ComputedOption]) -> Money:
+    """The lowest disposable income that makes one of `options` affordable."""
+    cheapest = min(options, key=lambda option: option.largest_outflow)
+    needed = cheapest.largest_outflow / AFFORDABILITY_SHARE
+    return Money.rounded(needed, cheapest.largest_payment.currency, rounding=ROUND_UP)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from plan_calculation.adapters.store import PostgresPlanStore
 from plan_calculation.application import handlers
+from plan_calculation.entrypoints.http import add_routes
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
@@ -33,7 +34,11 @@ def subscriptions() -> Subscriptions:
 
 def definition() -> ServiceDefinition:
     return ServiceDefinition(
-        name="plan-calculation", schema="plan_calculation", migrations=MIGRATIONS, subscriptions=subscriptions()
+        name="plan-calculation",
+        schema="plan_calculation",
+        migrations=MIGRATIONS,
+        subscriptions=subscriptions(),
+        routes=add_routes,
     )
 
 
