@@ -19,7 +19,14 @@ from decimal import ROUND_DOWN, Decimal
 
 from plan_calculation.domain.amortization import annuity
 from plan_calculation.domain.calendar import add_months
-from plan_calculation.domain.options import LONGEST_PLAN_MONTHS, ComputedOption, Hardship, arrears_installments, split_evenly
+from plan_calculation.domain.options import (
+    LONGEST_PLAN_MONTHS,
+    ComputedOption,
+    Hardship,
+    arrears_installments,
+    line,
+    split_evenly,
+)
 from tideover_contracts.common import OverdueAmounts, PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.events.negotiation import OptionKind
 from tideover_contracts.money import Money
@@ -83,14 +90,12 @@ def _waived(waiver: Waiver | None, currency: str) -> WaivedAmounts:
 
 
 def _line(sequence: int, due: date, parts: dict[str, Decimal], currency: str) -> PlanInstallmentLine:
-    money = {name: Money.of(parts.get(name, Decimal(0)), currency) for name in ("principal", "interest", "penalty", "fee")}
-    return PlanInstallmentLine(
-        sequence=sequence, due_date=due, **money, total=Money.of(sum(parts.values(), start=Decimal(0)), currency)
-    )
+    money = {name: Money.trusted(parts.get(name, Decimal(0)), currency) for name in ("principal", "interest", "penalty", "fee")}
+    return line(sequence, due, **money)
 
 
 def _spread(amount: Decimal, months: int, currency: str) -> list[Decimal]:
-    return [part.amount for part in split_evenly(Money.of(amount, currency), months)]
+    return [part.amount for part in split_evenly(Money.trusted(amount, currency), months)]
 
 
 def _option_id(shape: str, months: int | None, waiver: Waiver | None) -> str:

@@ -76,10 +76,7 @@ class ComputedOption:
 
 
 def _sum(amounts: list[Money], currency: str) -> Money:
-    total = Money.zero(currency)
-    for amount in amounts:
-        total = total + amount
-    return total
+    return Money.trusted(sum((amount.amount for amount in amounts), start=Decimal(0)), currency)
 
 
 def split_evenly(amount: Money, parts: int) -> list[Money]:
@@ -88,7 +85,16 @@ def split_evenly(amount: Money, parts: int) -> list[Money]:
     unit = minor_unit(amount.currency)
     part = (amount.amount / parts).quantize(unit, rounding=ROUND_DOWN)
     last = amount.amount - part * (parts - 1)
-    return [Money.of(part, amount.currency)] * (parts - 1) + [Money.of(last, amount.currency)]
+    return [Money.trusted(part, amount.currency)] * (parts - 1) + [Money.trusted(last, amount.currency)]
+
+
+def line(sequence: int, due: date, principal: Money, interest: Money, penalty: Money, fee: Money) -> PlanInstallmentLine:
+    """A plan line from parts already at the minor unit: built without validating again,
+    since a menu builds hundreds of them (the contract validates the offer as a whole)."""
+    total = Money.trusted(principal.amount + interest.amount + penalty.amount + fee.amount, principal.currency)
+    return PlanInstallmentLine.model_construct(
+        sequence=sequence, due_date=due, principal=principal, interest=interest, penalty=penalty, fee=fee, total=total
+    )
 
 
 def arrears_installments(overdue: OverdueAmounts, months: int, first_due: date) -> ComputedOption:
@@ -99,15 +105,7 @@ def arrears_installments(overdue: OverdueAmounts, months: int, first_due: date) 
         split_evenly(part, months) for part in (overdue.principal, overdue.interest, overdue.fee, overdue.penalty)
     )
     lines = tuple(
-        PlanInstallmentLine(
-            sequence=index + 1,
-            due_date=add_months(first_due, index),
-            principal=principal[index],
-            interest=interest[index],
-            penalty=penalty[index],
-            fee=fee[index],
-            total=principal[index] + interest[index] + penalty[index] + fee[index],
-        )
+        line(index + 1, add_months(first_due, index), principal[index], interest[index], penalty[index], fee[index])
         for index in range(months)
     )
     zero = Money.zero(overdue.total.currency)
