@@ -24,7 +24,7 @@ from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_runtime.clock import BusinessClock, record_business_day
 from tideover_runtime.consumer import Unit
-from tideover_runtime.database import create_pool, migrate
+from tideover_runtime.testing.database import fresh_schema
 from tideover_runtime.testing.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -37,14 +37,11 @@ LOANS = [uuid.UUID(int=n) for n in range(1, 5)]
 
 @pytest.fixture
 async def pools(infrastructure: Infrastructure) -> AsyncIterator[tuple[asyncpg.Pool, asyncpg.Pool]]:
-    suffix = uuid.uuid4().hex[:6]
-    made = []
-    for name in (f"one_by_one_{suffix}", f"at_once_{suffix}"):
-        await migrate(infrastructure.database_url, name, MIGRATIONS)
-        made.append(await create_pool(infrastructure.database_url, name))
-    yield made[0], made[1]
-    for pool in made:
-        await pool.close()
+    async with (
+        fresh_schema(infrastructure.database_url, MIGRATIONS, "one_by_one") as one_by_one,
+        fresh_schema(infrastructure.database_url, MIGRATIONS, "at_once") as at_once,
+    ):
+        yield one_by_one, at_once
 
 
 async def booked(unit: Unit[Any], ctx: Overdue) -> None:

@@ -22,13 +22,12 @@ from tideover_contracts.common import ScheduledInstallment
 from tideover_contracts.events.loans import AllocationOrder, LoanBooked, RepaymentReceived
 from tideover_contracts.examples import borrower
 from tideover_contracts.money import Money
-from tideover_runtime.database import create_pool, migrate
+from tideover_runtime.testing.database import fresh_schema
 from tideover_runtime.testing.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-SCHEMA = "overdue_close_check"
 FIRST_DUE = date(2026, 2, 15)
 cents = st.integers(min_value=1, max_value=500_000).map(lambda c: Decimal(c) / 100)
 rates = st.integers(min_value=0, max_value=3600).map(lambda r: Decimal(r) / 10000)
@@ -59,10 +58,8 @@ scenarios = st.builds(
 
 @pytest.fixture
 async def pool(infrastructure: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
-    await migrate(infrastructure.database_url, SCHEMA, MIGRATIONS)
-    pool = await create_pool(infrastructure.database_url, SCHEMA)
-    yield pool
-    await pool.close()
+    async with fresh_schema(infrastructure.database_url, MIGRATIONS, "close_check") as pool:
+        yield pool
 
 
 def _loan(scenario: Scenario) -> LoanBooked:

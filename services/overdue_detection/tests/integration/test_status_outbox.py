@@ -26,7 +26,7 @@ from tideover_contracts.money import Money
 from tideover_contracts.topics import OVERDUE_STATUS
 from tideover_runtime.clock import BusinessClock, record_business_day
 from tideover_runtime.consumer import Unit
-from tideover_runtime.database import create_pool, migrate
+from tideover_runtime.testing.database import fresh_schema
 from tideover_runtime.testing.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -35,11 +35,8 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 @pytest.fixture
 async def pool(infrastructure: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
-    schema = f"status_outbox_{uuid.uuid4().hex[:6]}"
-    await migrate(infrastructure.database_url, schema, MIGRATIONS)
-    pool = await create_pool(infrastructure.database_url, schema)
-    yield pool
-    await pool.close()
+    async with fresh_schema(infrastructure.database_url, MIGRATIONS, "status_outbox") as pool:
+        yield pool
 
 
 async def booked(unit: Unit[Any], ctx: Overdue) -> None:

@@ -22,7 +22,7 @@ from tideover_contracts.money import Money
 from tideover_contracts.topics import PLANS_OFFERS
 from tideover_runtime.clock import BusinessClock
 from tideover_runtime.consumer import Unit
-from tideover_runtime.database import create_pool, migrate
+from tideover_runtime.testing.database import fresh_schema
 from tideover_runtime.testing.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -32,11 +32,8 @@ CLOSED = datetime(2026, 2, 18, 14, tzinfo=UTC)
 
 @pytest.fixture
 async def pool(infrastructure: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
-    schema = f"plans_{uuid.uuid4().hex[:6]}"
-    await migrate(infrastructure.database_url, schema, MIGRATIONS)
-    pool = await create_pool(infrastructure.database_url, schema)
-    yield pool
-    await pool.close()
+    async with fresh_schema(infrastructure.database_url, MIGRATIONS, "plans") as pool:
+        yield pool
 
 
 async def _handle(pool: asyncpg.Pool, event: Event, handler: Any, now: datetime = CLOSED) -> list[Any]:
