@@ -82,9 +82,9 @@ class TestArrearsInstallments:
         # totals 348.33, 348.33, 348.34 (sum 1045.00)
         option = arrears_3()
 
-        assert [line.total for line in option.schedule] == [cny("348.33"), cny("348.33"), cny("348.34")]
-        assert [line.principal for line in option.schedule] == [cny("333.33"), cny("333.33"), cny("333.34")]
-        assert [line.interest for line in option.schedule] == [cny("15.00")] * 3
+        assert [line.total for line in option.schedule] == [Decimal("348.33"), Decimal("348.33"), Decimal("348.34")]
+        assert [line.principal for line in option.schedule] == [Decimal("333.33"), Decimal("333.33"), Decimal("333.34")]
+        assert [line.interest for line in option.schedule] == [Decimal("15.00")] * 3
         assert [line.sequence for line in option.schedule] == [1, 2, 3]
         assert option.total_payable == cny("1045.00")
         assert option.largest_payment == cny("348.34")
@@ -109,8 +109,8 @@ class TestArrearsInstallments:
 
         option = arrears_installments(overdue, 3, date(2026, 4, 15))
 
-        assert [line.penalty for line in option.schedule] == [cny("3.33"), cny("3.33"), cny("3.34")]
-        assert [line.fee for line in option.schedule] == [cny("0.33"), cny("0.33"), cny("0.34")]
+        assert [line.penalty for line in option.schedule] == [Decimal("3.33"), Decimal("3.33"), Decimal("3.34")]
+        assert [line.fee for line in option.schedule] == [Decimal("0.33"), Decimal("0.33"), Decimal("0.34")]
         assert option.total_payable == cny("1056.00")
 
     def test_sixty_months_is_the_longest_plan(self) -> None:

@@ -23,13 +23,13 @@ from plan_calculation.domain.options import (
     LONGEST_PLAN_MONTHS,
     ComputedOption,
     Hardship,
+    PlanLine,
     arrears_installments,
-    line,
-    split_evenly,
+    split,
 )
-from tideover_contracts.common import OverdueAmounts, PlanInstallmentLine, WaivedAmounts
+from tideover_contracts.common import OverdueAmounts, WaivedAmounts
 from tideover_contracts.events.negotiation import OptionKind
-from tideover_contracts.money import Money
+from tideover_contracts.money import Money, minor_unit
 
 #: The agent may waive up to 20% of the overdue interest; beyond that a supervisor approves
 #: (DESIGN.md §4, waiver authority). Penalty: up to 100% with verified hardship.
@@ -89,13 +89,8 @@ def _waived(waiver: Waiver | None, currency: str) -> WaivedAmounts:
     return WaivedAmounts(penalty=penalty, interest=interest, fee=zero, total=penalty + interest)
 
 
-def _line(sequence: int, due: date, parts: dict[str, Decimal], currency: str) -> PlanInstallmentLine:
-    money = {name: Money.trusted(parts.get(name, Decimal(0)), currency) for name in ("principal", "interest", "penalty", "fee")}
-    return line(sequence, due, **money)
-
-
 def _spread(amount: Decimal, months: int, currency: str) -> list[Decimal]:
-    return [part.amount for part in split_evenly(Money.trusted(amount, currency), months)]
+    return split(amount, months, minor_unit(currency))
 
 
 def _option_id(shape: str, months: int | None, waiver: Waiver | None) -> str:
@@ -149,16 +144,12 @@ def extension(position: LoanPosition, extra_months: int, waiver: Waiver | None) 
     fee = _spread(position.fee, months, currency)
     penalty = _spread(position.penalty - (waiver.penalty if waiver else 0), months, currency)
     lines = tuple(
-        _line(
-            k + 1,
-            row.due_date,
-            {"principal": row.principal, "interest": row.interest + interest[k], "fee": fee[k], "penalty": penalty[k]},
-            currency,
-        )
+        PlanLine(k + 1, row.due_date, row.principal, row.interest + interest[k], penalty[k], fee[k])
         for k, row in enumerate(amortized)
     )
     return ComputedOption(
         option_id=_option_id("extension", extra_months, waiver),
+        currency=currency,
         kind=OptionKind.WAIVER_WITH_TERM_EXTENSION if waiver else OptionKind.TERM_EXTENSION,
         schedule=lines,
         waived=_waived(waiver, currency),

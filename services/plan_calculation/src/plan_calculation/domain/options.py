@@ -37,8 +37,9 @@ class Hardship:
 class ComputedOption:
     option_id: str
     kind: OptionKind
-    schedule: tuple[PlanInstallmentLine, ...]
+    schedule: tuple[PlanLine, ...]
     waived: WaivedAmounts
+    currency: str
     #: The regular installment the borrower still pays in the same months (arrears plans run
     #: on top of the loan's own schedule), counted in the monthly outflow.
     alongside: Decimal = Decimal(0)
@@ -49,11 +50,11 @@ class ComputedOption:
 
     @property
     def total_payable(self) -> Money:
-        return _sum([line.total for line in self.schedule], self.schedule[0].total.currency)
+        return Money.trusted(sum((line.total for line in self.schedule), start=Decimal(0)), self.currency)
 
     @property
     def largest_payment(self) -> Money:
-        return max((line.total for line in self.schedule), key=lambda money: money.amount)
+        return Money.trusted(max(line.total for line in self.schedule), self.currency)
 
     @property
     def largest_outflow(self) -> Decimal:
@@ -75,45 +76,67 @@ class ComputedOption:
         return (self.largest_outflow / disposable).quantize(Decimal("0.0001"))
 
 
-def _sum(amounts: list[Money], currency: str) -> Money:
-    return Money.trusted(sum((amount.amount for amount in amounts), start=Decimal(0)), currency)
-
-
 def split_evenly(amount: Money, parts: int) -> list[Money]:
     """Equal parts rounded down to the minor unit; the last part absorbs the remainder, so
     the parts always add up to the whole (Fineract's rule, STYLE.md)."""
-    unit = minor_unit(amount.currency)
-    part = (amount.amount / parts).quantize(unit, rounding=ROUND_DOWN)
-    last = amount.amount - part * (parts - 1)
-    return [Money.trusted(part, amount.currency)] * (parts - 1) + [Money.trusted(last, amount.currency)]
+    return [Money.trusted(part, amount.currency) for part in split(amount.amount, parts, minor_unit(amount.currency))]
 
 
-def line(sequence: int, due: date, principal: Money, interest: Money, penalty: Money, fee: Money) -> PlanInstallmentLine:
-    """A plan line from parts already at the minor unit: built without validating again,
-    since a menu builds hundreds of them (the contract validates the offer as a whole)."""
-    total = Money.trusted(principal.amount + interest.amount + penalty.amount + fee.amount, principal.currency)
-    return PlanInstallmentLine.model_construct(
-        sequence=sequence, due_date=due, principal=principal, interest=interest, penalty=penalty, fee=fee, total=total
-    )
+@dataclass(frozen=True, slots=True)
+class PlanLine:
+    """One month of a plan, in plain decimals at the minor unit: a menu computes hundreds of
+    these, so contract objects are built only for the options that are offered."""
+
+    sequence: int
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+    penalty: Decimal
+    fee: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.penalty + self.fee
+
+    def contract(self, currency: str) -> PlanInstallmentLine:
+        """The line as PlanOffered and PlanActivated carry it."""
+        return PlanInstallmentLine.model_construct(
+            sequence=self.sequence,
+            due_date=self.due_date,
+            principal=Money.trusted(self.principal, currency),
+            interest=Money.trusted(self.interest, currency),
+            penalty=Money.trusted(self.penalty, currency),
+            fee=Money.trusted(self.fee, currency),
+            total=Money.trusted(self.total, currency),
+        )
+
+
+def split(amount: Decimal, parts: int, unit: Decimal) -> list[Decimal]:
+    """Equal parts rounded down to `unit`; the last part absorbs the remainder."""
+    part = (amount / parts).quantize(unit, rounding=ROUND_DOWN)
+    return [part] * (parts - 1) + [amount - part * (parts - 1)]
 
 
 def arrears_installments(overdue: OverdueAmounts, months: int, first_due: date) -> ComputedOption:
     """The overdue total split over `months` monthly installments starting `first_due`."""
     if not 1 <= months <= LONGEST_PLAN_MONTHS:
         raise ValueError(f"a plan runs 1 to {LONGEST_PLAN_MONTHS} months, not {months}")
+    currency = overdue.total.currency
+    unit = minor_unit(currency)
     principal, interest, fee, penalty = (
-        split_evenly(part, months) for part in (overdue.principal, overdue.interest, overdue.fee, overdue.penalty)
+        split(part.amount, months, unit) for part in (overdue.principal, overdue.interest, overdue.fee, overdue.penalty)
     )
     lines = tuple(
-        line(index + 1, add_months(first_due, index), principal[index], interest[index], penalty[index], fee[index])
+        PlanLine(index + 1, add_months(first_due, index), principal[index], interest[index], penalty[index], fee[index])
         for index in range(months)
     )
-    zero = Money.zero(overdue.total.currency)
+    zero = Money.zero(currency)
     return ComputedOption(
         option_id=f"arrears-{months}",
         kind=OptionKind.ARREARS_INSTALLMENTS,
         schedule=lines,
         waived=WaivedAmounts(penalty=zero, interest=zero, fee=zero, total=zero),
+        currency=currency,
     )
 
 
@@ -121,4 +144,4 @@ def disposable_income_needed(options: list[ComputedOption]) -> Money:
     """The lowest disposable income that makes one of `options` affordable."""
     cheapest = min(options, key=lambda option: option.largest_outflow)
     needed = cheapest.largest_outflow / AFFORDABILITY_SHARE
-    return Money.rounded(needed, cheapest.largest_payment.currency, rounding=ROUND_UP)
+    return Money.rounded(needed, cheapest.currency, rounding=ROUND_UP)
