@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
-from plan_calculation.domain.amortization import annuity
+from plan_calculation.domain.amortization import Line, annuity
 from plan_calculation.domain.calendar import add_months
 from plan_calculation.domain.options import (
     LONGEST_PLAN_MONTHS,
@@ -131,15 +131,19 @@ def arrears(position: LoanPosition, months: int, waiver: Waiver | None, *, alone
     )
 
 
-def extension(position: LoanPosition, extra_months: int, waiver: Waiver | None) -> ComputedOption | None:
+def extension(
+    position: LoanPosition, extra_months: int, waiver: Waiver | None, amortized: list[Line] | None = None
+) -> ComputedOption | None:
     """All that is outstanding over the remaining months plus `extra_months`: principal as an
-    annuity at the contract rate; overdue interest, fees and penalty (less any waiver) evenly."""
+    annuity at the contract rate (`amortized`, if already computed for this length); overdue
+    interest, fees and penalty (less any waiver) evenly."""
     months = len(position.future_installments) + extra_months
     if months > LONGEST_PLAN_MONTHS or position.outstanding_principal <= 0:
         return None
     first = add_months(position.business_date, 1)
     currency = position.currency
-    amortized = annuity(position.outstanding_principal, position.contract_rate, months, first)
+    if amortized is None:
+        amortized = annuity(position.outstanding_principal, position.contract_rate, months, first)
     interest = _spread(position.interest - (waiver.interest if waiver else 0), months, currency)
     fee = _spread(position.fee, months, currency)
     penalty = _spread(position.penalty - (waiver.penalty if waiver else 0), months, currency)
@@ -158,13 +162,22 @@ def extension(position: LoanPosition, extra_months: int, waiver: Waiver | None) 
 
 
 def plan_options(position: LoanPosition, evidence_verified: bool) -> list[ComputedOption]:
-    """Every option, plain arrears first; a waiver is offered with each plan shape."""
-    options: list[ComputedOption] = [arrears(position, months, None) for months in ARREARS_MONTHS]
-    options += [option for months in EXTENSION_MONTHS if (option := extension(position, months, None))]
-    for waiver in _waivers(position, evidence_verified):
-        options.append(arrears(position, 1, waiver, alone=True))
+    """Every option, plain arrears first; a waiver is offered with each plan shape. Each
+    extension length is amortized once and shared by its waiver variants."""
+    first = add_months(position.business_date, 1)
+    remaining = len(position.future_installments)
+    amortized = {
+        extra: annuity(position.outstanding_principal, position.contract_rate, remaining + extra, first)
+        for extra in EXTENSION_MONTHS
+        if remaining + extra <= LONGEST_PLAN_MONTHS and position.outstanding_principal > 0
+    }
+    shapes: list[Waiver | None] = [None, *_waivers(position, evidence_verified)]
+    options: list[ComputedOption] = []
+    for waiver in shapes:
+        if waiver is not None:
+            options.append(arrears(position, 1, waiver, alone=True))
         options += [arrears(position, months, waiver) for months in ARREARS_MONTHS]
-        options += [option for months in EXTENSION_MONTHS if (option := extension(position, months, waiver))]
+        options += [option for extra in amortized if (option := extension(position, extra, waiver, amortized[extra]))]
     return options
 
 
