@@ -20,19 +20,13 @@ from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, hardship_application
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
-WATCHED = (
-    "overdue.status.v1",
-    "notifications.requests.v1",
-    "negotiation.applications.v1",
-    "plans.offers.v1",
-    "plans.tracking.v1",
-)
 
 
 def upstream(event: object) -> object:
@@ -45,7 +39,7 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
     running = {name: services(name) for name in ALL_SERVICES}
     intake = running["negotiation_intake"].url
     loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
-    async with TopicWatcher(infrastructure.bootstrap_servers, WATCHED, infrastructure.topic_prefix) as watcher:
+    async with TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher:
         is_ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
         await kafka.publish(upstream(loan))
         await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
@@ -72,17 +66,7 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
             assert view["overdue"] is True
             created = await http.post(
                 "/v1/applications",
-                json={
-                    "loan_id": str(loan.loan_id),
-                    "hardship": {
-                        "reason": "unemployment",
-                        "description": "Laid off in January",
-                        "monthly_income": {"amount": "4000.00", "currency": "CNY"},
-                        "essential_expenses": {"amount": "2000.00", "currency": "CNY"},
-                    },
-                    "requested_options": ["arrears_installments"],
-                    "agent_id": "agent-007",
-                },
+                json=hardship_application(loan.loan_id),
                 headers={"Idempotency-Key": f"open-{loan.loan_id}"},
             )
             assert created.status_code == 201, created.text

@@ -29,18 +29,12 @@ from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_runtime.settings import RuntimeSettings
+from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, hardship_application
 from tideover_runtime.testing.kafka import KafkaTestClient, Seen, TopicWatcher
 from tideover_runtime.testing.processes import wait_until_ok
 
 OVERDUE = "http://127.0.0.1:8101"
 INTAKE = "http://127.0.0.1:8103"
-WATCHED = (
-    "overdue.status.v1",
-    "notifications.requests.v1",
-    "negotiation.applications.v1",
-    "plans.offers.v1",
-    "plans.tracking.v1",
-)
 FIRST_BOOKING = date(2026, 1, 15)  # on a fresh system: first installment due 2026-02-15
 
 
@@ -174,7 +168,11 @@ class Demo:
         async with httpx.AsyncClient(base_url=INTAKE, timeout=10) as http:
             await wait_until_ok(f"{INTAKE}/v1/loans/{loan_id}")
             created = (
-                await http.post("/v1/applications", json=application(loan_id), headers={"Idempotency-Key": f"demo-{loan_id}"})
+                await http.post(
+                    "/v1/applications",
+                    json=hardship_application(loan_id, "Laid off in January; new job from April."),
+                    headers={"Idempotency-Key": f"demo-{loan_id}"},
+                )
             ).json()
             path = f"/v1/applications/{created['application_id']}"
             say("agent", f"POST /v1/applications     → {created['state']}")
@@ -205,20 +203,6 @@ class Demo:
         self.show_new()
 
 
-def application(loan_id: uuid.UUID) -> dict[str, Any]:
-    return {
-        "loan_id": str(loan_id),
-        "hardship": {
-            "reason": "unemployment",
-            "description": "Laid off in January; new job from April.",
-            "monthly_income": {"amount": "4000.00", "currency": "CNY"},
-            "essential_expenses": {"amount": "2000.00", "currency": "CNY"},
-        },
-        "requested_options": ["arrears_installments"],
-        "agent_id": "agent-007",
-    }
-
-
 async def last_closed_day(servers: str, prefix: str) -> date | None:
     """The last business day on `ops.clock.v1`, as the scheduler that owns the clock sees it:
     a demo run again books its loans after it, since closed days are never reopened."""
@@ -233,7 +217,7 @@ async def main() -> None:
     servers, prefix = settings.kafka_bootstrap_servers, settings.topic_prefix
     last_closed = await last_closed_day(servers, prefix)
     booked_on = FIRST_BOOKING if last_closed is None else max(FIRST_BOOKING, last_closed + timedelta(days=1))
-    async with KafkaTestClient(servers, prefix) as kafka, TopicWatcher(servers, WATCHED, prefix) as watcher:
+    async with KafkaTestClient(servers, prefix) as kafka, TopicWatcher(servers, SERVICE_OUTPUT_TOPICS, prefix) as watcher:
         demo = Demo(kafka, watcher, borrowers(booked_on))
         await demo.book_loans()
         await demo.remind_before_due()

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import structlog
@@ -47,7 +46,6 @@ class ServiceDefinition:
     subscriptions: Subscriptions
     routes: Callable[[FastAPI, Callable[[], Resources]], None] | None = None
     clock: Clock | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 async def run_service(definition: ServiceDefinition, settings: RuntimeSettings | None = None) -> None:
