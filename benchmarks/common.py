@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -10,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import infra
@@ -31,6 +34,35 @@ async def isolated_infrastructure() -> AsyncIterator[Infrastructure]:
         yield Infrastructure(servers, scratch, prefix)
     finally:
         infra.drop_database(admin, scratch)
+
+
+async def publish(infra: Infrastructure, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
+    """Send (key, value) messages to `topic` as an upstream system would, and wait for every ack."""
+    producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, enable_idempotence=True, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        futures = [await producer.send(infra.topic_prefix + topic, value, key=key) for key, value in messages]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def count_events(infra: Infrastructure, topic: str, event_type: str, wanted: int, started: asyncio.Event) -> float:
+    """Read `topic` until `wanted` events of the type arrived; returns when the last did."""
+    consumer = AIOKafkaConsumer(
+        infra.topic_prefix + topic, bootstrap_servers=infra.bootstrap_servers, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    started.set()
+    seen = 0
+    try:
+        while seen < wanted:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            for records in batches.values():
+                seen += sum(1 for r in records if (dict(r.headers or ()).get("event_type") or b"").decode() == event_type)
+        return time.perf_counter()
+    finally:
+        await consumer.stop()
 
 
 def peak_rss_mib(pid: int) -> float:

@@ -23,7 +23,7 @@ from pathlib import Path
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from benchmarks.common import isolated_infrastructure, peak_rss_mib, write
+from benchmarks.common import count_events, isolated_infrastructure, peak_rss_mib, publish, write
 from overdue_detection.entrypoints.bootstrap import MIGRATIONS
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
@@ -78,27 +78,6 @@ async def load_book(database_url: str, loans: int, missing_share: float) -> None
         await connection.close()
 
 
-async def count_events(infra: Infrastructure, event_type: str, wanted: int, started: asyncio.Event) -> float:
-    """Read overdue.status.v1 until `wanted` events of the type arrived; returns when the last did."""
-    consumer = AIOKafkaConsumer(
-        infra.topic_prefix + "overdue.status.v1",
-        bootstrap_servers=infra.bootstrap_servers,
-        auto_offset_reset="earliest",
-        group_id=None,
-    )
-    await consumer.start()
-    started.set()
-    seen = 0
-    try:
-        while seen < wanted:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
-            for records in batches.values():
-                seen += sum(1 for r in records if (dict(r.headers or ()).get("event_type") or b"").decode() == event_type)
-        return time.perf_counter()
-    finally:
-        await consumer.stop()
-
-
 async def business_day_close(loans: int, logs: Path) -> dict[str, float]:
     async with isolated_infrastructure() as infra:
         started = time.perf_counter()
@@ -108,7 +87,7 @@ async def business_day_close(loans: int, logs: Path) -> dict[str, float]:
         try:
             listening = asyncio.Event()
             expected = round(loans * 0.05)
-            reader = asyncio.create_task(count_events(infra, "LoanBecameOverdue", expected, listening))
+            reader = asyncio.create_task(count_events(infra, "overdue.status.v1", "LoanBecameOverdue", expected, listening))
             await listening.wait()
             producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, enable_idempotence=True, acks="all")
             await producer.start()
@@ -157,16 +136,6 @@ def ingest_stream(count: int) -> list[tuple[bytes, bytes]]:
             loans.append(event.loan_id)
         messages.append((str(event.loan_id).encode(), wrap(event, producer="bench", occurred_at=now).to_bytes()))
     return messages
-
-
-async def publish(infra: Infrastructure, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, enable_idempotence=True, acks="all", linger_ms=20)
-    await producer.start()
-    try:
-        futures = [await producer.send(infra.topic_prefix + topic, value, key=key) for key, value in messages]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
 
 
 async def raw_limit(infra: Infrastructure, messages: int) -> float:

@@ -14,7 +14,6 @@ from datetime import date
 from decimal import Decimal
 
 from benchmarks.common import write
-from plan_calculation.application.offers import describe_options
 from plan_calculation.domain.menu import LoanPosition, plan_options, recommend
 from plan_calculation.domain.options import Hardship
 from tideover_contracts.money import Money

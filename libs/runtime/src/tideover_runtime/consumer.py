@@ -32,7 +32,7 @@ from tideover_runtime.clock import BusinessClock, Clock, record_business_day
 from tideover_runtime.database import Connection
 from tideover_runtime.faults import FaultInjector
 from tideover_runtime.messaging import send_to_dead_letters
-from tideover_runtime.outbox import stage, stage_event
+from tideover_runtime.outbox import stage, stage_event, stage_rendered
 from tideover_runtime.settings import RuntimeSettings
 
 log = structlog.get_logger(__name__)
@@ -64,7 +64,7 @@ class Unit(Generic[E]):
     envelope: Envelope[E]
     producer: str
     clock: Clock
-    staged: list[Envelope[Any]] = field(default_factory=list)
+    staged: list[str] = field(default_factory=list)  # the event types staged
 
     @property
     def event(self) -> E:
@@ -80,7 +80,7 @@ class Unit(Generic[E]):
             event_id=event_id,
             causation=self.envelope,
         )
-        self.staged.append(envelope)
+        self.staged.append(envelope.event_type)
 
     async def publish_many(self, events: list[tuple[Event, uuid.UUID]]) -> None:
         """Stage many events (each with its deterministic id) in one round trip."""
@@ -90,7 +90,21 @@ class Unit(Generic[E]):
             for event, event_id in events
         ]
         await stage(self.connection, *envelopes)
-        self.staged.extend(envelopes)
+        self.staged.extend(envelope.event_type for envelope in envelopes)
+
+    async def publish_rendered(self, event_class: type[Event], payload_json: str, *, key: str, event_id: uuid.UUID) -> None:
+        """Stage an event whose payload is already rendered as JSON (outbox.stage_rendered)."""
+        await stage_rendered(
+            self.connection,
+            event_class,
+            payload_json,
+            key=key,
+            event_id=event_id,
+            producer=self.producer,
+            occurred_at=self.clock.now(),
+            causation=self.envelope,
+        )
+        self.staged.append(event_class.event_type)
 
 
 Handler = Callable[[Unit[Any]], Awaitable[None]]
@@ -332,7 +346,7 @@ class MessageProcessor:
                 [unit] = await self._run(connection, [(envelope, handler)])
             self._faults.maybe_crash("kill-after-commit", envelope.event_type)
         self._advance_clock(envelope)
-        log.info("handled", staged=[staged.event_type for staged in unit.staged])
+        log.info("handled", staged=unit.staged)
         return "handled"
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str, *, attempts: int, event_type: str) -> None:

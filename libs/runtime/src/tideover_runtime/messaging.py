@@ -47,6 +47,8 @@ class Publisher:
             enable_idempotence=True,
             acks="all",
             linger_ms=5,
+            # Plan offers carry hundreds of schedule lines; JSON shrinks about tenfold.
+            compression_type="lz4",
             max_batch_size=256 * 1024,
         )
 

@@ -11,7 +11,7 @@ import asyncio
 import json
 import uuid
 from contextlib import suppress
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -75,6 +75,55 @@ async def stage_event(
     )
     await stage(connection, envelope)
     return envelope
+
+
+async def stage_rendered(
+    connection: Connection,
+    event_class: type[Event],
+    payload_json: str,
+    *,
+    key: str,
+    event_id: uuid.UUID,
+    producer: str,
+    occurred_at: datetime,
+    causation: Envelope[Any],
+) -> None:
+    """Stage an event whose payload the caller has already rendered as JSON, in the shape of
+    `event_class`'s contract: for events too large to build as pydantic objects at the rate
+    they are produced (a plan offer carries hundreds of schedule lines). The caller's tests
+    parse what it renders with the contract."""
+    envelope = json.dumps(
+        {
+            "event_id": str(event_id),
+            "event_type": event_class.event_type,
+            "schema_version": event_class.schema_version,
+            "occurred_at": occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "producer": producer,
+            "correlation_id": causation.correlation_id,
+            "causation_id": str(causation.event_id),
+        },
+        ensure_ascii=False,
+    )
+    value = f'{envelope[:-1]},"payload":{payload_json}}}'.encode()
+    headers = {
+        "event_type": event_class.event_type,
+        "schema_version": str(event_class.schema_version),
+        "correlation_id": causation.correlation_id,
+    }
+    await connection.execute(
+        """
+        INSERT INTO outbox (event_id, event_type, topic, key, value, headers)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+        ON CONFLICT (event_id) DO NOTHING
+        """,
+        event_id,
+        event_class.event_type,
+        topic_of(event_class).name,
+        key,
+        value,
+        json.dumps(headers),
+    )
+    await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
 
 class OutboxRelay:

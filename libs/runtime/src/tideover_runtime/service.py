@@ -46,6 +46,9 @@ class ServiceDefinition:
     subscriptions: Subscriptions
     routes: Callable[[FastAPI, Callable[[], Resources]], None] | None = None
     clock: Clock | None = None
+    #: Events the outbox relay publishes at a time, where the service's events are too large
+    #: for the setting's default (TIDEOVER_OUTBOX_BATCH_SIZE).
+    outbox_batch_size: int | None = None
 
 
 async def run_service(definition: ServiceDefinition, settings: RuntimeSettings | None = None) -> None:
@@ -57,7 +60,12 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
     broker = build_broker(settings, client_id=definition.name)
     attach(definition.subscriptions, consumer=definition.name, broker=broker, pool=pool, clock=clock, settings=settings)
     publisher = Publisher(settings, client_id=definition.name)
-    relay = OutboxRelay(pool, publisher, batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds)
+    relay = OutboxRelay(
+        pool,
+        publisher,
+        batch_size=definition.outbox_batch_size or settings.outbox_batch_size,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
     resources = Resources(settings, pool, clock, definition.name)
 
     async def database_ready() -> bool:

@@ -16,12 +16,12 @@ import pytest
 from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application import handlers
 from overdue_detection.application.ports import Overdue
-from overdue_detection.domain.policy import ChargeCaps
 from tideover_contracts.envelope import Event, wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
+from tideover_contracts.policy import ChargeCaps
 from tideover_runtime.clock import BusinessClock, record_business_day
 from tideover_runtime.consumer import Unit
 from tideover_runtime.testing.database import fresh_schema

@@ -16,13 +16,13 @@ import pytest
 from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application import handlers
 from overdue_detection.application.ports import Overdue
-from overdue_detection.domain.policy import ChargeCaps
 from tideover_contracts.envelope import Event, parse_message, wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.events.overdue import CureReason, LoanBecameOverdue, LoanCured, OverdueChangeReason, OverdueStatusChanged
 from tideover_contracts.examples import contact_ref, loan_booked
 from tideover_contracts.money import Money
+from tideover_contracts.policy import ChargeCaps
 from tideover_contracts.topics import OVERDUE_STATUS
 from tideover_runtime.clock import BusinessClock, record_business_day
 from tideover_runtime.consumer import Unit

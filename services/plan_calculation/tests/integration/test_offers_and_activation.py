@@ -14,11 +14,14 @@ import pytest
 
 from plan_calculation.adapters.store import PostgresPlanStore
 from plan_calculation.application import handlers
+from plan_calculation.application.ports import Plans
 from tideover_contracts.envelope import Event, parse_message, wrap
+from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.negotiation import ConfirmationChannel, PlanAccepted
 from tideover_contracts.events.overdue import LoanBecameOverdue, OverdueStatusChanged
 from tideover_contracts.examples import golden_events
 from tideover_contracts.money import Money
+from tideover_contracts.policy import ChargeCaps
 from tideover_contracts.topics import PLANS_OFFERS
 from tideover_runtime.clock import BusinessClock
 from tideover_runtime.consumer import Unit
@@ -42,7 +45,7 @@ async def _handle(pool: asyncpg.Pool, event: Event, handler: Any, now: datetime 
     async with pool.acquire() as connection, connection.transaction():
         before = await connection.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
         unit = Unit(connection, wrap(event, producer="test", occurred_at=now), "plan-calculation", clock)
-        await handler(unit, PostgresPlanStore(connection))
+        await handler(unit, Plans(PostgresPlanStore(connection), ChargeCaps()))
         rows = await connection.fetch("SELECT value FROM outbox WHERE id > $1 ORDER BY id", before)
     return [parse_message(row["value"], PLANS_OFFERS.event_classes()).payload for row in rows]
 
@@ -109,3 +112,17 @@ async def test_a_loan_that_changed_since_the_offer_is_quoted_again(pool: asyncpg
     assert requoted.event_type == "PlanOffered"
     assert requoted.supersedes_offer_id == offer.offer_id
     assert requoted.options[0].total_payable == Money.of("545.00", "CNY")
+
+
+async def test_an_offer_expires_when_a_business_day_closes_past_its_validity(pool: asyncpg.Pool) -> None:
+    overdue, request = _examples(uuid.uuid4())
+    await _handle(pool, overdue, handlers.when_loan_overdue_project_it)
+    [offer] = await _handle(pool, request, handlers.when_negotiation_requested_offer_plans)
+    within = BusinessDayClosed(business_date=date(2026, 2, 24), closed_at=CLOSED + timedelta(days=6))
+    assert await _handle(pool, within, handlers.when_business_day_closed_expire_offers) == []
+    past = BusinessDayClosed(business_date=date(2026, 2, 26), closed_at=CLOSED + timedelta(days=8))
+    [expired] = await _handle(pool, past, handlers.when_business_day_closed_expire_offers)
+    assert (expired.event_type, expired.offer_id, expired.expired_at) == ("OfferExpired", offer.offer_id, offer.valid_until)
+    # Expired once: the next close says nothing more about it.
+    later = BusinessDayClosed(business_date=date(2026, 2, 27), closed_at=CLOSED + timedelta(days=9))
+    assert await _handle(pool, later, handlers.when_business_day_closed_expire_offers) == []

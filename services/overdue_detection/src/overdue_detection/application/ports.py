@@ -10,8 +10,9 @@ from typing import Any, Protocol
 
 from overdue_detection.domain.ledger import ChargePolicy, Installment, Pause, Payment
 from overdue_detection.domain.loan import LoanRow
-from overdue_detection.domain.policy import DUE_SOON_DAYS, ChargeCaps
+from overdue_detection.domain.policy import DUE_SOON_DAYS
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
+from tideover_contracts.policy import ChargeCaps
 
 
 @dataclass(frozen=True)

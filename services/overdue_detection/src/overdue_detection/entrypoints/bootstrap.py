@@ -11,12 +11,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application import handlers
 from overdue_detection.application.ports import Overdue
-from overdue_detection.domain.policy import DUE_SOON_DAYS, ChargeCaps
+from overdue_detection.domain.policy import DUE_SOON_DAYS
 from overdue_detection.entrypoints.http import add_routes
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
+from tideover_contracts.policy import ChargeCaps
 from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS, PLANS_TRACKING
 from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
+from typing import Any
 
-from plan_calculation.application.ports import StoredOffer
+from plan_calculation.application.ports import OfferRecord, ProjectedLoan, StoredOffer
+from plan_calculation.domain.menu import LoanPosition
+from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.overdue import OverdueSnapshot
 from tideover_contracts.events.plans import PlanActivated, PlanOffered
 from tideover_runtime.database import Connection
@@ -17,17 +19,36 @@ class PostgresPlanStore:
         self._connection = connection
 
     async def project(self, snapshot: OverdueSnapshot) -> None:
-        """Keep the newest overdue status of the loan (older ones arriving late are ignored)."""
+        """Keep the newest overdue position of the loan (older ones arriving late are ignored)."""
+        overdue = snapshot.overdue
+        future = [
+            item.outstanding.amount for item in snapshot.remaining_schedule if item.installment.due_date > snapshot.business_date
+        ]
         await self._connection.execute(
             """
-            INSERT INTO loan_projections (loan_id, business_date, overdue, snapshot) VALUES ($1, $2, true, $3::jsonb)
+            INSERT INTO loan_projections (loan_id, business_date, overdue, currency, overdue_principal, overdue_interest,
+                                          overdue_fee, overdue_penalty, outstanding_principal, contract_rate,
+                                          future_installments, jurisdiction)
+            VALUES ($1, $2, true, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             ON CONFLICT (loan_id) DO UPDATE
-                SET business_date = excluded.business_date, overdue = true, snapshot = excluded.snapshot
+                SET business_date = excluded.business_date, overdue = true, currency = excluded.currency,
+                    overdue_principal = excluded.overdue_principal, overdue_interest = excluded.overdue_interest,
+                    overdue_fee = excluded.overdue_fee, overdue_penalty = excluded.overdue_penalty,
+                    outstanding_principal = excluded.outstanding_principal, contract_rate = excluded.contract_rate,
+                    future_installments = excluded.future_installments, jurisdiction = excluded.jurisdiction
             WHERE loan_projections.business_date <= excluded.business_date
             """,
             snapshot.loan_id,
             snapshot.business_date,
-            snapshot.model_dump_json(),
+            overdue.total.currency,
+            overdue.principal.amount,
+            overdue.interest.amount,
+            overdue.fee.amount,
+            overdue.penalty.amount,
+            snapshot.outstanding_principal.amount,
+            snapshot.contract_rate,
+            future,
+            snapshot.contact.jurisdiction.value,
         )
 
     async def mark_cured(self, loan_id: uuid.UUID, business_date: date) -> None:
@@ -37,27 +58,26 @@ class PostgresPlanStore:
             business_date,
         )
 
-    async def projection(self, loan_id: uuid.UUID) -> OverdueSnapshot | None:
-        row = await self._connection.fetchrow("SELECT snapshot FROM loan_projections WHERE loan_id = $1 AND overdue", loan_id)
-        # Read back as the shape LoanBecameOverdue and OverdueStatusChanged share.
-        return OverdueSnapshot.model_validate_json(row["snapshot"]) if row else None
+    async def projection(self, loan_id: uuid.UUID) -> ProjectedLoan | None:
+        row = await self._connection.fetchrow("SELECT * FROM loan_projections WHERE loan_id = $1 AND overdue", loan_id)
+        return _projected(row) if row else None
 
-    async def add_offer(self, offer: PlanOffered, basis_overdue_total: Decimal, evidence_verified: bool) -> bool:
+    async def add_offer(self, record: OfferRecord, offer_json: str) -> bool:
         return bool(
             await self._connection.fetchval(
                 """
                 INSERT INTO offers (offer_id, application_id, loan_id, basis_business_date, basis_overdue_total,
                                     valid_until, status, offer, evidence_verified)
-                VALUES ($1, $2, $3, $4, $5, $6, 'offered', $7::jsonb, $8) ON CONFLICT (offer_id) DO NOTHING RETURNING true
+                VALUES ($1, $2, $3, $4, $5, $6, 'offered', $7, $8) ON CONFLICT (offer_id) DO NOTHING RETURNING true
                 """,
-                offer.offer_id,
-                offer.application_id,
-                offer.loan_id,
-                offer.basis_business_date,
-                basis_overdue_total,
-                offer.valid_until,
-                offer.model_dump_json(),
-                evidence_verified,
+                record.offer_id,
+                record.application_id,
+                record.loan_id,
+                record.basis_business_date,
+                record.basis_overdue_total,
+                record.valid_until,
+                offer_json,
+                record.evidence_verified,
             )
         )
 
@@ -90,8 +110,31 @@ class PostgresPlanStore:
             )
         )
 
-    async def expire_offers(self, until: datetime) -> list[PlanOffered]:
+    async def expire_offers(self, until: datetime) -> list[OfferRecord]:
         rows = await self._connection.fetch(
-            "UPDATE offers SET status = 'expired' WHERE status = 'offered' AND valid_until < $1 RETURNING offer", until
+            """
+            UPDATE offers SET status = 'expired' WHERE status = 'offered' AND valid_until < $1
+            RETURNING offer_id, application_id, loan_id, basis_business_date, basis_overdue_total, valid_until,
+                      evidence_verified
+            """,
+            until,
         )
-        return [PlanOffered.model_validate_json(row["offer"]) for row in rows]
+        return [OfferRecord(**row) for row in rows]
+
+
+def _projected(row: Any) -> ProjectedLoan:
+    return ProjectedLoan(
+        loan_id=row["loan_id"],
+        position=LoanPosition(
+            currency=row["currency"],
+            business_date=row["business_date"],
+            principal=row["overdue_principal"],
+            interest=row["overdue_interest"],
+            fee=row["overdue_fee"],
+            penalty=row["overdue_penalty"],
+            outstanding_principal=row["outstanding_principal"],
+            contract_rate=row["contract_rate"],
+            future_installments=tuple(row["future_installments"]),
+        ),
+        jurisdiction=Jurisdiction(row["jurisdiction"]),
+    )

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from plan_calculation.application.offers import describe_options
-from plan_calculation.application.ports import PlanStore, StoredOffer
-from plan_calculation.domain.menu import LoanPosition, plan_options
+from plan_calculation.application.offers import quote, render_offer
+from plan_calculation.application.ports import OfferRecord, Plans, ProjectedLoan, StoredOffer
 from plan_calculation.domain.options import Hardship, disposable_income_needed
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
-from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueSnapshot, OverdueStatusChanged
+from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected, RejectionReason
 from tideover_contracts.money import Money
 from tideover_runtime.consumer import Unit
@@ -21,75 +22,66 @@ from tideover_runtime.consumer import Unit
 OFFER_VALIDITY = timedelta(days=7)
 
 
-async def when_loan_overdue_project_it(unit: Unit[LoanBecameOverdue] | Unit[OverdueStatusChanged], store: PlanStore) -> None:
-    await store.project(unit.event)
+async def when_loan_overdue_project_it(unit: Unit[LoanBecameOverdue] | Unit[OverdueStatusChanged], plans: Plans) -> None:
+    await plans.store.project(unit.event)
 
 
-async def when_loan_cured_forget_arrears(unit: Unit[LoanCured], store: PlanStore) -> None:
-    await store.mark_cured(unit.event.loan_id, unit.event.business_date)
+async def when_loan_cured_forget_arrears(unit: Unit[LoanCured], plans: Plans) -> None:
+    await plans.store.mark_cured(unit.event.loan_id, unit.event.business_date)
 
 
-async def when_negotiation_requested_offer_plans(unit: Unit[NegotiationRequested], store: PlanStore) -> None:
+async def when_negotiation_requested_offer_plans(unit: Unit[NegotiationRequested], plans: Plans) -> None:
     request = unit.event
-    snapshot = await store.projection(request.loan_id)
-    if snapshot is None:
+    loan = await plans.store.projection(request.loan_id)
+    if loan is None:
         await _reject(unit, "loan_not_overdue", f"loan {request.loan_id} has nothing overdue to negotiate")
         return
     hardship = Hardship.from_budget(request.hardship.monthly_income, request.hardship.essential_expenses)
     verified = any(document.verified for document in request.hardship.evidence)
-    await _offer(unit, store, request.application_id, snapshot, hardship, verified)
-
-
-def _position(snapshot: OverdueSnapshot) -> LoanPosition:
-    overdue = snapshot.overdue
-    future = tuple(
-        item.outstanding.amount for item in snapshot.remaining_schedule if item.installment.due_date > snapshot.business_date
-    )
-    return LoanPosition(
-        currency=overdue.total.currency,
-        business_date=snapshot.business_date,
-        principal=overdue.principal.amount,
-        interest=overdue.interest.amount,
-        fee=overdue.fee.amount,
-        penalty=overdue.penalty.amount,
-        outstanding_principal=snapshot.outstanding_principal.amount,
-        contract_rate=snapshot.contract_rate,
-        future_installments=future,
-    )
+    await _offer(unit, plans, request.application_id, loan, hardship, verified)
 
 
 async def _offer(
     unit: Unit[Any],
-    store: PlanStore,
-    application_id: Any,
-    snapshot: OverdueSnapshot,
+    plans: Plans,
+    application_id: uuid.UUID,
+    loan: ProjectedLoan,
     hardship: Hardship,
     evidence_verified: bool,
-    supersedes: Any = None,
+    supersedes: uuid.UUID | None = None,
 ) -> None:
-    position = _position(snapshot)
-    options, recommended = describe_options(position, hardship, evidence_verified)
-    if recommended is None:
+    position = replace(loan.position, charges_cap=plans.caps.cap_for(loan.jurisdiction))
+    menu = quote(position, hardship, evidence_verified)
+    if menu.recommended is None:
         await _reject(
             unit,
             "unaffordable",
             "no option's largest monthly payment is within 50% of disposable income",
-            needed=disposable_income_needed(plan_options(position, evidence_verified)),
+            needed=disposable_income_needed(menu.options),
         )
         return
-    offer = PlanOffered(
-        offer_id=deterministic_id("offer", application_id, snapshot.business_date, snapshot.overdue.total.amount),
+    record = OfferRecord(
+        offer_id=deterministic_id("offer", application_id, position.business_date, position.overdue_total),
         application_id=application_id,
-        loan_id=snapshot.loan_id,
-        basis_business_date=snapshot.business_date,
-        disposable_income=hardship.disposable_income,
-        options=options,
-        recommended_option_id=recommended,
+        loan_id=loan.loan_id,
+        basis_business_date=position.business_date,
+        basis_overdue_total=position.overdue_total,
         valid_until=unit.clock.now() + OFFER_VALIDITY,
+        evidence_verified=evidence_verified,
+    )
+    offer_json = render_offer(
+        menu,
+        offer_id=record.offer_id,
+        application_id=application_id,
+        loan_id=loan.loan_id,
+        basis_business_date=record.basis_business_date,
+        valid_until=record.valid_until,
         supersedes_offer_id=supersedes,
     )
-    if await store.add_offer(offer, snapshot.overdue.total.amount, evidence_verified):
-        await unit.publish(offer, event_id=deterministic_id("PlanOffered", offer.offer_id))
+    if await plans.store.add_offer(record, offer_json):
+        await unit.publish_rendered(
+            PlanOffered, offer_json, key=str(loan.loan_id), event_id=deterministic_id("PlanOffered", record.offer_id)
+        )
 
 
 async def _reject(unit: Unit[Any], code: str, message: str, *, needed: Money | None = None, offer_id: Any = None) -> None:
@@ -106,21 +98,21 @@ async def _reject(unit: Unit[Any], code: str, message: str, *, needed: Money | N
     )
 
 
-async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], store: PlanStore) -> None:
+async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans) -> None:
     acceptance = unit.event
-    stored = await store.offer(acceptance.offer_id, for_update=True)
+    stored = await plans.store.offer(acceptance.offer_id, for_update=True)
     refusal = _refusal(stored, acceptance)
     if refusal is not None:
         await _reject(unit, refusal[0], refusal[1], offer_id=acceptance.offer_id)
         return
     assert stored is not None
-    snapshot = await store.projection(acceptance.loan_id)
-    if snapshot is not None and snapshot.overdue.total.amount != stored.basis_overdue_total:
+    loan = await plans.store.projection(acceptance.loan_id)
+    if loan is not None and loan.position.overdue_total != stored.basis_overdue_total:
         # The loan changed materially since the offer: quote again instead of activating.
-        await store.set_offer_status(stored.offer.offer_id, "superseded")
+        await plans.store.set_offer_status(stored.offer.offer_id, "superseded")
         hardship = Hardship(stored.offer.disposable_income)
         await _offer(
-            unit, store, acceptance.application_id, snapshot, hardship, stored.evidence_verified, supersedes=stored.offer.offer_id
+            unit, plans, acceptance.application_id, loan, hardship, stored.evidence_verified, supersedes=stored.offer.offer_id
         )
         return
     option = next(option for option in stored.offer.options if option.option_id == acceptance.option_id)
@@ -136,8 +128,8 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], store: PlanSt
         total_payable=option.total_payable,
         conditional_waiver=option.waived,
     )
-    await store.set_offer_status(acceptance.offer_id, "accepted")
-    if await store.add_plan(plan):
+    await plans.store.set_offer_status(acceptance.offer_id, "accepted")
+    if await plans.store.add_plan(plan):
         await unit.publish(plan, event_id=deterministic_id("PlanActivated", plan.plan_id))
 
 
@@ -153,8 +145,8 @@ def _refusal(stored: StoredOffer | None, acceptance: PlanAccepted) -> tuple[str,
     return None
 
 
-async def when_business_day_closed_expire_offers(unit: Unit[BusinessDayClosed], store: PlanStore) -> None:
-    for offer in await store.expire_offers(unit.event.closed_at):
+async def when_business_day_closed_expire_offers(unit: Unit[BusinessDayClosed], plans: Plans) -> None:
+    for offer in await plans.store.expire_offers(unit.event.closed_at):
         await unit.publish(
             OfferExpired(
                 offer_id=offer.offer_id, application_id=offer.application_id, loan_id=offer.loan_id, expired_at=offer.valid_until

@@ -2,8 +2,9 @@
 
 Rules, named once (STYLE.md, Money):
 - the monthly rate is the yearly contract rate / 12 (nominal, as the contract states it);
-- the level payment is the annuity formula's payment rounded half-up to the cent;
-- each period's interest is the monthly rate × the balance before it, rounded half-up to the cent;
+- amounts are rounded to the currency's minor unit (the cent for CNY and USD);
+- the level payment is the annuity formula's payment rounded half-up to the minor unit;
+- each period's interest is the monthly rate × the balance before it, rounded half-up;
 - every installment but the last pays the level payment; the last pays the whole remaining
   balance and its interest, so the parts always add up to the principal exactly.
 """
@@ -12,16 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from plan_calculation.domain.calendar import add_months
+from plan_calculation.domain.calendar import monthly_due_dates
 
 CENT = Decimal("0.01")
 SCHEDULE_ROUNDING = ROUND_HALF_UP
 MONTHS_A_YEAR = 12
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     sequence: int
     due_date: date
@@ -33,51 +34,52 @@ class Line:
         return self.principal + self.interest
 
 
-def _cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=SCHEDULE_ROUNDING)
+def _cents(amount: Decimal, unit: Decimal = CENT) -> Decimal:
+    return amount.quantize(unit, rounding=SCHEDULE_ROUNDING)
 
 
 def monthly_rate(yearly_rate: Decimal) -> Decimal:
     return yearly_rate / MONTHS_A_YEAR
 
 
-def level_payment(principal: Decimal, yearly_rate: Decimal, months: int) -> Decimal:
+def level_payment(principal: Decimal, yearly_rate: Decimal, months: int, unit: Decimal = CENT) -> Decimal:
     """The annuity payment P·r·(1+r)^n / ((1+r)^n − 1), or P / n at a zero rate, to the cent."""
     if months < 1:
         raise ValueError("a schedule has at least one month")
     rate = monthly_rate(yearly_rate)
     if rate == 0:
-        return _cents(principal / months)
+        return _cents(principal / months, unit)
     growth = (1 + rate) ** months
-    return _cents(principal * rate * growth / (growth - 1))
+    return _cents(principal * rate * growth / (growth - 1), unit)
 
 
-def annuity(principal: Decimal, yearly_rate: Decimal, months: int, first_due: date) -> list[Line]:
-    """Equal payments; the last installment absorbs the rounding remainder."""
-    payment = level_payment(principal, yearly_rate, months)
+def annuity(principal: Decimal, yearly_rate: Decimal, months: int, first_due: date, unit: Decimal = CENT) -> list[Line]:
+    """Equal payments; the last installment absorbs the rounding remainder. `unit`: the
+    currency's minor unit (the cent unless told)."""
+    payment = level_payment(principal, yearly_rate, months, unit)
     rate = monthly_rate(yearly_rate)
     balance = principal
     lines = []
-    for sequence in range(1, months + 1):
-        interest = _cents(balance * rate)
+    for sequence, due_date in enumerate(monthly_due_dates(first_due, months), start=1):
+        interest = _cents(balance * rate, unit)
         part = balance if sequence == months else min(balance, payment - interest)
-        lines.append(Line(sequence, add_months(first_due, sequence - 1), part, interest))
+        lines.append(Line(sequence, due_date, part, interest))
         balance -= part
     return lines
 
 
-def equal_principal(principal: Decimal, yearly_rate: Decimal, months: int, first_due: date) -> list[Line]:
+def equal_principal(principal: Decimal, yearly_rate: Decimal, months: int, first_due: date, unit: Decimal = CENT) -> list[Line]:
     """The same principal each month (rounded down to the cent, the last takes the rest),
     with interest on the falling balance."""
     if months < 1:
         raise ValueError("a schedule has at least one month")
     rate = monthly_rate(yearly_rate)
-    part = (principal / months).quantize(CENT, rounding="ROUND_DOWN")
+    part = (principal / months).quantize(unit, rounding=ROUND_DOWN)
     balance = principal
     lines = []
-    for sequence in range(1, months + 1):
-        interest = _cents(balance * rate)
+    for sequence, due_date in enumerate(monthly_due_dates(first_due, months), start=1):
+        interest = _cents(balance * rate, unit)
         this_part = balance if sequence == months else part
-        lines.append(Line(sequence, add_months(first_due, sequence - 1), this_part, interest))
+        lines.append(Line(sequence, due_date, this_part, interest))
         balance -= this_part
     return lines

@@ -2,34 +2,40 @@
 (DESIGN.md §3 step 5, §4).
 
 - Arrears installments: what is overdue, split over n months on top of the regular schedule.
-- Term extension: the outstanding principal re-amortized (annuity at the contract rate) over
-  the remaining months plus k; the overdue interest, fees and penalty spread evenly beside it.
+- Term extension: the outstanding principal re-amortized over the remaining months plus k,
+  as an annuity (equal payments) and, as the alternative, in equal principal parts; the
+  overdue interest, fees and penalty spread evenly beside it. Interest runs at the contract
+  rate, or at the jurisdiction's charges cap where that is lower.
 - Waiver: penalty waived in full when the hardship is proven by verified evidence, overdue
   interest up to the agent's authority (20%); a deeper interest waiver (50%) is offered as an
   option that needs a supervisor. Waivers are conditional: reinstated if the plan breaks.
   Principal is never waived.
-- Combinations of a waiver with either plan. No plan runs past 60 months.
+- Combinations of a waiver with either plan (with the annuity shape of an extension). No plan
+  runs past 60 months.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
-from plan_calculation.domain.amortization import Line, annuity
+from plan_calculation.domain.amortization import Line, annuity, equal_principal
 from plan_calculation.domain.calendar import add_months
 from plan_calculation.domain.options import (
     LONGEST_PLAN_MONTHS,
+    NOTHING_WAIVED,
+    ZERO,
     ComputedOption,
     Hardship,
-    PlanLine,
+    Parts,
+    Waived,
     arrears_installments,
+    plan_line,
     split,
 )
-from tideover_contracts.common import OverdueAmounts, WaivedAmounts
 from tideover_contracts.events.negotiation import OptionKind
-from tideover_contracts.money import Money, minor_unit
+from tideover_contracts.money import minor_unit
 
 #: The agent may waive up to 20% of the overdue interest; beyond that a supervisor approves
 #: (DESIGN.md §4, waiver authority). Penalty: up to 100% with verified hardship.
@@ -52,45 +58,48 @@ class LoanPosition:
     outstanding_principal: Decimal
     contract_rate: Decimal
     future_installments: tuple[Decimal, ...]  # totals still owed on installments not yet due
+    #: The yearly rate a plan may charge at most in the borrower's jurisdiction (CN: 4 × the
+    #: one-year LPR, DESIGN.md §4), or None where no cap applies.
+    charges_cap: Decimal | None = None
+
+    @property
+    def overdue(self) -> Parts:
+        return Parts(self.principal, self.interest, self.fee, self.penalty)
 
     @property
     def overdue_total(self) -> Decimal:
-        return self.principal + self.interest + self.fee + self.penalty
+        return self.overdue.total
 
     @property
     def status_quo(self) -> Decimal:
         """What the borrower owes under the contract from now on, without a plan."""
-        return self.overdue_total + sum(self.future_installments, start=Decimal(0))
+        return self.overdue_total + sum(self.future_installments, start=ZERO)
+
+    @property
+    def plan_rate(self) -> Decimal:
+        """The yearly rate a plan charges on re-amortized principal: the contract's, capped."""
+        return self.contract_rate if self.charges_cap is None else min(self.contract_rate, self.charges_cap)
 
 
 @dataclass(frozen=True)
 class Waiver:
-    penalty: Decimal
-    interest: Decimal
+    waived: Waived
     needs_supervisor: bool
-
-    @property
-    def any(self) -> bool:
-        return self.penalty > 0 or self.interest > 0
 
 
 def _waivers(position: LoanPosition, evidence_verified: bool) -> list[Waiver]:
-    penalty = position.penalty if evidence_verified else Decimal(0)
-    unit = Decimal("0.01")
-    within_authority = Waiver(penalty, (position.interest * AGENT_INTEREST_WAIVER).quantize(unit, rounding=ROUND_DOWN), False)
-    deeper = Waiver(penalty, (position.interest * SUPERVISOR_INTEREST_WAIVER).quantize(unit, rounding=ROUND_DOWN), True)
-    return [waiver for waiver in (within_authority, deeper) if waiver.any]
-
-
-def _waived(waiver: Waiver | None, currency: str) -> WaivedAmounts:
-    penalty = Money.of(waiver.penalty if waiver else 0, currency)
-    interest = Money.of(waiver.interest if waiver else 0, currency)
-    zero = Money.zero(currency)
-    return WaivedAmounts(penalty=penalty, interest=interest, fee=zero, total=penalty + interest)
-
-
-def _spread(amount: Decimal, months: int, currency: str) -> list[Decimal]:
-    return split(amount, months, minor_unit(currency))
+    penalty = position.penalty if evidence_verified else ZERO
+    unit = minor_unit(position.currency)
+    within_authority = Waiver(
+        Waived(penalty=penalty, interest=(position.interest * AGENT_INTEREST_WAIVER).quantize(unit, rounding=ROUND_DOWN)),
+        needs_supervisor=False,
+    )
+    deeper = Waiver(
+        Waived(penalty=penalty, interest=(position.interest * SUPERVISOR_INTEREST_WAIVER).quantize(unit, rounding=ROUND_DOWN)),
+        needs_supervisor=True,
+    )
+    waivers = [within_authority] if within_authority.waived.total > 0 else []
+    return waivers + ([deeper] if deeper.waived.total > within_authority.waived.total else [])
 
 
 def _option_id(shape: str, months: int | None, waiver: Waiver | None) -> str:
@@ -101,89 +110,118 @@ def _option_id(shape: str, months: int | None, waiver: Waiver | None) -> str:
     return "-".join(parts)
 
 
+def _owed(position: LoanPosition, waived: Waived) -> Parts:
+    return Parts(
+        position.principal, position.interest - waived.interest, position.fee - waived.fee, position.penalty - waived.penalty
+    )
+
+
 def arrears(position: LoanPosition, months: int, waiver: Waiver | None, *, alone: bool = False) -> ComputedOption:
     """The overdue amounts (less any waiver) over `months`, beside the regular installments;
     `alone`: the waiver by itself, the rest paid next month."""
-    currency = position.currency
-    parts = {
-        "principal": position.principal,
-        "interest": position.interest - (waiver.interest if waiver else 0),
-        "fee": position.fee,
-        "penalty": position.penalty - (waiver.penalty if waiver else 0),
-    }
-    owed = OverdueAmounts(
-        **{name: Money.of(amount, currency) for name, amount in parts.items()}, total=Money.of(sum(parts.values()), currency)
-    )
-    plan = arrears_installments(owed, months, add_months(position.business_date, 1))
+    waived = waiver.waived if waiver else NOTHING_WAIVED
+    first = add_months(position.business_date, 1)
     future = position.future_installments
-    return replace(
-        plan,
+    if alone:
+        kind = OptionKind.WAIVER
+    else:
+        kind = OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS if waiver else OptionKind.ARREARS_INSTALLMENTS
+    return ComputedOption(
         option_id=_option_id("arrears", None if alone else months, waiver),
-        kind=OptionKind.WAIVER
-        if alone
-        else OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS
-        if waiver
-        else OptionKind.ARREARS_INSTALLMENTS,
-        waived=_waived(waiver, currency),
-        alongside=max(future[:months], default=Decimal(0)),
-        beyond_plan=sum(future, start=Decimal(0)),
+        kind=kind,
+        schedule=arrears_installments(_owed(position, waived), months, first, minor_unit(position.currency)),
+        currency=position.currency,
+        waived=waived,
+        alongside=max(future[:months], default=ZERO),
+        beyond_plan=sum(future, start=ZERO),
         needs_supervisor=bool(waiver and waiver.needs_supervisor),
     )
 
 
 def extension(
-    position: LoanPosition, extra_months: int, waiver: Waiver | None, amortized: list[Line] | None = None
+    position: LoanPosition,
+    extra_months: int,
+    waiver: Waiver | None,
+    amortized: list[Line] | None = None,
+    *,
+    shape: str = "annuity",
 ) -> ComputedOption | None:
-    """All that is outstanding over the remaining months plus `extra_months`: principal as an
-    annuity at the contract rate (`amortized`, if already computed for this length); overdue
-    interest, fees and penalty (less any waiver) evenly."""
+    """All that is outstanding over the remaining months plus `extra_months`: principal
+    amortized at the plan rate (`amortized`, if already computed for this length and shape);
+    overdue interest, fees and penalty (less any waiver) evenly."""
     months = len(position.future_installments) + extra_months
     if months > LONGEST_PLAN_MONTHS or position.outstanding_principal <= 0:
         return None
-    first = add_months(position.business_date, 1)
-    currency = position.currency
     if amortized is None:
-        amortized = annuity(position.outstanding_principal, position.contract_rate, months, first)
-    interest = _spread(position.interest - (waiver.interest if waiver else 0), months, currency)
-    fee = _spread(position.fee, months, currency)
-    penalty = _spread(position.penalty - (waiver.penalty if waiver else 0), months, currency)
+        schedule = annuity if shape == "annuity" else equal_principal
+        amortized = schedule(
+            position.outstanding_principal,
+            position.plan_rate,
+            months,
+            add_months(position.business_date, 1),
+            minor_unit(position.currency),
+        )
+    waived = waiver.waived if waiver else NOTHING_WAIVED
+    owed = _owed(position, waived)
+    unit = minor_unit(position.currency)
+    interest, fee, penalty = (split(amount, months, unit) for amount in (owed.interest, owed.fee, owed.penalty))
     lines = tuple(
-        PlanLine(k + 1, row.due_date, row.principal, row.interest + interest[k], penalty[k], fee[k])
+        plan_line(k + 1, row.due_date, row.principal, row.interest + interest[k], penalty[k], fee[k])
         for k, row in enumerate(amortized)
     )
+    name = "extension" if shape == "annuity" else "extension-equal-principal"
     return ComputedOption(
-        option_id=_option_id("extension", extra_months, waiver),
-        currency=currency,
+        option_id=_option_id(name, extra_months, waiver),
         kind=OptionKind.WAIVER_WITH_TERM_EXTENSION if waiver else OptionKind.TERM_EXTENSION,
         schedule=lines,
-        waived=_waived(waiver, currency),
+        currency=position.currency,
+        waived=waived,
         needs_supervisor=bool(waiver and waiver.needs_supervisor),
+        shape=shape,
     )
 
 
-def plan_options(position: LoanPosition, evidence_verified: bool) -> list[ComputedOption]:
-    """Every option, plain arrears first; a waiver is offered with each plan shape. Each
-    extension length is amortized once and shared by its waiver variants."""
+def plan_options(position: LoanPosition, evidence_verified: bool, hardship: Hardship | None = None) -> list[ComputedOption]:
+    """Every option, plain arrears first; a waiver is offered with each plan shape, and equal
+    principal as the alternative to each plain extension. Each extension length is amortized
+    once and shared by its waiver variants.
+
+    Deeper waivers are an escalation: the options that need a supervisor are offered only when
+    no option within the agent's authority is affordable for `hardship` (all of them when no
+    hardship is given). A waiver is a concession that makes a plan payable, not a discount to
+    be maximised; and an offer whose cheapest option always needs a supervisor would send
+    every negotiation to one."""
     first = add_months(position.business_date, 1)
     remaining = len(position.future_installments)
+    lengths = [
+        extra for extra in EXTENSION_MONTHS if remaining + extra <= LONGEST_PLAN_MONTHS and position.outstanding_principal > 0
+    ]
+    unit = minor_unit(position.currency)
     amortized = {
-        extra: annuity(position.outstanding_principal, position.contract_rate, remaining + extra, first)
-        for extra in EXTENSION_MONTHS
-        if remaining + extra <= LONGEST_PLAN_MONTHS and position.outstanding_principal > 0
+        extra: annuity(position.outstanding_principal, position.plan_rate, remaining + extra, first, unit) for extra in lengths
     }
-    shapes: list[Waiver | None] = [None, *_waivers(position, evidence_verified)]
-    options: list[ComputedOption] = []
-    for waiver in shapes:
-        if waiver is not None:
-            options.append(arrears(position, 1, waiver, alone=True))
+
+    def with_waiver(waiver: Waiver | None) -> list[ComputedOption]:
+        options = [arrears(position, 1, waiver, alone=True)] if waiver else []
         options += [arrears(position, months, waiver) for months in ARREARS_MONTHS]
-        options += [option for extra in amortized if (option := extension(position, extra, waiver, amortized[extra]))]
+        options += [option for extra in lengths if (option := extension(position, extra, waiver, amortized[extra]))]
+        return options
+
+    waivers = _waivers(position, evidence_verified)
+    options = with_waiver(None)
+    options += [option for extra in lengths if (option := extension(position, extra, None, shape="equal principal"))]
+    for waiver in waivers:
+        if waiver.needs_supervisor and hardship and any(option.affordable(hardship) for option in options):
+            break
+        options += with_waiver(waiver)
     return options
 
 
 def recommend(options: list[ComputedOption], hardship: Hardship) -> ComputedOption | None:
     """The recommendation rule: among the affordable options — every option here recovers all
     principal, since principal is never waived — the one with the lowest total cost to the
-    borrower from now on; on a tie, the shorter plan. None when nothing is affordable."""
+    borrower from now on; on a tie, the one an agent can grant without a supervisor, then the
+    shorter plan. None when nothing is affordable. (Options that need a supervisor are on the
+    menu only when nothing within the agent's authority is affordable: see plan_options.)"""
     affordable = [option for option in options if option.affordable(hardship)]
-    return min(affordable, key=lambda option: (option.total_cost, len(option.schedule)), default=None)
+    return min(affordable, key=lambda option: (option.total_cost, option.needs_supervisor, option.months), default=None)

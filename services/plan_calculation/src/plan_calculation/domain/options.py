@@ -2,6 +2,9 @@
 
 The shared pieces: the hardship, a computed option with its affordability and cost, even
 splits whose parts add up, and the arrears schedule. domain/menu.py builds every option.
+
+A menu computes hundreds of schedule lines, so everything here is plain decimals at the
+minor unit; contract objects (Money, PlanOption) are made only for what is offered.
 """
 
 from __future__ import annotations
@@ -9,16 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from functools import cached_property
 
-from plan_calculation.domain.calendar import add_months
-from tideover_contracts.common import OverdueAmounts, PlanInstallmentLine, WaivedAmounts
+from plan_calculation.domain.calendar import monthly_due_dates
 from tideover_contracts.events.negotiation import OptionKind
-from tideover_contracts.money import Money, minor_unit
+from tideover_contracts.money import Money
 
 #: Plan payment ≤ 50% of (monthly income − essential expenses) (DESIGN.md §4, policy).
 AFFORDABILITY_SHARE = Decimal("0.50")
 #: No plan runs past 60 months (DESIGN.md §4, credit-card hardship installment rule art. 70).
 LONGEST_PLAN_MONTHS = 60
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -33,38 +37,91 @@ class Hardship:
         return cls(disposable if not disposable.is_negative else Money.zero(disposable.currency))
 
 
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """An amount owed, by component."""
+
+    principal: Decimal
+    interest: Decimal
+    fee: Decimal
+    penalty: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.fee + self.penalty
+
+
+@dataclass(frozen=True, slots=True)
+class Waived:
+    """What an option forgives, on condition that the plan is kept. Never principal."""
+
+    penalty: Decimal = ZERO
+    interest: Decimal = ZERO
+    fee: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return self.penalty + self.interest + self.fee
+
+
+NOTHING_WAIVED = Waived()
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLine:
+    """One month of a plan. Made with `plan_line`, which adds up the total once."""
+
+    sequence: int
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+    penalty: Decimal
+    fee: Decimal
+    total: Decimal
+
+
+def plan_line(sequence: int, due_date: date, principal: Decimal, interest: Decimal, penalty: Decimal, fee: Decimal) -> PlanLine:
+    return PlanLine(sequence, due_date, principal, interest, penalty, fee, principal + interest + penalty + fee)
+
+
 @dataclass(frozen=True)
 class ComputedOption:
     option_id: str
     kind: OptionKind
     schedule: tuple[PlanLine, ...]
-    waived: WaivedAmounts
     currency: str
+    waived: Waived = NOTHING_WAIVED
     #: The regular installment the borrower still pays in the same months (arrears plans run
     #: on top of the loan's own schedule), counted in the monthly outflow.
-    alongside: Decimal = Decimal(0)
+    alongside: Decimal = ZERO
     #: What the borrower pays beyond the plan under this option (the regular schedule that
     #: continues beside an arrears plan).
-    beyond_plan: Decimal = Decimal(0)
+    beyond_plan: Decimal = ZERO
     needs_supervisor: bool = False
+    #: How the principal is repaid, for the explanation: "annuity" or "equal principal".
+    shape: str = "annuity"
+
+    @cached_property
+    def total_payable(self) -> Decimal:
+        return sum((line.total for line in self.schedule), start=ZERO)
+
+    @cached_property
+    def largest_payment(self) -> Decimal:
+        return max(line.total for line in self.schedule)
 
     @property
-    def total_payable(self) -> Money:
-        return Money.trusted(sum((line.total for line in self.schedule), start=Decimal(0)), self.currency)
-
-    @property
-    def largest_payment(self) -> Money:
-        return Money.trusted(max(line.total for line in self.schedule), self.currency)
+    def months(self) -> int:
+        return len(self.schedule)
 
     @property
     def largest_outflow(self) -> Decimal:
         """The most the borrower pays in one month under this option, regular installment included."""
-        return self.largest_payment.amount + self.alongside
+        return self.largest_payment + self.alongside
 
     @property
     def total_cost(self) -> Decimal:
         """Everything the borrower pays from now on under this option."""
-        return self.total_payable.amount + self.beyond_plan
+        return self.total_payable + self.beyond_plan
 
     def affordable(self, hardship: Hardship) -> bool:
         return self.largest_outflow <= hardship.disposable_income.amount * AFFORDABILITY_SHARE
@@ -76,67 +133,24 @@ class ComputedOption:
         return (self.largest_outflow / disposable).quantize(Decimal("0.0001"))
 
 
-def split_evenly(amount: Money, parts: int) -> list[Money]:
-    """Equal parts rounded down to the minor unit; the last part absorbs the remainder, so
-    the parts always add up to the whole (Fineract's rule, STYLE.md)."""
-    return [Money.trusted(part, amount.currency) for part in split(amount.amount, parts, minor_unit(amount.currency))]
-
-
-@dataclass(frozen=True, slots=True)
-class PlanLine:
-    """One month of a plan, in plain decimals at the minor unit: a menu computes hundreds of
-    these, so contract objects are built only for the options that are offered."""
-
-    sequence: int
-    due_date: date
-    principal: Decimal
-    interest: Decimal
-    penalty: Decimal
-    fee: Decimal
-
-    @property
-    def total(self) -> Decimal:
-        return self.principal + self.interest + self.penalty + self.fee
-
-    def contract(self, currency: str) -> PlanInstallmentLine:
-        """The line as PlanOffered and PlanActivated carry it."""
-        return PlanInstallmentLine.model_construct(
-            sequence=self.sequence,
-            due_date=self.due_date,
-            principal=Money.trusted(self.principal, currency),
-            interest=Money.trusted(self.interest, currency),
-            penalty=Money.trusted(self.penalty, currency),
-            fee=Money.trusted(self.fee, currency),
-            total=Money.trusted(self.total, currency),
-        )
-
-
 def split(amount: Decimal, parts: int, unit: Decimal) -> list[Decimal]:
-    """Equal parts rounded down to `unit`; the last part absorbs the remainder."""
+    """Equal parts rounded down to `unit`; the last part absorbs the remainder, so the parts
+    always add up to the whole (Fineract's rule, STYLE.md)."""
     part = (amount / parts).quantize(unit, rounding=ROUND_DOWN)
     return [part] * (parts - 1) + [amount - part * (parts - 1)]
 
 
-def arrears_installments(overdue: OverdueAmounts, months: int, first_due: date) -> ComputedOption:
-    """The overdue total split over `months` monthly installments starting `first_due`."""
+def arrears_installments(owed: Parts, months: int, first_due: date, unit: Decimal) -> tuple[PlanLine, ...]:
+    """`owed` split over `months` monthly installments starting `first_due`, each component
+    evenly to `unit` (the currency's minor unit)."""
     if not 1 <= months <= LONGEST_PLAN_MONTHS:
         raise ValueError(f"a plan runs 1 to {LONGEST_PLAN_MONTHS} months, not {months}")
-    currency = overdue.total.currency
-    unit = minor_unit(currency)
     principal, interest, fee, penalty = (
-        split(part.amount, months, unit) for part in (overdue.principal, overdue.interest, overdue.fee, overdue.penalty)
+        split(amount, months, unit) for amount in (owed.principal, owed.interest, owed.fee, owed.penalty)
     )
-    lines = tuple(
-        PlanLine(index + 1, add_months(first_due, index), principal[index], interest[index], penalty[index], fee[index])
-        for index in range(months)
-    )
-    zero = Money.zero(currency)
-    return ComputedOption(
-        option_id=f"arrears-{months}",
-        kind=OptionKind.ARREARS_INSTALLMENTS,
-        schedule=lines,
-        waived=WaivedAmounts(penalty=zero, interest=zero, fee=zero, total=zero),
-        currency=currency,
+    return tuple(
+        plan_line(index + 1, due_date, principal[index], interest[index], penalty[index], fee[index])
+        for index, due_date in enumerate(monthly_due_dates(first_due, months))
     )
 
 

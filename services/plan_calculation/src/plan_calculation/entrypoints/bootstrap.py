@@ -3,25 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
+from functools import partial
 from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from plan_calculation.adapters.store import PostgresPlanStore
 from plan_calculation.application import handlers
+from plan_calculation.application.ports import Plans
 from plan_calculation.entrypoints.http import add_routes
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
+from tideover_contracts.policy import ChargeCaps
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, OPS_CLOCK, OVERDUE_STATUS
 from tideover_runtime.consumer import Subscriptions, with_port
+from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-with_store = with_port(PostgresPlanStore)
+class PlanSettings(BaseSettings):
+    """Policy configuration: TIDEOVER_ONE_YEAR_LPR and TIDEOVER_LPR_MULTIPLE (the CN charges cap)."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
+
+    one_year_lpr: Decimal = ChargeCaps.one_year_lpr
+    lpr_multiple: int = ChargeCaps.lpr_multiple
 
 
-def subscriptions() -> Subscriptions:
+def subscriptions(caps: ChargeCaps | None = None) -> Subscriptions:
+    def ports(connection: Connection) -> Plans:
+        return Plans(PostgresPlanStore(connection), caps or ChargeCaps())
+
+    with_store = with_port(ports)
     subs = Subscriptions()
     subs.on(OVERDUE_STATUS, LoanBecameOverdue)(with_store(handlers.when_loan_overdue_project_it))
     subs.on(OVERDUE_STATUS, OverdueStatusChanged)(with_store(handlers.when_loan_overdue_project_it))
@@ -33,12 +50,16 @@ def subscriptions() -> Subscriptions:
 
 
 def definition() -> ServiceDefinition:
+    settings = PlanSettings()
+    caps = ChargeCaps(settings.one_year_lpr, settings.lpr_multiple)
     return ServiceDefinition(
         name="plan-calculation",
         schema="plan_calculation",
         migrations=MIGRATIONS,
-        subscriptions=subscriptions(),
-        routes=add_routes,
+        subscriptions=subscriptions(caps),
+        routes=partial(add_routes, caps=caps),
+        # An offer is about 200 kB of JSON: the relay publishes a few megabytes at a time.
+        outbox_batch_size=50,
     )
 
 

@@ -10,11 +10,13 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from plan_calculation.application.offers import describe_options
+from plan_calculation.application.offers import describe, quote
 from plan_calculation.domain.menu import LoanPosition
 from plan_calculation.domain.options import Hardship
+from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.plans import PlanOption
 from tideover_contracts.money import Money, Rate
+from tideover_contracts.policy import ChargeCaps
 from tideover_runtime.http import problem
 from tideover_runtime.service import Resources
 
@@ -41,6 +43,9 @@ class QuoteIn(BaseModel):
     monthly_income: Money
     essential_expenses: Money
     evidence_verified: bool = False
+    jurisdiction: Jurisdiction = Field(
+        default=Jurisdiction.CN, description="Decides the charges cap on the rate a plan charges (DESIGN.md §4)"
+    )
 
     @model_validator(mode="after")
     def _one_currency(self) -> QuoteIn:
@@ -62,11 +67,13 @@ class QuoteOut(BaseModel):
     options: list[PlanOption]
 
 
-def add_routes(app: FastAPI, _: Callable[[], Resources]) -> None:
+def add_routes(app: FastAPI, _: Callable[[], Resources], caps: ChargeCaps | None = None) -> None:
+    caps = caps or ChargeCaps()
+
     @app.post(
         "/v1/quotes", response_model=QuoteOut, responses={422: {"description": "Invalid input, problem+json naming the field"}}
     )
-    async def quote(request: QuoteIn) -> Any:
+    async def post_quote(request: QuoteIn) -> Any:
         currency = request.outstanding_principal.currency
         position = LoanPosition(
             currency=currency,
@@ -78,6 +85,7 @@ def add_routes(app: FastAPI, _: Callable[[], Resources]) -> None:
             outstanding_principal=request.outstanding_principal.amount,
             contract_rate=request.contract_rate,
             future_installments=tuple(money.amount for money in request.future_installments),
+            charges_cap=caps.cap_for(request.jurisdiction),
         )
         if position.overdue_total <= 0 and position.outstanding_principal <= 0:
             return problem(
@@ -87,5 +95,9 @@ def add_routes(app: FastAPI, _: Callable[[], Resources]) -> None:
                 errors=[{"field": "overdue", "message": "is zero"}],
             )
         hardship = Hardship.from_budget(request.monthly_income, request.essential_expenses)
-        options, recommended = describe_options(position, hardship, request.evidence_verified)
-        return QuoteOut(disposable_income=hardship.disposable_income, recommended_option_id=recommended, options=list(options))
+        menu = quote(position, hardship, request.evidence_verified)
+        return QuoteOut(
+            disposable_income=hardship.disposable_income,
+            recommended_option_id=menu.recommended_option_id,
+            options=list(describe(menu)),
+        )
