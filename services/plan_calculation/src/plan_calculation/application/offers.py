@@ -79,7 +79,7 @@ def _describe(option: ComputedOption, menu: Menu) -> PlanOption:
         kind=option.kind,
         months=option.months,
         schedule=tuple(_line(line, currency) for line in option.schedule),
-        first_payment=money(option.schedule[0].total),
+        first_payment=money(option.first_payment),
         largest_payment=money(option.largest_payment),
         total_payable=money(option.total_payable),
         waived=WaivedAmounts(
@@ -148,10 +148,7 @@ def _render_option(option: ComputedOption, menu: Menu) -> str:
         '{"sequence":%d,"due_date":"%s","principal":' + money + ',"interest":' + money + ',"penalty":' + money
         + ',"fee":' + money + ',"total":' + money + "}"
     )  # fmt: skip
-    schedule = ",".join(
-        line_json % (line.sequence, line.due_date, line.principal, line.interest, line.penalty, line.fee, line.total)
-        for line in option.schedule
-    )
+    schedule = ",".join([line_json % row for row in option.columns.rows()])
     facts = _facts(option, menu)
     unit = minor_unit(option.currency)
     waived = option.waived
@@ -169,7 +166,7 @@ def _render_option(option: ComputedOption, menu: Menu) -> str:
         ensure_ascii=False,
     )
     amounts = (
-        ',"first_payment":' + money % option.schedule[0].total
+        ',"first_payment":' + money % option.first_payment
         + ',"largest_payment":' + money % option.largest_payment
         + ',"total_payable":' + money % option.total_payable
         + ',"cost_vs_status_quo":' + money % Money.of(facts.cost_vs_status_quo, option.currency).amount

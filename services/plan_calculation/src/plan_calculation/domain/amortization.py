@@ -34,6 +34,22 @@ class Line:
         return self.principal + self.interest
 
 
+@dataclass(frozen=True, slots=True)
+class Amortized:
+    """A schedule as columns (a menu builds several; objects per line would cost more than
+    the arithmetic)."""
+
+    due_dates: tuple[date, ...]
+    principal: tuple[Decimal, ...]
+    interest: tuple[Decimal, ...]
+
+    @property
+    def lines(self) -> list[Line]:
+        return [
+            Line(n, *parts) for n, parts in enumerate(zip(self.due_dates, self.principal, self.interest, strict=True), start=1)
+        ]
+
+
 def _cents(amount: Decimal, unit: Decimal = CENT) -> Decimal:
     return amount.quantize(unit, rounding=SCHEDULE_ROUNDING)
 
@@ -53,33 +69,33 @@ def level_payment(principal: Decimal, yearly_rate: Decimal, months: int, unit: D
     return _cents(principal * rate * growth / (growth - 1), unit)
 
 
-def annuity(principal: Decimal, yearly_rate: Decimal, months: int, first_due: date, unit: Decimal = CENT) -> list[Line]:
+def annuity(principal: Decimal, yearly_rate: Decimal, months: int, first_due: date, unit: Decimal = CENT) -> Amortized:
     """Equal payments; the last installment absorbs the rounding remainder. `unit`: the
     currency's minor unit (the cent unless told)."""
     payment = level_payment(principal, yearly_rate, months, unit)
     rate = monthly_rate(yearly_rate)
     balance = principal
-    lines = []
-    for sequence, due_date in enumerate(monthly_due_dates(first_due, months), start=1):
+    parts, interests = [], []
+    for sequence in range(1, months + 1):
         interest = _cents(balance * rate, unit)
         part = balance if sequence == months else min(balance, payment - interest)
-        lines.append(Line(sequence, due_date, part, interest))
+        parts.append(part)
+        interests.append(interest)
         balance -= part
-    return lines
+    return Amortized(monthly_due_dates(first_due, months), tuple(parts), tuple(interests))
 
 
-def equal_principal(principal: Decimal, yearly_rate: Decimal, months: int, first_due: date, unit: Decimal = CENT) -> list[Line]:
+def equal_principal(principal: Decimal, yearly_rate: Decimal, months: int, first_due: date, unit: Decimal = CENT) -> Amortized:
     """The same principal each month (rounded down to the cent, the last takes the rest),
     with interest on the falling balance."""
     if months < 1:
         raise ValueError("a schedule has at least one month")
     rate = monthly_rate(yearly_rate)
     part = (principal / months).quantize(unit, rounding=ROUND_DOWN)
+    parts = (part,) * (months - 1) + (principal - part * (months - 1),)
+    interests = []
     balance = principal
-    lines = []
-    for sequence, due_date in enumerate(monthly_due_dates(first_due, months), start=1):
-        interest = _cents(balance * rate, unit)
-        this_part = balance if sequence == months else part
-        lines.append(Line(sequence, due_date, this_part, interest))
+    for this_part in parts:
+        interests.append(_cents(balance * rate, unit))
         balance -= this_part
-    return lines
+    return Amortized(monthly_due_dates(first_due, months), parts, tuple(interests))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
-from plan_calculation.domain.amortization import Line, annuity, equal_principal
+from plan_calculation.domain.amortization import Amortized, annuity, equal_principal
 from plan_calculation.domain.calendar import add_months
 from plan_calculation.domain.options import (
     LONGEST_PLAN_MONTHS,
@@ -29,9 +29,9 @@ from plan_calculation.domain.options import (
     ComputedOption,
     Hardship,
     Parts,
+    Schedule,
     Waived,
     arrears_installments,
-    plan_line,
     split,
 )
 from tideover_contracts.events.negotiation import OptionKind
@@ -129,7 +129,7 @@ def arrears(position: LoanPosition, months: int, waiver: Waiver | None, *, alone
     return ComputedOption(
         option_id=_option_id("arrears", None if alone else months, waiver),
         kind=kind,
-        schedule=arrears_installments(_owed(position, waived), months, first, minor_unit(position.currency)),
+        columns=arrears_installments(_owed(position, waived), months, first, minor_unit(position.currency)),
         currency=position.currency,
         waived=waived,
         alongside=max(future[:months], default=ZERO),
@@ -142,7 +142,7 @@ def extension(
     position: LoanPosition,
     extra_months: int,
     waiver: Waiver | None,
-    amortized: list[Line] | None = None,
+    amortized: Amortized | None = None,
     *,
     shape: str = "annuity",
 ) -> ComputedOption | None:
@@ -165,15 +165,18 @@ def extension(
     owed = _owed(position, waived)
     unit = minor_unit(position.currency)
     interest, fee, penalty = (split(amount, months, unit) for amount in (owed.interest, owed.fee, owed.penalty))
-    lines = tuple(
-        plan_line(k + 1, row.due_date, row.principal, row.interest + interest[k], penalty[k], fee[k])
-        for k, row in enumerate(amortized)
+    columns = Schedule.of(
+        amortized.due_dates,
+        amortized.principal,
+        [scheduled + spread for scheduled, spread in zip(amortized.interest, interest, strict=True)],
+        penalty,
+        fee,
     )
     name = "extension" if shape == "annuity" else "extension-equal-principal"
     return ComputedOption(
         option_id=_option_id(name, extra_months, waiver),
         kind=OptionKind.WAIVER_WITH_TERM_EXTENSION if waiver else OptionKind.TERM_EXTENSION,
-        schedule=lines,
+        columns=columns,
         currency=position.currency,
         waived=waived,
         needs_supervisor=bool(waiver and waiver.needs_supervisor),

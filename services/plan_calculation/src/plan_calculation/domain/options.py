@@ -9,6 +9,7 @@ minor unit; contract objects (Money, PlanOption) are made only for what is offer
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
@@ -69,7 +70,7 @@ NOTHING_WAIVED = Waived()
 
 @dataclass(frozen=True, slots=True)
 class PlanLine:
-    """One month of a plan. Made with `plan_line`, which adds up the total once."""
+    """One month of a plan."""
 
     sequence: int
     due_date: date
@@ -80,15 +81,56 @@ class PlanLine:
     total: Decimal
 
 
-def plan_line(sequence: int, due_date: date, principal: Decimal, interest: Decimal, penalty: Decimal, fee: Decimal) -> PlanLine:
-    return PlanLine(sequence, due_date, principal, interest, penalty, fee, principal + interest + penalty + fee)
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A plan's months as columns, one tuple per part, with each month's total added once: a
+    menu builds hundreds of months, and an object per month would cost more than the sums."""
+
+    due_dates: tuple[date, ...]
+    principal: tuple[Decimal, ...]
+    interest: tuple[Decimal, ...]
+    penalty: tuple[Decimal, ...]
+    fee: tuple[Decimal, ...]
+    total: tuple[Decimal, ...]
+
+    @classmethod
+    def of(
+        cls,
+        due_dates: tuple[date, ...],
+        principal: Sequence[Decimal],
+        interest: Sequence[Decimal],
+        penalty: Sequence[Decimal],
+        fee: Sequence[Decimal],
+    ) -> Schedule:
+        totals = tuple(p + i + n + f for p, i, n, f in zip(principal, interest, penalty, fee, strict=True))
+        return cls(due_dates, tuple(principal), tuple(interest), tuple(penalty), tuple(fee), totals)
+
+    def __len__(self) -> int:
+        return len(self.due_dates)
+
+    def rows(self) -> Iterator[tuple[int, date, Decimal, Decimal, Decimal, Decimal, Decimal]]:
+        """(sequence, due date, principal, interest, penalty, fee, total) per month."""
+        return zip(
+            range(1, len(self) + 1),
+            self.due_dates,
+            self.principal,
+            self.interest,
+            self.penalty,
+            self.fee,
+            self.total,
+            strict=True,
+        )
+
+    @property
+    def lines(self) -> tuple[PlanLine, ...]:
+        return tuple(PlanLine(*row) for row in self.rows())
 
 
 @dataclass(frozen=True)
 class ComputedOption:
     option_id: str
     kind: OptionKind
-    schedule: tuple[PlanLine, ...]
+    columns: Schedule
     currency: str
     waived: Waived = NOTHING_WAIVED
     #: The regular installment the borrower still pays in the same months (arrears plans run
@@ -102,16 +144,24 @@ class ComputedOption:
     shape: str = "annuity"
 
     @cached_property
+    def schedule(self) -> tuple[PlanLine, ...]:
+        return self.columns.lines
+
+    @cached_property
     def total_payable(self) -> Decimal:
-        return sum((line.total for line in self.schedule), start=ZERO)
+        return sum(self.columns.total, start=ZERO)
 
     @cached_property
     def largest_payment(self) -> Decimal:
-        return max(line.total for line in self.schedule)
+        return max(self.columns.total)
+
+    @property
+    def first_payment(self) -> Decimal:
+        return self.columns.total[0]
 
     @property
     def months(self) -> int:
-        return len(self.schedule)
+        return len(self.columns)
 
     @property
     def largest_outflow(self) -> Decimal:
@@ -140,18 +190,15 @@ def split(amount: Decimal, parts: int, unit: Decimal) -> list[Decimal]:
     return [part] * (parts - 1) + [amount - part * (parts - 1)]
 
 
-def arrears_installments(owed: Parts, months: int, first_due: date, unit: Decimal) -> tuple[PlanLine, ...]:
+def arrears_installments(owed: Parts, months: int, first_due: date, unit: Decimal) -> Schedule:
     """`owed` split over `months` monthly installments starting `first_due`, each component
     evenly to `unit` (the currency's minor unit)."""
     if not 1 <= months <= LONGEST_PLAN_MONTHS:
         raise ValueError(f"a plan runs 1 to {LONGEST_PLAN_MONTHS} months, not {months}")
-    principal, interest, fee, penalty = (
-        split(amount, months, unit) for amount in (owed.principal, owed.interest, owed.fee, owed.penalty)
+    principal, interest, penalty, fee = (
+        split(amount, months, unit) for amount in (owed.principal, owed.interest, owed.penalty, owed.fee)
     )
-    return tuple(
-        plan_line(index + 1, due_date, principal[index], interest[index], penalty[index], fee[index])
-        for index, due_date in enumerate(monthly_due_dates(first_due, months))
-    )
+    return Schedule.of(monthly_due_dates(first_due, months), principal, interest, penalty, fee)
 
 
 def disposable_income_needed(options: list[ComputedOption]) -> Money:
