@@ -14,13 +14,15 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from negotiation_intake.domain.access import Role
+from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, hardship_application
+from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
 
@@ -61,18 +63,13 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
         assert "逾期3天" in notice.body
         assert "¥1,045.31" in notice.body
 
-        async with httpx.AsyncClient(base_url=intake, timeout=10) as http:
+        key = await issue_key(infrastructure.database_url, "agent-007", Role.AGENT)
+        async with httpx.AsyncClient(base_url=intake, timeout=10, headers={"X-API-Key": key}) as http:
             view = await _wait_for_loan_view(http, loan.loan_id)
             assert view["overdue"] is True
-            created = await http.post(
-                "/v1/applications",
-                json=hardship_application(loan.loan_id),
-                headers={"Idempotency-Key": f"open-{loan.loan_id}"},
-            )
-            assert created.status_code == 201, created.text
-            application_id = created.json()["application_id"]
-            submitted = await http.post(f"/v1/applications/{application_id}/submit")
-            assert submitted.json()["state"] == "submitted"
+            submitted = await file_application(http, loan.loan_id)
+            assert submitted["state"] == "submitted"
+            application_id = submitted["application_id"]
 
             offered = await watcher.wait_for_event("PlanOffered", is_ours)
             option = offered.options[0]
@@ -85,7 +82,9 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
                 f"/v1/applications/{application_id}/choice",
                 json={"offer_id": str(offered.offer_id), "option_id": option.option_id},
             )
-            assert chosen.json()["state"] == "sent", chosen.text
+            assert chosen.json()["state"] == "chosen", chosen.text
+            sent = await http.post(f"/v1/applications/{application_id}/sending")
+            assert sent.json()["state"] == "sent", sent.text
             written = await watcher.wait_for_event(
                 "NotificationRequested", lambda e: is_ours(e) and e.purpose.value == "written_plan"
             )

@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 
+from negotiation_intake.domain.access import Role
+from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.common import BorrowerContact, Channel, Jurisdiction, Locale
 from tideover_contracts.envelope import Envelope, Event, wrap
 from tideover_contracts.events.clock import BusinessDayClosed
@@ -29,7 +31,7 @@ from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_runtime.settings import RuntimeSettings
-from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, hardship_application
+from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
 from tideover_runtime.testing.kafka import KafkaTestClient, Seen, TopicWatcher
 from tideover_runtime.testing.processes import wait_until_ok
 
@@ -165,23 +167,21 @@ class Demo:
         print("\n4. An agent takes Zhang Wei's hardship application through the intake API.")
         loan_id = self.book["Zhang Wei"].loan_id
         ours: Callable[[Any], bool] = lambda event: event.loan_id == loan_id  # noqa: E731
-        async with httpx.AsyncClient(base_url=INTAKE, timeout=10) as http:
-            await wait_until_ok(f"{INTAKE}/v1/loans/{loan_id}")
-            created = (
-                await http.post(
-                    "/v1/applications",
-                    json=hardship_application(loan_id, "Laid off in January; new job from April."),
-                    headers={"Idempotency-Key": f"demo-{loan_id}"},
-                )
-            ).json()
-            path = f"/v1/applications/{created['application_id']}"
-            say("agent", f"POST /v1/applications     → {created['state']}")
-            say("agent", f"POST …/submit             → {(await http.post(path + '/submit')).json()['state']}")
+        key = await issue_key(RuntimeSettings().database_url, "agent-007", Role.AGENT)
+        say("admin", "tideover-intake-keys create --agent-id agent-007 --role agent → a key for the agent")
+        async with httpx.AsyncClient(base_url=INTAKE, timeout=10, headers={"X-API-Key": key}) as http:
+            await wait_until_ok(f"{INTAKE}/v1/loans/{loan_id}", headers={"X-API-Key": key})
+            submitted = await file_application(http, loan_id, "Laid off in January; new job from April.")
+            path = f"/v1/applications/{submitted['application_id']}"
+            say("agent", "POST /v1/applications     → draft")
+            say("agent", "POST …/evidence           → the unemployment certificate (PDF), then …/review → verified")
+            say("agent", f"POST …/submit             → {submitted['state']}")
             offer = await self.watcher.wait_for_event("PlanOffered", ours)
             self.show_new()
-            await wait_until_ok(f"{INTAKE}{path}", accept=lambda r: r.json()["state"] == "offered")
+            await wait_until_ok(f"{INTAKE}{path}", accept=lambda r: r.json()["state"] == "offered", headers={"X-API-Key": key})
             choice = {"offer_id": str(offer.offer_id), "option_id": offer.options[0].option_id}
             say("agent", f"POST …/choice             → {(await http.post(path + '/choice', json=choice)).json()['state']}")
+            say("agent", f"POST …/sending            → {(await http.post(path + '/sending')).json()['state']}")
             sms = await self.watcher.wait_for_event(
                 "NotificationRequested", lambda e: ours(e) and e.purpose.value == "written_plan"
             )

@@ -38,7 +38,9 @@ def add_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem(error.status_code, str(error.detail))
+        response = problem(error.status_code, str(error.detail))
+        response.headers.update(error.headers or {})
+        return response
 
 
 def build_http_app(title: str, readiness: dict[str, ReadinessCheck]) -> FastAPI:

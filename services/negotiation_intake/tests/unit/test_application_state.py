@@ -16,27 +16,34 @@ from negotiation_intake.domain.application_state import (
 )
 
 #: Every transition the flow needs (DESIGN.md §3 steps 4–6), apart from withdrawal.
+WITH_AN_OFFER = (State.OFFERED, State.CHOSEN, State.AWAITING_APPROVAL, State.SENT)
 ALLOWED: dict[tuple[State, Action], State] = {
     (State.DRAFT, Action.SUBMIT): State.SUBMITTED,
     (State.SUBMITTED, Action.RECEIVE_OFFER): State.OFFERED,
     (State.SUBMITTED, Action.RECEIVE_REJECTION): State.REJECTED,
-    (State.OFFERED, Action.RECEIVE_OFFER): State.OFFERED,
-    (State.OFFERED, Action.RECEIVE_REJECTION): State.REJECTED,
-    (State.OFFERED, Action.CHOOSE_AND_SEND): State.SENT,
-    (State.OFFERED, Action.DECLINE): State.DECLINED,
-    (State.OFFERED, Action.EXPIRE): State.EXPIRED,
-    (State.SENT, Action.RECEIVE_OFFER): State.OFFERED,
-    (State.SENT, Action.RECEIVE_REJECTION): State.REJECTED,
-    (State.SENT, Action.CHOOSE_AND_SEND): State.SENT,
+    **{(state, Action.RECEIVE_OFFER): State.OFFERED for state in WITH_AN_OFFER},
+    **{(state, Action.RECEIVE_REJECTION): State.REJECTED for state in WITH_AN_OFFER},
+    **{(state, Action.EXPIRE): State.EXPIRED for state in WITH_AN_OFFER},
+    (State.OFFERED, Action.CHOOSE): State.CHOSEN,
+    (State.CHOSEN, Action.CHOOSE): State.CHOSEN,
+    (State.SENT, Action.CHOOSE): State.CHOSEN,
+    (State.OFFERED, Action.CHOOSE_NEEDING_APPROVAL): State.AWAITING_APPROVAL,
+    (State.CHOSEN, Action.CHOOSE_NEEDING_APPROVAL): State.AWAITING_APPROVAL,
+    (State.SENT, Action.CHOOSE_NEEDING_APPROVAL): State.AWAITING_APPROVAL,
+    (State.AWAITING_APPROVAL, Action.APPROVE): State.CHOSEN,
+    (State.AWAITING_APPROVAL, Action.REFUSE_APPROVAL): State.OFFERED,
+    (State.CHOSEN, Action.SEND): State.SENT,
+    (State.SENT, Action.SEND): State.SENT,
     (State.SENT, Action.ACCEPT): State.ACCEPTED,
+    (State.OFFERED, Action.DECLINE): State.DECLINED,
+    (State.CHOSEN, Action.DECLINE): State.DECLINED,
     (State.SENT, Action.DECLINE): State.DECLINED,
-    (State.SENT, Action.EXPIRE): State.EXPIRED,
     # After the borrower's confirmation, plan-calculation may still refuse (offer expired)
     # or quote again (the loan changed materially).
     (State.ACCEPTED, Action.RECEIVE_REJECTION): State.REJECTED,
     (State.ACCEPTED, Action.RECEIVE_OFFER): State.OFFERED,
 }
-WITHDRAWABLE = (State.DRAFT, State.SUBMITTED, State.OFFERED, State.SENT)
+WITHDRAWABLE = (State.DRAFT, State.SUBMITTED, *WITH_AN_OFFER)
 FINAL = (State.REJECTED, State.DECLINED, State.EXPIRED, State.WITHDRAWN)
 
 NOT_ALLOWED = [
@@ -48,7 +55,7 @@ NOT_ALLOWED = [
 
 def test_the_happy_path_from_draft_to_accepted() -> None:
     state = State.DRAFT
-    for action in (Action.SUBMIT, Action.RECEIVE_OFFER, Action.CHOOSE_AND_SEND, Action.ACCEPT):
+    for action in (Action.SUBMIT, Action.RECEIVE_OFFER, Action.CHOOSE, Action.SEND, Action.ACCEPT):
         state = transition(state, action)
 
     assert state is State.ACCEPTED
@@ -82,7 +89,7 @@ def test_every_other_transition_is_refused_naming_the_current_state(state: State
     with pytest.raises(InvalidTransitionError) as raised:
         transition(state, action)
 
-    assert str(raised.value) == f"cannot {action.value} an application that is {state.value}"
+    assert str(raised.value) == f"cannot {action.value.replace('_', ' ')} an application that is {state.value}"
     assert raised.value.state is state
     assert raised.value.action is action
 

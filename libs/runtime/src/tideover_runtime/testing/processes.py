@@ -81,7 +81,10 @@ class ServiceProcess:
 
 
 async def wait_until_ok(
-    url: str, timeout: float = 30.0, accept: Callable[[httpx.Response], bool] = lambda _: True
+    url: str,
+    timeout: float = 30.0,
+    accept: Callable[[httpx.Response], bool] = lambda _: True,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     """Poll `url` until it answers 200 (and `accept`s the answer): e.g. until a service has
     taken in an event.
@@ -89,7 +92,7 @@ async def wait_until_ok(
     Events on different topics are consumed independently, so a test that needs one fact
     handled before the next (a loan booked before its business day closes) waits for it.
     """
-    async with httpx.AsyncClient(timeout=5) as client, asyncio.timeout(timeout):
+    async with httpx.AsyncClient(timeout=5, headers=headers) as client, asyncio.timeout(timeout):
         while True:
             response = await client.get(url)
             if response.status_code == 200 and accept(response):

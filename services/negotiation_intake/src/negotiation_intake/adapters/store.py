@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import datetime
@@ -9,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from negotiation_intake.application.ports import Application, LoanView
+from negotiation_intake.application.ports import Application, Document, LoanView, Page
 from negotiation_intake.domain.application_state import State
 from tideover_contracts.events.plans import PlanOffered
 from tideover_runtime.database import Connection
@@ -17,8 +18,25 @@ from tideover_runtime.database import Connection
 _APPLICATION_COLUMNS = (
     "application_id, loan_id, borrower_id, state, reason, description, monthly_income, essential_expenses, currency, "
     "requested_options, agent_id, created_at, updated_at, version, offer_id, option_id, code_hash, code_expires_at, "
-    "code_tries, rejection"
+    "code_tries, rejection, needs_supervisor, approved_by, approval_note"
 )
+_DOCUMENT_COLUMNS = (
+    "document_id, application_id, kind, filename, media_type, size_bytes, sha256, uploaded_by, uploaded_at, status, "
+    "review_note, reviewed_by, reviewed_at"
+)
+
+
+def _cursor(created_at: datetime, application_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{application_id}".encode()).decode()
+
+
+def _position(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The page position a cursor names; ValueError if it is not one of ours."""
+    try:
+        created_at, application_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(created_at), uuid.UUID(application_id)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"not a page cursor: {cursor!r}") from error
 
 
 def _application(row: asyncpg.Record) -> Application:
@@ -84,6 +102,25 @@ class PostgresIntakeStore:
         )
         return [_application(row) for row in rows]
 
+    async def applications(self, state: State | None, limit: int, after: str | None) -> Page:
+        """Oldest first (a queue is worked from its oldest), `limit` at a time."""
+        created_at, application_id = _position(after) if after else (None, None)
+        rows = await self._connection.fetch(
+            f"""
+            SELECT {_APPLICATION_COLUMNS} FROM applications
+            WHERE ($1::text IS NULL OR state = $1)
+              AND ($2::timestamptz IS NULL OR (created_at, application_id) > ($2, $3::uuid))
+            ORDER BY created_at, application_id LIMIT $4
+            """,
+            state.value if state else None,
+            created_at,
+            application_id,
+            limit + 1,
+        )
+        items = [_application(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items, _cursor(items[-1].created_at, items[-1].application_id) if more else None)
+
     async def update_application(self, application_id: uuid.UUID, **fields: Any) -> None:
         if isinstance(fields.get("state"), State):
             fields["state"] = fields["state"].value
@@ -115,3 +152,40 @@ class PostgresIntakeStore:
             "SELECT offer FROM offers WHERE application_id = $1 ORDER BY received_at", application_id
         )
         return [PlanOffered.model_validate_json(row["offer"]) for row in rows]
+
+    async def add_document(self, document: Document, content: bytes) -> None:
+        await self._connection.execute(
+            f"INSERT INTO evidence ({_DOCUMENT_COLUMNS}, content) VALUES ({', '.join(f'${n}' for n in range(1, 15))})",
+            *document.__dict__.values(),
+            content,
+        )
+
+    async def documents(self, application_id: uuid.UUID) -> list[Document]:
+        rows = await self._connection.fetch(
+            f"SELECT {_DOCUMENT_COLUMNS} FROM evidence WHERE application_id = $1 ORDER BY uploaded_at, document_id",
+            application_id,
+        )
+        return [Document(**row) for row in rows]
+
+    async def document(self, document_id: uuid.UUID, *, for_update: bool = False) -> Document | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self._connection.fetchrow(
+            f"SELECT {_DOCUMENT_COLUMNS} FROM evidence WHERE document_id = $1{lock}", document_id
+        )
+        return Document(**row) if row else None
+
+    async def document_content(self, document_id: uuid.UUID) -> bytes | None:
+        content: bytes | None = await self._connection.fetchval(
+            "SELECT content FROM evidence WHERE document_id = $1", document_id
+        )
+        return content
+
+    async def review_document(self, document_id: uuid.UUID, status: str, note: str, by: str, at: datetime) -> None:
+        await self._connection.execute(
+            "UPDATE evidence SET status = $2, review_note = $3, reviewed_by = $4, reviewed_at = $5 WHERE document_id = $1",
+            document_id,
+            status,
+            note,
+            by,
+            at,
+        )

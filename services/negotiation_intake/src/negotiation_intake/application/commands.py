@@ -1,14 +1,15 @@
-"""What agents (and borrowers confirming) do through the intake API."""
+"""What agents, supervisors and borrowers do through the intake API."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
-from negotiation_intake.application.ports import Application, IntakeStore, Outbox
+from negotiation_intake.application.ports import Agent, Application, Document, IntakeStore, Outbox
 from negotiation_intake.domain.application_state import (
     CODE_TRIES,
     CODE_VALID_HOURS,
@@ -18,18 +19,24 @@ from negotiation_intake.domain.application_state import (
     code_matches,
     transition,
 )
+from negotiation_intake.domain.evidence import PROOF_FOR, media_type_of
 from tideover_contracts.common import ContactRef
 from tideover_contracts.events.negotiation import (
     ConfirmationChannel,
+    EvidenceKind,
+    EvidenceRef,
     Hardship,
+    HardshipReason,
     NegotiationRequested,
     NegotiationWithdrawn,
     OptionKind,
     PlanAccepted,
+    PlanDeclined,
     PlanOptionChosen,
     PlanSentToBorrower,
     WrittenPlan,
 )
+from tideover_contracts.events.plans import PlanOffered, PlanOption
 from tideover_contracts.money import Money
 from tideover_runtime.clock import Clock
 
@@ -42,6 +49,22 @@ class ConflictError(Exception):
     """The request is well-formed but the state of the loan or application refuses it."""
 
 
+class RuleError(Exception):
+    """A policy rule refuses the request (e.g. proof is missing); names the rule."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class StaleVersionError(Exception):
+    """If-Match named another version than the application's current one."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"the application is at version {current}; fetch it again and retry")
+        self.current = current
+
+
 @dataclass(frozen=True)
 class Confirmation:
     application: Application
@@ -52,35 +75,34 @@ class Confirmation:
 @dataclass(frozen=True)
 class OpenApplication:
     loan_id: uuid.UUID
-    reason: str
+    reason: HardshipReason
     description: str
     monthly_income: Money
     essential_expenses: Money
     requested_options: tuple[OptionKind, ...]
-    agent_id: str
 
 
-async def open_application(store: IntakeStore, clock: Clock, command: OpenApplication) -> Application:
+async def open_application(store: IntakeStore, clock: Clock, command: OpenApplication, agent: Agent) -> Application:
     loan = await store.loan(command.loan_id)
     if loan is None:
         raise NotFoundError(f"no loan {command.loan_id} is known to intake")
     if not loan.overdue:
         raise ConflictError(f"loan {command.loan_id} is not overdue; a hardship application needs arrears")
     if command.monthly_income.currency != command.essential_expenses.currency:
-        raise ConflictError("monthly income and essential expenses must be in one currency")
+        raise RuleError("one_currency", "monthly income and essential expenses must be in one currency")
     now = clock.now()
     application = Application(
         application_id=uuid.uuid4(),
         loan_id=command.loan_id,
         borrower_id=loan.borrower_id,
         state=State.DRAFT,
-        reason=command.reason,
+        reason=command.reason.value,
         description=command.description,
         monthly_income=command.monthly_income.amount,
         essential_expenses=command.essential_expenses.amount,
         currency=command.monthly_income.currency,
         requested_options=tuple(option.value for option in command.requested_options),
-        agent_id=command.agent_id,
+        agent_id=agent.agent_id,
         created_at=now,
         updated_at=now,
         version=1,
@@ -95,85 +117,196 @@ async def open_application(store: IntakeStore, clock: Clock, command: OpenApplic
     return application
 
 
-async def _load(store: IntakeStore, application_id: uuid.UUID) -> Application:
+async def load(store: IntakeStore, application_id: uuid.UUID, expected_version: int | None = None) -> Application:
+    """The application, locked for this transaction; refused if If-Match named another version."""
     application = await store.application(application_id, for_update=True)
     if application is None:
         raise NotFoundError(f"no application {application_id}")
+    if expected_version is not None and expected_version != application.version:
+        raise StaleVersionError(application.version)
     return application
 
 
-async def submit(store: IntakeStore, outbox: Outbox, clock: Clock, application_id: uuid.UUID) -> Application:
-    application = await _load(store, application_id)
-    state = transition(application.state, Action.SUBMIT)
+async def _update(store: IntakeStore, application: Application, **fields: object) -> Application:
+    await store.update_application(application.application_id, **fields)
+    return replace(application, **fields, version=application.version + 1)  # type: ignore[arg-type]
+
+
+async def upload_evidence(
+    store: IntakeStore,
+    clock: Clock,
+    application: Application,
+    kind: EvidenceKind,
+    filename: str,
+    content: bytes,
+    agent: Agent,
+) -> Document:
+    """Add a document to a draft application; its type is decided by its content."""
+    if application.state is not State.DRAFT:
+        raise ConflictError(f"evidence is added before submission; the application is {application.state.value}")
+    media_type = media_type_of(content)
+    document = Document(
+        document_id=uuid.uuid4(),
+        application_id=application.application_id,
+        kind=kind.value,
+        filename=filename[:255] or "document",
+        media_type=media_type,
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=agent.agent_id,
+        uploaded_at=clock.now(),
+        status="pending",
+        review_note=None,
+        reviewed_by=None,
+        reviewed_at=None,
+    )
+    await store.add_document(document, content)
+    await _update(store, application, updated_at=document.uploaded_at)
+    return document
+
+
+async def review_evidence(
+    store: IntakeStore, clock: Clock, application: Application, document_id: uuid.UUID, verified: bool, note: str, agent: Agent
+) -> Document:
+    document = await store.document(document_id, for_update=True)
+    if document is None or document.application_id != application.application_id:
+        raise NotFoundError(f"application {application.application_id} has no document {document_id}")
+    if application.state is not State.DRAFT:
+        raise ConflictError(f"evidence is reviewed before submission; the application is {application.state.value}")
     now = clock.now()
-    await store.update_application(application_id, state=state, updated_at=now)
+    status = "verified" if verified else "rejected"
+    await store.review_document(document_id, status, note, agent.agent_id, now)
+    await _update(store, application, updated_at=now)
+    return replace(document, status=status, review_note=note, reviewed_by=agent.agent_id, reviewed_at=now)
+
+
+async def submit(store: IntakeStore, outbox: Outbox, clock: Clock, application: Application) -> Application:
+    state = transition(application.state, Action.SUBMIT)
+    documents = await store.documents(application.application_id)
+    reason = HardshipReason(application.reason)
+    needed = PROOF_FOR.get(reason)
+    if needed and not any(doc.status == "verified" and EvidenceKind(doc.kind) in needed for doc in documents):
+        kinds = " or ".join(sorted(kind.value for kind in needed))
+        raise RuleError("proof_required", f"a {reason.value} application needs a verified {kinds} document")
+    now = clock.now()
 
     def money(amount: Decimal) -> Money:
         return Money.of(amount, application.currency)
 
     await outbox(
         NegotiationRequested(
-            application_id=application_id,
+            application_id=application.application_id,
             loan_id=application.loan_id,
             borrower_id=application.borrower_id,
             hardship=Hardship(
-                reason=application.reason,
+                reason=reason,
                 description=application.description,
                 monthly_income=money(application.monthly_income),
                 essential_expenses=money(application.essential_expenses),
+                evidence=tuple(
+                    EvidenceRef(
+                        document_id=doc.document_id,
+                        kind=EvidenceKind(doc.kind),
+                        sha256=doc.sha256,
+                        verified=doc.status == "verified",
+                    )
+                    for doc in documents
+                    if doc.status != "rejected"
+                ),
             ),
             requested_options=tuple(OptionKind(option) for option in application.requested_options),
             agent_id=application.agent_id,
             submitted_at=now,
         )
     )
-    return replace(application, state=state, updated_at=now)
+    return await _update(store, application, state=state, updated_at=now)
 
 
-async def choose_and_send(
-    store: IntakeStore, outbox: Outbox, clock: Clock, application_id: uuid.UUID, offer_id: uuid.UUID, option_id: str
-) -> str:
-    """Record the borrower's choice and send the written plan with a fresh one-time code.
-    Returns the code (for the recorded call; it is stored only hashed)."""
-    application = await _load(store, application_id)
-    state = transition(application.state, Action.CHOOSE_AND_SEND)
-    offer = next((offer for offer in await store.offers(application_id) if offer.offer_id == offer_id), None)
-    if offer is None:
-        raise NotFoundError(f"application {application_id} has no offer {offer_id}")
+async def _current_offer(store: IntakeStore, application: Application) -> PlanOffered:
+    offers = await store.offers(application.application_id)
+    if not offers:
+        raise ConflictError(f"application {application.application_id} has no offer yet")
+    return offers[-1]
+
+
+def _option(offer: PlanOffered, option_id: str) -> PlanOption:
     option = next((option for option in offer.options if option.option_id == option_id), None)
     if option is None:
-        raise NotFoundError(f"offer {offer_id} has no option {option_id}")
+        raise NotFoundError(f"offer {offer.offer_id} has no option {option_id}")
+    return option
+
+
+async def choose(
+    store: IntakeStore, outbox: Outbox, clock: Clock, application: Application, offer_id: uuid.UUID, option_id: str, agent: Agent
+) -> Application:
+    """The borrower's choice of an option of the current offer. An option beyond the agent's
+    authority waits in the supervisor queue before the written plan can be sent."""
+    offer = await _current_offer(store, application)
+    if offer.offer_id != offer_id:
+        raise ConflictError(f"offer {offer_id} is not the application's current offer ({offer.offer_id})")
+    option = _option(offer, option_id)
+    state = transition(application.state, Action.CHOOSE_NEEDING_APPROVAL if option.needs_supervisor else Action.CHOOSE)
+    now = clock.now()
+    await outbox(
+        PlanOptionChosen(
+            application_id=application.application_id,
+            loan_id=application.loan_id,
+            offer_id=offer_id,
+            option_id=option_id,
+            agent_id=agent.agent_id,
+            needs_supervisor=option.needs_supervisor,
+            chosen_at=now,
+        )
+    )
+    return await _update(
+        store,
+        application,
+        state=state,
+        updated_at=now,
+        offer_id=offer_id,
+        option_id=option_id,
+        needs_supervisor=option.needs_supervisor,
+        approved_by=None,
+        approval_note=None,
+        code_hash=None,
+        code_expires_at=None,
+        code_tries=0,
+    )
+
+
+async def decide_approval(
+    store: IntakeStore, clock: Clock, application: Application, approved: bool, note: str, supervisor: Agent
+) -> Application:
+    """The supervisor approves the waiver (the plan may be sent) or refuses it (choose again)."""
+    state = transition(application.state, Action.APPROVE if approved else Action.REFUSE_APPROVAL)
+    return await _update(
+        store,
+        application,
+        state=state,
+        updated_at=clock.now(),
+        approved_by=supervisor.agent_id if approved else None,
+        approval_note=note,
+    )
+
+
+async def send(store: IntakeStore, outbox: Outbox, clock: Clock, application: Application) -> tuple[Application, str]:
+    """Send the written plan with a fresh one-time code, through notification. Returns the
+    code too (the agent reads it to nobody: it is for tests and the borrower's own channel)."""
+    state = transition(application.state, Action.SEND)
+    assert application.offer_id is not None
+    assert application.option_id is not None
+    offer = await _current_offer(store, application)
+    option = _option(offer, application.option_id)
     loan = await store.loan(application.loan_id)
     assert loan is not None
     now = clock.now()
     code = f"{secrets.randbelow(1_000_000):06d}"
     expires = now + timedelta(hours=CODE_VALID_HOURS)
-    await store.update_application(
-        application_id,
-        state=state,
-        updated_at=now,
-        offer_id=offer_id,
-        option_id=option_id,
-        code_hash=code_hash(str(application_id), code),
-        code_expires_at=expires,
-        code_tries=0,
-    )
-    await outbox(
-        PlanOptionChosen(
-            application_id=application_id,
-            loan_id=application.loan_id,
-            offer_id=offer_id,
-            option_id=option_id,
-            agent_id=application.agent_id,
-            needs_supervisor=option.needs_supervisor,
-            chosen_at=now,
-        )
-    )
     await outbox(
         PlanSentToBorrower(
-            application_id=application_id,
+            application_id=application.application_id,
             loan_id=application.loan_id,
-            offer_id=offer_id,
+            offer_id=application.offer_id,
             plan=WrittenPlan(
                 option_id=option.option_id,
                 kind=option.kind,
@@ -189,31 +322,38 @@ async def choose_and_send(
             sent_at=now,
         )
     )
-    return code
+    updated = await _update(
+        store,
+        application,
+        state=state,
+        updated_at=now,
+        code_hash=code_hash(str(application.application_id), code),
+        code_expires_at=expires,
+        code_tries=0,
+    )
+    return updated, code
 
 
 async def confirm(
-    store: IntakeStore, outbox: Outbox, clock: Clock, application_id: uuid.UUID, code: str, via: ConfirmationChannel
+    store: IntakeStore, outbox: Outbox, clock: Clock, application: Application, code: str, via: ConfirmationChannel
 ) -> Confirmation:
     """Accept the plan if the code is right; a wrong code uses up one of the 5 tries."""
-    application = await _load(store, application_id)
     state = transition(application.state, Action.ACCEPT)
     now = clock.now()
     if application.code_tries >= CODE_TRIES:
-        raise ConflictError("the confirmation code is locked after 5 wrong tries; send the plan again")
+        raise RuleError("code_locked", "the confirmation code is locked after 5 wrong tries; send the plan again")
     if application.code_expires_at is None or now > application.code_expires_at:
-        raise ConflictError("the confirmation code has expired; send the plan again")
+        raise RuleError("code_expired", "the confirmation code has expired; send the plan again")
     assert application.code_hash is not None
     assert application.offer_id is not None
     assert application.option_id is not None
-    if not code_matches(str(application_id), code, application.code_hash):
+    if not code_matches(str(application.application_id), code, application.code_hash):
         tries = application.code_tries + 1
-        await store.update_application(application_id, code_tries=tries, updated_at=now)
-        return Confirmation(application, accepted=False, tries_left=CODE_TRIES - tries)
-    await store.update_application(application_id, state=state, updated_at=now)
+        updated = await _update(store, application, code_tries=tries, updated_at=now)
+        return Confirmation(updated, accepted=False, tries_left=CODE_TRIES - tries)
     await outbox(
         PlanAccepted(
-            application_id=application_id,
+            application_id=application.application_id,
             loan_id=application.loan_id,
             offer_id=application.offer_id,
             option_id=application.option_id,
@@ -221,15 +361,33 @@ async def confirm(
             accepted_at=now,
         )
     )
-    return Confirmation(replace(application, state=state), accepted=True, tries_left=CODE_TRIES - application.code_tries)
+    updated = await _update(store, application, state=state, updated_at=now)
+    return Confirmation(updated, accepted=True, tries_left=CODE_TRIES - application.code_tries)
 
 
-async def withdraw(store: IntakeStore, outbox: Outbox, clock: Clock, application_id: uuid.UUID, reason: str) -> Application:
-    application = await _load(store, application_id)
+async def decline(store: IntakeStore, outbox: Outbox, clock: Clock, application: Application, reason: str) -> Application:
+    """The borrower refuses the plan."""
+    state = transition(application.state, Action.DECLINE)
+    offer_id = application.offer_id or (await _current_offer(store, application)).offer_id
+    now = clock.now()
+    await outbox(
+        PlanDeclined(
+            application_id=application.application_id,
+            loan_id=application.loan_id,
+            offer_id=offer_id,
+            reason=reason,
+            declined_at=now,
+        )
+    )
+    return await _update(store, application, state=state, updated_at=now)
+
+
+async def withdraw(store: IntakeStore, outbox: Outbox, clock: Clock, application: Application, reason: str) -> Application:
     state = transition(application.state, Action.WITHDRAW)
     now = clock.now()
-    await store.update_application(application_id, state=state, updated_at=now)
     await outbox(
-        NegotiationWithdrawn(application_id=application_id, loan_id=application.loan_id, reason=reason, withdrawn_at=now)
+        NegotiationWithdrawn(
+            application_id=application.application_id, loan_id=application.loan_id, reason=reason, withdrawn_at=now
+        )
     )
-    return replace(application, state=state)
+    return await _update(store, application, state=state, updated_at=now)

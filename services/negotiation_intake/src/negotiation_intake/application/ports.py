@@ -8,9 +8,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from negotiation_intake.domain.access import Role
 from negotiation_intake.domain.application_state import State
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.plans import PlanOffered
+
+
+@dataclass(frozen=True)
+class Agent:
+    """Who is calling: the owner of the API key."""
+
+    agent_id: str
+    role: Role
+    key_id: str
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,28 @@ class Application:
     code_expires_at: datetime | None
     code_tries: int
     rejection: dict[str, Any] | None
+    needs_supervisor: bool = False
+    approved_by: str | None = None
+    approval_note: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """An evidence document, without its content."""
+
+    document_id: uuid.UUID
+    application_id: uuid.UUID
+    kind: str
+    filename: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+    status: str
+    review_note: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -47,6 +79,14 @@ class LoanView:
     plan_status: str | None
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a list; `after` is the cursor of the next page (None on the last)."""
+
+    items: list[Any]
+    after: str | None
+
+
 class IntakeStore(Protocol):
     async def loan(self, loan_id: uuid.UUID) -> LoanView | None: ...
     async def upsert_loan(
@@ -56,9 +96,15 @@ class IntakeStore(Protocol):
     async def add_application(self, application: Application) -> None: ...
     async def application(self, application_id: uuid.UUID, *, for_update: bool = False) -> Application | None: ...
     async def applications_for_loan(self, loan_id: uuid.UUID) -> list[Application]: ...
+    async def applications(self, state: State | None, limit: int, after: str | None) -> Page: ...
     async def update_application(self, application_id: uuid.UUID, **fields: Any) -> None: ...
     async def add_offer(self, offer: PlanOffered, received_at: datetime) -> bool: ...
     async def offers(self, application_id: uuid.UUID) -> list[PlanOffered]: ...
+    async def add_document(self, document: Document, content: bytes) -> None: ...
+    async def documents(self, application_id: uuid.UUID) -> list[Document]: ...
+    async def document(self, document_id: uuid.UUID, *, for_update: bool = False) -> Document | None: ...
+    async def document_content(self, document_id: uuid.UUID) -> bytes | None: ...
+    async def review_document(self, document_id: uuid.UUID, status: str, note: str, by: str, at: datetime) -> None: ...
 
 
 class Outbox(Protocol):

@@ -1,4 +1,6 @@
-"""The life of a hardship application and the transitions an agent or an event may make."""
+"""The life of a hardship application and the transitions an agent, a supervisor, the borrower
+or an event may make (issue: draft → submitted → offered → chosen → awaiting approval → sent →
+accepted | declined | expired | withdrawn; rejected when no plan can be offered)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ class State(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     OFFERED = "offered"
-    REJECTED = "rejected"
+    CHOSEN = "chosen"
+    AWAITING_APPROVAL = "awaiting_approval"
     SENT = "sent"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    REJECTED = "rejected"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
 
@@ -23,38 +27,49 @@ class Action(StrEnum):
     SUBMIT = "submit"
     RECEIVE_OFFER = "receive_offer"
     RECEIVE_REJECTION = "receive_rejection"
-    CHOOSE_AND_SEND = "choose_and_send"
+    CHOOSE = "choose"
+    CHOOSE_NEEDING_APPROVAL = "choose_needing_approval"
+    APPROVE = "approve"
+    REFUSE_APPROVAL = "refuse_approval"
+    SEND = "send"
     ACCEPT = "accept"
     DECLINE = "decline"
     EXPIRE = "expire"
     WITHDRAW = "withdraw"
 
 
+#: Where an offer stands, and so where a new one (a re-quote) or its expiry may arrive.
+_WITH_AN_OFFER = (State.OFFERED, State.CHOSEN, State.AWAITING_APPROVAL, State.SENT)
+
 _TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.DRAFT, Action.SUBMIT): State.SUBMITTED,
     (State.SUBMITTED, Action.RECEIVE_OFFER): State.OFFERED,
     (State.SUBMITTED, Action.RECEIVE_REJECTION): State.REJECTED,
-    (State.OFFERED, Action.RECEIVE_OFFER): State.OFFERED,
-    (State.SENT, Action.RECEIVE_OFFER): State.OFFERED,  # a re-quote replaces the sent plan
-    (State.SENT, Action.RECEIVE_REJECTION): State.REJECTED,
-    (State.OFFERED, Action.RECEIVE_REJECTION): State.REJECTED,
-    # plan-calculation may still refuse a confirmed plan (offer expired) or quote again (loan changed).
-    (State.ACCEPTED, Action.RECEIVE_REJECTION): State.REJECTED,
-    (State.ACCEPTED, Action.RECEIVE_OFFER): State.OFFERED,
-    (State.OFFERED, Action.CHOOSE_AND_SEND): State.SENT,
-    (State.SENT, Action.CHOOSE_AND_SEND): State.SENT,
+    **{(state, Action.RECEIVE_OFFER): State.OFFERED for state in _WITH_AN_OFFER},  # a re-quote replaces the offer
+    **{(state, Action.RECEIVE_REJECTION): State.REJECTED for state in _WITH_AN_OFFER},
+    **{(state, Action.EXPIRE): State.EXPIRED for state in _WITH_AN_OFFER},
+    # The borrower may change their mind before the written plan is confirmed.
+    **{(state, Action.CHOOSE): State.CHOSEN for state in (State.OFFERED, State.CHOSEN, State.SENT)},
+    **{(state, Action.CHOOSE_NEEDING_APPROVAL): State.AWAITING_APPROVAL for state in (State.OFFERED, State.CHOSEN, State.SENT)},
+    (State.AWAITING_APPROVAL, Action.APPROVE): State.CHOSEN,
+    (State.AWAITING_APPROVAL, Action.REFUSE_APPROVAL): State.OFFERED,
+    (State.CHOSEN, Action.SEND): State.SENT,
+    (State.SENT, Action.SEND): State.SENT,  # sent again with a fresh code
     (State.SENT, Action.ACCEPT): State.ACCEPTED,
     (State.SENT, Action.DECLINE): State.DECLINED,
     (State.OFFERED, Action.DECLINE): State.DECLINED,
-    (State.OFFERED, Action.EXPIRE): State.EXPIRED,
-    (State.SENT, Action.EXPIRE): State.EXPIRED,
+    (State.CHOSEN, Action.DECLINE): State.DECLINED,
+    # After the borrower's confirmation, plan-calculation may still refuse (offer expired)
+    # or quote again (the loan changed materially).
+    (State.ACCEPTED, Action.RECEIVE_REJECTION): State.REJECTED,
+    (State.ACCEPTED, Action.RECEIVE_OFFER): State.OFFERED,
 }
-_WITHDRAWABLE = {State.DRAFT, State.SUBMITTED, State.OFFERED, State.SENT}
+_WITHDRAWABLE = {State.DRAFT, State.SUBMITTED, *_WITH_AN_OFFER}
 
 
 class InvalidTransitionError(Exception):
     def __init__(self, state: State, action: Action) -> None:
-        super().__init__(f"cannot {action.value} an application that is {state.value}")
+        super().__init__(f"cannot {action.value.replace('_', ' ')} an application that is {state.value}")
         self.state = state
         self.action = action
 

@@ -16,6 +16,7 @@ from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.service import ServiceDefinition, run_service
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+SCHEMA = "negotiation_intake"
 
 
 with_store = with_port(PostgresIntakeStore)
@@ -38,7 +39,7 @@ def subscriptions() -> Subscriptions:
 def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="negotiation-intake",
-        schema="negotiation_intake",
+        schema=SCHEMA,
         migrations=MIGRATIONS,
         subscriptions=subscriptions(),
         routes=add_routes,

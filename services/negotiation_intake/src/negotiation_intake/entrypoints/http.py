@@ -1,21 +1,33 @@
-"""The agents' HTTP API (v1). Errors are RFC 9457 problem+json naming the field or the rule."""
+"""The agents' HTTP API (v1). Errors are RFC 9457 problem+json naming the field or the rule.
+
+Every request but the borrower's confirmation carries an agent's API key (`X-API-Key`): no or
+an unknown key → 401, a role without the right → 403 (domain/access.py). Every POST may carry
+an `Idempotency-Key` (a repeat returns the first response; the same key with another body →
+422). Mutations of an application may carry `If-Match` with its ETag (stale → 412). Every
+mutating request is written to the audit log with the application before and after.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, Security, UploadFile
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
-from negotiation_intake.adapters import idempotency
+from negotiation_intake.adapters import api_keys, audit, idempotency
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application import commands
-from negotiation_intake.application.ports import Application, Outbox
-from negotiation_intake.domain.application_state import InvalidTransitionError
-from tideover_contracts.events.negotiation import ConfirmationChannel, HardshipReason, OptionKind
+from negotiation_intake.application.ports import Agent, Application, Document, Outbox, Page
+from negotiation_intake.domain.access import Right, Role, may
+from negotiation_intake.domain.application_state import InvalidTransitionError, State
+from negotiation_intake.domain.evidence import MAX_BYTES, UnacceptableDocumentError
+from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind, HardshipReason, OptionKind
 from tideover_contracts.money import Money
 from tideover_runtime.database import Connection
 from tideover_runtime.http import problem
@@ -23,6 +35,8 @@ from tideover_runtime.outbox import stage_event
 from tideover_runtime.service import Resources
 
 PRODUCER = "negotiation-intake"
+#: The borrower confirming on their own has no key: the one-time code is the credential.
+BORROWER = Agent(agent_id="borrower", role=Role.AGENT, key_id="borrower")
 
 
 class Strict(BaseModel):
@@ -40,167 +54,546 @@ class ApplicationIn(Strict):
     loan_id: uuid.UUID
     hardship: HardshipIn
     requested_options: tuple[OptionKind, ...] = ()
-    agent_id: str = Field(min_length=1, max_length=64)
+
+
+class ReviewIn(Strict):
+    verified: bool
+    note: str = Field(min_length=1, max_length=2000)
 
 
 class ChoiceIn(Strict):
     offer_id: uuid.UUID
-    option_id: str = Field(min_length=1)
+    option_id: str = Field(min_length=1, max_length=100)
+
+
+class ApprovalIn(Strict):
+    approved: bool
+    note: str = Field(min_length=1, max_length=2000, description="Why: required both ways, for the audit")
 
 
 class ConfirmationIn(Strict):
     code: str = Field(pattern=r"^[0-9]{6}$")
-    via: ConfirmationChannel = ConfirmationChannel.RECORDED_CALL
 
 
-class WithdrawalIn(Strict):
+class BorrowerConfirmationIn(Strict):
+    application_id: uuid.UUID
+    code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class ReasonIn(Strict):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-def application_body(application: Application, offers: list[Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
+def document_body(document: Document) -> dict[str, Any]:
+    return {
+        "document_id": str(document.document_id),
+        "kind": document.kind,
+        "filename": document.filename,
+        "media_type": document.media_type,
+        "size_bytes": document.size_bytes,
+        "sha256": document.sha256,
+        "uploaded_by": document.uploaded_by,
+        "uploaded_at": document.uploaded_at.isoformat(),
+        "status": document.status,
+        "review_note": document.review_note,
+        "reviewed_by": document.reviewed_by,
+    }
+
+
+def application_body(application: Application) -> dict[str, Any]:
+    return {
         "application_id": str(application.application_id),
         "loan_id": str(application.loan_id),
         "state": application.state.value,
         "reason": application.reason,
+        "description": application.description,
         "monthly_income": {"amount": str(application.monthly_income), "currency": application.currency},
         "essential_expenses": {"amount": str(application.essential_expenses), "currency": application.currency},
+        "requested_options": list(application.requested_options),
         "agent_id": application.agent_id,
         "version": application.version,
         "offer_id": str(application.offer_id) if application.offer_id else None,
         "option_id": application.option_id,
+        "needs_supervisor": application.needs_supervisor,
+        "approved_by": application.approved_by,
+        "approval_note": application.approval_note,
+        "code_tries_left": 5 - application.code_tries if application.code_hash else None,
         "rejection": application.rejection,
+        "created_at": application.created_at.isoformat(),
+        "updated_at": application.updated_at.isoformat(),
     }
-    if offers is not None:
-        body["offers"] = [offer.model_dump(mode="json") for offer in offers]
-    return body
 
 
-IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-Work = Callable[[PostgresIntakeStore, Outbox, Connection], Awaitable[tuple[int, Any]]]
+def etag(application: Application) -> str:
+    return f'"{application.version}"'
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise commands.StaleVersionError(-1)
+    return int(tag)
+
+
+@dataclass
+class Work:
+    """What a mutation runs with, in one transaction."""
+
+    store: PostgresIntakeStore
+    outbox: Outbox
+    connection: Connection
+    application: Application | None
+    agent: Agent
+
+
+Handler = Callable[[Work], Awaitable[tuple[int, dict[str, Any], Application | None]]]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100, description="The application's ETag")]
+Limit = Annotated[int, Query(ge=1, le=200)]
+After = Annotated[str | None, Query(max_length=200, description="The `after` cursor of the previous page")]
+
+
+def page_body(page: Page, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    return {"items": [render(item) for item in page.items], "after": page.after}
+
+
+KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="An agent's API key (tdo_…)")
+
+
+async def caller(request: Request, key: Annotated[str | None, Security(KEY_HEADER)]) -> Agent:
+    """The agent whose key came with the request: 401 without a valid one."""
+    if not key:
+        raise HTTPException(401, "Missing API key: send it in X-API-Key", headers={"WWW-Authenticate": "ApiKey"})
+    resources: Resources = request.app.state.intake_resources()
+    async with resources.pool.acquire() as connection:
+        agent = await api_keys.authenticate(connection, key)
+    if agent is None:
+        raise HTTPException(401, "Unknown or revoked API key", headers={"WWW-Authenticate": "ApiKey"})
+    return agent
+
+
+def holding(right: Right) -> Any:
+    """A dependency: the calling agent, if their role grants `right` (else 403)."""
+
+    async def check(agent: Annotated[Agent, Depends(caller)]) -> Agent:
+        if not may(agent.role, right):
+            raise HTTPException(403, f"A {agent.role.value} may not {right.value}")
+        return agent
+
+    return Depends(check)
+
+
+Reader = Annotated[Agent, holding(Right.READ)]
+Worker = Annotated[Agent, holding(Right.WORK)]
+Approver = Annotated[Agent, holding(Right.APPROVE)]
+Auditor = Annotated[Agent, holding(Right.AUDIT)]
+
+
+async def run(
+    resources: Callable[[], Resources],
+    request: Request,
+    agent: Agent,
+    action: str,
+    handler: Handler,
+    *,
+    idempotency_key: str | None = None,
+    application_id: uuid.UUID | None = None,
+    if_match: str | None = None,
+    body: bytes | None = None,
+) -> Response:
+    """One transaction: idempotency key, state change, outbox rows and audit entry commit
+    together; a refused request is audited on its own."""
+    res = resources()
+    body = await request.body() if body is None else body  # a form was read already: its digest
+    before: Application | None = None
+    try:
+        async with res.pool.acquire() as connection, connection.transaction():
+            scoped_key = f"{agent.key_id}:{idempotency_key}" if idempotency_key else None
+            if scoped_key:
+                fingerprint = idempotency.fingerprint(request.method, request.url.path, body)
+                stored = await idempotency.claim(connection, scoped_key, fingerprint)
+                if stored is not None:
+                    return JSONResponse(stored.body, status_code=stored.status)
+            store = PostgresIntakeStore(connection)
+            if application_id is not None:
+                before = await commands.load(store, application_id, _expected_version(if_match))
+
+            async def outbox(event: Any, *, event_id: uuid.UUID | None = None) -> None:
+                await stage_event(connection, event, producer=PRODUCER, occurred_at=res.clock.now(), event_id=event_id)
+
+            status, payload, after = await handler(Work(store, outbox, connection, before, agent))
+            if scoped_key:
+                await idempotency.remember(connection, scoped_key, status, payload)
+            await audit.append(
+                connection,
+                at=res.clock.now(),
+                agent=agent,
+                action=action,
+                method=request.method,
+                path=request.url.path,
+                status=status,
+                application_id=after.application_id if after else application_id,
+                before=application_body(before) if before else None,
+                after=application_body(after) if after else None,
+            )
+            headers = {"ETag": etag(after)} if after else None
+            media_type = "application/problem+json" if status >= 400 else "application/json"
+            return JSONResponse(payload, status_code=status, media_type=media_type, headers=headers)
+    except idempotency.IdempotencyKeyReusedError as error:
+        refusal = problem(422, "Idempotency-Key reused", str(error), rule="idempotency_key_reuse")
+    except commands.NotFoundError as error:
+        refusal = problem(404, "Not found", str(error))
+    except commands.StaleVersionError as error:
+        refusal = problem(412, "Stale application", str(error), current_version=error.current)
+    except InvalidTransitionError as error:
+        refusal = problem(409, "Invalid transition", str(error), current_state=error.state.value, rule="state_machine")
+    except commands.ConflictError as error:
+        refusal = problem(409, "Conflict", str(error))
+    except commands.RuleError as error:
+        refusal = problem(422, "Refused by a rule", str(error), rule=error.rule)
+    except UnacceptableDocumentError as error:
+        refusal = problem(error.status, "Document refused", str(error), rule="evidence_type_and_size")
+    async with res.pool.acquire() as connection:
+        await audit.append(
+            connection,
+            at=res.clock.now(),
+            agent=agent,
+            action=action,
+            method=request.method,
+            path=request.url.path,
+            status=refusal.status_code,
+            application_id=application_id,
+            before=application_body(before) if before else None,
+            after=None,
+        )
+    return refusal
+
+
+def _application(work: Work) -> Application:
+    assert work.application is not None
+    return work.application
+
+
+def answer(mutate: Callable[[Work], Awaitable[Application]]) -> Handler:
+    """A handler that changes the application and answers with it."""
+
+    async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
+        application = await mutate(work)
+        return 200, application_body(application), application
+
+    return handler
+
+
+async def _confirm(
+    resources: Callable[[], Resources],
+    request: Request, agent: Agent, application_id: uuid.UUID, code: str, via: ConfirmationChannel,
+    idempotency_key: str | None, if_match: str | None,
+) -> Response:  # fmt: skip
+    async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
+        result = await commands.confirm(work.store, work.outbox, resources().clock, _application(work), code, via)
+        if not result.accepted:
+            detail = f"the confirmation code is wrong; {result.tries_left} tries left"
+            body = {"type": "about:blank", "title": "Wrong confirmation code", "status": 422, "detail": detail,
+                    "rule": "confirmation_code", "tries_left": result.tries_left}  # fmt: skip
+            return 422, body, result.application
+        return 200, application_body(result.application), result.application
+
+    return await run(
+        resources,
+        request, agent, f"confirm_via_{via.value}", handler, idempotency_key=idempotency_key,
+        application_id=application_id, if_match=if_match,
+    )  # fmt: skip
 
 
 def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
-    async def run(request: Request, key: str | None, work: Work) -> JSONResponse:
-        """One transaction: idempotency key, state change and outbox rows commit together."""
-        res = resources()
-        body = await request.body()
-        try:
-            async with res.pool.acquire() as connection, connection.transaction():
-                if key:
-                    stored = await idempotency.claim(
-                        connection, key, idempotency.fingerprint(request.method, request.url.path, body)
-                    )
-                    if stored is not None:
-                        return JSONResponse(stored.body, status_code=stored.status)
+    app.state.intake_resources = resources
+    _add_reading_routes(app, resources)
+    _add_work_routes(app, resources)
+    _add_supervisor_and_borrower_routes(app, resources)
 
-                async def outbox(event: Any, *, event_id: uuid.UUID | None = None) -> None:
-                    await stage_event(connection, event, producer=PRODUCER, occurred_at=res.clock.now(), event_id=event_id)
 
-                status, payload = await work(PostgresIntakeStore(connection), outbox, connection)
-                if key:
-                    await idempotency.remember(connection, key, status, payload)
-                media_type = "application/problem+json" if status >= 400 else "application/json"
-                return JSONResponse(payload, status_code=status, media_type=media_type)
-        except idempotency.IdempotencyKeyReusedError as error:
-            return problem(422, "Idempotency-Key reused", str(error))
-        except commands.NotFoundError as error:
-            return problem(404, "Not found", str(error))
-        except InvalidTransitionError as error:
-            return problem(409, "Invalid transition", str(error), current_state=error.state.value)
-        except commands.ConflictError as error:
-            return problem(409, "Conflict", str(error))
-
-    @app.post("/v1/applications", status_code=201)
-    async def open_application(
-        payload: ApplicationIn, request: Request, idempotency_key: IdempotencyKeyHeader = None
-    ) -> JSONResponse:
-        async def work(store: PostgresIntakeStore, _: Outbox, __: Connection) -> tuple[int, Any]:
-            command = commands.OpenApplication(
-                loan_id=payload.loan_id,
-                reason=payload.hardship.reason.value,
-                description=payload.hardship.description,
-                monthly_income=payload.hardship.monthly_income,
-                essential_expenses=payload.hardship.essential_expenses,
-                requested_options=payload.requested_options,
-                agent_id=payload.agent_id,
-            )
-            return 201, application_body(await commands.open_application(store, resources().clock, command))
-
-        return await run(request, idempotency_key, work)
-
-    @app.get("/v1/applications/{application_id}")
-    async def get_application(application_id: uuid.UUID) -> JSONResponse:
-        async with resources().pool.acquire() as connection:
-            store = PostgresIntakeStore(connection)
-            application = await store.application(application_id)
-            if application is None:
-                return problem(404, "Not found", f"no application {application_id}")
-            return JSONResponse(application_body(application, await store.offers(application_id)))
-
-    @app.post("/v1/applications/{application_id}/submit")
-    async def submit(application_id: uuid.UUID, request: Request, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
-        async def work(store: PostgresIntakeStore, outbox: Outbox, _: Connection) -> tuple[int, Any]:
-            return 200, application_body(await commands.submit(store, outbox, resources().clock, application_id))
-
-        return await run(request, idempotency_key, work)
-
-    @app.post("/v1/applications/{application_id}/choice")
-    async def choose(
-        application_id: uuid.UUID, payload: ChoiceIn, request: Request, idempotency_key: IdempotencyKeyHeader = None
-    ) -> JSONResponse:
-        async def work(store: PostgresIntakeStore, outbox: Outbox, _: Connection) -> tuple[int, Any]:
-            await commands.choose_and_send(store, outbox, resources().clock, application_id, payload.offer_id, payload.option_id)
-            application = await store.application(application_id)
-            assert application is not None
-            return 200, application_body(application)
-
-        return await run(request, idempotency_key, work)
-
-    @app.post("/v1/applications/{application_id}/confirmation")
-    async def confirm(
-        application_id: uuid.UUID, payload: ConfirmationIn, request: Request, idempotency_key: IdempotencyKeyHeader = None
-    ) -> JSONResponse:
-        async def work(store: PostgresIntakeStore, outbox: Outbox, _: Connection) -> tuple[int, Any]:
-            result = await commands.confirm(store, outbox, resources().clock, application_id, payload.code, payload.via)
-            if not result.accepted:
-                detail = f"the confirmation code is wrong; {result.tries_left} tries left"
-                return 422, {
-                    "type": "about:blank",
-                    "title": "Wrong confirmation code",
-                    "status": 422,
-                    "detail": detail,
-                    "tries_left": result.tries_left,
-                }
-            return 200, application_body(result.application)
-
-        return await run(request, idempotency_key, work)
-
-    @app.post("/v1/applications/{application_id}/withdrawal")
-    async def withdraw(
-        application_id: uuid.UUID, payload: WithdrawalIn, request: Request, idempotency_key: IdempotencyKeyHeader = None
-    ) -> JSONResponse:
-        async def work(store: PostgresIntakeStore, outbox: Outbox, _: Connection) -> tuple[int, Any]:
-            return 200, application_body(
-                await commands.withdraw(store, outbox, resources().clock, application_id, payload.reason)
-            )
-
-        return await run(request, idempotency_key, work)
-
-    @app.get("/v1/loans/{loan_id}")
-    async def loan_view(loan_id: uuid.UUID) -> JSONResponse:
+def _add_reading_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
+    @app.get("/v1/loans/{loan_id}", tags=["loans"])
+    async def loan_view(loan_id: uuid.UUID, _: Reader) -> JSONResponse:
+        """The loan's overdue status, its applications with their offers, and its plan."""
         async with resources().pool.acquire() as connection:
             store = PostgresIntakeStore(connection)
             loan = await store.loan(loan_id)
             if loan is None:
                 return problem(404, "Not found", f"no loan {loan_id} is known to intake")
-            applications = await store.applications_for_loan(loan_id)
+            applications = [
+                {**application_body(application), "offers": await _offers(store, application.application_id)}
+                for application in await store.applications_for_loan(loan_id)
+            ]
         return JSONResponse(
             {
                 "loan_id": str(loan_id),
                 "overdue": loan.overdue,
                 "status": loan.snapshot,
                 "plan": {"plan_id": str(loan.plan_id), "status": loan.plan_status} if loan.plan_id else None,
-                "applications": [application_body(application) for application in applications],
+                "applications": applications,
             }
         )
+
+    async def _offers(store: PostgresIntakeStore, application_id: uuid.UUID) -> list[dict[str, Any]]:
+        return [offer.model_dump(mode="json") for offer in await store.offers(application_id)]
+
+    @app.get("/v1/applications", tags=["applications"])
+    async def list_applications(_: Reader, state: State | None = None, limit: Limit = 50, after: After = None) -> Response:
+        """Applications, oldest first, a page at a time."""
+        async with resources().pool.acquire() as connection:
+            try:
+                page = await PostgresIntakeStore(connection).applications(state, limit, after)
+            except ValueError as error:
+                return problem(422, "Invalid request", str(error), errors=[{"field": "after", "message": str(error)}])
+        return JSONResponse(page_body(page, application_body))
+
+    @app.get("/v1/applications/{application_id}", tags=["applications"])
+    async def get_application(application_id: uuid.UUID, _: Reader) -> Response:
+        """The application, its evidence and its offers (or the reasons no plan could be offered)."""
+        async with resources().pool.acquire() as connection:
+            store = PostgresIntakeStore(connection)
+            application = await store.application(application_id)
+            if application is None:
+                return problem(404, "Not found", f"no application {application_id}")
+            body = {
+                **application_body(application),
+                "evidence": [document_body(document) for document in await store.documents(application_id)],
+                "offers": await _offers(store, application_id),
+            }
+        return JSONResponse(body, headers={"ETag": etag(application)})
+
+    @app.get("/v1/applications/{application_id}/evidence/{document_id}/content", tags=["evidence"])
+    async def download_evidence(application_id: uuid.UUID, document_id: uuid.UUID, _: Reader) -> Response:
+        async with resources().pool.acquire() as connection:
+            store = PostgresIntakeStore(connection)
+            document = await store.document(document_id)
+            if document is None or document.application_id != application_id:
+                return problem(404, "Not found", f"application {application_id} has no document {document_id}")
+            content = await store.document_content(document_id)
+        return Response(
+            content,
+            media_type=document.media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{document.document_id}"',
+                "X-Content-SHA256": document.sha256,
+            },
+        )
+
+
+def _add_work_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
+    @app.post("/v1/applications", status_code=201, tags=["applications"])
+    async def open_application(
+        payload: ApplicationIn, request: Request, agent: Worker, idempotency_key: IdempotencyKey = None
+    ) -> Response:
+        """Open a hardship application for an overdue loan (a draft until submitted)."""
+
+        async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
+            command = commands.OpenApplication(
+                loan_id=payload.loan_id,
+                reason=payload.hardship.reason,
+                description=payload.hardship.description,
+                monthly_income=payload.hardship.monthly_income,
+                essential_expenses=payload.hardship.essential_expenses,
+                requested_options=payload.requested_options,
+            )
+            application = await commands.open_application(work.store, resources().clock, command, agent)
+            return 201, application_body(application), application
+
+        return await run(resources, request, agent, "open_application", handler, idempotency_key=idempotency_key)
+
+    @app.post("/v1/applications/{application_id}/evidence", status_code=201, tags=["evidence"])
+    async def upload_evidence(
+        application_id: uuid.UUID,
+        request: Request,
+        agent: Worker,
+        kind: Annotated[EvidenceKind, Form()],
+        file: Annotated[UploadFile, File(description=f"PDF, JPEG or PNG, at most {MAX_BYTES} bytes")],
+        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = None,
+    ) -> Response:
+        """Add a document; its type is decided by its content, never by its name."""
+        content = await file.read(MAX_BYTES + 1)
+
+        async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
+            application = _application(work)
+            document = await commands.upload_evidence(
+                work.store, resources().clock, application, kind, file.filename or "document", content, agent
+            )
+            after = await work.store.application(application_id)
+            return 201, document_body(document), after
+
+        return await run(
+            resources,
+            request, agent, "upload_evidence", handler, idempotency_key=idempotency_key, application_id=application_id,
+            if_match=if_match, body=f"{kind.value}|{file.filename}|{hashlib.sha256(content).hexdigest()}".encode(),
+        )  # fmt: skip
+
+    @app.post("/v1/applications/{application_id}/evidence/{document_id}/review", tags=["evidence"])
+    async def review_evidence(
+        application_id: uuid.UUID,
+        document_id: uuid.UUID,
+        payload: ReviewIn,
+        request: Request,
+        agent: Worker,
+        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = None,
+    ) -> Response:
+        """Verify or reject a document, with a note."""
+
+        async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
+            document = await commands.review_evidence(
+                work.store, resources().clock, _application(work), document_id, payload.verified, payload.note, agent
+            )
+            return 200, document_body(document), await work.store.application(application_id)
+
+        return await run(
+            resources,
+            request, agent, "review_evidence", handler, idempotency_key=idempotency_key, application_id=application_id,
+            if_match=if_match,
+        )  # fmt: skip
+
+    @app.post("/v1/applications/{application_id}/submit", tags=["applications"])
+    async def submit(
+        application_id: uuid.UUID, request: Request, agent: Worker, idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = None,
+    ) -> Response:  # fmt: skip
+        """Submit for plans: publishes NegotiationRequested. Needs verified proof for the reasons that need it."""
+
+        async def mutate(work: Work) -> Application:
+            return await commands.submit(work.store, work.outbox, resources().clock, _application(work))
+
+        return await run(
+            resources,
+            request, agent, "submit", answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
+            if_match=if_match,
+        )  # fmt: skip
+
+    @app.post("/v1/applications/{application_id}/choice", tags=["decisions"])
+    async def choose(
+        application_id: uuid.UUID, payload: ChoiceIn, request: Request, agent: Worker,
+        idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+    ) -> Response:  # fmt: skip
+        """The borrower's choice of an option: publishes PlanOptionChosen; an option beyond the
+        agent's authority waits in the supervisor queue."""
+
+        async def mutate(work: Work) -> Application:
+            return await commands.choose(
+                work.store, work.outbox, resources().clock, _application(work), payload.offer_id, payload.option_id, agent
+            )
+
+        return await run(
+            resources,
+            request, agent, "choose", answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
+            if_match=if_match,
+        )  # fmt: skip
+
+    @app.post("/v1/applications/{application_id}/sending", tags=["decisions"])
+    async def send_written_plan(
+        application_id: uuid.UUID, request: Request, agent: Worker, idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = None,
+    ) -> Response:  # fmt: skip
+        """Send the written plan and a fresh one-time code to the borrower (PlanSentToBorrower)."""
+
+        async def mutate(work: Work) -> Application:
+            application, _ = await commands.send(work.store, work.outbox, resources().clock, _application(work))
+            return application
+
+        return await run(
+            resources,
+            request, agent, "send_written_plan", answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
+            if_match=if_match,
+        )  # fmt: skip
+
+    @app.post("/v1/applications/{application_id}/confirmation", tags=["decisions"])
+    async def confirm_on_recorded_call(
+        application_id: uuid.UUID, payload: ConfirmationIn, request: Request, agent: Worker,
+        idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+    ) -> Response:  # fmt: skip
+        """The code the borrower read out on a recorded call: the right one publishes PlanAccepted."""
+        return await _confirm(resources, request, agent, application_id, payload.code, ConfirmationChannel.RECORDED_CALL,
+                              idempotency_key, if_match)  # fmt: skip
+
+    @app.post("/v1/applications/{application_id}/decline", tags=["decisions"])
+    async def decline(
+        application_id: uuid.UUID, payload: ReasonIn, request: Request, agent: Worker,
+        idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+    ) -> Response:  # fmt: skip
+        """The borrower refuses the plan: publishes PlanDeclined."""
+
+        async def mutate(work: Work) -> Application:
+            return await commands.decline(work.store, work.outbox, resources().clock, _application(work), payload.reason)
+
+        return await run(
+            resources,
+            request, agent, "decline", answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
+            if_match=if_match,
+        )  # fmt: skip
+
+    @app.post("/v1/applications/{application_id}/withdrawal", tags=["applications"])
+    async def withdraw(
+        application_id: uuid.UUID, payload: ReasonIn, request: Request, agent: Worker,
+        idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+    ) -> Response:  # fmt: skip
+        """Withdraw the application: publishes NegotiationWithdrawn."""
+
+        async def mutate(work: Work) -> Application:
+            return await commands.withdraw(work.store, work.outbox, resources().clock, _application(work), payload.reason)
+
+        return await run(
+            resources,
+            request, agent, "withdraw", answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
+            if_match=if_match,
+        )  # fmt: skip
+
+
+def _add_supervisor_and_borrower_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
+    @app.get("/v1/supervisor-queue", tags=["supervisor"])
+    async def supervisor_queue(_: Approver, limit: Limit = 50, after: After = None) -> Response:
+        """Chosen options beyond an agent's authority, oldest first."""
+        async with resources().pool.acquire() as connection:
+            try:
+                page = await PostgresIntakeStore(connection).applications(State.AWAITING_APPROVAL, limit, after)
+            except ValueError as error:
+                return problem(422, "Invalid request", str(error), errors=[{"field": "after", "message": str(error)}])
+        return JSONResponse(page_body(page, application_body))
+
+    @app.post("/v1/applications/{application_id}/approval", tags=["supervisor"])
+    async def decide_approval(
+        application_id: uuid.UUID, payload: ApprovalIn, request: Request, agent: Approver,
+        idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+    ) -> Response:  # fmt: skip
+        """Approve the waiver (the plan may then be sent) or refuse it (the borrower chooses again)."""
+
+        async def mutate(work: Work) -> Application:
+            return await commands.decide_approval(
+                work.store, resources().clock, _application(work), payload.approved, payload.note, agent
+            )
+
+        action = "approve" if payload.approved else "refuse_approval"
+        return await run(
+            resources,
+            request, agent, action, answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
+            if_match=if_match,
+        )  # fmt: skip
+
+    @app.get("/v1/audit", tags=["supervisor"])
+    async def audit_log(_: Auditor, application_id: uuid.UUID | None = None, limit: Limit = 50, after: After = None) -> Response:
+        """Every mutating request: who, when, what, and the application before and after."""
+        async with resources().pool.acquire() as connection:
+            try:
+                page = await audit.entries(connection, application_id, limit, after)
+            except ValueError as error:
+                return problem(422, "Invalid request", str(error), errors=[{"field": "after", "message": str(error)}])
+        return JSONResponse(page_body(page, lambda entry: entry))
+
+    @app.post("/v1/borrower/confirmations", tags=["borrower"])
+    async def confirm_by_borrower(
+        payload: BorrowerConfirmationIn, request: Request, idempotency_key: IdempotencyKey = None
+    ) -> Response:
+        """The borrower confirms the written plan with the one-time code (no API key: the code is
+        the credential; 5 wrong tries lock it)."""
+        return await _confirm(resources, request, BORROWER, payload.application_id, payload.code,
+                              ConfirmationChannel.BORROWER_CONFIRM_ENDPOINT, idempotency_key, None)  # fmt: skip
