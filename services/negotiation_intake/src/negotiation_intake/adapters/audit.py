@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import datetime
 from typing import Any
 
 from negotiation_intake.application.ports import Agent, Page
 from tideover_runtime.database import Connection
+
+#: A page cursor: the last entry's id.
+CURSOR_PATTERN = r"^[0-9]{1,18}$"
 
 
 async def append(
@@ -44,7 +48,7 @@ async def append(
 
 async def entries(connection: Connection, application_id: uuid.UUID | None, limit: int, after: str | None) -> Page:
     """Oldest first; the cursor is the last entry's id."""
-    if after is not None and not after.isdigit():
+    if after is not None and not re.fullmatch(CURSOR_PATTERN, after):
         raise ValueError(f"not a page cursor: {after!r}")
     rows = await connection.fetch(
         """

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import json
+import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -20,23 +20,28 @@ _APPLICATION_COLUMNS = (
     "requested_options, agent_id, created_at, updated_at, version, offer_id, option_id, code_hash, code_expires_at, "
     "code_tries, rejection, needs_supervisor, approved_by, approval_note"
 )
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DOCUMENT_COLUMNS = (
     "document_id, application_id, kind, filename, media_type, size_bytes, sha256, uploaded_by, uploaded_at, status, "
     "review_note, reviewed_by, reviewed_at"
 )
 
 
+#: A page cursor: the last item's creation time (microseconds since the epoch) and id.
+CURSOR_PATTERN = r"^[0-9]{1,16}_[0-9a-f]{32}$"
+
+
 def _cursor(created_at: datetime, application_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{application_id}".encode()).decode()
+    microseconds = (created_at - EPOCH) // timedelta(microseconds=1)
+    return f"{microseconds}_{application_id.hex}"
 
 
 def _position(cursor: str) -> tuple[datetime, uuid.UUID]:
     """The page position a cursor names; ValueError if it is not one of ours."""
-    try:
-        created_at, application_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(application_id)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ValueError(f"not a page cursor: {cursor!r}") from error
+    if not re.fullmatch(CURSOR_PATTERN, cursor):
+        raise ValueError(f"not a page cursor: {cursor!r}")
+    microseconds, application_id = cursor.split("_")
+    return EPOCH + timedelta(microseconds=int(microseconds)), uuid.UUID(application_id)
 
 
 def _application(row: asyncpg.Record) -> Application:

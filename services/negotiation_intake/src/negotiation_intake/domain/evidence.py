@@ -33,7 +33,7 @@ def media_type_of(content: bytes) -> str:
     if not content:
         raise UnacceptableDocumentError("the document is empty")
     if len(content) > MAX_BYTES:
-        raise UnacceptableDocumentError(f"the document is {len(content)} bytes; at most {MAX_BYTES} are accepted", 413)
+        raise UnacceptableDocumentError(f"the document is larger than 10 MB ({MAX_BYTES} bytes), the most accepted", 413)
     kind = filetype.guess(content)
     media_type: str | None = kind.mime if kind else None
     if media_type not in MEDIA_TYPES:

@@ -15,12 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, Security, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, Security, UploadFile
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
 from negotiation_intake.adapters import api_keys, audit, idempotency
+from negotiation_intake.adapters.store import CURSOR_PATTERN as APPLICATIONS_CURSOR
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application import commands
 from negotiation_intake.application.ports import Agent, Application, Document, Outbox, Page
@@ -152,7 +153,10 @@ Handler = Callable[[Work], Awaitable[tuple[int, dict[str, Any], Application | No
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100, description="The application's ETag")]
 Limit = Annotated[int, Query(ge=1, le=200)]
-After = Annotated[str | None, Query(max_length=200, description="The `after` cursor of the previous page")]
+ApplicationsAfter = Annotated[
+    str | None, Query(pattern=APPLICATIONS_CURSOR, description="The `after` cursor of the previous page")
+]
+AuditAfter = Annotated[str | None, Query(pattern=audit.CURSOR_PATTERN, description="The `after` cursor of the previous page")]
 
 
 def page_body(page: Page, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
@@ -307,14 +311,45 @@ async def _confirm(
     )  # fmt: skip
 
 
+class ProblemOut(BaseModel):
+    """RFC 9457 problem details; `rule` names the rule that refused the request."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    rule: str | None = None
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "model": ProblemOut, "content": {"application/problem+json": {}}}
+
+
+#: Every refusal the API may answer with, documented on every route.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _problem("No API key, or an unknown or revoked one"),
+    403: _problem("The caller's role does not grant this"),
+    404: _problem("No such loan, application, document, offer or option"),
+    409: _problem("The application's state refuses it (`current_state`), or the loan's"),
+    412: _problem("If-Match named a stale version (`current_version`)"),
+    413: _problem("The document is larger than 10 MB"),
+    415: _problem("The document is not a PDF, JPEG or PNG by its content"),
+    422: _problem("Invalid input naming the field (`errors`), a reused Idempotency-Key, or a rule (`rule`)"),
+}
+
+
 def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
     app.state.intake_resources = resources
-    _add_reading_routes(app, resources)
-    _add_work_routes(app, resources)
-    _add_supervisor_and_borrower_routes(app, resources)
+    router = APIRouter(responses=ERRORS)
+    _add_reading_routes(router, resources)
+    _add_work_routes(router, resources)
+    _add_supervisor_and_borrower_routes(router, resources)
+    app.include_router(router)
 
 
-def _add_reading_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
+def _add_reading_routes(app: APIRouter, resources: Callable[[], Resources]) -> None:
     @app.get("/v1/loans/{loan_id}", tags=["loans"])
     async def loan_view(loan_id: uuid.UUID, _: Reader) -> JSONResponse:
         """The loan's overdue status, its applications with their offers, and its plan."""
@@ -341,7 +376,9 @@ def _add_reading_routes(app: FastAPI, resources: Callable[[], Resources]) -> Non
         return [offer.model_dump(mode="json") for offer in await store.offers(application_id)]
 
     @app.get("/v1/applications", tags=["applications"])
-    async def list_applications(_: Reader, state: State | None = None, limit: Limit = 50, after: After = None) -> Response:
+    async def list_applications(
+        _: Reader, state: State | None = None, limit: Limit = 50, after: ApplicationsAfter = None
+    ) -> Response:
         """Applications, oldest first, a page at a time."""
         async with resources().pool.acquire() as connection:
             try:
@@ -383,7 +420,7 @@ def _add_reading_routes(app: FastAPI, resources: Callable[[], Resources]) -> Non
         )
 
 
-def _add_work_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
+def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None:
     @app.post("/v1/applications", status_code=201, tags=["applications"])
     async def open_application(
         payload: ApplicationIn, request: Request, agent: Worker, idempotency_key: IdempotencyKey = None
@@ -549,9 +586,9 @@ def _add_work_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
         )  # fmt: skip
 
 
-def _add_supervisor_and_borrower_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
+def _add_supervisor_and_borrower_routes(app: APIRouter, resources: Callable[[], Resources]) -> None:
     @app.get("/v1/supervisor-queue", tags=["supervisor"])
-    async def supervisor_queue(_: Approver, limit: Limit = 50, after: After = None) -> Response:
+    async def supervisor_queue(_: Approver, limit: Limit = 50, after: ApplicationsAfter = None) -> Response:
         """Chosen options beyond an agent's authority, oldest first."""
         async with resources().pool.acquire() as connection:
             try:
@@ -580,7 +617,9 @@ def _add_supervisor_and_borrower_routes(app: FastAPI, resources: Callable[[], Re
         )  # fmt: skip
 
     @app.get("/v1/audit", tags=["supervisor"])
-    async def audit_log(_: Auditor, application_id: uuid.UUID | None = None, limit: Limit = 50, after: After = None) -> Response:
+    async def audit_log(
+        _: Auditor, application_id: uuid.UUID | None = None, limit: Limit = 50, after: AuditAfter = None
+    ) -> Response:
         """Every mutating request: who, when, what, and the application before and after."""
         async with resources().pool.acquire() as connection:
             try:
