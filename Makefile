@@ -64,6 +64,7 @@ test: infra lint typecheck
 .PHONY: bench
 bench: infra
 	$(BIN)/python -m benchmarks.plans
+	$(BIN)/python -m benchmarks.intake
 	$(BIN)/python -m benchmarks.overdue
 
 .PHONY: up

@@ -408,7 +408,8 @@ def attach(
         subscriber = broker.subscriber(
             settings.topic(subscription.topic.name),
             # One group per (service, topic): a subscriber joining never rebalances the others.
-            group_id=f"{consumer}.{subscription.topic.name}",
+            # The topic prefix namespaces it too, so test runs and benchmarks never share a group.
+            group_id=f"{settings.topic_prefix}{consumer}.{subscription.topic.name}",
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_raw_body,
