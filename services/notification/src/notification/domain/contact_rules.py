@@ -1,0 +1,190 @@
+"""When, how often and by which channel a borrower may be contacted (DESIGN.md §4 profiles).
+
+`decide` is the whole rule book for one message at one instant: send it now on a channel,
+hold it until an instant when it may go, or suppress it naming the rule. It reads nothing but
+its arguments, so that the property tests can run it over any history.
+
+Rules, in the order they are applied:
+1. do-not-contact, from BorrowerContactChanged, stops everything at once;
+2. while a plan is active, collection messages stop; only plan messages go out;
+3. the first channel, in the borrower's preference, that is not opted out, has an address and
+   has not failed for this message; none left → suppressed;
+4. quiet hours in the borrower's local time (CN 22:00–08:00; US before 08:00 or after 21:00):
+   held until the window opens;
+5. per local day, at most `daily_limit[channel]` messages on that channel (CN: 6 call attempts a
+   number a day) → held until the next day's window opens;
+6. US calls: at most 7 in 7 days per debt, and none within 7 days after a conversation →
+   held until the oldest attempt leaves the 7 days, or the 7 days after the conversation end;
+7. a message held past its useful life (`stale_after`) is suppressed rather than sent late.
+Duplicates (same purpose, loan, installment and day) share one notification id and become one
+message before these rules run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from tideover_contracts.common import Channel, Jurisdiction
+from tideover_contracts.events.notifications import Purpose
+
+#: Messages that ask for payment of the loan's arrears: they stop while a plan is active.
+COLLECTION = frozenset({Purpose.PRE_DUE_REMINDER, Purpose.OVERDUE_NOTICE})
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One jurisdiction's contact rules; every figure configurable (DESIGN.md §4)."""
+
+    jurisdiction: Jurisdiction
+    #: No contact from `quiet_from` to `quiet_until`, borrower's local time (across midnight).
+    quiet_from: time
+    quiet_until: time
+    #: At most this many messages a local day on a channel (a channel not named: no limit).
+    daily_limit: dict[Channel, int] = field(default_factory=dict)
+    #: US Regulation F §1006.14(b)(2): at most this many calls in 7 days per debt, and none
+    #: within 7 days after a telephone conversation.
+    calls_per_week: int | None = None
+    quiet_week_after_conversation: bool = False
+    #: Regulation F §1006.6(e): every SMS and e-mail carries an opt-out line.
+    opt_out_line_on: frozenset[Channel] = frozenset()
+
+
+PROFILES: dict[Jurisdiction, Profile] = {
+    # China Banking Association collection guideline (2026): no contact 22:00–08:00, at most 6
+    # unanswered call attempts a day per number.
+    Jurisdiction.CN: Profile(Jurisdiction.CN, time(22, 0), time(8, 0), daily_limit={Channel.VOICE_CALL: 6, Channel.SMS: 3}),
+    # Regulation F §1006.6(b)(1)(i): not before 08:00 or after 21:00 local.
+    Jurisdiction.US: Profile(
+        Jurisdiction.US,
+        time(21, 0),
+        time(8, 0),
+        daily_limit={Channel.SMS: 3, Channel.EMAIL: 3},
+        calls_per_week=7,
+        quiet_week_after_conversation=True,
+        opt_out_line_on=frozenset({Channel.SMS, Channel.EMAIL}),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Borrower:
+    """What the rules know of the borrower: from LoanBooked and BorrowerContactChanged."""
+
+    time_zone: str
+    jurisdiction: Jurisdiction
+    channels: tuple[Channel, ...]  # in order of preference, each with an address
+    opted_out: frozenset[Channel] = frozenset()
+    do_not_contact: bool = False
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message that went out on this debt (the contact log)."""
+
+    channel: Channel
+    at: datetime
+
+
+@dataclass(frozen=True)
+class History:
+    sent: Sequence[Sent] = ()
+    #: When the last telephone conversation with the borrower ended, if any.
+    last_conversation: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    purpose: Purpose
+    #: When the fact happened; a message not sent within `stale_after` of it is no use.
+    created_at: datetime
+    #: Channels already tried for this message that failed: the next one is used.
+    failed_channels: frozenset[Channel] = frozenset()
+    stale_after: timedelta = timedelta(days=3)
+
+
+class Outcome(StrEnum):
+    SEND = "sent"
+    HOLD = "held"
+    SUPPRESS = "suppressed"
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    channel: Channel | None = None
+    until: datetime | None = None  # HOLD: the earliest instant it may go
+    rule: str | None = None  # HOLD and SUPPRESS: which rule decided
+
+
+def decide(
+    message: Message, borrower: Borrower, history: History, now: datetime, *, plan_active: bool, profile: Profile
+) -> Decision:
+    refusal = _refusal(message, borrower, now, plan_active=plan_active)
+    if refusal is not None:
+        return Decision(Outcome.SUPPRESS, rule=refusal)
+    channel = next((c for c in borrower.channels if c not in borrower.opted_out and c not in message.failed_channels), None)
+    if channel is None:
+        rule = "opted_out" if set(borrower.channels) <= borrower.opted_out else "no_channel_left"
+        return Decision(Outcome.SUPPRESS, rule=rule)
+    return _hold(channel, borrower, history, now, profile) or Decision(Outcome.SEND, channel)
+
+
+def _refusal(message: Message, borrower: Borrower, now: datetime, *, plan_active: bool) -> str | None:
+    """Rules 1, 2 and 7: the ones that suppress a message whatever the channel and time."""
+    if borrower.do_not_contact:
+        return "do_not_contact"
+    if plan_active and message.purpose in COLLECTION:
+        return "plan_active"
+    if now - message.created_at > message.stale_after:
+        return "stale"
+    return None
+
+
+def _hold(channel: Channel, borrower: Borrower, history: History, now: datetime, profile: Profile) -> Decision | None:
+    """Rules 4 to 6: the ones that make a message wait."""
+    zone = ZoneInfo(borrower.time_zone)
+    local = now.astimezone(zone)
+    if _quiet(local.time(), profile):
+        return Decision(Outcome.HOLD, channel, _window_opens(local, profile), "quiet_hours")
+    limit = profile.daily_limit.get(channel)
+    today = [s for s in history.sent if s.channel == channel and s.at.astimezone(zone).date() == local.date()]
+    if limit is not None and len(today) >= limit:
+        return Decision(Outcome.HOLD, channel, _next_day_window(local, profile), "daily_limit")
+    return _us_call_rules(history, now, profile) if channel == Channel.VOICE_CALL else None
+
+
+def opt_out_line_needed(channel: Channel, profile: Profile) -> bool:
+    return channel in profile.opt_out_line_on
+
+
+def _quiet(moment: time, profile: Profile) -> bool:
+    if profile.quiet_from > profile.quiet_until:  # across midnight, e.g. 22:00–08:00
+        return moment >= profile.quiet_from or moment < profile.quiet_until
+    return profile.quiet_from <= moment < profile.quiet_until
+
+
+def _window_opens(local: datetime, profile: Profile) -> datetime:
+    """The next instant the quiet hours end, from a local instant inside them."""
+    day = local.date() if local.time() < profile.quiet_until else local.date() + timedelta(days=1)
+    return datetime.combine(day, profile.quiet_until, tzinfo=local.tzinfo).astimezone(UTC)
+
+
+def _next_day_window(local: datetime, profile: Profile) -> datetime:
+    """When the quiet hours of the next local day end: a daily limit starts afresh."""
+    return datetime.combine(local.date() + timedelta(days=1), profile.quiet_until, tzinfo=local.tzinfo).astimezone(UTC)
+
+
+def _us_call_rules(history: History, now: datetime, profile: Profile) -> Decision | None:
+    conversation = history.last_conversation
+    if profile.quiet_week_after_conversation and conversation is not None and now < conversation + WEEK:
+        return Decision(Outcome.HOLD, Channel.VOICE_CALL, conversation + WEEK, "week_after_conversation")
+    if profile.calls_per_week is not None:
+        calls = sorted(s.at for s in history.sent if s.channel == Channel.VOICE_CALL and now - s.at < WEEK)
+        if len(calls) >= profile.calls_per_week:
+            return Decision(Outcome.HOLD, Channel.VOICE_CALL, calls[len(calls) - profile.calls_per_week] + WEEK, "calls_per_week")
+    return None
