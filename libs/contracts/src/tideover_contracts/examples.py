@@ -20,7 +20,7 @@ from tideover_contracts.common import (
     WaivedAmounts,
 )
 from tideover_contracts.envelope import Envelope, Event, deterministic_id, wrap
-from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import (
     BorrowerContactChanged,
     LoanBooked,
@@ -226,6 +226,7 @@ def golden_events() -> list[Event]:
         ),
         LoanClosed(loan_id=LOAN_ID, closed_on=date(2026, 6, 15), reason=LoanClosureReason.PAID_OFF),
         BusinessDayClosed(business_date=date(2026, 2, 16), closed_at=AT),
+        ClockTicked(at=AT),
         InstallmentDueSoon(
             loan_id=LOAN_ID,
             sequence=1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tideover_contracts.envelope import Event
-from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
 from tideover_contracts.events.negotiation import (
     NegotiationRequested,
@@ -66,10 +66,10 @@ LOANS_LIFECYCLE = Topic(
 )
 OPS_CLOCK = Topic(
     "ops.clock.v1",
-    "The business calendar: each closed business day, in order.",
+    "The business calendar: each closed business day, and the ticks of time within a day, in order.",
     SCHEDULER,
     (OVERDUE_DETECTION, NOTIFICATION, PLAN_CALCULATION, REPAYMENT_TRACKING),
-    (BusinessDayClosed,),
+    (BusinessDayClosed, ClockTicked),
     key="the constant 'business-calendar' (one partition keeps the days in order)",
 )
 OVERDUE_STATUS = Topic(

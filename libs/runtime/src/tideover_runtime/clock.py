@@ -34,8 +34,8 @@ class SystemClock:
 class BusinessClock:
     """Simulation time: the instant the last business day was closed on `ops.clock.v1`.
 
-    The runtime advances it on every BusinessDayClosed a service handles (a service on this
-    clock always follows the clock topic), so that months of business days replay in seconds.
+    The runtime advances it on every BusinessDayClosed and ClockTicked (a service on this clock
+    always follows the clock topic), so that months of business days replay in seconds.
     Time follows the business calendar: a day closed late does not rewind it.
     """
 
@@ -48,6 +48,10 @@ class BusinessClock:
         if (business_date, closed_at) > (self._business_date, self._now):
             self._business_date = business_date
             self._now = closed_at.astimezone(UTC)
+
+    def tick(self, at: datetime) -> None:
+        """Time passed within the business day (ClockTicked); it never runs backwards."""
+        self._now = max(self._now, at.astimezone(UTC))
 
     def now(self) -> datetime:
         return self._now

@@ -26,7 +26,7 @@ from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter, Histogram
 
 from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message, wrap
-from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.topics import OPS_CLOCK, Topic
 from tideover_runtime.clock import BusinessClock, Clock, record_business_day
 from tideover_runtime.database import Connection
@@ -296,8 +296,12 @@ class MessageProcessor:
         return units
 
     def _advance_clock(self, envelope: Envelope[Event]) -> None:
-        if isinstance(envelope.payload, BusinessDayClosed) and isinstance(self._clock, BusinessClock):
+        if not isinstance(self._clock, BusinessClock):
+            return
+        if isinstance(envelope.payload, BusinessDayClosed):
             self._clock.advance(envelope.payload.business_date, envelope.payload.closed_at)
+        elif isinstance(envelope.payload, ClockTicked):
+            self._clock.tick(envelope.payload.at)
 
     async def _handle_with_retries(
         self, record: ConsumerRecord[Any, Any], envelope: Envelope[Event], handler: BatchHandler
@@ -379,7 +383,7 @@ def _log_context(envelope: Envelope[Event]) -> Any:
     )
 
 
-async def _only_advance_the_clock(_: Unit[BusinessDayClosed]) -> None:
+async def _only_advance_the_clock(_: Unit[BusinessDayClosed] | Unit[ClockTicked]) -> None:
     """The processor records the day and advances the clock; nothing else to do."""
 
 
@@ -401,8 +405,11 @@ def attach(
     handler returned, i.e. after the database commit (NACK_ON_ERROR rewinds on a raise).
 
     A service on the business clock follows `ops.clock.v1` even where no use case needs it."""
-    if isinstance(clock, BusinessClock) and OPS_CLOCK.name not in subscriptions.topics():
-        subscriptions.on(OPS_CLOCK, BusinessDayClosed)(_only_advance_the_clock)
+    if isinstance(clock, BusinessClock):
+        handled = next((s.handlers for s in subscriptions if s.topic.name == OPS_CLOCK.name), {})
+        for event_type in (BusinessDayClosed, ClockTicked):
+            if event_type.event_type not in handled:
+                subscriptions.on(OPS_CLOCK, event_type)(_only_advance_the_clock)
     for subscription in subscriptions:
         processor = MessageProcessor(subscription, consumer=consumer, pool=pool, broker=broker, clock=clock, settings=settings)
         subscriber = broker.subscriber(

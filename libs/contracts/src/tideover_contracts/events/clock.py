@@ -1,4 +1,4 @@
-"""`ops.clock.v1`: the business calendar, advanced by the scheduler or the simulator."""
+"""`ops.clock.v1`: the business calendar and the time of day, advanced by the scheduler or the simulator."""
 
 from __future__ import annotations
 
@@ -20,6 +20,19 @@ class BusinessDayClosed(Event):
 
     business_date: date
     closed_at: AwareDatetime
+
+    def partition_key(self) -> str:
+        return CLOCK_KEY
+
+
+class ClockTicked(Event):
+    """Time passed within a business day (the scheduler ticks every few minutes; the simulator
+    as fast as it likes): what waits for a time of day, such as a message held through a
+    borrower's quiet hours, may go."""
+
+    event_type: ClassVar[str] = "ClockTicked"
+
+    at: AwareDatetime
 
     def partition_key(self) -> str:
         return CLOCK_KEY
