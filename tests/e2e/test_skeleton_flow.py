@@ -47,7 +47,8 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
         await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
         # The first installment (1,000.00 principal + 45.00 interest) fell due on 2026-02-15.
         await kafka.publish(
-            upstream(BusinessDayClosed(business_date=date(2026, 2, 18), closed_at=datetime(2026, 2, 18, 14, tzinfo=UTC)))
+            # 18:00 in Beijing: inside the borrower's contact window (22:00–08:00 is quiet).
+            upstream(BusinessDayClosed(business_date=date(2026, 2, 18), closed_at=datetime(2026, 2, 18, 10, tzinfo=UTC)))
         )
 
         overdue = await watcher.wait_for_event("LoanBecameOverdue", is_ours)

@@ -26,7 +26,7 @@ from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.common import BorrowerContact, Channel, Jurisdiction, Locale
 from tideover_contracts.envelope import Envelope, Event, wrap
-from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
@@ -77,15 +77,21 @@ def _days(count: int) -> str:
 
 
 #: How each event reads in the timeline.
+def _recommended(offer: Any) -> str:
+    best = next(option for option in offer.options if option.option_id == offer.recommended_option_id)
+    months = len(best.schedule)
+    return (
+        f"{len(offer.options)} options; recommended {best.option_id}: {months} months, at most {best.largest_payment}"
+        f" a month, {best.total_payable} in all, {best.waived.total} waived"
+    )
+
+
 DESCRIBE: dict[str, Callable[[Any], str]] = {
     "InstallmentDueSoon": lambda e: f"#{e.sequence} {e.amount_due} due {e.due_date} ({_days(e.days_before)} ahead)",
     "LoanBecameOverdue": lambda e: f"{e.overdue.total} overdue, {e.days_past_due} days past due, bucket {e.bucket}",
     "NotificationRequested": lambda e: f"{e.channel} {e.purpose}: “{e.body}”",
     "NegotiationRequested": lambda e: f"hardship: {e.hardship.reason}, income {e.hardship.monthly_income}",
-    "PlanOffered": lambda e: (
-        f"{e.options[0].option_id}: {', '.join(str(line.total.amount) for line in e.options[0].schedule)}"
-        f" (total {e.options[0].total_payable}, affordable={e.options[0].affordable})"
-    ),
+    "PlanOffered": _recommended,
     "PlanOptionChosen": lambda e: f"option {e.option_id}",
     "PlanSentToBorrower": lambda e: f"written plan, {len(e.plan.schedule)} installments, code sent by SMS",
     "PlanAccepted": lambda e: f"option {e.option_id}, confirmed via {e.confirmed_via}",
@@ -123,8 +129,11 @@ class Demo:
                 say(names[loan_id], text)
 
     async def close_day(self, day: date) -> None:
-        closed_at = datetime(day.year, day.month, day.day, 14, tzinfo=UTC)
+        """The day closes at 18:00 in Beijing (06:00 in New York, inside its quiet hours: a US
+        borrower's notices wait); three hours later the clock ticks to 08:00 in New York."""
+        closed_at = datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
         await self.kafka.publish(upstream(BusinessDayClosed(business_date=day, closed_at=closed_at)))
+        await self.kafka.publish(upstream(ClockTicked(at=closed_at + timedelta(hours=3))))
 
     async def pay(self, name: str, amount: Money, on: date) -> None:
         loan = self.book[name]
@@ -179,7 +188,7 @@ class Demo:
             offer = await self.watcher.wait_for_event("PlanOffered", ours)
             self.show_new()
             await wait_until_ok(f"{INTAKE}{path}", accept=lambda r: r.json()["state"] == "offered", headers={"X-API-Key": key})
-            choice = {"offer_id": str(offer.offer_id), "option_id": offer.options[0].option_id}
+            choice = {"offer_id": str(offer.offer_id), "option_id": offer.recommended_option_id}
             say("agent", f"POST …/choice             → {(await http.post(path + '/choice', json=choice)).json()['state']}")
             say("agent", f"POST …/sending            → {(await http.post(path + '/sending')).json()['state']}")
             sms = await self.watcher.wait_for_event(

@@ -383,7 +383,7 @@ def _log_context(envelope: Envelope[Event]) -> Any:
     )
 
 
-async def _only_advance_the_clock(_: Unit[BusinessDayClosed] | Unit[ClockTicked]) -> None:
+async def _only_advance_the_clock(_: Unit[Any]) -> None:
     """The processor records the day and advances the clock; nothing else to do."""
 
 
@@ -406,7 +406,7 @@ def attach(
 
     A service on the business clock follows `ops.clock.v1` even where no use case needs it."""
     if isinstance(clock, BusinessClock):
-        handled = next((s.handlers for s in subscriptions if s.topic.name == OPS_CLOCK.name), {})
+        handled: dict[str, Any] = next((s.handlers for s in subscriptions if s.topic.name == OPS_CLOCK.name), {})
         for event_type in (BusinessDayClosed, ClockTicked):
             if event_type.event_type not in handled:
                 subscriptions.on(OPS_CLOCK, event_type)(_only_advance_the_clock)

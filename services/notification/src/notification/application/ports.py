@@ -1,14 +1,18 @@
-"""What the notification use cases need from storage (adapters/contacts.py implements it)."""
+"""What the notification use cases need from storage (adapters/store.py implements it)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from notification.domain.contact_rules import History
 from tideover_contracts.common import Channel, Jurisdiction, Locale
+from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
+from tideover_contracts.events.notifications import Purpose
 
 
 @dataclass(frozen=True)
@@ -24,22 +28,93 @@ class Contact:
     opted_out_channels: tuple[Channel, ...]
     do_not_contact: bool
 
+    def address(self, channel: Channel) -> str | None:
+        """Where a channel reaches the borrower (push needs a device token we do not hold yet)."""
+        return {Channel.SMS: self.phone, Channel.VOICE_CALL: self.phone, Channel.EMAIL: self.email}.get(channel)
+
 
 @dataclass(frozen=True)
-class Decision:
+class StoredMessage:
+    """A message as decided so far, with the event it tells of."""
+
     notification_id: uuid.UUID
     loan_id: uuid.UUID
-    purpose: str
-    channel: Channel
-    decision: str  # sent | held | suppressed
+    purpose: Purpose
+    source: Event
+    created_at: datetime
+    status: str  # held | sent | suppressed
+    failed_channels: frozenset[Channel]
+    channel: Channel | None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of the contact log: a decision (sent, held until when, suppressed by which rule)."""
+
+    notification_id: uuid.UUID
+    loan_id: uuid.UUID
+    purpose: Purpose
+    channel: Channel | None
+    decision: str
     rule: str | None
+    hold_until: datetime | None
+    template: str | None
+    subject: str | None
     body: str | None
     decided_at: datetime
 
 
-class Contacts(Protocol):
-    async def add(self, loan: LoanBooked) -> None: ...
-    async def change(self, change: BorrowerContactChanged) -> bool: ...
-    async def get(self, loan_id: uuid.UUID) -> Contact | None: ...
-    async def log(self, decision: Decision) -> bool: ...
-    async def receipt(self, notification_id: uuid.UUID, receipt: str, reason: str | None, at: datetime) -> bool: ...
+@dataclass(frozen=True)
+class Rendered:
+    template: str  # e.g. "overdue_notice/sms.zh-CN@v1"
+    subject: str | None  # e-mail only
+    body: str
+
+
+class Renderer(Protocol):
+    """Renders a message in the borrower's language (adapters/templates.py)."""
+
+    def __call__(
+        self,
+        purpose: Purpose,
+        channel: Channel,
+        locale: Locale,
+        jurisdiction: Jurisdiction,
+        time_zone: str,
+        facts: Mapping[str, object],
+    ) -> Rendered: ...
+
+
+class NotificationStore(Protocol):
+    async def add_contact(self, loan: LoanBooked) -> None: ...
+    async def change_contact(self, change: BorrowerContactChanged) -> bool: ...
+    async def contact(self, loan_id: uuid.UUID) -> Contact | None: ...
+    async def add_message(self, message: StoredMessage) -> bool: ...
+    async def message(self, notification_id: uuid.UUID, *, for_update: bool = False) -> StoredMessage | None: ...
+    async def due(self, now: datetime, limit: int) -> list[StoredMessage]: ...
+    async def set_status(
+        self,
+        notification_id: uuid.UUID,
+        status: str,
+        *,
+        hold_until: datetime | None = None,
+        channel: Channel | None = None,
+        sent_at: datetime | None = None,
+    ) -> None: ...
+    async def add_failed_channel(self, notification_id: uuid.UUID, channel: Channel) -> None: ...
+    async def history(self, loan_id: uuid.UUID, since: datetime) -> History: ...
+    async def plan_active(self, loan_id: uuid.UUID) -> bool: ...
+    async def set_plan(self, loan_id: uuid.UUID, active: bool) -> None: ...
+    async def record_conversation(self, loan_id: uuid.UUID, at: datetime) -> None: ...
+    async def log(self, entry: LogEntry) -> None: ...
+    async def receipt(
+        self, notification_id: uuid.UUID, channel: Channel, receipt: str, reason: str | None, at: datetime
+    ) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Notifying:
+    """Everything a use case of this service works with."""
+
+    store: NotificationStore
+    render: Renderer

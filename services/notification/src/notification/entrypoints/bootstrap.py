@@ -5,38 +5,67 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from notification.adapters.contacts import PostgresContacts
+from notification.adapters.store import PostgresNotificationStore
+from notification.adapters.templates import render
 from notification.application import handlers
+from notification.application.ports import Notifying
 from notification.entrypoints.http import add_routes
+from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
 from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed
-from tideover_contracts.events.overdue import LoanBecameOverdue
-from tideover_contracts.topics import LOANS_LIFECYCLE, NEGOTIATION_APPLICATIONS, NOTIFICATIONS_RECEIPTS, OVERDUE_STATUS
+from tideover_contracts.events.overdue import InstallmentDueSoon, LoanBecameOverdue, LoanCured, OverdueStatusChanged
+from tideover_contracts.events.plans import PlanActivated
+from tideover_contracts.events.tracking import PlanBroken, PlanCompleted, PlanInstallmentDueSoon, PlanInstallmentMissed
+from tideover_contracts.topics import (
+    LOANS_LIFECYCLE,
+    NEGOTIATION_APPLICATIONS,
+    NOTIFICATIONS_RECEIPTS,
+    OPS_CLOCK,
+    OVERDUE_STATUS,
+    PLANS_OFFERS,
+    PLANS_TRACKING,
+)
 from tideover_runtime.consumer import Subscriptions, with_port
+from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+SCHEMA = "notification"
 
 
-with_contacts = with_port(PostgresContacts)
+def _notifying(connection: Connection) -> Notifying:
+    return Notifying(PostgresNotificationStore(connection), render)
+
+
+with_store = with_port(_notifying)
 
 
 def subscriptions() -> Subscriptions:
     subs = Subscriptions()
-    subs.on(LOANS_LIFECYCLE, LoanBooked)(with_contacts(handlers.when_loan_booked_keep_contact))
-    subs.on(LOANS_LIFECYCLE, BorrowerContactChanged)(with_contacts(handlers.when_contact_changed_update_contact))
-    subs.on(OVERDUE_STATUS, LoanBecameOverdue)(with_contacts(handlers.when_loan_became_overdue_send_notice))
-    subs.on(NEGOTIATION_APPLICATIONS, PlanSentToBorrower)(with_contacts(handlers.when_plan_sent_send_written_plan))
-    subs.on(NOTIFICATIONS_RECEIPTS, NotificationDelivered)(with_contacts(handlers.when_delivered_complete_log))
-    subs.on(NOTIFICATIONS_RECEIPTS, NotificationFailed)(with_contacts(handlers.when_failed_complete_log))
+    subs.on(LOANS_LIFECYCLE, LoanBooked)(with_store(handlers.when_loan_booked_keep_contact))
+    subs.on(LOANS_LIFECYCLE, BorrowerContactChanged)(with_store(handlers.when_contact_changed_update_contact))
+    subs.on(OVERDUE_STATUS, InstallmentDueSoon)(with_store(handlers.when_installment_due_soon_remind))
+    subs.on(OVERDUE_STATUS, LoanBecameOverdue)(with_store(handlers.when_loan_became_overdue_send_notice))
+    subs.on(OVERDUE_STATUS, OverdueStatusChanged)(with_store(handlers.when_overdue_status_changed_maybe_notify))
+    subs.on(OVERDUE_STATUS, LoanCured)(with_store(handlers.when_loan_cured_confirm))
+    subs.on(NEGOTIATION_APPLICATIONS, PlanSentToBorrower)(with_store(handlers.when_plan_sent_send_written_plan))
+    subs.on(PLANS_OFFERS, PlanActivated)(with_store(handlers.when_plan_activated_tell_borrower))
+    subs.on(PLANS_TRACKING, PlanInstallmentDueSoon)(with_store(handlers.when_plan_installment_due_soon_remind))
+    subs.on(PLANS_TRACKING, PlanInstallmentMissed)(with_store(handlers.when_plan_installment_missed_tell_borrower))
+    subs.on(PLANS_TRACKING, PlanBroken)(with_store(handlers.when_plan_broken_tell_borrower))
+    subs.on(PLANS_TRACKING, PlanCompleted)(with_store(handlers.when_plan_completed_tell_borrower))
+    subs.on(OPS_CLOCK, BusinessDayClosed)(with_store(handlers.when_time_passes_release_held))
+    subs.on(OPS_CLOCK, ClockTicked)(with_store(handlers.when_time_passes_release_held))
+    subs.on(NOTIFICATIONS_RECEIPTS, NotificationDelivered)(with_store(handlers.when_delivered_complete_log))
+    subs.on(NOTIFICATIONS_RECEIPTS, NotificationFailed)(with_store(handlers.when_failed_fall_back))
     return subs
 
 
 def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="notification",
-        schema="notification",
+        schema=SCHEMA,
         migrations=MIGRATIONS,
         subscriptions=subscriptions(),
         routes=add_routes,

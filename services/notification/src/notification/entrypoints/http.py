@@ -1,4 +1,5 @@
-"""The contact log of a loan, for agents and support staff."""
+"""The contact log of a loan, for agents and support staff: every decision (sent, held until
+when, suppressed by which rule) and every receipt."""
 
 from __future__ import annotations
 
@@ -16,23 +17,33 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
     async def contact_log(loan_id: uuid.UUID) -> dict[str, Any]:
         rows = await resources().pool.fetch(
             """
-            SELECT notification_id, purpose, channel, decision, rule, decided_at, receipt, receipt_reason
-            FROM contact_log WHERE loan_id = $1 ORDER BY decided_at
+            SELECT notification_id, purpose, channel, decision, rule, hold_until, template, subject, body, decided_at,
+                   receipt, receipt_reason, receipt_at
+            FROM contact_log WHERE loan_id = $1 ORDER BY decided_at, id
             """,
             loan_id,
         )
+
+        def instant(value: Any) -> str | None:
+            return value.isoformat() if value else None
+
         return {
             "loan_id": str(loan_id),
             "entries": [
                 {
                     "notification_id": str(row["notification_id"]),
                     "purpose": row["purpose"],
-                    "channel": row["channel"],
+                    "channel": row["channel"] or None,
                     "decision": row["decision"],
                     "rule": row["rule"],
-                    "decided_at": row["decided_at"].isoformat(),
+                    "held_until": instant(row["hold_until"]),
+                    "template": row["template"],
+                    "subject": row["subject"],
+                    "body": row["body"],
+                    "decided_at": instant(row["decided_at"]),
                     "receipt": row["receipt"],
                     "receipt_reason": row["receipt_reason"],
+                    "receipt_at": instant(row["receipt_at"]),
                 }
                 for row in rows
             ],

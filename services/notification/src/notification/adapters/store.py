@@ -1,0 +1,214 @@
+"""Contacts, messages, plans and the contact log in Postgres (schema notification)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from notification.application.ports import Contact, LogEntry, StoredMessage
+from notification.domain.contact_rules import History, Sent
+from tideover_contracts.common import Channel, Jurisdiction, Locale
+from tideover_contracts.envelope import Event
+from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
+from tideover_contracts.events.notifications import Purpose
+from tideover_contracts.topics import ALL_EVENT_TYPES
+from tideover_runtime.database import Connection
+
+_MESSAGE_COLUMNS = "notification_id, loan_id, purpose, source_type, source, created_at, status, failed_channels, channel"
+
+
+def _message(row: Any) -> StoredMessage:
+    event_class: type[Event] = ALL_EVENT_TYPES[row["source_type"]]
+    return StoredMessage(
+        notification_id=row["notification_id"],
+        loan_id=row["loan_id"],
+        purpose=Purpose(row["purpose"]),
+        source=event_class.model_validate_json(row["source"]),
+        created_at=row["created_at"],
+        status=row["status"],
+        failed_channels=frozenset(Channel(channel) for channel in row["failed_channels"]),
+        channel=Channel(row["channel"]) if row["channel"] else None,
+    )
+
+
+class PostgresNotificationStore:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def add_contact(self, loan: LoanBooked) -> None:
+        borrower = loan.borrower
+        await self._connection.execute(
+            """
+            INSERT INTO contacts (loan_id, borrower_id, name, phone, email, locale, time_zone, jurisdiction, preferred_channels)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (loan_id) DO NOTHING
+            """,
+            loan.loan_id,
+            borrower.borrower_id,
+            borrower.name,
+            borrower.phone,
+            borrower.email,
+            borrower.locale.value,
+            borrower.time_zone,
+            borrower.jurisdiction.value,
+            [channel.value for channel in borrower.preferred_channels],
+        )
+
+    async def change_contact(self, change: BorrowerContactChanged) -> bool:
+        status = await self._connection.execute(
+            """
+            UPDATE contacts SET phone = coalesce($2, phone), email = coalesce($3, email), locale = coalesce($4, locale),
+                   time_zone = coalesce($5, time_zone), preferred_channels = coalesce($6, preferred_channels),
+                   opted_out_channels = $7, do_not_contact = $8
+            WHERE loan_id = $1
+            """,
+            change.loan_id,
+            change.phone,
+            change.email,
+            change.locale.value if change.locale else None,
+            change.time_zone,
+            [c.value for c in change.preferred_channels] if change.preferred_channels else None,
+            [c.value for c in change.opted_out_channels],
+            change.do_not_contact,
+        )
+        return bool(status != "UPDATE 0")
+
+    async def contact(self, loan_id: uuid.UUID) -> Contact | None:
+        row = await self._connection.fetchrow("SELECT * FROM contacts WHERE loan_id = $1", loan_id)
+        if row is None:
+            return None
+        return Contact(
+            loan_id=row["loan_id"],
+            borrower_id=row["borrower_id"],
+            phone=row["phone"],
+            email=row["email"],
+            locale=Locale(row["locale"]),
+            time_zone=row["time_zone"],
+            jurisdiction=Jurisdiction(row["jurisdiction"]),
+            preferred_channels=tuple(Channel(c) for c in row["preferred_channels"]),
+            opted_out_channels=tuple(Channel(c) for c in row["opted_out_channels"]),
+            do_not_contact=row["do_not_contact"],
+        )
+
+    async def add_message(self, message: StoredMessage) -> bool:
+        """False when this message exists already: a duplicate becomes one message."""
+        return bool(
+            await self._connection.fetchval(
+                """
+                INSERT INTO messages (notification_id, loan_id, purpose, source_type, source, created_at, status)
+                VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT (notification_id) DO NOTHING RETURNING true
+                """,
+                message.notification_id,
+                message.loan_id,
+                message.purpose.value,
+                message.source.event_type,
+                message.source.model_dump_json(),
+                message.created_at,
+                message.status,
+            )
+        )
+
+    async def message(self, notification_id: uuid.UUID, *, for_update: bool = False) -> StoredMessage | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self._connection.fetchrow(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE notification_id = $1{lock}", notification_id
+        )
+        return _message(row) if row else None
+
+    async def due(self, now: datetime, limit: int) -> list[StoredMessage]:
+        """Held messages whose time has come, oldest first, locked for this transaction."""
+        rows = await self._connection.fetch(
+            f"""
+            SELECT {_MESSAGE_COLUMNS} FROM messages WHERE status = 'held' AND hold_until <= $1
+            ORDER BY hold_until, created_at LIMIT $2 FOR UPDATE SKIP LOCKED
+            """,
+            now,
+            limit,
+        )
+        return [_message(row) for row in rows]
+
+    async def set_status(
+        self,
+        notification_id: uuid.UUID,
+        status: str,
+        *,
+        hold_until: datetime | None = None,
+        channel: Channel | None = None,
+        sent_at: datetime | None = None,
+    ) -> None:
+        await self._connection.execute(
+            "UPDATE messages SET status = $2, hold_until = $3, channel = $4, sent_at = $5 WHERE notification_id = $1",
+            notification_id,
+            status,
+            hold_until,
+            channel.value if channel else None,
+            sent_at,
+        )
+
+    async def add_failed_channel(self, notification_id: uuid.UUID, channel: Channel) -> None:
+        await self._connection.execute(
+            "UPDATE messages SET failed_channels = array_append(failed_channels, $2) WHERE notification_id = $1",
+            notification_id,
+            channel.value,
+        )
+
+    async def history(self, loan_id: uuid.UUID, since: datetime) -> History:
+        sent = await self._connection.fetch(
+            "SELECT channel, sent_at FROM messages WHERE loan_id = $1 AND status = 'sent' AND sent_at >= $2",
+            loan_id,
+            since,
+        )
+        talked = await self._connection.fetchval("SELECT last_at FROM conversations WHERE loan_id = $1", loan_id)
+        return History(tuple(Sent(Channel(row["channel"]), row["sent_at"]) for row in sent), talked)
+
+    async def plan_active(self, loan_id: uuid.UUID) -> bool:
+        return bool(await self._connection.fetchval("SELECT active FROM plans WHERE loan_id = $1", loan_id))
+
+    async def set_plan(self, loan_id: uuid.UUID, active: bool) -> None:
+        await self._connection.execute(
+            "INSERT INTO plans VALUES ($1, $2) ON CONFLICT (loan_id) DO UPDATE SET active = excluded.active", loan_id, active
+        )
+
+    async def record_conversation(self, loan_id: uuid.UUID, at: datetime) -> None:
+        await self._connection.execute(
+            """
+            INSERT INTO conversations VALUES ($1, $2)
+            ON CONFLICT (loan_id) DO UPDATE SET last_at = greatest(conversations.last_at, excluded.last_at)
+            """,
+            loan_id,
+            at,
+        )
+
+    async def log(self, entry: LogEntry) -> None:
+        await self._connection.execute(
+            """
+            INSERT INTO contact_log (notification_id, loan_id, purpose, channel, decision, rule, hold_until, template,
+                                     subject, body, decided_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            """,
+            entry.notification_id,
+            entry.loan_id,
+            entry.purpose.value,
+            entry.channel.value if entry.channel else "",
+            entry.decision,
+            entry.rule,
+            entry.hold_until,
+            entry.template,
+            entry.subject,
+            entry.body,
+            entry.decided_at,
+        )
+
+    async def receipt(self, notification_id: uuid.UUID, channel: Channel, receipt: str, reason: str | None, at: datetime) -> bool:
+        status = await self._connection.execute(
+            """
+            UPDATE contact_log SET receipt = $3, receipt_reason = $4, receipt_at = $5
+            WHERE notification_id = $1 AND channel = $2 AND decision = 'sent' AND receipt IS NULL
+            """,
+            notification_id,
+            channel.value,
+            receipt,
+            reason,
+            at,
+        )
+        return bool(status != "UPDATE 0")

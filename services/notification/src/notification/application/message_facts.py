@@ -1,0 +1,185 @@
+"""The facts a message states, taken from the event that calls for it.
+
+Amounts stay `Money` and days stay `date` (the templates format them in the borrower's locale);
+a datetime stays aware (the templates show it in the borrower's time zone). Each function
+returns the facts of one purpose; `facts_for` picks the purpose and the function for an event.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tideover_contracts.common import OverdueAmounts, PlanInstallmentLine, WaivedAmounts
+from tideover_contracts.envelope import Event
+from tideover_contracts.events.negotiation import PlanSentToBorrower
+from tideover_contracts.events.notifications import Purpose
+from tideover_contracts.events.overdue import (
+    InstallmentDueSoon,
+    LoanBecameOverdue,
+    LoanCured,
+    OverdueSnapshot,
+    OverdueStatusChanged,
+)
+from tideover_contracts.events.plans import PlanActivated
+from tideover_contracts.events.tracking import (
+    PlanBroken,
+    PlanCompleted,
+    PlanInstallmentDueSoon,
+    PlanInstallmentMissed,
+)
+
+Facts = dict[str, object]
+
+
+class NoMessageForEventError(TypeError):
+    """The event calls for no message to the borrower."""
+
+
+def pre_due_reminder_facts(event: InstallmentDueSoon) -> Facts:
+    return {
+        "installment_number": event.sequence,
+        "due_date": event.due_date,
+        "amount_due": event.amount_due,
+        "days_before": event.days_before,
+    }
+
+
+def overdue_notice_facts(event: OverdueSnapshot) -> Facts:
+    """From LoanBecameOverdue and OverdueStatusChanged alike: the amount and the days overdue."""
+    return {
+        "days_past_due": event.days_past_due,
+        "oldest_due_date": event.oldest_overdue_due_date,
+        "as_of": event.business_date,
+        **_overdue(event.overdue),
+    }
+
+
+def cured_confirmation_facts(event: LoanCured) -> Facts:
+    return {
+        "cured_on": event.business_date,
+        "cure_reason": event.reason.value,
+        "outstanding_principal": event.outstanding_principal,
+    }
+
+
+def written_plan_facts(event: PlanSentToBorrower) -> Facts:
+    plan = event.plan
+    return {
+        **_schedule(plan.schedule),
+        "first_due_date": plan.first_due_date,
+        "total_payable": plan.total_payable,
+        **_waiver("waived", plan.waived),
+        "waiver_conditional": plan.waiver_conditional,
+        "confirmation_code": event.confirmation_code,
+        "code_expires_at": event.code_expires_at,
+        "code_valid_hours": (event.code_expires_at - event.sent_at) // timedelta(hours=1),
+    }
+
+
+def plan_activated_facts(event: PlanActivated) -> Facts:
+    """The waiver of an active plan is conditional by definition: a broken plan reinstates it."""
+    return {
+        "activated_on": event.activated_on,
+        **_schedule(event.schedule),
+        "first_due_date": event.schedule[0].due_date,
+        "total_payable": event.total_payable,
+        **_waiver("waived", event.conditional_waiver),
+    }
+
+
+def plan_installment_reminder_facts(event: PlanInstallmentDueSoon) -> Facts:
+    return {
+        "installment_number": event.sequence,
+        "due_date": event.due_date,
+        "amount_due": event.amount_due,
+        "days_before": event.days_before,
+    }
+
+
+def plan_installment_missed_facts(event: PlanInstallmentMissed) -> Facts:
+    return {
+        "installment_number": event.sequence,
+        "due_date": event.due_date,
+        "amount_unpaid": event.shortfall,
+        "days_late": (event.business_date - event.due_date).days,
+        "missed_count": event.missed_count,
+        "as_of": event.business_date,
+    }
+
+
+def plan_broken_facts(event: PlanBroken, days_past_due: int | None = None) -> Facts:
+    """`days_past_due` is the loan's, from its latest overdue status: PlanBroken does not carry it,
+    and the message states it only when it is known."""
+    return {
+        "broken_on": event.business_date,
+        "break_reason": event.reason.value,
+        "amount_unpaid": event.unpaid,
+        "days_past_due": days_past_due,
+        **_waiver("reinstated", event.reinstated_waiver),
+    }
+
+
+def plan_completed_facts(event: PlanCompleted) -> Facts:
+    return {
+        "completed_on": event.completed_on,
+        "total_paid": event.total_paid,
+        **_waiver("waived", event.final_waiver),
+    }
+
+
+def facts_for(event: Event, *, days_past_due: int | None = None) -> tuple[Purpose, Facts]:
+    """The purpose of the message `event` calls for, and its facts.
+
+    `days_past_due` is used only for PlanBroken (see `plan_broken_facts`). Raises
+    NoMessageForEventError for an event that calls for no message.
+    """
+    match event:
+        case InstallmentDueSoon():
+            message = Purpose.PRE_DUE_REMINDER, pre_due_reminder_facts(event)
+        case LoanBecameOverdue() | OverdueStatusChanged():
+            message = Purpose.OVERDUE_NOTICE, overdue_notice_facts(event)
+        case LoanCured():
+            message = Purpose.CURED_CONFIRMATION, cured_confirmation_facts(event)
+        case PlanSentToBorrower():
+            message = Purpose.WRITTEN_PLAN, written_plan_facts(event)
+        case PlanActivated():
+            message = Purpose.PLAN_ACTIVATED, plan_activated_facts(event)
+        case PlanInstallmentDueSoon():
+            message = Purpose.PLAN_INSTALLMENT_REMINDER, plan_installment_reminder_facts(event)
+        case PlanInstallmentMissed():
+            message = Purpose.PLAN_INSTALLMENT_MISSED, plan_installment_missed_facts(event)
+        case PlanBroken():
+            message = Purpose.PLAN_BROKEN, plan_broken_facts(event, days_past_due)
+        case PlanCompleted():
+            message = Purpose.PLAN_COMPLETED, plan_completed_facts(event)
+        case _:
+            raise NoMessageForEventError(f"{event.event_type} calls for no message to the borrower")
+    return message
+
+
+def _overdue(amounts: OverdueAmounts) -> Facts:
+    return {
+        "overdue_total": amounts.total,
+        "overdue_principal": amounts.principal,
+        "overdue_interest": amounts.interest,
+        "overdue_fee": amounts.fee,
+        "overdue_penalty": amounts.penalty,
+    }
+
+
+def _schedule(lines: tuple[PlanInstallmentLine, ...]) -> Facts:
+    return {
+        "schedule": lines,
+        "installment_count": len(lines),
+        "first_amount": lines[0].total,
+        "last_due_date": lines[-1].due_date,
+    }
+
+
+def _waiver(prefix: str, waived: WaivedAmounts) -> Facts:
+    return {
+        f"{prefix}_total": waived.total,
+        f"{prefix}_penalty": waived.penalty,
+        f"{prefix}_interest": waived.interest,
+        f"{prefix}_fee": waived.fee,
+    }

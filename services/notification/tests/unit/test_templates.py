@@ -1,0 +1,429 @@
+"""What a borrower reads: every template renders from the golden events, in every locale.
+
+The renderings checked in under golden/ (one file per purpose: every channel and locale, for a
+CN borrower in Asia/Shanghai and a US borrower in America/New_York) were read and checked
+against the golden events' amounts, days, dates and plan terms. After a deliberate template
+change, regenerate them with
+
+    TIDEOVER_UPDATE_GOLDEN=1 .venv/bin/pytest services/notification/tests/unit/test_templates.py
+
+and read the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from notification.adapters.templates import Rendered, TemplateError, render, template_names
+from notification.application.message_facts import Facts, NoMessageForEventError, facts_for
+from tideover_contracts.common import Channel, Jurisdiction, Locale, WaivedAmounts
+from tideover_contracts.envelope import Event
+from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.events.negotiation import PlanSentToBorrower
+from tideover_contracts.events.notifications import Purpose
+from tideover_contracts.events.overdue import CureReason, LoanBecameOverdue, LoanCured, OverdueStatusChanged
+from tideover_contracts.events.plans import PlanActivated
+from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
+from tideover_contracts.examples import golden_events
+from tideover_contracts.money import Money
+
+EventT = TypeVar("EventT", bound=Event)
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE_GOLDEN = os.environ.get("TIDEOVER_UPDATE_GOLDEN") == "1"
+TIME_ZONES = {Jurisdiction.CN: "Asia/Shanghai", Jurisdiction.US: "America/New_York"}
+#: What overdue detection reports for the golden broken plan: installment 2, due 15 May, still
+#: unpaid on 18 June (PlanBroken itself does not carry the days).
+BROKEN_PLAN_DAYS_PAST_DUE = (date(2026, 6, 18) - date(2026, 5, 15)).days
+OPT_OUT = {
+    (Channel.SMS, Locale.EN): "Reply STOP to opt out.",
+    (Channel.SMS, Locale.ZH_CN): "回复STOP退订。",
+    (
+        Channel.EMAIL,
+        Locale.EN,
+    ): "To stop receiving e-mails from Tideover about this loan, reply to this e-mail with the word UNSUBSCRIBE.",
+    (Channel.EMAIL, Locale.ZH_CN): "如不希望再收到Tideover关于本贷款的电子邮件，请回复本邮件并注明“UNSUBSCRIBE”。",
+}
+
+
+def golden_event(kind: type[EventT]) -> EventT:
+    return next(event for event in golden_events() if isinstance(event, kind) and type(event) is kind)
+
+
+def facts_of(event: Event) -> Facts:
+    days = BROKEN_PLAN_DAYS_PAST_DUE if isinstance(event, PlanBroken) else None
+    return facts_for(event, days_past_due=days)[1]
+
+
+def golden_facts() -> dict[Purpose, Facts]:
+    """The facts of the first golden event of each purpose."""
+    facts: dict[Purpose, Facts] = {}
+    for event in golden_events():
+        try:
+            purpose, _ = facts_for(event)
+        except NoMessageForEventError:
+            continue
+        facts.setdefault(purpose, facts_of(event))
+    return facts
+
+
+FACTS = golden_facts()
+
+
+def rendered(
+    purpose: Purpose, channel: Channel, locale: Locale, jurisdiction: Jurisdiction = Jurisdiction.CN, facts: Facts | None = None
+) -> Rendered:
+    chosen = FACTS[purpose] if facts is None else facts
+    return render(purpose, channel, locale, jurisdiction, TIME_ZONES[jurisdiction], chosen)
+
+
+def text(message: Rendered) -> str:
+    return f"{message.subject}\n{message.body}" if message.subject else message.body
+
+
+def money(amount: str, locale: Locale) -> str:
+    return f"¥{amount}" if locale is Locale.ZH_CN else f"CNY {amount}"
+
+
+def days_overdue(days: int, locale: Locale) -> str:
+    if locale is Locale.ZH_CN:
+        return f"逾期{days}天"
+    return f"{days} day overdue" if days == 1 else f"{days} days overdue"
+
+
+class TestEveryTemplate:
+    @pytest.mark.parametrize("jurisdiction", list(Jurisdiction))
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", list(Channel))
+    @pytest.mark.parametrize("purpose", list(Purpose))
+    def test_renders_from_the_golden_event(
+        self, purpose: Purpose, channel: Channel, locale: Locale, jurisdiction: Jurisdiction
+    ) -> None:
+        message = rendered(purpose, channel, locale, jurisdiction)
+
+        assert message.template == f"{purpose.value}/{channel.value}.{locale.value}@v1"
+        assert (message.subject is not None) == (channel is Channel.EMAIL)
+        assert message.body
+        assert message.body == message.body.strip()
+        for leftover in ("None", "{{", "{%", "Undefined"):
+            assert leftover not in text(message)
+
+    def test_every_purpose_has_a_golden_event(self) -> None:
+        assert set(FACTS) == set(Purpose)
+
+    def test_the_files_on_disk_are_one_per_purpose_channel_and_locale_and_the_opt_out_lines(self) -> None:
+        messages = {f"{p.value}/{c.value}.{loc.value}" for p in Purpose for c in Channel for loc in Locale}
+        opt_outs = {f"_opt_out/{c.value}.{loc.value}" for c in (Channel.SMS, Channel.EMAIL) for loc in Locale}
+
+        assert template_names() == messages | opt_outs
+        assert len(messages) == 72
+
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("purpose", list(Purpose))
+    def test_zh_cn_sms_is_signed_and_short_and_sms_and_push_are_one_line(self, purpose: Purpose, locale: Locale) -> None:
+        sms = rendered(purpose, Channel.SMS, locale).body
+
+        assert "\n" not in sms
+        assert "\n" not in rendered(purpose, Channel.PUSH, locale).body
+        if locale is Locale.ZH_CN:
+            assert sms.startswith("【Tideover】")
+            assert len(sms) <= 120
+
+
+class TestGoldenRenderings:
+    @pytest.mark.parametrize("purpose", list(Purpose))
+    def test_match_the_reviewed_text(self, purpose: Purpose) -> None:
+        path = GOLDEN / f"{purpose.value}.txt"
+        actual = golden_text(purpose)
+        if UPDATE_GOLDEN:
+            GOLDEN.mkdir(exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+        assert path.read_text(encoding="utf-8") == actual
+
+
+def golden_text(purpose: Purpose) -> str:
+    sections = [
+        f"# {purpose.value}: every channel and locale, rendered from the golden event "
+        "(tideover_contracts.examples.golden_events()).\n# Regenerate: TIDEOVER_UPDATE_GOLDEN=1 (see test_templates.py).\n"
+    ]
+    for jurisdiction, time_zone in TIME_ZONES.items():
+        for channel in Channel:
+            for locale in Locale:
+                message = rendered(purpose, channel, locale, jurisdiction)
+                subject = f"Subject: {message.subject}\n\n" if message.subject is not None else ""
+                sections.append(
+                    f"=== {message.template} | {jurisdiction.value} borrower, {time_zone} ===\n{subject}{message.body}\n"
+                )
+    return "\n".join(sections)
+
+
+class TestDebtMessagesStateAmountAndDays:
+    """DESIGN.md §3 step 3: every message that states a debt states the amount and the days overdue."""
+
+    CASES = (
+        (Purpose.OVERDUE_NOTICE, "1,045.00", 1),
+        (Purpose.PLAN_INSTALLMENT_MISSED, "348.33", 3),
+        (Purpose.PLAN_BROKEN, "696.67", BROKEN_PLAN_DAYS_PAST_DUE),
+    )
+
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", list(Channel))
+    @pytest.mark.parametrize(("purpose", "amount", "days"), CASES)
+    def test_in_the_body_of_every_channel(
+        self, purpose: Purpose, amount: str, days: int, channel: Channel, locale: Locale
+    ) -> None:
+        body = rendered(purpose, channel, locale).body
+
+        assert money(amount, locale) in body
+        assert days_overdue(days, locale) in body
+
+    def test_the_broken_plan_days_are_what_overdue_detection_would_report(self) -> None:
+        assert BROKEN_PLAN_DAYS_PAST_DUE == 34
+
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", list(Channel))
+    def test_a_broken_plan_without_known_days_still_states_the_amount(self, channel: Channel, locale: Locale) -> None:
+        facts = facts_for(golden_event(PlanBroken))[1]
+
+        message = rendered(Purpose.PLAN_BROKEN, channel, locale, facts=facts)
+
+        assert money("696.67", locale) in message.body
+        assert "None" not in text(message)
+        assert "34" not in text(message)
+
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", list(Channel))
+    def test_a_pre_due_reminder_states_the_amount_and_the_due_date(self, channel: Channel, locale: Locale) -> None:
+        body = rendered(Purpose.PRE_DUE_REMINDER, channel, locale).body
+
+        assert money("1,045.00", locale) in body
+        assert ("2026年2月15日" if locale is Locale.ZH_CN else "February 15, 2026") in body
+
+
+class TestOverdueNotice:
+    def test_zh_cn_sms(self) -> None:
+        body = rendered(Purpose.OVERDUE_NOTICE, Channel.SMS, Locale.ZH_CN).body
+
+        assert body == (
+            "【Tideover】您的贷款已逾期1天，逾期金额¥1,045.00（应还款日2026年2月15日）。"
+            "请尽快还款；如还款有困难，请联系我们协商还款方案。"
+        )
+
+    def test_en_sms(self) -> None:
+        body = rendered(Purpose.OVERDUE_NOTICE, Channel.SMS, Locale.EN).body
+
+        assert body.startswith(
+            "Tideover: your loan payment is 1 day overdue. Amount overdue: CNY 1,045.00 (due February 15, 2026)."
+        )
+
+    def test_the_e_mail_breaks_the_total_down(self) -> None:
+        message = rendered(Purpose.OVERDUE_NOTICE, Channel.EMAIL, Locale.EN)
+
+        assert message.subject == "Your loan payment is 1 day overdue: CNY 1,045.00"
+        for line in ("Principal: CNY 1,000.00", "Interest: CNY 45.00", "Fees: CNY 0.00", "Penalty interest: CNY 0.00"):
+            assert line in message.body
+        assert "As of February 16, 2026" in message.body
+
+    def test_a_status_change_reads_the_same_facts_as_the_first_notice(self) -> None:
+        first = facts_for(golden_event(LoanBecameOverdue))
+        change = facts_for(golden_event(OverdueStatusChanged))
+
+        assert first == change
+        assert first[0] is Purpose.OVERDUE_NOTICE
+
+
+class TestWrittenPlan:
+    def test_the_e_mail_lists_the_schedule_the_totals_and_the_code(self) -> None:
+        message = rendered(Purpose.WRITTEN_PLAN, Channel.EMAIL, Locale.EN)
+
+        assert message.subject == "Your repayment plan to confirm: 3 installments, CNY 1,045.00 in total"
+        for line in (
+            "Number of installments: 3",
+            "Total payable: CNY 1,045.00",
+            "First payment: CNY 348.33, due April 15, 2026",
+            "1. April 15, 2026: CNY 348.33 (principal CNY 333.33, interest CNY 15.00)",
+            "2. May 15, 2026: CNY 348.33 (principal CNY 333.33, interest CNY 15.00)",
+            "3. June 15, 2026: CNY 348.34 (principal CNY 333.34, interest CNY 15.00)",
+            "Total: CNY 1,045.00",
+            "Nothing is waived under this plan.",
+            "confirmation code 482915",
+        ):
+            assert line in message.body
+
+    def test_the_code_expiry_is_shown_in_the_borrowers_time_zone(self) -> None:
+        expires_at = golden_event(PlanSentToBorrower).code_expires_at
+        assert expires_at == datetime.fromisoformat("2026-03-17T01:30:00+00:00")
+
+        shanghai = rendered(Purpose.WRITTEN_PLAN, Channel.EMAIL, Locale.EN, Jurisdiction.CN).body
+        new_york = rendered(Purpose.WRITTEN_PLAN, Channel.EMAIL, Locale.EN, Jurisdiction.US).body
+        zh_cn = rendered(Purpose.WRITTEN_PLAN, Channel.EMAIL, Locale.ZH_CN, Jurisdiction.CN).body
+
+        assert "valid for 24 hours, until March 17, 2026 at 9:30 AM (China Standard Time)" in shanghai  # UTC+8
+        assert "valid for 24 hours, until March 16, 2026 at 9:30 PM (Eastern Daylight Time)" in new_york  # UTC-4
+        assert "有效期至2026年3月17日 09:30（中国标准时间）" in zh_cn
+
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", list(Channel))
+    def test_every_channel_states_installments_total_first_payment_and_code(self, channel: Channel, locale: Locale) -> None:
+        body = rendered(Purpose.WRITTEN_PLAN, channel, locale).body
+        code = "4 8 2 9 1 5" if channel is Channel.VOICE_CALL else "482915"
+
+        installments = {Locale.ZH_CN: "分3期", Locale.EN: "3 installments"}
+        if channel is Channel.EMAIL:
+            installments = {Locale.ZH_CN: "分期数：3期", Locale.EN: "Number of installments: 3"}
+
+        assert installments[locale] in body
+        assert money("1,045.00", locale) in body
+        assert money("348.33", locale) in body
+        assert ("2026年4月15日" if locale is Locale.ZH_CN else "April 15, 2026") in body
+        assert code in body
+
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", list(Channel))
+    def test_a_conditional_waiver_is_stated_with_its_condition(self, channel: Channel, locale: Locale) -> None:
+        event = golden_event(PlanSentToBorrower)
+        plan = event.plan.model_copy(update={"waived": waived("120.00", "30.00"), "waiver_conditional": True})
+
+        body = rendered(Purpose.WRITTEN_PLAN, channel, locale, facts=facts_of(event.model_copy(update={"plan": plan}))).body
+
+        assert money("150.00", locale) in body
+        assert ("按方案还款为条件" if locale is Locale.ZH_CN else "on condition that you keep to the plan") in body
+
+    def test_the_e_mail_itemises_a_waiver(self) -> None:
+        event = golden_event(PlanSentToBorrower)
+        plan = event.plan.model_copy(update={"waived": waived("120.00", "30.00"), "waiver_conditional": True})
+
+        body = rendered(
+            Purpose.WRITTEN_PLAN, Channel.EMAIL, Locale.EN, facts=facts_of(event.model_copy(update={"plan": plan}))
+        ).body
+
+        assert "Waived: CNY 150.00 (penalty interest CNY 120.00, interest CNY 30.00)." in body
+        assert "if the plan ends early the waived amount becomes payable again" in body
+
+
+class TestWaiversAfterTheOffer:
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", [Channel.SMS, Channel.EMAIL, Channel.VOICE_CALL])
+    def test_activation_breaking_and_completion_state_the_waived_amount(self, channel: Channel, locale: Locale) -> None:
+        activated = golden_event(PlanActivated).model_copy(update={"conditional_waiver": waived("120.00", "30.00")})
+        broken = golden_event(PlanBroken).model_copy(update={"reinstated_waiver": waived("120.00", "30.00")})
+        completed = golden_event(PlanCompleted).model_copy(update={"final_waiver": waived("120.00", "30.00")})
+
+        for event in (activated, broken, completed):
+            purpose, facts = facts_for(event)
+            assert money("150.00", locale) in rendered(purpose, channel, locale, facts=facts).body
+
+
+class TestCuredConfirmation:
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", list(Channel))
+    def test_a_closed_loan_is_told_so_without_a_remaining_principal(self, channel: Channel, locale: Locale) -> None:
+        event = golden_event(LoanCured).model_copy(update={"reason": CureReason.LOAN_CLOSED})
+
+        body = rendered(Purpose.CURED_CONFIRMATION, channel, locale, facts=facts_of(event)).body
+
+        assert ("关闭" if locale is Locale.ZH_CN else "closed") in body
+        assert "2,000.00" not in body
+
+    @pytest.mark.parametrize("locale", list(Locale))
+    def test_a_paid_loan_states_the_remaining_principal(self, locale: Locale) -> None:
+        assert money("2,000.00", locale) in rendered(Purpose.CURED_CONFIRMATION, Channel.SMS, locale).body
+
+
+class TestOptOut:
+    """Regulation F §1006.6(e): every SMS and e-mail to a US borrower says how to opt out."""
+
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", [Channel.SMS, Channel.EMAIL])
+    @pytest.mark.parametrize("purpose", list(Purpose))
+    def test_us_sms_and_email_end_with_it_and_cn_ones_do_not(self, purpose: Purpose, channel: Channel, locale: Locale) -> None:
+        line = OPT_OUT[channel, locale]
+
+        assert rendered(purpose, channel, locale, Jurisdiction.US).body.endswith(line)
+        assert "STOP" not in rendered(purpose, channel, locale, Jurisdiction.CN).body
+        assert "UNSUBSCRIBE" not in rendered(purpose, channel, locale, Jurisdiction.CN).body
+
+    @pytest.mark.parametrize("jurisdiction", list(Jurisdiction))
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", [Channel.PUSH, Channel.VOICE_CALL])
+    @pytest.mark.parametrize("purpose", list(Purpose))
+    def test_push_and_voice_never_carry_it(
+        self, purpose: Purpose, channel: Channel, locale: Locale, jurisdiction: Jurisdiction
+    ) -> None:
+        body = rendered(purpose, channel, locale, jurisdiction).body
+
+        assert "STOP" not in body
+        assert "UNSUBSCRIBE" not in body
+
+    def test_the_e_mail_opt_out_is_its_own_paragraph(self) -> None:
+        body = rendered(Purpose.OVERDUE_NOTICE, Channel.EMAIL, Locale.EN, Jurisdiction.US).body
+
+        assert body.endswith(f"Tideover Customer Service\n\n{OPT_OUT[Channel.EMAIL, Locale.EN]}")
+
+
+class TestStrictness:
+    def test_a_missing_fact_raises(self) -> None:
+        facts = dict(FACTS[Purpose.OVERDUE_NOTICE])
+        del facts["days_past_due"]
+
+        with pytest.raises(TemplateError, match="days_past_due"):
+            rendered(Purpose.OVERDUE_NOTICE, Channel.SMS, Locale.EN, facts=facts)
+
+    @pytest.mark.parametrize("channel", list(Channel))
+    def test_a_missing_fact_raises_on_every_channel(self, channel: Channel) -> None:
+        facts = dict(FACTS[Purpose.WRITTEN_PLAN])
+        del facts["total_payable"]
+
+        with pytest.raises(TemplateError, match="total_payable"):
+            rendered(Purpose.WRITTEN_PLAN, channel, Locale.ZH_CN, facts=facts)
+
+    def test_an_amount_that_is_not_money_raises(self) -> None:
+        facts = {**FACTS[Purpose.OVERDUE_NOTICE], "overdue_total": Decimal("1045.00")}
+
+        with pytest.raises(TemplateError, match="money filter needs a Money"):
+            rendered(Purpose.OVERDUE_NOTICE, Channel.SMS, Locale.EN, facts=facts)
+
+    def test_a_naive_datetime_raises(self) -> None:
+        facts = {**FACTS[Purpose.WRITTEN_PLAN], "code_expires_at": datetime(2026, 3, 17, 1, 30)}  # noqa: DTZ001
+
+        with pytest.raises(TemplateError, match="naive datetime"):
+            rendered(Purpose.WRITTEN_PLAN, Channel.EMAIL, Locale.EN, facts=facts)
+
+    def test_facts_may_not_override_the_locale(self) -> None:
+        with pytest.raises(TemplateError, match="locale"):
+            rendered(Purpose.OVERDUE_NOTICE, Channel.SMS, Locale.EN, facts={**FACTS[Purpose.OVERDUE_NOTICE], "locale": "en"})
+
+    def test_an_event_that_calls_for_no_message_is_refused(self) -> None:
+        with pytest.raises(NoMessageForEventError):
+            facts_for(golden_event(RepaymentReceived))
+
+
+class TestFormats:
+    @pytest.mark.parametrize(
+        ("amount", "locale", "expected"),
+        [
+            (Money.of("1234.56", "CNY"), Locale.ZH_CN, "¥1,234.56"),
+            (Money.of("1234.56", "CNY"), Locale.EN, "CNY 1,234.56"),
+            (Money.of("12000", "JPY"), Locale.EN, "JPY 12,000"),
+            (Money.of("2000.50", "USD"), Locale.ZH_CN, "US$2,000.50"),
+        ],
+    )
+    def test_money(self, amount: Money, locale: Locale, expected: str) -> None:
+        facts = {**FACTS[Purpose.PLAN_COMPLETED], "total_paid": amount}
+
+        assert expected in rendered(Purpose.PLAN_COMPLETED, Channel.PUSH, locale, facts=facts).body
+
+    def test_dates_are_calendar_days_in_the_locales_long_form(self) -> None:
+        assert "2026年6月15日" in rendered(Purpose.PLAN_COMPLETED, Channel.SMS, Locale.ZH_CN).body
+        assert "June 15, 2026" in rendered(Purpose.PLAN_COMPLETED, Channel.SMS, Locale.EN).body
+
+
+def waived(penalty: str, interest: str) -> WaivedAmounts:
+    zero = Money.of("0.00", "CNY")
+    penalty_money, interest_money = Money.of(penalty, "CNY"), Money.of(interest, "CNY")
+    return WaivedAmounts(penalty=penalty_money, interest=interest_money, fee=zero, total=penalty_money + interest_money)
