@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import Enum
 
 from overdue_detection.domain.delinquency import bucket_for
-from overdue_detection.domain.policy import WEEKLY
+from overdue_detection.domain.policy import REPORT_DAYS, WEEKLY
 from tideover_contracts.common import Bucket
 from tideover_contracts.events.overdue import CureReason, OverdueChangeReason
 
@@ -96,7 +96,7 @@ def decide(state: EpisodeState, position: Position, business_date: date, trigger
     if bucket != state.bucket:
         reasons.insert(0, OverdueChangeReason.BUCKET_CHANGED)
     weekly_due = state.last_reported_on is None or (business_date - state.last_reported_on).days >= WEEKLY
-    if trigger == Trigger.CLOSE and weekly_due and not reasons:
+    if trigger == Trigger.CLOSE and (weekly_due or dpd in REPORT_DAYS) and not reasons:
         reasons.append(OverdueChangeReason.WEEKLY)
     changed = replace(state, overdue_since=position.oldest_due, bucket=bucket)
     if not reasons:

@@ -12,6 +12,10 @@ from tideover_contracts.policy import ChargeCaps
 DUE_SOON_DAYS = (3, 1)
 #: A status update at least this often while a loan stays overdue (DESIGN.md §4).
 WEEKLY = 7
+#: And on these days past due as well, so that the borrower hears of the arrears on DPD 1 (when
+#: the loan becomes overdue), 3 and 7, then weekly (DESIGN.md §4, overdue notices). They are
+#: scheduled reports: reason `weekly`, as the weekly ones.
+REPORT_DAYS = (3, 7)
 
 
 def charge_policy(
