@@ -27,11 +27,13 @@ _EXPIRED = """
 """
 
 
-async def purge(database_url: str, now: datetime, retention: timedelta = RETENTION, *, dry_run: bool = False) -> int:
+async def purge(
+    database_url: str, now: datetime, retention: timedelta = RETENTION, *, dry_run: bool = False, schema: str = SCHEMA
+) -> int:
     """Delete the records of every loan whose last contact is older than `retention`; returns
     how many loans were purged (or would be, with `dry_run`)."""
-    await migrate(database_url, SCHEMA, MIGRATIONS)
-    connection = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
+    await migrate(database_url, schema, MIGRATIONS)
+    connection = await asyncpg.connect(database_url, server_settings={"search_path": schema})
     try:
         async with connection.transaction():
             loans = [row["loan_id"] for row in await connection.fetch(_EXPIRED, now - retention)]
