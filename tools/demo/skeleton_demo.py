@@ -135,6 +135,16 @@ class Demo:
         await self.kafka.publish(upstream(BusinessDayClosed(business_date=day, closed_at=closed_at)))
         await self.kafka.publish(upstream(ClockTicked(at=closed_at + timedelta(hours=3))))
 
+    async def wait_for_messages(self, purpose: str, borrowers: int) -> None:
+        """Until `borrowers` of ours were sent a message of `purpose` (some after their quiet hours)."""
+        names = self.names
+
+        def told(_: object) -> bool:
+            sent = self.watcher.events("NotificationRequested", lambda e: e.loan_id in names and e.purpose.value == purpose)
+            return len({event.loan_id for event in sent}) >= borrowers
+
+        await self.watcher.wait_for(told)
+
     async def pay(self, name: str, amount: Money, on: date) -> None:
         loan = self.book[name]
         received_at = datetime(on.year, on.month, on.day, 2, tzinfo=UTC)
@@ -156,8 +166,7 @@ class Demo:
         due = self.book["Li Na"].installments[0].due_date
         print(f"\n2. Business day {due - timedelta(days=3)} closes: pre-due reminders, 3 days ahead. Li Na pays early.")
         await self.close_day(due - timedelta(days=3))
-        names = self.names
-        await self.watcher.wait_for(lambda _: len(self.watcher.events("InstallmentDueSoon", lambda e: e.loan_id in names)) >= 3)
+        await self.wait_for_messages("pre_due_reminder", 3)
         self.show_new()
         await self.pay("Li Na", self.book["Li Na"].installments[0].total, due - timedelta(days=1))
         await asyncio.sleep(1.0)
@@ -166,10 +175,7 @@ class Demo:
         overdue_day = self.book["Zhang Wei"].installments[0].due_date + timedelta(days=3)
         print(f"\n3. Business days close through {overdue_day}: unpaid loans are overdue from the day after the due date.")
         await self.close_day(overdue_day)
-        names = self.names
-        await self.watcher.wait_for(
-            lambda _: len(self.watcher.events("NotificationRequested", lambda e: e.loan_id in names)) >= 2
-        )
+        await self.wait_for_messages("overdue_notice", 2)  # Zhang Wei and Emily Clark; Li Na paid
         self.show_new()
 
     async def negotiate(self) -> None:
@@ -233,7 +239,9 @@ async def main() -> None:
         await demo.detect_overdue()
         await demo.negotiate()
         await demo.pay_first_plan_installment()
-        noticed = {event.loan_id for event in watcher.events("NotificationRequested")}
+        noticed = {
+            event.loan_id for event in watcher.events("NotificationRequested", lambda e: e.purpose.value == "overdue_notice")
+        }
     quiet = [name for name, loan in demo.book.items() if loan.loan_id not in noticed]
     print(f"\nDone. Never sent an overdue notice: {', '.join(quiet) or 'nobody'}.")
     print("Service logs are in var/log/; `make down` stops everything.\n")

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from notification.domain.contact_rules import (
     COLLECTION,
+    PRESSING,
     PROFILES,
     WEEK,
     Borrower,
@@ -54,7 +55,9 @@ class World:
         decision = decide(message, self.borrower, self.history(), self.now, plan_active=self.plan_active, profile=self.profile)
         if decision.outcome is Outcome.SEND:
             assert decision.channel is not None
-            self.sent.append((number, message, Sent(decision.channel, self.now), self.borrower, self.plan_active))
+            self.sent.append(
+                (number, message, Sent(decision.channel, self.now, message.purpose), self.borrower, self.plan_active)
+            )
             if decision.channel == Channel.VOICE_CALL and number % 11 == 0:  # a few calls reach the borrower
                 self.conversation = self.now
                 self.conversations.append(self.now)
@@ -134,7 +137,7 @@ def test_the_rules_hold_for_any_history(  # noqa: PLR0912 - one world, every inv
     for channel, limit in profile.daily_limit.items():
         per_day: dict[object, int] = {}
         for _, _, sent, _, _ in world.sent:
-            if sent.channel == channel:
+            if sent.channel == channel and sent.purpose in PRESSING:
                 day = sent.at.astimezone(tz).date()
                 per_day[day] = per_day.get(day, 0) + 1
         assert all(count <= limit for count in per_day.values())
@@ -212,3 +215,14 @@ def test_only_plan_messages_while_a_plan_is_active() -> None:
 def test_quiet_hours_are_the_profiles() -> None:
     assert (PROFILES[Jurisdiction.CN].quiet_from, PROFILES[Jurisdiction.CN].quiet_until) == (time(22), time(8))
     assert (PROFILES[Jurisdiction.US].quiet_from, PROFILES[Jurisdiction.US].quiet_until) == (time(21), time(8))
+
+
+def test_the_written_plan_is_not_held_by_the_daily_limit() -> None:
+    borrower = Borrower("Asia/Shanghai", Jurisdiction.CN, (Channel.SMS,))
+    at = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 20:00 in Beijing
+    three_notices = History(tuple(Sent(Channel.SMS, at - timedelta(hours=h), Purpose.OVERDUE_NOTICE) for h in (1, 2, 3)))
+    cn = PROFILES[Jurisdiction.CN]
+    notice = decide(Message(Purpose.OVERDUE_NOTICE, at), borrower, three_notices, at, plan_active=False, profile=cn)
+    assert (notice.outcome, notice.rule) == (Outcome.HOLD, "daily_limit")
+    plan = decide(Message(Purpose.WRITTEN_PLAN, at), borrower, three_notices, at, plan_active=False, profile=cn)
+    assert plan.outcome is Outcome.SEND

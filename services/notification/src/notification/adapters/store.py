@@ -154,12 +154,12 @@ class PostgresNotificationStore:
 
     async def history(self, loan_id: uuid.UUID, since: datetime) -> History:
         sent = await self._connection.fetch(
-            "SELECT channel, sent_at FROM messages WHERE loan_id = $1 AND status = 'sent' AND sent_at >= $2",
+            "SELECT channel, sent_at, purpose FROM messages WHERE loan_id = $1 AND status = 'sent' AND sent_at >= $2",
             loan_id,
             since,
         )
         talked = await self._connection.fetchval("SELECT last_at FROM conversations WHERE loan_id = $1", loan_id)
-        return History(tuple(Sent(Channel(row["channel"]), row["sent_at"]) for row in sent), talked)
+        return History(tuple(Sent(Channel(row["channel"]), row["sent_at"], Purpose(row["purpose"])) for row in sent), talked)
 
     async def plan_active(self, loan_id: uuid.UUID) -> bool:
         return bool(await self._connection.fetchval("SELECT active FROM plans WHERE loan_id = $1", loan_id))

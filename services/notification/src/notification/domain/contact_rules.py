@@ -11,8 +11,8 @@ Rules, in the order they are applied:
    has not failed for this message; none left → suppressed;
 4. quiet hours in the borrower's local time (CN 22:00–08:00; US before 08:00 or after 21:00):
    held until the window opens;
-5. per local day, at most `daily_limit[channel]` messages on that channel (CN: 6 call attempts a
-   number a day) → held until the next day's window opens;
+5. per local day, at most `daily_limit[channel]` messages that press for payment on that
+   channel (CN: 6 call attempts a number a day) → held until the next day's window opens;
 6. US calls: at most 7 in 7 days per debt, and none within 7 days after a conversation →
    held until the oldest attempt leaves the 7 days, or the 7 days after the conversation end;
 7. a message held past its useful life (`stale_after`) is suppressed rather than sent late.
@@ -33,6 +33,10 @@ from tideover_contracts.events.notifications import Purpose
 
 #: Messages that ask for payment of the loan's arrears: they stop while a plan is active.
 COLLECTION = frozenset({Purpose.PRE_DUE_REMINDER, Purpose.OVERDUE_NOTICE})
+#: Messages that press for a payment: the daily limits count them and hold them. What the
+#: borrower asked for or is glad to hear (the written plan and its code, a plan activated or
+#: completed, a loan cured) is neither counted nor held by them.
+PRESSING = COLLECTION | {Purpose.PLAN_INSTALLMENT_REMINDER, Purpose.PLAN_INSTALLMENT_MISSED, Purpose.PLAN_BROKEN}
 WEEK = timedelta(days=7)
 
 
@@ -88,6 +92,7 @@ class Sent:
 
     channel: Channel
     at: datetime
+    purpose: Purpose = Purpose.OVERDUE_NOTICE
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,7 @@ def decide(
     if channel is None:
         rule = "opted_out" if set(borrower.channels) <= borrower.opted_out else "no_channel_left"
         return Decision(Outcome.SUPPRESS, rule=rule)
-    return _hold(channel, borrower, history, now, profile) or Decision(Outcome.SEND, channel)
+    return _hold(message, channel, borrower, history, now, profile) or Decision(Outcome.SEND, channel)
 
 
 def _refusal(message: Message, borrower: Borrower, now: datetime, *, plan_active: bool) -> str | None:
@@ -145,14 +150,18 @@ def _refusal(message: Message, borrower: Borrower, now: datetime, *, plan_active
     return None
 
 
-def _hold(channel: Channel, borrower: Borrower, history: History, now: datetime, profile: Profile) -> Decision | None:
+def _hold(
+    message: Message, channel: Channel, borrower: Borrower, history: History, now: datetime, profile: Profile
+) -> Decision | None:
     """Rules 4 to 6: the ones that make a message wait."""
     zone = ZoneInfo(borrower.time_zone)
     local = now.astimezone(zone)
     if _quiet(local.time(), profile):
         return Decision(Outcome.HOLD, channel, _window_opens(local, profile), "quiet_hours")
-    limit = profile.daily_limit.get(channel)
-    today = [s for s in history.sent if s.channel == channel and s.at.astimezone(zone).date() == local.date()]
+    limit = profile.daily_limit.get(channel) if message.purpose in PRESSING else None
+    today = [
+        s for s in history.sent if s.channel == channel and s.purpose in PRESSING and s.at.astimezone(zone).date() == local.date()
+    ]
     if limit is not None and len(today) >= limit:
         return Decision(Outcome.HOLD, channel, _next_day_window(local, profile), "daily_limit")
     return _us_call_rules(history, now, profile) if channel == Channel.VOICE_CALL else None
