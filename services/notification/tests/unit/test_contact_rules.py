@@ -226,3 +226,16 @@ def test_the_written_plan_is_not_held_by_the_daily_limit() -> None:
     assert (notice.outcome, notice.rule) == (Outcome.HOLD, "daily_limit")
     plan = decide(Message(Purpose.WRITTEN_PLAN, at), borrower, three_notices, at, plan_active=False, profile=cn)
     assert plan.outcome is Outcome.SEND
+
+
+def test_the_channel_is_chosen_by_purpose_and_preference() -> None:
+    # Preferring calls: a notice may be a call task, but the written plan and its code go as text.
+    borrower = Borrower("Asia/Shanghai", Jurisdiction.CN, (Channel.VOICE_CALL, Channel.EMAIL, Channel.SMS))
+    at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    cn = PROFILES[Jurisdiction.CN]
+    assert decide(Message(Purpose.OVERDUE_NOTICE, at), borrower, History(), at, plan_active=False, profile=cn).channel == (
+        Channel.VOICE_CALL
+    )
+    assert decide(Message(Purpose.WRITTEN_PLAN, at), borrower, History(), at, plan_active=False, profile=cn).channel == (
+        Channel.EMAIL
+    )

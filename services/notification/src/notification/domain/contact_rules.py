@@ -7,8 +7,9 @@ its arguments, so that the property tests can run it over any history.
 Rules, in the order they are applied:
 1. do-not-contact, from BorrowerContactChanged, stops everything at once;
 2. while a plan is active, collection messages stop; only plan messages go out;
-3. the first channel, in the borrower's preference, that is not opted out, has an address and
-   has not failed for this message; none left → suppressed;
+3. the first channel, in the borrower's preference, that may carry the purpose (CHANNELS_FOR),
+   is not opted out, has an address and has not failed for this message; none left →
+   suppressed;
 4. quiet hours in the borrower's local time (CN 22:00–08:00; US before 08:00 or after 21:00):
    held until the window opens;
 5. per local day, at most `daily_limit[channel]` messages that press for payment on that
@@ -38,6 +39,16 @@ COLLECTION = frozenset({Purpose.PRE_DUE_REMINDER, Purpose.OVERDUE_NOTICE})
 #: completed, a loan cured) is neither counted nor held by them.
 PRESSING = COLLECTION | {Purpose.PLAN_INSTALLMENT_REMINDER, Purpose.PLAN_INSTALLMENT_MISSED, Purpose.PLAN_BROKEN}
 WEEK = timedelta(days=7)
+ALL_CHANNELS = frozenset(Channel)
+_TEXT = frozenset({Channel.SMS, Channel.EMAIL, Channel.PUSH})
+#: The channels that may carry a purpose (the rest: any). A written plan and its code must be
+#: read, so it goes as text a borrower keeps (no push, no call); what only informs goes as text.
+CHANNELS_FOR: dict[Purpose, frozenset[Channel]] = {
+    Purpose.WRITTEN_PLAN: frozenset({Channel.SMS, Channel.EMAIL}),
+    Purpose.PLAN_ACTIVATED: _TEXT,
+    Purpose.PLAN_COMPLETED: _TEXT,
+    Purpose.CURED_CONFIRMATION: _TEXT,
+}
 
 
 @dataclass(frozen=True)
@@ -132,9 +143,10 @@ def decide(
     refusal = _refusal(message, borrower, now, plan_active=plan_active)
     if refusal is not None:
         return Decision(Outcome.SUPPRESS, rule=refusal)
-    channel = next((c for c in borrower.channels if c not in borrower.opted_out and c not in message.failed_channels), None)
+    allowed = [c for c in borrower.channels if c in CHANNELS_FOR.get(message.purpose, ALL_CHANNELS)]
+    channel = next((c for c in allowed if c not in borrower.opted_out and c not in message.failed_channels), None)
     if channel is None:
-        rule = "opted_out" if set(borrower.channels) <= borrower.opted_out else "no_channel_left"
+        rule = "opted_out" if allowed and set(allowed) <= borrower.opted_out else "no_channel_left"
         return Decision(Outcome.SUPPRESS, rule=rule)
     return _hold(message, channel, borrower, history, now, profile) or Decision(Outcome.SEND, channel)
 
