@@ -179,3 +179,16 @@ async def test_a_business_day_closing_at_night_holds_its_notices_too(
     await client.publish(notice)
     await handled(private_infrastructure, notice)
     assert [entry["rule"] for entry in await contact_log(notification, overdue.loan_id)] == ["quiet_hours"]
+
+
+async def test_a_borrower_who_prefers_push_gets_a_push_to_their_device(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+) -> None:
+    await at(private_infrastructure, client, MIDDAY)
+    overdue = await overdue_loan(
+        private_infrastructure, client, push_token="device-7f3a", preferred_channels=(Channel.PUSH, Channel.SMS)
+    )
+    await client.publish(envelope(overdue))
+    sent = await watcher.wait_for_event("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
+    assert (sent.channel, sent.address) == (Channel.PUSH, "device-7f3a")
+    assert "¥1,045.00" in sent.body

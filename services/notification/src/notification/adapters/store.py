@@ -40,8 +40,9 @@ class PostgresNotificationStore:
         borrower = loan.borrower
         await self._connection.execute(
             """
-            INSERT INTO contacts (loan_id, borrower_id, name, phone, email, locale, time_zone, jurisdiction, preferred_channels)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (loan_id) DO NOTHING
+            INSERT INTO contacts (loan_id, borrower_id, name, phone, email, locale, time_zone, jurisdiction, preferred_channels,
+                                  push_token)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (loan_id) DO NOTHING
             """,
             loan.loan_id,
             borrower.borrower_id,
@@ -52,6 +53,7 @@ class PostgresNotificationStore:
             borrower.time_zone,
             borrower.jurisdiction.value,
             [channel.value for channel in borrower.preferred_channels],
+            borrower.push_token,
         )
 
     async def change_contact(self, change: BorrowerContactChanged) -> bool:
@@ -59,7 +61,7 @@ class PostgresNotificationStore:
             """
             UPDATE contacts SET phone = coalesce($2, phone), email = coalesce($3, email), locale = coalesce($4, locale),
                    time_zone = coalesce($5, time_zone), preferred_channels = coalesce($6, preferred_channels),
-                   opted_out_channels = $7, do_not_contact = $8
+                   opted_out_channels = $7, do_not_contact = $8, push_token = coalesce($9, push_token)
             WHERE loan_id = $1
             """,
             change.loan_id,
@@ -70,6 +72,7 @@ class PostgresNotificationStore:
             [c.value for c in change.preferred_channels] if change.preferred_channels else None,
             [c.value for c in change.opted_out_channels],
             change.do_not_contact,
+            change.push_token,
         )
         return bool(status != "UPDATE 0")
 
@@ -82,6 +85,7 @@ class PostgresNotificationStore:
             borrower_id=row["borrower_id"],
             phone=row["phone"],
             email=row["email"],
+            push_token=row["push_token"],
             locale=Locale(row["locale"]),
             time_zone=row["time_zone"],
             jurisdiction=Jurisdiction(row["jurisdiction"]),

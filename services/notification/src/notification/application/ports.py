@@ -21,6 +21,7 @@ class Contact:
     borrower_id: str
     phone: str
     email: str | None
+    push_token: str | None
     locale: Locale
     time_zone: str
     jurisdiction: Jurisdiction
@@ -29,8 +30,13 @@ class Contact:
     do_not_contact: bool
 
     def address(self, channel: Channel) -> str | None:
-        """Where a channel reaches the borrower (push needs a device token we do not hold yet)."""
-        return {Channel.SMS: self.phone, Channel.VOICE_CALL: self.phone, Channel.EMAIL: self.email}.get(channel)
+        """Where a channel reaches the borrower, if it does."""
+        return {
+            Channel.SMS: self.phone,
+            Channel.VOICE_CALL: self.phone,
+            Channel.EMAIL: self.email,
+            Channel.PUSH: self.push_token,
+        }.get(channel)
 
 
 @dataclass(frozen=True)
