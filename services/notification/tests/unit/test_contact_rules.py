@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ from notification.domain.contact_rules import (
     Message,
     Outcome,
     Sent,
+    configured,
     decide,
 )
 from tideover_contracts.common import Channel, Jurisdiction
@@ -239,3 +241,14 @@ def test_the_channel_is_chosen_by_purpose_and_preference() -> None:
     assert decide(Message(Purpose.WRITTEN_PLAN, at), borrower, History(), at, plan_active=False, profile=cn).channel == (
         Channel.EMAIL
     )
+
+
+def test_profiles_are_configurable() -> None:
+    profiles = configured({"CN": {"quiet_from": "21:30", "daily_limit": {"voice_call": 3}}})
+    assert (profiles[Jurisdiction.CN].quiet_from, profiles[Jurisdiction.CN].daily_limit) == (
+        time(21, 30),
+        {Channel.VOICE_CALL: 3},
+    )
+    assert profiles[Jurisdiction.US] == PROFILES[Jurisdiction.US]
+    with pytest.raises(ValueError, match="no contact rule named 'quiet'"):
+        configured({"US": {"quiet": "22:00"}})

@@ -16,7 +16,7 @@ from typing import Any
 
 from notification.application.message_facts import facts_for
 from notification.application.ports import Contact, LogEntry, NotificationStore, Notifying, StoredMessage
-from notification.domain.contact_rules import PROFILES, WEEK, Borrower, Message, Outcome, decide
+from notification.domain.contact_rules import WEEK, Borrower, Message, Outcome, decide
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event, deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
@@ -188,7 +188,7 @@ async def _decide(unit: Unit[Any], notifying: Notifying, message: StoredMessage,
         await store.history(message.loan_id, now - WEEK),
         now,
         plan_active=await store.plan_active(message.loan_id),
-        profile=PROFILES[contact.jurisdiction],
+        profile=notifying.profiles[contact.jurisdiction],
     )
     entry = LogEntry(
         message.notification_id, message.loan_id, message.purpose, decision.channel, decision.outcome.value, decision.rule,

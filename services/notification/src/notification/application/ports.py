@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from notification.domain.contact_rules import History
+from notification.domain.contact_rules import PROFILES, History, Profile
 from tideover_contracts.common import Channel, Jurisdiction, Locale
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
@@ -124,3 +124,4 @@ class Notifying:
 
     store: NotificationStore
     render: Renderer
+    profiles: Mapping[Jurisdiction, Profile] = field(default_factory=lambda: dict(PROFILES))

@@ -24,7 +24,7 @@ message before these rules run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -209,3 +209,27 @@ def _us_call_rules(history: History, now: datetime, profile: Profile) -> Decisio
         if len(calls) >= profile.calls_per_week:
             return Decision(Outcome.HOLD, Channel.VOICE_CALL, calls[len(calls) - profile.calls_per_week] + WEEK, "calls_per_week")
     return None
+
+
+def configured(overrides: dict[str, dict[str, object]]) -> dict[Jurisdiction, Profile]:
+    """The default profiles with `overrides` applied, e.g. from TIDEOVER_CONTACT_PROFILES:
+    {"CN": {"quiet_from": "21:30", "daily_limit": {"voice_call": 3}}}."""
+    profiles = dict(PROFILES)
+    for code, changes in overrides.items():
+        jurisdiction = Jurisdiction(code)
+        fields: dict[str, object] = {}
+        for name, value in changes.items():
+            if name in ("quiet_from", "quiet_until"):
+                fields[name] = time.fromisoformat(str(value))
+            elif name == "daily_limit":
+                fields[name] = {Channel(channel): int(limit) for channel, limit in dict(value).items()}  # type: ignore[call-overload]
+            elif name in ("calls_per_week",):
+                fields[name] = None if value is None else int(value)  # type: ignore[call-overload]
+            elif name == "quiet_week_after_conversation":
+                fields[name] = bool(value)
+            elif name == "opt_out_line_on":
+                fields[name] = frozenset(Channel(channel) for channel in value)  # type: ignore[attr-defined]
+            else:
+                raise ValueError(f"{code}: no contact rule named {name!r}")
+        profiles[jurisdiction] = replace(profiles[jurisdiction], **fields)  # type: ignore[arg-type]
+    return profiles

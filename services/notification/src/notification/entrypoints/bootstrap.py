@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notification.adapters.store import PostgresNotificationStore
 from notification.adapters.templates import render
 from notification.application import handlers
 from notification.application.ports import Notifying
+from notification.domain.contact_rules import PROFILES, Profile, configured
 from notification.entrypoints.http import add_routes
+from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
 from tideover_contracts.events.negotiation import PlanSentToBorrower
@@ -34,14 +40,20 @@ MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 SCHEMA = "notification"
 
 
-def _notifying(connection: Connection) -> Notifying:
-    return Notifying(PostgresNotificationStore(connection), render)
+class NotificationSettings(BaseSettings):
+    """Policy configuration: TIDEOVER_CONTACT_PROFILES, changes to the contact rules per
+    jurisdiction as JSON (domain/contact_rules.py `configured`)."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
+
+    contact_profiles: dict[str, dict[str, Any]] = {}
 
 
-with_store = with_port(_notifying)
+def subscriptions(profiles: Mapping[Jurisdiction, Profile] | None = None) -> Subscriptions:
+    def notifying(connection: Connection) -> Notifying:
+        return Notifying(PostgresNotificationStore(connection), render, profiles or PROFILES)
 
-
-def subscriptions() -> Subscriptions:
+    with_store = with_port(notifying)
     subs = Subscriptions()
     subs.on(LOANS_LIFECYCLE, LoanBooked)(with_store(handlers.when_loan_booked_keep_contact))
     subs.on(LOANS_LIFECYCLE, BorrowerContactChanged)(with_store(handlers.when_contact_changed_update_contact))
@@ -67,7 +79,7 @@ def definition() -> ServiceDefinition:
         name="notification",
         schema=SCHEMA,
         migrations=MIGRATIONS,
-        subscriptions=subscriptions(),
+        subscriptions=subscriptions(configured(NotificationSettings().contact_profiles)),
         routes=add_routes,
     )
 
