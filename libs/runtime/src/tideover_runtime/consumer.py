@@ -107,6 +107,19 @@ class Unit(Generic[E]):
         self.staged.append(event_class.event_type)
 
 
+async def publish_each(outgoing: list[tuple[Unit[Any], Event, uuid.UUID]]) -> None:
+    """Stage events caused by several units of one run (each with its own causation) in one
+    round trip: for batch handlers whose messages each produce a few events."""
+    if not outgoing:
+        return
+    envelopes = []
+    for unit, event, event_id in outgoing:
+        envelope = wrap(event, producer=unit.producer, occurred_at=unit.clock.now(), event_id=event_id, causation=unit.envelope)
+        unit.staged.append(envelope.event_type)
+        envelopes.append(envelope)
+    await stage(outgoing[0][0].connection, *envelopes)
+
+
 Handler = Callable[[Unit[Any]], Awaitable[None]]
 #: Every handler is run as a batch handler: consecutive messages of one type in a polled batch
 #: are handed over together (a handler registered with `on` gets them one at a time).

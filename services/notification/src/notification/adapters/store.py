@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from notification.application.ports import Contact, LogEntry, StoredMessage
+from notification.application.ports import Contact, LogEntry, StatusChange, StoredMessage
 from notification.domain.contact_rules import History, Sent
 from tideover_contracts.common import Channel, Jurisdiction, Locale
 from tideover_contracts.envelope import Event
@@ -76,41 +77,43 @@ class PostgresNotificationStore:
         )
         return bool(status != "UPDATE 0")
 
-    async def contact(self, loan_id: uuid.UUID) -> Contact | None:
-        row = await self._connection.fetchrow("SELECT * FROM contacts WHERE loan_id = $1", loan_id)
-        if row is None:
-            return None
-        return Contact(
-            loan_id=row["loan_id"],
-            borrower_id=row["borrower_id"],
-            phone=row["phone"],
-            email=row["email"],
-            push_token=row["push_token"],
-            locale=Locale(row["locale"]),
-            time_zone=row["time_zone"],
-            jurisdiction=Jurisdiction(row["jurisdiction"]),
-            preferred_channels=tuple(Channel(c) for c in row["preferred_channels"]),
-            opted_out_channels=tuple(Channel(c) for c in row["opted_out_channels"]),
-            do_not_contact=row["do_not_contact"],
-        )
-
-    async def add_message(self, message: StoredMessage) -> bool:
-        """False when this message exists already: a duplicate becomes one message."""
-        return bool(
-            await self._connection.fetchval(
-                """
-                INSERT INTO messages (notification_id, loan_id, purpose, source_type, source, created_at, status)
-                VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT (notification_id) DO NOTHING RETURNING true
-                """,
-                message.notification_id,
-                message.loan_id,
-                message.purpose.value,
-                message.source.event_type,
-                message.source.model_dump_json(),
-                message.created_at,
-                message.status,
+    async def contacts(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Contact]:
+        rows = await self._connection.fetch("SELECT * FROM contacts WHERE loan_id = ANY($1::uuid[])", list(loan_ids))
+        return {
+            row["loan_id"]: Contact(
+                loan_id=row["loan_id"],
+                borrower_id=row["borrower_id"],
+                phone=row["phone"],
+                email=row["email"],
+                push_token=row["push_token"],
+                locale=Locale(row["locale"]),
+                time_zone=row["time_zone"],
+                jurisdiction=Jurisdiction(row["jurisdiction"]),
+                preferred_channels=tuple(Channel(c) for c in row["preferred_channels"]),
+                opted_out_channels=tuple(Channel(c) for c in row["opted_out_channels"]),
+                do_not_contact=row["do_not_contact"],
             )
+            for row in rows
+        }
+
+    async def add_messages(self, messages: list[StoredMessage]) -> set[uuid.UUID]:
+        """The ids of the messages that are new: one that exists already (a duplicate, even
+        within `messages`) becomes one message."""
+        rows = await self._connection.fetch(
+            """
+            INSERT INTO messages (notification_id, loan_id, purpose, source_type, source, created_at, status)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[])
+            ON CONFLICT (notification_id) DO NOTHING RETURNING notification_id
+            """,
+            [m.notification_id for m in messages],
+            [m.loan_id for m in messages],
+            [m.purpose.value for m in messages],
+            [m.source.event_type for m in messages],
+            [m.source.model_dump_json() for m in messages],
+            [m.created_at for m in messages],
+            [m.status for m in messages],
         )
+        return {row["notification_id"] for row in rows}
 
     async def message(self, notification_id: uuid.UUID, *, for_update: bool = False) -> StoredMessage | None:
         lock = " FOR UPDATE" if for_update else ""
@@ -131,22 +134,21 @@ class PostgresNotificationStore:
         )
         return [_message(row) for row in rows]
 
-    async def set_status(
-        self,
-        notification_id: uuid.UUID,
-        status: str,
-        *,
-        hold_until: datetime | None = None,
-        channel: Channel | None = None,
-        sent_at: datetime | None = None,
-    ) -> None:
+    async def set_statuses(self, changes: list[StatusChange]) -> None:
+        if not changes:
+            return
         await self._connection.execute(
-            "UPDATE messages SET status = $2, hold_until = $3, channel = $4, sent_at = $5 WHERE notification_id = $1",
-            notification_id,
-            status,
-            hold_until,
-            channel.value if channel else None,
-            sent_at,
+            """
+            UPDATE messages m SET status = c.status, hold_until = c.hold_until, channel = c.channel, sent_at = c.sent_at
+            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::timestamptz[])
+                AS c(notification_id, status, hold_until, channel, sent_at)
+            WHERE m.notification_id = c.notification_id
+            """,
+            [c.notification_id for c in changes],
+            [c.status for c in changes],
+            [c.hold_until for c in changes],
+            [c.channel.value if c.channel else None for c in changes],
+            [c.sent_at for c in changes],
         )
 
     async def add_failed_channel(self, notification_id: uuid.UUID, channel: Channel) -> None:
@@ -156,17 +158,28 @@ class PostgresNotificationStore:
             channel.value,
         )
 
-    async def history(self, loan_id: uuid.UUID, since: datetime) -> History:
+    async def histories(self, loan_ids: Collection[uuid.UUID], since: datetime) -> dict[uuid.UUID, History]:
+        ids = list(loan_ids)
         sent = await self._connection.fetch(
-            "SELECT channel, sent_at, purpose FROM messages WHERE loan_id = $1 AND status = 'sent' AND sent_at >= $2",
-            loan_id,
+            """
+            SELECT loan_id, channel, sent_at, purpose FROM messages
+            WHERE loan_id = ANY($1::uuid[]) AND status = 'sent' AND sent_at >= $2
+            """,
+            ids,
             since,
         )
-        talked = await self._connection.fetchval("SELECT last_at FROM conversations WHERE loan_id = $1", loan_id)
-        return History(tuple(Sent(Channel(row["channel"]), row["sent_at"], Purpose(row["purpose"])) for row in sent), talked)
+        talks = await self._connection.fetch("SELECT loan_id, last_at FROM conversations WHERE loan_id = ANY($1::uuid[])", ids)
+        last_talk = {row["loan_id"]: row["last_at"] for row in talks}
+        by_loan: dict[uuid.UUID, list[Sent]] = {loan_id: [] for loan_id in ids}
+        for row in sent:
+            by_loan[row["loan_id"]].append(Sent(Channel(row["channel"]), row["sent_at"], Purpose(row["purpose"])))
+        return {loan_id: History(tuple(items), last_talk.get(loan_id)) for loan_id, items in by_loan.items()}
 
-    async def plan_active(self, loan_id: uuid.UUID) -> bool:
-        return bool(await self._connection.fetchval("SELECT active FROM plans WHERE loan_id = $1", loan_id))
+    async def active_plans(self, loan_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        rows = await self._connection.fetch(
+            "SELECT loan_id FROM plans WHERE active AND loan_id = ANY($1::uuid[])", list(loan_ids)
+        )
+        return {row["loan_id"] for row in rows}
 
     async def set_plan(self, loan_id: uuid.UUID, active: bool) -> None:
         await self._connection.execute(
@@ -183,24 +196,31 @@ class PostgresNotificationStore:
             at,
         )
 
-    async def log(self, entry: LogEntry) -> None:
-        await self._connection.execute(
+    async def log(self, entries: list[LogEntry]) -> None:
+        if not entries:
+            return
+        await self._connection.executemany(
             """
             INSERT INTO contact_log (notification_id, loan_id, purpose, channel, decision, rule, hold_until, template,
                                      subject, body, decided_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             """,
-            entry.notification_id,
-            entry.loan_id,
-            entry.purpose.value,
-            entry.channel.value if entry.channel else "",
-            entry.decision,
-            entry.rule,
-            entry.hold_until,
-            entry.template,
-            entry.subject,
-            entry.body,
-            entry.decided_at,
+            [
+                (
+                    e.notification_id,
+                    e.loan_id,
+                    e.purpose.value,
+                    e.channel.value if e.channel else "",
+                    e.decision,
+                    e.rule,
+                    e.hold_until,
+                    e.template,
+                    e.subject,
+                    e.body,
+                    e.decided_at,
+                )
+                for e in entries
+            ],
         )
 
     async def receipt(self, notification_id: uuid.UUID, channel: Channel, receipt: str, reason: str | None, at: datetime) -> bool:

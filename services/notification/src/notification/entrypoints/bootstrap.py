@@ -32,7 +32,7 @@ from tideover_contracts.topics import (
     PLANS_OFFERS,
     PLANS_TRACKING,
 )
-from tideover_runtime.consumer import Subscriptions, with_port
+from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
 
@@ -53,18 +53,18 @@ def subscriptions(profiles: Mapping[Jurisdiction, Profile] | None = None) -> Sub
     def notifying(connection: Connection) -> Notifying:
         return Notifying(PostgresNotificationStore(connection), render, profiles or PROFILES)
 
-    with_store = with_port(notifying)
+    with_store, with_store_many = with_port(notifying), with_port_many(notifying)
     subs = Subscriptions()
     subs.on(LOANS_LIFECYCLE, LoanBooked)(with_store(handlers.when_loan_booked_keep_contact))
     subs.on(LOANS_LIFECYCLE, BorrowerContactChanged)(with_store(handlers.when_contact_changed_update_contact))
-    subs.on(OVERDUE_STATUS, InstallmentDueSoon)(with_store(handlers.when_installment_due_soon_remind))
-    subs.on(OVERDUE_STATUS, LoanBecameOverdue)(with_store(handlers.when_loan_became_overdue_send_notice))
-    subs.on(OVERDUE_STATUS, OverdueStatusChanged)(with_store(handlers.when_overdue_status_changed_maybe_notify))
-    subs.on(OVERDUE_STATUS, LoanCured)(with_store(handlers.when_loan_cured_confirm))
-    subs.on(NEGOTIATION_APPLICATIONS, PlanSentToBorrower)(with_store(handlers.when_plan_sent_send_written_plan))
+    subs.on_many(OVERDUE_STATUS, InstallmentDueSoon)(with_store_many(handlers.when_installment_due_soon_remind))
+    subs.on_many(OVERDUE_STATUS, LoanBecameOverdue)(with_store_many(handlers.when_loan_became_overdue_send_notice))
+    subs.on_many(OVERDUE_STATUS, OverdueStatusChanged)(with_store_many(handlers.when_overdue_status_changed_maybe_notify))
+    subs.on_many(OVERDUE_STATUS, LoanCured)(with_store_many(handlers.when_loan_cured_confirm))
+    subs.on_many(NEGOTIATION_APPLICATIONS, PlanSentToBorrower)(with_store_many(handlers.when_plan_sent_send_written_plan))
     subs.on(PLANS_OFFERS, PlanActivated)(with_store(handlers.when_plan_activated_tell_borrower))
-    subs.on(PLANS_TRACKING, PlanInstallmentDueSoon)(with_store(handlers.when_plan_installment_due_soon_remind))
-    subs.on(PLANS_TRACKING, PlanInstallmentMissed)(with_store(handlers.when_plan_installment_missed_tell_borrower))
+    subs.on_many(PLANS_TRACKING, PlanInstallmentDueSoon)(with_store_many(handlers.when_plan_installment_due_soon_remind))
+    subs.on_many(PLANS_TRACKING, PlanInstallmentMissed)(with_store_many(handlers.when_plan_installment_missed_tell_borrower))
     subs.on(PLANS_TRACKING, PlanBroken)(with_store(handlers.when_plan_broken_tell_borrower))
     subs.on(PLANS_TRACKING, PlanCompleted)(with_store(handlers.when_plan_completed_tell_borrower))
     subs.on(OPS_CLOCK, BusinessDayClosed)(with_store(handlers.when_time_passes_release_held))
