@@ -1,19 +1,29 @@
-"""Use cases of repayment-tracking: follow each plan to its end."""
+"""Use cases of repayment-tracking: follow each plan to its end (DESIGN.md §3 step 7).
+
+Who owns a payment: overdue-detection applies every payment to the loan's own ledger (what the
+contract is owed), always. A loan has at most one active plan (a unique index); while it has
+one, this service also counts the payment against the plan's installments (what the borrower
+agreed to pay, and when). They are two views of the same money, never two debits of it: the
+plan restructures the arrears overdue-detection holds, and when the plan breaks, collection
+resumes on that ledger with every payment already in it. A payment for a loan without an active
+plan is not ours and is left alone.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import date, timedelta
+from typing import Any
 
-from repayment_tracking.application.ports import ActivePlan, Plans
-from repayment_tracking.domain.plan_rules import MISSES_TO_BREAK, apply_payment, is_missed, unpaid_too_long
+from repayment_tracking.application.ports import ActivePlan, PlanBook, Tracking
+from repayment_tracking.domain.plan_rules import completed, filled, judge, paid_by, reminders
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import (
-    PlanBreakReason,
     PlanBroken,
     PlanCompleted,
+    PlanInstallmentDueSoon,
     PlanInstallmentMissed,
     PlanInstallmentPaid,
 )
@@ -21,94 +31,114 @@ from tideover_contracts.money import Money
 from tideover_runtime.consumer import Unit
 
 
-async def when_plan_activated_track_it(unit: Unit[PlanActivated], plans: Plans) -> None:
-    await plans.add(unit.event)
+async def when_plan_activated_track_it(unit: Unit[PlanActivated], tracking: Tracking) -> None:
+    await tracking.plans.add(unit.event)
 
 
-async def when_repayment_received_apply_to_plan(unit: Unit[RepaymentReceived], plans: Plans) -> None:
-    """Payments of loans under an active plan count against the plan; the others are left to
-    overdue-detection, which applies every payment to the loan's own schedule."""
-    payment = unit.event
+async def when_repayment_received_apply_to_plan(unit: Unit[RepaymentReceived], tracking: Tracking) -> None:
+    """Apply a payment once (by its id) to the oldest unpaid installments; what is left over runs
+    on into the next ones and, past the last, is kept as credit."""
+    payment, plans = unit.event, tracking.plans
     plan = await plans.active_for_loan(payment.loan_id)
     if plan is None or not await plans.record_payment(plan.plan_id, payment):
         return
-    installments = await plans.installments(plan.plan_id)
-    applied, excess = apply_payment(payment.amount.amount, installments)
-    by_sequence = {item.sequence: item for item in installments}
-    for sequence, amount in applied:
-        await plans.pay(plan.plan_id, sequence, amount)
-        remaining = by_sequence[sequence].shortfall - amount
+    book = await plans.book(plan.plan_id)
+    total = paid_by(book.payments, date.max)
+    before, _ = filled(book.dues, total - payment.amount.amount)
+    after, credit = filled(book.dues, total)
+    await plans.set_paid(plan.plan_id, after, credit)
+    for due in book.dues:
+        applied = after[due.sequence] - before[due.sequence]
+        if applied == 0:
+            continue
+        remaining = due.amount - after[due.sequence]
         await unit.publish(
             PlanInstallmentPaid(
                 plan_id=plan.plan_id,
                 loan_id=plan.loan_id,
-                sequence=sequence,
+                sequence=due.sequence,
                 payment_id=payment.payment_id,
-                applied=Money.of(amount, plan.currency),
+                applied=Money.of(applied, plan.currency),
                 remaining_on_installment=Money.of(remaining, plan.currency),
                 fully_paid=remaining == 0,
                 value_date=payment.value_date,
             ),
-            event_id=deterministic_id("PlanInstallmentPaid", plan.plan_id, sequence, payment.payment_id),
+            event_id=deterministic_id("PlanInstallmentPaid", plan.plan_id, due.sequence, payment.payment_id),
         )
-    if excess > 0:
-        await plans.add_credit(plan.plan_id, excess)
-    if all(item.shortfall == 0 for item in await plans.installments(plan.plan_id)):
-        await _complete(unit, plans, plan)
+    if completed(book.dues, book.payments):
+        await _complete(unit, tracking, plan, book)
 
 
-async def _complete(unit: Unit[RepaymentReceived], plans: Plans, plan: ActivePlan) -> None:
-    await plans.set_status(plan.plan_id, "completed")
-    total = sum((item.amount for item in await plans.installments(plan.plan_id)), start=Decimal(0))
+async def _complete(unit: Unit[Any], tracking: Tracking, plan: ActivePlan, book: PlanBook) -> None:
+    """Everything paid: the plan is done and its conditional waiver becomes final."""
+    done_on = max(payment.value_date for payment in book.payments)
+    await tracking.plans.set_status(plan.plan_id, "completed", done_on)
     await unit.publish(
         PlanCompleted(
             plan_id=plan.plan_id,
             loan_id=plan.loan_id,
-            completed_on=unit.event.value_date,
-            total_paid=Money.of(total, plan.currency),
+            completed_on=done_on,
+            total_paid=Money.of(paid_by(book.payments, date.max), plan.currency),
             final_waiver=plan.conditional_waiver,
         ),
         event_id=deterministic_id("PlanCompleted", plan.plan_id),
     )
 
 
-async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], plans: Plans) -> None:
+async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tracking: Tracking) -> None:
+    """Judge every active plan on each day since it was last judged, through the closed day:
+    missed installments, a broken plan; and remind the borrowers of installments coming up."""
     business_date = unit.event.business_date
-    for plan in await plans.active_plans():
-        installments = await plans.installments(plan.plan_id)
-        missed_count = sum(item.missed for item in installments)
-        for item in installments:
-            if is_missed(item, business_date):
-                missed_count += 1
-                await plans.mark_missed(plan.plan_id, item.sequence)
-                await unit.publish(
-                    PlanInstallmentMissed(
-                        plan_id=plan.plan_id,
-                        loan_id=plan.loan_id,
-                        sequence=item.sequence,
-                        due_date=item.due_date,
-                        shortfall=Money.of(item.shortfall, plan.currency),
-                        missed_count=missed_count,
-                        business_date=business_date,
-                    ),
-                    event_id=deterministic_id("PlanInstallmentMissed", plan.plan_id, item.sequence),
-                )
-        reason = None
-        if missed_count >= MISSES_TO_BREAK:
-            reason = PlanBreakReason.TWO_MISSED
-        elif any(unpaid_too_long(item, business_date) for item in installments):
-            reason = PlanBreakReason.UNPAID_30_DAYS
-        if reason is not None:
-            await plans.set_status(plan.plan_id, "broken")
-            unpaid = sum((item.shortfall for item in installments), start=Decimal(0))
-            await unit.publish(
-                PlanBroken(
-                    plan_id=plan.plan_id,
-                    loan_id=plan.loan_id,
-                    reason=reason,
-                    business_date=business_date,
-                    reinstated_waiver=plan.conditional_waiver,
-                    unpaid=Money.of(unpaid, plan.currency),
-                ),
-                event_id=deterministic_id("PlanBroken", plan.plan_id),
-            )
+    for plan in await tracking.plans.active_plans():
+        start = (plan.closed_through or plan.activated_on - timedelta(days=1)) + timedelta(days=1)
+        if start > business_date:
+            continue  # judged already (a day closed twice, or late)
+        book = await tracking.plans.book(plan.plan_id)
+        days = [start + timedelta(days=n) for n in range((business_date - start).days + 1)]
+        await _judge(unit, tracking, plan, book, days)
+        await tracking.plans.set_closed_through(plan.plan_id, business_date)
+
+
+async def _judge(unit: Unit[Any], tracking: Tracking, plan: ActivePlan, book: PlanBook, days: list[date]) -> None:
+    judgement = judge(book.dues, book.payments, book.missed, days, tracking.rules)
+    await tracking.plans.mark_missed(plan.plan_id, {missed.sequence: missed.on for missed in judgement.missed})
+    for missed in judgement.missed:
+        await unit.publish(
+            PlanInstallmentMissed(
+                plan_id=plan.plan_id,
+                loan_id=plan.loan_id,
+                sequence=missed.sequence,
+                due_date=missed.due_date,
+                shortfall=Money.of(missed.shortfall, plan.currency),
+                missed_count=missed.missed_count,
+                business_date=missed.on,
+            ),
+            event_id=deterministic_id("PlanInstallmentMissed", plan.plan_id, missed.sequence),
+        )
+    if (broken := judgement.broken) is not None:
+        await tracking.plans.set_status(plan.plan_id, "broken", broken.on)
+        await unit.publish(
+            PlanBroken(
+                plan_id=plan.plan_id,
+                loan_id=plan.loan_id,
+                reason=broken.reason,
+                business_date=broken.on,
+                reinstated_waiver=plan.conditional_waiver,
+                unpaid=Money.of(broken.unpaid, plan.currency),
+            ),
+            event_id=deterministic_id("PlanBroken", plan.plan_id),
+        )
+        return
+    last = days[-1]
+    for due, days_before, amount in reminders(book.dues, book.payments, last, tracking.rules):
+        await unit.publish(
+            PlanInstallmentDueSoon(
+                plan_id=plan.plan_id,
+                loan_id=plan.loan_id,
+                sequence=due.sequence,
+                due_date=due.due_date,
+                amount_due=Money.of(amount, plan.currency),
+                days_before=days_before,
+            ),
+            event_id=deterministic_id("PlanInstallmentDueSoon", plan.plan_id, due.sequence, days_before),
+        )

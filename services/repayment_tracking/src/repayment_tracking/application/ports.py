@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from repayment_tracking.domain.plan_rules import PlanInstallment
+from repayment_tracking.domain.plan_rules import Due, Payment, Rules
 from tideover_contracts.common import WaivedAmounts
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.events.plans import PlanActivated
@@ -19,15 +20,34 @@ class ActivePlan:
     loan_id: uuid.UUID
     currency: str
     conditional_waiver: WaivedAmounts
+    activated_on: date
+    closed_through: date | None
+
+
+@dataclass(frozen=True)
+class PlanBook:
+    """A plan's installments, what is missed, and the payments made to it."""
+
+    dues: tuple[Due, ...]
+    missed: frozenset[int]
+    payments: tuple[Payment, ...]
 
 
 class Plans(Protocol):
     async def add(self, plan: PlanActivated) -> bool: ...
     async def active_for_loan(self, loan_id: uuid.UUID) -> ActivePlan | None: ...
     async def active_plans(self) -> list[ActivePlan]: ...
-    async def installments(self, plan_id: uuid.UUID) -> list[PlanInstallment]: ...
+    async def book(self, plan_id: uuid.UUID) -> PlanBook: ...
     async def record_payment(self, plan_id: uuid.UUID, payment: RepaymentReceived) -> bool: ...
-    async def pay(self, plan_id: uuid.UUID, sequence: int, amount: Decimal) -> None: ...
-    async def add_credit(self, plan_id: uuid.UUID, amount: Decimal) -> None: ...
-    async def mark_missed(self, plan_id: uuid.UUID, sequence: int) -> None: ...
-    async def set_status(self, plan_id: uuid.UUID, status: str) -> None: ...
+    async def set_paid(self, plan_id: uuid.UUID, paid: dict[int, Decimal], credit: Decimal) -> None: ...
+    async def mark_missed(self, plan_id: uuid.UUID, missed: dict[int, date]) -> None: ...
+    async def set_status(self, plan_id: uuid.UUID, status: str, ended_on: date | None = None) -> None: ...
+    async def set_closed_through(self, plan_id: uuid.UUID, day: date) -> None: ...
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Everything a use case of this service works with."""
+
+    plans: Plans
+    rules: Rules

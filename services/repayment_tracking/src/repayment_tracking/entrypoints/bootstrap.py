@@ -3,24 +3,51 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from repayment_tracking.adapters.plans import PostgresPlans
 from repayment_tracking.application import handlers
+from repayment_tracking.application.ports import Tracking
+from repayment_tracking.domain.plan_rules import Rules
+from repayment_tracking.entrypoints.http import add_routes
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS
 from tideover_runtime.consumer import Subscriptions, with_port
+from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+DEFAULTS = Rules()
 
 
-with_plans = with_port(PostgresPlans)
+class TrackingSettings(BaseSettings):
+    """Policy configuration (DESIGN.md §4): TIDEOVER_PLAN_GRACE_DAYS, TIDEOVER_PLAN_TOLERANCE_SHARE,
+    TIDEOVER_PLAN_TOLERANCE_FLOOR, TIDEOVER_PLAN_MISSES_TO_BREAK, TIDEOVER_PLAN_UNPAID_DAYS_TO_BREAK,
+    TIDEOVER_PLAN_REMINDER_DAYS (a JSON list, e.g. [3, 1])."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDEOVER_PLAN_", extra="ignore")
+
+    grace_days: int = DEFAULTS.grace_days
+    tolerance_share: Decimal = DEFAULTS.tolerance_share
+    tolerance_floor: Decimal = DEFAULTS.tolerance_floor
+    misses_to_break: int = DEFAULTS.misses_to_break
+    unpaid_days_to_break: int = DEFAULTS.unpaid_days_to_break
+    reminder_days: tuple[int, ...] = DEFAULTS.reminder_days
+
+    def rules(self) -> Rules:
+        return Rules(**self.model_dump())
 
 
-def subscriptions() -> Subscriptions:
+def subscriptions(rules: Rules = DEFAULTS) -> Subscriptions:
+    def tracking(connection: Connection) -> Tracking:
+        return Tracking(PostgresPlans(connection), rules)
+
+    with_plans = with_port(tracking)
     subs = Subscriptions()
     subs.on(PLANS_OFFERS, PlanActivated)(with_plans(handlers.when_plan_activated_track_it))
     subs.on(LOANS_LIFECYCLE, RepaymentReceived)(with_plans(handlers.when_repayment_received_apply_to_plan))
@@ -30,7 +57,11 @@ def subscriptions() -> Subscriptions:
 
 def definition() -> ServiceDefinition:
     return ServiceDefinition(
-        name="repayment-tracking", schema="repayment_tracking", migrations=MIGRATIONS, subscriptions=subscriptions()
+        name="repayment-tracking",
+        schema="repayment_tracking",
+        migrations=MIGRATIONS,
+        subscriptions=subscriptions(TrackingSettings().rules()),
+        routes=add_routes,
     )
 
 
