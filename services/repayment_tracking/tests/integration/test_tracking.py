@@ -126,3 +126,33 @@ async def test_a_close_killed_mid_way_is_redone_once(
     assert (missed.sequence, missed.business_date) == (1, date(2026, 4, 19))
     published = [item for item in watcher.seen if item.envelope and item.envelope.event_type == "PlanInstallmentMissed"]
     assert len(published) == 1
+
+
+async def test_a_plan_completed_early_by_one_large_payment_with_the_rest_as_credit(
+    private_infrastructure: Infrastructure, tracking: ServiceProcess
+) -> None:
+    infra = private_infrastructure
+    tracking.start()
+    plan = activated_plan()
+    async with (
+        KafkaTestClient(infra.bootstrap_servers, infra.topic_prefix) as kafka,
+        TopicWatcher(infra.bootstrap_servers, [PLANS_TRACKING.name], infra.topic_prefix) as watcher,
+    ):
+        ours = lambda event: event.plan_id == plan.plan_id  # noqa: E731
+        await kafka.publish(envelope(plan))
+        await wait_until_ok(f"{tracking.url}/v1/plans/{plan.plan_id}")
+        await kafka.publish(
+            envelope(payment(plan.loan_id, "100.00", date(2026, 4, 10))),
+            envelope(payment(plan.loan_id, "1000.00", date(2026, 4, 12))),
+        )
+        done = await watcher.wait_for_event("PlanCompleted", ours)
+        assert (done.completed_on, done.total_paid) == (date(2026, 4, 12), Money.of("1100.00", "CNY"))
+        assert done.final_waiver.total == Money.of("9.31", "CNY")  # kept: the waiver is final
+        paid = [(e.sequence, e.applied.amount) for e in watcher.events("PlanInstallmentPaid", ours)]
+    assert [(sequence, str(amount)) for sequence, amount in paid] == [
+        (1, "100.00"), (1, "248.33"), (2, "348.33"), (3, "348.34"),
+    ]  # fmt: skip
+    async with httpx.AsyncClient(base_url=tracking.url) as http:
+        view = (await http.get(f"/v1/loans/{plan.loan_id}/plans")).json()["plans"][0]
+    assert (view["status"], view["credit"]["amount"]) == ("completed", "55.00")
+    assert [item["status"] for item in view["installments"]] == ["paid", "paid", "paid"]

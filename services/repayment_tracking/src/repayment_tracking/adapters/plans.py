@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 
@@ -50,56 +51,87 @@ class PostgresPlans:
             )
         return bool(inserted)
 
-    async def active_for_loan(self, loan_id: uuid.UUID) -> ActivePlan | None:
-        row = await self._connection.fetchrow("SELECT * FROM plans WHERE loan_id = $1 AND status = 'active' FOR UPDATE", loan_id)
-        return _plan(row) if row else None
+    async def active_for_loans(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, ActivePlan]:
+        rows = await self._connection.fetch(
+            "SELECT * FROM plans WHERE loan_id = ANY($1::uuid[]) AND status = 'active' ORDER BY plan_id FOR UPDATE",
+            list(loan_ids),
+        )
+        return {row["loan_id"]: _plan(row) for row in rows}
 
     async def active_plans(self) -> list[ActivePlan]:
         rows = await self._connection.fetch("SELECT * FROM plans WHERE status = 'active' ORDER BY plan_id FOR UPDATE")
         return [_plan(row) for row in rows]
 
     async def book(self, plan_id: uuid.UUID) -> PlanBook:
+        return (await self.books([plan_id]))[plan_id]
+
+    async def books(self, plan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PlanBook]:
+        ids = list(plan_ids)
         dues = await self._connection.fetch(
-            "SELECT sequence, due_date, amount, missed FROM plan_installments WHERE plan_id = $1 ORDER BY sequence", plan_id
+            """
+            SELECT plan_id, sequence, due_date, amount, missed FROM plan_installments
+            WHERE plan_id = ANY($1::uuid[]) ORDER BY plan_id, sequence
+            """,
+            ids,
         )
         payments = await self._connection.fetch(
-            "SELECT payment_id, value_date, amount FROM plan_payments WHERE plan_id = $1 ORDER BY value_date, payment_id",
-            plan_id,
+            """
+            SELECT plan_id, payment_id, value_date, amount FROM plan_payments
+            WHERE plan_id = ANY($1::uuid[]) ORDER BY plan_id, value_date, payment_id
+            """,
+            ids,
         )
-        return PlanBook(
-            tuple(Due(row["sequence"], row["due_date"], row["amount"]) for row in dues),
-            frozenset(row["sequence"] for row in dues if row["missed"]),
-            tuple(Payment(row["payment_id"], row["value_date"], row["amount"]) for row in payments),
-        )
+        books: dict[uuid.UUID, PlanBook] = {plan_id: PlanBook((), frozenset(), ()) for plan_id in ids}
+        for row in dues:
+            book = books[row["plan_id"]]
+            due = Due(row["sequence"], row["due_date"], row["amount"])
+            missed = book.missed | {row["sequence"]} if row["missed"] else book.missed
+            books[row["plan_id"]] = PlanBook((*book.dues, due), missed, book.payments)
+        for row in payments:
+            book = books[row["plan_id"]]
+            paid = Payment(row["payment_id"], row["value_date"], row["amount"])
+            books[row["plan_id"]] = PlanBook(book.dues, book.missed, (*book.payments, paid))
+        return books
 
-    async def record_payment(self, plan_id: uuid.UUID, payment: RepaymentReceived) -> bool:
-        """False for a payment seen before: each payment id is applied once."""
-        return bool(
-            await self._connection.fetchval(
-                """
-                INSERT INTO plan_payments (payment_id, plan_id, amount, value_date, received_at) VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (payment_id) DO NOTHING RETURNING true
-                """,
-                payment.payment_id,
-                plan_id,
-                payment.amount.amount,
-                payment.value_date,
-                payment.received_at,
-            )
+    async def record_payments(self, payments: list[tuple[uuid.UUID, RepaymentReceived]]) -> set[str]:
+        """The ids of the payments that are new: each payment id is applied once."""
+        rows = await self._connection.fetch(
+            """
+            INSERT INTO plan_payments (payment_id, plan_id, amount, value_date, received_at)
+            SELECT * FROM unnest($1::text[], $2::uuid[], $3::numeric[], $4::date[], $5::timestamptz[])
+            ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id
+            """,
+            [payment.payment_id for _, payment in payments],
+            [plan_id for plan_id, _ in payments],
+            [payment.amount.amount for _, payment in payments],
+            [payment.value_date for _, payment in payments],
+            [payment.received_at for _, payment in payments],
         )
+        return {row["payment_id"] for row in rows}
 
-    async def set_paid(self, plan_id: uuid.UUID, paid: dict[int, Decimal], credit: Decimal) -> None:
+    async def set_paid(self, paid: dict[uuid.UUID, tuple[dict[int, Decimal], Decimal]]) -> None:
+        """Each plan's installments as filled, and its credit."""
+        rows = [
+            (plan_id, sequence, amount) for plan_id, (by_sequence, _) in paid.items() for sequence, amount in by_sequence.items()
+        ]
         await self._connection.execute(
             """
             UPDATE plan_installments i SET paid = p.paid
-            FROM unnest($2::int[], $3::numeric[]) AS p(sequence, paid)
-            WHERE i.plan_id = $1 AND i.sequence = p.sequence
+            FROM unnest($1::uuid[], $2::int[], $3::numeric[]) AS p(plan_id, sequence, paid)
+            WHERE i.plan_id = p.plan_id AND i.sequence = p.sequence
             """,
-            plan_id,
-            list(paid),
-            list(paid.values()),
+            [row[0] for row in rows],
+            [row[1] for row in rows],
+            [row[2] for row in rows],
         )
-        await self._connection.execute("UPDATE plans SET credit = $2 WHERE plan_id = $1", plan_id, credit)
+        await self._connection.execute(
+            """
+            UPDATE plans SET credit = c.credit FROM unnest($1::uuid[], $2::numeric[]) AS c(plan_id, credit)
+            WHERE plans.plan_id = c.plan_id
+            """,
+            list(paid),
+            [credit for _, credit in paid.values()],
+        )
 
     async def mark_missed(self, plan_id: uuid.UUID, missed: dict[int, date]) -> None:
         await self._connection.execute(

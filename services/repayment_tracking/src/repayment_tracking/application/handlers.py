@@ -11,12 +11,14 @@ plan is not ours and is left alone.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from repayment_tracking.application.ports import ActivePlan, PlanBook, Tracking
 from repayment_tracking.domain.plan_rules import completed, filled, judge, paid_by, reminders
-from tideover_contracts.envelope import deterministic_id
+from tideover_contracts.envelope import Event, deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.events.plans import PlanActivated
@@ -28,45 +30,67 @@ from tideover_contracts.events.tracking import (
     PlanInstallmentPaid,
 )
 from tideover_contracts.money import Money
-from tideover_runtime.consumer import Unit
+from tideover_runtime.consumer import Unit, publish_each
 
 
 async def when_plan_activated_track_it(unit: Unit[PlanActivated], tracking: Tracking) -> None:
     await tracking.plans.add(unit.event)
 
 
-async def when_repayment_received_apply_to_plan(unit: Unit[RepaymentReceived], tracking: Tracking) -> None:
-    """Apply a payment once (by its id) to the oldest unpaid installments; what is left over runs
-    on into the next ones and, past the last, is kept as credit."""
-    payment, plans = unit.event, tracking.plans
-    plan = await plans.active_for_loan(payment.loan_id)
-    if plan is None or not await plans.record_payment(plan.plan_id, payment):
+async def when_repayments_received_apply_them(units: list[Unit[RepaymentReceived]], tracking: Tracking) -> None:
+    """Apply a run of payments, each once (by its id), to the oldest unpaid installments of its
+    loan's active plan; what is left over runs on into the next ones and, past the last, is kept
+    as credit. A payment for a loan without an active plan is not ours."""
+    plans = tracking.plans
+    active = await plans.active_for_loans({unit.event.loan_id for unit in units})
+    ours = [(unit, active[unit.event.loan_id]) for unit in units if unit.event.loan_id in active]
+    new = await plans.record_payments([(plan.plan_id, unit.event) for unit, plan in ours])
+    ours = [(unit, plan) for unit, plan in ours if unit.event.payment_id in new]
+    if not ours:
         return
-    book = await plans.book(plan.plan_id)
-    total = paid_by(book.payments, date.max)
-    before, _ = filled(book.dues, total - payment.amount.amount)
-    after, credit = filled(book.dues, total)
-    await plans.set_paid(plan.plan_id, after, credit)
+    books = await plans.books({plan.plan_id for _, plan in ours})
+    paid: dict[uuid.UUID, tuple[dict[int, Decimal], Decimal]] = {}
+    outgoing: list[tuple[Unit[Any], Event, uuid.UUID]] = []
+    done: list[tuple[Unit[Any], ActivePlan, PlanBook]] = []
+    for plan_id, book in books.items():
+        runs = [(unit, plan) for unit, plan in ours if plan.plan_id == plan_id]
+        # The plan's total before this run, then each new payment in the order it came.
+        total = paid_by(book.payments, date.max) - sum((unit.event.amount.amount for unit, _ in runs), start=Decimal(0))
+        for unit, plan in runs:
+            before, _ = filled(book.dues, total)
+            total += unit.event.amount.amount
+            after, credit = filled(book.dues, total)
+            paid[plan_id] = (after, credit)
+            outgoing += [(unit, event, event_id) for event, event_id in _installments_paid(plan, book, unit.event, before, after)]
+        if completed(book.dues, book.payments):
+            done.append((*runs[-1], book))
+    await plans.set_paid(paid)
+    await publish_each(outgoing)
+    for unit, plan, book in done:  # after the payments that completed them
+        await _complete(unit, tracking, plan, book)
+
+
+def _installments_paid(
+    plan: ActivePlan, book: PlanBook, payment: RepaymentReceived, before: dict[int, Decimal], after: dict[int, Decimal]
+) -> list[tuple[Event, uuid.UUID]]:
+    events: list[tuple[Event, uuid.UUID]] = []
     for due in book.dues:
         applied = after[due.sequence] - before[due.sequence]
         if applied == 0:
             continue
         remaining = due.amount - after[due.sequence]
-        await unit.publish(
-            PlanInstallmentPaid(
-                plan_id=plan.plan_id,
-                loan_id=plan.loan_id,
-                sequence=due.sequence,
-                payment_id=payment.payment_id,
-                applied=Money.of(applied, plan.currency),
-                remaining_on_installment=Money.of(remaining, plan.currency),
-                fully_paid=remaining == 0,
-                value_date=payment.value_date,
-            ),
-            event_id=deterministic_id("PlanInstallmentPaid", plan.plan_id, due.sequence, payment.payment_id),
+        event = PlanInstallmentPaid(
+            plan_id=plan.plan_id,
+            loan_id=plan.loan_id,
+            sequence=due.sequence,
+            payment_id=payment.payment_id,
+            applied=Money.of(applied, plan.currency),
+            remaining_on_installment=Money.of(remaining, plan.currency),
+            fully_paid=remaining == 0,
+            value_date=payment.value_date,
         )
-    if completed(book.dues, book.payments):
-        await _complete(unit, tracking, plan, book)
+        events.append((event, deterministic_id("PlanInstallmentPaid", plan.plan_id, due.sequence, payment.payment_id)))
+    return events
 
 
 async def _complete(unit: Unit[Any], tracking: Tracking, plan: ActivePlan, book: PlanBook) -> None:

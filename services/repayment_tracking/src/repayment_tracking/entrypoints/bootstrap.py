@@ -17,7 +17,7 @@ from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS
-from tideover_runtime.consumer import Subscriptions, with_port
+from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
 
@@ -47,10 +47,10 @@ def subscriptions(rules: Rules = DEFAULTS) -> Subscriptions:
     def tracking(connection: Connection) -> Tracking:
         return Tracking(PostgresPlans(connection), rules)
 
-    with_plans = with_port(tracking)
+    with_plans, with_plans_many = with_port(tracking), with_port_many(tracking)
     subs = Subscriptions()
     subs.on(PLANS_OFFERS, PlanActivated)(with_plans(handlers.when_plan_activated_track_it))
-    subs.on(LOANS_LIFECYCLE, RepaymentReceived)(with_plans(handlers.when_repayment_received_apply_to_plan))
+    subs.on_many(LOANS_LIFECYCLE, RepaymentReceived)(with_plans_many(handlers.when_repayments_received_apply_them))
     subs.on(OPS_CLOCK, BusinessDayClosed)(with_plans(handlers.when_business_day_closed_check_plans))
     return subs
 
