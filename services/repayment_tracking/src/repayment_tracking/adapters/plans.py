@@ -133,22 +133,34 @@ class PostgresPlans:
             [credit for _, credit in paid.values()],
         )
 
-    async def mark_missed(self, plan_id: uuid.UUID, missed: dict[int, date]) -> None:
+    async def mark_missed(self, missed: dict[uuid.UUID, dict[int, date]]) -> None:
+        rows = [(plan_id, sequence, day) for plan_id, by_sequence in missed.items() for sequence, day in by_sequence.items()]
+        if not rows:
+            return
         await self._connection.execute(
             """
             UPDATE plan_installments i SET missed = true, missed_on = m.day
-            FROM unnest($2::int[], $3::date[]) AS m(sequence, day)
-            WHERE i.plan_id = $1 AND i.sequence = m.sequence
+            FROM unnest($1::uuid[], $2::int[], $3::date[]) AS m(plan_id, sequence, day)
+            WHERE i.plan_id = m.plan_id AND i.sequence = m.sequence
             """,
-            plan_id,
-            list(missed),
-            list(missed.values()),
+            [row[0] for row in rows],
+            [row[1] for row in rows],
+            [row[2] for row in rows],
         )
 
-    async def set_status(self, plan_id: uuid.UUID, status: str, ended_on: date | None = None) -> None:
+    async def end(self, ended: dict[uuid.UUID, date], status: str) -> None:
+        """Plans completed or broken, on the day they ended."""
+        if not ended:
+            return
         await self._connection.execute(
-            "UPDATE plans SET status = $2, ended_on = $3 WHERE plan_id = $1", plan_id, status, ended_on
+            """
+            UPDATE plans SET status = $3, ended_on = e.day FROM unnest($1::uuid[], $2::date[]) AS e(plan_id, day)
+            WHERE plans.plan_id = e.plan_id
+            """,
+            list(ended),
+            list(ended.values()),
+            status,
         )
 
-    async def set_closed_through(self, plan_id: uuid.UUID, day: date) -> None:
-        await self._connection.execute("UPDATE plans SET closed_through = $2 WHERE plan_id = $1", plan_id, day)
+    async def set_closed_through(self, plan_ids: list[uuid.UUID], day: date) -> None:
+        await self._connection.execute("UPDATE plans SET closed_through = $2 WHERE plan_id = ANY($1::uuid[])", plan_ids, day)

@@ -12,12 +12,13 @@ plan is not ours and is left alone.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from repayment_tracking.application.ports import ActivePlan, PlanBook, Tracking
-from repayment_tracking.domain.plan_rules import completed, filled, judge, paid_by, reminders
+from repayment_tracking.domain.plan_rules import Rules, completed, filled, judge, paid_by, reminders
 from tideover_contracts.envelope import Event, deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
@@ -96,7 +97,7 @@ def _installments_paid(
 async def _complete(unit: Unit[Any], tracking: Tracking, plan: ActivePlan, book: PlanBook) -> None:
     """Everything paid: the plan is done and its conditional waiver becomes final."""
     done_on = max(payment.value_date for payment in book.payments)
-    await tracking.plans.set_status(plan.plan_id, "completed", done_on)
+    await tracking.plans.end({plan.plan_id: done_on}, "completed")
     await unit.publish(
         PlanCompleted(
             plan_id=plan.plan_id,
@@ -111,58 +112,72 @@ async def _complete(unit: Unit[Any], tracking: Tracking, plan: ActivePlan, book:
 
 async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tracking: Tracking) -> None:
     """Judge every active plan on each day since it was last judged, through the closed day:
-    missed installments, a broken plan; and remind the borrowers of installments coming up."""
+    missed installments, a broken plan; and remind the borrowers of installments coming up.
+    All plans at once: their books in two queries, their changes and events in a few."""
     business_date = unit.event.business_date
-    for plan in await tracking.plans.active_plans():
-        start = (plan.closed_through or plan.activated_on - timedelta(days=1)) + timedelta(days=1)
-        if start > business_date:
-            continue  # judged already (a day closed twice, or late)
-        book = await tracking.plans.book(plan.plan_id)
-        days = [start + timedelta(days=n) for n in range((business_date - start).days + 1)]
-        await _judge(unit, tracking, plan, book, days)
-        await tracking.plans.set_closed_through(plan.plan_id, business_date)
+    due = [plan for plan in await tracking.plans.active_plans() if _first_day(plan) <= business_date]
+    if not due:
+        return  # judged already (a day closed twice, or late)
+    books = await tracking.plans.books([plan.plan_id for plan in due])
+    outcome = Outcome()
+    for plan in due:
+        first = _first_day(plan)
+        days = [first + timedelta(days=n) for n in range((business_date - first).days + 1)]
+        _judge(unit, tracking.rules, plan, books[plan.plan_id], days, outcome)
+    await tracking.plans.mark_missed(outcome.missed)
+    await tracking.plans.end(outcome.broken, "broken")
+    await tracking.plans.set_closed_through([plan.plan_id for plan in due], business_date)
+    await publish_each(outcome.events)
 
 
-async def _judge(unit: Unit[Any], tracking: Tracking, plan: ActivePlan, book: PlanBook, days: list[date]) -> None:
-    judgement = judge(book.dues, book.payments, book.missed, days, tracking.rules)
-    await tracking.plans.mark_missed(plan.plan_id, {missed.sequence: missed.on for missed in judgement.missed})
+def _first_day(plan: ActivePlan) -> date:
+    return (plan.closed_through or plan.activated_on - timedelta(days=1)) + timedelta(days=1)
+
+
+@dataclass
+class Outcome:
+    """What a close decided, for all plans, stored and published together."""
+
+    missed: dict[uuid.UUID, dict[int, date]] = field(default_factory=dict)
+    broken: dict[uuid.UUID, date] = field(default_factory=dict)
+    events: list[tuple[Unit[Any], Event, uuid.UUID]] = field(default_factory=list)
+
+
+def _judge(unit: Unit[Any], rules: Rules, plan: ActivePlan, book: PlanBook, days: list[date], outcome: Outcome) -> None:
+    judgement = judge(book.dues, book.payments, book.missed, days, rules)
+    if judgement.missed:
+        outcome.missed[plan.plan_id] = {missed.sequence: missed.on for missed in judgement.missed}
     for missed in judgement.missed:
-        await unit.publish(
-            PlanInstallmentMissed(
-                plan_id=plan.plan_id,
-                loan_id=plan.loan_id,
-                sequence=missed.sequence,
-                due_date=missed.due_date,
-                shortfall=Money.of(missed.shortfall, plan.currency),
-                missed_count=missed.missed_count,
-                business_date=missed.on,
-            ),
-            event_id=deterministic_id("PlanInstallmentMissed", plan.plan_id, missed.sequence),
+        event = PlanInstallmentMissed(
+            plan_id=plan.plan_id,
+            loan_id=plan.loan_id,
+            sequence=missed.sequence,
+            due_date=missed.due_date,
+            shortfall=Money.of(missed.shortfall, plan.currency),
+            missed_count=missed.missed_count,
+            business_date=missed.on,
         )
+        outcome.events.append((unit, event, deterministic_id("PlanInstallmentMissed", plan.plan_id, missed.sequence)))
     if (broken := judgement.broken) is not None:
-        await tracking.plans.set_status(plan.plan_id, "broken", broken.on)
-        await unit.publish(
-            PlanBroken(
-                plan_id=plan.plan_id,
-                loan_id=plan.loan_id,
-                reason=broken.reason,
-                business_date=broken.on,
-                reinstated_waiver=plan.conditional_waiver,
-                unpaid=Money.of(broken.unpaid, plan.currency),
-            ),
-            event_id=deterministic_id("PlanBroken", plan.plan_id),
+        outcome.broken[plan.plan_id] = broken.on
+        broken_event = PlanBroken(
+            plan_id=plan.plan_id,
+            loan_id=plan.loan_id,
+            reason=broken.reason,
+            business_date=broken.on,
+            reinstated_waiver=plan.conditional_waiver,
+            unpaid=Money.of(broken.unpaid, plan.currency),
         )
+        outcome.events.append((unit, broken_event, deterministic_id("PlanBroken", plan.plan_id)))
         return
-    last = days[-1]
-    for due, days_before, amount in reminders(book.dues, book.payments, last, tracking.rules):
-        await unit.publish(
-            PlanInstallmentDueSoon(
-                plan_id=plan.plan_id,
-                loan_id=plan.loan_id,
-                sequence=due.sequence,
-                due_date=due.due_date,
-                amount_due=Money.of(amount, plan.currency),
-                days_before=days_before,
-            ),
-            event_id=deterministic_id("PlanInstallmentDueSoon", plan.plan_id, due.sequence, days_before),
+    for due, days_before, amount in reminders(book.dues, book.payments, days[-1], rules):
+        reminder = PlanInstallmentDueSoon(
+            plan_id=plan.plan_id,
+            loan_id=plan.loan_id,
+            sequence=due.sequence,
+            due_date=due.due_date,
+            amount_due=Money.of(amount, plan.currency),
+            days_before=days_before,
         )
+        event_id = deterministic_id("PlanInstallmentDueSoon", plan.plan_id, due.sequence, days_before)
+        outcome.events.append((unit, reminder, event_id))
