@@ -10,7 +10,7 @@ from decimal import Decimal
 import asyncpg
 
 from repayment_tracking.application.ports import ActivePlan, PlanBook
-from repayment_tracking.domain.plan_rules import Due, Payment
+from repayment_tracking.domain.plan_rules import Due, Payment, Rules
 from tideover_contracts.common import WaivedAmounts
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.events.plans import PlanActivated
@@ -58,8 +58,35 @@ class PostgresPlans:
         )
         return {row["loan_id"]: _plan(row) for row in rows}
 
-    async def active_plans(self) -> list[ActivePlan]:
-        rows = await self._connection.fetch("SELECT * FROM plans WHERE status = 'active' ORDER BY plan_id FOR UPDATE")
+    async def plans_to_judge(self, business_date: date, rules: Rules) -> list[ActivePlan]:
+        """The active plans not judged through `business_date` in which something may happen by
+        then: an installment past its grace short beyond the tolerance (a miss, or 30 days unpaid),
+        an installment coming up to remind of, or a payment value-dated after the last day judged
+        (it may change what earlier days saw). Every other plan only moves its closed day."""
+        rows = await self._connection.fetch(
+            """
+            WITH open AS (
+                SELECT * FROM plans
+                WHERE status = 'active' AND coalesce(closed_through, activated_on - 1) < $1
+            )
+            SELECT * FROM open WHERE plan_id IN (
+                SELECT i.plan_id FROM plan_installments i JOIN open USING (plan_id)
+                WHERE (i.due_date + $2::int < $1 AND i.amount - i.paid > greatest(i.amount * $3, $4)
+                       AND (NOT i.missed OR i.due_date + $5::int <= $1))
+                   OR ((i.due_date - $1) = ANY($6::int[]) AND i.paid < i.amount)
+                UNION
+                SELECT pp.plan_id FROM plan_payments pp JOIN open USING (plan_id)
+                WHERE pp.value_date > coalesce(open.closed_through, open.activated_on - 1)
+            )
+            ORDER BY plan_id FOR UPDATE
+            """,
+            business_date,
+            rules.grace_days,
+            rules.tolerance_share,
+            rules.tolerance_floor,
+            rules.unpaid_days_to_break,
+            list(rules.reminder_days),
+        )
         return [_plan(row) for row in rows]
 
     async def book(self, plan_id: uuid.UUID) -> PlanBook:
@@ -162,5 +189,12 @@ class PostgresPlans:
             status,
         )
 
-    async def set_closed_through(self, plan_ids: list[uuid.UUID], day: date) -> None:
-        await self._connection.execute("UPDATE plans SET closed_through = $2 WHERE plan_id = ANY($1::uuid[])", plan_ids, day)
+    async def close_all(self, business_date: date) -> None:
+        """Every active plan is judged through `business_date` now."""
+        await self._connection.execute(
+            """
+            UPDATE plans SET closed_through = $1
+            WHERE status = 'active' AND coalesce(closed_through, activated_on - 1) < $1
+            """,
+            business_date,
+        )

@@ -113,11 +113,10 @@ async def _complete(unit: Unit[Any], tracking: Tracking, plan: ActivePlan, book:
 async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tracking: Tracking) -> None:
     """Judge every active plan on each day since it was last judged, through the closed day:
     missed installments, a broken plan; and remind the borrowers of installments coming up.
-    All plans at once: their books in two queries, their changes and events in a few."""
+    Only the plans in which something may happen are read (adapters/plans.py says which); all
+    of them at once, their changes and events stored in a few statements."""
     business_date = unit.event.business_date
-    due = [plan for plan in await tracking.plans.active_plans() if _first_day(plan) <= business_date]
-    if not due:
-        return  # judged already (a day closed twice, or late)
+    due = await tracking.plans.plans_to_judge(business_date, tracking.rules)
     books = await tracking.plans.books([plan.plan_id for plan in due])
     outcome = Outcome()
     for plan in due:
@@ -126,7 +125,7 @@ async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tr
         _judge(unit, tracking.rules, plan, books[plan.plan_id], days, outcome)
     await tracking.plans.mark_missed(outcome.missed)
     await tracking.plans.end(outcome.broken, "broken")
-    await tracking.plans.set_closed_through([plan.plan_id for plan in due], business_date)
+    await tracking.plans.close_all(business_date)
     await publish_each(outcome.events)
 
 

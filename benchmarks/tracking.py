@@ -1,0 +1,182 @@
+"""Benchmark of repayment-tracking (issue figures; `make bench` runs it).
+
+(a) Business-day close over 100,000 active plans (6 monthly installments each; the first fell
+    due 4 days before, 95% of borrowers paid it, 5% did not): from publishing BusinessDayClosed
+    to every plan judged (its close committed) and the 5,000 PlanInstallmentMissed read back.
+(b) Repayments through Kafka for loans under a plan, one and two processes, beside the raw
+    limit measured in the same run (aiokafka consuming the same events and COPYing them).
+(c) Peak RSS of the service.
+
+    python -m benchmarks.tracking [--plans 100000] [--repayments 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import asyncpg
+
+from benchmarks.common import count_events, isolated_infrastructure, peak_rss_mib, publish, write
+from benchmarks.overdue import raw_limit
+from tideover_contracts.envelope import wrap
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.money import Money
+from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_TRACKING
+from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.processes import ServiceProcess
+
+SCHEMA = "repayment_tracking"
+ACTIVATED = date(2026, 1, 1)
+CLOSED_DAY = date(2026, 2, 5)  # the first installments fell due on 1 February: 3 days of grace are over
+NO_WAIVER = (
+    '{"penalty": {"amount": "0.00", "currency": "CNY"}, "interest": {"amount": "0.00", "currency": "CNY"},'
+    ' "fee": {"amount": "0.00", "currency": "CNY"}, "total": {"amount": "0.00", "currency": "CNY"}}'
+)
+
+
+async def load_plans(database_url: str, plans: int, missing_share: float) -> None:
+    """`plans` active plans judged through the day before the close; all but `missing_share`
+    paid their first installment."""
+    connection = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
+    try:
+        await connection.execute(
+            """
+            INSERT INTO plans (plan_id, loan_id, currency, status, activated_on, conditional_waiver, closed_through)
+            SELECT md5('plan' || n)::uuid, md5('loan' || n)::uuid, 'CNY', 'active', $1, $3::jsonb, $4::date - 1
+            FROM generate_series(1, $2) AS n
+            """,
+            ACTIVATED,
+            plans,
+            NO_WAIVER,
+            CLOSED_DAY,
+        )
+        await connection.execute(
+            """
+            INSERT INTO plan_installments (plan_id, sequence, due_date, amount, paid)
+            SELECT md5('plan' || n)::uuid, k, ($1::date + make_interval(months => k))::date, 348.33,
+                   CASE WHEN k = 1 AND n % 100 >= $3 THEN 348.33 ELSE 0 END
+            FROM generate_series(1, $2) AS n CROSS JOIN generate_series(1, 6) AS k
+            """,
+            ACTIVATED,
+            plans,
+            round(missing_share * 100),
+        )
+        await connection.execute(
+            """
+            INSERT INTO plan_payments (payment_id, plan_id, amount, value_date)
+            SELECT 'paid-' || n, md5('plan' || n)::uuid, 348.33, $1::date + 30
+            FROM generate_series(1, $2) AS n WHERE n % 100 >= $3
+            """,
+            ACTIVATED,
+            plans,
+            round(missing_share * 100),
+        )
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
+async def close(plans: int, logs: Path) -> dict[str, float]:
+    async with isolated_infrastructure() as infra:
+        service = ServiceProcess("repayment_tracking", infra.service_env(), logs).start(timeout=300)
+        try:
+            started = time.perf_counter()
+            await load_plans(infra.database_url, plans, 0.05)
+            setup = time.perf_counter() - started
+            listening = asyncio.Event()
+            expected = round(plans * 0.05)
+            reader = asyncio.create_task(count_events(infra, PLANS_TRACKING.name, "PlanInstallmentMissed", expected, listening))
+            await listening.wait()
+            day = wrap(
+                BusinessDayClosed(business_date=CLOSED_DAY, closed_at=datetime(2026, 2, 5, 10, tzinfo=UTC)),
+                producer="bench",
+                occurred_at=datetime.now(UTC),
+            )
+            published = time.perf_counter()
+            await publish(infra, OPS_CLOCK.name, [(b"business-calendar", day.to_bytes())])
+            finished = await asyncio.wait_for(reader, timeout=600)
+            return {
+                "close_seconds": round(finished - published, 2),
+                "missed_events": expected,
+                "plans_setup_seconds": round(setup, 1),
+                "close_peak_rss_mib": round(peak_rss_mib(service.pid), 1),
+            }
+        finally:
+            service.stop()
+
+
+def repayment_stream(count: int, plans: int) -> list[tuple[bytes, bytes]]:
+    """Payments of 10.00 for loans under a plan, spread over the plans."""
+    now = datetime.now(UTC)
+    messages = []
+    for n in range(count):
+        loan_id = uuid.UUID(bytes=bytes.fromhex(_md5(f"loan{n % plans + 1}")))
+        event = RepaymentReceived(
+            loan_id=loan_id,
+            payment_id=f"B-{n}",
+            amount=Money.of("10.00", "CNY"),
+            received_at=now,
+            value_date=date(2026, 2, 1),
+        )
+        messages.append((str(loan_id).encode(), wrap(event, producer="bench", occurred_at=now).to_bytes()))
+    return messages
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+async def repayments(infra: Infrastructure, stream: list[tuple[bytes, bytes]], plans: int, logs: Path, replicas: int) -> float:
+    services = [ServiceProcess("repayment_tracking", infra.service_env(), logs).start(timeout=300) for _ in range(replicas)]
+    connection = await asyncpg.connect(infra.database_url, server_settings={"search_path": SCHEMA})
+    try:
+        await load_plans(infra.database_url, plans, 0.0)
+        baseline = await connection.fetchval("SELECT count(*) FROM plan_payments")
+        await asyncio.sleep(3.0 if replicas > 1 else 0)  # let the group settle its partitions
+        started = time.perf_counter()
+        await publish(infra, LOANS_LIFECYCLE.name, stream)
+        while await connection.fetchval("SELECT count(*) FROM plan_payments") < baseline + len(stream):
+            await asyncio.sleep(0.1)
+        return len(stream) / (time.perf_counter() - started)
+    finally:
+        await connection.close()
+        for service in services:
+            service.stop()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--plans", type=int, default=100_000)
+    parser.add_argument("--repayments", type=int, default=20_000)
+    arguments = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="bench-tracking-"))
+    figures: dict[str, object] = dict(await close(arguments.plans, logs))
+    stream = repayment_stream(arguments.repayments, 10_000)
+    for replicas in (1, 2):
+        async with isolated_infrastructure() as infra:
+            rate = await repayments(infra, stream, 10_000, logs, replicas)
+        figures[f"repayments_per_second_{replicas}_process{'es' if replicas > 1 else ''}"] = round(rate)
+    async with isolated_infrastructure() as infra:
+        await publish(infra, LOANS_LIFECYCLE.name, stream)
+        raw = await raw_limit(infra, len(stream))
+    figures["raw_limit_per_second"] = round(raw)
+    figures["ratio_to_raw_1_process"] = round(float(figures["repayments_per_second_1_process"]) / raw, 3)  # type: ignore[arg-type]
+    figures["targets"] = "close of 100,000 active plans ≤ 5 s; ≥ 5,000 repayments/s through Kafka"
+    write(
+        "tracking",
+        figures,
+        {"plans": arguments.plans, "installments_per_plan": 6, "missing_share": 0.05, "repayments": arguments.repayments,
+         "service_logs": str(logs)},
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
