@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
@@ -39,6 +40,11 @@ PLAN_CALCULATION = "plan-calculation"
 REPAYMENT_TRACKING = "repayment-tracking"
 
 
+@cache
+def _event_classes(event_types: tuple[type[Event], ...]) -> dict[str, type[Event]]:
+    return {event.event_type: event for event in event_types}
+
+
 @dataclass(frozen=True)
 class Topic:
     name: str
@@ -54,7 +60,8 @@ class Topic:
         return self.name + DLQ_SUFFIX
 
     def event_classes(self) -> dict[str, type[Event]]:
-        return {event.event_type: event for event in self.event_types}
+        """By event type name; computed once (every message a consumer parses asks for it)."""
+        return _event_classes(self.event_types)
 
 
 LOANS_LIFECYCLE = Topic(

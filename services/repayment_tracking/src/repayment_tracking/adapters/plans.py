@@ -108,17 +108,19 @@ class PostgresPlans:
             """,
             ids,
         )
-        books: dict[uuid.UUID, PlanBook] = {plan_id: PlanBook((), frozenset(), ()) for plan_id in ids}
+        plan_dues: dict[uuid.UUID, list[Due]] = {plan_id: [] for plan_id in ids}
+        plan_missed: dict[uuid.UUID, set[int]] = {plan_id: set() for plan_id in ids}
+        plan_payments: dict[uuid.UUID, list[Payment]] = {plan_id: [] for plan_id in ids}
         for row in dues:
-            book = books[row["plan_id"]]
-            due = Due(row["sequence"], row["due_date"], row["amount"])
-            missed = book.missed | {row["sequence"]} if row["missed"] else book.missed
-            books[row["plan_id"]] = PlanBook((*book.dues, due), missed, book.payments)
+            plan_dues[row["plan_id"]].append(Due(row["sequence"], row["due_date"], row["amount"]))
+            if row["missed"]:
+                plan_missed[row["plan_id"]].add(row["sequence"])
         for row in payments:
-            book = books[row["plan_id"]]
-            paid = Payment(row["payment_id"], row["value_date"], row["amount"])
-            books[row["plan_id"]] = PlanBook(book.dues, book.missed, (*book.payments, paid))
-        return books
+            plan_payments[row["plan_id"]].append(Payment(row["payment_id"], row["value_date"], row["amount"]))
+        return {
+            plan_id: PlanBook(tuple(plan_dues[plan_id]), frozenset(plan_missed[plan_id]), tuple(plan_payments[plan_id]))
+            for plan_id in ids
+        }
 
     async def record_payments(self, payments: list[tuple[uuid.UUID, RepaymentReceived]]) -> set[str]:
         """The ids of the payments that are new: each payment id is applied once."""

@@ -53,8 +53,11 @@ async def when_repayments_received_apply_them(units: list[Unit[RepaymentReceived
     paid: dict[uuid.UUID, tuple[dict[int, Decimal], Decimal]] = {}
     outgoing: list[tuple[Unit[Any], Event, uuid.UUID]] = []
     done: list[tuple[Unit[Any], ActivePlan, PlanBook]] = []
+    by_plan: dict[uuid.UUID, list[tuple[Unit[RepaymentReceived], ActivePlan]]] = {}
+    for unit, plan in ours:
+        by_plan.setdefault(plan.plan_id, []).append((unit, plan))
     for plan_id, book in books.items():
-        runs = [(unit, plan) for unit, plan in ours if plan.plan_id == plan_id]
+        runs = by_plan[plan_id]
         # The plan's total before this run, then each new payment in the order it came.
         total = paid_by(book.payments, date.max) - sum((unit.event.amount.amount for unit, _ in runs), start=Decimal(0))
         for unit, plan in runs:
