@@ -425,11 +425,16 @@ def attach(
                 subscriptions.on(OPS_CLOCK, event_type)(_only_advance_the_clock)
     for subscription in subscriptions:
         processor = MessageProcessor(subscription, consumer=consumer, pool=pool, broker=broker, clock=clock, settings=settings)
+        group = f"{settings.topic_prefix}{consumer}.{subscription.topic.name}"
+        if subscription.topic.name == OPS_CLOCK.name and isinstance(clock, BusinessClock):
+            # Simulation time: every replica must see every clock event to keep its own clock.
+            # A group of its own per process; the inbox still lets one replica handle each.
+            group += f".{uuid.uuid4().hex[:8]}"
         subscriber = broker.subscriber(
             settings.topic(subscription.topic.name),
             # One group per (service, topic): a subscriber joining never rebalances the others.
             # The topic prefix namespaces it too, so test runs and benchmarks never share a group.
-            group_id=f"{settings.topic_prefix}{consumer}.{subscription.topic.name}",
+            group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_raw_body,

@@ -7,6 +7,7 @@ Each service's bootstrap (its composition root) builds a `ServiceDefinition` and
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from tideover_runtime.outbox import OutboxRelay
 from tideover_runtime.settings import RuntimeSettings
 
 log = structlog.get_logger(__name__)
+#: The collector's thresholds for a running service (Python's defaults: 700, 10, 10).
+GC_THRESHOLDS = (20_000, 20, 20)
 
 
 @dataclass
@@ -80,6 +83,13 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off")
     )
+    # Everything made so far (modules, templates, the pool) lives as long as the process: keep it
+    # out of the collector's way, and collect the young generation less often. A polled batch of
+    # parsed events stays alive through its transaction; with the defaults, collections took a
+    # third of a busy service's CPU (measured on notification).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     await broker.start()
     await publisher.start()
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")

@@ -30,6 +30,7 @@ from functools import cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from babel import Locale as BabelLocale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, Undefined, UndefinedError, pass_context
@@ -40,7 +41,8 @@ from tideover_contracts.common import Channel, Jurisdiction, Locale
 from tideover_contracts.events.notifications import Purpose
 from tideover_contracts.money import Money
 
-_BABEL_LOCALE = {Locale.ZH_CN: "zh_CN", Locale.EN: "en"}
+#: Parsed once: Babel parses a locale given by name on every call.
+_BABEL_LOCALE = {Locale.ZH_CN: BabelLocale.parse("zh_CN"), Locale.EN: BabelLocale.parse("en")}
 #: en readers see the ISO code: "CN¥" and "¥" are ambiguous outside China.
 _EN_MONEY_FORMAT = "¤¤ #,##0.00"
 _DATETIME_FORMAT = {Locale.ZH_CN: "y年M月d日 HH:mm（zzzz）", Locale.EN: "MMMM d, y 'at' h:mm a (zzzz)"}
@@ -167,7 +169,9 @@ def _money(context: Context, value: object) -> str:
     money = _defined(value, Money, "money")
     locale: Locale = context["locale"]
     if locale is Locale.EN:
-        text = format_currency(money.amount, money.currency, format=_EN_MONEY_FORMAT, currency_digits=True, locale="en")
+        text = format_currency(
+            money.amount, money.currency, format=_EN_MONEY_FORMAT, currency_digits=True, locale=_BABEL_LOCALE[Locale.EN]
+        )
     else:
         text = format_currency(money.amount, money.currency, locale=_BABEL_LOCALE[locale])
     return str(text)
