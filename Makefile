@@ -65,6 +65,8 @@ test: infra lint typecheck
 bench: infra
 	$(BIN)/python -m benchmarks.plans
 	$(BIN)/python -m benchmarks.intake
+	$(BIN)/python -m benchmarks.notification
+	$(BIN)/python -m benchmarks.tracking
 	$(BIN)/python -m benchmarks.overdue
 
 .PHONY: up

@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -49,9 +50,7 @@ async def publish(infra: Infrastructure, topic: str, messages: list[tuple[bytes,
 
 async def count_events(infra: Infrastructure, topic: str, event_type: str, wanted: int, started: asyncio.Event) -> float:
     """Read `topic` until `wanted` events of the type arrived; returns when the last did."""
-    consumer = AIOKafkaConsumer(
-        infra.topic_prefix + topic, bootstrap_servers=infra.bootstrap_servers, auto_offset_reset="earliest", group_id=None
-    )
+    consumer = reader(infra, topic)
     await consumer.start()
     started.set()
     seen = 0
@@ -62,6 +61,55 @@ async def count_events(infra: Infrastructure, topic: str, event_type: str, wante
                 seen += sum(1 for r in records if (dict(r.headers or ()).get("event_type") or b"").decode() == event_type)
         return time.perf_counter()
     finally:
+        await consumer.stop()
+
+
+def reader(infra: Infrastructure, topic: str, *, group: bool = False) -> AIOKafkaConsumer:
+    """A consumer of `topic` from its start: without a group (reads everything, commits
+    nothing), or in a fresh group of its own (commits as it goes, as a service does)."""
+    return AIOKafkaConsumer(
+        infra.topic_prefix + topic,
+        bootstrap_servers=infra.bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=f"raw-{uuid.uuid4()}" if group else None,
+        enable_auto_commit=False,
+    )
+
+
+def producer_like_a_relay(infra: Infrastructure, **options: Any) -> AIOKafkaProducer:
+    """Producer settings of the outbox relay (tideover_runtime.messaging.Publisher)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=infra.bootstrap_servers,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        compression_type="zstd",
+        max_batch_size=256 * 1024,
+        **options,
+    )
+
+
+async def raw_relay_limit(infra: Infrastructure, source: str, count: int, target: str, value: bytes) -> float:
+    """aiokafka alone, the raw limit beside a service's throughput: consume `count` messages of
+    `source` and produce `value` (a message of the size the service produces) to `target` for
+    each, acknowledged by all replicas, as the outbox relay does; batches of a service's size."""
+    consumer = reader(infra, source, group=True)
+    producer = producer_like_a_relay(infra)
+    await consumer.start()
+    await producer.start()
+    started = time.perf_counter()
+    produced = 0
+    try:
+        while produced < count:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+            records = [record for batch in batches.values() for record in batch]
+            sent = [await producer.send(infra.topic_prefix + target, value, key=record.key) for record in records]
+            await asyncio.gather(*sent)
+            await consumer.commit()
+            produced += len(records)
+        return count / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
         await consumer.stop()
 
 

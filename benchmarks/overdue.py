@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
-from benchmarks.common import count_events, isolated_infrastructure, peak_rss_mib, publish, write
+from benchmarks.common import count_events, isolated_infrastructure, peak_rss_mib, publish, reader, write
 from overdue_detection.entrypoints.bootstrap import MIGRATIONS
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
@@ -142,13 +142,7 @@ async def raw_limit(infra: Infrastructure, messages: int) -> float:
     """aiokafka consuming the stream and COPYing it into a scratch table: no logic of ours."""
     connection = await asyncpg.connect(infra.database_url)
     await connection.execute("CREATE TABLE raw_ingest (key bytea, value bytea)")
-    consumer = AIOKafkaConsumer(
-        infra.topic_prefix + "loans.lifecycle.v1",
-        bootstrap_servers=infra.bootstrap_servers,
-        auto_offset_reset="earliest",
-        group_id=f"raw-{uuid.uuid4()}",
-        enable_auto_commit=False,
-    )
+    consumer = reader(infra, "loans.lifecycle.v1", group=True)
     await consumer.start()
     started = time.perf_counter()
     copied = 0

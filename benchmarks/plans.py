@@ -26,9 +26,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from benchmarks.common import count_events, isolated_infrastructure, peak_rss_mib, publish, write
+from benchmarks.common import (
+    count_events,
+    isolated_infrastructure,
+    peak_rss_mib,
+    publish,
+    raw_relay_limit,
+    write,
+)
 from plan_calculation.application.offers import quote, render_offer
 from plan_calculation.domain.menu import LoanPosition
 from plan_calculation.domain.options import Hardship
@@ -143,40 +149,9 @@ async def offers_through_kafka(
 
 
 async def raw_limit(infra: Infrastructure, requests: list[tuple[bytes, bytes]], offer: bytes) -> float:
-    """aiokafka alone: consume the requests and produce an offer of the same size for each, zstd
-    compressed and acknowledged by all replicas, as the outbox relay does."""
+    """aiokafka alone: consume the requests and produce an offer of the same size for each."""
     await publish(infra, NEGOTIATION_APPLICATIONS.name, requests)
-    consumer = AIOKafkaConsumer(
-        infra.topic_prefix + NEGOTIATION_APPLICATIONS.name,
-        bootstrap_servers=infra.bootstrap_servers,
-        auto_offset_reset="earliest",
-        group_id=f"raw-{uuid.uuid4()}",
-        enable_auto_commit=False,
-    )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=infra.bootstrap_servers,
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=5,
-        compression_type="zstd",
-        max_batch_size=256 * 1024,
-    )
-    await consumer.start()
-    await producer.start()
-    started = time.perf_counter()
-    produced = 0
-    try:
-        while produced < len(requests):
-            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-            records = [record for batch in batches.values() for record in batch]
-            sent = [await producer.send(infra.topic_prefix + PLANS_OFFERS.name, offer, key=record.key) for record in records]
-            await asyncio.gather(*sent)
-            await consumer.commit()
-            produced += len(records)
-        return len(requests) / (time.perf_counter() - started)
-    finally:
-        await producer.stop()
-        await consumer.stop()
+    return await raw_relay_limit(infra, NEGOTIATION_APPLICATIONS.name, len(requests), PLANS_OFFERS.name, offer)
 
 
 async def through_kafka(count: int, logs: Path) -> dict[str, object]:
