@@ -192,3 +192,21 @@ async def test_a_borrower_who_prefers_push_gets_a_push_to_their_device(
     sent = await watcher.wait_for_event("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
     assert (sent.channel, sent.address) == (Channel.PUSH, "device-7f3a")
     assert "¥1,045.00" in sent.body
+
+
+async def test_a_broken_plan_message_states_the_amount_and_the_days_overdue(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+) -> None:
+    await at(private_infrastructure, client, datetime(2026, 6, 18, 4, tzinfo=UTC))  # noon in Beijing
+    overdue = await overdue_loan(private_infrastructure, client)
+    events = {type(event).__name__: event for event in golden_events()}
+    loan = {"loan_id": overdue.loan_id}
+    # The golden plan: #2 due 15 May missed, then broken on 18 June: 34 days after it fell due.
+    for name in ("PlanActivated", "PlanInstallmentMissed", "PlanBroken"):
+        await client.publish(envelope(events[name].model_copy(update=loan)))
+    broken = await watcher.wait_for_event(
+        "NotificationRequested", lambda e: e.loan_id == overdue.loan_id and e.purpose.value == "plan_broken"
+    )
+    missed_due, broken_on = events["PlanInstallmentMissed"].due_date, events["PlanBroken"].business_date
+    assert f"逾期{(broken_on - missed_due).days}天" in broken.body
+    assert "¥696.67" in broken.body

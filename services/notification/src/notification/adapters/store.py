@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from notification.application.ports import Contact, LogEntry, StatusChange, StoredMessage
@@ -182,9 +182,28 @@ class PostgresNotificationStore:
         return {row["loan_id"] for row in rows}
 
     async def set_plan(self, loan_id: uuid.UUID, active: bool) -> None:
+        """A new plan starts with nothing missed."""
         await self._connection.execute(
-            "INSERT INTO plans VALUES ($1, $2) ON CONFLICT (loan_id) DO UPDATE SET active = excluded.active", loan_id, active
+            """
+            INSERT INTO plans (loan_id, active) VALUES ($1, $2)
+            ON CONFLICT (loan_id) DO UPDATE SET active = excluded.active,
+                oldest_missed_due = CASE WHEN excluded.active THEN NULL ELSE plans.oldest_missed_due END
+            """,
+            loan_id,
+            active,
         )
+
+    async def note_missed(self, loan_id: uuid.UUID, due_date: date) -> None:
+        await self._connection.execute(
+            "UPDATE plans SET oldest_missed_due = least(oldest_missed_due, $2) WHERE loan_id = $1", loan_id, due_date
+        )
+
+    async def oldest_missed(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, date]:
+        rows = await self._connection.fetch(
+            "SELECT loan_id, oldest_missed_due FROM plans WHERE loan_id = ANY($1::uuid[]) AND oldest_missed_due IS NOT NULL",
+            list(loan_ids),
+        )
+        return {row["loan_id"]: row["oldest_missed_due"] for row in rows}
 
     async def record_conversation(self, loan_id: uuid.UUID, at: datetime) -> None:
         await self._connection.execute(

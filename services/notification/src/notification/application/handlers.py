@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from notification.application.message_facts import facts_for
@@ -28,7 +28,7 @@ from tideover_contracts.events.overdue import (
     OverdueChangeReason,
 )
 from tideover_contracts.events.plans import PlanActivated
-from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
+from tideover_contracts.events.tracking import PlanBroken, PlanCompleted, PlanInstallmentMissed
 from tideover_runtime.consumer import Unit, publish_each
 
 #: How long a gateway may still deliver a request before it is stale.
@@ -75,7 +75,14 @@ when_overdue_status_changed_maybe_notify = notify_of(
 when_loan_cured_confirm = notify_of(lambda e: ("cured", e.loan_id, e.episode))
 when_plan_sent_send_written_plan = notify_of(lambda e: ("written_plan", e.application_id, e.offer_id, e.confirmation_code))
 when_plan_installment_due_soon_remind = notify_of(lambda e: ("plan_reminder", e.plan_id, e.sequence, e.due_date, e.days_before))
-when_plan_installment_missed_tell_borrower = notify_of(lambda e: ("plan_missed", e.plan_id, e.sequence))
+_tell_missed = notify_of(lambda e: ("plan_missed", e.plan_id, e.sequence))
+
+
+async def when_plan_installment_missed_tell_borrower(units: list[Unit[PlanInstallmentMissed]], notifying: Notifying) -> None:
+    """Also keep the oldest missed due date: if the plan breaks, its message states the days overdue."""
+    for unit in units:
+        await notifying.store.note_missed(unit.event.loan_id, unit.event.due_date)
+    await _tell_missed(units, notifying)
 
 
 async def when_plan_activated_tell_borrower(unit: Unit[PlanActivated], notifying: Notifying) -> None:
@@ -159,6 +166,8 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
         raise ContactNotYetKnownError(f"no contact for loan(s) {sorted(map(str, missing))}")
     histories = await store.histories(loans, now - WEEK)
     plans = await store.active_plans(loans)
+    broken = {message.loan_id for _, message in items if isinstance(message.source, PlanBroken)}
+    missed_since = await store.oldest_missed(broken) if broken else {}
     changes: list[StatusChange] = []
     entries: list[LogEntry] = []
     outgoing: list[tuple[Unit[Any], Event, uuid.UUID]] = []
@@ -183,7 +192,7 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
             continue
         channel = decision.channel
         assert channel is not None
-        request = _request(notifying, message, contact, channel, now)
+        request = _request(notifying, message, contact, channel, now, missed_since.get(message.loan_id))
         histories[message.loan_id] = replace(history, sent=(*history.sent, Sent(channel, now, message.purpose)))
         changes.append(StatusChange(message.notification_id, "sent", channel=channel, sent_at=now))
         entries.append(replace(entry, template=request.template, subject=request.subject, body=request.body))
@@ -194,11 +203,15 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
 
 
 def _request(
-    notifying: Notifying, message: StoredMessage, contact: Contact, channel: Channel, now: datetime
+    notifying: Notifying, message: StoredMessage, contact: Contact, channel: Channel, now: datetime, missed_since: date | None
 ) -> NotificationRequested:
+    """The request for `message` on `channel`. A broken plan's message states the days overdue
+    since the plan's oldest missed installment fell due."""
     address = contact.address(channel)
     assert address is not None
-    _, facts = facts_for(message.source)
+    source = message.source
+    days_overdue = (source.business_date - missed_since).days if isinstance(source, PlanBroken) and missed_since else None
+    _, facts = facts_for(source, days_past_due=days_overdue)
     rendered = notifying.render(message.purpose, channel, contact.locale, contact.jurisdiction, contact.time_zone, facts)
     return NotificationRequested(
         notification_id=message.notification_id,
