@@ -1,0 +1,114 @@
+"""A plan that breaks, through all five services on the real Kafka and Postgres: the borrower
+confirms a plan with a conditional waiver, pays nothing, the plan breaks after 30 days unpaid,
+the waiver is reinstated, collection resumes and the borrower is told the amount and the days."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from negotiation_intake.domain.access import Role
+from negotiation_intake.entrypoints.keys_cli import issue_key
+from tideover_contracts.envelope import wrap
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.overdue import OverdueChangeReason
+from tideover_contracts.examples import loan_booked
+from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
+from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
+from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
+
+
+def close(day: date) -> object:
+    """A business day closing at 18:00 in Beijing."""
+    event = BusinessDayClosed(business_date=day, closed_at=datetime(day.year, day.month, day.day, 10, tzinfo=UTC))
+    return wrap(event, producer="scheduler", occurred_at=datetime.now(UTC))
+
+
+@pytest.fixture
+def running(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[dict[str, ServiceProcess]]:
+    """All five services on topics, a database and a business clock of this test's own (its days
+    are years after the other journeys', and the clock never runs back)."""
+    started: dict[str, ServiceProcess] = {}
+    try:
+        for name in ALL_SERVICES:
+            started[name] = ServiceProcess(name, private_infrastructure.service_env(), tmp_path).start()
+        yield started
+    finally:
+        for process in started.values():
+            process.stop()
+
+
+async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
+    private_infrastructure: Infrastructure, running: dict[str, ServiceProcess]
+) -> None:
+    infrastructure = private_infrastructure
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2027, 5, 15))  # first installment due 15 June 2027
+    async with (
+        KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as kafka,
+        TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher,
+    ):
+        ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
+        await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
+        await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
+        await kafka.publish(close(date(2027, 6, 18)))  # type: ignore[arg-type]
+        await watcher.wait_for_event("LoanBecameOverdue", ours)
+
+        key = await issue_key(infrastructure.database_url, "agent-042", Role.AGENT)
+        intake = running["negotiation_intake"].url
+        async with httpx.AsyncClient(base_url=intake, timeout=10, headers={"X-API-Key": key}) as http:
+            await wait_until_ok(f"{intake}/v1/loans/{loan.loan_id}", headers={"X-API-Key": key})
+            application = await file_application(http, loan.loan_id)
+            path = f"/v1/applications/{application['application_id']}"
+            offer = await watcher.wait_for_event("PlanOffered", ours)
+            with_waiver = next(
+                option for option in offer.options if option.waived.total.amount > 0 and not option.needs_supervisor
+            )
+            await wait_until_ok(f"{intake}{path}", accept=lambda r: r.json()["state"] == "offered", headers={"X-API-Key": key})
+            chosen = await http.post(f"{path}/choice", json={"offer_id": str(offer.offer_id), "option_id": with_waiver.option_id})
+            assert chosen.json()["state"] == "chosen", chosen.text
+            assert (await http.post(f"{path}/sending")).json()["state"] == "sent"
+            sms = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "written_plan")
+            code = re.search(r"(\d{6})", sms.body)
+            assert code is not None
+            assert (await http.post(f"{path}/confirmation", json={"code": code.group(1)})).json()["state"] == "accepted"
+
+        plan = await watcher.wait_for_event("PlanActivated", ours)
+        assert plan.conditional_waiver.total == with_waiver.waived.total
+        first_due = plan.schedule[0].due_date
+        await wait_until_ok(f"{running['repayment_tracking'].url}/v1/plans/{plan.plan_id}")
+
+        # Nothing is paid: missed after the grace, broken 30 days after it fell due.
+        await kafka.publish(close(first_due + timedelta(days=4)))  # type: ignore[arg-type]
+        missed = await watcher.wait_for_event("PlanInstallmentMissed", ours)
+        assert missed.sequence == 1
+        broken_on = first_due + timedelta(days=30)
+        await kafka.publish(close(broken_on))  # type: ignore[arg-type]
+        broken = await watcher.wait_for_event("PlanBroken", ours)
+        assert (broken.reason.value, broken.business_date) == ("unpaid_30_days", broken_on)
+        assert broken.reinstated_waiver == plan.conditional_waiver  # the conditional waiver comes back
+
+        # Collection resumes on the loan's own ledger, and the borrower hears of it.
+        resumed = await watcher.wait_for_event(
+            "OverdueStatusChanged", lambda e: ours(e) and OverdueChangeReason.PLAN_BROKEN in e.reasons
+        )
+        assert not resumed.under_plan
+        told = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")
+        assert str(broken.unpaid.amount) in told.body.replace(",", "")
+        assert "逾期" in told.body  # the days overdue are stated
+        async with httpx.AsyncClient(base_url=intake, timeout=10, headers={"X-API-Key": key}) as http:
+            view = await wait_until_ok(
+                f"{intake}/v1/loans/{loan.loan_id}", accept=lambda r: (r.json()["plan"] or {}).get("status") == "broken",
+                headers={"X-API-Key": key},
+            )  # fmt: skip
+        assert view.json()["plan"]["plan_id"] == str(plan.plan_id)
