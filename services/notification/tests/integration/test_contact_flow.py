@@ -202,11 +202,22 @@ async def test_a_broken_plan_message_states_the_amount_and_the_days_overdue(
     events = {type(event).__name__: event for event in golden_events()}
     loan = {"loan_id": overdue.loan_id}
     # The golden plan: #2 due 15 May missed, then broken on 18 June: 34 days after it fell due.
-    for name in ("PlanActivated", "PlanInstallmentMissed", "PlanBroken"):
-        await client.publish(envelope(events[name].model_copy(update=loan)))
+    # Its activation (plans.offers.v1) is read after the tracking events (plans.tracking.v1): the
+    # order the two topics are read in must not matter.
+    missed, broken_event = (envelope(events[name].model_copy(update=loan)) for name in ("PlanInstallmentMissed", "PlanBroken"))
+    await client.publish(missed)
+    await handled(private_infrastructure, missed)
+    await client.publish(broken_event, envelope(events["PlanActivated"].model_copy(update=loan)))
     broken = await watcher.wait_for_event(
         "NotificationRequested", lambda e: e.loan_id == overdue.loan_id and e.purpose.value == "plan_broken"
     )
     missed_due, broken_on = events["PlanInstallmentMissed"].due_date, events["PlanBroken"].business_date
     assert f"逾期{(broken_on - missed_due).days}天" in broken.body
     assert "¥696.67" in broken.body
+    # The plan ended: collection messages go out again, whatever order the plan's events came in.
+    later = envelope(overdue.model_copy(update={"business_date": date(2026, 6, 18), "episode": 2}))
+    await client.publish(later)
+    notice = await watcher.wait_for_event(
+        "NotificationRequested", lambda e: e.loan_id == overdue.loan_id and e.purpose.value == "overdue_notice"
+    )
+    assert "逾期1天" in notice.body

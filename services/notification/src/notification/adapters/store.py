@@ -176,34 +176,47 @@ class PostgresNotificationStore:
         return {loan_id: History(tuple(items), last_talk.get(loan_id)) for loan_id, items in by_loan.items()}
 
     async def active_plans(self, loan_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """The loans with a plan started and not ended."""
         rows = await self._connection.fetch(
-            "SELECT loan_id FROM plans WHERE active AND loan_id = ANY($1::uuid[])", list(loan_ids)
+            "SELECT loan_id FROM plan_states WHERE started AND NOT ended AND loan_id = ANY($1::uuid[])", list(loan_ids)
         )
         return {row["loan_id"] for row in rows}
 
-    async def set_plan(self, loan_id: uuid.UUID, active: bool) -> None:
-        """A new plan starts with nothing missed."""
+    async def note_plan(
+        self,
+        plan_id: uuid.UUID,
+        loan_id: uuid.UUID,
+        *,
+        started: bool = False,
+        ended: bool = False,
+        missed_due: date | None = None,
+    ) -> None:
+        """What an event says of a plan; the flags only ever turn on, the oldest missed due date
+        only moves back: the same in whatever order the events come."""
         await self._connection.execute(
             """
-            INSERT INTO plans (loan_id, active) VALUES ($1, $2)
-            ON CONFLICT (loan_id) DO UPDATE SET active = excluded.active,
-                oldest_missed_due = CASE WHEN excluded.active THEN NULL ELSE plans.oldest_missed_due END
+            INSERT INTO plan_states (plan_id, loan_id, started, ended, oldest_missed_due) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (plan_id) DO UPDATE SET
+                started = plan_states.started OR excluded.started,
+                ended = plan_states.ended OR excluded.ended,
+                oldest_missed_due = least(plan_states.oldest_missed_due, excluded.oldest_missed_due)
             """,
+            plan_id,
             loan_id,
-            active,
+            started,
+            ended,
+            missed_due,
         )
 
-    async def note_missed(self, loan_id: uuid.UUID, due_date: date) -> None:
-        await self._connection.execute(
-            "UPDATE plans SET oldest_missed_due = least(oldest_missed_due, $2) WHERE loan_id = $1", loan_id, due_date
-        )
-
-    async def oldest_missed(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, date]:
+    async def oldest_missed(self, plan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, date]:
         rows = await self._connection.fetch(
-            "SELECT loan_id, oldest_missed_due FROM plans WHERE loan_id = ANY($1::uuid[]) AND oldest_missed_due IS NOT NULL",
-            list(loan_ids),
+            """
+            SELECT plan_id, oldest_missed_due FROM plan_states
+            WHERE plan_id = ANY($1::uuid[]) AND oldest_missed_due IS NOT NULL
+            """,
+            list(plan_ids),
         )
-        return {row["loan_id"]: row["oldest_missed_due"] for row in rows}
+        return {row["plan_id"]: row["oldest_missed_due"] for row in rows}
 
     async def record_conversation(self, loan_id: uuid.UUID, at: datetime) -> None:
         await self._connection.execute(

@@ -81,22 +81,22 @@ _tell_missed = notify_of(lambda e: ("plan_missed", e.plan_id, e.sequence))
 async def when_plan_installment_missed_tell_borrower(units: list[Unit[PlanInstallmentMissed]], notifying: Notifying) -> None:
     """Also keep the oldest missed due date: if the plan breaks, its message states the days overdue."""
     for unit in units:
-        await notifying.store.note_missed(unit.event.loan_id, unit.event.due_date)
+        await notifying.store.note_plan(unit.event.plan_id, unit.event.loan_id, missed_due=unit.event.due_date)
     await _tell_missed(units, notifying)
 
 
 async def when_plan_activated_tell_borrower(unit: Unit[PlanActivated], notifying: Notifying) -> None:
-    await notifying.store.set_plan(unit.event.loan_id, active=True)
+    await notifying.store.note_plan(unit.event.plan_id, unit.event.loan_id, started=True)
     await consider(notifying, [(unit, ("plan_activated", unit.event.plan_id))])
 
 
 async def when_plan_broken_tell_borrower(unit: Unit[PlanBroken], notifying: Notifying) -> None:
-    await notifying.store.set_plan(unit.event.loan_id, active=False)
+    await notifying.store.note_plan(unit.event.plan_id, unit.event.loan_id, ended=True)
     await consider(notifying, [(unit, ("plan_broken", unit.event.plan_id))])
 
 
 async def when_plan_completed_tell_borrower(unit: Unit[PlanCompleted], notifying: Notifying) -> None:
-    await notifying.store.set_plan(unit.event.loan_id, active=False)
+    await notifying.store.note_plan(unit.event.plan_id, unit.event.loan_id, ended=True)
     await consider(notifying, [(unit, ("plan_completed", unit.event.plan_id))])
 
 
@@ -166,7 +166,7 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
         raise ContactNotYetKnownError(f"no contact for loan(s) {sorted(map(str, missing))}")
     histories = await store.histories(loans, now - WEEK)
     plans = await store.active_plans(loans)
-    broken = {message.loan_id for _, message in items if isinstance(message.source, PlanBroken)}
+    broken = {message.source.plan_id for _, message in items if isinstance(message.source, PlanBroken)}
     missed_since = await store.oldest_missed(broken) if broken else {}
     changes: list[StatusChange] = []
     entries: list[LogEntry] = []
@@ -192,7 +192,8 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
             continue
         channel = decision.channel
         assert channel is not None
-        request = _request(notifying, message, contact, channel, now, missed_since.get(message.loan_id))
+        plan_id = message.source.plan_id if isinstance(message.source, PlanBroken) else None
+        request = _request(notifying, message, contact, channel, now, missed_since.get(plan_id) if plan_id else None)
         histories[message.loan_id] = replace(history, sent=(*history.sent, Sent(channel, now, message.purpose)))
         changes.append(StatusChange(message.notification_id, "sent", channel=channel, sent_at=now))
         entries.append(replace(entry, template=request.template, subject=request.subject, body=request.body))
