@@ -1,0 +1,102 @@
+"""What a borrower hears, through overdue-detection and notification as processes on the real
+Kafka and Postgres: an on-time borrower receives only pre-due reminders; a notice due at night
+is held until morning in the borrower's time zone."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tideover_contracts.envelope import wrap
+from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
+from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.examples import loan_booked
+from tideover_contracts.topics import NOTIFICATIONS_REQUESTS, OVERDUE_STATUS
+from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
+from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+DUE = date(2026, 2, 15)  # the golden loan's first installment: 1,045.00
+
+
+def upstream(event: Any) -> Any:
+    return wrap(event, producer="upstream", occurred_at=datetime.now(UTC))
+
+
+def close(day: date, hour_utc: int) -> Any:
+    return upstream(BusinessDayClosed(business_date=day, closed_at=datetime(day.year, day.month, day.day, hour_utc, tzinfo=UTC)))
+
+
+@pytest.fixture
+def running(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[dict[str, ServiceProcess]]:
+    started: dict[str, ServiceProcess] = {}
+    try:
+        for name in ("overdue_detection", "notification"):
+            started[name] = ServiceProcess(name, private_infrastructure.service_env(), tmp_path).start()
+        yield started
+    finally:
+        for process in started.values():
+            process.stop()
+
+
+@pytest.fixture
+async def kafka(private_infrastructure: Infrastructure) -> Any:
+    infra = private_infrastructure
+    topics = (OVERDUE_STATUS.name, NOTIFICATIONS_REQUESTS.name)
+    async with (
+        KafkaTestClient(infra.bootstrap_servers, infra.topic_prefix) as client,
+        TopicWatcher(infra.bootstrap_servers, topics, infra.topic_prefix) as watcher,
+    ):
+        yield client, watcher
+
+
+async def test_an_on_time_borrower_receives_only_pre_due_reminders(running: dict[str, ServiceProcess], kafka: Any) -> None:
+    client, watcher = kafka
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
+    ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
+    await client.publish(upstream(loan))
+    await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
+    await client.publish(close(DUE - timedelta(days=3), 6))  # 14:00 in Beijing: 3 days ahead
+    await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "pre_due_reminder")
+    paid = RepaymentReceived(
+        loan_id=loan.loan_id, payment_id=f"PAY-{uuid.uuid4()}", amount=loan.installments[0].total,
+        received_at=datetime(2026, 2, 14, 3, tzinfo=UTC), value_date=date(2026, 2, 14),
+    )  # fmt: skip
+    await client.publish(upstream(paid))
+    for day in range(1, 8):  # a week past the due date, a close a day
+        await client.publish(close(DUE - timedelta(days=2) + timedelta(days=day), 6))
+    await wait_until_ok(
+        f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status",
+        accept=lambda r: r.json().get("as_of") == (DUE + timedelta(days=5)).isoformat(),
+    )
+    await asyncio.sleep(2.0)  # room for a notice to reach the requests topic, if there were one
+    purposes = {event.purpose.value for event in watcher.events("NotificationRequested", ours)}
+    assert purposes == {"pre_due_reminder"}
+    assert not watcher.events("LoanBecameOverdue", ours)
+
+
+async def test_a_notice_due_at_night_is_held_until_morning_in_the_borrowers_time_zone(
+    running: dict[str, ServiceProcess], kafka: Any
+) -> None:
+    client, watcher = kafka
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
+    ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
+    await client.publish(upstream(loan))
+    await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
+    await client.publish(close(DUE + timedelta(days=1), 15))  # 23:00 in Beijing
+    overdue = await watcher.wait_for_event("LoanBecameOverdue", ours)
+    assert overdue.days_past_due == 1
+    with pytest.raises(AssertionError):  # held through the night
+        await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "overdue_notice", 5)
+    await client.publish(upstream(ClockTicked(at=datetime(2026, 2, 17, 0, 0, tzinfo=UTC))))  # 08:00 in Beijing
+    notice = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "overdue_notice")
+    assert "逾期1天" in notice.body
+    assert notice.expires_at > datetime(2026, 2, 17, 0, 0, tzinfo=UTC)
