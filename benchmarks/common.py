@@ -13,11 +13,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import infra
 from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.processes import ServiceProcess
 from tideover_runtime.topics_admin import create_topics
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,6 +64,37 @@ async def count_events(infra: Infrastructure, topic: str, event_type: str, wante
         return time.perf_counter()
     finally:
         await consumer.stop()
+
+
+@asynccontextmanager
+async def replicas(module: str, infra: Infrastructure, logs: Path, count: int) -> AsyncIterator[list[ServiceProcess]]:
+    """`count` processes of a service in one consumer group (as DESIGN.md §6 scales out), their
+    partitions settled; stopped on the way out."""
+    services: list[ServiceProcess] = []
+    try:
+        for _ in range(count):
+            services.append(ServiceProcess(module, infra.service_env(), logs).start(timeout=300))
+        await asyncio.sleep(3.0 if count > 1 else 0)  # let the group settle its partitions
+        yield services
+    finally:
+        for service in services:
+            service.stop()
+
+
+def per_processes(figure: str, count: int) -> str:
+    """A figure's name for a run with `count` processes, e.g. ingest_per_second_2_processes."""
+    return f"{figure}_{count}_process{'es' if count > 1 else ''}"
+
+
+async def wait_for_count(database_url: str, query: str, wanted: int, *args: object, timeout: float = 600) -> None:
+    """Until `query` (a count) reaches `wanted`: e.g. until a service has taken in a stream."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        async with asyncio.timeout(timeout):
+            while await connection.fetchval(query, *args) < wanted:
+                await asyncio.sleep(0.1)
+    finally:
+        await connection.close()
 
 
 def reader(infra: Infrastructure, topic: str, *, group: bool = False) -> AIOKafkaConsumer:

@@ -46,6 +46,7 @@ from benchmarks.common import (
     publish,
     raw_relay_limit,
     reader,
+    wait_for_count,
     write,
 )
 from tideover_contracts.envelope import wrap
@@ -85,16 +86,6 @@ def overdue_events(loans: list[uuid.UUID]) -> list[tuple[bytes, bytes]]:
         )
         for loan_id in loans
     ]
-
-
-async def wait_for_count(database_url: str, query: str, wanted: int, *args: object, timeout: float = 600) -> None:
-    connection = await asyncpg.connect(database_url)
-    try:
-        async with asyncio.timeout(timeout):
-            while await connection.fetchval(query, *args) < wanted:
-                await asyncio.sleep(0.2)
-    finally:
-        await connection.close()
 
 
 async def statuses(database_url: str) -> dict[str, int]:

@@ -23,7 +23,17 @@ from pathlib import Path
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from benchmarks.common import count_events, isolated_infrastructure, peak_rss_mib, publish, reader, write
+from benchmarks.common import (
+    count_events,
+    isolated_infrastructure,
+    peak_rss_mib,
+    per_processes,
+    publish,
+    reader,
+    wait_for_count,
+    write,
+)
+from benchmarks.common import replicas as benchmark_replicas
 from overdue_detection.entrypoints.bootstrap import MIGRATIONS
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
@@ -165,19 +175,11 @@ async def service_ingest(
 ) -> tuple[float, float]:
     """The service already running (`replicas` processes in one consumer group, as DESIGN §6
     scales out); from the first event published to the last one handled."""
-    services = [ServiceProcess("overdue_detection", infra.service_env(), logs).start(timeout=300) for _ in range(replicas)]
-    connection = await asyncpg.connect(infra.database_url, server_settings={"search_path": SCHEMA})
-    try:
-        await asyncio.sleep(3.0 if replicas > 1 else 0)  # let the group settle its partitions
+    async with benchmark_replicas("overdue_detection", infra, logs, replicas) as services:
         started = time.perf_counter()
         await publish(infra, "loans.lifecycle.v1", stream)
-        while await connection.fetchval("SELECT count(*) FROM inbox") < len(stream):
-            await asyncio.sleep(0.1)
+        await wait_for_count(infra.database_url, f"SELECT count(*) FROM {SCHEMA}.inbox", len(stream))
         return len(stream) / (time.perf_counter() - started), max(peak_rss_mib(service.pid) for service in services)
-    finally:
-        await connection.close()
-        for service in services:
-            service.stop()
 
 
 async def ingest(count: int, logs: Path) -> dict[str, float]:
@@ -186,7 +188,7 @@ async def ingest(count: int, logs: Path) -> dict[str, float]:
     for replicas in (1, 2):
         async with isolated_infrastructure() as infra:
             ours, rss = await service_ingest(infra, stream, logs, replicas)
-        figures[f"ingest_events_per_second_{replicas}_process{'es' if replicas > 1 else ''}"] = round(ours)
+        figures[per_processes("ingest_events_per_second", replicas)] = round(ours)
         figures.setdefault("ingest_peak_rss_mib", round(rss, 1))
     async with isolated_infrastructure() as infra:
         await publish(infra, "loans.lifecycle.v1", stream)

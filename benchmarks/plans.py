@@ -25,16 +25,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import asyncpg
-
 from benchmarks.common import (
     count_events,
     isolated_infrastructure,
     peak_rss_mib,
+    per_processes,
     publish,
     raw_relay_limit,
+    wait_for_count,
     write,
 )
+from benchmarks.common import replicas as benchmark_replicas
 from plan_calculation.application.offers import quote, render_offer
 from plan_calculation.domain.menu import LoanPosition
 from plan_calculation.domain.options import Hardship
@@ -45,7 +46,6 @@ from tideover_contracts.examples import cny, golden_events, schedule
 from tideover_contracts.money import Money
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, OVERDUE_STATUS, PLANS_OFFERS
 from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.processes import ServiceProcess
 
 BUSINESS_DATE = date(2026, 2, 18)
 # 36,000.00 over 36 months at 7.2%, one installment overdue with its penalty, 35 still to come.
@@ -129,12 +129,9 @@ async def offers_through_kafka(
 ) -> tuple[float, float]:
     """Projections first (not timed); then from the first request published to the last offer read."""
     overdue, requests = stream
-    services = [ServiceProcess("plan_calculation", infra.service_env(), logs).start(timeout=300) for _ in range(replicas)]
-    connection = await asyncpg.connect(infra.database_url)
-    try:
+    async with benchmark_replicas("plan_calculation", infra, logs, replicas) as services:
         await publish(infra, OVERDUE_STATUS.name, overdue)
-        while await connection.fetchval("SELECT count(*) FROM plan_calculation.loan_projections") < len(overdue):
-            await asyncio.sleep(0.2)
+        await wait_for_count(infra.database_url, "SELECT count(*) FROM plan_calculation.loan_projections", len(overdue))
         listening = asyncio.Event()
         reader = asyncio.create_task(count_events(infra, PLANS_OFFERS.name, "PlanOffered", len(requests), listening))
         await listening.wait()
@@ -142,10 +139,6 @@ async def offers_through_kafka(
         await publish(infra, NEGOTIATION_APPLICATIONS.name, requests)
         finished = await asyncio.wait_for(reader, timeout=900)
         return len(requests) / (finished - started), max(peak_rss_mib(service.pid) for service in services)
-    finally:
-        await connection.close()
-        for service in services:
-            service.stop()
 
 
 async def raw_limit(infra: Infrastructure, requests: list[tuple[bytes, bytes]], offer: bytes) -> float:
@@ -160,7 +153,7 @@ async def through_kafka(count: int, logs: Path) -> dict[str, object]:
     for replicas in (1, 2):
         async with isolated_infrastructure() as infra:
             rate, rss = await offers_through_kafka(infra, stream, logs, replicas)
-        figures[f"negotiations_per_second_{replicas}_process{'es' if replicas > 1 else ''}"] = round(rate)
+        figures[per_processes("negotiations_per_second", replicas)] = round(rate)
         figures.setdefault("service_peak_rss_mib", round(rss, 1))
     async with isolated_infrastructure() as infra:
         raw = await raw_limit(infra, stream[1], rendered(HARDSHIP).encode())

@@ -23,7 +23,16 @@ from pathlib import Path
 
 import asyncpg
 
-from benchmarks.common import count_events, isolated_infrastructure, peak_rss_mib, publish, write
+from benchmarks.common import (
+    count_events,
+    isolated_infrastructure,
+    peak_rss_mib,
+    per_processes,
+    publish,
+    wait_for_count,
+    write,
+)
+from benchmarks.common import replicas as benchmark_replicas
 from benchmarks.overdue import raw_limit
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
@@ -135,21 +144,12 @@ def _md5(text: str) -> str:
 
 
 async def repayments(infra: Infrastructure, stream: list[tuple[bytes, bytes]], plans: int, logs: Path, replicas: int) -> float:
-    services = [ServiceProcess("repayment_tracking", infra.service_env(), logs).start(timeout=300) for _ in range(replicas)]
-    connection = await asyncpg.connect(infra.database_url, server_settings={"search_path": SCHEMA})
-    try:
-        await load_plans(infra.database_url, plans, 0.0)
-        baseline = await connection.fetchval("SELECT count(*) FROM plan_payments")
-        await asyncio.sleep(3.0 if replicas > 1 else 0)  # let the group settle its partitions
+    async with benchmark_replicas("repayment_tracking", infra, logs, replicas):
+        await load_plans(infra.database_url, plans, 0.0)  # with one payment each
         started = time.perf_counter()
         await publish(infra, LOANS_LIFECYCLE.name, stream)
-        while await connection.fetchval("SELECT count(*) FROM plan_payments") < baseline + len(stream):
-            await asyncio.sleep(0.1)
+        await wait_for_count(infra.database_url, f"SELECT count(*) FROM {SCHEMA}.plan_payments", plans + len(stream))
         return len(stream) / (time.perf_counter() - started)
-    finally:
-        await connection.close()
-        for service in services:
-            service.stop()
 
 
 async def main() -> None:
@@ -163,7 +163,7 @@ async def main() -> None:
     for replicas in (1, 2):
         async with isolated_infrastructure() as infra:
             rate = await repayments(infra, stream, 10_000, logs, replicas)
-        figures[f"repayments_per_second_{replicas}_process{'es' if replicas > 1 else ''}"] = round(rate)
+        figures[per_processes("repayments_per_second", replicas)] = round(rate)
     async with isolated_infrastructure() as infra:
         await publish(infra, LOANS_LIFECYCLE.name, stream)
         raw = await raw_limit(infra, len(stream))

@@ -84,13 +84,7 @@ class Unit(Generic[E]):
 
     async def publish_many(self, events: list[tuple[Event, uuid.UUID]]) -> None:
         """Stage many events (each with its deterministic id) in one round trip."""
-        now = self.clock.now()
-        envelopes = [
-            wrap(event, producer=self.producer, occurred_at=now, event_id=event_id, causation=self.envelope)
-            for event, event_id in events
-        ]
-        await stage(self.connection, *envelopes)
-        self.staged.extend(envelope.event_type for envelope in envelopes)
+        await publish_each([(self, event, event_id) for event, event_id in events])
 
     async def publish_rendered(self, event_class: type[Event], payload_json: str, *, key: str, event_id: uuid.UUID) -> None:
         """Stage an event whose payload is already rendered as JSON (outbox.stage_rendered)."""
@@ -113,8 +107,9 @@ async def publish_each(outgoing: list[tuple[Unit[Any], Event, uuid.UUID]]) -> No
     if not outgoing:
         return
     envelopes = []
+    now = outgoing[0][0].clock.now()
     for unit, event, event_id in outgoing:
-        envelope = wrap(event, producer=unit.producer, occurred_at=unit.clock.now(), event_id=event_id, causation=unit.envelope)
+        envelope = wrap(event, producer=unit.producer, occurred_at=now, event_id=event_id, causation=unit.envelope)
         unit.staged.append(envelope.event_type)
         envelopes.append(envelope)
     await stage(outgoing[0][0].connection, *envelopes)

@@ -30,6 +30,7 @@ from negotiation_intake.domain.application_state import InvalidTransitionError, 
 from negotiation_intake.domain.evidence import MAX_BYTES, UnacceptableDocumentError
 from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind, HardshipReason, OptionKind
 from tideover_contracts.money import Money
+from tideover_runtime.clock import Clock
 from tideover_runtime.database import Connection
 from tideover_runtime.http import problem
 from tideover_runtime.outbox import stage_event
@@ -147,6 +148,13 @@ class Work:
     connection: Connection
     application: Application | None
     agent: Agent
+    clock: Clock
+
+    @property
+    def current(self) -> Application:
+        """The application the request names (loaded, locked and version-checked by `run`)."""
+        assert self.application is not None
+        return self.application
 
 
 Handler = Callable[[Work], Awaitable[tuple[int, dict[str, Any], Application | None]]]
@@ -161,6 +169,15 @@ AuditAfter = Annotated[str | None, Query(pattern=audit.CURSOR_PATTERN, descripti
 
 def page_body(page: Page, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     return {"items": [render(item) for item in page.items], "after": page.after}
+
+
+async def applications_page(
+    resources: Callable[[], Resources], state: State | None, limit: int, after: str | None
+) -> JSONResponse:
+    """A page of applications, oldest first (the cursor's form is checked by its query schema)."""
+    async with resources().pool.acquire() as connection:
+        page = await PostgresIntakeStore(connection).applications(state, limit, after)
+    return JSONResponse(page_body(page, application_body))
 
 
 KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="An agent's API key (tdo_…)")
@@ -227,7 +244,7 @@ async def run(
             async def outbox(event: Any, *, event_id: uuid.UUID | None = None) -> None:
                 await stage_event(connection, event, producer=PRODUCER, occurred_at=res.clock.now(), event_id=event_id)
 
-            status, payload, after = await handler(Work(store, outbox, connection, before, agent))
+            status, payload, after = await handler(Work(store, outbox, connection, before, agent, res.clock))
             if scoped_key:
                 await idempotency.remember(connection, scoped_key, status, payload)
             await audit.append(
@@ -275,19 +292,26 @@ async def run(
     return refusal
 
 
-def _application(work: Work) -> Application:
-    assert work.application is not None
-    return work.application
-
-
-def answer(mutate: Callable[[Work], Awaitable[Application]]) -> Handler:
-    """A handler that changes the application and answers with it."""
+async def change_application(
+    resources: Callable[[], Resources],
+    request: Request,
+    agent: Agent,
+    action: str,
+    application_id: uuid.UUID,
+    idempotency_key: str | None,
+    if_match: str | None,
+    mutate: Callable[[Work], Awaitable[Application]],
+) -> Response:
+    """A POST that changes the application it names and answers with it."""
 
     async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
         application = await mutate(work)
         return 200, application_body(application), application
 
-    return handler
+    return await run(
+        resources, request, agent, action, handler, idempotency_key=idempotency_key, application_id=application_id,
+        if_match=if_match,
+    )  # fmt: skip
 
 
 async def _confirm(
@@ -296,7 +320,7 @@ async def _confirm(
     idempotency_key: str | None, if_match: str | None,
 ) -> Response:  # fmt: skip
     async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-        result = await commands.confirm(work.store, work.outbox, resources().clock, _application(work), code, via)
+        result = await commands.confirm(work.store, work.outbox, work.clock, work.current, code, via)
         if not result.accepted:
             detail = f"the confirmation code is wrong; {result.tries_left} tries left"
             body = {"type": "about:blank", "title": "Wrong confirmation code", "status": 422, "detail": detail,
@@ -380,12 +404,7 @@ def _add_reading_routes(app: APIRouter, resources: Callable[[], Resources]) -> N
         _: Reader, state: State | None = None, limit: Limit = 50, after: ApplicationsAfter = None
     ) -> Response:
         """Applications, oldest first, a page at a time."""
-        async with resources().pool.acquire() as connection:
-            try:
-                page = await PostgresIntakeStore(connection).applications(state, limit, after)
-            except ValueError as error:
-                return problem(422, "Invalid request", str(error), errors=[{"field": "after", "message": str(error)}])
-        return JSONResponse(page_body(page, application_body))
+        return await applications_page(resources, state, limit, after)
 
     @app.get("/v1/applications/{application_id}", tags=["applications"])
     async def get_application(application_id: uuid.UUID, _: Reader) -> Response:
@@ -436,7 +455,7 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
                 essential_expenses=payload.hardship.essential_expenses,
                 requested_options=payload.requested_options,
             )
-            application = await commands.open_application(work.store, resources().clock, command, agent)
+            application = await commands.open_application(work.store, work.clock, command, agent)
             return 201, application_body(application), application
 
         return await run(resources, request, agent, "open_application", handler, idempotency_key=idempotency_key)
@@ -455,9 +474,9 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         content = await file.read(MAX_BYTES + 1)
 
         async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-            application = _application(work)
+            application = work.current
             document = await commands.upload_evidence(
-                work.store, resources().clock, application, kind, file.filename or "document", content, agent
+                work.store, work.clock, application, kind, file.filename or "document", content, agent
             )
             after = await work.store.application(application_id)
             return 201, document_body(document), after
@@ -482,7 +501,7 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
 
         async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
             document = await commands.review_evidence(
-                work.store, resources().clock, _application(work), document_id, payload.verified, payload.note, agent
+                work.store, work.clock, work.current, document_id, payload.verified, payload.note, agent
             )
             return 200, document_body(document), await work.store.application(application_id)
 
@@ -500,13 +519,9 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         """Submit for plans: publishes NegotiationRequested. Needs verified proof for the reasons that need it."""
 
         async def mutate(work: Work) -> Application:
-            return await commands.submit(work.store, work.outbox, resources().clock, _application(work))
+            return await commands.submit(work.store, work.outbox, work.clock, work.current)
 
-        return await run(
-            resources,
-            request, agent, "submit", answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
-            if_match=if_match,
-        )  # fmt: skip
+        return await change_application(resources, request, agent, "submit", application_id, idempotency_key, if_match, mutate)
 
     @app.post("/v1/applications/{application_id}/choice", tags=["decisions"])
     async def choose(
@@ -518,14 +533,10 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
 
         async def mutate(work: Work) -> Application:
             return await commands.choose(
-                work.store, work.outbox, resources().clock, _application(work), payload.offer_id, payload.option_id, agent
+                work.store, work.outbox, work.clock, work.current, payload.offer_id, payload.option_id, agent
             )
 
-        return await run(
-            resources,
-            request, agent, "choose", answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
-            if_match=if_match,
-        )  # fmt: skip
+        return await change_application(resources, request, agent, "choose", application_id, idempotency_key, if_match, mutate)
 
     @app.post("/v1/applications/{application_id}/sending", tags=["decisions"])
     async def send_written_plan(
@@ -535,14 +546,12 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         """Send the written plan and a fresh one-time code to the borrower (PlanSentToBorrower)."""
 
         async def mutate(work: Work) -> Application:
-            application, _ = await commands.send(work.store, work.outbox, resources().clock, _application(work))
+            application, _ = await commands.send(work.store, work.outbox, work.clock, work.current)
             return application
 
-        return await run(
-            resources,
-            request, agent, "send_written_plan", answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
-            if_match=if_match,
-        )  # fmt: skip
+        return await change_application(
+            resources, request, agent, "send_written_plan", application_id, idempotency_key, if_match, mutate
+        )
 
     @app.post("/v1/applications/{application_id}/confirmation", tags=["decisions"])
     async def confirm_on_recorded_call(
@@ -561,13 +570,9 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         """The borrower refuses the plan: publishes PlanDeclined."""
 
         async def mutate(work: Work) -> Application:
-            return await commands.decline(work.store, work.outbox, resources().clock, _application(work), payload.reason)
+            return await commands.decline(work.store, work.outbox, work.clock, work.current, payload.reason)
 
-        return await run(
-            resources,
-            request, agent, "decline", answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
-            if_match=if_match,
-        )  # fmt: skip
+        return await change_application(resources, request, agent, "decline", application_id, idempotency_key, if_match, mutate)
 
     @app.post("/v1/applications/{application_id}/withdrawal", tags=["applications"])
     async def withdraw(
@@ -577,25 +582,16 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         """Withdraw the application: publishes NegotiationWithdrawn."""
 
         async def mutate(work: Work) -> Application:
-            return await commands.withdraw(work.store, work.outbox, resources().clock, _application(work), payload.reason)
+            return await commands.withdraw(work.store, work.outbox, work.clock, work.current, payload.reason)
 
-        return await run(
-            resources,
-            request, agent, "withdraw", answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
-            if_match=if_match,
-        )  # fmt: skip
+        return await change_application(resources, request, agent, "withdraw", application_id, idempotency_key, if_match, mutate)
 
 
 def _add_supervisor_and_borrower_routes(app: APIRouter, resources: Callable[[], Resources]) -> None:
     @app.get("/v1/supervisor-queue", tags=["supervisor"])
     async def supervisor_queue(_: Approver, limit: Limit = 50, after: ApplicationsAfter = None) -> Response:
         """Chosen options beyond an agent's authority, oldest first."""
-        async with resources().pool.acquire() as connection:
-            try:
-                page = await PostgresIntakeStore(connection).applications(State.AWAITING_APPROVAL, limit, after)
-            except ValueError as error:
-                return problem(422, "Invalid request", str(error), errors=[{"field": "after", "message": str(error)}])
-        return JSONResponse(page_body(page, application_body))
+        return await applications_page(resources, State.AWAITING_APPROVAL, limit, after)
 
     @app.post("/v1/applications/{application_id}/approval", tags=["supervisor"])
     async def decide_approval(
@@ -603,18 +599,12 @@ def _add_supervisor_and_borrower_routes(app: APIRouter, resources: Callable[[], 
         idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
     ) -> Response:  # fmt: skip
         """Approve the waiver (the plan may then be sent) or refuse it (the borrower chooses again)."""
+        action = "approve" if payload.approved else "refuse_approval"
 
         async def mutate(work: Work) -> Application:
-            return await commands.decide_approval(
-                work.store, resources().clock, _application(work), payload.approved, payload.note, agent
-            )
+            return await commands.decide_approval(work.store, work.clock, work.current, payload.approved, payload.note, agent)
 
-        action = "approve" if payload.approved else "refuse_approval"
-        return await run(
-            resources,
-            request, agent, action, answer(mutate), idempotency_key=idempotency_key, application_id=application_id,
-            if_match=if_match,
-        )  # fmt: skip
+        return await change_application(resources, request, agent, action, application_id, idempotency_key, if_match, mutate)
 
     @app.get("/v1/audit", tags=["supervisor"])
     async def audit_log(
@@ -622,10 +612,7 @@ def _add_supervisor_and_borrower_routes(app: APIRouter, resources: Callable[[], 
     ) -> Response:
         """Every mutating request: who, when, what, and the application before and after."""
         async with resources().pool.acquire() as connection:
-            try:
-                page = await audit.entries(connection, application_id, limit, after)
-            except ValueError as error:
-                return problem(422, "Invalid request", str(error), errors=[{"field": "after", "message": str(error)}])
+            page = await audit.entries(connection, application_id, limit, after)
         return JSONResponse(page_body(page, lambda entry: entry))
 
     @app.post("/v1/borrower/confirmations", tags=["borrower"])

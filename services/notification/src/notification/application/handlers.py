@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from notification.application.message_facts import facts_for
+from notification.application.message_facts import facts_for, purpose_of
 from notification.application.ports import Contact, LogEntry, Notifying, StatusChange, StoredMessage
 from notification.domain.contact_rules import WEEK, Borrower, Message, Outcome, Sent, decide
 from tideover_contracts.common import Channel
@@ -134,7 +134,7 @@ async def consider(notifying: Notifying, items: list[tuple[Unit[Any], Key]]) -> 
         return
     messages = []
     for unit, key in items:
-        purpose, _ = facts_for(unit.event)
+        purpose = purpose_of(unit.event)
         message = StoredMessage(
             notification_id=deterministic_id("notice", purpose.value, *key),
             loan_id=unit.event.loan_id,

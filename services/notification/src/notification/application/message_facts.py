@@ -35,7 +35,8 @@ class NoMessageForEventError(TypeError):
     """The event calls for no message to the borrower."""
 
 
-def pre_due_reminder_facts(event: InstallmentDueSoon) -> Facts:
+def reminder_facts(event: InstallmentDueSoon | PlanInstallmentDueSoon) -> Facts:
+    """Before a loan's installment (pre-due reminder) or a plan's (plan installment reminder)."""
     return {
         "installment_number": event.sequence,
         "due_date": event.due_date,
@@ -87,15 +88,6 @@ def plan_activated_facts(event: PlanActivated) -> Facts:
     }
 
 
-def plan_installment_reminder_facts(event: PlanInstallmentDueSoon) -> Facts:
-    return {
-        "installment_number": event.sequence,
-        "due_date": event.due_date,
-        "amount_due": event.amount_due,
-        "days_before": event.days_before,
-    }
-
-
 def plan_installment_missed_facts(event: PlanInstallmentMissed) -> Facts:
     return {
         "installment_number": event.sequence,
@@ -127,34 +119,55 @@ def plan_completed_facts(event: PlanCompleted) -> Facts:
     }
 
 
+#: The message each event calls for.
+PURPOSES: dict[type[Event], Purpose] = {
+    InstallmentDueSoon: Purpose.PRE_DUE_REMINDER,
+    LoanBecameOverdue: Purpose.OVERDUE_NOTICE,
+    OverdueStatusChanged: Purpose.OVERDUE_NOTICE,
+    LoanCured: Purpose.CURED_CONFIRMATION,
+    PlanSentToBorrower: Purpose.WRITTEN_PLAN,
+    PlanActivated: Purpose.PLAN_ACTIVATED,
+    PlanInstallmentDueSoon: Purpose.PLAN_INSTALLMENT_REMINDER,
+    PlanInstallmentMissed: Purpose.PLAN_INSTALLMENT_MISSED,
+    PlanBroken: Purpose.PLAN_BROKEN,
+    PlanCompleted: Purpose.PLAN_COMPLETED,
+}
+
+
+def purpose_of(event: Event) -> Purpose:
+    """The purpose of the message `event` calls for; NoMessageForEventError if none."""
+    purpose = PURPOSES.get(type(event))
+    if purpose is None:
+        raise NoMessageForEventError(f"{event.event_type} calls for no message to the borrower")
+    return purpose
+
+
 def facts_for(event: Event, *, days_past_due: int | None = None) -> tuple[Purpose, Facts]:
     """The purpose of the message `event` calls for, and its facts.
 
     `days_past_due` is used only for PlanBroken (see `plan_broken_facts`). Raises
     NoMessageForEventError for an event that calls for no message.
     """
+    purpose = purpose_of(event)
     match event:
-        case InstallmentDueSoon():
-            message = Purpose.PRE_DUE_REMINDER, pre_due_reminder_facts(event)
+        case InstallmentDueSoon() | PlanInstallmentDueSoon():
+            facts = reminder_facts(event)
         case LoanBecameOverdue() | OverdueStatusChanged():
-            message = Purpose.OVERDUE_NOTICE, overdue_notice_facts(event)
+            facts = overdue_notice_facts(event)
         case LoanCured():
-            message = Purpose.CURED_CONFIRMATION, cured_confirmation_facts(event)
+            facts = cured_confirmation_facts(event)
         case PlanSentToBorrower():
-            message = Purpose.WRITTEN_PLAN, written_plan_facts(event)
+            facts = written_plan_facts(event)
         case PlanActivated():
-            message = Purpose.PLAN_ACTIVATED, plan_activated_facts(event)
-        case PlanInstallmentDueSoon():
-            message = Purpose.PLAN_INSTALLMENT_REMINDER, plan_installment_reminder_facts(event)
+            facts = plan_activated_facts(event)
         case PlanInstallmentMissed():
-            message = Purpose.PLAN_INSTALLMENT_MISSED, plan_installment_missed_facts(event)
+            facts = plan_installment_missed_facts(event)
         case PlanBroken():
-            message = Purpose.PLAN_BROKEN, plan_broken_facts(event, days_past_due)
-        case PlanCompleted():
-            message = Purpose.PLAN_COMPLETED, plan_completed_facts(event)
+            facts = plan_broken_facts(event, days_past_due)
         case _:
-            raise NoMessageForEventError(f"{event.event_type} calls for no message to the borrower")
-    return message
+            assert isinstance(event, PlanCompleted)
+            facts = plan_completed_facts(event)
+    return purpose, facts
 
 
 def _overdue(amounts: OverdueAmounts) -> Facts:
