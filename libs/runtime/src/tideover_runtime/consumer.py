@@ -297,6 +297,10 @@ class MessageProcessor:
         for envelope, _ in group:
             if isinstance(envelope.payload, BusinessDayClosed):
                 await record_business_day(connection, envelope.payload)
+            # A clock event is handled at its own instant: what it causes happens then, not at the
+            # previous one. (Were the transaction rolled back, the event comes again: the clock
+            # only moves forward.)
+            self._advance_clock(envelope)
         with _log_context(group[0][0]) if len(group) == 1 else nullcontext():
             await group[0][1](units)
         for envelope, _ in group:
