@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from tideover_contracts.envelope import wrap
@@ -83,14 +84,33 @@ async def test_an_on_time_borrower_receives_only_pre_due_reminders(running: dict
     assert not watcher.events("LoanBecameOverdue", ours)
 
 
+async def handled_by_notification(infrastructure: Infrastructure, event_id: uuid.UUID) -> None:
+    await wait_for(infrastructure.database_url, "SELECT count(*) FROM notification.inbox WHERE event_id = $1", event_id)
+
+
+async def wait_for(database_url: str, query: str, *args: object) -> None:
+    connection = await asyncpg.connect(database_url)
+    try:
+        async with asyncio.timeout(30):
+            while not await connection.fetchval(query, *args):  # noqa: ASYNC110 - polling the database
+                await asyncio.sleep(0.1)
+    finally:
+        await connection.close()
+
+
 async def test_a_notice_due_at_night_is_held_until_morning_in_the_borrowers_time_zone(
-    running: dict[str, ServiceProcess], kafka: Any
+    private_infrastructure: Infrastructure, running: dict[str, ServiceProcess], kafka: Any
 ) -> None:
     client, watcher = kafka
     loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
     ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
     await client.publish(upstream(loan))
     await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
+    # Each service keeps its own business clock from ops.clock.v1, read apart from the status
+    # events: let notification's reach 23:00 in Beijing before the close's notice arrives.
+    night = upstream(ClockTicked(at=datetime(2026, 2, 16, 15, 0, tzinfo=UTC)))
+    await client.publish(night)
+    await handled_by_notification(private_infrastructure, night.event_id)
     await client.publish(close(DUE + timedelta(days=1), 15))  # 23:00 in Beijing
     overdue = await watcher.wait_for_event("LoanBecameOverdue", ours)
     assert overdue.days_past_due == 1
