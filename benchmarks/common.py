@@ -16,11 +16,12 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from tideover_runtime.messaging import RELAY_PRODUCER_SETTINGS
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import infra
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.processes import ServiceProcess
-from tideover_runtime.topics_admin import create_topics
+from tideover_runtime.topics_admin import create_topics, delete_topics
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "var" / "bench"
@@ -32,11 +33,13 @@ async def isolated_infrastructure() -> AsyncIterator[Infrastructure]:
     servers, admin = infra.kafka_bootstrap_servers(), infra.database_url()
     scratch = infra.create_scratch_database(admin)
     prefix = f"bench{time.time_ns()}."
-    await create_topics(RuntimeSettings(KAFKA_BOOTSTRAP_SERVERS=servers, topic_prefix=prefix))
+    settings = RuntimeSettings(KAFKA_BOOTSTRAP_SERVERS=servers, topic_prefix=prefix)
+    await create_topics(settings)
     try:
         yield Infrastructure(servers, scratch, prefix)
     finally:
         infra.drop_database(admin, scratch)
+        await delete_topics(settings)
 
 
 async def publish(infra: Infrastructure, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
@@ -111,15 +114,7 @@ def reader(infra: Infrastructure, topic: str, *, group: bool = False) -> AIOKafk
 
 def producer_like_a_relay(infra: Infrastructure, **options: Any) -> AIOKafkaProducer:
     """Producer settings of the outbox relay (tideover_runtime.messaging.Publisher)."""
-    return AIOKafkaProducer(
-        bootstrap_servers=infra.bootstrap_servers,
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=5,
-        compression_type="zstd",
-        max_batch_size=256 * 1024,
-        **options,
-    )
+    return AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, **(RELAY_PRODUCER_SETTINGS | options))
 
 
 async def raw_relay_limit(infra: Infrastructure, source: str, count: int, target: str, value: bytes) -> float:

@@ -36,6 +36,21 @@ async def create_topics(settings: RuntimeSettings, partitions: int = DEFAULT_PAR
         await admin.close()
 
 
+async def delete_topics(settings: RuntimeSettings) -> None:
+    """Delete the topics under the settings' prefix (a test's or benchmark's scratch topics:
+    thousands of leftover partitions exhaust a small broker's heap)."""
+    if not settings.topic_prefix:
+        raise ValueError("refusing to delete the unprefixed (production) topics")
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        ours = [name for name in await admin.list_topics() if name.startswith(settings.topic_prefix)]
+        if ours:
+            await admin.delete_topics(ours)
+    finally:
+        await admin.close()
+
+
 async def probe(settings: RuntimeSettings, timeout: float = 60.0) -> None:
     """Produce with the idempotent producer and consume it back: the broker really works."""
     topic = settings.topic(PROBE_TOPIC)

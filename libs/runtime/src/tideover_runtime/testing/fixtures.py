@@ -56,6 +56,7 @@ def _isolated(servers: Servers) -> Iterator[Infrastructure]:
         yield Infrastructure(servers.bootstrap_servers, scratch, prefix)
     finally:
         infra.drop_database(servers.admin_database_url, scratch)
+        infra.delete_topics(servers.bootstrap_servers, prefix)
 
 
 @pytest.fixture(scope="session")

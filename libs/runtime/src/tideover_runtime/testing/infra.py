@@ -90,3 +90,11 @@ def create_topics(bootstrap_servers: str, prefix: str) -> None:
 
     settings = RuntimeSettings(KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers, topic_prefix=prefix)
     asyncio.run(create(settings, partitions=3))
+
+
+def delete_topics(bootstrap_servers: str, prefix: str) -> None:
+    from tideover_runtime.settings import RuntimeSettings
+    from tideover_runtime.topics_admin import delete_topics as delete
+
+    with suppress(Exception):
+        asyncio.run(delete(RuntimeSettings(KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers, topic_prefix=prefix)))
