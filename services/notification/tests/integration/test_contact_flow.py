@@ -140,7 +140,7 @@ async def test_a_failed_sms_falls_back_to_email_and_receipts_reach_the_log(
     settings = RuntimeSettings(
         KAFKA_BOOTSTRAP_SERVERS=private_infrastructure.bootstrap_servers, topic_prefix=private_infrastructure.topic_prefix
     )
-    gateway = asyncio.create_task(reference_gateway.run(settings, 0.0, frozenset({"sms"}), "test"))
+    gateway = asyncio.create_task(reference_gateway.run(settings, 0.0, frozenset({"sms"}), "test", asyncio.Event()))
     try:
         await at(private_infrastructure, client, MIDDAY)
         overdue = await overdue_loan(

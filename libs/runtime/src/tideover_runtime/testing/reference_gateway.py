@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import os
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
@@ -56,7 +57,16 @@ def receipt(request: NotificationRequested, failed: bool, now: datetime) -> Noti
     )
 
 
-async def run(settings: RuntimeSettings, rate: float, failing_channels: frozenset[str], seed: str) -> None:
+async def run(
+    settings: RuntimeSettings,
+    rate: float,
+    failing_channels: frozenset[str],
+    seed: str,
+    stopping: asyncio.Event,
+    delivered: Callable[[NotificationRequested], None] | None = None,
+) -> None:
+    """Answer every request until `stopping` is set; `delivered` sees each message delivered
+    (the borrower's phone: the simulator reads plan codes from it)."""
     consumer = AIOKafkaConsumer(
         settings.topic(NOTIFICATIONS_REQUESTS.name),
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -67,10 +77,6 @@ async def run(settings: RuntimeSettings, rate: float, failing_channels: frozense
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all")
     await consumer.start()
     await producer.start()
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
     log.info("reference gateway started", failure_rate=rate, failing_channels=sorted(failing_channels))
     try:
         while not stopping.is_set():
@@ -85,6 +91,8 @@ async def run(settings: RuntimeSettings, rate: float, failing_channels: frozense
                     request = envelope.payload
                     assert isinstance(request, NotificationRequested)
                     answer = receipt(request, fails(request, rate, failing_channels, seed), datetime.now(UTC))
+                    if delivered is not None and isinstance(answer, NotificationDelivered):
+                        delivered(request)
                     reply = wrap(
                         answer,
                         producer=NAME,
@@ -111,7 +119,15 @@ def main() -> None:
     configure_logging(NAME, settings.log_level)
     rate = float(os.environ.get("TIDEOVER_GATEWAY_FAILURE_RATE", "0"))
     failing = frozenset(c for c in os.environ.get("TIDEOVER_GATEWAY_FAILING_CHANNELS", "").split(",") if c)
-    asyncio.run(run(settings, rate, failing, os.environ.get("TIDEOVER_GATEWAY_SEED", "tideover")))
+    asyncio.run(_until_signalled(settings, rate, failing, os.environ.get("TIDEOVER_GATEWAY_SEED", "tideover")))
+
+
+async def _until_signalled(settings: RuntimeSettings, rate: float, failing: frozenset[str], seed: str) -> None:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await run(settings, rate, failing, seed, stopping)
 
 
 if __name__ == "__main__":
