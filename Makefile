@@ -1,4 +1,4 @@
-# Tideover — the verbs people expect: make test | up | down | demo | lint | typecheck | topics
+# Tideover — the verbs people expect: make test | up | down | demo | story | bench | lint | typecheck | topics
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -6,8 +6,11 @@ PYTHON_VERSION ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/contracts libs/runtime services/overdue_detection services/notification \
-            services/negotiation_intake services/plan_calculation services/repayment_tracking
+            services/negotiation_intake services/plan_calculation services/repayment_tracking libs/simulator
 SRC_DIRS := $(addsuffix /src,$(PACKAGES))
+
+DEMO_LOANS ?= 2000
+DEMO_DAYS ?= 120
 
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql://tideover:tideover@127.0.0.1:5432/tideover?sslmode=disable
@@ -15,8 +18,10 @@ export DATABASE_URL ?= postgresql://tideover:tideover@127.0.0.1:5432/tideover?ss
 .PHONY: help
 help:
 	@echo "make test       lint, type checks, unit, integration and end-to-end tests (starts Kafka and Postgres)"
-	@echo "make demo       start everything and show one loan's journey through all five services"
+	@echo "make demo       start everything, simulate a loan book (2,000 loans, 120 days), print a summary, write var/simulation/report.html"
+	@echo "make story      start everything and narrate three borrowers' journeys, event by event"
 	@echo "make up / down  start / stop Kafka, Postgres and every service in the background (logs in var/log)"
+	@echo "make reset      stop everything and forget all data (Kafka's log and the services' schemas)"
 	@echo "make lint       ruff and the import-layer contract"
 	@echo "make typecheck  mypy --strict on every package"
 	@echo "make topics     create every topic and its .dlq, then produce and consume a probe"
@@ -73,6 +78,12 @@ bench: infra
 up: infra
 	deploy/services.sh start
 
+.PHONY: reset
+reset: down  # a fresh system: Kafka's data and the services' schemas gone (the business clock starts over)
+	deploy/kafka/kafka.sh reset
+	deploy/postgres/postgres.sh start
+	deploy/postgres/postgres.sh reset-db
+
 .PHONY: down
 down:
 	-deploy/services.sh stop
@@ -81,4 +92,8 @@ down:
 
 .PHONY: demo
 demo: up
+	$(BIN)/tideover-simulate --loans $(DEMO_LOANS) --days $(DEMO_DAYS) --out var/simulation
+
+.PHONY: story
+story: up
 	$(BIN)/python tools/demo/skeleton_demo.py

@@ -1,0 +1,112 @@
+"""The scripted agent: takes a borrower through the intake API as a person at the console would,
+one step a working day — file the hardship application with its proof, take the recommended
+option, have a supervisor approve a waiver beyond the agent's authority, send the written plan;
+the borrower then confirms with the code the reference gateway delivered to their phone."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from tideover_runtime.testing.journeys import PROOF_PDF
+from tideover_simulator.book import Borrower
+
+CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")  # not \b: in Chinese text the code touches a word character
+#: States in which nothing more happens to the application. Not "accepted": plan-calculation
+#: may find the loan changed since the offer and quote again, and the agent takes it from there.
+FINISHED = frozenset({"declined", "expired", "withdrawn", "rejected"})
+
+
+@dataclass
+class Case:
+    borrower: Borrower
+    application_id: str | None = None
+    state: str = "none"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+
+class Agent:
+    """`agent` and `supervisor`: httpx clients on the intake API carrying their keys; `borrower`:
+    one without a key, for the borrower's own confirmation; `codes`: the text messages the
+    reference gateway delivered, by loan."""
+
+    def __init__(
+        self, agent: httpx.AsyncClient, supervisor: httpx.AsyncClient, borrower: httpx.AsyncClient, codes: dict[uuid.UUID, str]
+    ) -> None:
+        self._agent, self._supervisor, self._borrower = agent, supervisor, borrower
+        self._codes = codes
+
+    async def work(self, case: Case) -> None:
+        """One step of the case, if its application is where a step can be taken."""
+        if case.application_id is None:
+            await self._file(case)
+            return
+        path = f"/v1/applications/{case.application_id}"
+        application = await self._ok(await self._agent.get(path))
+        case.state = application["state"]
+        if case.state == "offered":
+            offer = application["offers"][-1]
+            chosen = {"offer_id": offer["offer_id"], "option_id": offer["recommended_option_id"]}
+            case.state = (await self._ok(await self._agent.post(f"{path}/choice", json=chosen)))["state"]
+        if case.state == "awaiting_approval":
+            approval = {"approved": True, "note": "Hardship proven; the waiver keeps the plan affordable"}
+            case.state = (await self._ok(await self._supervisor.post(f"{path}/approval", json=approval)))["state"]
+        if case.state == "chosen":
+            case.state = (await self._ok(await self._agent.post(f"{path}/sending")))["state"]
+
+    async def confirm(self, case: Case) -> None:
+        """The borrower enters the code of the written plan on the confirmation page."""
+        if case.state == "sent" and (code := self._code_for(case)):
+            body = {"application_id": case.application_id, "code": code}
+            case.state = (await self._ok(await self._borrower.post("/v1/borrower/confirmations", json=body)))["state"]
+
+    def _code_for(self, case: Case) -> str | None:
+        text = self._codes.get(case.borrower.loan_id)
+        found = CODE.search(text) if text else None
+        return found.group(1) if found else None
+
+    async def _file(self, case: Case) -> None:
+        borrower = case.borrower
+        body = {
+            "loan_id": str(borrower.loan_id),
+            "hardship": {
+                "reason": "unemployment",
+                "description": "Lost the job; looking for work (simulated borrower).",
+                "monthly_income": _cny(borrower.monthly_income),
+                "essential_expenses": _cny(borrower.essential_expenses),
+            },
+            "requested_options": ["term_extension", "arrears_installments"],
+        }
+        created = await self._ok(
+            await self._agent.post("/v1/applications", json=body, headers={"Idempotency-Key": f"sim-open-{borrower.loan_id}"})
+        )
+        path = f"/v1/applications/{created['application_id']}"
+        uploaded = await self._ok(
+            await self._agent.post(
+                f"{path}/evidence",
+                data={"kind": "unemployment_proof"},
+                files={"file": ("certificate.pdf", PROOF_PDF, "application/pdf")},
+            )
+        )
+        review = {"verified": True, "note": "Certificate from the labour bureau"}
+        await self._ok(await self._agent.post(f"{path}/evidence/{uploaded['document_id']}/review", json=review))
+        case.application_id = created["application_id"]
+        case.state = (await self._ok(await self._agent.post(f"{path}/submit")))["state"]
+
+    @staticmethod
+    async def _ok(response: httpx.Response) -> dict[str, Any]:
+        if response.status_code >= 400:
+            raise RuntimeError(f"intake refused {response.request.method} {response.request.url.path}: {response.text}")
+        return dict(response.json())
+
+
+def _cny(amount: Decimal) -> dict[str, str]:
+    return {"amount": str(amount), "currency": "CNY"}

@@ -1,0 +1,37 @@
+"""Waiting until the system has caught up: every live consumer group at the end of its topic
+and every service's outbox sent. The simulator settles after each clock event, so that what a
+day causes is decided before the next day starts (and runs are reproducible)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+
+from tideover_runtime.lag import LagProbe
+
+SERVICE_SCHEMAS = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
+
+
+async def unsent(connection: asyncpg.Connection) -> int:
+    """Outbox rows not yet published, over every service schema in the database."""
+    total = 0
+    for schema in SERVICE_SCHEMAS:
+        exists = await connection.fetchval("SELECT to_regclass($1)", f"{schema}.outbox")
+        if exists:
+            total += await connection.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
+    return total
+
+
+async def settle(probe: LagProbe, connection: asyncpg.Connection, timeout: float = 300.0) -> float:
+    """Until nothing is in flight twice in a row (a relay may be between its commit and its
+    publish); returns the seconds it took."""
+    started = time.perf_counter()
+    quiet = 0
+    async with asyncio.timeout(timeout):
+        while quiet < 2:
+            await asyncio.sleep(0.05)
+            behind = sum((await probe.lag()).values())
+            quiet = quiet + 1 if behind == 0 and await unsent(connection) == 0 else 0
+    return time.perf_counter() - started

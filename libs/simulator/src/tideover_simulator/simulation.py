@@ -1,0 +1,376 @@
+"""The simulation: a loan book published as an upstream loan system would, business days closed
+on `ops.clock.v1` as the scheduler would, borrowers paying by their profiles and an agent
+working the hardship cases, with every day settled before the next one starts.
+
+A business day `d`: the day's payments arrive (02:00 UTC, value date `d`); the day closes at
+10:00 UTC (18:00 in Beijing); the clock ticks to 13:30 UTC (the morning in the US) and to
+00:30 UTC the next day (08:30 in Beijing), so that notices held through quiet hours go out;
+then the agent works the cases. After each clock event the simulation waits until every
+service caught up (tideover_simulator.settle).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import asyncpg
+import httpx
+
+from negotiation_intake.domain.access import Role
+from negotiation_intake.entrypoints.keys_cli import issue_key
+from tideover_contracts.envelope import Event, wrap
+from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
+from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
+from tideover_contracts.events.notifications import NotificationRequested, Purpose
+from tideover_contracts.events.plans import PlanActivated
+from tideover_contracts.money import Money
+from tideover_runtime.lag import LagProbe
+from tideover_runtime.settings import RuntimeSettings
+from tideover_runtime.testing import reference_gateway
+from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS
+from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
+from tideover_simulator.agent import Agent, Case
+from tideover_simulator.book import Borrower, Keeper, Payer, loan_book
+from tideover_simulator.observer import Day, Observer, Standing
+from tideover_simulator.settle import settle
+
+CENT = Decimal("0.01")
+UPSTREAM = "simulated-loan-system"
+SCHEDULER = "simulated-scheduler"
+#: Days overdue before the agent calls a borrower who is to apply.
+AGENT_CALLS_AFTER_DAYS = 5
+
+
+@dataclass(frozen=True)
+class Services:
+    """Where the running services answer."""
+
+    overdue: str = "http://127.0.0.1:8101"
+    notification: str = "http://127.0.0.1:8102"
+    intake: str = "http://127.0.0.1:8103"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to simulate."""
+
+    seed: int = 7
+    loans: int = 2000
+    days: int = 120
+    #: The first business day; by default the day after the last one closed on the clock topic.
+    first_day: date | None = None
+
+
+Progress = Callable[[str], None]
+
+
+async def last_closed_day(settings: RuntimeSettings) -> date | None:
+    """The last business day on `ops.clock.v1`: a new book starts after it (closed days are
+    never reopened, and the services' clocks only move forward)."""
+    async with TopicWatcher(settings.kafka_bootstrap_servers, ["ops.clock.v1"], settings.topic_prefix) as clock:
+        await asyncio.sleep(2.0)
+        days = [event.business_date for event in clock.events("BusinessDayClosed")]
+    return max(days, default=None)
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, clock_time(hour, minute), tzinfo=UTC)
+
+
+class Simulation:
+    def __init__(self, settings: RuntimeSettings, services: Services, plan: Plan, progress: Progress = print) -> None:
+        self.settings = settings
+        self.services = services
+        self.plan = plan
+        self.progress = progress
+        self.book: list[Borrower] = []
+        self.cases: dict[uuid.UUID, Case] = {}
+        self.first_overdue: dict[uuid.UUID, date] = {}
+        self.series: list[dict[str, Any]] = []
+        self.published: Counter[str] = Counter()
+        self.paid = Decimal(0)
+        self.recovered = Decimal(0)
+        self.codes: dict[uuid.UUID, str] = {}
+
+    async def run(self) -> dict[str, Any]:
+        """Simulate, and return the figures the report is drawn from."""
+        started = time.perf_counter()
+        settings = self.settings
+        first_day = self.plan.first_day or await self._first_day()
+        self.book = loan_book(self.plan.seed, self.plan.loans, first_day)
+        borrowers = {borrower.loan_id: borrower for borrower in self.book}
+        self.progress(
+            f"simulating {len(self.book)} loans over {self.plan.days} business days from {first_day} (seed {self.plan.seed})"
+        )
+        servers, prefix = settings.kafka_bootstrap_servers, settings.topic_prefix
+        stopping = asyncio.Event()
+        gateway = asyncio.create_task(reference_gateway.run(settings, 0.0, frozenset(), "simulator", stopping, self._delivered))
+        connection = await asyncpg.connect(settings.database_url)
+        try:
+            async with (
+                KafkaTestClient(servers, prefix) as kafka,
+                TopicWatcher(servers, SERVICE_OUTPUT_TOPICS, prefix) as watcher,
+                LagProbe(servers, prefix) as probe,
+                self._intake_clients() as agent,
+            ):
+                observer = Observer(watcher, set(borrowers))
+
+                async def publish(*events: Event, at: datetime, producer: str = UPSTREAM) -> None:
+                    for event in events:
+                        self.published[event.event_type] += 1
+                    await kafka.publish(*(wrap(event, producer=producer, occurred_at=at) for event in events))
+
+                await publish(*(borrower.loan for borrower in self.book), at=_at(first_day, 1))
+                await settle(probe, connection)
+                for number in range(self.plan.days):
+                    day = first_day + timedelta(days=number)
+                    today = Day(day)
+                    payments = await self._payments(day, observer)
+                    if payments:
+                        await publish(*payments, at=_at(day, 2))
+                    await publish(
+                        BusinessDayClosed(business_date=day, closed_at=_at(day, 10)), at=_at(day, 10), producer=SCHEDULER
+                    )
+                    await settle(probe, connection)
+                    for tick in (_at(day, 13, 30), _at(day + timedelta(days=1), 0, 30)):
+                        await publish(ClockTicked(at=tick), at=tick, producer=SCHEDULER)
+                        await settle(probe, connection)
+                    observer.catch_up(today)
+                    self._note_overdue(observer, day)
+                    await self._work_cases(agent, observer, day)
+                    await settle(probe, connection)  # the written plans reach the borrowers' phones
+                    for case in self.cases.values():
+                        await agent.confirm(case)
+                    self._record(today, observer)
+                    if number % 10 == 9 or number == self.plan.days - 1:
+                        self._report_progress(day, number + 1, observer, started)
+                await settle(probe, connection)
+                observer.catch_up(Day(day))
+                notices = await self._contact_logs(list(borrowers))
+        finally:
+            stopping.set()
+            await gateway
+            await connection.close()
+        return self._figures(first_day, observer, notices, time.perf_counter() - started)
+
+    async def _first_day(self) -> date:
+        last = await last_closed_day(self.settings)
+        return date(2026, 1, 5) if last is None else last + timedelta(days=1)
+
+    def _delivered(self, request: NotificationRequested) -> None:
+        if request.purpose == Purpose.WRITTEN_PLAN:
+            self.codes[request.loan_id] = request.body
+
+    def _intake_clients(self) -> Any:
+        return _IntakeClients(self.settings.database_url, self.services.intake, self.codes)
+
+    # Borrowers ------------------------------------------------------------------------------
+
+    async def _payments(self, day: date, observer: Observer) -> list[RepaymentReceived]:
+        payments = []
+        async with httpx.AsyncClient(base_url=self.services.overdue, timeout=30) as overdue:
+            for borrower in self.book:
+                standing = observer.standing[borrower.loan_id]
+                amount = await self._due_from(borrower, standing, day, overdue)
+                if amount > 0:
+                    payments.append(
+                        RepaymentReceived(
+                            loan_id=borrower.loan_id,
+                            payment_id=f"SIM-{borrower.loan_id}-{day.isoformat()}",
+                            amount=Money.of(amount, "CNY"),
+                            received_at=_at(day, 2),
+                            value_date=day,
+                        )
+                    )
+                    self.paid += amount
+                    if standing.bucket or (standing.plan is not None and standing.plan_ended is None):
+                        self.recovered += amount
+        return payments
+
+    async def _due_from(self, borrower: Borrower, standing: Standing, day: date, overdue: httpx.AsyncClient) -> Decimal:
+        """What `borrower` pays on `day`, by their profile and what the services told them."""
+        if standing.plan is not None and standing.plan_ended != "completed":
+            return Decimal(0) if standing.plan_ended == "broken" else _plan_payment(borrower.keeper, standing.plan, day)
+        if borrower.payer == Payer.LATE and standing.plan is None:
+            late = any(i.due_date + timedelta(days=borrower.days_late) == day for i in borrower.loan.installments)
+            return await _everything_overdue(overdue, borrower.loan) if late else Decimal(0)
+        # After a completed plan the borrower keeps up with what is left of the loan.
+        return _installments_paid(borrower, day, Payer.ON_TIME if standing.plan is not None else borrower.payer)
+
+    # The agent --------------------------------------------------------------------------------
+
+    def _note_overdue(self, observer: Observer, day: date) -> None:
+        for loan_id, standing in observer.standing.items():
+            if standing.bucket and loan_id not in self.first_overdue:
+                self.first_overdue[loan_id] = day
+            elif not standing.bucket:
+                self.first_overdue.pop(loan_id, None)
+
+    async def _work_cases(self, agent: Agent, observer: Observer, day: date) -> None:
+        for borrower in self.book:
+            since = self.first_overdue.get(borrower.loan_id)
+            standing = observer.standing[borrower.loan_id]
+            if (
+                borrower.applies
+                and borrower.loan_id not in self.cases
+                and since is not None
+                and (day - since).days >= AGENT_CALLS_AFTER_DAYS
+                and standing.plan is None
+            ):
+                self.cases[borrower.loan_id] = Case(borrower)
+        for case in self.cases.values():
+            if not case.finished and observer.standing[case.borrower.loan_id].plan is None:
+                await agent.work(case)
+
+    # Figures -----------------------------------------------------------------------------------
+
+    def _record(self, today: Day, observer: Observer) -> None:
+        self.series.append(
+            {
+                "business_date": today.business_date.isoformat(),
+                "overdue_by_bucket": dict(sorted(observer.buckets().items())),
+                "notices": {"sent": 0, "held": 0, "suppressed": 0},
+                "applications": today.applications,
+                "offers": today.offers,
+                "rejections": today.rejections,
+                "plans": observer.plans(),
+                "recovered": str(self.recovered),
+                "waived": str(today.waived),
+            }
+        )
+        self.recovered = Decimal(0)
+
+    def _report_progress(self, day: date, done: int, observer: Observer, started: float) -> None:
+        plans = observer.plans()
+        self.progress(
+            f"  day {done:>3}/{self.plan.days} {day}: overdue {sum(observer.buckets().values()):>4}, "
+            f"applications {len(self.cases):>3}, plans active {plans['active']:>3} completed {plans['completed']:>3} "
+            f"broken {plans['broken']:>3}, {time.perf_counter() - started:5.0f} s"
+        )
+
+    async def _contact_logs(self, loan_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+        """Every decision notification made about our loans (its own record, per loan)."""
+        async with httpx.AsyncClient(base_url=self.services.notification, timeout=30) as http:
+            entries = []
+            for loan_id in loan_ids:
+                response = await http.get(f"/v1/loans/{loan_id}/contact-log")
+                response.raise_for_status()
+                entries.extend(response.json()["entries"])
+        return entries
+
+    def _figures(self, first_day: date, observer: Observer, notices: list[dict[str, Any]], elapsed: float) -> dict[str, Any]:
+        by_day = {entry["business_date"]: entry for entry in self.series}
+        suppressed: Counter[str] = Counter()
+        for notice in notices:
+            decided = datetime.fromisoformat(notice["decided_at"])
+            # A decision belongs to the business day whose close (10:00 UTC) came before it.
+            business_day = (decided.astimezone(UTC) - timedelta(hours=10)).date().isoformat()
+            if business_day in by_day:
+                by_day[business_day]["notices"][notice["decision"]] += 1
+            if notice["decision"] == "suppressed":
+                suppressed[notice["rule"] or "unspecified"] += 1
+        decisions = Counter(notice["decision"] for notice in notices)
+        plans = observer.plans()
+        return {
+            "seed": self.plan.seed,
+            "loans": len(self.book),
+            "days": self.plan.days,
+            "first_day": first_day.isoformat(),
+            "last_day": (first_day + timedelta(days=self.plan.days - 1)).isoformat(),
+            "elapsed_seconds": round(elapsed, 1),
+            "currency": "CNY",
+            "series": self.series,
+            "totals": {
+                "borrowers_by_profile": dict(Counter(borrower.payer.value for borrower in self.book)),
+                "plan_profiles": dict(Counter(case.borrower.keeper.value for case in self.cases.values())),
+                "notices_sent": decisions["sent"],
+                "notices_held": decisions["held"],
+                "suppressed_by_rule": dict(suppressed),
+                "sent_by_purpose": dict(observer.sent_by_purpose),
+                "applications": observer.counts["NegotiationRequested"],
+                "offers": observer.counts["PlanOffered"],
+                "rejections": observer.counts["PlanRejected"],
+                "offers_by_kind": dict(observer.offers_by_kind),
+                "plans_activated": observer.counts["PlanActivated"],
+                "plans_completed": plans["completed"],
+                "plans_broken": plans["broken"],
+                "plans_active": plans["active"],
+                "overdue_by_bucket": dict(sorted(observer.buckets().items())),
+                "paid": str(self.paid),
+                "recovered": str(sum((Decimal(entry["recovered"]) for entry in self.series), start=Decimal(0))),
+                "waived": str(observer.waived),
+                "waivers_reinstated": str(observer.reinstated),
+                "events_published": dict(self.published),
+            },
+        }
+
+
+def _installments_paid(borrower: Borrower, day: date, payer: Payer) -> Decimal:
+    """What a borrower who is not late pays of the loan's installments falling due on `day`."""
+    due_today = [i for i in borrower.loan.installments if i.due_date == day]
+    if payer == Payer.PARTIAL:
+        return sum(((i.total.amount / 2).quantize(CENT, ROUND_HALF_EVEN) for i in due_today), start=Decimal(0))
+    if payer == Payer.STOPS:
+        due_today = [i for i in due_today if i.sequence <= borrower.pays_first]
+    return sum((i.total.amount for i in due_today), start=Decimal(0))
+
+
+def _plan_payment(keeper: Keeper, plan: PlanActivated, day: date) -> Decimal:
+    """A plan installment falling due on `day`, paid as the borrower's plan profile says."""
+    lines = {line.sequence: line for line in plan.schedule}
+    line = next((line for line in plan.schedule if line.due_date == day), None)
+    if line is None:
+        return Decimal(0)
+    match keeper:
+        case Keeper.BREAKS:
+            return line.total.amount if line.sequence == 1 else Decimal(0)
+        case Keeper.MISSES_ONCE if line.sequence == 2:
+            return Decimal(0)
+        case Keeper.MISSES_ONCE if line.sequence == 3:
+            return line.total.amount + lines[2].total.amount
+    return line.total.amount
+
+
+async def _everything_overdue(overdue: httpx.AsyncClient, loan: LoanBooked) -> Decimal:
+    """What the overdue-status API says is overdue, rounded up to the yuan and one more: the
+    penalty of the day of payment is not in yesterday's figure (the rest is credit)."""
+    response = await overdue.get(f"/v1/loans/{loan.loan_id}/overdue-status")
+    response.raise_for_status()
+    status = response.json()
+    if not status["overdue"]:
+        return Decimal(0)
+    total = sum((Decimal(part["amount"]) for part in status["overdue_amounts"].values()), start=Decimal(0))
+    return total.quantize(Decimal(1), ROUND_CEILING) + 1
+
+
+class _IntakeClients:
+    """The agent's, the supervisor's and the borrower's clients on the intake API (keys issued on
+    the intake database as `tideover-intake-keys create` does)."""
+
+    def __init__(self, database_url: str, intake: str, codes: dict[uuid.UUID, str]) -> None:
+        self._database_url, self._intake, self._codes = database_url, intake, codes
+        self._clients: list[httpx.AsyncClient] = []
+
+    async def __aenter__(self) -> Agent:
+        agent_key = await issue_key(self._database_url, "sim-agent", Role.AGENT)
+        supervisor_key = await issue_key(self._database_url, "sim-supervisor", Role.SUPERVISOR)
+        self._clients = [
+            httpx.AsyncClient(base_url=self._intake, timeout=30, headers={"X-API-Key": agent_key}),
+            httpx.AsyncClient(base_url=self._intake, timeout=30, headers={"X-API-Key": supervisor_key}),
+            httpx.AsyncClient(base_url=self._intake, timeout=30),
+        ]
+        agent, supervisor, borrower = self._clients
+        return Agent(agent, supervisor, borrower, self._codes)
+
+    async def __aexit__(self, *_: object) -> None:
+        for client in self._clients:
+            await client.aclose()

@@ -1,0 +1,133 @@
+"""The simulator on a small book, through all five services as processes on the real Kafka and
+Postgres: its report's figures must agree with the services' own tables, and the same seed
+must give the same book."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tideover_runtime.settings import RuntimeSettings
+from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.processes import ServiceProcess
+from tideover_simulator.book import Payer, loan_book
+from tideover_simulator.report import render_report
+from tideover_simulator.simulation import Plan, Services, Simulation
+
+ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
+
+
+def test_the_same_seed_books_the_same_loans_and_a_later_start_new_ones() -> None:
+    first = loan_book(7, 50, date(2026, 1, 5))
+    assert first == loan_book(7, 50, date(2026, 1, 5))
+    assert {b.loan_id for b in first}.isdisjoint(b.loan_id for b in loan_book(7, 50, date(2026, 6, 1)))
+    assert first != loan_book(8, 50, date(2026, 1, 5))
+    for borrower in first:
+        installments = borrower.loan.installments
+        assert sum(i.principal.amount for i in installments) == borrower.loan.principal.amount
+        assert all(i.interest.amount >= 0 for i in installments)
+    assert {b.payer for b in loan_book(7, 400, date(2026, 1, 5))} == set(Payer)
+
+
+@pytest.fixture
+def running(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[dict[str, ServiceProcess]]:
+    started: dict[str, ServiceProcess] = {}
+    try:
+        for name in ALL_SERVICES:
+            started[name] = ServiceProcess(name, private_infrastructure.service_env(), tmp_path).start()
+        yield started
+    finally:
+        for process in started.values():
+            process.stop()
+
+
+async def _tables(database_url: str, loan_ids: list[Any]) -> dict[str, Any]:
+    """The figures as the services' own tables hold them, for the loans of the book."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        one = connection.fetchval
+        return {
+            "overdue_by_bucket": dict(
+                await connection.fetch(
+                    "SELECT bucket, count(*) FROM overdue_detection.loans"
+                    " WHERE loan_id = ANY($1) AND bucket <> 'current' AND NOT under_plan GROUP BY bucket",
+                    loan_ids,
+                )
+            ),
+            "paid": await one(
+                "SELECT coalesce(sum(amount), 0) FROM overdue_detection.repayments WHERE loan_id = ANY($1)", loan_ids
+            ),
+            "notices": dict(
+                await connection.fetch(
+                    "SELECT decision, count(*) FROM notification.contact_log WHERE loan_id = ANY($1) GROUP BY decision", loan_ids
+                )
+            ),
+            "applications": await one(
+                "SELECT count(*) FROM negotiation_intake.applications WHERE loan_id = ANY($1) AND state <> 'draft'", loan_ids
+            ),
+            "offers": await one("SELECT count(*) FROM plan_calculation.offers WHERE loan_id = ANY($1)", loan_ids),
+            "plans": dict(
+                await connection.fetch(
+                    "SELECT status, count(*) FROM repayment_tracking.plans WHERE loan_id = ANY($1) GROUP BY status", loan_ids
+                )
+            ),
+            "waived": await one(
+                "SELECT coalesce(sum((conditional_waiver -> 'total' ->> 'amount')::numeric), 0)"
+                " FROM repayment_tracking.plans WHERE loan_id = ANY($1)",
+                loan_ids,
+            ),
+        }
+    finally:
+        await connection.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(600)
+async def test_the_report_agrees_with_the_services_tables(
+    private_infrastructure: Infrastructure, running: dict[str, ServiceProcess]
+) -> None:
+    infrastructure = private_infrastructure
+    settings = RuntimeSettings(
+        KAFKA_BOOTSTRAP_SERVERS=infrastructure.bootstrap_servers,
+        DATABASE_URL=infrastructure.database_url,
+        topic_prefix=infrastructure.topic_prefix,
+    )
+    services = Services(
+        overdue=running["overdue_detection"].url,
+        notification=running["notification"].url,
+        intake=running["negotiation_intake"].url,
+    )
+    lines: list[str] = []
+    plan = Plan(seed=11, loans=60, days=75, first_day=date(2026, 1, 5))
+    figures = await Simulation(settings, services, plan, progress=lines.append).run()
+
+    totals = figures["totals"]
+    tables = await _tables(infrastructure.database_url, [borrower.loan_id for borrower in loan_book(11, 60, date(2026, 1, 5))])
+    assert totals["overdue_by_bucket"] == tables["overdue_by_bucket"]
+    assert figures["series"][-1]["overdue_by_bucket"] == tables["overdue_by_bucket"]
+    assert Decimal(totals["paid"]) == tables["paid"] > 0
+    assert totals["notices_sent"] == tables["notices"].get("sent", 0) > 0
+    assert totals["notices_held"] == tables["notices"].get("held", 0)
+    assert sum(day["notices"]["sent"] for day in figures["series"]) == totals["notices_sent"]
+    assert totals["applications"] == tables["applications"] > 0
+    assert sum(day["applications"] for day in figures["series"]) == totals["applications"]
+    assert totals["offers"] == tables["offers"] > 0
+    assert totals["plans_activated"] == sum(tables["plans"].values()) > 0
+    assert totals["plans_active"] == tables["plans"].get("active", 0)
+    assert totals["plans_completed"] == tables["plans"].get("completed", 0)
+    assert totals["plans_broken"] == tables["plans"].get("broken", 0)
+    assert figures["series"][-1]["plans"] == {
+        "active": totals["plans_active"],
+        "completed": totals["plans_completed"],
+        "broken": totals["plans_broken"],
+    }
+    assert Decimal(totals["waived"]) == tables["waived"]
+    assert len(figures["series"]) == 75
+    assert any("day  70/75" in line for line in lines)  # progress while it runs
+    assert render_report(figures).count("<svg") >= 6
