@@ -92,6 +92,9 @@ async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
         await kafka.publish(close(first_due + timedelta(days=4)))  # type: ignore[arg-type]
         missed = await watcher.wait_for_event("PlanInstallmentMissed", ours)
         assert missed.sequence == 1
+        # While the plan is in force the loan's days past due stand still (3 when it was agreed).
+        status = (await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")).json()
+        assert (status["status"], status["days_past_due"], status["bucket"]) == ("under_plan", 3, "M1")
         broken_on = first_due + timedelta(days=30)
         await kafka.publish(close(broken_on))  # type: ignore[arg-type]
         broken = await watcher.wait_for_event("PlanBroken", ours)

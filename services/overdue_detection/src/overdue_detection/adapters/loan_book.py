@@ -212,6 +212,13 @@ class LoanBook:
         )
         return int(days or 0)
 
+    async def paused_so_far(self, loan_id: uuid.UUID, on: date) -> int:
+        """Days of the loan's open pause (a plan in force) up to `on`; 0 when none is open."""
+        days = await self._connection.fetchval(
+            "SELECT greatest($2 - start_date, 0) FROM pauses WHERE loan_id = $1 AND end_date IS NULL", loan_id, on
+        )
+        return int(days or 0)
+
     async def last_business_date(self) -> date | None:
         value: date | None = await self._connection.fetchval("SELECT max(business_date) FROM business_calendar")
         return value
