@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local Apache Kafka (KRaft, one node) assembled from Maven Central — no Docker needed.
 #   deploy/kafka/kafka.sh fetch|start|stop|status|reset
-# Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (512m),
+# Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (1g),
 #              TIDEOVER_CACHE (<repo>/.cache).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -13,7 +13,7 @@ log="$cache/broker.log"
 pidfile="$cache/broker.pid"
 port="${KAFKA_PORT:-9092}"
 controller_port="${KAFKA_CONTROLLER_PORT:-9093}"
-heap="${KAFKA_HEAP:-512m}"
+heap="${KAFKA_HEAP:-1g}"  # 512m ran out under the simulator beside a test run
 
 java_bin() {
   if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then echo "$JAVA_HOME/bin/java"; else command -v java || true; fi
@@ -65,9 +65,10 @@ start() {
   fetch
   configure
   echo "kafka.sh: starting broker on 127.0.0.1:$port (log: $log)"
+  [ -f "$log" ] && mv "$log" "$log.1"  # why the last broker stopped stays readable
   nohup "$(java_bin)" -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$here/log4j2.properties" -cp "$libs/*" \
-    kafka.Kafka "$cache/server.properties" >"$log" 2>&1 &
+    -XX:+ExitOnOutOfMemoryError kafka.Kafka "$cache/server.properties" >"$log" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 1 120); do
     if grep -q "Kafka Server started" "$log" 2>/dev/null && port_open "$port"; then
