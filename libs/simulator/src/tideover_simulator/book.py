@@ -49,8 +49,8 @@ class Keeper(StrEnum):
     """How a borrower pays a plan they confirmed."""
 
     KEEPS = "keeps"
-    MISSES_ONCE = "misses_once"  # skips the second installment, pays it with the third
-    BREAKS = "breaks"  # pays the first installment, then nothing
+    MISSES_ONCE = "misses_once"  # pays the first installment late, the others on time
+    BREAKS = "breaks"  # pays nothing of the plan
 
 
 #: Shares of the book; the rest pays on time.

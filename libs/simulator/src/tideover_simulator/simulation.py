@@ -2,7 +2,8 @@
 on `ops.clock.v1` as the scheduler would, borrowers paying by their profiles and an agent
 working the hardship cases, with every day settled before the next one starts.
 
-A business day `d`: the day's payments arrive (02:00 UTC, value date `d`); the day closes at
+A business day `d` (Monday to Friday): the payments of each calendar day since the last close
+arrive (02:00 UTC that day, its value date); the day closes at
 10:00 UTC (18:00 in Beijing); the clock ticks to 13:30 UTC (the morning in the US) and to
 00:30 UTC the next day (08:30 in Beijing), so that notices held through quiet hours go out;
 then the agent works the cases. After each clock event the simulation waits until every
@@ -12,10 +13,11 @@ service caught up (tideover_simulator.settle).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -38,16 +40,18 @@ from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import reference_gateway
 from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
+from tideover_runtime.testing.settle import settle
 from tideover_simulator.agent import Agent, Case
 from tideover_simulator.book import Borrower, Keeper, Payer, loan_book
 from tideover_simulator.observer import Day, Observer, Standing
-from tideover_simulator.settle import settle
 
 CENT = Decimal("0.01")
 UPSTREAM = "simulated-loan-system"
 SCHEDULER = "simulated-scheduler"
 #: Days overdue before the agent calls a borrower who is to apply.
 AGENT_CALLS_AFTER_DAYS = 5
+#: How late a borrower who misses a plan installment once pays it.
+MISSES_ONCE_LATE = 12
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,16 @@ async def last_closed_day(settings: RuntimeSettings) -> date | None:
         await asyncio.sleep(2.0)
         days = [event.business_date for event in clock.events("BusinessDayClosed")]
     return max(days, default=None)
+
+
+def business_days(first: date, count: int) -> Iterator[date]:
+    """`count` business days from `first` on: Monday to Friday (public holidays are not modelled)."""
+    day = first
+    while count:
+        if day.weekday() < 5:
+            yield day
+            count -= 1
+        day += timedelta(days=1)
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -130,30 +144,32 @@ class Simulation:
                     await kafka.publish(*(wrap(event, producer=producer, occurred_at=at) for event in events))
 
                 await publish(*(borrower.loan for borrower in self.book), at=_at(first_day, 1))
-                await settle(probe, connection)
-                for number in range(self.plan.days):
-                    day = first_day + timedelta(days=number)
+                await settle(probe, connection, watcher)
+                previous = first_day - timedelta(days=1)
+                for number, day in enumerate(business_days(first_day, self.plan.days)):
                     today = Day(day)
-                    payments = await self._payments(day, observer)
-                    if payments:
-                        await publish(*payments, at=_at(day, 2))
+                    for paid_on in (previous + timedelta(days=n) for n in range(1, (day - previous).days + 1)):
+                        payments = await self._payments(paid_on, observer)
+                        if payments:
+                            await publish(*payments, at=_at(paid_on, 2))
+                    previous = day
                     await publish(
                         BusinessDayClosed(business_date=day, closed_at=_at(day, 10)), at=_at(day, 10), producer=SCHEDULER
                     )
-                    await settle(probe, connection)
+                    await settle(probe, connection, watcher)
                     for tick in (_at(day, 13, 30), _at(day + timedelta(days=1), 0, 30)):
                         await publish(ClockTicked(at=tick), at=tick, producer=SCHEDULER)
-                        await settle(probe, connection)
+                        await settle(probe, connection, watcher)
                     observer.catch_up(today)
                     self._note_overdue(observer, day)
                     await self._work_cases(agent, observer, day)
-                    await settle(probe, connection)  # the written plans reach the borrowers' phones
+                    await settle(probe, connection, watcher)  # the written plans reach the borrowers' phones
                     for case in self.cases.values():
                         await agent.confirm(case)
                     self._record(today, observer)
                     if number % 10 == 9 or number == self.plan.days - 1:
                         self._report_progress(day, number + 1, observer, started)
-                await settle(probe, connection)
+                await settle(probe, connection, watcher)
                 observer.catch_up(Day(day))
                 notices = await self._contact_logs(list(borrowers))
         finally:
@@ -164,7 +180,7 @@ class Simulation:
 
     async def _first_day(self) -> date:
         last = await last_closed_day(self.settings)
-        return date(2026, 1, 5) if last is None else last + timedelta(days=1)
+        return date(2026, 1, 5) if last is None else next(business_days(last + timedelta(days=1), 1))
 
     def _delivered(self, request: NotificationRequested) -> None:
         if request.purpose == Purpose.WRITTEN_PLAN:
@@ -268,14 +284,13 @@ class Simulation:
         return entries
 
     def _figures(self, first_day: date, observer: Observer, notices: list[dict[str, Any]], elapsed: float) -> dict[str, Any]:
-        by_day = {entry["business_date"]: entry for entry in self.series}
+        closes = [_at(date.fromisoformat(entry["business_date"]), 10) for entry in self.series]
         suppressed: Counter[str] = Counter()
         for notice in notices:
-            decided = datetime.fromisoformat(notice["decided_at"])
-            # A decision belongs to the business day whose close (10:00 UTC) came before it.
-            business_day = (decided.astimezone(UTC) - timedelta(hours=10)).date().isoformat()
-            if business_day in by_day:
-                by_day[business_day]["notices"][notice["decision"]] += 1
+            # A decision belongs to the business day whose close came last before it (or at it).
+            index = bisect.bisect_right(closes, datetime.fromisoformat(notice["decided_at"])) - 1
+            if self.series:
+                self.series[max(index, 0)]["notices"][notice["decision"]] += 1
             if notice["decision"] == "suppressed":
                 suppressed[notice["rule"] or "unspecified"] += 1
         decisions = Counter(notice["decision"] for notice in notices)
@@ -285,7 +300,7 @@ class Simulation:
             "loans": len(self.book),
             "days": self.plan.days,
             "first_day": first_day.isoformat(),
-            "last_day": (first_day + timedelta(days=self.plan.days - 1)).isoformat(),
+            "last_day": self.series[-1]["business_date"] if self.series else first_day.isoformat(),
             "elapsed_seconds": round(elapsed, 1),
             "currency": "CNY",
             "series": self.series,
@@ -325,19 +340,16 @@ def _installments_paid(borrower: Borrower, day: date, payer: Payer) -> Decimal:
 
 
 def _plan_payment(keeper: Keeper, plan: PlanActivated, day: date) -> Decimal:
-    """A plan installment falling due on `day`, paid as the borrower's plan profile says."""
-    lines = {line.sequence: line for line in plan.schedule}
-    line = next((line for line in plan.schedule if line.due_date == day), None)
-    if line is None:
+    """What of a plan the borrower pays on `day`, as their plan profile says: on each due date;
+    the first installment MISSES_ONCE_LATE days late (missed after the grace, paid before the
+    plan breaks); or nothing at all."""
+    if keeper == Keeper.BREAKS:
         return Decimal(0)
-    match keeper:
-        case Keeper.BREAKS:
-            return line.total.amount if line.sequence == 1 else Decimal(0)
-        case Keeper.MISSES_ONCE if line.sequence == 2:
-            return Decimal(0)
-        case Keeper.MISSES_ONCE if line.sequence == 3:
-            return line.total.amount + lines[2].total.amount
-    return line.total.amount
+    first, *rest = plan.schedule
+    if keeper == Keeper.MISSES_ONCE and first.due_date + timedelta(days=MISSES_ONCE_LATE) == day:
+        return first.total.amount
+    on_time = rest if keeper == Keeper.MISSES_ONCE else [first, *rest]
+    return sum((line.total.amount for line in on_time if line.due_date == day), start=Decimal(0))
 
 
 async def _everything_overdue(overdue: httpx.AsyncClient, loan: LoanBooked) -> Decimal:

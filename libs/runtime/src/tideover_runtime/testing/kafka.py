@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tideover_contracts.envelope import Envelope, Event, parse_message
 from tideover_contracts.topics import ALL_EVENT_TYPES, topic_of
@@ -63,6 +63,7 @@ class TopicWatcher:
             *self._names, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest", group_id=None
         )
         self.seen: list[Seen] = []
+        self._next_offsets: dict[TopicPartition, int] = {}
         self._arrived = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
 
@@ -87,7 +88,18 @@ class TopicWatcher:
             headers = {key: value.decode(errors="replace") for key, value in record.headers or ()}
             async with self._arrived:
                 self.seen.append(Seen(topic, record.value or b"", headers, envelope))
+                self._next_offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
                 self._arrived.notify_all()
+
+    async def caught_up(self, timeout: float = 60.0) -> None:
+        """Until everything published so far on the watched topics is in `seen`."""
+        async with asyncio.timeout(timeout):
+            while True:
+                assigned = self._consumer.assignment()
+                ends = await self._consumer.end_offsets(list(assigned)) if assigned else {}
+                if assigned and all(self._next_offsets.get(tp, 0) >= end for tp, end in ends.items()):
+                    return
+                await asyncio.sleep(0.05)
 
     def events(self, event_type: str, where: Callable[[Any], bool] = lambda _: True) -> list[Any]:
         return [

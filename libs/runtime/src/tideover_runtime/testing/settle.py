@@ -1,6 +1,7 @@
-"""Waiting until the system has caught up: every live consumer group at the end of its topic
-and every service's outbox sent. The simulator settles after each clock event, so that what a
-day causes is decided before the next day starts (and runs are reproducible)."""
+"""Waiting until the whole system has caught up: every live consumer group at the end of its
+topic, every service's outbox sent and (if given) a watcher's read everything. The simulator
+settles after each clock event, so that what a day causes is decided before the next day starts
+(and runs are reproducible); journey tests settle between steps instead of sleeping."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 import asyncpg
 
 from tideover_runtime.lag import LagProbe
+from tideover_runtime.testing.kafka import TopicWatcher
 
 SERVICE_SCHEMAS = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 
@@ -24,9 +26,11 @@ async def unsent(connection: asyncpg.Connection) -> int:
     return total
 
 
-async def settle(probe: LagProbe, connection: asyncpg.Connection, timeout: float = 300.0) -> float:
+async def settle(
+    probe: LagProbe, connection: asyncpg.Connection, watcher: TopicWatcher | None = None, timeout: float = 300.0
+) -> float:
     """Until nothing is in flight twice in a row (a relay may be between its commit and its
-    publish); returns the seconds it took."""
+    publish), then until `watcher` read it all; returns the seconds it took."""
     started = time.perf_counter()
     quiet = 0
     async with asyncio.timeout(timeout):
@@ -34,4 +38,6 @@ async def settle(probe: LagProbe, connection: asyncpg.Connection, timeout: float
             await asyncio.sleep(0.05)
             behind = sum((await probe.lag()).values())
             quiet = quiet + 1 if behind == 0 and await unsent(connection) == 0 else 0
+        if watcher is not None:
+            await watcher.caught_up()
     return time.perf_counter() - started
