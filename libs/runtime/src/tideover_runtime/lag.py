@@ -32,6 +32,7 @@ class LagProbe:
         self._ends = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
         self._partitions: dict[str, list[TopicPartition]] = {}
         self._dead: set[str] = set()
+        self._alive_seen: set[str] = set()
 
     async def __aenter__(self) -> LagProbe:
         await self._admin.start()
@@ -43,14 +44,17 @@ class LagProbe:
         await self._admin.close()
 
     async def _alive(self, group: str) -> bool:
-        """Whether the group has members (asked one group at a time: the broker closes the
-        connection on a DescribeGroups of many groups from aiokafka 0.14). A group that
-        emptied never comes back: each process's clock group has a name of its own."""
+        """Whether the group has members, asked once per group and probe (one group at a time:
+        the broker closes the connection on a DescribeGroups of many groups from aiokafka
+        0.14). A group that emptied never comes back: each process's clock group has a name of
+        its own; one that had members is taken to keep them while the probe lasts."""
+        if group in self._alive_seen:
+            return True
         (response,) = await self._admin.describe_consumer_groups([group])
-        state = response.groups[0][2]
-        if state in ("Empty", "Dead"):
+        if response.groups[0][2] in ("Empty", "Dead"):
             self._dead.add(group)
             return False
+        self._alive_seen.add(group)
         return True
 
     async def lag(self) -> dict[str, int]:

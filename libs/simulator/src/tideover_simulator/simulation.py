@@ -132,7 +132,9 @@ class Simulation:
         try:
             async with (
                 KafkaTestClient(servers, prefix) as kafka,
-                TopicWatcher(servers, SERVICE_OUTPUT_TOPICS, prefix) as watcher,
+                TopicWatcher(
+                    servers, SERVICE_OUTPUT_TOPICS, prefix, keys={str(loan_id).encode() for loan_id in borrowers}
+                ) as watcher,
                 LagProbe(servers, prefix) as probe,
                 self._intake_clients() as agent,
             ):
@@ -157,9 +159,11 @@ class Simulation:
                         BusinessDayClosed(business_date=day, closed_at=_at(day, 10)), at=_at(day, 10), producer=SCHEDULER
                     )
                     await settle(probe, connection, watcher)
-                    for tick in (_at(day, 13, 30), _at(day + timedelta(days=1), 0, 30)):
+                    # The ticks in one go: each service takes clock events in order, one at a time.
+                    ticks = (_at(day, 13, 30), _at(day + timedelta(days=1), 0, 30))
+                    for tick in ticks:
                         await publish(ClockTicked(at=tick), at=tick, producer=SCHEDULER)
-                        await settle(probe, connection, watcher)
+                    await settle(probe, connection, watcher)
                     observer.catch_up(today)
                     self._note_overdue(observer, day)
                     await self._work_cases(agent, observer, day)
