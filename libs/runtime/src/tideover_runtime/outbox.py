@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from aiokafka.errors import KafkaError
 from asyncpg.pool import PoolConnectionProxy
 from prometheus_client import Counter
 
@@ -146,8 +147,10 @@ class OutboxRelay:
                 self._wake.clear()
                 try:
                     published = await self.publish_pending()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                    log.warning("outbox relay could not publish; retrying", error=str(error))
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError) as error:
+                    # The batch's transaction rolled back: its rows are still unsent, and what may
+                    # have reached Kafka before the failure is deduplicated by event id downstream.
+                    log.warning("outbox relay could not publish; retrying", error=repr(error))
                     published = 0
                     await asyncio.sleep(self._poll_seconds)
                 if published < self._batch_size:

@@ -93,6 +93,15 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
     await broker.start()
     await publisher.start()
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+
+    def relay_ended(task: asyncio.Task[None]) -> None:
+        # A service whose relay died would consume and commit but never publish: better to exit,
+        # and be restarted, than to look healthy.
+        if not task.cancelled() and not server.should_exit:
+            log.error("outbox relay stopped; the service exits", error=repr(task.exception()))
+            server.should_exit = True
+
+    relay_task.add_done_callback(relay_ended)
     log.info("service started", schema=definition.schema, http_port=settings.http_port)
     try:
         await server.serve()
@@ -103,3 +112,5 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
         await broker.stop()
         await pool.close()
         log.info("service stopped")
+    if not relay_task.cancelled() and relay_task.exception() is not None:
+        raise SystemExit(1)

@@ -7,9 +7,11 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
@@ -105,3 +107,39 @@ async def test_the_relay_wakes_on_notify_and_keeps_commit_order(
         item.envelope.payload.business_date.day for item in watcher.seen if item.envelope and item.envelope.event_id in wanted
     ]
     assert order == list(range(1, 11))
+
+
+class _RefusesOnce:
+    """A publisher whose first batch Kafka refuses (a timeout, a broker restarting)."""
+
+    def __init__(self, publisher: Publisher) -> None:
+        self._publisher = publisher
+        self.refused = 0
+
+    async def publish_many(self, messages: list[Any]) -> None:
+        if not self.refused:
+            self.refused += 1
+            raise KafkaTimeoutError("the broker did not answer")
+        await self._publisher.publish_many(messages)
+
+
+async def test_the_relay_outlives_a_refused_batch_and_publishes_it_later(
+    private_infrastructure: Infrastructure, pool: asyncpg.Pool, publisher: Publisher
+) -> None:
+    now = datetime.now(UTC)
+    envelope = wrap(loan_booked(loan_id=uuid.uuid4()), producer="test", occurred_at=now)
+    async with pool.acquire() as connection, connection.transaction():
+        await stage(connection, envelope)
+    flaky = _RefusesOnce(publisher)
+    relay = OutboxRelay(pool, flaky, poll_seconds=0.2)  # type: ignore[arg-type]
+    task = asyncio.create_task(relay.run())
+    try:
+        async with TopicWatcher(
+            private_infrastructure.bootstrap_servers, ["loans.lifecycle.v1"], private_infrastructure.topic_prefix
+        ) as watcher:
+            await watcher.wait_for(lambda seen: any(i.envelope and i.envelope.event_id == envelope.event_id for i in seen))
+    finally:
+        relay.stop()
+        await task
+    assert flaky.refused == 1
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
