@@ -7,6 +7,7 @@ per-process suffix on `ops.clock.v1` under the business clock; only groups with 
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -72,12 +73,14 @@ class LagProbe:
             for described in await self._admin.describe_topics(missing):
                 name = described["topic"]
                 self._partitions[name] = [TopicPartition(name, p["partition"]) for p in described["partitions"]]
-        lag: dict[str, int] = {}
-        for group in live:
-            partitions = self._partitions.get(self._prefix + ours[group], [])
-            end = await self._ends.end_offsets(partitions)
-            committed = await self._admin.list_consumer_group_offsets(group, partitions=partitions)
-            lag[group] = sum(
+        wanted = {group: self._partitions.get(self._prefix + ours[group], []) for group in live}
+        end = await self._ends.end_offsets(sorted({tp for partitions in wanted.values() for tp in partitions}))
+        offsets = await asyncio.gather(
+            *(self._admin.list_consumer_group_offsets(group, partitions=partitions) for group, partitions in wanted.items())
+        )
+        return {
+            group: sum(
                 end[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0) for tp in partitions
             )
-        return lag
+            for (group, partitions), committed in zip(wanted.items(), offsets, strict=True)
+        }
