@@ -81,6 +81,7 @@ async def run(
     try:
         while not stopping.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
+            sent = []
             for records in batches.values():
                 for record in records:
                     try:
@@ -100,14 +101,17 @@ async def run(
                         event_id=deterministic_id(answer.event_type, request.notification_id, request.channel.value),
                         causation=envelope,
                     )
-                    await producer.send_and_wait(
-                        settings.topic(NOTIFICATIONS_RECEIPTS.name),
-                        reply.to_bytes(),
-                        key=str(request.loan_id).encode(),
-                        headers=[(key, value.encode()) for key, value in reply.headers().items()],
+                    sent.append(
+                        await producer.send(
+                            settings.topic(NOTIFICATIONS_RECEIPTS.name),
+                            reply.to_bytes(),
+                            key=str(request.loan_id).encode(),
+                            headers=[(key, value.encode()) for key, value in reply.headers().items()],
+                        )
                     )
-                    log.info("receipt", notification_id=str(request.notification_id), receipt=answer.event_type)
+                    log.debug("receipt", notification_id=str(request.notification_id), receipt=answer.event_type)
             if batches:
+                await asyncio.gather(*sent)  # every receipt acknowledged before the requests are committed
                 await consumer.commit()
     finally:
         await consumer.stop()
