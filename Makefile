@@ -72,6 +72,7 @@ bench: infra
 	$(BIN)/python -m benchmarks.intake
 	$(BIN)/python -m benchmarks.notification
 	$(BIN)/python -m benchmarks.tracking
+	$(BIN)/python -m benchmarks.simulation
 	$(BIN)/python -m benchmarks.overdue
 
 .PHONY: up

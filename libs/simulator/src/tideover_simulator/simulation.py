@@ -329,6 +329,7 @@ class Simulation:
                 "waived": str(observer.waived),
                 "waivers_reinstated": str(observer.reinstated),
                 "events_published": dict(self.published),
+                "service_events": dict(observer.counts),
             },
         }
 

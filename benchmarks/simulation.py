@@ -1,0 +1,65 @@
+"""End-to-end benchmark: the loan-book simulator through all five services (`make bench` runs it).
+
+All five services as processes on their own topics and scratch database, the simulator's book
+through them, every business day settled before the next: how many business days a minute and
+events a second the whole system sustains at this book size, and each service's peak RSS.
+
+    python -m benchmarks.simulation [--loans 2000] [--days 60] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from contextlib import AsyncExitStack
+from datetime import date
+from pathlib import Path
+
+from benchmarks.common import isolated_infrastructure, peak_rss_mib, replicas, write
+from tideover_runtime.settings import RuntimeSettings
+from tideover_simulator.simulation import Plan, Services, Simulation
+
+SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--loans", type=int, default=2000)
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=7)
+    arguments = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="bench-simulation-"))
+    async with isolated_infrastructure() as infra, AsyncExitStack() as stack:
+        running = {name: (await stack.enter_async_context(replicas(name, infra, logs, 1)))[0] for name in SERVICES}
+        settings = RuntimeSettings(
+            KAFKA_BOOTSTRAP_SERVERS=infra.bootstrap_servers, DATABASE_URL=infra.database_url, topic_prefix=infra.topic_prefix
+        )
+        services = Services(
+            overdue=running["overdue_detection"].url,
+            notification=running["notification"].url,
+            intake=running["negotiation_intake"].url,
+        )
+        plan = Plan(seed=arguments.seed, loans=arguments.loans, days=arguments.days, first_day=date(2026, 1, 5))
+        figures = await Simulation(settings, services, plan, progress=print).run()
+        rss = {f"peak_rss_mib_{name}": round(peak_rss_mib(process.pid), 1) for name, process in running.items()}
+    elapsed = figures["elapsed_seconds"]
+    upstream = sum(figures["totals"]["events_published"].values())
+    produced = sum(figures["totals"]["service_events"].values())
+    write(
+        "simulation",
+        {
+            "elapsed_seconds": elapsed,
+            "business_days_per_minute": round(arguments.days / elapsed * 60, 1),
+            "upstream_events_per_second": round(upstream / elapsed, 1),
+            "service_events_per_second": round(produced / elapsed, 1),
+            "notices_sent": figures["totals"]["notices_sent"],
+            "plans_activated": figures["totals"]["plans_activated"],
+            **rss,
+        },
+        {"loans": arguments.loans, "days": arguments.days, "seed": arguments.seed, "service_logs": str(logs)},
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
