@@ -58,3 +58,10 @@ async def authenticate(connection: Connection, presented: str) -> Agent | None:
     if row is None or not hmac.compare_digest(row["secret_sha256"], _digest(secret)):
         return None
     return Agent(agent_id=row["agent_id"], role=Role(row["role"]), key_id=key_id)
+
+
+async def agent_for_key_id(connection: Connection, key_id: str) -> Agent | None:
+    """The agent of a key already authenticated (the console's session keeps only its id), or
+    None once the key is revoked: a revocation takes effect on the next page."""
+    row = await connection.fetchrow("SELECT agent_id, role FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL", key_id)
+    return Agent(agent_id=row["agent_id"], role=Role(row["role"]), key_id=key_id) if row else None

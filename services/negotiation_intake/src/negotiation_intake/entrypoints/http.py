@@ -86,6 +86,17 @@ class ReasonIn(Strict):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+def opening_command(payload: ApplicationIn) -> commands.OpenApplication:
+    return commands.OpenApplication(
+        loan_id=payload.loan_id,
+        reason=payload.hardship.reason,
+        description=payload.hardship.description,
+        monthly_income=payload.hardship.monthly_income,
+        essential_expenses=payload.hardship.essential_expenses,
+        requested_options=payload.requested_options,
+    )
+
+
 def document_body(document: Document) -> dict[str, Any]:
     return {
         "document_id": str(document.document_id),
@@ -212,6 +223,95 @@ Approver = Annotated[Agent, holding(Right.APPROVE)]
 Auditor = Annotated[Agent, holding(Right.AUDIT)]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a mutation came to: the status and body the API answers with, and the application
+    after it (None when refused or replayed)."""
+
+    status: int
+    body: dict[str, Any]
+    application: Application | None = None
+
+
+def _refusal(error: Exception) -> tuple[int, dict[str, Any]] | None:
+    """The problem document for an error a mutation may be refused with (None: not one of ours)."""
+    detail = str(error)
+    body: dict[str, Any] | None = None
+    match error:
+        case idempotency.IdempotencyKeyReusedError():
+            body = _problem_body(422, "Idempotency-Key reused", detail, rule="idempotency_key_reuse")
+        case commands.NotFoundError():
+            body = _problem_body(404, "Not found", detail)
+        case commands.StaleVersionError():
+            body = _problem_body(412, "Stale application", detail, current_version=error.current)
+        case InvalidTransitionError():
+            body = _problem_body(409, "Invalid transition", detail, current_state=error.state.value, rule="state_machine")
+        case commands.ConflictError():
+            body = _problem_body(409, "Conflict", detail)
+        case commands.RuleError():
+            body = _problem_body(422, "Refused by a rule", detail, rule=error.rule)
+        case UnacceptableDocumentError():
+            body = _problem_body(error.status, "Document refused", detail, rule="evidence_type_and_size")
+    return (body["status"], body) if body else None
+
+
+def _problem_body(status: int, title: str, detail: str, **extensions: Any) -> dict[str, Any]:
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extensions}
+
+
+async def perform(
+    resources: Callable[[], Resources],
+    agent: Agent,
+    action: str,
+    handler: Handler,
+    *,
+    method: str,
+    path: str,
+    body: bytes,
+    idempotency_key: str | None = None,
+    application_id: uuid.UUID | None = None,
+    if_match: str | None = None,
+) -> Outcome:
+    """One transaction: idempotency key, state change, outbox rows and audit entry commit
+    together; a refused request is audited on its own. Shared by the API and the console."""
+    res = resources()
+    before: Application | None = None
+    try:
+        async with res.pool.acquire() as connection, connection.transaction():
+            scoped_key = f"{agent.key_id}:{idempotency_key}" if idempotency_key else None
+            if scoped_key:
+                stored = await idempotency.claim(connection, scoped_key, idempotency.fingerprint(method, path, body))
+                if stored is not None:
+                    return Outcome(stored.status, stored.body)
+            store = PostgresIntakeStore(connection)
+            if application_id is not None:
+                before = await commands.load(store, application_id, _expected_version(if_match))
+
+            async def outbox(event: Any, *, event_id: uuid.UUID | None = None) -> None:
+                await stage_event(connection, event, producer=PRODUCER, occurred_at=res.clock.now(), event_id=event_id)
+
+            status, payload, after = await handler(Work(store, outbox, connection, before, agent, res.clock))
+            if scoped_key:
+                await idempotency.remember(connection, scoped_key, status, payload)
+            await audit.append(
+                connection, at=res.clock.now(), agent=agent, action=action, method=method, path=path, status=status,
+                application_id=after.application_id if after else application_id,
+                before=application_body(before) if before else None, after=application_body(after) if after else None,
+            )  # fmt: skip
+            return Outcome(status, payload, after)
+    except Exception as error:
+        refused = _refusal(error)
+        if refused is None:
+            raise
+        status, payload = refused
+    async with res.pool.acquire() as connection:
+        await audit.append(
+            connection, at=res.clock.now(), agent=agent, action=action, method=method, path=path, status=status,
+            application_id=application_id, before=application_body(before) if before else None, after=None,
+        )  # fmt: skip
+    return Outcome(status, payload)
+
+
 async def run(
     resources: Callable[[], Resources],
     request: Request,
@@ -224,72 +324,15 @@ async def run(
     if_match: str | None = None,
     body: bytes | None = None,
 ) -> Response:
-    """One transaction: idempotency key, state change, outbox rows and audit entry commit
-    together; a refused request is audited on its own."""
-    res = resources()
+    """`perform` for an API request, answered as JSON (problem+json when refused)."""
     body = await request.body() if body is None else body  # a form was read already: its digest
-    before: Application | None = None
-    try:
-        async with res.pool.acquire() as connection, connection.transaction():
-            scoped_key = f"{agent.key_id}:{idempotency_key}" if idempotency_key else None
-            if scoped_key:
-                fingerprint = idempotency.fingerprint(request.method, request.url.path, body)
-                stored = await idempotency.claim(connection, scoped_key, fingerprint)
-                if stored is not None:
-                    return JSONResponse(stored.body, status_code=stored.status)
-            store = PostgresIntakeStore(connection)
-            if application_id is not None:
-                before = await commands.load(store, application_id, _expected_version(if_match))
-
-            async def outbox(event: Any, *, event_id: uuid.UUID | None = None) -> None:
-                await stage_event(connection, event, producer=PRODUCER, occurred_at=res.clock.now(), event_id=event_id)
-
-            status, payload, after = await handler(Work(store, outbox, connection, before, agent, res.clock))
-            if scoped_key:
-                await idempotency.remember(connection, scoped_key, status, payload)
-            await audit.append(
-                connection,
-                at=res.clock.now(),
-                agent=agent,
-                action=action,
-                method=request.method,
-                path=request.url.path,
-                status=status,
-                application_id=after.application_id if after else application_id,
-                before=application_body(before) if before else None,
-                after=application_body(after) if after else None,
-            )
-            headers = {"ETag": etag(after)} if after else None
-            media_type = "application/problem+json" if status >= 400 else "application/json"
-            return JSONResponse(payload, status_code=status, media_type=media_type, headers=headers)
-    except idempotency.IdempotencyKeyReusedError as error:
-        refusal = problem(422, "Idempotency-Key reused", str(error), rule="idempotency_key_reuse")
-    except commands.NotFoundError as error:
-        refusal = problem(404, "Not found", str(error))
-    except commands.StaleVersionError as error:
-        refusal = problem(412, "Stale application", str(error), current_version=error.current)
-    except InvalidTransitionError as error:
-        refusal = problem(409, "Invalid transition", str(error), current_state=error.state.value, rule="state_machine")
-    except commands.ConflictError as error:
-        refusal = problem(409, "Conflict", str(error))
-    except commands.RuleError as error:
-        refusal = problem(422, "Refused by a rule", str(error), rule=error.rule)
-    except UnacceptableDocumentError as error:
-        refusal = problem(error.status, "Document refused", str(error), rule="evidence_type_and_size")
-    async with res.pool.acquire() as connection:
-        await audit.append(
-            connection,
-            at=res.clock.now(),
-            agent=agent,
-            action=action,
-            method=request.method,
-            path=request.url.path,
-            status=refusal.status_code,
-            application_id=application_id,
-            before=application_body(before) if before else None,
-            after=None,
-        )
-    return refusal
+    outcome = await perform(
+        resources, agent, action, handler, method=request.method, path=request.url.path, body=body,
+        idempotency_key=idempotency_key, application_id=application_id, if_match=if_match,
+    )  # fmt: skip
+    headers = {"ETag": etag(outcome.application)} if outcome.application else None
+    media_type = "application/problem+json" if outcome.status >= 400 else "application/json"
+    return JSONResponse(outcome.body, status_code=outcome.status, media_type=media_type, headers=headers)
 
 
 async def change_application(
@@ -303,22 +346,49 @@ async def change_application(
     mutate: Callable[[Work], Awaitable[Application]],
 ) -> Response:
     """A POST that changes the application it names and answers with it."""
+    return await run(
+        resources, request, agent, action, changing(mutate), idempotency_key=idempotency_key,
+        application_id=application_id,
+        if_match=if_match,
+    )  # fmt: skip
+
+
+def changing(mutate: Callable[[Work], Awaitable[Application]]) -> Handler:
+    """A handler that changes the application the request names and answers with it."""
 
     async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
         application = await mutate(work)
         return 200, application_body(application), application
 
-    return await run(
-        resources, request, agent, action, handler, idempotency_key=idempotency_key, application_id=application_id,
-        if_match=if_match,
-    )  # fmt: skip
+    return handler
 
 
-async def _confirm(
-    resources: Callable[[], Resources],
-    request: Request, agent: Agent, application_id: uuid.UUID, code: str, via: ConfirmationChannel,
-    idempotency_key: str | None, if_match: str | None,
-) -> Response:  # fmt: skip
+def opening(command: commands.OpenApplication) -> Handler:
+    async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
+        application = await commands.open_application(work.store, work.clock, command, work.agent)
+        return 201, application_body(application), application
+
+    return handler
+
+
+def uploading(kind: EvidenceKind, filename: str, content: bytes) -> Handler:
+    async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
+        application = work.current
+        document = await commands.upload_evidence(work.store, work.clock, application, kind, filename, content, work.agent)
+        return 201, document_body(document), await work.store.application(application.application_id)
+
+    return handler
+
+
+def reviewing(document_id: uuid.UUID, verified: bool, note: str) -> Handler:
+    async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
+        document = await commands.review_evidence(work.store, work.clock, work.current, document_id, verified, note, work.agent)
+        return 200, document_body(document), await work.store.application(work.current.application_id)
+
+    return handler
+
+
+def confirming(code: str, via: ConfirmationChannel) -> Handler:
     async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
         result = await commands.confirm(work.store, work.outbox, work.clock, work.current, code, via)
         if not result.accepted:
@@ -328,9 +398,40 @@ async def _confirm(
             return 422, body, result.application
         return 200, application_body(result.application), result.application
 
+    return handler
+
+
+async def submitting(work: Work) -> Application:
+    return await commands.submit(work.store, work.outbox, work.clock, work.current)
+
+
+def choosing(offer_id: uuid.UUID, option_id: str) -> Callable[[Work], Awaitable[Application]]:
+    async def mutate(work: Work) -> Application:
+        return await commands.choose(work.store, work.outbox, work.clock, work.current, offer_id, option_id, work.agent)
+
+    return mutate
+
+
+async def sending(work: Work) -> Application:
+    application, _ = await commands.send(work.store, work.outbox, work.clock, work.current)
+    return application
+
+
+def deciding(approved: bool, note: str) -> Callable[[Work], Awaitable[Application]]:
+    async def mutate(work: Work) -> Application:
+        return await commands.decide_approval(work.store, work.clock, work.current, approved, note, work.agent)
+
+    return mutate
+
+
+async def _confirm(
+    resources: Callable[[], Resources],
+    request: Request, agent: Agent, application_id: uuid.UUID, code: str, via: ConfirmationChannel,
+    idempotency_key: str | None, if_match: str | None,
+) -> Response:  # fmt: skip
     return await run(
         resources,
-        request, agent, f"confirm_via_{via.value}", handler, idempotency_key=idempotency_key,
+        request, agent, f"confirm_via_{via.value}", confirming(code, via), idempotency_key=idempotency_key,
         application_id=application_id, if_match=if_match,
     )  # fmt: skip
 
@@ -445,19 +546,7 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         payload: ApplicationIn, request: Request, agent: Worker, idempotency_key: IdempotencyKey = None
     ) -> Response:
         """Open a hardship application for an overdue loan (a draft until submitted)."""
-
-        async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-            command = commands.OpenApplication(
-                loan_id=payload.loan_id,
-                reason=payload.hardship.reason,
-                description=payload.hardship.description,
-                monthly_income=payload.hardship.monthly_income,
-                essential_expenses=payload.hardship.essential_expenses,
-                requested_options=payload.requested_options,
-            )
-            application = await commands.open_application(work.store, work.clock, command, agent)
-            return 201, application_body(application), application
-
+        handler = opening(opening_command(payload))
         return await run(resources, request, agent, "open_application", handler, idempotency_key=idempotency_key)
 
     @app.post("/v1/applications/{application_id}/evidence", status_code=201, tags=["evidence"])
@@ -472,14 +561,7 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
     ) -> Response:
         """Add a document; its type is decided by its content, never by its name."""
         content = await file.read(MAX_BYTES + 1)
-
-        async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-            application = work.current
-            document = await commands.upload_evidence(
-                work.store, work.clock, application, kind, file.filename or "document", content, agent
-            )
-            after = await work.store.application(application_id)
-            return 201, document_body(document), after
+        handler = uploading(kind, file.filename or "document", content)
 
         return await run(
             resources,
@@ -498,12 +580,7 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         if_match: IfMatch = None,
     ) -> Response:
         """Verify or reject a document, with a note."""
-
-        async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-            document = await commands.review_evidence(
-                work.store, work.clock, work.current, document_id, payload.verified, payload.note, agent
-            )
-            return 200, document_body(document), await work.store.application(application_id)
+        handler = reviewing(document_id, payload.verified, payload.note)
 
         return await run(
             resources,
@@ -517,11 +594,9 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         if_match: IfMatch = None,
     ) -> Response:  # fmt: skip
         """Submit for plans: publishes NegotiationRequested. Needs verified proof for the reasons that need it."""
-
-        async def mutate(work: Work) -> Application:
-            return await commands.submit(work.store, work.outbox, work.clock, work.current)
-
-        return await change_application(resources, request, agent, "submit", application_id, idempotency_key, if_match, mutate)
+        return await change_application(
+            resources, request, agent, "submit", application_id, idempotency_key, if_match, submitting
+        )
 
     @app.post("/v1/applications/{application_id}/choice", tags=["decisions"])
     async def choose(
@@ -530,12 +605,7 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
     ) -> Response:  # fmt: skip
         """The borrower's choice of an option: publishes PlanOptionChosen; an option beyond the
         agent's authority waits in the supervisor queue."""
-
-        async def mutate(work: Work) -> Application:
-            return await commands.choose(
-                work.store, work.outbox, work.clock, work.current, payload.offer_id, payload.option_id, agent
-            )
-
+        mutate = choosing(payload.offer_id, payload.option_id)
         return await change_application(resources, request, agent, "choose", application_id, idempotency_key, if_match, mutate)
 
     @app.post("/v1/applications/{application_id}/sending", tags=["decisions"])
@@ -544,13 +614,8 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         if_match: IfMatch = None,
     ) -> Response:  # fmt: skip
         """Send the written plan and a fresh one-time code to the borrower (PlanSentToBorrower)."""
-
-        async def mutate(work: Work) -> Application:
-            application, _ = await commands.send(work.store, work.outbox, work.clock, work.current)
-            return application
-
         return await change_application(
-            resources, request, agent, "send_written_plan", application_id, idempotency_key, if_match, mutate
+            resources, request, agent, "send_written_plan", application_id, idempotency_key, if_match, sending
         )
 
     @app.post("/v1/applications/{application_id}/confirmation", tags=["decisions"])
@@ -600,10 +665,7 @@ def _add_supervisor_and_borrower_routes(app: APIRouter, resources: Callable[[], 
     ) -> Response:  # fmt: skip
         """Approve the waiver (the plan may then be sent) or refuse it (the borrower chooses again)."""
         action = "approve" if payload.approved else "refuse_approval"
-
-        async def mutate(work: Work) -> Application:
-            return await commands.decide_approval(work.store, work.clock, work.current, payload.approved, payload.note, agent)
-
+        mutate = deciding(payload.approved, payload.note)
         return await change_application(resources, request, agent, action, application_id, idempotency_key, if_match, mutate)
 
     @app.get("/v1/audit", tags=["supervisor"])
