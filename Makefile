@@ -44,6 +44,10 @@ infra: venv
 	deploy/postgres/postgres.sh start
 	$(BIN)/tideover-topics --probe
 
+.PHONY: browser
+browser:
+	deploy/browser/chromium.sh
+
 .PHONY: topics
 topics: venv
 	$(BIN)/tideover-topics --probe
@@ -62,7 +66,7 @@ contracts: venv
 	$(BIN)/tideover-contracts export
 
 .PHONY: test
-test: infra lint typecheck
+test: infra browser lint typecheck
 	$(BIN)/tideover-contracts check
 	$(BIN)/pytest
 

@@ -19,7 +19,10 @@ start() {
     if [ -f "$pids/$name.pid" ] && kill -0 "$(cat "$pids/$name.pid")" 2>/dev/null; then
       echo "services.sh: $name already running"; continue
     fi
-    TIDEOVER_HTTP_PORT="$port" TIDEOVER_CLOCK="${TIDEOVER_CLOCK:-business}" nohup "$python" -m "$name" >>"$logs/$name.log" 2>&1 &
+    TIDEOVER_HTTP_PORT="$port" TIDEOVER_CLOCK="${TIDEOVER_CLOCK:-business}" \
+      TIDEOVER_OVERDUE_URL=http://127.0.0.1:8101 TIDEOVER_NOTIFICATION_URL=http://127.0.0.1:8102 \
+      TIDEOVER_TRACKING_URL=http://127.0.0.1:8105 \
+      nohup "$python" -m "$name" >>"$logs/$name.log" 2>&1 &
     echo $! > "$pids/$name.pid"
   done
   for entry in "${services[@]}"; do

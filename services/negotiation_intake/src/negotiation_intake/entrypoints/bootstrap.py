@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+
+from fastapi import FastAPI
 
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application import handlers
+from negotiation_intake.entrypoints.console import ConsoleSettings, mount_console
 from negotiation_intake.entrypoints.http import add_routes
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.topics import OVERDUE_STATUS, PLANS_OFFERS, PLANS_TRACKING
 from tideover_runtime.consumer import Subscriptions, with_port
-from tideover_runtime.service import ServiceDefinition, run_service
+from tideover_runtime.service import Resources, ServiceDefinition, run_service
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 SCHEMA = "negotiation_intake"
@@ -36,13 +40,19 @@ def subscriptions() -> Subscriptions:
     return subs
 
 
+def routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
+    """The agents' JSON API under /v1 and their web console under /console."""
+    add_routes(app, resources)
+    mount_console(app, resources, ConsoleSettings())
+
+
 def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="negotiation-intake",
         schema=SCHEMA,
         migrations=MIGRATIONS,
         subscriptions=subscriptions(),
-        routes=add_routes,
+        routes=routes,
     )
 
 

@@ -1,0 +1,242 @@
+"""What the console's forms do: each POST checks the CSRF token and the agent's right, then runs
+the API's own command through `http.perform` (one transaction with its audit entry), and either
+redirects to the page that shows the result or shows the refusal next to the field it concerns."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from negotiation_intake.adapters import api_keys
+from negotiation_intake.adapters.store import PostgresIntakeStore
+from negotiation_intake.application.ports import Agent
+from negotiation_intake.domain.access import Right
+from negotiation_intake.domain.evidence import MAX_BYTES
+from negotiation_intake.entrypoints import http
+from negotiation_intake.entrypoints.console.pages import render_application
+from negotiation_intake.entrypoints.console.rendering import (
+    PREFIX,
+    Console,
+    PageError,
+    checked_form,
+    page,
+    see_other,
+    set_language,
+    signed_in,
+)
+from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind, HardshipReason
+
+#: Which form field a refusal by a rule concerns (the rest are shown above the form).
+RULE_FIELDS = {"evidence_type_and_size": "file", "one_currency": "essential_expenses", "confirmation_code": "code"}
+
+
+def field_errors(error: ValidationError, fields: dict[str, str]) -> dict[str, str]:
+    """The API model's validation errors by form field: the first step of the location that
+    names a field of the form (`hardship.monthly_income.amount` → `monthly_income`)."""
+    errors: dict[str, str] = {}
+    for item in error.errors():
+        steps = [str(step) for step in item["loc"]]
+        field = next((fields[step] for step in steps if step in fields), "_form")
+        errors.setdefault(field, item["msg"].removeprefix("Value error, "))
+    return errors
+
+
+def refusal_errors(outcome: http.Outcome) -> dict[str, str]:
+    field = RULE_FIELDS.get(str(outcome.body.get("rule")), "_form")
+    return {field: str(outcome.body.get("detail") or outcome.body.get("title"))}
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _if_match(form: FormData) -> str | None:
+    version = _text(form, "version")
+    return f'"{version}"' if version.isdigit() else None
+
+
+def _validated(model: type[BaseModel], body: dict[str, Any], fields: dict[str, str]) -> tuple[Any, dict[str, str]]:
+    try:
+        return model.model_validate(body), {}
+    except ValidationError as error:
+        return None, field_errors(error, fields)
+
+
+def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — one closure per form
+    async def act(
+        request: Request, agent: Agent, action: str, handler: http.Handler, application_id: uuid.UUID | None,
+        form: FormData, body: bytes | None = None,
+    ) -> http.Outcome:  # fmt: skip
+        fingerprint = body or "&".join(f"{key}={value}" for key, value in form.items() if key != "csrf").encode()
+        return await http.perform(
+            console.resources, agent, action, handler, method="POST", path=request.url.path, body=fingerprint,
+            application_id=application_id, if_match=_if_match(form),
+        )  # fmt: skip
+
+    async def after(
+        request: Request, agent: Agent, application_id: uuid.UUID, outcome: http.Outcome, values: dict[str, str]
+    ) -> Response:
+        if outcome.status < 400:
+            return see_other(f"/applications/{application_id}")
+        return await render_application(
+            console, request, agent, application_id, status=outcome.status, errors=refusal_errors(outcome), values=values
+        )
+
+    @app.post("/sign-in", include_in_schema=False)
+    async def sign_in(request: Request) -> Response:
+        form = await checked_form(request)
+        async with console.resources().pool.acquire() as connection:
+            agent = await api_keys.authenticate(connection, _text(form, "api_key"))
+        if agent is None:
+            return page(request, "sign_in.html", None, status=401, errors={"api_key": "error_unknown_key"})
+        language = request.session.get("lang")
+        request.session.clear()  # a new session at sign-in: no fixation
+        request.session.update({"key_id": agent.key_id, "role": agent.role.value, "agent_id": agent.agent_id})
+        if language:
+            request.session["lang"] = language
+        return see_other("/supervisor" if agent.role.value == "supervisor" else "/")
+
+    @app.post("/sign-out", include_in_schema=False)
+    async def sign_out(request: Request) -> Response:
+        await checked_form(request)
+        request.session.clear()
+        return see_other("/sign-in")
+
+    @app.post("/language", include_in_schema=False)
+    async def language(request: Request) -> Response:
+        form = await checked_form(request)
+        set_language(request, _text(form, "lang"))
+        back = _text(form, "next")
+        return see_other(back.removeprefix(PREFIX) if back.startswith(PREFIX + "/") and "//" not in back else "/")
+
+    @app.post("/loans/{loan_id}/applications", include_in_schema=False)
+    async def open_application(loan_id: uuid.UUID, request: Request) -> Response:
+        agent = await signed_in(console, request, Right.WORK)
+        form = await checked_form(request)
+        values = {name: _text(form, name) for name in ("reason", "description", "monthly_income", "essential_expenses")}
+        async with console.resources().pool.acquire() as connection:
+            loan = await PostgresIntakeStore(connection).loan(loan_id)
+        if loan is None:
+            raise PageError(404, "error_not_found")
+        currency = loan.snapshot.get("overdue", {}).get("total", {}).get("currency", "CNY")
+        body = {
+            "loan_id": str(loan_id),
+            "hardship": {
+                "reason": values["reason"], "description": values["description"],
+                "monthly_income": {"amount": values["monthly_income"], "currency": currency},
+                "essential_expenses": {"amount": values["essential_expenses"], "currency": currency},
+            },
+        }  # fmt: skip
+        fields = {name: name for name in values}
+        payload, errors = _validated(http.ApplicationIn, body, fields)
+        if payload is not None:
+            outcome = await act(request, agent, "open_application", http.opening(http.opening_command(payload)), None, form)
+            if outcome.status < 400 and outcome.application is not None:
+                return see_other(f"/applications/{outcome.application.application_id}")
+            errors = refusal_errors(outcome)
+        return await _loan_with_errors(request, agent, loan_id, errors, values)
+
+    async def _loan_with_errors(
+        request: Request, agent: Agent, loan_id: uuid.UUID, errors: dict[str, str], values: dict[str, str]
+    ) -> Response:
+        async with console.resources().pool.acquire() as connection:
+            store = PostgresIntakeStore(connection)
+            loan = await store.loan(loan_id)
+            applications = [http.application_body(application) for application in await store.applications_for_loan(loan_id)]
+        assert loan is not None
+        upstream = await console.upstream.loan(loan_id)
+        plans = (upstream["plans"] or {}).get("plans") if upstream["plans"] is not None else None
+        return page(
+            request, "loan.html", agent, status=422, loan=loan, snapshot=loan.snapshot, applications=applications,
+            upstream=upstream, plans=plans, reasons=list(HardshipReason), errors=errors, values=values,
+        )  # fmt: skip
+
+    @app.post("/applications/{application_id}/evidence", include_in_schema=False)
+    async def upload(application_id: uuid.UUID, request: Request) -> Response:
+        agent = await signed_in(console, request, Right.WORK)
+        form = await checked_form(request)
+        file, kind = form.get("file"), _text(form, "kind")
+        errors: dict[str, str] = {}
+        if kind not in {item.value for item in EvidenceKind}:
+            errors["kind"] = "error_choose"
+        if not isinstance(file, UploadFile) or not file.filename:
+            errors["file"] = "error_choose_file"
+        if errors or not isinstance(file, UploadFile):
+            return await render_application(console, request, agent, application_id, status=422, errors=errors)
+        content = await file.read(MAX_BYTES + 1)
+        digest = f"{kind}|{file.filename}|{hashlib.sha256(content).hexdigest()}".encode()
+        handler = http.uploading(EvidenceKind(kind), file.filename or "document", content)
+        outcome = await act(request, agent, "upload_evidence", handler, application_id, form, digest)
+        return await after(request, agent, application_id, outcome, {"kind": kind})
+
+    @app.post("/applications/{application_id}/evidence/{document_id}/review", include_in_schema=False)
+    async def review(application_id: uuid.UUID, document_id: uuid.UUID, request: Request) -> Response:
+        agent = await signed_in(console, request, Right.WORK)
+        form = await checked_form(request)
+        note = _text(form, "note")
+        body = {"verified": _text(form, "verified") == "true", "note": note}
+        payload, errors = _validated(http.ReviewIn, body, {"note": f"note-{document_id}"})
+        if payload is None:
+            return await render_application(console, request, agent, application_id, status=422, errors=errors)
+        handler = http.reviewing(document_id, payload.verified, payload.note)
+        outcome = await act(request, agent, "review_evidence", handler, application_id, form)
+        return await after(request, agent, application_id, outcome, {f"note-{document_id}": note})
+
+    @app.post("/applications/{application_id}/submit", include_in_schema=False)
+    async def submit(application_id: uuid.UUID, request: Request) -> Response:
+        agent = await signed_in(console, request, Right.WORK)
+        form = await checked_form(request)
+        outcome = await act(request, agent, "submit", http.changing(http.submitting), application_id, form)
+        return await after(request, agent, application_id, outcome, {})
+
+    @app.post("/applications/{application_id}/choice", include_in_schema=False)
+    async def choose(application_id: uuid.UUID, request: Request) -> Response:
+        agent = await signed_in(console, request, Right.WORK)
+        form = await checked_form(request)
+        body = {"offer_id": _text(form, "offer_id"), "option_id": _text(form, "option_id")}
+        payload, errors = _validated(http.ChoiceIn, body, {})
+        if payload is None:
+            return await render_application(console, request, agent, application_id, status=422, errors=errors)
+        handler = http.changing(http.choosing(payload.offer_id, payload.option_id))
+        return await after(request, agent, application_id, await act(request, agent, "choose", handler, application_id, form), {})
+
+    @app.post("/applications/{application_id}/sending", include_in_schema=False)
+    async def send(application_id: uuid.UUID, request: Request) -> Response:
+        agent = await signed_in(console, request, Right.WORK)
+        form = await checked_form(request)
+        outcome = await act(request, agent, "send_written_plan", http.changing(http.sending), application_id, form)
+        return await after(request, agent, application_id, outcome, {})
+
+    @app.post("/applications/{application_id}/confirmation", include_in_schema=False)
+    async def confirm(application_id: uuid.UUID, request: Request) -> Response:
+        agent = await signed_in(console, request, Right.WORK)
+        form = await checked_form(request)
+        code = _text(form, "code")
+        payload, errors = _validated(http.ConfirmationIn, {"code": code}, {"code": "code"})
+        if payload is None:
+            return await render_application(console, request, agent, application_id, status=422, errors=errors)
+        handler = http.confirming(payload.code, ConfirmationChannel.RECORDED_CALL)
+        outcome = await act(request, agent, "confirm_via_recorded_call", handler, application_id, form)
+        return await after(request, agent, application_id, outcome, {"code": code})
+
+    @app.post("/applications/{application_id}/approval", include_in_schema=False)
+    async def approval(application_id: uuid.UUID, request: Request) -> Response:
+        agent = await signed_in(console, request, Right.APPROVE)
+        form = await checked_form(request)
+        approved = _text(form, "approved") == "true"
+        payload, errors = _validated(http.ApprovalIn, {"approved": approved, "note": _text(form, "note")}, {"note": "note"})
+        if payload is not None:
+            handler = http.changing(http.deciding(payload.approved, payload.note))
+            outcome = await act(request, agent, "approve" if approved else "refuse_approval", handler, application_id, form)
+            if outcome.status < 400:
+                request.session["flash"] = "flash_approved" if approved else "flash_refused"
+                return see_other("/supervisor")
+            errors = refusal_errors(outcome)
+        return page(request, "error.html", agent, status=422, message=next(iter(errors.values())))

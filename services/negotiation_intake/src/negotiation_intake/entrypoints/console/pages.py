@@ -1,0 +1,179 @@
+"""The console's pages: sign-in, the work queue, a loan, an application with its offer, the
+supervisor queue and the audit log."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import Response
+
+from negotiation_intake.adapters import audit
+from negotiation_intake.adapters.store import QUEUE_SORTS, PostgresIntakeStore, QueueFilter, work_queue
+from negotiation_intake.application.ports import Application
+from negotiation_intake.domain.access import Right
+from negotiation_intake.domain.application_state import State
+from negotiation_intake.entrypoints.console.charts import schedule_bars
+from negotiation_intake.entrypoints.console.rendering import Console, PageError, csrf_token, page, signed_in
+from negotiation_intake.entrypoints.http import application_body, document_body
+from tideover_contracts.common import Bucket
+from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason
+from tideover_contracts.events.plans import PlanOffered
+
+PER_PAGE = 25
+STATUSES = ("overdue", "under_plan", "cured")
+
+
+def _whole(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+def _yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+def queue_filter(params: dict[str, str]) -> QueueFilter:
+    """The queue's query string, tolerant: what does not parse is no filter."""
+    return QueueFilter(
+        bucket=params.get("bucket") if params.get("bucket") in {bucket.value for bucket in Bucket} else None,
+        min_days_past_due=_whole(params.get("min_dpd")),
+        status=params.get("status") if params.get("status") in STATUSES else None,
+        has_application=_yes_no(params.get("has_application")),
+        search=params.get("q") or None,
+        sort=sort if (sort := params.get("sort", "")) in QUEUE_SORTS else "days_past_due",
+        descending=params.get("order") != "asc",
+        page=max(_whole(params.get("page")) or 1, 1),
+        per_page=PER_PAGE,
+    )
+
+
+def offer_view(offer: PlanOffered) -> dict[str, Any]:
+    """The current offer's options side by side, each with its schedule as bars on one scale."""
+    largest = max(line.total.amount for option in offer.options for line in option.schedule)
+    options = []
+    for option in offer.options:
+        amounts = [line.total.amount for line in option.schedule]
+        options.append(
+            {
+                **option.model_dump(mode="json"),
+                "recommended": option.option_id == offer.recommended_option_id,
+                "bars": schedule_bars(amounts, largest),
+                "ratio_percent": (Decimal(option.payment_to_disposable_income) * 100).quantize(Decimal(1)),
+            }
+        )
+    options.sort(key=lambda option: not option["recommended"])
+    return {**offer.model_dump(mode="json", exclude={"options"}), "options": options}
+
+
+def add_pages(app: FastAPI, console: Console) -> None:
+    @app.get("/sign-in", include_in_schema=False)
+    async def sign_in_page(request: Request) -> Response:
+        csrf_token(request)
+        return page(request, "sign_in.html", None)
+
+    @app.get("/", include_in_schema=False)
+    async def work_queue_page(request: Request) -> Response:
+        agent = await signed_in(console, request)
+        params = dict(request.query_params)
+        query = queue_filter(params)
+        async with console.resources().pool.acquire() as connection:
+            rows, total = await work_queue(connection, query)
+        pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+        return page(
+            request, "queue.html", agent, rows=rows, total=total, query=query, params=params, pages=pages,
+            buckets=[bucket.value for bucket in Bucket if bucket is not Bucket.CURRENT], statuses=STATUSES,
+            sorts=list(QUEUE_SORTS),
+        )  # fmt: skip
+
+    @app.get("/loans/{loan_id}", include_in_schema=False)
+    async def loan_page(loan_id: uuid.UUID, request: Request) -> Response:
+        agent = await signed_in(console, request)
+        async with console.resources().pool.acquire() as connection:
+            store = PostgresIntakeStore(connection)
+            loan = await store.loan(loan_id)
+            if loan is None:
+                raise PageError(404, "error_not_found")
+            applications = [application_body(application) for application in await store.applications_for_loan(loan_id)]
+        upstream = await console.upstream.loan(loan_id)
+        plans = (upstream["plans"] or {}).get("plans") if upstream["plans"] is not None else None
+        return page(
+            request, "loan.html", agent, loan=loan, snapshot=loan.snapshot, applications=applications,
+            upstream=upstream, plans=plans, reasons=list(HardshipReason), errors={}, values={},
+        )  # fmt: skip
+
+    @app.get("/applications/{application_id}", include_in_schema=False)
+    async def application_page(application_id: uuid.UUID, request: Request) -> Response:
+        agent = await signed_in(console, request)
+        return await render_application(console, request, agent, application_id)
+
+    @app.get("/supervisor", include_in_schema=False)
+    async def supervisor_page(request: Request, after: Annotated[str | None, Query(max_length=60)] = None) -> Response:
+        agent = await signed_in(console, request, Right.APPROVE)
+        async with console.resources().pool.acquire() as connection:
+            store = PostgresIntakeStore(connection)
+            queue = await store.applications(State.AWAITING_APPROVAL, PER_PAGE, _cursor(after, r"^[0-9]+_[0-9a-f]{32}$"))
+            items = [await _with_chosen_option(store, application) for application in queue.items]
+        return page(request, "supervisor.html", agent, items=items, after=queue.after, errors={})
+
+    @app.get("/audit", include_in_schema=False)
+    async def audit_page(request: Request, after: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+        agent = await signed_in(console, request, Right.AUDIT)
+        async with console.resources().pool.acquire() as connection:
+            entries = await audit.entries(connection, None, 50, _cursor(after, audit.CURSOR_PATTERN))
+        return page(request, "audit.html", agent, entries=entries.items, after=entries.after)
+
+    add_evidence_preview(app, console)
+
+
+def add_evidence_preview(app: FastAPI, console: Console) -> None:
+    @app.get("/applications/{application_id}/evidence/{document_id}", include_in_schema=False)
+    async def evidence_content(application_id: uuid.UUID, document_id: uuid.UUID, request: Request) -> Response:
+        """The document inline, for the preview (its type was decided by its content on upload)."""
+        await signed_in(console, request)
+        async with console.resources().pool.acquire() as connection:
+            store = PostgresIntakeStore(connection)
+            document = await store.document(document_id)
+            if document is None or document.application_id != application_id:
+                raise PageError(404, "error_not_found")
+            content = await store.document_content(document_id)
+        headers = {
+            "Content-Disposition": f'inline; filename="{document.document_id}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        }
+        return Response(content, media_type=document.media_type, headers=headers)
+
+
+def _cursor(after: str | None, pattern: str) -> str | None:
+    return after if after and re.fullmatch(pattern, after) else None
+
+
+async def _with_chosen_option(store: PostgresIntakeStore, application: Application) -> dict[str, Any]:
+    offers = await store.offers(application.application_id)
+    option = None
+    if offers:
+        option = next((o.model_dump(mode="json") for o in offers[-1].options if o.option_id == application.option_id), None)
+    return {**application_body(application), "option": option}
+
+
+async def render_application(
+    console: Console, request: Request, agent: Any, application_id: uuid.UUID, status: int = 200, **feedback: Any
+) -> Response:
+    """The application page; `feedback` carries `errors` (by field) and the posted `values`
+    when an action was refused."""
+    async with console.resources().pool.acquire() as connection:
+        store = PostgresIntakeStore(connection)
+        application = await store.application(application_id)
+        if application is None:
+            raise PageError(404, "error_not_found")
+        documents = [document_body(document) for document in await store.documents(application_id)]
+        offers = await store.offers(application_id)
+    return page(
+        request, "application.html", agent, status=status, application=application_body(application),
+        documents=documents, offer=offer_view(offers[-1]) if offers else None, kinds=list(EvidenceKind),
+        errors=feedback.get("errors", {}), values=feedback.get("values", {}),
+        waiting=application.state in (State.SUBMITTED, State.ACCEPTED),
+    )  # fmt: skip

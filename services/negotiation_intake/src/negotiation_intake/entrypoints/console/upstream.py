@@ -1,0 +1,41 @@
+"""What the loan page shows from the other services, asked over their query APIs: never
+required (an unset URL or a silent service shows "not available")."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+import structlog
+
+log = structlog.get_logger(__name__)
+TIMEOUT_SECONDS = 2.0
+
+
+class Upstream:
+    def __init__(self, overdue_url: str | None, notification_url: str | None, tracking_url: str | None) -> None:
+        self._urls = {"overdue": overdue_url, "contacts": notification_url, "plans": tracking_url}
+
+    async def loan(self, loan_id: uuid.UUID) -> dict[str, Any | None]:
+        """{"overdue": ..., "contacts": ..., "plans": ...}, each None when not available."""
+        paths = {
+            "overdue": f"/v1/loans/{loan_id}/overdue-status",
+            "contacts": f"/v1/loans/{loan_id}/contact-log",
+            "plans": f"/v1/loans/{loan_id}/plans",
+        }
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
+            answers = await asyncio.gather(*(self._get(client, name, paths[name]) for name in paths))
+        return dict(zip(paths, answers, strict=True))
+
+    async def _get(self, client: httpx.AsyncClient, name: str, path: str) -> Any | None:
+        base = self._urls[name]
+        if not base:
+            return None
+        try:
+            response = await client.get(base.rstrip("/") + path)
+        except httpx.HTTPError as error:
+            log.warning("upstream not available", upstream=name, error=repr(error))
+            return None
+        return response.json() if response.status_code == 200 else None

@@ -1,0 +1,250 @@
+"""The agents' web console in a real browser (Debian's Chromium, headless, driven by Playwright):
+the policy journey through all five services on the real Kafka and Postgres, and the console's
+refusals (roles, CSRF). Screenshots of each page go to var/screenshots/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from negotiation_intake.domain.access import Role
+from negotiation_intake.entrypoints.keys_cli import issue_key
+from tideover_contracts.envelope import wrap
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.examples import loan_booked
+from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.journeys import PROOF_PDF, SERVICE_OUTPUT_TOPICS
+from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
+from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+OTHERS = ("overdue_detection", "notification", "plan_calculation", "repayment_tracking")
+LAPTOP = {"width": 1366, "height": 768}
+
+
+def close(day: date) -> object:
+    event = BusinessDayClosed(business_date=day, closed_at=datetime(day.year, day.month, day.day, 10, tzinfo=UTC))
+    return wrap(event, producer="scheduler", occurred_at=datetime.now(UTC))
+
+
+def start_intake(infrastructure: Infrastructure, logs: Path, others: dict[str, ServiceProcess]) -> ServiceProcess:
+    """Intake, told where the other services' query APIs are (the loan page asks them)."""
+    urls = {"overdue_detection": "OVERDUE", "notification": "NOTIFICATION", "repayment_tracking": "TRACKING"}
+    extra = {f"TIDEOVER_{name}_URL": others[module].url for module, name in urls.items() if module in others}
+    return ServiceProcess("negotiation_intake", infrastructure.service_env(), logs).start(extra_env=extra)
+
+
+@pytest.fixture
+def running(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[dict[str, ServiceProcess]]:
+    started: dict[str, ServiceProcess] = {}
+    try:
+        for name in OTHERS:
+            started[name] = ServiceProcess(name, private_infrastructure.service_env(), tmp_path).start()
+        started["negotiation_intake"] = start_intake(private_infrastructure, tmp_path, started)
+        yield started
+    finally:
+        for process in started.values():
+            process.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Debian's chromium is needed (apt-get install chromium); .ci/run installs it")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def shot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+async def sign_in(browser: Browser, base: str, key: str) -> Page:
+    context = await browser.new_context(viewport=LAPTOP, base_url=base)
+    page = await context.new_page()
+    await page.goto("/console/")
+    await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
+    await page.get_by_label("API key").fill(key)
+    await page.get_by_role("button", name="Sign in").click()
+    return page
+
+
+async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_browser(
+    private_infrastructure: Infrastructure, running: dict[str, ServiceProcess], browser: Browser, tmp_path: Path
+) -> None:
+    infrastructure = private_infrastructure
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2027, 5, 15))  # first installment due 15 June 2027
+    intake = running["negotiation_intake"].url
+    proof = tmp_path / "unemployment-certificate.pdf"
+    proof.write_bytes(PROOF_PDF)
+    async with (
+        KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as kafka,
+        TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher,
+    ):
+        ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
+        await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
+        await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
+        await kafka.publish(close(date(2027, 6, 18)))  # type: ignore[arg-type]
+        await watcher.wait_for_event("LoanBecameOverdue", ours)
+        agent_key = await issue_key(infrastructure.database_url, "agent-042", Role.AGENT)
+        supervisor_key = await issue_key(infrastructure.database_url, "supervisor-007", Role.SUPERVISOR)
+        await wait_until_ok(f"{intake}/v1/loans/{loan.loan_id}", headers={"X-API-Key": agent_key})
+
+        # The work queue: find the loan by its id.
+        agent = await sign_in(browser, intake, agent_key)
+        await expect(agent.get_by_role("heading", name="Overdue loans")).to_be_visible()
+        await agent.get_by_label("Loan or borrower").fill(str(loan.loan_id)[:8])
+        await agent.get_by_role("button", name="Show").click()
+        await expect(agent.get_by_text("1 loans")).to_be_visible()
+        row = agent.get_by_role("row").filter(has_text=loan.borrower.borrower_id)
+        await expect(row).to_contain_text("M1")
+        await shot(agent, "01-work-queue")
+        await row.get_by_role("link").click()
+
+        # The loan page: status, components, the schedule from overdue-detection; open an application.
+        await expect(agent.get_by_role("heading", name="Overdue status")).to_be_visible()
+        await expect(agent.get_by_role("row", name=re.compile("Overdue amount"))).to_contain_text("1,045.")
+        await expect(agent.get_by_role("heading", name="Contact log")).to_be_visible()
+        await shot(agent, "02-loan")
+        await agent.get_by_role("button", name="Open the application").click()  # empty: refused next to the fields
+        await expect(agent.locator("#reason-error")).to_be_visible()
+        await agent.get_by_label("Reason").select_option("unemployment")
+        await agent.get_by_label("What happened").fill("Laid off in January")
+        await agent.get_by_label("Monthly income").fill("4000.123")
+        await agent.get_by_label("Essential expenses a month").fill("2000")
+        await agent.get_by_role("button", name="Open the application").click()
+        await expect(agent.locator("#monthly_income-error")).to_contain_text("more decimals")
+        # 252.50 a month to spare: nothing within the agent's authority is affordable (the least
+        # asks 126.59 a month, over half of it), a supervisor's deeper waiver is (126.09).
+        await agent.get_by_label("Monthly income").fill("2252.50")
+        await agent.get_by_role("button", name="Open the application").click()
+        await expect(agent.locator("#state")).to_have_text("draft")
+
+        # Evidence: submit without proof is refused; upload the PDF, see its preview, verify, submit.
+        await agent.get_by_role("button", name="Submit for plans").click()
+        await expect(agent.get_by_role("alert")).to_contain_text("needs a verified")
+        await agent.get_by_label("Kind").select_option("unemployment_proof")
+        await agent.get_by_label("File").set_input_files(str(proof))
+        await agent.get_by_role("button", name="Upload").click()
+        await expect(agent.locator(".document object")).to_have_attribute("type", "application/pdf")
+        preview = await agent.request.get(str(await agent.locator(".document object").get_attribute("data")))
+        assert preview.status == 200
+        assert await preview.body() == PROOF_PDF
+        await agent.get_by_label("Review note").fill("Unemployment certificate from the local labour bureau")
+        await agent.get_by_role("button", name="Verify").click()
+        await expect(agent.get_by_text("verified", exact=True)).to_be_visible()
+        await shot(agent, "03-application-evidence")
+        await agent.get_by_role("button", name="Submit for plans").click()
+
+        # The offer: compare and choose the recommended option, which needs a supervisor.
+        offer = await watcher.wait_for_event("PlanOffered", ours)
+        await expect(agent.locator("#state")).to_have_text("offered", timeout=30_000)
+        await expect(agent.locator("tr.recommended .badge")).to_have_text("Recommended")
+        assert await agent.locator("table.offers tbody tr").count() == len(offer.options)
+        assert await agent.locator("table.offers svg.chart").count() == len(offer.options)
+        await shot(agent, "04-offer-comparison")
+        chosen = next(option for option in offer.options if option.option_id == offer.recommended_option_id)
+        assert chosen.needs_supervisor
+        await agent.locator(f'tr[data-option="{chosen.option_id}"]').get_by_role("button", name="Choose").click()
+        application_url = agent.url
+        await expect(agent.locator("#state")).to_have_text("awaiting approval")
+        supervisor = await sign_in(browser, intake, supervisor_key)
+        await expect(supervisor.get_by_role("heading", name="Waivers awaiting approval")).to_be_visible()
+        await shot(supervisor, "05-supervisor-queue")
+        await supervisor.get_by_label("Note (required)").fill("Hardship proven; the waiver keeps the plan affordable")
+        await supervisor.get_by_role("button", name="Approve").click()
+        await expect(supervisor.get_by_role("status")).to_contain_text("Approved")
+        await agent.goto(application_url)
+        await expect(agent.locator("#state")).to_have_text("chosen")
+
+        # The written plan and the borrower's code, as the gateway would deliver it.
+        await agent.get_by_role("button", name="Send the written plan").click()
+        await expect(agent.locator("#state")).to_have_text("sent")
+        sms = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "written_plan")
+        code = re.search(r"(\d{6})", sms.body)
+        assert code is not None
+        wrong = "000000" if code.group(1) != "000000" else "111111"
+        await agent.get_by_label("The borrower's 6-digit code").fill(wrong)
+        await agent.get_by_role("button", name="Confirm").click()
+        await expect(agent.locator("#code-error")).to_contain_text("4 tries left")
+        await agent.get_by_label("The borrower's 6-digit code").fill(code.group(1))
+        await agent.get_by_role("button", name="Confirm").click()
+        await expect(agent.locator("#state")).to_have_text("accepted")
+        await shot(agent, "06-accepted")
+
+        # Once the plan is activated the loan page shows it, with its progress.
+        plan = await watcher.wait_for_event("PlanActivated", ours)
+        assert plan.option_id == chosen.option_id
+        await wait_until_ok(f"{running['repayment_tracking'].url}/v1/plans/{plan.plan_id}")
+        await wait_until_ok(
+            f"{intake}/v1/loans/{loan.loan_id}", accept=lambda r: (r.json()["plan"] or {}).get("status") == "active",
+            headers={"X-API-Key": agent_key},
+        )  # fmt: skip
+        await agent.goto(f"/console/loans/{loan.loan_id}")
+        await expect(agent.locator("#plan-h + p .plan-status")).to_have_text("active")
+        await expect(agent.get_by_text(f"0 of {len(plan.schedule)} installments paid")).to_be_visible()
+        await expect(agent.locator(".decision-sent").first).to_be_visible()  # the contact log, from notification
+        await shot(agent, "07-loan-with-plan")
+
+        # The same page in Chinese.
+        await agent.get_by_role("button", name="中文").click()
+        await expect(agent.get_by_role("heading", name="逾期状态")).to_be_visible()
+        await expect(agent.get_by_text("¥1,045.").first).to_be_visible()
+        await shot(agent, "08-loan-zh-CN")
+
+
+async def test_an_agent_cannot_reach_the_supervisor_pages_and_a_post_needs_the_csrf_token(
+    private_infrastructure: Infrastructure, browser: Browser, tmp_path: Path
+) -> None:
+    intake = start_intake(private_infrastructure, tmp_path, {})  # the other services are not needed
+    try:
+        agent_key = await issue_key(private_infrastructure.database_url, "agent-043", Role.AGENT)
+        page = await sign_in(browser, intake.url, "tdo_unknown_key")
+        await expect(page.locator("#api_key-error")).to_have_text("Unknown or revoked API key.")
+        await page.get_by_label("API key").fill(agent_key)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("heading", name="Overdue loans")).to_be_visible()
+        await expect(page.get_by_role("link", name="Approvals")).to_have_count(0)
+        await expect(page.get_by_role("link", name="Audit log")).to_have_count(0)
+        for path in ("/console/supervisor", "/console/audit"):
+            response = await page.goto(path)
+            assert response is not None
+            assert response.status == 403, path
+            await expect(page.get_by_role("alert")).to_have_text("Your role may not open this page.")
+        await shot(page, "09-agent-refused-supervisor-queue")
+        cookies = {cookie["name"]: cookie["value"] for cookie in await page.context.cookies()}
+        session = next(cookie for cookie in await page.context.cookies() if cookie["name"] == "tideover_console")
+        assert session["httpOnly"]
+        assert session["sameSite"] == "Lax"
+        assert agent_key.split("_")[2] not in session["value"]  # the secret is never in the cookie
+        async with httpx.AsyncClient(base_url=intake.url, cookies=cookies) as http:
+            refused = await http.post("/console/sign-out", data={})
+            assert refused.status_code == 403
+            forged = await http.post("/console/language", data={"lang": "zh-CN", "csrf": "forged"})
+            assert forged.status_code == 403
+            assert (await http.get("/console/", follow_redirects=False)).status_code == 200  # still signed in
+        await page.get_by_role("button", name="Sign out").click()
+        await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
+        await page.goto("/console/audit")
+        assert page.url.endswith("/console/sign-in")
+    finally:
+        intake.stop()
