@@ -93,8 +93,14 @@ async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
         missed = await watcher.wait_for_event("PlanInstallmentMissed", ours)
         assert missed.sequence == 1
         # While the plan is in force the loan's days past due stand still (3 when it was agreed).
-        status = (await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")).json()
-        assert (status["status"], status["days_past_due"], status["bucket"]) == ("under_plan", 3, "M1")
+        judged_on = (first_due + timedelta(days=4)).isoformat()
+        status = (
+            await wait_until_ok(
+                f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status",
+                accept=lambda r: r.json()["as_of"] == judged_on and r.json()["status"] == "under_plan",
+            )
+        ).json()
+        assert (status["days_past_due"], status["bucket"]) == (3, "M1")
         broken_on = first_due + timedelta(days=30)
         await kafka.publish(close(broken_on))  # type: ignore[arg-type]
         broken = await watcher.wait_for_event("PlanBroken", ours)
