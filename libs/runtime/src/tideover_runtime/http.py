@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 PROBLEM_JSON = "application/problem+json"
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+#: /readyz answers within this even when a check hangs (a check that overruns counts as failed).
+READINESS_BOUND_SECONDS = 3.0
 
 
 def problem(status: int, title: str, detail: str | None = None, **extensions: Any) -> JSONResponse:
@@ -53,7 +55,9 @@ def build_http_app(title: str, readiness: dict[str, ReadinessCheck]) -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        results = await asyncio.gather(*(check() for check in readiness.values()), return_exceptions=True)
+        results = await asyncio.gather(
+            *(asyncio.wait_for(check(), READINESS_BOUND_SECONDS) for check in readiness.values()), return_exceptions=True
+        )
         checks = {name: result is True for name, result in zip(readiness, results, strict=True)}
         status = 200 if all(checks.values()) else 503
         return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)

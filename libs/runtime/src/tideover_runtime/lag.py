@@ -3,37 +3,69 @@
 Group ids are `<topic prefix><consumer>.<topic>` (tideover_runtime.consumer.attach), with a
 per-process suffix on `ops.clock.v1` under the business clock; only groups with members count
 (a stopped process's clock group stays behind forever and means nothing).
+
+A running service reports its own groups' lag as the gauge `tideover_consumer_lag{topic}` on
+/metrics (`watch_consumer_lag`, every TIDEOVER_LAG_INTERVAL_SECONDS).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from contextlib import suppress
 from types import TracebackType
 
+import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import Gauge
 
 from tideover_contracts.topics import TOPICS
 
+log = structlog.get_logger(__name__)
 
-def topic_of_group(group: str, prefix: str) -> str | None:
-    """The registry topic a group of ours consumes, or None for a group that is not ours."""
+#: How long a per-process group must stay empty to count as its process's for good (members
+#: rejoin within seconds of a broker restart).
+DEPARTED_AFTER_SECONDS = 8.0
+
+CONSUMER_LAG = Gauge(
+    "tideover_consumer_lag", "Messages this service has not yet committed, summed over the topic's partitions", ["topic"]
+)
+
+
+def topic_of_group(group: str, prefix: str, consumer: str | None = None) -> str | None:
+    """The registry topic a group of ours consumes (of `consumer` only, when given), or None
+    for a group that is not ours."""
     if not group.startswith(prefix):
         return None
-    _, _, rest = group[len(prefix) :].partition(".")
+    name, _, rest = group[len(prefix) :].partition(".")
+    if consumer is not None and name != consumer:
+        return None
     return next((topic.name for topic in TOPICS if rest == topic.name or rest.startswith(topic.name + ".")), None)
+
+
+def lag_by_topic(lag: dict[str, int], prefix: str) -> dict[str, int]:
+    """Group lag per registry topic; where several live groups read one topic (each replica's
+    clock group), the one furthest behind."""
+    topics: dict[str, int] = {}
+    for group, behind in lag.items():
+        if topic := topic_of_group(group, prefix):
+            topics[topic] = max(topics.get(topic, 0), behind)
+    return topics
 
 
 class LagProbe:
     """Asks the broker for committed and end offsets (`async with LagProbe(...) as probe`)."""
 
-    def __init__(self, bootstrap_servers: str, prefix: str = "") -> None:
+    def __init__(self, bootstrap_servers: str, prefix: str = "", consumer: str | None = None) -> None:
         self._prefix = prefix
+        self._consumer = consumer
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
         self._ends = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
         self._partitions: dict[str, list[TopicPartition]] = {}
         self._dead: set[str] = set()
         self._alive_seen: set[str] = set()
+        self._empty_since: dict[str, float] = {}
 
     async def __aenter__(self) -> LagProbe:
         await self._admin.start()
@@ -59,11 +91,12 @@ class LagProbe:
         return True
 
     async def lag(self) -> dict[str, int]:
-        """Messages not yet committed, per live consumer group under the prefix."""
+        """Messages not yet committed, per live consumer group under the prefix (of the one
+        consumer, when the probe was given one)."""
         ours = {
             group: topic
             for group, *_ in await self._admin.list_consumer_groups()
-            if (topic := topic_of_group(group, self._prefix))
+            if (topic := topic_of_group(group, self._prefix, self._consumer))
         }
         if not ours:
             return {}
@@ -78,9 +111,55 @@ class LagProbe:
         offsets = await asyncio.gather(
             *(self._admin.list_consumer_group_offsets(group, partitions=partitions) for group, partitions in wanted.items())
         )
-        return {
+        behind = {
             group: sum(
                 end[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0) for tp in partitions
             )
             for (group, partitions), committed in zip(wanted.items(), offsets, strict=True)
         }
+        return await self._without_departed(behind, ours)
+
+    async def _without_departed(self, behind: dict[str, int], ours: dict[str, str]) -> dict[str, int]:
+        """Without the lagging per-process groups (clock groups) whose process is gone: one
+        killed leaves its group behind, empty once the broker timed the member out and never
+        joined again. Empty for DEPARTED_AFTER_SECONDS, not just empty: after a broker restart
+        every group is empty until its members rejoin. A service's shared group stays counted:
+        a restarted process rejoins it."""
+        now = time.monotonic()
+        for group, lag in list(behind.items()):
+            if not lag or group.endswith("." + ours[group]):
+                continue
+            (response,) = await self._admin.describe_consumer_groups([group])
+            if response.groups[0][2] not in ("Empty", "Dead"):
+                self._empty_since.pop(group, None)
+            elif now - self._empty_since.setdefault(group, now) >= DEPARTED_AFTER_SECONDS:
+                self._dead.add(group)
+                self._alive_seen.discard(group)
+                del behind[group]
+        return behind
+
+
+async def measure_consumer_lag(bootstrap_servers: str, prefix: str, consumer: str, timeout: float) -> dict[str, int]:
+    """One consumer's lag per registry topic, on a probe of its own (a long-lived probe would
+    take a group seen empty while the service was still joining as gone for good)."""
+    probe = LagProbe(bootstrap_servers, prefix, consumer)
+    try:
+        async with asyncio.timeout(timeout):
+            await probe.__aenter__()
+            return lag_by_topic(await probe.lag(), prefix)
+    finally:
+        with suppress(Exception):
+            await asyncio.wait_for(probe.__aexit__(None, None, None), timeout)
+
+
+async def watch_consumer_lag(bootstrap_servers: str, prefix: str, consumer: str, interval: float) -> None:
+    """Set `tideover_consumer_lag` every `interval` seconds until cancelled. A failed
+    measurement (the broker away) is logged and the gauge keeps its last values: lag is a
+    symptom to watch, never a reason for the service to stop."""
+    while True:
+        try:
+            for topic, behind in (await measure_consumer_lag(bootstrap_servers, prefix, consumer, max(interval, 5.0))).items():
+                CONSUMER_LAG.labels(topic).set(behind)
+        except Exception as error:  # any failure: retried at the next interval
+            log.warning("consumer lag not measured", error=repr(error))
+        await asyncio.sleep(interval)

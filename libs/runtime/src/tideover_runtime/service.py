@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,11 @@ from tideover_runtime.clock import Clock, build_clock
 from tideover_runtime.consumer import Subscriptions, attach
 from tideover_runtime.database import create_pool, migrate
 from tideover_runtime.http import build_http_app
+from tideover_runtime.lag import watch_consumer_lag
 from tideover_runtime.logging import configure_logging
 from tideover_runtime.messaging import Publisher, build_broker
 from tideover_runtime.outbox import OutboxRelay
+from tideover_runtime.readiness import database_ready, kafka_ready
 from tideover_runtime.settings import RuntimeSettings
 
 log = structlog.get_logger(__name__)
@@ -71,13 +74,7 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
     )
     resources = Resources(settings, pool, clock, definition.name)
 
-    async def database_ready() -> bool:
-        return bool(await pool.fetchval("SELECT true"))
-
-    async def kafka_ready() -> bool:
-        return await broker.ping(timeout=2.0)
-
-    app = build_http_app(definition.name, {"postgres": database_ready, "kafka": kafka_ready})
+    app = build_http_app(definition.name, {"postgres": lambda: database_ready(pool), "kafka": lambda: kafka_ready(broker)})
     if definition.routes:
         definition.routes(app, lambda: resources)
     server = uvicorn.Server(
@@ -102,12 +99,24 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
             server.should_exit = True
 
     relay_task.add_done_callback(relay_ended)
+    lag_task = asyncio.create_task(
+        watch_consumer_lag(
+            settings.kafka_bootstrap_servers, settings.topic_prefix, definition.name, settings.lag_interval_seconds
+        ),
+        name="consumer-lag",
+    )
+    # uvicorn catches SIGTERM and SIGINT while serving, then restores the handlers it found and
+    # raises the signal again: with Python's defaults that killed the process before the
+    # shutdown below (no "service stopped", relay and consumers not closed). Ours do nothing.
+    for handled in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(handled, lambda *_: None)
     log.info("service started", schema=definition.schema, http_port=settings.http_port)
     try:
         await server.serve()
     finally:
+        lag_task.cancel()
         relay.stop()
-        await asyncio.gather(relay_task, return_exceptions=True)
+        await asyncio.gather(relay_task, lag_task, return_exceptions=True)
         await publisher.stop()
         await broker.stop()
         await pool.close()

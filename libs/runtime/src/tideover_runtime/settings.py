@@ -28,6 +28,7 @@ class RuntimeSettings(BaseSettings):
     batch_size: int = Field(default=500, ge=1, description="Messages handled in one transaction at most")
     outbox_batch_size: int = 2000
     outbox_poll_seconds: float = 1.0
+    lag_interval_seconds: float = Field(default=10.0, gt=0, description="How often /metrics' consumer lag is measured")
     clock: str = Field(default="system", pattern="^(system|business)$")
     fault: str = Field(default="", description="Test-only crash injection, e.g. kill-before-commit:BusinessDayClosed")
 

@@ -1,0 +1,263 @@
+"""/readyz while a dependency is away and after it is back, and the consumer-lag gauge, on a
+real service process over the real Kafka and Postgres.
+
+The Postgres outage goes through a TCP proxy in front of the shared server (the server itself is
+never touched): closing the proxy refuses and cuts connections, holding it swallows them. Kafka
+cannot be cut that way: the broker advertises 127.0.0.1:9092, so a client reaches the broker
+directly after its bootstrap; the Kafka check is tested directly, against the real broker and
+against a port where nothing listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import textwrap
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from faststream.kafka import KafkaBroker
+from prometheus_client.parser import text_string_to_metric_families
+
+from tideover_contracts.envelope import wrap
+from tideover_contracts.examples import loan_booked
+from tideover_runtime.readiness import kafka_ready
+from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_runtime.testing.kafka import KafkaTestClient
+from tideover_runtime.testing.processes import ServiceProcess, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+SCHEMA = "runtime_probe_service"
+#: A service of the runtime alone: it records each LoanBooked in its inbox and does nothing else.
+PROBE_SERVICE = f'''
+import asyncio
+import os
+from pathlib import Path
+
+from tideover_contracts.events.loans import LoanBooked
+from tideover_contracts.topics import LOANS_LIFECYCLE
+from tideover_runtime.consumer import Subscriptions
+from tideover_runtime.service import ServiceDefinition, run_service
+
+subscriptions = Subscriptions()
+
+
+@subscriptions.on(LOANS_LIFECYCLE, LoanBooked)
+async def when_loan_booked_note_it(unit):
+    pass
+
+
+asyncio.run(run_service(ServiceDefinition(
+    name="runtime-probe", schema="{SCHEMA}", migrations=Path(os.environ["PROBE_MIGRATIONS"]), subscriptions=subscriptions
+)))
+'''
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to a server; `cut()` refuses new connections and drops the open
+    ones, `hang()` accepts and never answers, `restore()` forwards again on the same port."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.port = free_port()
+        self._target = (target_host, target_port)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._forward = True
+
+    async def restore(self) -> None:
+        await self._close_server()
+        if not self._forward:
+            self._drop_connections()  # the held ones
+        self._forward = True
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
+
+    async def cut(self) -> None:
+        await self._close_server()
+        self._drop_connections()
+
+    async def hang(self) -> None:
+        await self.cut()
+        self._forward = False
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
+
+    async def _close_server(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def _drop_connections(self) -> None:
+        for writer in self._writers:
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        self._writers.add(client_writer)
+        if not self._forward:
+            return  # held open, never answered, until cut or restored
+        try:
+            server_reader, server_writer = await asyncio.open_connection(*self._target)
+        except OSError:
+            client_writer.transport.abort()
+            return
+        self._writers.add(server_writer)
+        await asyncio.gather(_pipe(client_reader, server_writer), _pipe(server_reader, client_writer))
+
+    async def close(self) -> None:
+        await self.cut()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(OSError, ConnectionError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    writer.transport.abort()
+
+
+def _through(database_url: str, port: int) -> str:
+    parts = urlsplit(database_url)
+    credentials = parts.netloc.rpartition("@")[0]
+    return urlunsplit((parts.scheme, f"{credentials}@127.0.0.1:{port}", parts.path, parts.query, parts.fragment))
+
+
+@pytest.fixture
+def probe_service(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[ServiceProcess]:
+    """The probe service, not yet started; its logs go to tmp_path."""
+    (tmp_path / "runtime_probe_service.py").write_text(textwrap.dedent(PROBE_SERVICE))
+    (tmp_path / "migrations").mkdir()
+    python_path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    env = {
+        **private_infrastructure.service_env(),
+        "TIDEOVER_CLOCK": "system",
+        "TIDEOVER_LAG_INTERVAL_SECONDS": "0.3",
+        "PROBE_MIGRATIONS": str(tmp_path / "migrations"),
+        "PYTHONPATH": python_path,
+    }
+    process = ServiceProcess("runtime_probe_service", env, tmp_path)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+async def postgres_proxy(private_infrastructure: Infrastructure) -> AsyncIterator[TcpProxy]:
+    address = urlsplit(private_infrastructure.database_url)
+    proxy = TcpProxy(address.hostname or "127.0.0.1", address.port or 5432)
+    await proxy.restore()
+    yield proxy
+    await proxy.close()
+
+
+async def _readyz(client: httpx.AsyncClient) -> tuple[int, dict[str, bool], float]:
+    started = time.monotonic()
+    response = await client.get("/readyz")
+    return response.status_code, response.json()["checks"], time.monotonic() - started
+
+
+async def _until_ready(client: httpx.AsyncClient, status: int, within: float) -> dict[str, bool]:
+    async with asyncio.timeout(within):
+        while True:
+            answered, checks, seconds = await _readyz(client)
+            assert seconds < 3.5, f"/readyz took {seconds:.1f} s"
+            if answered == status:
+                return checks
+            await asyncio.sleep(0.2)
+
+
+async def test_readyz_fails_while_postgres_is_away_and_recovers_by_itself(
+    private_infrastructure: Infrastructure, probe_service: ServiceProcess, postgres_proxy: TcpProxy
+) -> None:
+    database_url = _through(private_infrastructure.database_url, postgres_proxy.port)
+    await asyncio.to_thread(probe_service.start, {"DATABASE_URL": database_url})
+    async with httpx.AsyncClient(base_url=probe_service.url, timeout=10) as client:
+        assert await _until_ready(client, 200, within=5) == {"postgres": True, "kafka": True}
+
+        await postgres_proxy.cut()  # connections dropped, new ones refused
+        assert await _until_ready(client, 503, within=5) == {"postgres": False, "kafka": True}
+        await asyncio.sleep(1.0)
+        assert (await _readyz(client))[:2] == (503, {"postgres": False, "kafka": True})
+
+        await postgres_proxy.hang()  # accepted, never answered: /readyz still answers in time
+        status, checks, seconds = await _readyz(client)
+        assert (status, checks) == (503, {"postgres": False, "kafka": True})
+        assert seconds < 3.5
+
+        await postgres_proxy.restore()
+        assert await _until_ready(client, 200, within=15) == {"postgres": True, "kafka": True}
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_kafka_check_answers_false_in_time_when_the_broker_is_unreachable(
+    private_infrastructure: Infrastructure,
+) -> None:
+    reachable = KafkaBroker(private_infrastructure.bootstrap_servers)
+    await reachable.start()
+    try:
+        assert await kafka_ready(reachable) is True
+    finally:
+        await reachable.stop()
+
+    unreachable = KafkaBroker(f"127.0.0.1:{free_port()}")  # nothing listens there
+    with contextlib.suppress(Exception):
+        await unreachable.start()
+    started = time.monotonic()
+    assert await kafka_ready(unreachable) is False
+    assert time.monotonic() - started < 3.0
+    await unreachable.stop()
+
+
+def _lag(metrics: str) -> dict[str, float]:
+    return {
+        sample.labels["topic"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        if family.name == "tideover_consumer_lag"
+        for sample in family.samples
+    }
+
+
+async def _until_lag(client: httpx.AsyncClient, expected: float, within: float = 20.0) -> None:
+    seen: dict[str, float] = {}
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(within):
+            while seen.get("loans.lifecycle.v1") != expected:
+                await asyncio.sleep(0.2)
+                seen = _lag((await client.get("/metrics")).text)
+    assert seen.get("loans.lifecycle.v1") == expected, f"lag {seen}, expected {expected}"
+
+
+async def test_lag_gauge_counts_messages_waiting_and_returns_to_zero_once_handled(
+    private_infrastructure: Infrastructure, probe_service: ServiceProcess
+) -> None:
+    await asyncio.to_thread(probe_service.start)
+    waiting = 5
+    async with (
+        httpx.AsyncClient(base_url=probe_service.url, timeout=10) as client,
+        KafkaTestClient(private_infrastructure.bootstrap_servers, private_infrastructure.topic_prefix) as kafka,
+    ):
+        await _until_lag(client, 0.0)  # the group joined and nothing is waiting
+        blocker = await asyncpg.connect(private_infrastructure.database_url)
+        try:
+            # The service cannot commit while its inbox is locked: what arrives stays uncommitted.
+            locked = blocker.transaction()
+            await locked.start()
+            await blocker.execute(f"LOCK TABLE {SCHEMA}.inbox IN ACCESS EXCLUSIVE MODE")
+            now = datetime.now(UTC)
+            await kafka.publish(
+                *(wrap(loan_booked(loan_id=uuid.uuid4()), producer="test", occurred_at=now) for _ in range(waiting))
+            )
+            await _until_lag(client, float(waiting))
+            await asyncio.sleep(1.0)  # and it stays there while nothing can be handled
+            assert _lag((await client.get("/metrics")).text)["loans.lifecycle.v1"] == waiting
+            await locked.rollback()
+            await _until_lag(client, 0.0)
+            assert await blocker.fetchval(f"SELECT count(*) FROM {SCHEMA}.inbox") == waiting
+        finally:
+            await blocker.close()
