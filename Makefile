@@ -78,6 +78,7 @@ bench: infra
 	$(BIN)/python -m benchmarks.tracking
 	$(BIN)/python -m benchmarks.simulation
 	$(BIN)/python -m benchmarks.overdue
+	$(BIN)/python -m benchmarks.table
 
 .PHONY: up
 up: infra
