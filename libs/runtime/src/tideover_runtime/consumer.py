@@ -27,7 +27,15 @@ from prometheus_client import Counter, Histogram
 
 from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message, wrap
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
-from tideover_contracts.topics import OPS_CLOCK, Topic
+from tideover_contracts.topics import (
+    NEGOTIATION_INTAKE,
+    NOTIFICATION,
+    OPS_CLOCK,
+    OVERDUE_DETECTION,
+    PLAN_CALCULATION,
+    REPAYMENT_TRACKING,
+    Topic,
+)
 from tideover_runtime.clock import BusinessClock, Clock, record_business_day
 from tideover_runtime.database import Connection
 from tideover_runtime.faults import FaultInjector
@@ -114,6 +122,9 @@ async def publish_each(outgoing: list[tuple[Unit[Any], Event, uuid.UUID]]) -> No
         envelopes.append(envelope)
     await stage(outgoing[0][0].connection, *envelopes)
 
+
+#: The producers whose events carry business time (`occurred_at` from their clock).
+OUR_SERVICES = frozenset({OVERDUE_DETECTION, NOTIFICATION, NEGOTIATION_INTAKE, PLAN_CALCULATION, REPAYMENT_TRACKING})
 
 Handler = Callable[[Unit[Any]], Awaitable[None]]
 #: Every handler is run as a batch handler: consecutive messages of one type in a polled batch
@@ -314,6 +325,11 @@ class MessageProcessor:
             self._clock.advance(envelope.payload.business_date, envelope.payload.closed_at)
         elif isinstance(envelope.payload, ClockTicked):
             self._clock.tick(envelope.payload.at)
+        elif envelope.producer in OUR_SERVICES:
+            # Our services stamp their events with business time. What a close caused can arrive
+            # (on another topic) before the close itself: it is handled at its own instant, not
+            # at the last one this service's clock saw (a notice is not decided "yesterday").
+            self._clock.tick(envelope.occurred_at)
 
     async def _handle_with_retries(
         self, record: ConsumerRecord[Any, Any], envelope: Envelope[Event], handler: BatchHandler

@@ -221,3 +221,23 @@ async def test_a_broken_plan_message_states_the_amount_and_the_days_overdue(
         "NotificationRequested", lambda e: e.loan_id == overdue.loan_id and e.purpose.value == "overdue_notice"
     )
     assert "逾期1天" in notice.body
+
+
+async def test_a_notice_caused_by_a_close_it_has_not_read_yet_is_decided_at_the_close(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient
+) -> None:
+    await at(private_infrastructure, client, MIDDAY)
+    overdue = await overdue_loan(private_infrastructure, client)
+    # overdue-detection closed a later day at 23:30 in Beijing; its event overtakes the close.
+    closed_at = datetime(2031, 3, 5, 15, 30, tzinfo=UTC)
+    notice = wrap(overdue, producer="overdue-detection", occurred_at=closed_at)
+    await client.publish(notice)
+    await handled(private_infrastructure, notice)
+
+    [held] = await contact_log(notification, overdue.loan_id)
+    assert (held["decision"], held["rule"], held["decided_at"], held["held_until"]) == (
+        "held",
+        "quiet_hours",
+        "2031-03-05T15:30:00+00:00",
+        "2031-03-06T00:00:00+00:00",
+    )
