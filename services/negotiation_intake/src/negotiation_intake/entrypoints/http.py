@@ -12,163 +12,56 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, Security, UploadFile
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from negotiation_intake.adapters import api_keys, audit, idempotency
+from negotiation_intake.adapters import api_keys, audit
 from negotiation_intake.adapters.store import CURSOR_PATTERN as APPLICATIONS_CURSOR
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application import commands
-from negotiation_intake.application.ports import Agent, Application, Document, Outbox, Page
+from negotiation_intake.application.ports import Agent, Application, Page
 from negotiation_intake.domain.access import Right, Role, may
-from negotiation_intake.domain.application_state import InvalidTransitionError, State
-from negotiation_intake.domain.evidence import MAX_BYTES, UnacceptableDocumentError
-from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind, HardshipReason, OptionKind
-from tideover_contracts.money import Money
-from tideover_runtime.clock import Clock
-from tideover_runtime.database import Connection
+from negotiation_intake.domain.application_state import State
+from negotiation_intake.domain.evidence import MAX_BYTES
+from negotiation_intake.entrypoints.bodies import (
+    ApplicationIn,
+    ApprovalIn,
+    BorrowerConfirmationIn,
+    ChoiceIn,
+    ConfirmationIn,
+    ReasonIn,
+    ReviewIn,
+    application_body,
+    document_body,
+    etag,
+    opening_command,
+)
+from negotiation_intake.entrypoints.changes import (
+    Handler,
+    Work,
+    changing,
+    choosing,
+    confirming,
+    deciding,
+    opening,
+    perform,
+    reviewing,
+    sending,
+    submitting,
+    uploading,
+)
+from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
 from tideover_runtime.http import problem
-from tideover_runtime.outbox import stage_event
 from tideover_runtime.service import Resources
 
-PRODUCER = "negotiation-intake"
 #: The borrower confirming on their own has no key: the one-time code is the credential.
 BORROWER = Agent(agent_id="borrower", role=Role.AGENT, key_id="borrower")
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class HardshipIn(Strict):
-    reason: HardshipReason
-    description: str = Field(min_length=1, max_length=4000)
-    monthly_income: Money
-    essential_expenses: Money
-
-
-class ApplicationIn(Strict):
-    loan_id: uuid.UUID
-    hardship: HardshipIn
-    requested_options: tuple[OptionKind, ...] = ()
-
-
-class ReviewIn(Strict):
-    verified: bool
-    note: str = Field(min_length=1, max_length=2000)
-
-
-class ChoiceIn(Strict):
-    offer_id: uuid.UUID
-    option_id: str = Field(min_length=1, max_length=100)
-
-
-class ApprovalIn(Strict):
-    approved: bool
-    note: str = Field(min_length=1, max_length=2000, description="Why: required both ways, for the audit")
-
-
-class ConfirmationIn(Strict):
-    code: str = Field(pattern=r"^[0-9]{6}$")
-
-
-class BorrowerConfirmationIn(Strict):
-    application_id: uuid.UUID
-    code: str = Field(pattern=r"^[0-9]{6}$")
-
-
-class ReasonIn(Strict):
-    reason: str = Field(min_length=1, max_length=1000)
-
-
-def opening_command(payload: ApplicationIn) -> commands.OpenApplication:
-    return commands.OpenApplication(
-        loan_id=payload.loan_id,
-        reason=payload.hardship.reason,
-        description=payload.hardship.description,
-        monthly_income=payload.hardship.monthly_income,
-        essential_expenses=payload.hardship.essential_expenses,
-        requested_options=payload.requested_options,
-    )
-
-
-def document_body(document: Document) -> dict[str, Any]:
-    return {
-        "document_id": str(document.document_id),
-        "kind": document.kind,
-        "filename": document.filename,
-        "media_type": document.media_type,
-        "size_bytes": document.size_bytes,
-        "sha256": document.sha256,
-        "uploaded_by": document.uploaded_by,
-        "uploaded_at": document.uploaded_at.isoformat(),
-        "status": document.status,
-        "review_note": document.review_note,
-        "reviewed_by": document.reviewed_by,
-    }
-
-
-def application_body(application: Application) -> dict[str, Any]:
-    return {
-        "application_id": str(application.application_id),
-        "loan_id": str(application.loan_id),
-        "state": application.state.value,
-        "reason": application.reason,
-        "description": application.description,
-        "monthly_income": {"amount": str(application.monthly_income), "currency": application.currency},
-        "essential_expenses": {"amount": str(application.essential_expenses), "currency": application.currency},
-        "requested_options": list(application.requested_options),
-        "agent_id": application.agent_id,
-        "version": application.version,
-        "offer_id": str(application.offer_id) if application.offer_id else None,
-        "option_id": application.option_id,
-        "needs_supervisor": application.needs_supervisor,
-        "approved_by": application.approved_by,
-        "approval_note": application.approval_note,
-        "code_tries_left": 5 - application.code_tries if application.code_hash else None,
-        "rejection": application.rejection,
-        "created_at": application.created_at.isoformat(),
-        "updated_at": application.updated_at.isoformat(),
-    }
-
-
-def etag(application: Application) -> str:
-    return f'"{application.version}"'
-
-
-def _expected_version(if_match: str | None) -> int | None:
-    if if_match is None or if_match.strip() == "*":
-        return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise commands.StaleVersionError(-1)
-    return int(tag)
-
-
-@dataclass
-class Work:
-    """What a mutation runs with, in one transaction."""
-
-    store: PostgresIntakeStore
-    outbox: Outbox
-    connection: Connection
-    application: Application | None
-    agent: Agent
-    clock: Clock
-
-    @property
-    def current(self) -> Application:
-        """The application the request names (loaded, locked and version-checked by `run`)."""
-        assert self.application is not None
-        return self.application
-
-
-Handler = Callable[[Work], Awaitable[tuple[int, dict[str, Any], Application | None]]]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100, description="The application's ETag")]
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -223,95 +116,6 @@ Approver = Annotated[Agent, holding(Right.APPROVE)]
 Auditor = Annotated[Agent, holding(Right.AUDIT)]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a mutation came to: the status and body the API answers with, and the application
-    after it (None when refused or replayed)."""
-
-    status: int
-    body: dict[str, Any]
-    application: Application | None = None
-
-
-def _refusal(error: Exception) -> tuple[int, dict[str, Any]] | None:
-    """The problem document for an error a mutation may be refused with (None: not one of ours)."""
-    detail = str(error)
-    body: dict[str, Any] | None = None
-    match error:
-        case idempotency.IdempotencyKeyReusedError():
-            body = _problem_body(422, "Idempotency-Key reused", detail, rule="idempotency_key_reuse")
-        case commands.NotFoundError():
-            body = _problem_body(404, "Not found", detail)
-        case commands.StaleVersionError():
-            body = _problem_body(412, "Stale application", detail, current_version=error.current)
-        case InvalidTransitionError():
-            body = _problem_body(409, "Invalid transition", detail, current_state=error.state.value, rule="state_machine")
-        case commands.ConflictError():
-            body = _problem_body(409, "Conflict", detail)
-        case commands.RuleError():
-            body = _problem_body(422, "Refused by a rule", detail, rule=error.rule)
-        case UnacceptableDocumentError():
-            body = _problem_body(error.status, "Document refused", detail, rule="evidence_type_and_size")
-    return (body["status"], body) if body else None
-
-
-def _problem_body(status: int, title: str, detail: str, **extensions: Any) -> dict[str, Any]:
-    return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extensions}
-
-
-async def perform(
-    resources: Callable[[], Resources],
-    agent: Agent,
-    action: str,
-    handler: Handler,
-    *,
-    method: str,
-    path: str,
-    body: bytes,
-    idempotency_key: str | None = None,
-    application_id: uuid.UUID | None = None,
-    if_match: str | None = None,
-) -> Outcome:
-    """One transaction: idempotency key, state change, outbox rows and audit entry commit
-    together; a refused request is audited on its own. Shared by the API and the console."""
-    res = resources()
-    before: Application | None = None
-    try:
-        async with res.pool.acquire() as connection, connection.transaction():
-            scoped_key = f"{agent.key_id}:{idempotency_key}" if idempotency_key else None
-            if scoped_key:
-                stored = await idempotency.claim(connection, scoped_key, idempotency.fingerprint(method, path, body))
-                if stored is not None:
-                    return Outcome(stored.status, stored.body)
-            store = PostgresIntakeStore(connection)
-            if application_id is not None:
-                before = await commands.load(store, application_id, _expected_version(if_match))
-
-            async def outbox(event: Any, *, event_id: uuid.UUID | None = None) -> None:
-                await stage_event(connection, event, producer=PRODUCER, occurred_at=res.clock.now(), event_id=event_id)
-
-            status, payload, after = await handler(Work(store, outbox, connection, before, agent, res.clock))
-            if scoped_key:
-                await idempotency.remember(connection, scoped_key, status, payload)
-            await audit.append(
-                connection, at=res.clock.now(), agent=agent, action=action, method=method, path=path, status=status,
-                application_id=after.application_id if after else application_id,
-                before=application_body(before) if before else None, after=application_body(after) if after else None,
-            )  # fmt: skip
-            return Outcome(status, payload, after)
-    except Exception as error:
-        refused = _refusal(error)
-        if refused is None:
-            raise
-        status, payload = refused
-    async with res.pool.acquire() as connection:
-        await audit.append(
-            connection, at=res.clock.now(), agent=agent, action=action, method=method, path=path, status=status,
-            application_id=application_id, before=application_body(before) if before else None, after=None,
-        )  # fmt: skip
-    return Outcome(status, payload)
-
-
 async def run(
     resources: Callable[[], Resources],
     request: Request,
@@ -351,77 +155,6 @@ async def change_application(
         application_id=application_id,
         if_match=if_match,
     )  # fmt: skip
-
-
-def changing(mutate: Callable[[Work], Awaitable[Application]]) -> Handler:
-    """A handler that changes the application the request names and answers with it."""
-
-    async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-        application = await mutate(work)
-        return 200, application_body(application), application
-
-    return handler
-
-
-def opening(command: commands.OpenApplication) -> Handler:
-    async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-        application = await commands.open_application(work.store, work.clock, command, work.agent)
-        return 201, application_body(application), application
-
-    return handler
-
-
-def uploading(kind: EvidenceKind, filename: str, content: bytes) -> Handler:
-    async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-        application = work.current
-        document = await commands.upload_evidence(work.store, work.clock, application, kind, filename, content, work.agent)
-        return 201, document_body(document), await work.store.application(application.application_id)
-
-    return handler
-
-
-def reviewing(document_id: uuid.UUID, verified: bool, note: str) -> Handler:
-    async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-        document = await commands.review_evidence(work.store, work.clock, work.current, document_id, verified, note, work.agent)
-        return 200, document_body(document), await work.store.application(work.current.application_id)
-
-    return handler
-
-
-def confirming(code: str, via: ConfirmationChannel) -> Handler:
-    async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-        result = await commands.confirm(work.store, work.outbox, work.clock, work.current, code, via)
-        if not result.accepted:
-            detail = f"the confirmation code is wrong; {result.tries_left} tries left"
-            body = {"type": "about:blank", "title": "Wrong confirmation code", "status": 422, "detail": detail,
-                    "rule": "confirmation_code", "tries_left": result.tries_left}  # fmt: skip
-            return 422, body, result.application
-        return 200, application_body(result.application), result.application
-
-    return handler
-
-
-async def submitting(work: Work) -> Application:
-    return await commands.submit(work.store, work.outbox, work.clock, work.current)
-
-
-def choosing(offer_id: uuid.UUID, option_id: str) -> Callable[[Work], Awaitable[Application]]:
-    async def mutate(work: Work) -> Application:
-        return await commands.choose(work.store, work.outbox, work.clock, work.current, offer_id, option_id, work.agent)
-
-    return mutate
-
-
-async def sending(work: Work) -> Application:
-    application, _ = await commands.send(work.store, work.outbox, work.clock, work.current)
-    return application
-
-
-def deciding(approved: bool, note: str) -> Callable[[Work], Awaitable[Application]]:
-    async def mutate(work: Work) -> Application:
-        return await commands.decide_approval(work.store, work.clock, work.current, approved, note, work.agent)
-
-    return mutate
 
 
 async def _confirm(

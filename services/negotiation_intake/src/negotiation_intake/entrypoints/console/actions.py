@@ -1,5 +1,5 @@
 """What the console's forms do: each POST checks the CSRF token and the agent's right, then runs
-the API's own command through `http.perform` (one transaction with its audit entry), and either
+the API's own command through `changes.perform` (one transaction with its audit entry), and either
 redirects to the page that shows the result or shows the refusal next to the field it concerns."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application.ports import Agent
 from negotiation_intake.domain.access import Right
 from negotiation_intake.domain.evidence import MAX_BYTES
-from negotiation_intake.entrypoints import http
+from negotiation_intake.entrypoints import bodies, changes
 from negotiation_intake.entrypoints.console.pages import render_application
 from negotiation_intake.entrypoints.console.rendering import (
     PREFIX,
@@ -47,7 +47,7 @@ def field_errors(error: ValidationError, fields: dict[str, str]) -> dict[str, st
     return errors
 
 
-def refusal_errors(outcome: http.Outcome) -> dict[str, str]:
+def refusal_errors(outcome: changes.Outcome) -> dict[str, str]:
     field = RULE_FIELDS.get(str(outcome.body.get("rule")), "_form")
     return {field: str(outcome.body.get("detail") or outcome.body.get("title"))}
 
@@ -71,17 +71,17 @@ def _validated(model: type[BaseModel], body: dict[str, Any], fields: dict[str, s
 
 def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — one closure per form
     async def act(
-        request: Request, agent: Agent, action: str, handler: http.Handler, application_id: uuid.UUID | None,
+        request: Request, agent: Agent, action: str, handler: changes.Handler, application_id: uuid.UUID | None,
         form: FormData, body: bytes | None = None,
-    ) -> http.Outcome:  # fmt: skip
+    ) -> changes.Outcome:  # fmt: skip
         fingerprint = body or "&".join(f"{key}={value}" for key, value in form.items() if key != "csrf").encode()
-        return await http.perform(
+        return await changes.perform(
             console.resources, agent, action, handler, method="POST", path=request.url.path, body=fingerprint,
             application_id=application_id, if_match=_if_match(form),
         )  # fmt: skip
 
     async def after(
-        request: Request, agent: Agent, application_id: uuid.UUID, outcome: http.Outcome, values: dict[str, str]
+        request: Request, agent: Agent, application_id: uuid.UUID, outcome: changes.Outcome, values: dict[str, str]
     ) -> Response:
         if outcome.status < 400:
             return see_other(f"/applications/{application_id}")
@@ -135,9 +135,9 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
             },
         }  # fmt: skip
         fields = {name: name for name in values}
-        payload, errors = _validated(http.ApplicationIn, body, fields)
+        payload, errors = _validated(bodies.ApplicationIn, body, fields)
         if payload is not None:
-            outcome = await act(request, agent, "open_application", http.opening(http.opening_command(payload)), None, form)
+            outcome = await act(request, agent, "open_application", changes.opening(bodies.opening_command(payload)), None, form)
             if outcome.status < 400 and outcome.application is not None:
                 return see_other(f"/applications/{outcome.application.application_id}")
             errors = refusal_errors(outcome)
@@ -149,7 +149,7 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
         async with console.resources().pool.acquire() as connection:
             store = PostgresIntakeStore(connection)
             loan = await store.loan(loan_id)
-            applications = [http.application_body(application) for application in await store.applications_for_loan(loan_id)]
+            applications = [bodies.application_body(application) for application in await store.applications_for_loan(loan_id)]
         assert loan is not None
         upstream = await console.upstream.loan(loan_id)
         plans = (upstream["plans"] or {}).get("plans") if upstream["plans"] is not None else None
@@ -172,7 +172,7 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
             return await render_application(console, request, agent, application_id, status=422, errors=errors)
         content = await file.read(MAX_BYTES + 1)
         digest = f"{kind}|{file.filename}|{hashlib.sha256(content).hexdigest()}".encode()
-        handler = http.uploading(EvidenceKind(kind), file.filename or "document", content)
+        handler = changes.uploading(EvidenceKind(kind), file.filename or "document", content)
         outcome = await act(request, agent, "upload_evidence", handler, application_id, form, digest)
         return await after(request, agent, application_id, outcome, {"kind": kind})
 
@@ -182,10 +182,10 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
         form = await checked_form(request)
         note = _text(form, "note")
         body = {"verified": _text(form, "verified") == "true", "note": note}
-        payload, errors = _validated(http.ReviewIn, body, {"note": f"note-{document_id}"})
+        payload, errors = _validated(bodies.ReviewIn, body, {"note": f"note-{document_id}"})
         if payload is None:
             return await render_application(console, request, agent, application_id, status=422, errors=errors)
-        handler = http.reviewing(document_id, payload.verified, payload.note)
+        handler = changes.reviewing(document_id, payload.verified, payload.note)
         outcome = await act(request, agent, "review_evidence", handler, application_id, form)
         return await after(request, agent, application_id, outcome, {f"note-{document_id}": note})
 
@@ -193,7 +193,7 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
     async def submit(application_id: uuid.UUID, request: Request) -> Response:
         agent = await signed_in(console, request, Right.WORK)
         form = await checked_form(request)
-        outcome = await act(request, agent, "submit", http.changing(http.submitting), application_id, form)
+        outcome = await act(request, agent, "submit", changes.changing(changes.submitting), application_id, form)
         return await after(request, agent, application_id, outcome, {})
 
     @app.post("/applications/{application_id}/choice", include_in_schema=False)
@@ -201,17 +201,17 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
         agent = await signed_in(console, request, Right.WORK)
         form = await checked_form(request)
         body = {"offer_id": _text(form, "offer_id"), "option_id": _text(form, "option_id")}
-        payload, errors = _validated(http.ChoiceIn, body, {})
+        payload, errors = _validated(bodies.ChoiceIn, body, {})
         if payload is None:
             return await render_application(console, request, agent, application_id, status=422, errors=errors)
-        handler = http.changing(http.choosing(payload.offer_id, payload.option_id))
+        handler = changes.changing(changes.choosing(payload.offer_id, payload.option_id))
         return await after(request, agent, application_id, await act(request, agent, "choose", handler, application_id, form), {})
 
     @app.post("/applications/{application_id}/sending", include_in_schema=False)
     async def send(application_id: uuid.UUID, request: Request) -> Response:
         agent = await signed_in(console, request, Right.WORK)
         form = await checked_form(request)
-        outcome = await act(request, agent, "send_written_plan", http.changing(http.sending), application_id, form)
+        outcome = await act(request, agent, "send_written_plan", changes.changing(changes.sending), application_id, form)
         return await after(request, agent, application_id, outcome, {})
 
     @app.post("/applications/{application_id}/confirmation", include_in_schema=False)
@@ -219,10 +219,10 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
         agent = await signed_in(console, request, Right.WORK)
         form = await checked_form(request)
         code = _text(form, "code")
-        payload, errors = _validated(http.ConfirmationIn, {"code": code}, {"code": "code"})
+        payload, errors = _validated(bodies.ConfirmationIn, {"code": code}, {"code": "code"})
         if payload is None:
             return await render_application(console, request, agent, application_id, status=422, errors=errors)
-        handler = http.confirming(payload.code, ConfirmationChannel.RECORDED_CALL)
+        handler = changes.confirming(payload.code, ConfirmationChannel.RECORDED_CALL)
         outcome = await act(request, agent, "confirm_via_recorded_call", handler, application_id, form)
         return await after(request, agent, application_id, outcome, {"code": code})
 
@@ -231,9 +231,9 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
         agent = await signed_in(console, request, Right.APPROVE)
         form = await checked_form(request)
         approved = _text(form, "approved") == "true"
-        payload, errors = _validated(http.ApprovalIn, {"approved": approved, "note": _text(form, "note")}, {"note": "note"})
+        payload, errors = _validated(bodies.ApprovalIn, {"approved": approved, "note": _text(form, "note")}, {"note": "note"})
         if payload is not None:
-            handler = http.changing(http.deciding(payload.approved, payload.note))
+            handler = changes.changing(changes.deciding(payload.approved, payload.note))
             outcome = await act(request, agent, "approve" if approved else "refuse_approval", handler, application_id, form)
             if outcome.status < 400:
                 request.session["flash"] = "flash_approved" if approved else "flash_refused"

@@ -16,9 +16,9 @@ from negotiation_intake.adapters.store import QUEUE_SORTS, PostgresIntakeStore, 
 from negotiation_intake.application.ports import Application
 from negotiation_intake.domain.access import Right
 from negotiation_intake.domain.application_state import State
+from negotiation_intake.entrypoints.bodies import application_body, document_body
 from negotiation_intake.entrypoints.console.charts import schedule_bars
 from negotiation_intake.entrypoints.console.rendering import Console, PageError, csrf_token, page, signed_in
-from negotiation_intake.entrypoints.http import application_body, document_body
 from tideover_contracts.common import Bucket
 from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason
 from tideover_contracts.events.plans import PlanOffered
