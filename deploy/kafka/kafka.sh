@@ -2,15 +2,17 @@
 # Local Apache Kafka (KRaft, one node) assembled from Maven Central — no Docker needed.
 #   deploy/kafka/kafka.sh fetch|start|stop|status|reset
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (1g),
-#              TIDEOVER_CACHE (<repo>/.cache).
+#              TIDEOVER_CACHE (<repo>/.cache), KAFKA_INSTANCE_DIR (the cache's kafka dir: a
+#              second broker keeps its data, config, log and pid there, sharing the jars).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cache="${TIDEOVER_CACHE:-$repo/.cache}/kafka"
 libs="$cache/libs"
-data="$cache/data"
-log="$cache/broker.log"
-pidfile="$cache/broker.pid"
+instance="${KAFKA_INSTANCE_DIR:-$cache}"
+data="$instance/data"
+log="$instance/broker.log"
+pidfile="$instance/broker.pid"
 port="${KAFKA_PORT:-9092}"
 controller_port="${KAFKA_CONTROLLER_PORT:-9093}"
 heap="${KAFKA_HEAP:-1g}"  # 512m ran out under the simulator beside a test run
@@ -49,13 +51,13 @@ run_java() {
 }
 
 configure() {
-  mkdir -p "$cache"
+  mkdir -p "$instance"
   sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" -e "s|@DATA_DIR@|$data|g" \
-    "$here/server.properties.template" > "$cache/server.properties"
+    "$here/server.properties.template" > "$instance/server.properties"
   if [ ! -f "$data/meta.properties" ]; then
     local cluster_id
     cluster_id="$(run_java kafka.tools.StorageTool random-uuid | tail -n 1)"
-    run_java kafka.tools.StorageTool format -t "$cluster_id" -c "$cache/server.properties" >/dev/null
+    run_java kafka.tools.StorageTool format -t "$cluster_id" -c "$instance/server.properties" >/dev/null
   fi
 }
 
@@ -68,7 +70,7 @@ start() {
   [ -f "$log" ] && mv "$log" "$log.1"  # why the last broker stopped stays readable
   nohup "$(java_bin)" -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$here/log4j2.properties" -cp "$libs/*" \
-    -XX:+ExitOnOutOfMemoryError kafka.Kafka "$cache/server.properties" >"$log" 2>&1 &
+    -XX:+ExitOnOutOfMemoryError kafka.Kafka "$instance/server.properties" >"$log" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 1 120); do
     if grep -q "Kafka Server started" "$log" 2>/dev/null && port_open "$port"; then

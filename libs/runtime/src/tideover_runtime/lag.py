@@ -24,9 +24,9 @@ from tideover_contracts.topics import TOPICS
 
 log = structlog.get_logger(__name__)
 
-#: How long a per-process group must stay empty to count as its process's for good (members
-#: rejoin within seconds of a broker restart).
-DEPARTED_AFTER_SECONDS = 8.0
+#: How long a per-process group with no sibling must stay empty to count as gone for good
+#: (members rejoin a restarted broker within seconds).
+DEPARTED_AFTER_SECONDS = 60.0
 
 CONSUMER_LAG = Gauge(
     "tideover_consumer_lag", "Messages this service has not yet committed, summed over the topic's partitions", ["topic"]
@@ -122,21 +122,29 @@ class LagProbe:
     async def _without_departed(self, behind: dict[str, int], ours: dict[str, str]) -> dict[str, int]:
         """Without the lagging per-process groups (clock groups) whose process is gone: one
         killed leaves its group behind, empty once the broker timed the member out and never
-        joined again. Empty for DEPARTED_AFTER_SECONDS, not just empty: after a broker restart
-        every group is empty until its members rejoin. A service's shared group stays counted:
-        a restarted process rejoins it."""
+        joined again. Gone means empty while a sibling group (the same consumer's, of the
+        process that replaced it) has members, or empty for DEPARTED_AFTER_SECONDS: after a
+        broker restart every group is empty until its members rejoin. A service's shared group
+        stays counted: a restarted process rejoins it."""
         now = time.monotonic()
         for group, lag in list(behind.items()):
-            if not lag or group.endswith("." + ours[group]):
+            shared = self._prefix + group[len(self._prefix) :].partition(".")[0] + "." + ours[group]
+            if not lag or group == shared:
                 continue
-            (response,) = await self._admin.describe_consumer_groups([group])
-            if response.groups[0][2] not in ("Empty", "Dead"):
+            if await self._has_members(group):
                 self._empty_since.pop(group, None)
-            elif now - self._empty_since.setdefault(group, now) >= DEPARTED_AFTER_SECONDS:
+                continue
+            since = self._empty_since.setdefault(group, now)
+            siblings = [other for other in behind if other != group and other.startswith(shared + ".")]
+            if now - since >= DEPARTED_AFTER_SECONDS or any([await self._has_members(other) for other in siblings]):
                 self._dead.add(group)
                 self._alive_seen.discard(group)
                 del behind[group]
         return behind
+
+    async def _has_members(self, group: str) -> bool:
+        (response,) = await self._admin.describe_consumer_groups([group])
+        return response.groups[0][2] not in ("Empty", "Dead")
 
 
 async def measure_consumer_lag(bootstrap_servers: str, prefix: str, consumer: str, timeout: float) -> dict[str, int]:

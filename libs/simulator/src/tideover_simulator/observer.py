@@ -45,6 +45,7 @@ class Observer:
         self._watcher = watcher
         self._loans = loan_ids
         self._read = 0
+        self._event_ids: set[uuid.UUID] = set()  # delivery is at least once: a relay may publish twice
         self.standing: dict[uuid.UUID, Standing] = {loan_id: Standing() for loan_id in loan_ids}
         self.counts: Counter[str] = Counter()
         self.offers_by_kind: Counter[str] = Counter()
@@ -59,8 +60,9 @@ class Observer:
             envelope = seen[self._read].envelope
             self._read += 1
             loan_id = getattr(envelope.payload, "loan_id", None) if envelope else None
-            if envelope is None or loan_id not in self._loans:
+            if envelope is None or loan_id not in self._loans or envelope.event_id in self._event_ids:
                 continue
+            self._event_ids.add(envelope.event_id)
             self.counts[envelope.event_type] += 1
             self._fold(envelope.event_type, envelope.payload, self.standing[loan_id], day)
 

@@ -6,8 +6,8 @@ A business day `d` (Monday to Friday): the payments of each calendar day since t
 arrive (02:00 UTC that day, its value date); the day closes at
 10:00 UTC (18:00 in Beijing); the clock ticks to 13:30 UTC (the morning in the US) and to
 00:30 UTC the next day (08:30 in Beijing), so that notices held through quiet hours go out;
-then the agent works the cases. After each clock event the simulation waits until every
-service caught up (tideover_simulator.settle).
+then the agent works the cases. Before the close and after each clock event the simulation
+waits until every service caught up (tideover_simulator.settle).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import bisect
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -75,6 +75,9 @@ class Plan:
 
 
 Progress = Callable[[str], None]
+#: Called with a business day's number (from 0) and date right after its close is published,
+#: while the services work on it (the fault test kills and restarts things there).
+DayHook = Callable[[int, date], Awaitable[None]]
 
 
 async def last_closed_day(settings: RuntimeSettings) -> date | None:
@@ -101,8 +104,16 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 class Simulation:
-    def __init__(self, settings: RuntimeSettings, services: Services, plan: Plan, progress: Progress = print) -> None:
+    def __init__(
+        self,
+        settings: RuntimeSettings,
+        services: Services,
+        plan: Plan,
+        progress: Progress = print,
+        on_day: DayHook | None = None,
+    ) -> None:
         self.settings = settings
+        self.on_day = on_day
         self.services = services
         self.plan = plan
         self.progress = progress
@@ -128,7 +139,8 @@ class Simulation:
         servers, prefix = settings.kafka_bootstrap_servers, settings.topic_prefix
         stopping = asyncio.Event()
         gateway = asyncio.create_task(reference_gateway.run(settings, 0.0, frozenset(), "simulator", stopping, self._delivered))
-        connection = await asyncpg.connect(settings.database_url)
+        # A pool, not one connection: it reconnects after the database restarts (settle retries).
+        database = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
         try:
             async with (
                 KafkaTestClient(servers, prefix) as kafka,
@@ -146,40 +158,42 @@ class Simulation:
                     await kafka.publish(*(wrap(event, producer=producer, occurred_at=at) for event in events))
 
                 await publish(*(borrower.loan for borrower in self.book), at=_at(first_day, 1))
-                await settle(probe, connection, watcher)
+                await settle(probe, database, watcher)
                 previous = first_day - timedelta(days=1)
                 for number, day in enumerate(business_days(first_day, self.plan.days)):
                     today = Day(day)
-                    for paid_on in (previous + timedelta(days=n) for n in range(1, (day - previous).days + 1)):
-                        payments = await self._payments(paid_on, observer)
-                        if payments:
-                            await publish(*payments, at=_at(paid_on, 2))
+                    await self._pay(previous, day, observer, publish)
+                    # The payments and yesterday's confirmations are taken in before the close,
+                    # hours ahead (on other topics, they would race it).
+                    await settle(probe, database, watcher)
                     previous = day
                     await publish(
                         BusinessDayClosed(business_date=day, closed_at=_at(day, 10)), at=_at(day, 10), producer=SCHEDULER
                     )
-                    await settle(probe, connection, watcher)
+                    if self.on_day is not None:
+                        await self.on_day(number, day)
+                    await settle(probe, database, watcher)
                     # The ticks in one go: each service takes clock events in order, one at a time.
                     ticks = (_at(day, 13, 30), _at(day + timedelta(days=1), 0, 30))
                     for tick in ticks:
                         await publish(ClockTicked(at=tick), at=tick, producer=SCHEDULER)
-                    await settle(probe, connection, watcher)
+                    await settle(probe, database, watcher)
                     observer.catch_up(today)
                     self._note_overdue(observer, day)
                     await self._work_cases(agent, observer, day)
-                    await settle(probe, connection, watcher)  # the written plans reach the borrowers' phones
+                    await settle(probe, database, watcher)  # the written plans reach the borrowers' phones
                     for case in self.cases.values():
                         await agent.confirm(case)
                     self._record(today, observer)
                     if number % 10 == 9 or number == self.plan.days - 1:
                         self._report_progress(day, number + 1, observer, started)
-                await settle(probe, connection, watcher)
+                await settle(probe, database, watcher)
                 observer.catch_up(Day(day))
                 notices = await self._contact_logs(list(borrowers))
         finally:
             stopping.set()
             await gateway
-            await connection.close()
+            await database.close()
         return self._figures(first_day, observer, notices, time.perf_counter() - started)
 
     async def _first_day(self) -> date:
@@ -194,6 +208,13 @@ class Simulation:
         return _IntakeClients(self.settings.database_url, self.services.intake, self.codes)
 
     # Borrowers ------------------------------------------------------------------------------
+
+    async def _pay(self, previous: date, day: date, observer: Observer, publish: Callable[..., Awaitable[None]]) -> None:
+        """Publish the payments of each calendar day after `previous` up to `day`."""
+        for paid_on in (previous + timedelta(days=n) for n in range(1, (day - previous).days + 1)):
+            payments = await self._payments(paid_on, observer)
+            if payments:
+                await publish(*payments, at=_at(paid_on, 2))
 
     async def _payments(self, day: date, observer: Observer) -> list[RepaymentReceived]:
         payments = []

@@ -9,14 +9,18 @@ import asyncio
 import time
 
 import asyncpg
+from aiokafka.errors import KafkaError
 
 from tideover_runtime.lag import LagProbe
 from tideover_runtime.testing.kafka import TopicWatcher
 
+#: What a restarting broker or database raises at a client; settle asks again.
+UNREACHABLE = (OSError, KafkaError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
+
 SERVICE_SCHEMAS = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 
 
-async def unsent(connection: asyncpg.Connection) -> int:
+async def unsent(connection: asyncpg.Connection | asyncpg.Pool) -> int:
     """Outbox rows not yet published, over every service schema in the database."""
     total = 0
     for schema in SERVICE_SCHEMAS:
@@ -27,17 +31,30 @@ async def unsent(connection: asyncpg.Connection) -> int:
 
 
 async def settle(
-    probe: LagProbe, connection: asyncpg.Connection, watcher: TopicWatcher | None = None, timeout: float = 300.0
+    probe: LagProbe,
+    connection: asyncpg.Connection | asyncpg.Pool,
+    watcher: TopicWatcher | None = None,
+    timeout: float = 300.0,
 ) -> float:
     """Until nothing is in flight twice in a row (a relay may be between its commit and its
-    publish), then until `watcher` read it all; returns the seconds it took."""
+    publish), then until `watcher` read it all; returns the seconds it took. While the broker
+    or the database is unreachable it keeps asking (with a pool, the database may restart)."""
     started = time.perf_counter()
     quiet = 0
     async with asyncio.timeout(timeout):
         while quiet < 2:
             await asyncio.sleep(0.05)
-            behind = sum((await probe.lag()).values())
-            quiet = quiet + 1 if behind == 0 and await unsent(connection) == 0 else 0
-        if watcher is not None:
-            await watcher.caught_up()
+            try:
+                behind = sum((await probe.lag()).values())
+                quiet = quiet + 1 if behind == 0 and await unsent(connection) == 0 else 0
+            except UNREACHABLE:
+                quiet = 0
+                await asyncio.sleep(0.5)
+        while watcher is not None:
+            try:
+                await watcher.caught_up()
+            except UNREACHABLE:
+                await asyncio.sleep(0.5)
+            else:
+                break
     return time.perf_counter() - started
