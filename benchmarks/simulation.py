@@ -17,10 +17,8 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks.common import isolated_infrastructure, peak_rss_mib, replicas, write
-from tideover_runtime.settings import RuntimeSettings
+from tideover_runtime.testing.processes import ALL_SERVICES
 from tideover_simulator.simulation import Plan, Services, Simulation
-
-SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 
 
 async def main() -> None:
@@ -31,17 +29,9 @@ async def main() -> None:
     arguments = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="bench-simulation-"))
     async with isolated_infrastructure() as infra, AsyncExitStack() as stack:
-        running = {name: (await stack.enter_async_context(replicas(name, infra, logs, 1)))[0] for name in SERVICES}
-        settings = RuntimeSettings(
-            KAFKA_BOOTSTRAP_SERVERS=infra.bootstrap_servers, DATABASE_URL=infra.database_url, topic_prefix=infra.topic_prefix
-        )
-        services = Services(
-            overdue=running["overdue_detection"].url,
-            notification=running["notification"].url,
-            intake=running["negotiation_intake"].url,
-        )
+        running = {name: (await stack.enter_async_context(replicas(name, infra, logs, 1)))[0] for name in ALL_SERVICES}
         plan = Plan(seed=arguments.seed, loans=arguments.loans, days=arguments.days, first_day=date(2026, 1, 5))
-        figures = await Simulation(settings, services, plan, progress=print).run()
+        figures = await Simulation(infra.settings(), Services.of(running), plan, progress=print).run()
         rss = {f"peak_rss_mib_{name}": round(peak_rss_mib(process.pid), 1) for name, process in running.items()}
     elapsed = figures["elapsed_seconds"]
     upstream = sum(figures["totals"]["events_published"].values())

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,8 +24,6 @@ from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
-ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
-
 
 def close(day: date) -> object:
     """A business day closing at 18:00 in Beijing."""
@@ -35,22 +31,8 @@ def close(day: date) -> object:
     return wrap(event, producer="scheduler", occurred_at=datetime.now(UTC))
 
 
-@pytest.fixture
-def running(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[dict[str, ServiceProcess]]:
-    """All five services on topics, a database and a business clock of this test's own (its days
-    are years after the other journeys', and the clock never runs back)."""
-    started: dict[str, ServiceProcess] = {}
-    try:
-        for name in ALL_SERVICES:
-            started[name] = ServiceProcess(name, private_infrastructure.service_env(), tmp_path).start()
-        yield started
-    finally:
-        for process in started.values():
-            process.stop()
-
-
 async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
-    private_infrastructure: Infrastructure, running: dict[str, ServiceProcess]
+    private_infrastructure: Infrastructure, all_services: dict[str, ServiceProcess]
 ) -> None:
     infrastructure = private_infrastructure
     loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2027, 5, 15))  # first installment due 15 June 2027
@@ -60,12 +42,12 @@ async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
     ):
         ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
         await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
-        await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
+        await wait_until_ok(f"{all_services['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
         await kafka.publish(close(date(2027, 6, 18)))  # type: ignore[arg-type]
         await watcher.wait_for_event("LoanBecameOverdue", ours)
 
         key = await issue_key(infrastructure.database_url, "agent-042", Role.AGENT)
-        intake = running["negotiation_intake"].url
+        intake = all_services["negotiation_intake"].url
         async with httpx.AsyncClient(base_url=intake, timeout=10, headers={"X-API-Key": key}) as http:
             await wait_until_ok(f"{intake}/v1/loans/{loan.loan_id}", headers={"X-API-Key": key})
             application = await file_application(http, loan.loan_id)
@@ -86,7 +68,7 @@ async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
         plan = await watcher.wait_for_event("PlanActivated", ours)
         assert plan.conditional_waiver.total == with_waiver.waived.total
         first_due = plan.schedule[0].due_date
-        await wait_until_ok(f"{running['repayment_tracking'].url}/v1/plans/{plan.plan_id}")
+        await wait_until_ok(f"{all_services['repayment_tracking'].url}/v1/plans/{plan.plan_id}")
 
         # Nothing is paid: missed after the grace, broken 30 days after it fell due.
         await kafka.publish(close(first_due + timedelta(days=4)))  # type: ignore[arg-type]
@@ -96,7 +78,7 @@ async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
         judged_on = (first_due + timedelta(days=4)).isoformat()
         status = (
             await wait_until_ok(
-                f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status",
+                f"{all_services['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status",
                 accept=lambda r: r.json()["as_of"] == judged_on and r.json()["status"] == "under_plan",
             )
         ).json()

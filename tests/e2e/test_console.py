@@ -23,7 +23,7 @@ from tideover_contracts.examples import loan_booked
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.journeys import PROOF_PDF, SERVICE_OUTPUT_TOPICS
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_runtime.testing.processes import ServiceProcess, started_services, wait_until_ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -47,15 +47,9 @@ def start_intake(infrastructure: Infrastructure, logs: Path, others: dict[str, S
 
 @pytest.fixture
 def running(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[dict[str, ServiceProcess]]:
-    started: dict[str, ServiceProcess] = {}
-    try:
-        for name in OTHERS:
-            started[name] = ServiceProcess(name, private_infrastructure.service_env(), tmp_path).start()
+    with started_services(private_infrastructure.service_env(), tmp_path, OTHERS) as started:
         started["negotiation_intake"] = start_intake(private_infrastructure, tmp_path, started)
         yield started
-    finally:
-        for process in started.values():
-            process.stop()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tideover_contracts.examples import loan_booked
 from tideover_contracts.topics import NOTIFICATIONS_REQUESTS, OVERDUE_STATUS
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_runtime.testing.processes import ServiceProcess, started_services, wait_until_ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -38,14 +38,8 @@ def close(day: date, hour_utc: int) -> Any:
 
 @pytest.fixture
 def running(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[dict[str, ServiceProcess]]:
-    started: dict[str, ServiceProcess] = {}
-    try:
-        for name in ("overdue_detection", "notification"):
-            started[name] = ServiceProcess(name, private_infrastructure.service_env(), tmp_path).start()
+    with started_services(private_infrastructure.service_env(), tmp_path, ("overdue_detection", "notification")) as started:
         yield started
-    finally:
-        for process in started.values():
-            process.stop()
 
 
 @pytest.fixture

@@ -24,14 +24,12 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import infra
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.private_servers import PrivateKafka, PrivatePostgres, private_servers
-from tideover_runtime.testing.processes import ServiceProcess
+from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess
 from tideover_simulator.simulation import Plan, Services, Simulation
 
-ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 PLAN = Plan(seed=23, loans=60, days=55, first_day=date(2026, 1, 5))
 
 #: A message's id is derived from its fact's business key; for the plan's messages that is the
@@ -126,16 +124,7 @@ async def simulate(
     try:
         for name in ALL_SERVICES:
             processes[name] = await asyncio.to_thread(ServiceProcess(name, infrastructure.service_env(), log_dir).start)
-        settings = RuntimeSettings(
-            KAFKA_BOOTSTRAP_SERVERS=infrastructure.bootstrap_servers,
-            DATABASE_URL=infrastructure.database_url,
-            topic_prefix=infrastructure.topic_prefix,
-        )
-        services = Services(
-            overdue=processes["overdue_detection"].url,
-            notification=processes["notification"].url,
-            intake=processes["negotiation_intake"].url,
-        )
+        settings, services = infrastructure.settings(), Services.of(processes)
         hook = faults(processes) if faults else None
 
         def progress(line: str) -> None:

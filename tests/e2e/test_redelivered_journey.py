@@ -67,13 +67,12 @@ from tideover_runtime.lag import LagProbe
 from tideover_runtime.testing.fixtures import Infrastructure, Servers, _isolated
 from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess
+from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess
 from tideover_runtime.testing.settle import settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 #: Each service module is also the name of its Postgres schema.
-ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 
 
 def _loan(number: int) -> LoanBooked:

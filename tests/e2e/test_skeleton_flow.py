@@ -24,11 +24,9 @@ from tideover_contracts.money import Money
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess, wait_until_ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
-
-ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 
 
 def upstream(event: object) -> object:

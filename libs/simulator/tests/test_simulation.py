@@ -4,23 +4,18 @@ must give the same book."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
-from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.processes import ServiceProcess
 from tideover_simulator.book import Payer, loan_book
 from tideover_simulator.report import render_report
 from tideover_simulator.simulation import Plan, Services, Simulation
-
-ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 
 
 def test_the_same_seed_books_the_same_loans_and_a_later_start_new_ones() -> None:
@@ -33,18 +28,6 @@ def test_the_same_seed_books_the_same_loans_and_a_later_start_new_ones() -> None
         assert sum(i.principal.amount for i in installments) == borrower.loan.principal.amount
         assert all(i.interest.amount >= 0 for i in installments)
     assert {b.payer for b in loan_book(7, 400, date(2026, 1, 5))} == set(Payer)
-
-
-@pytest.fixture
-def running(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[dict[str, ServiceProcess]]:
-    started: dict[str, ServiceProcess] = {}
-    try:
-        for name in ALL_SERVICES:
-            started[name] = ServiceProcess(name, private_infrastructure.service_env(), tmp_path).start()
-        yield started
-    finally:
-        for process in started.values():
-            process.stop()
 
 
 async def _tables(database_url: str, loan_ids: list[Any]) -> dict[str, Any]:
@@ -90,22 +73,12 @@ async def _tables(database_url: str, loan_ids: list[Any]) -> dict[str, Any]:
 @pytest.mark.e2e
 @pytest.mark.timeout(600)
 async def test_the_report_agrees_with_the_services_tables(
-    private_infrastructure: Infrastructure, running: dict[str, ServiceProcess]
+    private_infrastructure: Infrastructure, all_services: dict[str, ServiceProcess]
 ) -> None:
     infrastructure = private_infrastructure
-    settings = RuntimeSettings(
-        KAFKA_BOOTSTRAP_SERVERS=infrastructure.bootstrap_servers,
-        DATABASE_URL=infrastructure.database_url,
-        topic_prefix=infrastructure.topic_prefix,
-    )
-    services = Services(
-        overdue=running["overdue_detection"].url,
-        notification=running["notification"].url,
-        intake=running["negotiation_intake"].url,
-    )
     lines: list[str] = []
     plan = Plan(seed=11, loans=60, days=75, first_day=date(2026, 1, 5))
-    figures = await Simulation(settings, services, plan, progress=lines.append).run()
+    figures = await Simulation(infrastructure.settings(), Services.of(all_services), plan, progress=lines.append).run()
 
     totals = figures["totals"]
     tables = await _tables(infrastructure.database_url, [borrower.loan_id for borrower in loan_book(11, 60, date(2026, 1, 5))])

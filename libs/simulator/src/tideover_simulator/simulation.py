@@ -17,7 +17,7 @@ import bisect
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -61,6 +61,15 @@ class Services:
     overdue: str = "http://127.0.0.1:8101"
     notification: str = "http://127.0.0.1:8102"
     intake: str = "http://127.0.0.1:8103"
+
+    @classmethod
+    def of(cls, running: Mapping[str, Any]) -> Services:
+        """Where service processes by module name answer (`ServiceProcess.url`)."""
+        return cls(
+            overdue=running["overdue_detection"].url,
+            notification=running["notification"].url,
+            intake=running["negotiation_intake"].url,
+        )
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import infra
 from tideover_runtime.testing.kafka import KafkaTestClient
-from tideover_runtime.testing.processes import ServiceProcess
+from tideover_runtime.testing.processes import ServiceProcess, started_services
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,12 @@ class Infrastructure:
     bootstrap_servers: str
     database_url: str
     topic_prefix: str
+
+    def settings(self) -> RuntimeSettings:
+        """The runtime settings of a client of these servers (a test, the simulator)."""
+        return RuntimeSettings(
+            KAFKA_BOOTSTRAP_SERVERS=self.bootstrap_servers, DATABASE_URL=self.database_url, topic_prefix=self.topic_prefix
+        )
 
     def service_env(self) -> dict[str, str]:
         return {
@@ -69,6 +76,13 @@ def infrastructure(servers: Servers) -> Iterator[Infrastructure]:
 def private_infrastructure(servers: Servers) -> Iterator[Infrastructure]:
     """For a test that kills or restarts services: nobody else sees its topics or rows."""
     yield from _isolated(servers)
+
+
+@pytest.fixture
+def all_services(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[dict[str, ServiceProcess]]:
+    """All five services as processes on this test's own topics and database, by module name."""
+    with started_services(private_infrastructure.service_env(), tmp_path) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+#: Every service's module, which is also the name of its Postgres schema.
+ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 
 
 def free_port() -> int:
@@ -102,3 +106,19 @@ async def wait_until_ok(
             if response.status_code == 200 and accept(response):
                 return response
             await asyncio.sleep(0.1)
+
+
+@contextmanager
+def started_services(
+    env: dict[str, str], log_dir: Path, names: tuple[str, ...] = ALL_SERVICES
+) -> Iterator[dict[str, ServiceProcess]]:
+    """Start `names` as processes, in order; on the way out stop every process the dict then
+    holds (a caller may add one it started itself)."""
+    started: dict[str, ServiceProcess] = {}
+    try:
+        for name in names:
+            started[name] = ServiceProcess(name, env, log_dir).start()
+        yield started
+    finally:
+        for process in started.values():
+            process.stop()

@@ -13,17 +13,16 @@ from aiokafka.errors import KafkaError
 
 from tideover_runtime.lag import LagProbe
 from tideover_runtime.testing.kafka import TopicWatcher
+from tideover_runtime.testing.processes import ALL_SERVICES
 
 #: What a restarting broker or database raises at a client; settle asks again.
 UNREACHABLE = (OSError, KafkaError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
-
-SERVICE_SCHEMAS = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 
 
 async def unsent(connection: asyncpg.Connection | asyncpg.Pool) -> int:
     """Outbox rows not yet published, over every service schema in the database."""
     total = 0
-    for schema in SERVICE_SCHEMAS:
+    for schema in ALL_SERVICES:
         exists = await connection.fetchval("SELECT to_regclass($1)", f"{schema}.outbox")
         if exists:
             total += await connection.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
