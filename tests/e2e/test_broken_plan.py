@@ -69,6 +69,12 @@ async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
         assert plan.conditional_waiver.total == with_waiver.waived.total
         first_due = plan.schedule[0].due_date
         await wait_until_ok(f"{all_services['repayment_tracking'].url}/v1/plans/{plan.plan_id}")
+        # A month passes before the next close: by then overdue detection has read the activation
+        # too (the plans and clock topics are read independently, so the test waits for it).
+        await wait_until_ok(
+            f"{all_services['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status",
+            accept=lambda r: r.json()["status"] == "under_plan",
+        )
 
         # Nothing is paid: missed after the grace, broken 30 days after it fell due.
         await kafka.publish(close(first_due + timedelta(days=4)))  # type: ignore[arg-type]

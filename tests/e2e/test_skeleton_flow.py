@@ -98,7 +98,8 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
 
         activated = await watcher.wait_for_event("PlanActivated", is_ours)
         assert activated.total_payable == Money.of("1045.31", "CNY")
-        await asyncio.sleep(1.0)  # let repayment-tracking take the plan before the money arrives
+        # repayment tracking takes the plan before the money arrives
+        await wait_until_ok(f"{running['repayment_tracking'].url}/v1/plans/{activated.plan_id}")
         await kafka.publish(
             upstream(
                 RepaymentReceived(
