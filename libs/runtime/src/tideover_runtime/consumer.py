@@ -37,6 +37,7 @@ from tideover_contracts.topics import (
     Topic,
 )
 from tideover_runtime.clock import BusinessClock, Clock, record_business_day
+from tideover_runtime.database import UNAVAILABLE as DATABASE_UNAVAILABLE
 from tideover_runtime.database import Connection
 from tideover_runtime.faults import FaultInjector
 from tideover_runtime.messaging import send_to_dead_letters
@@ -49,15 +50,6 @@ HANDLED = Counter("tideover_messages_total", "Messages consumed, by outcome", ["
 HANDLE_SECONDS = Histogram("tideover_handle_seconds", "Time to handle one polled batch of messages", ["topic"])
 
 E = TypeVar("E", bound=Event)
-
-_INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-)
 
 
 class RejectEvent(Exception):  # noqa: N818 - it is an outcome, not a failure of ours
@@ -259,7 +251,7 @@ class MessageProcessor:
         try:
             with HANDLE_SECONDS.labels(self._subscription.topic.name).time():
                 handled = await self._handle_batch([item for _, item in accepted])
-        except _INFRASTRUCTURE_ERRORS:
+        except DATABASE_UNAVAILABLE:
             raise
         except Exception as error:
             log.info("batch failed; handling its messages one by one", error=repr(error), size=len(accepted))
@@ -342,7 +334,7 @@ class MessageProcessor:
             except RejectEvent as error:
                 await self._dead_letter(record, f"rejected: {error}", attempts=attempt, event_type=envelope.event_type)
                 return
-            except _INFRASTRUCTURE_ERRORS as error:
+            except DATABASE_UNAVAILABLE as error:
                 # Not the message's fault: keep it (the subscriber rewinds) until we recover.
                 log.warning("infrastructure unavailable; will retry the message", error=repr(error))
                 await asyncio.sleep(min(5.0, self._settings.retry_backoff_seconds * 2**attempt))

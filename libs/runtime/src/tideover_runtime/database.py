@@ -20,6 +20,22 @@ RUNTIME_MIGRATIONS = Path(__file__).parent / "migrations"
 #: A connection, whether taken from a pool or opened alone.
 Connection = asyncpg.Connection | PoolConnectionProxy
 
+#: The database cannot be reached, or went away under a call (a restart, a dropped connection):
+#: not the data's fault, so the work is tried again once it is back. asyncpg raises
+#: InternalClientError ("cannot switch to state …") when a connection is lost in the middle of
+#: an operation — seen when Postgres restarted under a relay's transaction.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+)
+#: Any failed database call: unavailable, or refused by the database itself.
+FAILED: tuple[type[BaseException], ...] = (*UNAVAILABLE, asyncpg.PostgresError)
+
 
 def _yoyo_url(database_url: str, schema: str) -> str:
     parts = urlsplit(database_url)

@@ -22,6 +22,7 @@ from prometheus_client import Counter
 
 from tideover_contracts.envelope import Envelope, Event, wrap
 from tideover_contracts.topics import topic_of
+from tideover_runtime import database
 from tideover_runtime.database import Connection
 from tideover_runtime.messaging import Publisher
 
@@ -29,6 +30,8 @@ log = structlog.get_logger(__name__)
 
 OUTBOX_PUBLISHED = Counter("tideover_outbox_published_total", "Events the outbox relay published", ["topic"])
 NOTIFY_CHANNEL = "tideover_outbox"
+#: A batch that fails so is tried again: its rows stay unsent.
+_RETRIED: tuple[type[BaseException], ...] = (*database.FAILED, KafkaError)
 
 
 async def stage(connection: Connection, *envelopes: Envelope[Any]) -> None:
@@ -135,32 +138,36 @@ class OutboxRelay:
         self._publisher = publisher
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
+        #: How soon to try again after a failed batch or a failed LISTEN.
+        self._retry_seconds = min(poll_seconds, 1.0)
         self._wake = asyncio.Event()
         self._stopping = False
+        self._listener_lost = False
 
     async def run(self) -> None:
         listener: PoolConnectionProxy | None = None
         try:
-            listener = await self._listen()
             while not self._stopping:
+                if listener is None or self._listener_lost:
+                    # Listen (again: the connection is lost when Postgres restarts).
+                    listener = await self._listen(listener)
                 # Cleared before publishing, so a NOTIFY that arrives meanwhile is not lost.
                 self._wake.clear()
                 try:
                     published = await self.publish_pending()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError) as error:
+                except _RETRIED as error:
                     # The batch's transaction rolled back: its rows are still unsent, and what may
                     # have reached Kafka before the failure is deduplicated by event id downstream.
                     log.warning("outbox relay could not publish; retrying", error=repr(error))
                     published = 0
-                    await asyncio.sleep(self._poll_seconds)
+                    await asyncio.sleep(self._retry_seconds)
                 if published < self._batch_size:
+                    # Not listening: poll, and soon try to listen again.
+                    wait = self._poll_seconds if listener is not None else self._retry_seconds
                     with suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+                        await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
-            if listener is not None:
-                with suppress(Exception):
-                    await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-                    await self._pool.release(listener)
+            await self._unlisten(listener)
 
     def stop(self) -> None:
         self._stopping = True
@@ -169,14 +176,32 @@ class OutboxRelay:
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
-    async def _listen(self) -> PoolConnectionProxy | None:
+    def _on_listener_lost(self, *_: object) -> None:
+        self._listener_lost = True
+        self._wake.set()
+
+    async def _listen(self, lost: PoolConnectionProxy | None) -> PoolConnectionProxy | None:
+        await self._unlisten(lost)
         try:
             connection: PoolConnectionProxy = await self._pool.acquire()
             await connection.add_listener(NOTIFY_CHANNEL, self._on_notify)
-        except (OSError, asyncpg.PostgresError) as error:
-            log.warning("outbox relay polls only: LISTEN failed", error=str(error))
+            connection.add_termination_listener(self._on_listener_lost)
+        except database.FAILED as error:
+            log.warning("outbox relay polls until it can LISTEN", error=repr(error))
             return None
+        self._listener_lost = False
         return connection
+
+    async def _unlisten(self, listener: PoolConnectionProxy | None) -> None:
+        if listener is not None:
+            # Each step may fail on a lost connection (a proxy whose connection the pool already
+            # took back refuses every call); the pool replaces it.
+            with suppress(Exception):
+                listener.remove_termination_listener(self._on_listener_lost)
+            with suppress(Exception):
+                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+            with suppress(Exception):
+                await self._pool.release(listener)
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent events; returns how many were sent."""

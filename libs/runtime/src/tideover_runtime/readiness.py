@@ -12,6 +12,8 @@ import asyncio
 import asyncpg
 from faststream.kafka import KafkaBroker
 
+from tideover_runtime import database
+
 #: Seconds a single check may take; /readyz runs the checks side by side.
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -21,7 +23,7 @@ async def database_ready(pool: asyncpg.Pool, timeout: float = CHECK_TIMEOUT_SECO
     try:
         async with asyncio.timeout(timeout), pool.acquire(timeout=timeout) as connection:
             return bool(await connection.fetchval("SELECT true", timeout=timeout))
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    except database.FAILED:  # a timeout is an OSError
         return False
 
 

@@ -22,6 +22,7 @@ from tideover_runtime.outbox import OutboxRelay, stage
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import TopicWatcher
+from tideover_runtime.testing.tcp_proxy import postgres_proxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 SCHEMA = "runtime_probe"
@@ -142,4 +143,43 @@ async def test_the_relay_outlives_a_refused_batch_and_publishes_it_later(
         relay.stop()
         await task
     assert flaky.refused == 1
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+
+
+async def test_the_relay_listens_again_after_losing_its_connection(
+    private_infrastructure: Infrastructure, pool: asyncpg.Pool, publisher: Publisher
+) -> None:
+    """Postgres goes away under the relay (its connections cut, as a restart does) and comes back:
+    the relay keeps running and is woken by NOTIFY again, not by its slow poll."""
+    now = datetime.now(UTC)
+    first, second = (wrap(loan_booked(loan_id=uuid.uuid4()), producer="test", occurred_at=now) for _ in range(2))
+
+    async def published(envelope: Any) -> None:
+        async with pool.acquire() as connection, connection.transaction():
+            await stage(connection, envelope)
+        await watcher.wait_for(
+            lambda seen: any(i.envelope and i.envelope.event_id == envelope.event_id for i in seen), timeout=10
+        )
+
+    async with (
+        postgres_proxy(private_infrastructure.database_url) as (proxy, database_url),
+        TopicWatcher(
+            private_infrastructure.bootstrap_servers, ["loans.lifecycle.v1"], private_infrastructure.topic_prefix
+        ) as watcher,
+    ):
+        relays_pool = await create_pool(database_url, SCHEMA)
+        relay = OutboxRelay(relays_pool, publisher, poll_seconds=30.0)  # polling alone would miss the deadlines
+        task = asyncio.create_task(relay.run())
+        try:
+            await asyncio.sleep(0.5)
+            await published(first)
+            await proxy.cut()
+            await asyncio.sleep(2.0)  # the relay fails to listen again, and to publish, meanwhile
+            await proxy.restore()
+            await published(second)
+            assert not task.done()
+        finally:
+            relay.stop()
+            await task
+            await relays_pool.close()
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0

@@ -19,7 +19,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -33,6 +32,7 @@ from tideover_runtime.readiness import kafka_ready
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient
 from tideover_runtime.testing.processes import ServiceProcess, free_port
+from tideover_runtime.testing.tcp_proxy import TcpProxy, postgres_proxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -62,73 +62,6 @@ asyncio.run(run_service(ServiceDefinition(
 '''
 
 
-class TcpProxy:
-    """Forwards 127.0.0.1:<port> to a server; `cut()` refuses new connections and drops the open
-    ones, `hang()` accepts and never answers, `restore()` forwards again on the same port."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.port = free_port()
-        self._target = (target_host, target_port)
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._forward = True
-
-    async def restore(self) -> None:
-        await self._close_server()
-        if not self._forward:
-            self._drop_connections()  # the held ones
-        self._forward = True
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
-
-    async def cut(self) -> None:
-        await self._close_server()
-        self._drop_connections()
-
-    async def hang(self) -> None:
-        await self.cut()
-        self._forward = False
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
-
-    async def _close_server(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-
-    def _drop_connections(self) -> None:
-        for writer in self._writers:
-            writer.transport.abort()
-        self._writers.clear()
-
-    async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        self._writers.add(client_writer)
-        if not self._forward:
-            return  # held open, never answered, until cut or restored
-        try:
-            server_reader, server_writer = await asyncio.open_connection(*self._target)
-        except OSError:
-            client_writer.transport.abort()
-            return
-        self._writers.add(server_writer)
-        await asyncio.gather(_pipe(client_reader, server_writer), _pipe(server_reader, client_writer))
-
-    async def close(self) -> None:
-        await self.cut()
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError, ConnectionError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    writer.transport.abort()
-
-
-def _through(database_url: str, port: int) -> str:
-    parts = urlsplit(database_url)
-    credentials = parts.netloc.rpartition("@")[0]
-    return urlunsplit((parts.scheme, f"{credentials}@127.0.0.1:{port}", parts.path, parts.query, parts.fragment))
-
-
 @pytest.fixture
 def probe_service(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[ServiceProcess]:
     """The probe service, not yet started; its logs go to tmp_path."""
@@ -148,12 +81,9 @@ def probe_service(private_infrastructure: Infrastructure, tmp_path: Path) -> Ite
 
 
 @pytest.fixture
-async def postgres_proxy(private_infrastructure: Infrastructure) -> AsyncIterator[TcpProxy]:
-    address = urlsplit(private_infrastructure.database_url)
-    proxy = TcpProxy(address.hostname or "127.0.0.1", address.port or 5432)
-    await proxy.restore()
-    yield proxy
-    await proxy.close()
+async def postgres(private_infrastructure: Infrastructure) -> AsyncIterator[tuple[TcpProxy, str]]:
+    async with postgres_proxy(private_infrastructure.database_url) as proxy_and_url:
+        yield proxy_and_url
 
 
 async def _readyz(client: httpx.AsyncClient) -> tuple[int, dict[str, bool], float]:
@@ -173,9 +103,9 @@ async def _until_ready(client: httpx.AsyncClient, status: int, within: float) ->
 
 
 async def test_readyz_fails_while_postgres_is_away_and_recovers_by_itself(
-    private_infrastructure: Infrastructure, probe_service: ServiceProcess, postgres_proxy: TcpProxy
+    probe_service: ServiceProcess, postgres: tuple[TcpProxy, str]
 ) -> None:
-    database_url = _through(private_infrastructure.database_url, postgres_proxy.port)
+    postgres_proxy, database_url = postgres
     await asyncio.to_thread(probe_service.start, {"DATABASE_URL": database_url})
     async with httpx.AsyncClient(base_url=probe_service.url, timeout=10) as client:
         assert await _until_ready(client, 200, within=5) == {"postgres": True, "kafka": True}
