@@ -8,7 +8,7 @@ import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,9 @@ from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
-from tideover_contracts.examples import loan_booked
+from tideover_contracts.events.overdue import LoanBecameOverdue
+from tideover_contracts.events.plans import PlanOffered
+from tideover_contracts.examples import golden_events, loan_booked
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.journeys import PROOF_PDF, SERVICE_OUTPUT_TOPICS
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
@@ -240,5 +242,77 @@ async def test_an_agent_cannot_reach_the_supervisor_pages_and_a_post_needs_the_c
         await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
         await page.goto("/console/audit")
         assert page.url.endswith("/console/sign-in")
+    finally:
+        intake.stop()
+
+
+async def test_an_agent_withdraws_an_application_and_records_a_borrowers_refusal_of_a_plan(
+    private_infrastructure: Infrastructure, browser: Browser, tmp_path: Path
+) -> None:
+    """Intake alone: the loan's overdue status and the plan offer are published as overdue
+    detection and plan calculation would."""
+    infrastructure = private_infrastructure
+    intake = start_intake(infrastructure, tmp_path, {})
+    loan_id, now = uuid.uuid4(), datetime.now(UTC)
+    overdue = next(event for event in golden_events() if isinstance(event, LoanBecameOverdue)).model_copy(
+        update={"loan_id": loan_id}
+    )
+    ours = lambda event: event.loan_id == loan_id  # noqa: E731
+    try:
+        async with (
+            KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as kafka,
+            TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher,
+        ):
+            await kafka.publish(wrap(overdue, producer="overdue-detection", occurred_at=now))
+            key = await issue_key(infrastructure.database_url, "agent-044", Role.AGENT)
+            await wait_until_ok(f"{intake.url}/v1/loans/{loan_id}", headers={"X-API-Key": key})
+            page = await sign_in(browser, intake.url, key)
+            await page.goto(f"/console/loans/{loan_id}")
+
+            async def open_application() -> None:
+                await page.get_by_label("Reason").select_option("family_emergency")  # needs no proof
+                await page.get_by_label("What happened").fill("A parent's operation")
+                await page.get_by_label("Monthly income").fill("4000")
+                await page.get_by_label("Essential expenses a month").fill("2000")
+                await page.get_by_role("button", name="Open the application").click()
+                await expect(page.locator("#state")).to_have_text("draft")
+
+            # Withdrawn: a reason is required; the application stops and says so.
+            await open_application()
+            await expect(page.get_by_text("The borrower declines the plan")).to_have_count(0)  # nothing offered yet
+            await page.get_by_text("Withdraw the application").click()
+            await page.get_by_role("button", name="Withdraw", exact=True).click()
+            await expect(page.locator("#withdraw_reason-error")).to_have_text("Say why, in a few words.")
+            await expect(page.locator("#state")).to_have_text("draft")
+            await page.get_by_label("Why it is withdrawn").fill("The family paid the arrears")
+            await page.get_by_role("button", name="Withdraw", exact=True).click()
+            await expect(page.locator("#state")).to_have_text("withdrawn")
+            await expect(page.get_by_role("status")).to_contain_text("The application was withdrawn.")
+            withdrawn = await watcher.wait_for_event("NegotiationWithdrawn", ours)
+            assert withdrawn.reason == "The family paid the arrears"
+            await expect(page.get_by_text("Withdraw the application")).to_have_count(0)
+            await shot(page, "10-application-withdrawn")
+
+            # A second application gets an offer, which the borrower refuses on the phone.
+            await page.get_by_role("link", name="See the loan").click()
+            await open_application()
+            await page.get_by_role("button", name="Submit for plans").click()
+            requested = await watcher.wait_for_event("NegotiationRequested", ours)
+            golden_offer = next(event for event in golden_events() if isinstance(event, PlanOffered))
+            offer = golden_offer.model_copy(
+                update={"offer_id": uuid.uuid4(), "application_id": requested.application_id, "loan_id": loan_id,
+                        "valid_until": now + timedelta(days=7)}
+            )  # fmt: skip
+            await kafka.publish(wrap(offer, producer="plan-calculation", occurred_at=now))
+            await expect(page.locator("#state")).to_have_text("offered", timeout=30_000)  # the page reloads while it waits
+            await page.get_by_text("The borrower declines the plan").click()
+            await page.get_by_label("What the borrower said").fill("Will sell the car and pay in full")
+            await page.get_by_role("button", name="Record the refusal").click()
+            await expect(page.locator("#state")).to_have_text("declined")
+            await expect(page.get_by_role("status")).to_contain_text("The borrower declined the plan")
+            declined = await watcher.wait_for_event("PlanDeclined", ours)
+            assert (declined.offer_id, declined.reason) == (offer.offer_id, "Will sell the car and pay in full")
+            await expect(page.get_by_role("button", name="Choose")).to_have_count(0)
+            await shot(page, "11-plan-declined")
     finally:
         intake.stop()

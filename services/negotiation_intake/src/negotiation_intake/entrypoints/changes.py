@@ -44,6 +44,8 @@ class Work:
 
 
 Handler = Callable[[Work], Awaitable[tuple[int, dict[str, Any], Application | None]]]
+#: A change of the application in hand (through `changing` it becomes a Handler).
+Mutation = Callable[[Work], Awaitable[Application]]
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ async def perform(
     return Outcome(status, payload)
 
 
-def changing(mutate: Callable[[Work], Awaitable[Application]]) -> Handler:
+def changing(mutate: Mutation) -> Handler:
     """A handler that changes the application the request names and answers with it."""
 
     async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
@@ -187,7 +189,7 @@ async def submitting(work: Work) -> Application:
     return await commands.submit(work.store, work.outbox, work.clock, work.current)
 
 
-def choosing(offer_id: uuid.UUID, option_id: str) -> Callable[[Work], Awaitable[Application]]:
+def choosing(offer_id: uuid.UUID, option_id: str) -> Mutation:
     async def mutate(work: Work) -> Application:
         return await commands.choose(work.store, work.outbox, work.clock, work.current, offer_id, option_id, work.agent)
 
@@ -199,7 +201,21 @@ async def sending(work: Work) -> Application:
     return application
 
 
-def deciding(approved: bool, note: str) -> Callable[[Work], Awaitable[Application]]:
+def declining(reason: str) -> Mutation:
+    async def mutate(work: Work) -> Application:
+        return await commands.decline(work.store, work.outbox, work.clock, work.current, reason)
+
+    return mutate
+
+
+def withdrawing(reason: str) -> Mutation:
+    async def mutate(work: Work) -> Application:
+        return await commands.withdraw(work.store, work.outbox, work.clock, work.current, reason)
+
+    return mutate
+
+
+def deciding(approved: bool, note: str) -> Mutation:
     async def mutate(work: Work) -> Application:
         return await commands.decide_approval(work.store, work.clock, work.current, approved, note, work.agent)
 

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict
 from negotiation_intake.adapters import api_keys, audit
 from negotiation_intake.adapters.store import CURSOR_PATTERN as APPLICATIONS_CURSOR
 from negotiation_intake.adapters.store import PostgresIntakeStore
-from negotiation_intake.application import commands
 from negotiation_intake.application.ports import Agent, Application, Page
 from negotiation_intake.domain.access import Right, Role, may
 from negotiation_intake.domain.application_state import State
@@ -47,12 +46,14 @@ from negotiation_intake.entrypoints.changes import (
     choosing,
     confirming,
     deciding,
+    declining,
     opening,
     perform,
     reviewing,
     sending,
     submitting,
     uploading,
+    withdrawing,
 )
 from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
 from tideover_runtime.http import problem
@@ -366,10 +367,7 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
     ) -> Response:  # fmt: skip
         """The borrower refuses the plan: publishes PlanDeclined."""
-
-        async def mutate(work: Work) -> Application:
-            return await commands.decline(work.store, work.outbox, work.clock, work.current, payload.reason)
-
+        mutate = declining(payload.reason)
         return await change_application(resources, request, agent, "decline", application_id, idempotency_key, if_match, mutate)
 
     @app.post("/v1/applications/{application_id}/withdrawal", tags=["applications"])
@@ -378,10 +376,7 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
     ) -> Response:  # fmt: skip
         """Withdraw the application: publishes NegotiationWithdrawn."""
-
-        async def mutate(work: Work) -> Application:
-            return await commands.withdraw(work.store, work.outbox, work.clock, work.current, payload.reason)
-
+        mutate = withdrawing(payload.reason)
         return await change_application(resources, request, agent, "withdraw", application_id, idempotency_key, if_match, mutate)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -225,6 +226,32 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
         handler = changes.confirming(payload.code, ConfirmationChannel.RECORDED_CALL)
         outcome = await act(request, agent, "confirm_via_recorded_call", handler, application_id, form)
         return await after(request, agent, application_id, outcome, {"code": code})
+
+    async def closing(
+        request: Request, application_id: uuid.UUID, action: str, mutate: Callable[[str], changes.Mutation]
+    ) -> Response:
+        """The borrower declines the plan, or the application is withdrawn: a reason is required."""
+        agent = await signed_in(console, request, Right.WORK)
+        form = await checked_form(request)
+        field = f"{action}_reason"
+        reason = _text(form, field)
+        payload, errors = _validated(bodies.ReasonIn, {"reason": reason}, {"reason": field})
+        if not reason:
+            errors = {field: "error_reason_required"}
+        if payload is None:
+            return await render_application(
+                console, request, agent, application_id, status=422, errors=errors, values={field: reason}
+            )
+        outcome = await act(request, agent, action, changes.changing(mutate(payload.reason)), application_id, form)
+        return await after(request, agent, application_id, outcome, {field: reason})
+
+    @app.post("/applications/{application_id}/decline", include_in_schema=False)
+    async def decline(application_id: uuid.UUID, request: Request) -> Response:
+        return await closing(request, application_id, "decline", changes.declining)
+
+    @app.post("/applications/{application_id}/withdrawal", include_in_schema=False)
+    async def withdraw(application_id: uuid.UUID, request: Request) -> Response:
+        return await closing(request, application_id, "withdraw", changes.withdrawing)
 
     @app.post("/applications/{application_id}/approval", include_in_schema=False)
     async def approval(application_id: uuid.UUID, request: Request) -> Response:
