@@ -3,6 +3,11 @@ fresh database each time, once undisturbed and once while every service is SIGKI
 restarted, the Kafka broker restarts and Postgres restarts; both runs must end with the same
 loans, overdue states, messages, offers, plans and payments.
 
+The faults come at random moments of a business day, while the simulation goes on: the services
+handle the close, the clock ticks, the agent works the cases. Intake is killed the moment one of
+the agent's calls goes out (on a random day, or the next day the agent calls); the agent sends
+the call again (the same Idempotency-Key) once intake is back.
+
 Both runs use a broker and a cluster of this test's own (tideover_runtime.testing.private_servers):
 the shared servers other tests run on are never restarted. What was compared (row counts and a
 sha256 of the sorted rows, per table and run) is printed, and is the assertion message.
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import random
 import uuid
 from collections.abc import Callable
@@ -22,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from tideover_runtime.testing import infra
@@ -31,6 +38,9 @@ from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess
 from tideover_simulator.simulation import Plan, Services, Simulation
 
 PLAN = Plan(seed=23, loans=60, days=55, first_day=date(2026, 1, 5))
+#: Which faults come when: the same in every run unless TIDEOVER_FAULT_SEED asks for another
+#: schedule (to look for faults the usual one misses; the seed is printed).
+FAULT_SEED = int(os.environ.get("TIDEOVER_FAULT_SEED", PLAN.seed))
 
 #: A message's id is derived from its fact's business key; for the plan's messages that is the
 #: plan id, which comes from a random application id: those compare by loan and purpose.
@@ -67,10 +77,14 @@ TIMING = {
 }
 
 
+#: Killed under one of the agent's calls rather than after a delay.
+IN_A_CALL = "negotiation_intake"
+
+
 @dataclass(frozen=True)
 class Fault:
     day: int  # the business day's number in the run, from 0
-    delay: float  # seconds after that day's close was published
+    delay: float  # seconds after that day's close was published (not used for IN_A_CALL)
     name: str
 
 
@@ -81,28 +95,53 @@ def fault_schedule(seed: int, days: int) -> list[Fault]:
     names = [*ALL_SERVICES, "kafka", "postgres"]
     rng.shuffle(names)
     chosen = sorted(rng.sample(range(days // 3, days - 2), len(names)))
-    return [Fault(day, round(rng.uniform(0.0, 1.5), 2), name) for day, name in zip(chosen, names, strict=True)]
+    return [Fault(day, round(rng.uniform(0.0, 2.5), 2), name) for day, name in zip(chosen, names, strict=True)]
 
 
 class Faults:
-    """The simulation's day hook: injects the faults scheduled for a day, then waits until every
-    service answers ready again (a service that died of a fault fails the test)."""
+    """The simulation's day hook and intake request hook: injects the faults scheduled for a
+    day, then waits until every service answers ready again (a service that died of a fault
+    fails the test)."""
 
     def __init__(
         self, schedule: list[Fault], processes: dict[str, ServiceProcess], kafka: PrivateKafka, postgres: PrivatePostgres
     ) -> None:
         self.schedule, self.processes, self.kafka, self.postgres = schedule, processes, kafka, postgres
         self.injected: list[str] = []
+        self._armed: tuple[Fault, str] | None = None  # intake's fault, waiting for the agent's next call
+        self._in_a_call: asyncio.Task[None] | None = None
 
     async def __call__(self, number: int, day: date) -> None:
+        await self.finished()  # one fault at a time
         for fault in (fault for fault in self.schedule if fault.day == number):
+            if fault.name == IN_A_CALL:
+                self._armed = (fault, f"day {number} ({day})")
+                continue
             await asyncio.sleep(fault.delay)
             await self._inject(fault.name)
-            self.injected.append(f"day {number} ({day}) +{fault.delay:.2f} s: {fault.name}")
-            print(f"B:   fault: {self.injected[-1]}")
-            for process in self.processes.values():
-                assert process.running, f"{process.module} died after {fault.name}; see {process.log_path}"
-                await asyncio.to_thread(process.wait_ready, 90.0)
+            await self._recovered(f"day {number} ({day}) +{fault.delay:.2f} s: {fault.name}")
+
+    async def on_intake_request(self, request: httpx.Request) -> None:
+        """Called before the request is sent: the kill runs as soon as the request is on its way
+        (the agent waits for its answer), long before intake could have answered."""
+        if self._armed is not None:
+            (fault, when), self._armed = self._armed, None
+            self._in_a_call = asyncio.create_task(self._kill_during(request, fault, when))
+
+    async def finished(self) -> None:
+        if self._in_a_call is not None:
+            await self._in_a_call
+
+    async def _kill_during(self, request: httpx.Request, fault: Fault, when: str) -> None:
+        await self._inject(fault.name)
+        await self._recovered(f"{when}, under {request.method} {request.url.path}: {fault.name}")
+
+    async def _recovered(self, what: str) -> None:
+        self.injected.append(what)
+        print(f"B:   fault: {what}")
+        for process in self.processes.values():
+            assert process.running, f"{process.module} died after {what}; see {process.log_path}"
+            await asyncio.to_thread(process.wait_ready, 90.0)
 
     async def _inject(self, name: str) -> None:
         if name == "kafka":
@@ -117,8 +156,9 @@ class Faults:
 
 async def simulate(
     infrastructure: Infrastructure, log_dir: Path, label: str, faults: Callable[[dict[str, ServiceProcess]], Faults] | None
-) -> tuple[dict[str, Any], dict[str, list[tuple[str, ...]]], list[str]]:
-    """One run of the book on `infrastructure`: the figures, the services' rows, the faults."""
+) -> tuple[dict[str, Any], dict[str, list[tuple[str, ...]]], list[str], list[str]]:
+    """One run of the book on `infrastructure`: the figures, the services' rows, the faults and
+    the simulator's calls that failed and were sent again."""
     await asyncio.to_thread(log_dir.mkdir, parents=True)
     processes: dict[str, ServiceProcess] = {}
     try:
@@ -130,8 +170,13 @@ async def simulate(
         def progress(line: str) -> None:
             print(f"{label}: {line}")
 
-        figures = await Simulation(settings, services, PLAN, progress=progress, on_day=hook).run()
-        return figures, await rows(infrastructure.database_url), hook.injected if hook else []
+        simulation = Simulation(
+            settings, services, PLAN, progress=progress, on_day=hook, on_intake_request=hook.on_intake_request if hook else None
+        )
+        figures = await simulation.run()
+        if hook is not None:
+            await hook.finished()
+        return figures, await rows(infrastructure.database_url), hook.injected if hook else [], simulation.failed_calls
     finally:
         for process in processes.values():
             process.stop()
@@ -183,9 +228,12 @@ async def test_killed_services_and_restarted_servers_lose_and_double_nothing(
     """Run A on fresh topics and a fresh database on the shared servers, run B at the same time
     on a private broker and cluster (the ones it restarts)."""
     with private_servers(tmp_path / "servers") as (kafka, postgres):
-        print(f"\nA: no faults, shared servers; B: faults, Kafka {kafka.bootstrap_servers}, Postgres port {postgres.port}")
-        schedule = fault_schedule(PLAN.seed, PLAN.days)
-        (figures_a, rows_a, _), (figures_b, rows_b, injected) = await asyncio.gather(
+        print(
+            f"\nA: no faults, shared servers; B: faults (seed {FAULT_SEED}),"
+            f" Kafka {kafka.bootstrap_servers}, Postgres port {postgres.port}"
+        )
+        schedule = fault_schedule(FAULT_SEED, PLAN.days)
+        (figures_a, rows_a, _, _), (figures_b, rows_b, injected, failed_calls) = await asyncio.gather(
             simulate(private_infrastructure, tmp_path / "run-a", "A", None),
             simulate(
                 await isolated(kafka, postgres),
@@ -198,7 +246,10 @@ async def test_killed_services_and_restarted_servers_lose_and_double_nothing(
     report = comparison(rows_a, rows_b)
     (tmp_path / "rows.json").write_text(json.dumps({"A": rows_a, "B": rows_b, "faults": injected}, indent=1))
     print(report)
+    print(f"B: calls that failed and were sent again: {len(failed_calls)}: {failed_calls[:8]}")
     assert len(injected) == len(ALL_SERVICES) + 2, injected
+    # Intake died under one of the agent's calls: that call was cut, and sent again.
+    assert any(call.split()[1].startswith(("/v1/applications", "/v1/borrower/")) for call in failed_calls), failed_calls
     totals = figures_a["totals"]
     assert totals["plans_activated"] > 0, totals  # the book is big and long enough to reach plans
     assert totals["offers"] > 0, totals

@@ -1,12 +1,16 @@
 """The scripted agent: takes a borrower through the intake API as a person at the console would,
 one step a working day — file the hardship application with its proof, take the recommended
 option, have a supervisor approve a waiver beyond the agent's authority, send the written plan;
-the borrower then confirms with the code the reference gateway delivered to their phone."""
+the borrower then confirms with the code the reference gateway delivered to their phone.
+
+Every change carries an Idempotency-Key named after its step (and the offer or code it is about),
+so that a call cut by a restarting service can be sent again (tideover_simulator.clients)."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -52,21 +56,28 @@ class Agent:
         path = f"/v1/applications/{case.application_id}"
         application = await self._ok(await self._agent.get(path))
         case.state = application["state"]
+        if not application["offers"]:
+            return
+        offer = application["offers"][-1]  # a re-quote adds one: each step is taken once per offer
+        step = _keys(f"{case.application_id}-{offer['offer_id']}")
         if case.state == "offered":
-            offer = application["offers"][-1]
             chosen = {"offer_id": offer["offer_id"], "option_id": offer["recommended_option_id"]}
-            case.state = (await self._ok(await self._agent.post(f"{path}/choice", json=chosen)))["state"]
+            case.state = (await self._ok(await self._agent.post(f"{path}/choice", json=chosen, headers=step("choice"))))["state"]
         if case.state == "awaiting_approval":
             approval = {"approved": True, "note": "Hardship proven; the waiver keeps the plan affordable"}
-            case.state = (await self._ok(await self._supervisor.post(f"{path}/approval", json=approval)))["state"]
+            approved = await self._supervisor.post(f"{path}/approval", json=approval, headers=step("approval"))
+            case.state = (await self._ok(approved))["state"]
         if case.state == "chosen":
-            case.state = (await self._ok(await self._agent.post(f"{path}/sending")))["state"]
+            case.state = (await self._ok(await self._agent.post(f"{path}/sending", headers=step("sending"))))["state"]
 
     async def confirm(self, case: Case) -> None:
         """The borrower enters the code of the written plan on the confirmation page."""
         if case.state == "sent" and (code := self._code_for(case)):
             body = {"application_id": case.application_id, "code": code}
-            case.state = (await self._ok(await self._borrower.post("/v1/borrower/confirmations", json=body)))["state"]
+            key = _keys(f"{case.application_id}-{code}")("confirm")
+            case.state = (await self._ok(await self._borrower.post("/v1/borrower/confirmations", json=body, headers=key)))[
+                "state"
+            ]
 
     def _code_for(self, case: Case) -> str | None:
         text = self._codes.get(case.borrower.loan_id)
@@ -86,26 +97,35 @@ class Agent:
             "requested_options": ["term_extension", "arrears_installments"],
         }
         created = await self._ok(
-            await self._agent.post("/v1/applications", json=body, headers={"Idempotency-Key": f"sim-open-{borrower.loan_id}"})
+            await self._agent.post("/v1/applications", json=body, headers=_keys(str(borrower.loan_id))("open"))
         )
         path = f"/v1/applications/{created['application_id']}"
+        step = _keys(created["application_id"])
         uploaded = await self._ok(
             await self._agent.post(
                 f"{path}/evidence",
                 data={"kind": "unemployment_proof"},
                 files={"file": ("certificate.pdf", PROOF_PDF, "application/pdf")},
+                headers=step("evidence"),
             )
         )
         review = {"verified": True, "note": "Certificate from the labour bureau"}
-        await self._ok(await self._agent.post(f"{path}/evidence/{uploaded['document_id']}/review", json=review))
+        await self._ok(
+            await self._agent.post(f"{path}/evidence/{uploaded['document_id']}/review", json=review, headers=step("review"))
+        )
         case.application_id = created["application_id"]
-        case.state = (await self._ok(await self._agent.post(f"{path}/submit")))["state"]
+        case.state = (await self._ok(await self._agent.post(f"{path}/submit", headers=step("submit"))))["state"]
 
     @staticmethod
     async def _ok(response: httpx.Response) -> dict[str, Any]:
         if response.status_code >= 400:
             raise RuntimeError(f"intake refused {response.request.method} {response.request.url.path}: {response.text}")
         return dict(response.json())
+
+
+def _keys(subject: str) -> Callable[[str], dict[str, str]]:
+    """The Idempotency-Key header of each step about `subject`."""
+    return lambda step: {"Idempotency-Key": f"sim-{step}-{subject}"}
 
 
 def _cny(amount: Decimal) -> dict[str, str]:

@@ -7,7 +7,8 @@ arrive (02:00 UTC that day, its value date); the day closes at
 10:00 UTC (18:00 in Beijing); the clock ticks to 13:30 UTC (the morning in the US) and to
 00:30 UTC the next day (08:30 in Beijing), so that notices held through quiet hours go out;
 then the agent works the cases. Before the close and after each clock event the simulation
-waits until every service caught up (tideover_simulator.settle).
+waits until every service caught up (tideover_runtime.testing.settle). Its calls on the
+services' APIs outlive a service's restart (tideover_simulator.clients).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import bisect
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -43,6 +44,7 @@ from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.settle import settle
 from tideover_simulator.agent import Agent, Case
 from tideover_simulator.book import Borrower, Keeper, Payer, loan_book
+from tideover_simulator.clients import service_client
 from tideover_simulator.observer import Day, Observer, Standing
 
 CENT = Decimal("0.01")
@@ -84,9 +86,13 @@ class Plan:
 
 
 Progress = Callable[[str], None]
-#: Called with a business day's number (from 0) and date right after its close is published,
-#: while the services work on it (the fault test kills and restarts things there).
-DayHook = Callable[[int, date], Awaitable[None]]
+#: Started with a business day's number (from 0) and date right after its close is published;
+#: it runs alongside the rest of the day (the services' work, the clock ticks, the agent's calls,
+#: the confirmations) and the day ends when it has returned. The fault test kills and restarts
+#: things there.
+DayHook = Callable[[int, date], Coroutine[Any, Any, None]]
+#: Awaited before each request the agent, the supervisor or a borrower sends to intake.
+RequestHook = Callable[[httpx.Request], Awaitable[None]]
 
 
 async def last_closed_day(settings: RuntimeSettings) -> date | None:
@@ -120,9 +126,10 @@ class Simulation:
         plan: Plan,
         progress: Progress = print,
         on_day: DayHook | None = None,
+        on_intake_request: RequestHook | None = None,
     ) -> None:
         self.settings = settings
-        self.on_day = on_day
+        self.on_day, self.on_intake_request = on_day, on_intake_request
         self.services = services
         self.plan = plan
         self.progress = progress
@@ -134,6 +141,8 @@ class Simulation:
         self.paid = Decimal(0)
         self.recovered = Decimal(0)
         self.codes: dict[uuid.UUID, str] = {}
+        #: Every call on a service's API that failed and was sent again (a restarting service).
+        self.failed_calls: list[str] = []
 
     async def run(self) -> dict[str, Any]:
         """Simulate, and return the figures the report is drawn from."""
@@ -176,23 +185,24 @@ class Simulation:
                     # hours ahead (on other topics, they would race it).
                     await settle(probe, database, watcher)
                     previous = day
-                    await publish(
-                        BusinessDayClosed(business_date=day, closed_at=_at(day, 10)), at=_at(day, 10), producer=SCHEDULER
-                    )
-                    if self.on_day is not None:
-                        await self.on_day(number, day)
-                    await settle(probe, database, watcher)
-                    # The ticks in one go: each service takes clock events in order, one at a time.
-                    ticks = (_at(day, 13, 30), _at(day + timedelta(days=1), 0, 30))
-                    for tick in ticks:
-                        await publish(ClockTicked(at=tick), at=tick, producer=SCHEDULER)
-                    await settle(probe, database, watcher)
-                    observer.catch_up(today)
-                    self._note_overdue(observer, day)
-                    await self._work_cases(agent, observer, day)
-                    await settle(probe, database, watcher)  # the written plans reach the borrowers' phones
-                    for case in self.cases.values():
-                        await agent.confirm(case)
+                    async with asyncio.TaskGroup() as alongside:
+                        await publish(
+                            BusinessDayClosed(business_date=day, closed_at=_at(day, 10)), at=_at(day, 10), producer=SCHEDULER
+                        )
+                        if self.on_day is not None:
+                            alongside.create_task(self.on_day(number, day))
+                        await settle(probe, database, watcher)
+                        # The ticks in one go: each service takes clock events in order, one at a time.
+                        ticks = (_at(day, 13, 30), _at(day + timedelta(days=1), 0, 30))
+                        for tick in ticks:
+                            await publish(ClockTicked(at=tick), at=tick, producer=SCHEDULER)
+                        await settle(probe, database, watcher)
+                        observer.catch_up(today)
+                        self._note_overdue(observer, day)
+                        await self._work_cases(agent, observer, day)
+                        await settle(probe, database, watcher)  # the written plans reach the borrowers' phones
+                        for case in self.cases.values():
+                            await agent.confirm(case)
                     self._record(today, observer)
                     if number % 10 == 9 or number == self.plan.days - 1:
                         self._report_progress(day, number + 1, observer, started)
@@ -214,7 +224,9 @@ class Simulation:
             self.codes[request.loan_id] = request.body
 
     def _intake_clients(self) -> Any:
-        return _IntakeClients(self.settings.database_url, self.services.intake, self.codes)
+        return _IntakeClients(
+            self.settings.database_url, self.services.intake, self.codes, self.failed_calls, self.on_intake_request
+        )
 
     # Borrowers ------------------------------------------------------------------------------
 
@@ -227,7 +239,7 @@ class Simulation:
 
     async def _payments(self, day: date, observer: Observer) -> list[RepaymentReceived]:
         payments = []
-        async with httpx.AsyncClient(base_url=self.services.overdue, timeout=30) as overdue:
+        async with service_client(self.services.overdue, self.failed_calls) as overdue:
             for borrower in self.book:
                 standing = observer.standing[borrower.loan_id]
                 amount = await self._due_from(borrower, standing, day, overdue)
@@ -309,7 +321,7 @@ class Simulation:
 
     async def _contact_logs(self, loan_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
         """Every decision notification made about our loans (its own record, per loan)."""
-        async with httpx.AsyncClient(base_url=self.services.notification, timeout=30) as http:
+        async with service_client(self.services.notification, self.failed_calls) as http:
             entries = []
             for loan_id in loan_ids:
                 response = await http.get(f"/v1/loans/{loan_id}/contact-log")
@@ -403,18 +415,23 @@ class _IntakeClients:
     """The agent's, the supervisor's and the borrower's clients on the intake API (keys issued on
     the intake database as `tideover-intake-keys create` does)."""
 
-    def __init__(self, database_url: str, intake: str, codes: dict[uuid.UUID, str]) -> None:
+    def __init__(
+        self, database_url: str, intake: str, codes: dict[uuid.UUID, str], failed: list[str], hook: RequestHook | None
+    ) -> None:
         self._database_url, self._intake, self._codes = database_url, intake, codes
+        self._failed, self._hook = failed, hook
         self._clients: list[httpx.AsyncClient] = []
 
     async def __aenter__(self) -> Agent:
         agent_key = await issue_key(self._database_url, "sim-agent", Role.AGENT)
         supervisor_key = await issue_key(self._database_url, "sim-supervisor", Role.SUPERVISOR)
         self._clients = [
-            httpx.AsyncClient(base_url=self._intake, timeout=30, headers={"X-API-Key": agent_key}),
-            httpx.AsyncClient(base_url=self._intake, timeout=30, headers={"X-API-Key": supervisor_key}),
-            httpx.AsyncClient(base_url=self._intake, timeout=30),
+            service_client(self._intake, self._failed, headers)
+            for headers in ({"X-API-Key": agent_key}, {"X-API-Key": supervisor_key}, {})
         ]
+        if self._hook is not None:
+            for client in self._clients:
+                client.event_hooks["request"].append(self._hook)
         agent, supervisor, borrower = self._clients
         return Agent(agent, supervisor, borrower, self._codes)
 
