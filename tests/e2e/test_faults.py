@@ -109,10 +109,12 @@ class Faults:
         self.schedule, self.processes, self.kafka, self.postgres = schedule, processes, kafka, postgres
         self.injected: list[str] = []
         self._armed: tuple[Fault, str] | None = None  # intake's fault, waiting for the agent's next call
+        self._today = ""
         self._in_a_call: asyncio.Task[None] | None = None
 
     async def __call__(self, number: int, day: date) -> None:
         await self.finished()  # one fault at a time
+        self._today = f"day {number} ({day})"
         for fault in (fault for fault in self.schedule if fault.day == number):
             if fault.name == IN_A_CALL:
                 self._armed = (fault, f"day {number} ({day})")
@@ -134,7 +136,8 @@ class Faults:
 
     async def _kill_during(self, request: httpx.Request, fault: Fault, when: str) -> None:
         await self._inject(fault.name)
-        await self._recovered(f"{when}, under {request.method} {request.url.path}: {fault.name}")
+        what = f"{self._today}, under {request.method} {request.url.path} (armed on {when}): {fault.name}"
+        await self._recovered(what)
 
     async def _recovered(self, what: str) -> None:
         self.injected.append(what)

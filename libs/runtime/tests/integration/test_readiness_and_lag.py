@@ -3,9 +3,8 @@ real service process over the real Kafka and Postgres.
 
 The Postgres outage goes through a TCP proxy in front of the shared server (the server itself is
 never touched): closing the proxy refuses and cuts connections, holding it swallows them. Kafka
-cannot be cut that way: the broker advertises 127.0.0.1:9092, so a client reaches the broker
-directly after its bootstrap; the Kafka check is tested directly, against the real broker and
-against a port where nothing listens.
+cannot be cut that way (a client reaches the broker at the address it advertises, not through
+the proxy): the service runs on a broker of the test's own, which the test stops and starts.
 """
 
 from __future__ import annotations
@@ -29,8 +28,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from tideover_contracts.envelope import wrap
 from tideover_contracts.examples import loan_booked
 from tideover_runtime.readiness import kafka_ready
+from tideover_runtime.testing import infra
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient
+from tideover_runtime.testing.private_servers import PrivateKafka
 from tideover_runtime.testing.processes import ServiceProcess, free_port
 from tideover_runtime.testing.tcp_proxy import TcpProxy, postgres_proxy
 
@@ -123,6 +124,27 @@ async def test_readyz_fails_while_postgres_is_away_and_recovers_by_itself(
         await postgres_proxy.restore()
         assert await _until_ready(client, 200, within=15) == {"postgres": True, "kafka": True}
         assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_readyz_fails_while_kafka_is_away_and_recovers_by_itself(
+    private_infrastructure: Infrastructure, probe_service: ServiceProcess, tmp_path: Path
+) -> None:
+    kafka = PrivateKafka(tmp_path / "kafka")
+    try:
+        await asyncio.to_thread(kafka.start)
+        await asyncio.to_thread(infra.create_topics, kafka.bootstrap_servers, private_infrastructure.topic_prefix)
+        await asyncio.to_thread(probe_service.start, {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers})
+        async with httpx.AsyncClient(base_url=probe_service.url, timeout=10) as client:
+            assert await _until_ready(client, 200, within=15) == {"postgres": True, "kafka": True}
+
+            await asyncio.to_thread(kafka.stop)
+            assert await _until_ready(client, 503, within=10) == {"postgres": True, "kafka": False}
+
+            await asyncio.to_thread(kafka.start)
+            assert await _until_ready(client, 200, within=60) == {"postgres": True, "kafka": True}
+            assert probe_service.running
+    finally:
+        await asyncio.to_thread(kafka.stop)
 
 
 async def test_kafka_check_answers_false_in_time_when_the_broker_is_unreachable(
