@@ -12,6 +12,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.loans import RepaymentReceived
@@ -40,7 +41,7 @@ async def test_two_replicas_handle_every_event_once(private_infrastructure: Infr
         for n in range(2)
     ]
     try:
-        await asyncio.sleep(3.0)  # both replicas own partitions
+        await _until_members(infra, f"{infra.topic_prefix}overdue-detection.loans.lifecycle.v1", 2)  # both own partitions
         async with KafkaTestClient(infra.bootstrap_servers, infra.topic_prefix) as kafka:
             for loan, first, second in zip(loans, payments[::2], payments[1::2], strict=True):
                 booked = wrap(loan, producer="test", occurred_at=now)
@@ -66,6 +67,21 @@ async def test_two_replicas_handle_every_event_once(private_infrastructure: Infr
     finally:
         for replica in replicas:
             replica.stop()
+
+
+async def _until_members(infra: Infrastructure, group: str, members: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.bootstrap_servers)
+    await admin.start()
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                (response,) = await admin.describe_consumer_groups([group])
+                _, _, state, _, _, joined, *_ = response.groups[0]
+                if state == "Stable" and len(joined) == members:
+                    return
+                await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
 
 
 async def _until_handled(connection: asyncpg.Connection, count: int) -> None:
