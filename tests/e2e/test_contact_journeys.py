@@ -66,6 +66,12 @@ async def test_an_on_time_borrower_receives_only_pre_due_reminders(running: dict
         received_at=datetime(2026, 2, 14, 3, tzinfo=UTC), value_date=date(2026, 2, 14),
     )  # fmt: skip
     await client.publish(upstream(paid))
+    # Paid the day before it fell due: taken in before the next close (the payment and the
+    # clock are on different topics, so the test waits for it, as a day's wait would).
+    await wait_until_ok(
+        f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status",
+        accept=lambda r: any(p["payment_id"] == paid.payment_id for p in r.json()["last_payments"]),
+    )
     for day in range(1, 8):  # a week past the due date, a close a day
         await client.publish(close(DUE - timedelta(days=2) + timedelta(days=day), 6))
     await wait_until_ok(
