@@ -21,6 +21,7 @@ from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_runtime.testing.settle import settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -45,6 +46,7 @@ async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
         await wait_until_ok(f"{all_services['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
         await kafka.publish(close(date(2027, 6, 18)))  # type: ignore[arg-type]
         await watcher.wait_for_event("LoanBecameOverdue", ours)
+        await settled(infrastructure)  # plan calculation too knows the loan is overdue before it is asked for plans
 
         key = await issue_key(infrastructure.database_url, "agent-042", Role.AGENT)
         intake = all_services["negotiation_intake"].url

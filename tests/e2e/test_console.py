@@ -26,6 +26,7 @@ from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.journeys import PROOF_PDF, SERVICE_OUTPUT_TOPICS
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, started_services, wait_until_ok
+from tideover_runtime.testing.settle import settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -101,6 +102,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
         await kafka.publish(close(date(2027, 6, 18)))  # type: ignore[arg-type]
         await watcher.wait_for_event("LoanBecameOverdue", ours)
+        await settled(infrastructure)  # plan calculation too knows the loan is overdue before it is asked for plans
         agent_key = await issue_key(infrastructure.database_url, "agent-042", Role.AGENT)
         supervisor_key = await issue_key(infrastructure.database_url, "supervisor-007", Role.SUPERVISOR)
         await wait_until_ok(f"{intake}/v1/loans/{loan.loan_id}", headers={"X-API-Key": agent_key})

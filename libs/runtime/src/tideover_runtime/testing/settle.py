@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 import asyncpg
 from aiokafka.errors import KafkaError
@@ -14,6 +15,9 @@ from aiokafka.errors import KafkaError
 from tideover_runtime.lag import LagProbe
 from tideover_runtime.testing.kafka import TopicWatcher
 from tideover_runtime.testing.processes import ALL_SERVICES
+
+if TYPE_CHECKING:  # not at run time: the fixtures module needs pytest, the simulator does not
+    from tideover_runtime.testing.fixtures import Infrastructure
 
 #: What a restarting broker or database raises at a client; settle asks again.
 UNREACHABLE = (OSError, KafkaError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
@@ -57,3 +61,15 @@ async def settle(
             else:
                 break
     return time.perf_counter() - started
+
+
+async def settled(infrastructure: Infrastructure, timeout: float = 60.0) -> float:
+    """`settle` on `infrastructure` with a probe and a connection of its own: for a journey step
+    that needs every service to have taken in what was published (services read each topic on
+    its own, so one that lags on a topic would act on an older state)."""
+    async with LagProbe(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as probe:
+        connection = await asyncpg.connect(infrastructure.database_url)
+        try:
+            return await settle(probe, connection, timeout=timeout)
+        finally:
+            await connection.close()
