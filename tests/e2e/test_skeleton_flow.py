@@ -24,7 +24,8 @@ from tideover_contracts.money import Money
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess, wait_until_ok
+from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_runtime.testing.settle import settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -34,12 +35,16 @@ def upstream(event: object) -> object:
 
 
 async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
-    infrastructure: Infrastructure, services: Callable[[str], ServiceProcess], kafka: KafkaTestClient
+    private_infrastructure: Infrastructure, all_services: dict[str, ServiceProcess]
 ) -> None:
-    running = {name: services(name) for name in ALL_SERVICES}
+    """On topics and services of its own: the session's shared ones carry other tests' clocks."""
+    infrastructure, running = private_infrastructure, all_services
     intake = running["negotiation_intake"].url
     loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
-    async with TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher:
+    async with (
+        KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as kafka,
+        TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher,
+    ):
         is_ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
         await kafka.publish(upstream(loan))
         await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
@@ -62,6 +67,7 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
         assert "逾期3天" in notice.body
         assert "¥1,045.31" in notice.body
 
+        await settled(infrastructure)  # plan calculation too knows the loan is overdue before it is asked for plans
         key = await issue_key(infrastructure.database_url, "agent-007", Role.AGENT)
         async with httpx.AsyncClient(base_url=intake, timeout=10, headers={"X-API-Key": key}) as http:
             view = await _wait_for_loan_view(http, loan.loan_id)

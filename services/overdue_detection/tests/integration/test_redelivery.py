@@ -28,7 +28,9 @@ async def test_events_delivered_twice_are_applied_once(
     now = datetime.now(UTC)
     loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
     booked = wrap(loan, producer="test", occurred_at=now)
-    close = wrap(BusinessDayClosed(business_date=date(2026, 2, 17), closed_at=now), producer="test", occurred_at=now)
+    # Closed at its own 18:00 in Beijing, not now: services sharing these topics follow this clock.
+    closed_at = datetime(2026, 2, 17, 10, tzinfo=UTC)
+    close = wrap(BusinessDayClosed(business_date=date(2026, 2, 17), closed_at=closed_at), producer="test", occurred_at=now)
     # Two days late on 1,045.00 at 3.6%: 1045 × 0.036 × 2 / 365 = 0.206 → 0.21 penalty. 600.00 pays
     # penalty 0.21, interest 45.00 and 554.79 of principal: 445.21 principal stays overdue.
     payment = wrap(
