@@ -27,7 +27,9 @@ async def test_health_readiness_and_metrics(services: Callable[[str], ServicePro
         ready = await http.get("/readyz")
         assert ready.status_code == 200
         assert ready.json() == {"ready": True, "checks": {"postgres": True, "kafka": True}}
-        metrics = (await http.get("/metrics")).text
+    # Counted after the commit that made the loan visible: wait for it.
+    counted = lambda r: any('event_type="LoanBooked"' in l and 'outcome="handled"' in l for l in r.text.splitlines())  # noqa: E731, E741
+    metrics = (await wait_until_ok(f"{service.url}/metrics", accept=counted)).text
     handled = [
         line for line in metrics.splitlines() if line.startswith("tideover_messages_total{") and 'event_type="LoanBooked"' in line
     ]
