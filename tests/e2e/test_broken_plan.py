@@ -6,30 +6,21 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import httpx
 import pytest
 
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
-from tideover_contracts.envelope import wrap
-from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.overdue import OverdueChangeReason
 from tideover_contracts.examples import loan_booked
 from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
+from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, book_overdue_loan, day_closed, file_application
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
-from tideover_runtime.testing.settle import settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
-
-
-def close(day: date) -> object:
-    """A business day closing at 18:00 in Beijing."""
-    event = BusinessDayClosed(business_date=day, closed_at=datetime(day.year, day.month, day.day, 10, tzinfo=UTC))
-    return wrap(event, producer="scheduler", occurred_at=datetime.now(UTC))
 
 
 async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
@@ -42,11 +33,7 @@ async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
         TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher,
     ):
         ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
-        await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
-        await wait_until_ok(f"{all_services['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
-        await kafka.publish(close(date(2027, 6, 18)))  # type: ignore[arg-type]
-        await watcher.wait_for_event("LoanBecameOverdue", ours)
-        await settled(infrastructure)  # plan calculation too knows the loan is overdue before it is asked for plans
+        await book_overdue_loan(infrastructure, kafka, watcher, all_services["overdue_detection"].url, loan, date(2027, 6, 18))
 
         key = await issue_key(infrastructure.database_url, "agent-042", Role.AGENT)
         intake = all_services["negotiation_intake"].url
@@ -79,7 +66,7 @@ async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
         )
 
         # Nothing is paid: missed after the grace, broken 30 days after it fell due.
-        await kafka.publish(close(first_due + timedelta(days=4)))  # type: ignore[arg-type]
+        await kafka.publish(day_closed(first_due + timedelta(days=4)))
         missed = await watcher.wait_for_event("PlanInstallmentMissed", ours)
         assert missed.sequence == 1
         # While the plan is in force the loan's days past due stand still (3 when it was agreed).
@@ -92,7 +79,7 @@ async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
         ).json()
         assert (status["days_past_due"], status["bucket"]) == (3, "M1")
         broken_on = first_due + timedelta(days=30)
-        await kafka.publish(close(broken_on))  # type: ignore[arg-type]
+        await kafka.publish(day_closed(broken_on))
         broken = await watcher.wait_for_event("PlanBroken", ours)
         assert (broken.reason.value, broken.business_date) == ("unpaid_30_days", broken_on)
         assert broken.reinstated_waiver == plan.conditional_waiver  # the conditional waiver comes back

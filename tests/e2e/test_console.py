@@ -18,15 +18,13 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import wrap
-from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.overdue import LoanBecameOverdue
 from tideover_contracts.events.plans import PlanOffered
 from tideover_contracts.examples import golden_events, loan_booked
 from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import PROOF_PDF, SERVICE_OUTPUT_TOPICS
+from tideover_runtime.testing.journeys import PROOF_PDF, SERVICE_OUTPUT_TOPICS, book_overdue_loan
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, started_services, wait_until_ok
-from tideover_runtime.testing.settle import settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -34,11 +32,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 OTHERS = ("overdue_detection", "notification", "plan_calculation", "repayment_tracking")
 LAPTOP = {"width": 1366, "height": 768}
-
-
-def close(day: date) -> object:
-    event = BusinessDayClosed(business_date=day, closed_at=datetime(day.year, day.month, day.day, 10, tzinfo=UTC))
-    return wrap(event, producer="scheduler", occurred_at=datetime.now(UTC))
 
 
 def start_intake(infrastructure: Infrastructure, logs: Path, others: dict[str, ServiceProcess]) -> ServiceProcess:
@@ -98,11 +91,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher,
     ):
         ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
-        await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
-        await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
-        await kafka.publish(close(date(2027, 6, 18)))  # type: ignore[arg-type]
-        await watcher.wait_for_event("LoanBecameOverdue", ours)
-        await settled(infrastructure)  # plan calculation too knows the loan is overdue before it is asked for plans
+        await book_overdue_loan(infrastructure, kafka, watcher, running["overdue_detection"].url, loan, date(2027, 6, 18))
         agent_key = await issue_key(infrastructure.database_url, "agent-042", Role.AGENT)
         supervisor_key = await issue_key(infrastructure.database_url, "supervisor-007", Role.SUPERVISOR)
         await wait_until_ok(f"{intake}/v1/loans/{loan.loan_id}", headers={"X-API-Key": agent_key})

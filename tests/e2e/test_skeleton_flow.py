@@ -17,15 +17,13 @@ import pytest
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import wrap
-from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
+from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, book_overdue_loan, file_application
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
-from tideover_runtime.testing.settle import settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -46,15 +44,10 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
         TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher,
     ):
         is_ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
-        await kafka.publish(upstream(loan))
-        await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")
-        # The first installment (1,000.00 principal + 45.00 interest) fell due on 2026-02-15.
-        await kafka.publish(
-            # 18:00 in Beijing: inside the borrower's contact window (22:00–08:00 is quiet).
-            upstream(BusinessDayClosed(business_date=date(2026, 2, 18), closed_at=datetime(2026, 2, 18, 10, tzinfo=UTC)))
-        )
-
-        overdue = await watcher.wait_for_event("LoanBecameOverdue", is_ours)
+        # The first installment (1,000.00 principal + 45.00 interest) fell due on 2026-02-15; the
+        # day closes at 18:00 in Beijing, inside the borrower's contact window (22:00–08:00 is quiet).
+        overdue_url = running["overdue_detection"].url
+        overdue = await book_overdue_loan(infrastructure, kafka, watcher, overdue_url, loan, date(2026, 2, 18))
         assert overdue.days_past_due == 3
         assert overdue.bucket.value == "M1"
         # 1,000.00 principal + 45.00 interest, and 3 days of penalty at 3.6% a year on them:
@@ -67,7 +60,6 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
         assert "逾期3天" in notice.body
         assert "¥1,045.31" in notice.body
 
-        await settled(infrastructure)  # plan calculation too knows the loan is overdue before it is asked for plans
         key = await issue_key(infrastructure.database_url, "agent-007", Role.AGENT)
         async with httpx.AsyncClient(base_url=intake, timeout=10, headers={"X-API-Key": key}) as http:
             view = await _wait_for_loan_view(http, loan.loan_id)

@@ -1,15 +1,51 @@
-"""What journeys through the running services share: the topics to watch and the agent's
-hardship application (used by the end-to-end tests and the demo)."""
+"""What journeys through the running services share: the topics to watch, a loan made overdue
+and the agent's hardship application (used by the end-to-end tests and the demo)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
+from tideover_contracts.envelope import Envelope, wrap
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.loans import LoanBooked
+from tideover_contracts.events.overdue import LoanBecameOverdue
 from tideover_contracts.topics import GATEWAYS, SCHEDULER, TOPICS, UPSTREAM
+from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
+from tideover_runtime.testing.processes import wait_until_ok
+from tideover_runtime.testing.settle import settled
+
+if TYPE_CHECKING:  # not at run time: the fixtures module needs pytest, the demo does not
+    from tideover_runtime.testing.fixtures import Infrastructure
 
 #: Every topic our services publish (not the upstream, clock or gateway ones).
 SERVICE_OUTPUT_TOPICS = tuple(topic.name for topic in TOPICS if topic.producer not in (UPSTREAM, SCHEDULER, GATEWAYS))
+
+
+def day_closed(day: date) -> Envelope[BusinessDayClosed]:
+    """The scheduler closing business day `day` at 10:00 UTC (18:00 in Beijing)."""
+    event = BusinessDayClosed(business_date=day, closed_at=datetime(day.year, day.month, day.day, 10, tzinfo=UTC))
+    return wrap(event, producer="scheduler", occurred_at=datetime.now(UTC))
+
+
+async def book_overdue_loan(
+    infrastructure: Infrastructure,
+    kafka: KafkaTestClient,
+    watcher: TopicWatcher,
+    overdue_url: str,
+    loan: LoanBooked,
+    closed_on: date,
+) -> LoanBecameOverdue:
+    """Book `loan` as the upstream loan system would, close `closed_on` (a day after one of its
+    due dates) and wait until every service has taken in that it is overdue — plan calculation
+    too, before intake asks it for plans. Returns the LoanBecameOverdue."""
+    await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
+    await wait_until_ok(f"{overdue_url}/v1/loans/{loan.loan_id}/overdue-status")
+    await kafka.publish(day_closed(closed_on))
+    overdue: LoanBecameOverdue = await watcher.wait_for_event("LoanBecameOverdue", lambda event: event.loan_id == loan.loan_id)
+    await settled(infrastructure)
+    return overdue
 
 
 def hardship_application(loan_id: uuid.UUID, description: str = "Laid off in January") -> dict[str, Any]:

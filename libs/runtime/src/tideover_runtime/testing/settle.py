@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 from aiokafka.errors import KafkaError
 
+from tideover_runtime.database import UNAVAILABLE
 from tideover_runtime.lag import LagProbe
 from tideover_runtime.testing.kafka import TopicWatcher
 from tideover_runtime.testing.processes import ALL_SERVICES
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # not at run time: the fixtures module needs pytest, the simu
     from tideover_runtime.testing.fixtures import Infrastructure
 
 #: What a restarting broker or database raises at a client; settle asks again.
-UNREACHABLE = (OSError, KafkaError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
+UNREACHABLE = (*UNAVAILABLE, asyncpg.OperatorInterventionError, KafkaError)
 
 
 async def unsent(connection: asyncpg.Connection | asyncpg.Pool) -> int:

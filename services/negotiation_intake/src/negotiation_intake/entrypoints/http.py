@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, Security, UploadFile
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from negotiation_intake.adapters import api_keys, audit
 from negotiation_intake.adapters.store import CURSOR_PATTERN as APPLICATIONS_CURSOR
 from negotiation_intake.adapters.store import PostgresIntakeStore
-from negotiation_intake.application.ports import Agent, Application, Page
+from negotiation_intake.application.ports import Agent, Page
 from negotiation_intake.domain.access import Right, Role, may
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.domain.evidence import MAX_BYTES
@@ -41,7 +41,7 @@ from negotiation_intake.entrypoints.bodies import (
 )
 from negotiation_intake.entrypoints.changes import (
     Handler,
-    Work,
+    Mutation,
     changing,
     choosing,
     confirming,
@@ -148,7 +148,7 @@ async def change_application(
     application_id: uuid.UUID,
     idempotency_key: str | None,
     if_match: str | None,
-    mutate: Callable[[Work], Awaitable[Application]],
+    mutate: Mutation,
 ) -> Response:
     """A POST that changes the application it names and answers with it."""
     return await run(

@@ -20,7 +20,7 @@ from negotiation_intake.application.ports import Agent
 from negotiation_intake.domain.access import Right
 from negotiation_intake.domain.evidence import MAX_BYTES
 from negotiation_intake.entrypoints import bodies, changes
-from negotiation_intake.entrypoints.console.pages import render_application
+from negotiation_intake.entrypoints.console.pages import render_application, render_loan
 from negotiation_intake.entrypoints.console.rendering import (
     PREFIX,
     Console,
@@ -31,7 +31,7 @@ from negotiation_intake.entrypoints.console.rendering import (
     set_language,
     signed_in,
 )
-from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind, HardshipReason
+from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
 
 #: Which form field a refusal by a rule concerns (the rest are shown above the form).
 RULE_FIELDS = {"evidence_type_and_size": "file", "one_currency": "essential_expenses", "confirmation_code": "code"}
@@ -142,22 +142,7 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
             if outcome.status < 400 and outcome.application is not None:
                 return see_other(f"/applications/{outcome.application.application_id}")
             errors = refusal_errors(outcome)
-        return await _loan_with_errors(request, agent, loan_id, errors, values)
-
-    async def _loan_with_errors(
-        request: Request, agent: Agent, loan_id: uuid.UUID, errors: dict[str, str], values: dict[str, str]
-    ) -> Response:
-        async with console.resources().pool.acquire() as connection:
-            store = PostgresIntakeStore(connection)
-            loan = await store.loan(loan_id)
-            applications = [bodies.application_body(application) for application in await store.applications_for_loan(loan_id)]
-        assert loan is not None
-        upstream = await console.upstream.loan(loan_id)
-        plans = (upstream["plans"] or {}).get("plans") if upstream["plans"] is not None else None
-        return page(
-            request, "loan.html", agent, status=422, loan=loan, snapshot=loan.snapshot, applications=applications,
-            upstream=upstream, plans=plans, reasons=list(HardshipReason), errors=errors, values=values,
-        )  # fmt: skip
+        return await render_loan(console, request, agent, loan_id, status=422, errors=errors, values=values)
 
     @app.post("/applications/{application_id}/evidence", include_in_schema=False)
     async def upload(application_id: uuid.UUID, request: Request) -> Response:

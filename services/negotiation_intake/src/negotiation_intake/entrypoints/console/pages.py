@@ -91,18 +91,7 @@ def add_pages(app: FastAPI, console: Console) -> None:
     @app.get("/loans/{loan_id}", include_in_schema=False)
     async def loan_page(loan_id: uuid.UUID, request: Request) -> Response:
         agent = await signed_in(console, request)
-        async with console.resources().pool.acquire() as connection:
-            store = PostgresIntakeStore(connection)
-            loan = await store.loan(loan_id)
-            if loan is None:
-                raise PageError(404, "error_not_found")
-            applications = [application_body(application) for application in await store.applications_for_loan(loan_id)]
-        upstream = await console.upstream.loan(loan_id)
-        plans = (upstream["plans"] or {}).get("plans") if upstream["plans"] is not None else None
-        return page(
-            request, "loan.html", agent, loan=loan, snapshot=loan.snapshot, applications=applications,
-            upstream=upstream, plans=plans, reasons=list(HardshipReason), errors={}, values={},
-        )  # fmt: skip
+        return await render_loan(console, request, agent, loan_id)
 
     @app.get("/applications/{application_id}", include_in_schema=False)
     async def application_page(application_id: uuid.UUID, request: Request) -> Response:
@@ -157,6 +146,26 @@ async def _with_chosen_option(store: PostgresIntakeStore, application: Applicati
     if offers:
         option = next((o.model_dump(mode="json") for o in offers[-1].options if o.option_id == application.option_id), None)
     return {**application_body(application), "option": option}
+
+
+async def render_loan(
+    console: Console, request: Request, agent: Any, loan_id: uuid.UUID, status: int = 200, **feedback: Any
+) -> Response:
+    """The loan page, with what the other services say of the loan; `feedback` carries the
+    `errors` and posted `values` of a refused new application."""
+    async with console.resources().pool.acquire() as connection:
+        store = PostgresIntakeStore(connection)
+        loan = await store.loan(loan_id)
+        if loan is None:
+            raise PageError(404, "error_not_found")
+        applications = [application_body(application) for application in await store.applications_for_loan(loan_id)]
+    upstream = await console.upstream.loan(loan_id)
+    plans = (upstream["plans"] or {}).get("plans") if upstream["plans"] is not None else None
+    return page(
+        request, "loan.html", agent, status=status, loan=loan, snapshot=loan.snapshot, applications=applications,
+        upstream=upstream, plans=plans, reasons=list(HardshipReason),
+        errors=feedback.get("errors", {}), values=feedback.get("values", {}),
+    )  # fmt: skip
 
 
 async def render_application(
