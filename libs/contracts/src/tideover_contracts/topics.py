@@ -17,7 +17,14 @@ from tideover_contracts.events.negotiation import (
     PlanSentToBorrower,
 )
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested
-from tideover_contracts.events.overdue import InstallmentDueSoon, LoanBecameOverdue, LoanCured, OverdueStatusChanged
+from tideover_contracts.events.overdue import (
+    InstallmentDueSoon,
+    LoanBecameOverdue,
+    LoanCured,
+    OverdueStatusChanged,
+    RepaymentApplied,
+    WaiverGranted,
+)
 from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import (
     PlanBroken,
@@ -81,10 +88,11 @@ OPS_CLOCK = Topic(
 )
 OVERDUE_STATUS = Topic(
     "overdue.status.v1",
-    "Pre-due reminders, overdue episodes, their changes and cures.",
+    "Pre-due reminders, overdue episodes, their changes and cures; what each payment covered and the waivers, "
+    "as the loan's ledger (the book of record) recorded them.",
     OVERDUE_DETECTION,
-    (NOTIFICATION, NEGOTIATION_INTAKE, PLAN_CALCULATION),
-    (InstallmentDueSoon, LoanBecameOverdue, OverdueStatusChanged, LoanCured),
+    (NOTIFICATION, NEGOTIATION_INTAKE, PLAN_CALCULATION, REPAYMENT_TRACKING),
+    (InstallmentDueSoon, LoanBecameOverdue, OverdueStatusChanged, LoanCured, RepaymentApplied, WaiverGranted),
 )
 NEGOTIATION_APPLICATIONS = Topic(
     "negotiation.applications.v1",

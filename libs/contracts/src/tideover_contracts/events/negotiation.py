@@ -39,6 +39,27 @@ class OptionKind(StrEnum):
     WAIVER_WITH_ARREARS_INSTALLMENTS = "waiver_with_arrears_installments"
 
 
+class PlanEffect(StrEnum):
+    """What a plan does to the loan's ledger (DESIGN.md §3a), the same in every service.
+
+    `arrears`: the arrears at the offer's basis date become the plan's installments; regular
+    installments due later stay due. `reschedule`: the plan replaces the loan's whole remaining
+    schedule; the old unpaid installments are marked rescheduled (never settled)."""
+
+    ARREARS = "arrears"
+    RESCHEDULE = "reschedule"
+
+
+#: The effect of each kind of option: one home for the rule (DESIGN.md §3a).
+EFFECT_OF_KIND: dict[OptionKind, PlanEffect] = {
+    OptionKind.ARREARS_INSTALLMENTS: PlanEffect.ARREARS,
+    OptionKind.WAIVER: PlanEffect.ARREARS,
+    OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS: PlanEffect.ARREARS,
+    OptionKind.TERM_EXTENSION: PlanEffect.RESCHEDULE,
+    OptionKind.WAIVER_WITH_TERM_EXTENSION: PlanEffect.RESCHEDULE,
+}
+
+
 class EvidenceRef(Frozen):
     document_id: uuid.UUID
     kind: EvidenceKind

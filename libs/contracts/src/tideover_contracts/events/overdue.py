@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from tideover_contracts.common import Bucket, ContactRef, Frozen, OverdueAmounts, ScheduledInstallment
+from tideover_contracts.common import Bucket, ContactRef, Frozen, OverdueAmounts, ScheduledInstallment, WaivedAmounts
 from tideover_contracts.envelope import Event
 from tideover_contracts.money import Money, Rate
 
@@ -98,3 +98,62 @@ class LoanCured(Event):
     reason: CureReason
     outstanding_principal: Money
     contact: ContactRef
+
+
+class LedgerLine(Frozen):
+    """One obligation in the loan's ledger: a regular installment, or a line of a plan."""
+
+    sequence: int = Field(ge=1, description="The installment's sequence; a plan's line: the plan's own sequence")
+    plan_id: uuid.UUID | None = Field(default=None, description="Set on a plan's line")
+    due_date: date
+
+
+class LineCovered(Frozen):
+    """What one payment paid on one line, by component, and what the line still owes after it."""
+
+    line: LedgerLine
+    principal: Money
+    interest: Money
+    fee: Money
+    penalty: Money
+    left: Money
+
+
+class RepaymentApplied(Event):
+    """overdue-detection applied a payment to the loan's ledger, the book of record (DESIGN.md
+    §3a): the lines it covered, oldest obligation first, and what was left over as credit."""
+
+    event_type: ClassVar[str] = "RepaymentApplied"
+
+    loan_id: uuid.UUID
+    payment_id: str
+    amount: Money
+    value_date: date
+    covered: tuple[LineCovered, ...]
+    to_credit: Money = Field(description="The part of the payment beyond everything owed, kept as the loan's credit")
+    outstanding: Money = Field(description="Everything the loan still owes on its lines after the payment")
+
+
+class WaiverStatus(StrEnum):
+    CONDITIONAL = "conditional"  # granted with a plan; reinstated if it breaks
+    FINAL = "final"  # the plan completed
+    REINSTATED = "reinstated"  # the plan broke: owed again
+
+
+class WaiverReason(StrEnum):
+    PLAN = "plan"  # the plan's own waiver (DESIGN.md §4, waiver authority)
+    QUOTE_HONOURED = "quote_honoured"  # penalty accrued between the offer's basis date and activation (DESIGN.md §3a)
+
+
+class WaiverGranted(Event):
+    """A waiver as a recorded act in the loan's ledger (DESIGN.md §3a): granted conditionally
+    when a plan activates, final when it completes, reinstated when it breaks."""
+
+    event_type: ClassVar[str] = "WaiverGranted"
+
+    loan_id: uuid.UUID
+    plan_id: uuid.UUID
+    reason: WaiverReason
+    status: WaiverStatus
+    waived: WaivedAmounts
+    business_date: date

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from tideover_contracts.common import Frozen, PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.envelope import Event
-from tideover_contracts.events.negotiation import OptionKind
+from tideover_contracts.events.negotiation import EFFECT_OF_KIND, OptionKind, PlanEffect
 from tideover_contracts.money import DecimalString, Money
 
 
@@ -20,6 +20,9 @@ class PlanOption(Frozen):
 
     option_id: str = Field(min_length=1)
     kind: OptionKind
+    effect: PlanEffect | None = Field(
+        default=None, description="What the plan does to the loan's ledger (DESIGN.md §3a); absent: the kind's effect"
+    )
     months: int = Field(ge=1, le=60, description="Plan length in months (DESIGN.md §4: at most 60)")
     schedule: tuple[PlanInstallmentLine, ...] = Field(min_length=1)
     first_payment: Money
@@ -77,8 +80,22 @@ class PlanRejected(Event):
     offer_id: uuid.UUID | None = Field(default=None, description="Set when an acceptance was refused")
 
 
+class ContinuingInstallment(Frozen):
+    """A regular installment that stays due while an arrears plan runs (DESIGN.md §3a): the plan
+    month it falls in asks for it beside the plan's own installment."""
+
+    sequence: int = Field(ge=1, description="The loan's installment sequence")
+    due_date: date
+    amount: Money = Field(description="What was still owed on it at the basis date")
+
+
 class PlanActivated(Event):
-    """A confirmed plan is in force: the final schedule and the conditional waiver."""
+    """A confirmed plan is in force: the final schedule and the conditional waiver.
+
+    `effect` says what it does to the loan's ledger (DESIGN.md §3a): `arrears` re-dates the
+    installments in `replaced_installments` (due on or before `basis_business_date`) into the
+    plan's schedule while `continuing_installments` stay due; `reschedule` replaces every
+    installment in `replaced_installments` (the loan's whole remaining schedule)."""
 
     event_type: ClassVar[str] = "PlanActivated"
 
@@ -92,6 +109,18 @@ class PlanActivated(Event):
     schedule: tuple[PlanInstallmentLine, ...] = Field(min_length=1)
     total_payable: Money
     conditional_waiver: WaivedAmounts
+    effect: PlanEffect | None = Field(default=None, description="Absent in older events: the kind's effect")
+    basis_business_date: date | None = Field(default=None, description="The business date the plan's arrears were fixed on")
+    replaced_installments: tuple[int, ...] = Field(
+        default=(), description="Sequences of the loan's installments the plan re-dates (arrears) or replaces (reschedule)"
+    )
+    continuing_installments: tuple[ContinuingInstallment, ...] = Field(
+        default=(), description="Arrears plans: regular installments due during the plan, asked for beside it"
+    )
+
+    @property
+    def plan_effect(self) -> PlanEffect:
+        return self.effect or EFFECT_OF_KIND[self.kind]
 
 
 class OfferExpired(Event):
