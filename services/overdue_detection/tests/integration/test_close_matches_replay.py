@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from overdue_detection.adapters.loan_book import LoanBook
-from overdue_detection.domain.ledger import ChargePolicy, Installment, Payment, replay
+from overdue_detection.domain.ledger import ChargePolicy, Installment, Payment
+from overdue_detection.domain.replay import replay
 from tideover_contracts.common import ScheduledInstallment
 from tideover_contracts.events.loans import AllocationOrder, LoanBooked, RepaymentReceived
 from tideover_contracts.examples import borrower
@@ -115,7 +116,7 @@ async def test_daily_sql_closes_and_payment_replays_end_where_a_full_replay_ends
                                 )  # type: ignore[arg-type]
                             ]
                         )
-                        installments, _, _ = (await book.ledgers([loan.loan_id]))[loan.loan_id]
+                        installments = (await book.ledgers([loan.loan_id]))[loan.loan_id].installments
                         ledger = replay(
                             installments,
                             tuple(payments),
@@ -125,7 +126,7 @@ async def test_daily_sql_closes_and_payment_replays_end_where_a_full_replay_ends
                         )
                         await book.save_ledgers({loan.loan_id: (ledger.installments, ledger.credit)})
                 await book.accrue_penalties(today)  # the business-day close
-            stored, _, _ = (await book.ledgers([loan.loan_id]))[loan.loan_id]
+            stored = (await book.ledgers([loan.loan_id]))[loan.loan_id].installments
         finally:
             await transaction.rollback()
     schedule = tuple(

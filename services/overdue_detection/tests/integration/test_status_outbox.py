@@ -19,7 +19,14 @@ from overdue_detection.application.ports import Overdue
 from tideover_contracts.envelope import Event, parse_message, wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
-from tideover_contracts.events.overdue import CureReason, LoanBecameOverdue, LoanCured, OverdueChangeReason, OverdueStatusChanged
+from tideover_contracts.events.overdue import (
+    CureReason,
+    LoanBecameOverdue,
+    LoanCured,
+    OverdueChangeReason,
+    OverdueStatusChanged,
+    RepaymentApplied,
+)
 from tideover_contracts.examples import contact_ref, loan_booked
 from tideover_contracts.money import Money
 from tideover_contracts.policy import ChargeCaps
@@ -97,13 +104,24 @@ async def test_rendered_events_parse_as_contracts_and_carry_the_ledger(pool: asy
     assert event.contact == contact_ref()
     assert not event.charges_cap_applied
 
-    [changed] = await _handle(pool, _pay(loan.loan_id, "45.31", date(2026, 2, 18)), repaid)
+    changed, applied = await _handle(pool, _pay(loan.loan_id, "45.31", date(2026, 2, 18)), repaid)
     assert isinstance(changed.payload, OverdueStatusChanged)
+    # What the payment covered, as the ledger (the book of record) applied it (DESIGN.md §3a).
+    assert isinstance(applied.payload, RepaymentApplied)
+    [line] = applied.payload.covered
+    assert (line.line.sequence, line.line.plan_id, line.line.due_date) == (1, None, date(2026, 2, 15))
+    assert (line.penalty, line.interest, line.principal) == (
+        Money.of("0.31", "CNY"),
+        Money.of("45.00", "CNY"),
+        Money.of("0", "CNY"),
+    )
+    assert line.left == Money.of("1000.00", "CNY")
+    assert applied.payload.outstanding == Money.of("3090.00", "CNY")
     assert changed.payload.reasons == (OverdueChangeReason.PAYMENT_APPLIED,)
     assert changed.payload.previous_bucket.value == "M1"
     assert changed.payload.overdue.total == Money.of("1000.00", "CNY")  # penalty 0.31 and interest 45.00 paid first
 
-    [cured] = await _handle(pool, _pay(loan.loan_id, "1000.00", date(2026, 2, 18)), repaid)
+    cured, _ = await _handle(pool, _pay(loan.loan_id, "1000.00", date(2026, 2, 18)), repaid)
     assert isinstance(cured.payload, LoanCured)
     assert cured.payload.reason == CureReason.PAID
     assert cured.payload.outstanding_principal == Money.of("2000.00", "CNY")

@@ -13,13 +13,12 @@ from overdue_detection.domain.ledger import (
     Allocation,
     ChargePolicy,
     Installment,
-    Ledger,
     Pause,
     Payment,
     accrue,
     allocate,
-    replay,
 )
+from overdue_detection.domain.replay import Ledger, replay
 from tideover_contracts.events.loans import AllocationOrder
 
 D = Decimal
@@ -358,7 +357,9 @@ class TestOneDayLate:
 
         assert ledger.installments[0].owed(365) == nothing_owed()
         assert ledger.credit == D("0.00")
-        assert ledger.allocations == (("p1", (Allocation(1, penalty=D("0.10"), interest=D("45.00"), principal=D("1000.00")),)),)
+        assert ledger.allocations == (
+            ("p1", (Allocation(1, D("0.10"), D("0.00"), D("45.00"), D("1000.00"), date(2026, 2, 15), left=D("0.00")),)),
+        )
 
     def test_paying_only_the_schedule_leaves_ten_cents_of_principal(self) -> None:
         # penalty first: 1045.00 − 0.10 penalty − 45.00 interest = 999.90 principal; 0.10 principal left
@@ -387,8 +388,8 @@ def test_a_partial_payment_across_two_overdue_installments() -> None:
         (
             "p1",
             (
-                Allocation(1, penalty=D("6.29"), fee=D("5.00"), interest=D("45.00"), principal=D("1000.00")),
-                Allocation(2, penalty=D("3.09"), fee=D("5.00"), interest=D("35.62"), principal=D("0")),
+                Allocation(1, D("6.29"), D("5.00"), D("45.00"), D("1000.00"), date(2026, 1, 15), left=D("0.00")),
+                Allocation(2, D("3.09"), D("5.00"), D("35.62"), D("0"), date(2026, 2, 15), left=D("1009.38")),
             ),
         ),
     )

@@ -6,31 +6,54 @@ and one query reads every loan whose position may have changed; no loop over loa
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from overdue_detection.adapters.ledger_sql import ACCRUES, OWED, PENALTY_BASE, owed
 from overdue_detection.adapters.status_outbox import stage_status_events
-from overdue_detection.application.ports import EnvelopeFacts, StatusEvent
+from overdue_detection.application.ports import EnvelopeFacts, LedgerParts, StatusEvent
 from overdue_detection.domain.ledger import ChargePolicy, Installment, Pause, Payment
 from overdue_detection.domain.loan import LoanRow
+from overdue_detection.domain.plan_effects import PlanLine, PlanTerms
+from overdue_detection.domain.replay import WriteOff
 from tideover_contracts.common import ContactRef, ScheduledInstallment
 from tideover_contracts.events.loans import AllocationOrder, LoanBooked, RepaymentReceived
+from tideover_contracts.events.negotiation import PlanEffect
 from tideover_contracts.money import Money
 from tideover_runtime.database import Connection
 
-# Owed on an installment, penalty included: principal, interest and fee unpaid, plus the
-# penalty charged (basis / day count, rounded half-up to the cent) not yet paid.
-_OWED = """(i.principal + i.interest + i.fee - i.paid_principal - i.paid_interest - i.paid_fee
-            + round(i.penalty_basis / l.day_count, 2) - i.paid_penalty)"""
+_OWED = OWED
 
-
+#: Every column of a line the replay reads and writes back.
 _INSTALLMENT_COLUMNS = (
     "sequence", "due_date", "principal", "interest", "fee", "paid_principal", "paid_interest", "paid_fee", "paid_penalty",
-    "penalty_basis", "accrued_through", "settled",
+    "penalty_basis", "accrued_through", "plan_id", "plan_sequence", "rescheduled_by", "waived_penalty", "waived_interest",
+    "waived_fee", "rescheduled_principal", "rescheduled_interest", "rescheduled_fee", "rescheduled_penalty",
+    "written_off_principal", "written_off_interest", "written_off_fee", "written_off_penalty",
 )  # fmt: skip
+_TYPES = {"sequence": "int", "due_date": "date", "accrued_through": "date", "plan_id": "uuid", "plan_sequence": "int",
+          "rescheduled_by": "uuid"}  # fmt: skip
+
+
+def _plan(row: Any) -> PlanTerms:
+    waiver = json.loads(row["waiver"])
+    lines = tuple(
+        PlanLine(
+            line["sequence"],
+            date.fromisoformat(line["due_date"]),
+            *(Decimal(line[c]) for c in ("principal", "interest", "fee", "penalty")),
+        )
+        for line in json.loads(row["lines"])
+    )
+    return PlanTerms(
+        plan_id=row["plan_id"], ordinal=row["ordinal"], effect=PlanEffect(row["effect"]), basis_date=row["basis_date"],
+        activated_on=row["activated_on"], lines=lines, waiver={c: Decimal(v) for c, v in waiver.items()},
+        outcome=row["outcome"], ended_on=row["ended_on"],
+    )  # fmt: skip
 
 
 def _loan(row: Any) -> LoanRow:
@@ -117,15 +140,16 @@ class LoanBook:
         )
         return {row["loan_id"]: _loan(row) for row in rows}
 
-    async def ledgers(
-        self, loan_ids: list[uuid.UUID]
-    ) -> dict[uuid.UUID, tuple[tuple[Installment, ...], tuple[Payment, ...], tuple[Pause, ...]]]:
-        """Each loan's installments, payments and plan pauses: three queries for all of them."""
+    async def ledgers(self, loan_ids: list[uuid.UUID]) -> dict[uuid.UUID, LedgerParts]:
+        """Each loan's regular installments, payments, plan pauses, plans and write-offs: a query each for all of them."""
         installments: dict[uuid.UUID, list[Installment]] = defaultdict(list)
         payments: dict[uuid.UUID, list[Payment]] = defaultdict(list)
         pauses: dict[uuid.UUID, list[Pause]] = defaultdict(list)
+        plans: dict[uuid.UUID, list[PlanTerms]] = defaultdict(list)
+        write_offs: dict[uuid.UUID, list[WriteOff]] = defaultdict(list)
         for r in await self._connection.fetch(
-            "SELECT * FROM installments WHERE loan_id = ANY($1::uuid[]) ORDER BY loan_id, sequence", loan_ids
+            "SELECT * FROM installments WHERE loan_id = ANY($1::uuid[]) AND plan_id IS NULL ORDER BY loan_id, sequence",
+            loan_ids,
         ):
             installments[r["loan_id"]].append(Installment(**{name: r[name] for name in _INSTALLMENT_COLUMNS}))
         for r in await self._connection.fetch(
@@ -136,35 +160,55 @@ class LoanBook:
             "SELECT * FROM pauses WHERE loan_id = ANY($1::uuid[]) ORDER BY start_date", loan_ids
         ):
             pauses[r["loan_id"]].append(Pause(r["start_date"], r["end_date"]))
-        return {loan_id: (tuple(installments[loan_id]), tuple(payments[loan_id]), tuple(pauses[loan_id])) for loan_id in loan_ids}
+        for r in await self._connection.fetch("SELECT * FROM plans WHERE loan_id = ANY($1::uuid[]) ORDER BY ordinal", loan_ids):
+            plans[r["loan_id"]].append(_plan(r))
+        for r in await self._connection.fetch(
+            "SELECT * FROM ledger_acts WHERE loan_id = ANY($1::uuid[]) AND kind = 'write_off' ORDER BY business_date", loan_ids
+        ):
+            amounts = {c: r[c] for c in ("principal", "interest", "fee", "penalty")}
+            write_offs[r["loan_id"]].append(WriteOff(r["act_id"], r["business_date"], amounts))
+        return {
+            loan_id: LedgerParts(
+                tuple(installments[loan_id]),
+                tuple(payments[loan_id]),
+                tuple(pauses[loan_id]),
+                tuple(plans[loan_id]),
+                tuple(write_offs[loan_id]),
+            )
+            for loan_id in loan_ids
+        }
 
     async def save_ledgers(self, ledgers: dict[uuid.UUID, tuple[tuple[Installment, ...], Decimal]]) -> None:
-        """Write back replayed installments and credits: two statements for all loans."""
-        rows = [
-            (
-                loan_id,
-                i.sequence,
-                i.paid_principal,
-                i.paid_interest,
-                i.paid_fee,
-                i.paid_penalty,
-                i.penalty_basis,
-                i.accrued_through,
-                i.settled,
-            )
-            for loan_id, (installments, _) in ledgers.items()
-            for i in installments
-        ]
-        if rows:
+        """Write back replayed lines and credits: the loans' own installments updated, the plans'
+        lines written anew (a broken plan's are gone), a few statements for all loans."""
+        regular = [(loan_id, i) for loan_id, (lines, _) in ledgers.items() for i in lines if i.plan_id is None]
+        planned = [(loan_id, i) for loan_id, (lines, _) in ledgers.items() for i in lines if i.plan_id is not None]
+        written = [name for name in _INSTALLMENT_COLUMNS if name not in ("sequence", "due_date", "principal", "interest", "fee")]
+        if regular:
+            arrays = [[loan_id for loan_id, _ in regular]] + [
+                [getattr(i, name) for _, i in regular] for name in ("sequence", *written)
+            ]
+            types = ["uuid", "int"] + [_TYPES.get(name, "numeric") for name in written]
+            unnest = ", ".join(f"${n}::{t}[]" for n, t in enumerate(types, start=1))
             await self._connection.execute(
-                """
-                UPDATE installments i SET paid_principal = u.pp, paid_interest = u.pi, paid_fee = u.pf, paid_penalty = u.pn,
-                       penalty_basis = u.basis, accrued_through = u.through, settled = u.settled
-                FROM unnest($1::uuid[], $2::int[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[],
-                            $8::date[], $9::bool[]) AS u(loan_id, sequence, pp, pi, pf, pn, basis, through, settled)
+                f"""
+                UPDATE installments i SET {", ".join(f"{name} = u.{name}" for name in written)}
+                FROM unnest({unnest}) AS u(loan_id, sequence, {", ".join(written)})
                 WHERE i.loan_id = u.loan_id AND i.sequence = u.sequence
                 """,
-                *[list(column) for column in zip(*rows, strict=True)],
+                *arrays,
+            )
+        await self._connection.execute(
+            "DELETE FROM installments WHERE loan_id = ANY($1::uuid[]) AND plan_id IS NOT NULL", list(ledgers)
+        )
+        if planned:
+            arrays = [[loan_id for loan_id, _ in planned]] + [
+                [getattr(i, name) for _, i in planned] for name in _INSTALLMENT_COLUMNS
+            ]
+            types = ["uuid"] + [_TYPES.get(name, "numeric") for name in _INSTALLMENT_COLUMNS]
+            unnest = ", ".join(f"${n}::{t}[]" for n, t in enumerate(types, start=1))
+            await self._connection.execute(
+                f"INSERT INTO installments (loan_id, {', '.join(_INSTALLMENT_COLUMNS)}) SELECT * FROM unnest({unnest})", *arrays
             )
         await self._connection.execute(
             """
@@ -173,6 +217,68 @@ class LoanBook:
             """,
             list(ledgers),
             [credit for _, credit in ledgers.values()],
+        )
+
+    # --- plans and the acts they record ----------------------------------------------------
+
+    async def add_plan(self, loan_id: uuid.UUID, plan: PlanTerms) -> bool:
+        """Record a plan in force (ordinal: the loan's next); False when it was recorded before."""
+        lines = [
+            {"sequence": line.sequence, "due_date": line.due_date.isoformat(),
+             **{c: str(getattr(line, c)) for c in ("principal", "interest", "fee", "penalty")}}
+            for line in plan.lines
+        ]  # fmt: skip
+        inserted = await self._connection.fetchval(
+            """
+            INSERT INTO plans (plan_id, loan_id, ordinal, effect, basis_date, activated_on, waiver, lines)
+            SELECT $1, $2, coalesce(max(ordinal), 0) + 1, $3, $4, $5, $6::jsonb, $7::jsonb FROM plans WHERE loan_id = $2
+            ON CONFLICT (plan_id) DO NOTHING RETURNING true
+            """,
+            plan.plan_id, loan_id, plan.effect.value, plan.basis_date, plan.activated_on,
+            json.dumps({c: str(v) for c, v in plan.waiver.items()}), json.dumps(lines),
+        )  # fmt: skip
+        return bool(inserted)
+
+    async def active_plan(self, loan_id: uuid.UUID) -> uuid.UUID | None:
+        value: uuid.UUID | None = await self._connection.fetchval(
+            "SELECT plan_id FROM plans WHERE loan_id = $1 AND outcome = 'active'", loan_id
+        )
+        return value
+
+    async def plan_outcome(self, plan_id: uuid.UUID) -> str | None:
+        value: str | None = await self._connection.fetchval("SELECT outcome FROM plans WHERE plan_id = $1", plan_id)
+        return value
+
+    async def end_plan(self, plan_id: uuid.UUID, outcome: str, ended_on: date) -> bool:
+        """The plan completed, broke or its loan closed; False when it had ended before."""
+        ended = await self._connection.fetchval(
+            "UPDATE plans SET outcome = $2, ended_on = $3 WHERE plan_id = $1 AND outcome = 'active' RETURNING true",
+            plan_id,
+            outcome,
+            ended_on,
+        )
+        return bool(ended)
+
+    async def record_act(
+        self, act_id: uuid.UUID, loan_id: uuid.UUID, plan_id: uuid.UUID | None, kind: str, reason: str, status: str,
+        business_date: date, amounts: dict[str, Decimal],
+    ) -> None:  # fmt: skip
+        """A waiver or a write-off as recorded (its amounts kept as the ledger last computed them)."""
+        await self._connection.execute(
+            """
+            INSERT INTO ledger_acts (act_id, loan_id, plan_id, kind, reason, status, business_date,
+                                     principal, interest, fee, penalty)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            ON CONFLICT (act_id) DO UPDATE SET principal = excluded.principal, interest = excluded.interest,
+                                               fee = excluded.fee, penalty = excluded.penalty
+            """,
+            act_id, loan_id, plan_id, kind, reason, status, business_date,
+            *(amounts.get(c, Decimal(0)) for c in ("principal", "interest", "fee", "penalty")),
+        )  # fmt: skip
+
+    async def acts(self, plan_id: uuid.UUID, status: str) -> list[Any]:
+        return await self._connection.fetch(
+            "SELECT * FROM ledger_acts WHERE plan_id = $1 AND status = $2 ORDER BY reason", plan_id, status
         )
 
     async def record_payments(self, payments: list[RepaymentReceived]) -> set[str]:
@@ -212,13 +318,6 @@ class LoanBook:
         )
         return int(days or 0)
 
-    async def paused_so_far(self, loan_id: uuid.UUID, on: date) -> int:
-        """Days of the loan's open pause (a plan in force) up to `on`; 0 when none is open."""
-        days = await self._connection.fetchval(
-            "SELECT greatest($2 - start_date, 0) FROM pauses WHERE loan_id = $1 AND end_date IS NULL", loan_id, on
-        )
-        return int(days or 0)
-
     async def last_business_date(self) -> date | None:
         value: date | None = await self._connection.fetchval("SELECT max(business_date) FROM business_calendar")
         return value
@@ -236,26 +335,20 @@ class LoanBook:
         assert row is not None
         return row["before"], row["after"]
 
-    async def settle_installments(self, loan_id: uuid.UUID, through: date) -> None:
-        """A completed plan settled everything due up to `through`."""
-        await self._connection.execute(
-            "UPDATE installments SET settled = true WHERE loan_id = $1 AND due_date <= $2", loan_id, through
-        )
-
     # --- the business-day close, set-based -----------------------------------------------
 
     async def accrue_penalties(self, business_date: date) -> int:
         """Penalty through `business_date` on every overdue, unpaid installment of every
         active loan not under a plan: base × rate × days added to the basis."""
         status = await self._connection.execute(
-            """
+            f"""
             UPDATE installments i
-            SET penalty_basis = i.penalty_basis + (i.principal - i.paid_principal + i.interest - i.paid_interest)
+            SET penalty_basis = i.penalty_basis + {PENALTY_BASE}
                                 * l.penalty_rate * ($1 - greatest(i.due_date, coalesce(i.accrued_through, i.due_date))),
                 accrued_through = $1
             FROM loans l
             WHERE l.loan_id = i.loan_id AND l.status = 'active' AND NOT l.under_plan
-              AND NOT i.settled AND i.paid_principal + i.paid_interest < i.principal + i.interest
+              AND {ACCRUES} AND i.paid_principal + i.paid_interest < i.principal + i.interest AND {PENALTY_BASE} > 0
               AND i.due_date < $1 AND coalesce(i.accrued_through, i.due_date) < $1
             """,
             business_date,
@@ -273,23 +366,27 @@ class LoanBook:
             else """
             SELECT DISTINCT i.loan_id FROM installments i
             WHERE i.due_date < $1 AND i.paid_principal + i.paid_interest + i.paid_fee < i.principal + i.interest + i.fee
-              AND NOT i.settled AND $2::uuid[] IS NULL
+              AND i.rescheduled_by IS NULL AND $2::uuid[] IS NULL
             UNION SELECT loan_id FROM loans WHERE overdue_since IS NOT NULL
             """
         )
         return await self._connection.fetch(
             f"""
             WITH candidates AS ({candidates})
-            SELECT l.loan_id, l.currency, l.episode, l.overdue_since, l.bucket, l.last_reported_on, l.paused_days,
+            SELECT l.loan_id, l.currency, l.episode, l.overdue_since, l.bucket, l.last_reported_on,
                    o.oldest_due, coalesce(o.principal, 0) AS principal, coalesce(o.interest, 0) AS interest,
-                   coalesce(o.fee, 0) AS fee, coalesce(o.penalty, 0) AS penalty
+                   coalesce(o.fee, 0) AS fee, coalesce(o.penalty, 0) AS penalty,
+                   -- Days past due leave out the days under a plan after the oldest unpaid due date, and
+                   -- only those (a pause covers the days after its start through its end).
+                   coalesce((SELECT sum(greatest(0, least(coalesce(p.end_date, $1), $1) - greatest(p.start_date, o.oldest_due)))
+                             FROM pauses p WHERE p.loan_id = l.loan_id AND o.oldest_due IS NOT NULL), 0)::int AS paused_days
             FROM candidates c JOIN loans l USING (loan_id)
             LEFT JOIN LATERAL (
                 SELECT min(i.due_date) AS oldest_due,
-                       sum(i.principal - i.paid_principal) AS principal, sum(i.interest - i.paid_interest) AS interest,
-                       sum(i.fee - i.paid_fee) AS fee, sum(round(i.penalty_basis / l.day_count, 2) - i.paid_penalty) AS penalty
+                       sum({owed("principal")}) AS principal, sum({owed("interest")}) AS interest,
+                       sum({owed("fee")}) AS fee, sum({owed("penalty")}) AS penalty
                 FROM installments i
-                WHERE i.loan_id = l.loan_id AND i.due_date < $1 AND NOT i.settled AND {_OWED} > 0
+                WHERE i.loan_id = l.loan_id AND i.due_date < $1 AND {_OWED} > 0
             ) o ON true
             WHERE l.status = 'active' AND (NOT l.under_plan OR $3)
             """,
@@ -304,7 +401,7 @@ class LoanBook:
             f"""
             SELECT i.loan_id, i.sequence, i.due_date, i.principal, i.interest, i.fee, l.currency, {_OWED} AS owed
             FROM installments i JOIN loans l USING (loan_id)
-            WHERE i.loan_id = ANY($1::uuid[]) AND NOT i.settled AND {_OWED} > 0
+            WHERE i.loan_id = ANY($1::uuid[]) AND {_OWED} > 0
             ORDER BY i.loan_id, i.sequence
             """,
             loan_ids,
@@ -335,14 +432,12 @@ class LoanBook:
 
     async def due_soon(self, business_date: date, days_before: tuple[int, ...]) -> list[Any]:
         return await self._connection.fetch(
-            """
-            SELECT i.loan_id, i.sequence, i.due_date, (i.due_date - $1) AS days_before,
-                   i.principal + i.interest + i.fee - i.paid_principal - i.paid_interest - i.paid_fee AS amount_due,
+            f"""
+            SELECT i.loan_id, i.sequence, i.due_date, (i.due_date - $1) AS days_before, {_OWED} AS amount_due,
                    l.currency, l.contact
             FROM installments i JOIN loans l USING (loan_id)
-            WHERE l.status = 'active' AND NOT l.under_plan AND NOT i.settled
-              AND i.due_date = ANY(SELECT $1::date + d FROM unnest($2::int[]) AS d)
-              AND i.paid_principal + i.paid_interest + i.paid_fee < i.principal + i.interest + i.fee
+            WHERE l.status = 'active' AND NOT l.under_plan
+              AND i.due_date = ANY(SELECT $1::date + d FROM unnest($2::int[]) AS d) AND {_OWED} > 0
             """,
             business_date,
             list(days_before),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from overdue_detection.adapters.ledger_sql import OWED, owed
 from overdue_detection.application.ports import EnvelopeFacts, StatusEvent
 from tideover_runtime.database import Connection
 from tideover_runtime.outbox import NOTIFY_CHANNEL
@@ -27,15 +28,13 @@ WITH decided AS (
 ),
 owed AS (
     -- LATERAL: each decided loan's installments through the primary key, never a scan of all
-    SELECT i.*, l.currency,
-           i.principal + i.interest + i.fee - i.paid_principal - i.paid_interest - i.paid_fee
-           + round(i.penalty_basis / l.day_count, 2) - i.paid_penalty AS owed
+    SELECT i.*, l.currency, {OWED} AS owed, {owed("principal")} AS owed_principal
     FROM decided d JOIN loans l USING (loan_id)
-    CROSS JOIN LATERAL (SELECT * FROM installments i WHERE i.loan_id = d.loan_id AND NOT i.settled) i
+    CROSS JOIN LATERAL (SELECT * FROM installments i WHERE i.loan_id = d.loan_id) i
 ),
 schedules AS (
     SELECT loan_id,
-           coalesce(sum(principal - paid_principal), 0) AS outstanding_principal,
+           coalesce(sum(owed_principal), 0) AS outstanding_principal,
            -- Formatted as text, not built as JSON objects: several times faster for a close
            -- that renders hundreds of thousands of installments.
            ('[' || coalesce(string_agg(format(

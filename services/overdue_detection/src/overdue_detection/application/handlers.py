@@ -6,17 +6,20 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+from overdue_detection.application.ledger_events import repayment_applied, waiver_granted
 from overdue_detection.application.ports import Overdue
 from overdue_detection.application.status_events import Decided, publish_decisions
 from overdue_detection.domain.episodes import EpisodeState, Position, Trigger, decide
-from overdue_detection.domain.ledger import ZERO, replay
+from overdue_detection.domain.ledger import ZERO
 from overdue_detection.domain.loan import LoanRow
+from overdue_detection.domain.plan_effects import PlanLine, PlanTerms
 from overdue_detection.domain.policy import charge_policy
+from overdue_detection.domain.replay import Ledger, replay
 from tideover_contracts.common import Bucket, ContactRef
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
-from tideover_contracts.events.overdue import InstallmentDueSoon
+from tideover_contracts.events.overdue import InstallmentDueSoon, WaiverReason, WaiverStatus
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.money import Money
@@ -44,6 +47,8 @@ async def when_contact_changed_update_it(unit: Unit[BorrowerContactChanged], ctx
 async def when_loan_closed_stop_tracking(unit: Unit[LoanClosed], ctx: Overdue) -> None:
     loan = await _loan(ctx, unit.event.loan_id)
     await ctx.book.set_status(loan.loan_id, status="closed")
+    if (plan_id := await ctx.book.active_plan(loan.loan_id)) is not None:
+        await ctx.book.end_plan(plan_id, "closed", unit.event.closed_on)
     if loan.overdue_since is not None:
         state = EpisodeState(loan.episode, loan.overdue_since, Bucket(loan.bucket), None, loan.paused_days)
         decision = decide(state, Position(None, ZERO, ZERO, ZERO, ZERO), unit.event.closed_on, Trigger.LOAN_CLOSED)
@@ -71,7 +76,14 @@ async def when_repayments_received_apply_them(units: list[Unit[RepaymentReceived
         backdated = closed_through is not None and unit.event.value_date < closed_through
         earlier = causes.get(unit.event.loan_id, (unit, Trigger.PAYMENT))[1]
         causes[unit.event.loan_id] = (unit, Trigger.CORRECTION if backdated or earlier == Trigger.CORRECTION else Trigger.PAYMENT)
-    await _rebuild(ctx, {loan_id: loans[loan_id] for loan_id in causes}, causes, closed_through)
+    ledgers = await _rebuild(ctx, {loan_id: loans[loan_id] for loan_id in causes}, causes, closed_through)
+    for unit in units:
+        payment = unit.event
+        if payment.payment_id not in recorded:
+            continue
+        applied = next(item for item in ledgers[payment.loan_id].payments if item.payment_id == payment.payment_id)
+        event = repayment_applied(payment.loan_id, payment.amount.currency, payment.amount.amount, applied)
+        await unit.publish(event, event_id=deterministic_id("RepaymentApplied", payment.payment_id))
 
 
 async def _loan(ctx: Overdue, loan_id: uuid.UUID) -> LoanRow:
@@ -83,30 +95,49 @@ async def _loan(ctx: Overdue, loan_id: uuid.UUID) -> LoanRow:
 
 async def _rebuild(
     ctx: Overdue, loans: dict[uuid.UUID, LoanRow], causes: dict[uuid.UUID, tuple[Unit[Any], Trigger]], business_date: date | None
-) -> None:
-    """Replay each loan's ledger from its schedule, payments and plan pauses, store it, and
-    tell what changed as of the last closed business day."""
+) -> dict[uuid.UUID, Ledger]:
+    """Replay each loan's ledger from everything that happened to it (domain/replay.py), store
+    it with the waivers its plans recorded, and tell what changed as of the last closed business day."""
     if not loans:
-        return
-    ledgers = await ctx.book.ledgers(list(loans))
-    replayed = {}
+        return {}
+    parts = await ctx.book.ledgers(list(loans))
+    ledgers = {}
     for loan_id, loan in loans.items():
-        installments, payments, pauses = ledgers[loan_id]
-        ledger = replay(installments, payments, business_date, loan.policy, loan.allocation_order, pauses)
-        replayed[loan_id] = (ledger.installments, ledger.credit)
-    await ctx.book.save_ledgers(replayed)
+        p = parts[loan_id]
+        ledgers[loan_id] = replay(
+            p.installments, p.payments, business_date, loan.policy, loan.allocation_order, p.pauses, p.plans, p.write_offs
+        )
+        for plan in p.plans:
+            if (waived := ledgers[loan_id].waivers.get(plan.plan_id)) is not None:
+                await _record_waiver(ctx, loan_id, plan, WaiverStatus.CONDITIONAL, waived.plan, waived.quote_honoured)
+    await ctx.book.save_ledgers({loan_id: (ledger.installments, ledger.credit) for loan_id, ledger in ledgers.items()})
     if business_date is None:
-        return  # no business day closed yet: nothing can be overdue
+        return ledgers  # no business day closed yet: nothing can be overdue
     decisions: list[Decided] = []
     for row in await ctx.book.positions(business_date, list(loans)):
         unit, trigger = causes[row["loan_id"]]
         decisions.append(_decide(row, business_date, trigger, unit))
     await publish_decisions(ctx.book, business_date, decisions)
+    return ledgers
+
+
+def _act_id(plan_id: uuid.UUID, reason: WaiverReason, status: WaiverStatus) -> uuid.UUID:
+    return deterministic_id("ledger-act", plan_id, reason.value, status.value)
+
+
+async def _record_waiver(
+    ctx: Overdue, loan_id: uuid.UUID, plan: PlanTerms, status: WaiverStatus, *amounts: dict[str, Any]
+) -> None:
+    """The plan's waiver and the quote it honoured, as recorded acts (amounts as the ledger computed them)."""
+    for reason, waived in zip((WaiverReason.PLAN, WaiverReason.QUOTE_HONOURED), amounts, strict=True):
+        if any(waived.values()):
+            act = _act_id(plan.plan_id, reason, status)
+            await ctx.book.record_act(act, loan_id, plan.plan_id, "waiver", reason.value, status.value, plan.activated_on, waived)
 
 
 def _decide(row: Any, business_date: date, trigger: Trigger, cause: Unit[Any]) -> Decided:
     state = EpisodeState(row["episode"], row["overdue_since"], Bucket(row["bucket"]), row["last_reported_on"], row["paused_days"])
-    position = Position(row["oldest_due"], row["principal"], row["interest"], row["fee"], row["penalty"])
+    position = Position(row["oldest_due"], row["principal"], row["interest"], row["fee"], row["penalty"], row["paused_days"])
     return row["loan_id"], decide(state, position, business_date, trigger), position, cause
 
 
@@ -143,27 +174,97 @@ async def _close_one_day(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date)
         )
 
 
-async def when_plan_activated_pause_clock(unit: Unit[PlanActivated], ctx: Overdue) -> None:
-    """While a plan is active: no escalation and no penalty beyond what the plan says."""
+def plan_terms(plan: PlanActivated) -> PlanTerms:
+    """A plan as the ledger applies it (ordinal: assigned when it is recorded)."""
+    return PlanTerms(
+        plan_id=plan.plan_id,
+        ordinal=0,
+        effect=plan.plan_effect,
+        basis_date=plan.basis_business_date or plan.activated_on,
+        activated_on=plan.activated_on,
+        lines=tuple(
+            PlanLine(
+                line.sequence, line.due_date, line.principal.amount, line.interest.amount, line.fee.amount, line.penalty.amount
+            )
+            for line in plan.schedule
+        ),
+        waiver={c: getattr(plan.conditional_waiver, c).amount for c in ("penalty", "interest", "fee")},
+    )
+
+
+async def when_plan_activated_apply_it(unit: Unit[PlanActivated], ctx: Overdue) -> None:
+    """The plan takes effect in the ledger as of its activation day (DESIGN.md §3a): what it
+    covers stops escalating and accrues no penalty beyond what it says; its waiver is recorded."""
     plan = unit.event
     loan = await _loan(ctx, plan.loan_id)
+    if loan.status == "closed":
+        raise RejectEvent(f"plan {plan.plan_id} activated for closed loan {plan.loan_id}")
+    active = await ctx.book.active_plan(loan.loan_id)
+    if active is not None and active != plan.plan_id:
+        raise RejectEvent(f"plan {plan.plan_id} activated while plan {active} is in force on loan {plan.loan_id}")
+    if not await ctx.book.add_plan(loan.loan_id, plan_terms(plan)):
+        return
     await ctx.book.start_pause(loan.loan_id, plan.activated_on)
     await ctx.book.set_status(loan.loan_id, under_plan=True)
-    await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_ACTIVATED)}, await ctx.book.last_business_date())
+    ledgers = await _rebuild(
+        ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_ACTIVATED)}, await ctx.book.last_business_date()
+    )
+    waived = ledgers[loan.loan_id].waivers.get(plan.plan_id)
+    if waived is not None:
+        await _publish_waivers(
+            unit, loan, plan.plan_id, WaiverStatus.CONDITIONAL, plan.activated_on, waived.plan, waived.quote_honoured
+        )
+
+
+async def _publish_waivers(
+    unit: Unit[Any], loan: LoanRow, plan_id: uuid.UUID, status: WaiverStatus, on: date, *amounts: dict[str, Any]
+) -> None:
+    for reason, waived in zip((WaiverReason.PLAN, WaiverReason.QUOTE_HONOURED), amounts, strict=True):
+        if any(waived.values()):
+            event = waiver_granted(loan.loan_id, plan_id, reason, status, waived, loan.currency, on)
+            await unit.publish(event, event_id=deterministic_id("WaiverGranted", plan_id, reason.value, status.value))
+
+
+async def _end_plan(
+    unit: Unit[Any], ctx: Overdue, plan_id: uuid.UUID, outcome: str, on: date, status: WaiverStatus
+) -> LoanRow | None:
+    """The plan ended: its pause ends, and its recorded waivers become final or are reinstated."""
+    loan = await _loan(ctx, unit.event.loan_id)
+    if not await ctx.book.end_plan(plan_id, outcome, on):
+        if await ctx.book.plan_outcome(plan_id) is None:
+            raise RejectEvent(f"plan {plan_id} of loan {loan.loan_id} ended ({outcome}) but was never activated here")
+        return None  # it ended before: told once
+    await ctx.book.end_pause(loan.loan_id, on)
+    await ctx.book.set_status(loan.loan_id, under_plan=False)
+    granted = {row["reason"]: row for row in await ctx.book.acts(plan_id, WaiverStatus.CONDITIONAL.value)}
+    amounts = [
+        {c: granted[reason.value][c] for c in ("penalty", "interest", "fee")} if reason.value in granted else {}
+        for reason in (WaiverReason.PLAN, WaiverReason.QUOTE_HONOURED)
+    ]
+    for reason, waived in zip((WaiverReason.PLAN, WaiverReason.QUOTE_HONOURED), amounts, strict=True):
+        if waived:
+            act = _act_id(plan_id, reason, status)
+            await ctx.book.record_act(act, loan.loan_id, plan_id, "waiver", reason.value, status.value, on, waived)
+    await _publish_waivers(unit, loan, plan_id, status, on, *amounts)
+    return loan
 
 
 async def when_plan_broken_resume_clock(unit: Unit[PlanBroken], ctx: Overdue) -> None:
-    """Collection resumes from where it stood: the days under the plan do not count."""
-    loan = await _loan(ctx, unit.event.loan_id)
-    paused = await ctx.book.end_pause(loan.loan_id, unit.event.business_date)
-    await ctx.book.set_status(loan.loan_id, under_plan=False, paused_days=loan.paused_days + paused)
-    await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_BROKEN)}, await ctx.book.last_business_date())
+    """The plan is undone from its activation day: its waiver is reinstated, every payment is
+    applied again to the loan's own installments, and collection resumes from where it stood
+    (the days under the plan do not count)."""
+    loan = await _end_plan(unit, ctx, unit.event.plan_id, "broken", unit.event.business_date, WaiverStatus.REINSTATED)
+    if loan is not None:
+        await _rebuild(
+            ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_BROKEN)}, await ctx.book.last_business_date()
+        )
 
 
 async def when_plan_completed_cure_loan(unit: Unit[PlanCompleted], ctx: Overdue) -> None:
-    """The plan replaced what was overdue; once it is paid, the loan is cured."""
-    loan = await _loan(ctx, unit.event.loan_id)
-    await ctx.book.end_pause(loan.loan_id, unit.event.completed_on)
-    await ctx.book.settle_installments(loan.loan_id, unit.event.completed_on)
-    await ctx.book.set_status(loan.loan_id, under_plan=False)
-    await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_COMPLETED)}, await ctx.book.last_business_date())
+    """The plan is paid: its waiver becomes final. Nothing is settled that was not paid or
+    waived; a regular installment still owed keeps the loan overdue (DESIGN.md §3a)."""
+    loan = await _end_plan(unit, ctx, unit.event.plan_id, "completed", unit.event.completed_on, WaiverStatus.FINAL)
+    if loan is not None:
+        await _rebuild(
+            ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_COMPLETED)}, await ctx.book.last_business_date()
+        )

@@ -6,11 +6,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from overdue_detection.domain.ledger import ChargePolicy, Installment, Pause, Payment
 from overdue_detection.domain.loan import LoanRow
+from overdue_detection.domain.plan_effects import PlanTerms
 from overdue_detection.domain.policy import DUE_SOON_DAYS
+from overdue_detection.domain.replay import WriteOff
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 from tideover_contracts.policy import ChargeCaps
 
@@ -43,8 +45,14 @@ class EnvelopeFacts:
     occurred_at: datetime
 
 
-#: What a loan's ledger is replayed from: its installments, its payments, its plan pauses.
-LedgerParts = tuple[tuple[Installment, ...], tuple[Payment, ...], tuple[Pause, ...]]
+class LedgerParts(NamedTuple):
+    """What a loan's ledger is replayed from (domain/replay.py)."""
+
+    installments: tuple[Installment, ...]
+    payments: tuple[Payment, ...]
+    pauses: tuple[Pause, ...]
+    plans: tuple[PlanTerms, ...]
+    write_offs: tuple[WriteOff, ...]
 
 
 class LoanBook(Protocol):
@@ -59,7 +67,15 @@ class LoanBook(Protocol):
     async def end_pause(self, loan_id: uuid.UUID, end: date) -> int: ...
     async def last_business_date(self) -> date | None: ...
     async def closed_days_around(self, business_date: date) -> tuple[date | None, date | None]: ...
-    async def settle_installments(self, loan_id: uuid.UUID, through: date) -> None: ...
+    async def add_plan(self, loan_id: uuid.UUID, plan: PlanTerms) -> bool: ...
+    async def active_plan(self, loan_id: uuid.UUID) -> uuid.UUID | None: ...
+    async def plan_outcome(self, plan_id: uuid.UUID) -> str | None: ...
+    async def end_plan(self, plan_id: uuid.UUID, outcome: str, ended_on: date) -> bool: ...
+    async def record_act(
+        self, act_id: uuid.UUID, loan_id: uuid.UUID, plan_id: uuid.UUID | None, kind: str, reason: str, status: str,
+        business_date: date, amounts: dict[str, Decimal],
+    ) -> None: ...  # fmt: skip
+    async def acts(self, plan_id: uuid.UUID, status: str) -> list[Any]: ...
     async def accrue_penalties(self, business_date: date) -> int: ...
     async def positions(
         self, business_date: date, loan_ids: list[uuid.UUID] | None = None, *, include_under_plan: bool = False

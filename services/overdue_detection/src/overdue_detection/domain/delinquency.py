@@ -16,11 +16,12 @@ BUCKET_LIMITS: tuple[tuple[int, Bucket], ...] = (
 )
 
 
-def days_past_due(business_date: date, oldest_unpaid_due_date: date | None) -> int:
-    """Overdue from the day after the due date: DPD = business date − due date (Fineract)."""
+def days_past_due(business_date: date, oldest_unpaid_due_date: date | None, paused_days: int = 0) -> int:
+    """Overdue from the day after the due date: DPD = business date − due date (Fineract), less
+    the days under a plan after that due date (`paused_days`: the delinquency clock stood still)."""
     if oldest_unpaid_due_date is None or business_date <= oldest_unpaid_due_date:
         return 0
-    return (business_date - oldest_unpaid_due_date).days
+    return max(0, (business_date - oldest_unpaid_due_date).days - paused_days)
 
 
 def bucket_for(dpd: int) -> Bucket:

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 
-from overdue_detection.domain.delinquency import bucket_for
+from overdue_detection.domain.delinquency import bucket_for, days_past_due
 from overdue_detection.domain.policy import REPORT_DAYS, WEEKLY
 from tideover_contracts.common import Bucket
 from tideover_contracts.events.overdue import CureReason, OverdueChangeReason
@@ -41,6 +41,8 @@ class Position:
     interest: Decimal
     fee: Decimal
     penalty: Decimal
+    #: Days under a plan after the oldest unpaid due date: the delinquency clock stood still then.
+    paused_days: int = 0
 
     @property
     def overdue(self) -> bool:
@@ -57,15 +59,15 @@ class EpisodeState:
     overdue_since: date | None  # oldest overdue due date while an episode is open
     bucket: Bucket
     last_reported_on: date | None
-    paused_days: int  # days of the open episode spent under a plan: the delinquency clock stood still
+    paused_days: int  # as last reported: days under a plan after the oldest unpaid due date
 
     @property
     def open(self) -> bool:
         return self.overdue_since is not None
 
-    def days_past_due(self, business_date: date, oldest_due: date) -> int:
-        """DPD = business date − oldest unpaid due date (Fineract), less the days under a plan."""
-        return max(0, (business_date - oldest_due).days - self.paused_days)
+
+def _days_past_due(business_date: date, position: Position) -> int:
+    return days_past_due(business_date, position.oldest_due, position.paused_days)
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,10 @@ def decide(state: EpisodeState, position: Position, business_date: date, trigger
         return Decision("cure", cured, cure_reason=_CURE_REASONS.get(trigger, CureReason.PAID))
     assert position.oldest_due is not None
     if not state.open:
-        started = EpisodeState(state.episode + 1, position.oldest_due, Bucket.CURRENT, business_date, 0)
-        dpd = started.days_past_due(business_date, position.oldest_due)
+        started = EpisodeState(state.episode + 1, position.oldest_due, Bucket.CURRENT, business_date, position.paused_days)
+        dpd = _days_past_due(business_date, position)
         return Decision("start", replace(started, bucket=bucket_for(dpd)), days_past_due=dpd)
-    dpd = state.days_past_due(business_date, position.oldest_due)
+    dpd = _days_past_due(business_date, position)
     bucket = bucket_for(dpd)
     reasons = list(_REASONS.get(trigger, ()))
     if bucket != state.bucket:
@@ -98,7 +100,7 @@ def decide(state: EpisodeState, position: Position, business_date: date, trigger
     weekly_due = state.last_reported_on is None or (business_date - state.last_reported_on).days >= WEEKLY
     if trigger == Trigger.CLOSE and (weekly_due or dpd in REPORT_DAYS) and not reasons:
         reasons.append(OverdueChangeReason.WEEKLY)
-    changed = replace(state, overdue_since=position.oldest_due, bucket=bucket)
+    changed = replace(state, overdue_since=position.oldest_due, bucket=bucket, paused_days=position.paused_days)
     if not reasons:
         return Decision("none", changed, days_past_due=dpd)
     return Decision(

@@ -12,9 +12,11 @@ give the same cents, and the same numbers come out of the set-based SQL close.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from tideover_contracts.events.loans import AllocationOrder
 
@@ -60,8 +62,21 @@ class Pause:
         return self.start < day and (self.end is None or day <= self.end)
 
 
+#: The components of an obligation, as the conservation law counts them (DESIGN.md §3a).
+COMPONENTS = ("principal", "interest", "fee", "penalty")
+#: What takes an amount off a line besides nothing at all: owed = charged − these (DESIGN.md §3a).
+#: Principal is never waived.
+SETTLING = ("paid", "waived", "written_off", "rescheduled")
+
+
 @dataclass(frozen=True)
 class Installment:
+    """One obligation of the loan's ledger: a regular installment, or a line of a plan
+    (`plan_id` set; its sequence is 1000 × the plan's ordinal + the plan's own sequence).
+
+    Per component: charged = paid + waived + written off + rescheduled + owed, where
+    `rescheduled` is what a plan took over from this line (the plan's lines charge it again)."""
+
     sequence: int
     due_date: date
     principal: Decimal
@@ -73,28 +88,62 @@ class Installment:
     paid_penalty: Decimal = ZERO
     penalty_basis: Decimal = ZERO  # Σ base × rate × days, not yet divided by the day count
     accrued_through: date | None = None  # penalty counted through this day (None: through the due date)
-    settled: bool = False  # settled by a completed repayment plan: nothing more is owed or accrued
+    plan_id: uuid.UUID | None = None  # a plan's line: no penalty accrues on it
+    plan_sequence: int | None = None
+    rescheduled_by: uuid.UUID | None = None  # a plan took over all that was left of it
+    waived_penalty: Decimal = ZERO
+    waived_interest: Decimal = ZERO
+    waived_fee: Decimal = ZERO
+    rescheduled_principal: Decimal = ZERO
+    rescheduled_interest: Decimal = ZERO
+    rescheduled_fee: Decimal = ZERO
+    rescheduled_penalty: Decimal = ZERO
+    written_off_principal: Decimal = ZERO
+    written_off_interest: Decimal = ZERO
+    written_off_fee: Decimal = ZERO
+    written_off_penalty: Decimal = ZERO
 
     def penalty_charged(self, day_count: int) -> Decimal:
         return (self.penalty_basis / day_count).quantize(CENT, rounding=PENALTY_ROUNDING)
 
-    def owed(self, day_count: int) -> dict[str, Decimal]:
-        if self.settled:
-            return dict.fromkeys(("penalty", "fee", "interest", "principal"), ZERO)
+    def charged(self, day_count: int) -> dict[str, Decimal]:
         return {
-            "penalty": self.penalty_charged(day_count) - self.paid_penalty,
-            "fee": self.fee - self.paid_fee,
-            "interest": self.interest - self.paid_interest,
-            "principal": self.principal - self.paid_principal,
+            "principal": self.principal,
+            "interest": self.interest,
+            "fee": self.fee,
+            "penalty": self.penalty_charged(day_count),
+        }
+
+    def part(self, prefix: str, component: str) -> Decimal:
+        """e.g. part("waived", "interest"); principal is never waived."""
+        value: Decimal = getattr(self, f"{prefix}_{component}", ZERO)
+        return value
+
+    def owed(self, day_count: int) -> dict[str, Decimal]:
+        charged = self.charged(day_count)
+        return {
+            component: charged[component] - sum((self.part(prefix, component) for prefix in SETTLING), start=ZERO)
+            for component in ("penalty", "fee", "interest", "principal")
         }
 
     def outstanding(self, day_count: int) -> Decimal:
         return sum(self.owed(day_count).values(), start=ZERO)
 
     @property
+    def accrues(self) -> bool:
+        """Penalty accrues on regular installments only: a plan's line says what it charges."""
+        return self.plan_id is None and self.rescheduled_by is None
+
+    @property
     def penalty_base(self) -> Decimal:
-        """What penalty accrues on: unpaid principal and interest (never fees or penalty)."""
-        return self.principal - self.paid_principal + self.interest - self.paid_interest
+        """What penalty accrues on: principal and interest still owed (never fees or penalty)."""
+        owed = self.owed(1)  # the penalty's day count does not matter here
+        return owed["principal"] + owed["interest"]
+
+    def moved(self, prefix: str, amounts: dict[str, Decimal]) -> Installment:
+        """The line with `amounts` added to its `prefix` parts (paid, waived, written_off, rescheduled)."""
+        changes: dict[str, Any] = {f"{prefix}_{c}": self.part(prefix, c) + amount for c, amount in amounts.items() if amount}
+        return replace(self, **changes) if changes else self
 
 
 def _chargeable_days(after: date, through: date, pauses: tuple[Pause, ...]) -> int:
@@ -107,7 +156,7 @@ def _chargeable_days(after: date, through: date, pauses: tuple[Pause, ...]) -> i
 def accrue(installment: Installment, through: date, policy: ChargePolicy, pauses: tuple[Pause, ...] = ()) -> Installment:
     """Penalty for the days after the due date (and after the last accrual) through `through`."""
     start = max(installment.due_date, installment.accrued_through or installment.due_date)
-    if through <= start or installment.settled:
+    if through <= start or not installment.accrues:
         return installment
     days = _chargeable_days(start, through, pauses)
     basis = installment.penalty_basis + installment.penalty_base * policy.penalty_rate * days
@@ -123,27 +172,39 @@ COMPONENT_ORDER: dict[AllocationOrder, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Allocation:
+    """What one payment paid on one line, by component, and what the line still owes after it."""
+
     sequence: int
     penalty: Decimal = ZERO
     fee: Decimal = ZERO
     interest: Decimal = ZERO
     principal: Decimal = ZERO
+    due_date: date | None = None
+    plan_id: uuid.UUID | None = None
+    plan_sequence: int | None = None
+    left: Decimal = ZERO
 
     @property
     def total(self) -> Decimal:
         return self.penalty + self.fee + self.interest + self.principal
 
 
+def oldest_first(installment: Installment) -> tuple[date, int]:
+    """Oldest obligation first (DESIGN.md §3a): by due date; on one date, the loan's own
+    installment before a plan's line."""
+    return installment.due_date, installment.sequence
+
+
 def allocate(
     installments: tuple[Installment, ...], amount: Decimal, order: AllocationOrder, day_count: int
 ) -> tuple[tuple[Installment, ...], tuple[Allocation, ...], Decimal]:
-    """Apply `amount` to the oldest unpaid installment first, components in `order`; an
-    overpayment runs on into the next installments. Returns the installments after payment,
-    the allocations, and what is left once everything is paid (a credit)."""
+    """Apply `amount` to the oldest obligation first, components in `order`; an overpayment
+    runs on into the next ones. Returns the lines after payment (in their order), the
+    allocations, and what is left once everything is paid (a credit)."""
     remaining = amount
     updated: list[Installment] = []
     allocations: list[Allocation] = []
-    for installment in sorted(installments, key=lambda item: item.sequence):
+    for installment in sorted(installments, key=oldest_first):
         owed = installment.owed(day_count)
         paid = dict.fromkeys(owed, ZERO)
         for component in COMPONENT_ORDER[order]:
@@ -152,17 +213,20 @@ def allocate(
         if not any(paid.values()):
             updated.append(installment)
             continue
-        allocations.append(Allocation(installment.sequence, **paid))
-        updated.append(
-            replace(
-                installment,
-                paid_penalty=installment.paid_penalty + paid["penalty"],
-                paid_fee=installment.paid_fee + paid["fee"],
-                paid_interest=installment.paid_interest + paid["interest"],
-                paid_principal=installment.paid_principal + paid["principal"],
+        after = installment.moved("paid", paid)
+        updated.append(after)
+        allocations.append(
+            Allocation(
+                installment.sequence,
+                **paid,
+                due_date=installment.due_date,
+                plan_id=installment.plan_id,
+                plan_sequence=installment.plan_sequence,
+                left=after.outstanding(day_count),
             )
         )
-    return tuple(updated), tuple(allocations), remaining
+    by_sequence = {item.sequence: item for item in updated}
+    return tuple(by_sequence[item.sequence] for item in installments), tuple(allocations), remaining
 
 
 @dataclass(frozen=True)
@@ -172,48 +236,6 @@ class Payment:
     value_date: date
 
 
-@dataclass(frozen=True)
-class Ledger:
-    installments: tuple[Installment, ...]
-    credit: Decimal
-    allocations: tuple[tuple[str, tuple[Allocation, ...]], ...]
-
-
 def unpaid(installment: Installment) -> Installment:
-    """The installment as booked: nothing paid, no penalty yet."""
-    return replace(
-        installment,
-        paid_principal=ZERO,
-        paid_interest=ZERO,
-        paid_fee=ZERO,
-        paid_penalty=ZERO,
-        penalty_basis=ZERO,
-        accrued_through=None,
-    )
-
-
-def replay(
-    schedule: tuple[Installment, ...],
-    payments: tuple[Payment, ...],
-    through: date | None,
-    policy: ChargePolicy,
-    order: AllocationOrder,
-    pauses: tuple[Pause, ...] = (),
-) -> Ledger:
-    """The ledger from the booked schedule: penalty accrues up to each payment's value date
-    (a payment on day D counts after D's penalty), the payment is allocated, and so on up to
-    `through`, the last closed business day. A payment value-dated in the past therefore
-    corrects the penalty accrued since. A payment value-dated after `through` (received
-    before its day is closed) accrues penalty up to its own date; that day's close then adds
-    nothing twice, because accrual continues from `accrued_through`."""
-    installments = tuple(unpaid(i) for i in schedule)
-    credit = ZERO
-    applied: list[tuple[str, tuple[Allocation, ...]]] = []
-    for payment in sorted(payments, key=lambda p: (p.value_date, p.payment_id)):
-        installments = tuple(accrue(i, payment.value_date, policy, pauses) for i in installments)
-        installments, allocations, left = allocate(installments, payment.amount, order, policy.day_count)
-        credit += left
-        applied.append((payment.payment_id, allocations))
-    if through is not None:
-        installments = tuple(accrue(i, through, policy, pauses) for i in installments)
-    return Ledger(installments, credit, tuple(applied))
+    """The installment as booked: nothing paid, waived, moved or written off, no penalty yet."""
+    return Installment(installment.sequence, installment.due_date, installment.principal, installment.interest, installment.fee)

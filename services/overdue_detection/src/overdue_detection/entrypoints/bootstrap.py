@@ -48,7 +48,7 @@ def subscriptions(caps: ChargeCaps, reminder_days: tuple[int, ...] = DUE_SOON_DA
     subs.on(LOANS_LIFECYCLE, BorrowerContactChanged)(with_loan_book(handlers.when_contact_changed_update_it))
     subs.on(LOANS_LIFECYCLE, LoanClosed)(with_loan_book(handlers.when_loan_closed_stop_tracking))
     subs.on(OPS_CLOCK, BusinessDayClosed)(with_loan_book(handlers.when_business_day_closed_settle_overdue))
-    subs.on(PLANS_OFFERS, PlanActivated)(with_loan_book(handlers.when_plan_activated_pause_clock))
+    subs.on(PLANS_OFFERS, PlanActivated)(with_loan_book(handlers.when_plan_activated_apply_it))
     subs.on(PLANS_TRACKING, PlanBroken)(with_loan_book(handlers.when_plan_broken_resume_clock))
     subs.on(PLANS_TRACKING, PlanCompleted)(with_loan_book(handlers.when_plan_completed_cure_loan))
     return subs

@@ -29,9 +29,6 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             positions = await book.positions(business_date, [loan_id], include_under_plan=True) if business_date else []
             remaining = (await book.remaining_schedules([loan_id])).get(loan_id, [])
             payments = await book.last_payments(loan_id)
-            # While a plan is in force the days past due stand still (DESIGN.md §3): the open
-            # pause counts as well as the ended ones.
-            paused = loan.paused_days + (await book.paused_so_far(loan_id, business_date) if business_date else 0)
 
         def money(amount: Decimal) -> dict[str, str]:
             return {"amount": str(amount), "currency": loan.currency}
@@ -46,7 +43,9 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             "status": "under_plan" if loan.under_plan else loan.status,
             "overdue": overdue,
             "episode": loan.episode,
-            "days_past_due": max(0, days_past_due(business_date, oldest_due) - paused) if business_date else 0,
+            # While a plan is in force the days past due stand still (DESIGN.md §3): the position
+            # counts the days under plans after the oldest unpaid due date, the open plan's too.
+            "days_past_due": days_past_due(business_date, oldest_due, position.get("paused_days", 0)) if business_date else 0,
             "bucket": loan.bucket,
             "oldest_overdue_due_date": oldest_due.isoformat() if oldest_due else None,
             "overdue_amounts": {part: money(position[part] if overdue else Decimal(0)) for part in components},

@@ -1,0 +1,232 @@
+"""What a plan does to the loan's ledger, on the real Postgres (DESIGN.md §3a): an arrears plan
+re-dates the arrears and leaves the regular installments due; completing it settles nothing that
+was not paid or waived; breaking it undoes it and reinstates its waiver; every line balances."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from overdue_detection.adapters.ledger_sql import OWED
+from overdue_detection.adapters.loan_book import LoanBook
+from overdue_detection.application import handlers
+from overdue_detection.application.ports import Overdue
+from tideover_contracts.common import PlanInstallmentLine, WaivedAmounts
+from tideover_contracts.envelope import Event, parse_message, wrap
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.events.negotiation import OptionKind, PlanEffect
+from tideover_contracts.events.overdue import (
+    LoanCured,
+    OverdueStatusChanged,
+    RepaymentApplied,
+    WaiverGranted,
+    WaiverReason,
+    WaiverStatus,
+)
+from tideover_contracts.events.plans import PlanActivated
+from tideover_contracts.events.tracking import PlanBreakReason, PlanBroken, PlanCompleted
+from tideover_contracts.examples import loan_booked
+from tideover_contracts.money import Money
+from tideover_contracts.policy import ChargeCaps
+from tideover_contracts.topics import OVERDUE_STATUS
+from tideover_runtime.clock import BusinessClock, record_business_day
+from tideover_runtime.consumer import Unit
+from tideover_runtime.testing.database import fresh_schema
+from tideover_runtime.testing.fixtures import Infrastructure
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+D = Decimal
+
+
+def cny(amount: str) -> Money:
+    return Money.of(amount, "CNY")
+
+
+@pytest.fixture
+async def pool(infrastructure: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
+    async with fresh_schema(infrastructure.database_url, MIGRATIONS, "plans_in_the_ledger") as pool:
+        yield pool
+
+
+async def _booked(unit: Unit[Any], ctx: Overdue) -> None:
+    await handlers.when_loans_booked_record_them([unit], ctx)
+
+
+async def _repaid(unit: Unit[Any], ctx: Overdue) -> None:
+    await handlers.when_repayments_received_apply_them([unit], ctx)
+
+
+HANDLERS: dict[str, Any] = {
+    "LoanBooked": _booked,
+    "RepaymentReceived": _repaid,
+    "BusinessDayClosed": handlers.when_business_day_closed_settle_overdue,
+    "PlanActivated": handlers.when_plan_activated_apply_it,
+    "PlanBroken": handlers.when_plan_broken_resume_clock,
+    "PlanCompleted": handlers.when_plan_completed_cure_loan,
+}
+
+
+async def _handle(pool: asyncpg.Pool, event: Event) -> list[Any]:
+    envelope = wrap(event, producer="test", occurred_at=datetime(2026, 3, 1, tzinfo=UTC))
+    async with pool.acquire() as connection, connection.transaction():
+        before = await connection.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
+        if isinstance(event, BusinessDayClosed):
+            await record_business_day(connection, event)
+        unit = Unit(connection, envelope, "overdue-detection", BusinessClock())
+        await HANDLERS[event.event_type](unit, Overdue(LoanBook(connection), ChargeCaps()))
+        rows = await connection.fetch(
+            "SELECT value FROM outbox WHERE id > $1 AND topic = 'overdue.status.v1' ORDER BY id", before
+        )
+    return [parse_message(row["value"], OVERDUE_STATUS.event_classes()).payload for row in rows]
+
+
+def close(day: date) -> BusinessDayClosed:
+    return BusinessDayClosed(business_date=day, closed_at=datetime(day.year, day.month, day.day, 10, tzinfo=UTC))
+
+
+def pay(loan_id: uuid.UUID, amount: str, on: date) -> RepaymentReceived:
+    return RepaymentReceived(
+        loan_id=loan_id, payment_id=f"P-{uuid.uuid4()}", amount=cny(amount), received_at=datetime(2026, 3, 1, tzinfo=UTC),
+        value_date=on,
+    )  # fmt: skip
+
+
+def arrears_plan(loan_id: uuid.UUID) -> PlanActivated:
+    """The arrears of 18 Feb (installment 1: 1,000.00 + 45.00, penalty 0.31 waived) over three months."""
+    parts = [("333.33", "15.00"), ("333.33", "15.00"), ("333.34", "15.00")]
+    schedule = tuple(
+        PlanInstallmentLine(
+            sequence=n,
+            due_date=date(2026, 2 + n, 18),
+            principal=cny(p),
+            interest=cny(i),
+            penalty=cny("0.00"),
+            fee=cny("0.00"),
+            total=cny(str(D(p) + D(i))),
+        )
+        for n, (p, i) in enumerate(parts, start=1)
+    )
+    waiver = WaivedAmounts(penalty=cny("0.31"), interest=cny("0.00"), fee=cny("0.00"), total=cny("0.31"))
+    return PlanActivated(
+        plan_id=uuid.uuid4(), offer_id=uuid.uuid4(), option_id="waiver-arrears-3", application_id=uuid.uuid4(),
+        loan_id=loan_id, kind=OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS, activated_on=date(2026, 2, 19), schedule=schedule,
+        total_payable=cny("1045.00"), conditional_waiver=waiver, effect=PlanEffect.ARREARS,
+        basis_business_date=date(2026, 2, 18), replaced_installments=(1,),
+    )  # fmt: skip
+
+
+async def lines(pool: asyncpg.Pool, loan_id: uuid.UUID) -> dict[int, asyncpg.Record]:
+    rows = await pool.fetch(
+        f"SELECT i.*, {OWED} AS owed FROM installments i JOIN loans l USING (loan_id) WHERE loan_id = $1 ORDER BY sequence",
+        loan_id,
+    )
+    return {row["sequence"]: row for row in rows}
+
+
+async def balanced(pool: asyncpg.Pool, loan_id: uuid.UUID) -> None:
+    """charged = paid + waived + written off + rescheduled + owed, per line and component, and
+    every payment is on the lines or kept as credit (DESIGN.md §3a)."""
+    for row in (await lines(pool, loan_id)).values():
+        for part in ("principal", "interest", "fee"):
+            settled = sum(row.get(f"{prefix}_{part}") or 0 for prefix in ("paid", "waived", "written_off", "rescheduled"))
+            assert 0 <= settled <= row[part], (row["sequence"], part)
+    paid = await pool.fetchval(
+        "SELECT sum(paid_principal + paid_interest + paid_fee + paid_penalty) FROM installments WHERE loan_id = $1", loan_id
+    )
+    received = await pool.fetchval("SELECT coalesce(sum(amount), 0) FROM repayments WHERE loan_id = $1", loan_id)
+    credit = await pool.fetchval("SELECT credit FROM loans WHERE loan_id = $1", loan_id)
+    assert paid + credit == received
+
+
+async def test_an_arrears_plan_paid_month_by_month_completes_with_every_installment_paid(pool: asyncpg.Pool) -> None:
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))  # 3 × (1,000.00 + 45.00) from 15 Feb
+    await _handle(pool, loan)
+    await _handle(pool, close(date(2026, 2, 18)))
+    plan = arrears_plan(loan.loan_id)
+
+    granted, honoured = await _handle(pool, plan)
+    assert isinstance(granted, WaiverGranted)
+    assert isinstance(honoured, WaiverGranted)
+    assert (granted.status, granted.waived.penalty, granted.plan_id) == (WaiverStatus.CONDITIONAL, cny("0.31"), plan.plan_id)
+    # The quote of 18 Feb is honoured: the day of penalty accrued until the activation on 19 Feb is waived.
+    assert (honoured.reason, honoured.waived.penalty) == (WaiverReason.QUOTE_HONOURED, cny("0.10"))
+    book = await lines(pool, loan.loan_id)
+    # Installment 1 is re-dated into the plan: taken over by it, never settled; 2 and 3 stay due.
+    assert book[1]["rescheduled_by"] == plan.plan_id
+    assert (book[1]["rescheduled_principal"], book[1]["waived_penalty"], book[1]["paid_principal"]) == (D(1000), D("0.41"), 0)
+    assert [book[s]["owed"] for s in (1, 2, 3)] == [0, D("1045.00"), D("1045.00")]
+    assert [book[s]["owed"] for s in (1001, 1002, 1003)] == [D("348.33"), D("348.33"), D("348.34")]
+
+    # Each month: the regular installment due that month and the plan's line, oldest first.
+    for day, amount in ((date(2026, 3, 18), "1393.33"), (date(2026, 4, 18), "1393.33"), (date(2026, 5, 18), "348.34")):
+        await _handle(pool, close(day))
+        events = await _handle(pool, pay(loan.loan_id, amount, day))
+        applied = next(event for event in events if isinstance(event, RepaymentApplied))
+        assert sum((line.left.amount for line in applied.covered), start=D(0)) == 0
+    assert all(row["owed"] == 0 for row in (await lines(pool, loan.loan_id)).values())
+
+    events = await _handle(pool, PlanCompleted(plan_id=plan.plan_id, loan_id=loan.loan_id, completed_on=date(2026, 5, 18),
+                                               total_paid=cny("1045.00"), final_waiver=plan.conditional_waiver))  # fmt: skip
+    final = [event for event in events if isinstance(event, WaiverGranted)]
+    assert [(e.status, e.waived.total) for e in final] == [(WaiverStatus.FINAL, cny("0.31")), (WaiverStatus.FINAL, cny("0.10"))]
+    book = await lines(pool, loan.loan_id)
+    assert (book[1]["paid_principal"], book[1]["rescheduled_principal"]) == (0, D(1000))  # paid through the plan
+    assert (book[2]["paid_principal"], book[3]["paid_principal"]) == (D(1000), D(1000))
+    await balanced(pool, loan.loan_id)
+
+
+async def test_paying_only_the_plan_parts_leaves_the_regular_installments_owed(pool: asyncpg.Pool) -> None:
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
+    await _handle(pool, loan)
+    await _handle(pool, close(date(2026, 2, 18)))
+    plan = arrears_plan(loan.loan_id)
+    await _handle(pool, plan)
+    for day, amount in ((date(2026, 3, 18), "348.33"), (date(2026, 4, 18), "348.33"), (date(2026, 5, 18), "348.34")):
+        await _handle(pool, close(day))
+        await _handle(pool, pay(loan.loan_id, amount, day))
+    # Oldest obligation first: each payment went to the regular installment due before the plan's line.
+    book = await lines(pool, loan.loan_id)
+    assert sum(row["owed"] for row in book.values()) == D("2090.00")  # two installments' worth never paid
+    events = await _handle(pool, PlanCompleted(plan_id=plan.plan_id, loan_id=loan.loan_id, completed_on=date(2026, 5, 18),
+                                               total_paid=cny("1045.00"), final_waiver=plan.conditional_waiver))  # fmt: skip
+    # Completion settles nothing: the loan is overdue on what was not paid, never cured by the plan.
+    assert not any(isinstance(event, LoanCured) for event in events)
+    assert sum(row["owed"] for row in (await lines(pool, loan.loan_id)).values()) == D("2090.00")
+    await balanced(pool, loan.loan_id)
+
+
+async def test_a_broken_plan_is_undone_and_its_waiver_reinstated(pool: asyncpg.Pool) -> None:
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
+    await _handle(pool, loan)
+    await _handle(pool, close(date(2026, 2, 18)))
+    plan = arrears_plan(loan.loan_id)
+    await _handle(pool, plan)
+    await _handle(pool, pay(loan.loan_id, "100.00", date(2026, 3, 1)))
+    await _handle(pool, close(date(2026, 3, 21)))
+
+    events = await _handle(pool, PlanBroken(plan_id=plan.plan_id, loan_id=loan.loan_id, reason=PlanBreakReason.TWO_MISSED,
+                                            business_date=date(2026, 3, 21), reinstated_waiver=plan.conditional_waiver,
+                                            unpaid=cny("945.00")))  # fmt: skip
+    reinstated = [event for event in events if isinstance(event, WaiverGranted)]
+    assert [(e.status, e.reason, e.waived.penalty) for e in reinstated] == [
+        (WaiverStatus.REINSTATED, WaiverReason.PLAN, cny("0.31")),
+        (WaiverStatus.REINSTATED, WaiverReason.QUOTE_HONOURED, cny("0.10")),
+    ]
+    resumed = next(event for event in events if isinstance(event, OverdueStatusChanged))
+    # Oldest unpaid: 15 Feb; 34 days later, less the 30 days under the plan after it.
+    assert (resumed.days_past_due, resumed.oldest_overdue_due_date) == (4, date(2026, 2, 15))
+    book = await lines(pool, loan.loan_id)
+    assert set(book) == {1, 2, 3}  # the plan's lines are gone
+    assert (book[1]["rescheduled_by"], book[1]["rescheduled_principal"], book[1]["waived_penalty"]) == (None, 0, 0)
+    # Penalty for 15–19 Feb only (1,045.00 × 3.6% × 4 / 365 = 0.41); the 100.00 paid it and the interest first.
+    assert book[1]["owed"] == D("1045.41") - D("100.00")
+    await balanced(pool, loan.loan_id)

@@ -1,0 +1,233 @@
+"""The laws of the loan's ledger with plans of both effects (DESIGN.md §3a), over random loans,
+payments (early, late, partial, over, value-dated in the past) and plans, completed, broken or
+still running, checked after every close:
+
+- conservation per component: charged = paid + waived + written off + outstanding, with nothing
+  owed below zero and nothing paid beyond what was charged;
+- every payment is paid on lines or kept as credit, to the cent;
+- principal is neither created nor lost: the booked principal is paid, written off or owed;
+- an arrears plan creates no interest, fee or penalty: the loan's own are paid, waived or owed;
+- what is waived is exactly what the plans in force waived (a broken plan's is reinstated);
+- completing a plan settles nothing: the loan's installments a plan did not take over stay owed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from overdue_detection.domain.ledger import COMPONENTS, ChargePolicy, Installment, Pause, Payment
+from overdue_detection.domain.plan_effects import PlanLine, PlanTerms, covered
+from overdue_detection.domain.replay import Ledger, replay
+from tideover_contracts.events.loans import AllocationOrder
+from tideover_contracts.events.negotiation import PlanEffect
+
+D = Decimal
+ZERO = D(0)
+CENT = D("0.01")
+CN = ChargePolicy(contract_rate=D("0.0720"), overdue_rate=D("0.0360"), cap_rate=D("0.1200"))
+HIGH = ChargePolicy(contract_rate=D("0.1000"), overdue_rate=D("0.2400"), cap_rate=None, day_count=360)
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.month - 1 + months
+    return day.replace(year=day.year + index // 12, month=index % 12 + 1, day=min(day.day, 28))
+
+
+def split(amount: Decimal, parts: int) -> list[Decimal]:
+    part = (amount / parts).quantize(CENT, rounding=ROUND_DOWN)
+    return [part] * (parts - 1) + [amount - part * (parts - 1)]
+
+
+@dataclass(frozen=True)
+class Story:
+    schedule: tuple[Installment, ...]
+    payments: tuple[Payment, ...]
+    plans: tuple[PlanTerms, ...]
+    policy: ChargePolicy
+    order: AllocationOrder
+    closes: tuple[date, ...]
+
+    @property
+    def pauses(self) -> tuple[Pause, ...]:
+        return tuple(Pause(plan.activated_on, plan.ended_on) for plan in self.plans)
+
+    def ledger(self, through: date) -> Ledger:
+        return replay(self.schedule, self.payments, through, self.policy, self.order, self.pauses, self.plans)
+
+
+def _quote(draw: st.DrawFn, story: Story, ordinal: int, basis: date) -> PlanTerms | None:
+    """A plan quoted from the ledger at `basis`, as plan-calculation would: the arrears (less a
+    waiver) split over a few months, or everything left re-amortized with some new interest."""
+    effect = draw(st.sampled_from(PlanEffect))
+    months = draw(st.integers(min_value=1, max_value=6))
+    ledger = story.ledger(basis)
+    probe = PlanTerms(uuid.uuid4(), ordinal, effect, basis, basis, (), {})
+    lines = covered(ledger.installments, probe, story.policy.day_count)
+    owed = {c: sum((line.owed(story.policy.day_count)[c] for line in lines), start=ZERO) for c in COMPONENTS}
+    if sum(owed.values()) <= 0:
+        return None
+    share = draw(st.sampled_from((D(0), D("0.2"), D("0.5"), D(1))))
+    waiver = {c: (owed[c] * share).quantize(CENT, rounding=ROUND_DOWN) for c in ("penalty", "interest", "fee")}
+    asked = {c: owed[c] - waiver.get(c, ZERO) for c in COMPONENTS}
+    if effect == PlanEffect.RESCHEDULE:
+        asked["interest"] += draw(st.decimals(min_value=0, max_value=500, places=2))
+    columns = {c: split(asked[c], months) for c in COMPONENTS}
+    plan_lines = tuple(
+        PlanLine(n + 1, add_months(basis, n + 1), *(columns[c][n] for c in ("principal", "interest", "fee", "penalty")))
+        for n in range(months)
+    )
+    activated = basis + timedelta(days=draw(st.integers(min_value=0, max_value=7)))
+    outcome = draw(st.sampled_from(("active", "completed", "broken")))
+    ended = None if outcome == "active" else activated + timedelta(days=draw(st.integers(min_value=1, max_value=200)))
+    return PlanTerms(uuid.uuid4(), ordinal, effect, basis, activated, plan_lines, waiver, outcome, ended)
+
+
+@st.composite
+def stories(draw: st.DrawFn) -> Story:
+    first_due = draw(st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 12, 31))).replace(day=15)
+    count = draw(st.integers(min_value=2, max_value=12))
+    amounts = st.decimals(min_value=D("1.00"), max_value=D("5000.00"), places=2)
+    schedule = tuple(
+        Installment(n + 1, add_months(first_due, n), draw(amounts), draw(amounts) / 10, draw(st.sampled_from((D(0), D(5)))))
+        for n in range(count)
+    )
+    total = sum((i.principal + i.interest + i.fee for i in schedule), start=ZERO)
+    payments = tuple(
+        Payment(
+            f"p{n}",
+            draw(st.decimals(min_value=D("0.01"), max_value=total / 2, places=2)),
+            first_due + timedelta(days=draw(st.integers(min_value=-20, max_value=500))),
+        )
+        for n in range(draw(st.integers(min_value=0, max_value=8)))
+    )
+    story = Story(schedule, payments, (), draw(st.sampled_from((CN, HIGH))), draw(st.sampled_from(AllocationOrder)), ())
+    plans: list[PlanTerms] = []
+    basis = first_due + timedelta(days=draw(st.integers(min_value=1, max_value=90)))
+    for ordinal in (1, 2):
+        plan = _quote(draw, story, ordinal, basis)
+        if plan is None:
+            break
+        plans.append(plan)
+        story = Story(schedule, payments, tuple(plans), story.policy, story.order, ())
+        if plan.ended_on is None or (plan.outcome == "completed" and draw(st.booleans())):
+            break
+        basis = plan.ended_on + timedelta(days=draw(st.integers(min_value=1, max_value=60)))
+    last = add_months(first_due, count + 8)
+    closes = tuple(
+        sorted({first_due + timedelta(days=draw(st.integers(min_value=0, max_value=(last - first_due).days))) for _ in range(4)})
+    )
+    return Story(schedule, payments, tuple(plans), story.policy, story.order, (*closes, last))
+
+
+def parts(ledger: Ledger, prefix: str, component: str) -> Decimal:
+    return sum((line.part(prefix, component) for line in ledger.installments), start=ZERO)
+
+
+def charged(ledger: Ledger, component: str, day_count: int) -> Decimal:
+    """What the lines charge, less what a plan took over (its own lines charge it again)."""
+    return sum((line.charged(day_count)[component] for line in ledger.installments), start=ZERO) - parts(
+        ledger, "rescheduled", component
+    )
+
+
+def booked(story: Story, component: str) -> Decimal:
+    return sum((getattr(i, component) for i in story.schedule), start=ZERO)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stories())
+def test_the_ledger_balances_after_every_close(story: Story) -> None:
+    day_count = story.policy.day_count
+    for close in story.closes:
+        ledger = story.ledger(close)
+        for line in ledger.installments:
+            for component, owed in line.owed(day_count).items():
+                assert owed >= 0, f"line {line.sequence} owes {owed} of {component} on {close}"
+        for component in COMPONENTS:
+            outstanding = sum((line.owed(day_count)[component] for line in ledger.installments), start=ZERO)
+            accounted = sum((parts(ledger, prefix, component) for prefix in ("paid", "waived", "written_off")), start=ZERO)
+            assert charged(ledger, component, day_count) == accounted + outstanding, (component, close)
+        paid = sum((parts(ledger, "paid", c) for c in COMPONENTS), start=ZERO)
+        received = sum((p.amount for p in story.payments if p.value_date <= close), start=ZERO)
+        future = sum((p.amount for p in story.payments if p.value_date > close), start=ZERO)
+        assert paid + ledger.credit == received + future  # replay applies every payment recorded
+        assert charged(ledger, "principal", day_count) == booked(story, "principal")
+
+
+@settings(max_examples=300, deadline=None)
+@given(stories())
+def test_an_arrears_plan_creates_nothing_and_waives_only_what_it_says(story: Story) -> None:
+    ledger = story.ledger(story.closes[-1])
+    in_force = [plan for plan in story.plans if plan.in_force]
+    for component in ("interest", "fee"):
+        if all(plan.effect == PlanEffect.ARREARS for plan in in_force):
+            assert charged(ledger, component, story.policy.day_count) == booked(story, component)
+        waived = sum(
+            (w.plan.get(component, ZERO) + w.quote_honoured.get(component, ZERO) for w in ledger.waivers.values()), start=ZERO
+        )
+        assert parts(ledger, "waived", component) == waived
+    assert set(ledger.waivers) == {plan.plan_id for plan in in_force}
+    assert not any(line.plan_id for line in ledger.installments if line.plan_id not in ledger.waivers)
+
+
+@settings(max_examples=200, deadline=None)
+@given(stories())
+def test_a_plan_settles_nothing_it_did_not_take_over(story: Story) -> None:
+    """Whatever a plan did not take over stays on the loan's own installment, under its own date."""
+    ledger = story.ledger(story.closes[-1])
+    day_count = story.policy.day_count
+    for line in ledger.installments:
+        if line.plan_id is None and line.rescheduled_by is None:
+            taken = sum((line.part("rescheduled", c) for c in COMPONENTS), start=ZERO)
+            settled = sum((line.part(p, c) for p in ("paid", "waived", "written_off") for c in COMPONENTS), start=ZERO)
+            assert sum(line.charged(day_count).values(), start=ZERO) == taken + settled + line.outstanding(day_count)
+
+
+class TestTheCaseOfIssue15:
+    """Six installments of 7,652.90; the first half paid; an arrears plan of three months over
+    the arrears; the borrower pays only the plan's parts. Nothing the borrower did not pay leaves
+    the book: installments 4–6 stay owed, and none of 1–4 is settled."""
+
+    schedule = tuple(Installment(n, add_months(date(2026, 1, 15), n - 1), D("7000.00"), D("652.90"), D("0")) for n in range(1, 7))
+
+    def test_only_the_plan_parts_paid_leave_the_regular_installments_owed(self) -> None:
+        paid = (Payment("p1", D("7652.90"), date(2026, 1, 15)), Payment("p2", D("7652.90"), date(2026, 2, 15)),
+                Payment("p3", D("7652.90"), date(2026, 3, 15)))  # fmt: skip
+        basis = date(2026, 4, 20)
+        before = replay(self.schedule, paid, basis, CN, AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL)
+        fourth = before.installments[3].owed(365)
+        lines = tuple(
+            PlanLine(n, add_months(basis, n), *(split(fourth[c], 3)[n - 1] for c in ("principal", "interest", "fee", "penalty")))
+            for n in (1, 2, 3)
+        )
+        plan = PlanTerms(uuid.uuid4(), 1, PlanEffect.ARREARS, basis, basis, lines, {}, "completed", date(2026, 7, 20))
+        plan_payments = tuple(
+            Payment(
+                f"plan{n}",
+                sum((getattr(line, c) for c in ("principal", "interest", "fee", "penalty")), start=ZERO),
+                line.due_date,
+            )
+            for n, line in enumerate(lines)
+        )
+        after = replay(self.schedule, paid + plan_payments, date(2026, 7, 21), CN,
+                       AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL, (Pause(basis, date(2026, 7, 20)),), (plan,))  # fmt: skip
+        owed_principal = sum((line.owed(365)["principal"] for line in after.installments), start=ZERO)
+        # The plan payments went to the oldest obligations first: installment 5 (due 15 May)
+        # before the plan's first line (due 20 May), and so on; what is owed is what was not paid.
+        paid_total = sum((p.amount for p in paid + plan_payments), start=ZERO)
+        assert (
+            sum((line.outstanding(365) for line in after.installments), start=ZERO)
+            == sum((line.charged(365)[c] for line in after.installments for c in COMPONENTS), start=ZERO)
+            - parts(after, "rescheduled", "principal")
+            - parts(after, "rescheduled", "interest")
+            - parts(after, "rescheduled", "penalty")
+            - paid_total
+        )
+        assert owed_principal >= D("14000.00")  # installments 5 and 6, or their equivalent, still owed
+        assert not any(line.rescheduled_by for line in after.installments if line.sequence in (5, 6))
