@@ -75,7 +75,7 @@ LOANS_LIFECYCLE = Topic(
     "loans.lifecycle.v1",
     "Loans booked, repayments received, contact changes and closures, from upstream loan systems.",
     UPSTREAM,
-    (OVERDUE_DETECTION, NOTIFICATION, REPAYMENT_TRACKING),
+    (OVERDUE_DETECTION, NOTIFICATION, REPAYMENT_TRACKING, PLAN_CALCULATION),
     (LoanBooked, RepaymentReceived, BorrowerContactChanged, LoanClosed),
 )
 OPS_CLOCK = Topic(
@@ -112,7 +112,7 @@ PLANS_TRACKING = Topic(
     "plans.tracking.v1",
     "How each active plan goes: reminders, payments, misses, breaks and completions.",
     REPAYMENT_TRACKING,
-    (OVERDUE_DETECTION, NOTIFICATION, NEGOTIATION_INTAKE),
+    (OVERDUE_DETECTION, NOTIFICATION, NEGOTIATION_INTAKE, PLAN_CALCULATION),
     (PlanInstallmentDueSoon, PlanInstallmentPaid, PlanInstallmentMissed, PlanBroken, PlanCompleted),
 )
 NOTIFICATIONS_REQUESTS = Topic(

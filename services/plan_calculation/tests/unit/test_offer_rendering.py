@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from plan_calculation.application.offers import describe, quote, render_offer
 from plan_calculation.domain.menu import LoanPosition
 from plan_calculation.domain.options import Hardship
+from tideover_contracts.events.negotiation import EFFECT_OF_KIND
 from tideover_contracts.events.plans import PlanOffered
 from tideover_contracts.money import Money
 
@@ -65,3 +66,5 @@ def test_the_rendered_offer_is_the_described_offer(
     # The same JSON document too (every amount written alike, e.g. "0.00" not "0"), but for
     # the order of the fields.
     assert json.loads(rendered) == json.loads(described.model_dump_json())
+    # Every option says what it does to the loan's ledger (DESIGN.md §3a), by the one rule.
+    assert all(option["effect"] == EFFECT_OF_KIND[option["kind"]].value for option in json.loads(rendered)["options"])

@@ -57,8 +57,9 @@ class PostgresIntakeStore:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    async def loan(self, loan_id: uuid.UUID) -> LoanView | None:
-        row = await self._connection.fetchrow("SELECT * FROM loan_views WHERE loan_id = $1", loan_id)
+    async def loan(self, loan_id: uuid.UUID, *, for_update: bool = False) -> LoanView | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self._connection.fetchrow(f"SELECT * FROM loan_views WHERE loan_id = $1{lock}", loan_id)
         if row is None:
             return None
         return LoanView(
@@ -81,9 +82,33 @@ class PostgresIntakeStore:
         )
 
     async def set_plan(self, loan_id: uuid.UUID, plan_id: uuid.UUID, status: str) -> None:
+        """Record the plan's news. Its end stands whichever topic's event came first; the loan's
+        view shows the plan in force, else the plan heard of last."""
         await self._connection.execute(
-            "UPDATE loan_views SET plan_id = $2, plan_status = $3 WHERE loan_id = $1", loan_id, plan_id, status
+            """
+            INSERT INTO plans (plan_id, loan_id, status) VALUES ($1, $2, $3)
+            ON CONFLICT (plan_id) DO UPDATE SET status = excluded.status WHERE plans.status = 'active'
+            """,
+            plan_id,
+            loan_id,
+            status,
         )
+        await self._connection.execute(
+            """
+            UPDATE loan_views SET plan_id = plans.plan_id, plan_status = plans.status FROM plans
+            WHERE loan_views.loan_id = $1 AND plans.plan_id = $2
+              AND NOT EXISTS (SELECT 1 FROM plans AS other
+                              WHERE other.loan_id = $1 AND other.status = 'active' AND other.plan_id <> $2)
+            """,
+            loan_id,
+            plan_id,
+        )
+
+    async def active_plan(self, loan_id: uuid.UUID) -> uuid.UUID | None:
+        plan_id: uuid.UUID | None = await self._connection.fetchval(
+            "SELECT plan_id FROM plans WHERE loan_id = $1 AND status = 'active' ORDER BY plan_id LIMIT 1", loan_id
+        )
+        return plan_id
 
     async def add_application(self, application: Application) -> None:
         values = application.__dict__.copy()

@@ -20,6 +20,7 @@ from negotiation_intake.domain.application_state import (
     transition,
 )
 from negotiation_intake.domain.evidence import PROOF_FOR, media_type_of
+from negotiation_intake.domain.one_at_a_time import SecondNegotiation, refusal_to_open
 from tideover_contracts.common import ContactRef
 from tideover_contracts.events.negotiation import (
     ConfirmationChannel,
@@ -47,6 +48,15 @@ class NotFoundError(Exception):
 
 class ConflictError(Exception):
     """The request is well-formed but the state of the loan or application refuses it."""
+
+
+class OneAtATimeError(ConflictError):
+    """The loan already has an application open or a plan in force (DESIGN.md §3a)."""
+
+    def __init__(self, refusal: SecondNegotiation) -> None:
+        super().__init__(refusal.message)
+        self.rule = refusal.rule
+        self.names = refusal.names
 
 
 class RuleError(Exception):
@@ -83,11 +93,16 @@ class OpenApplication:
 
 
 async def open_application(store: IntakeStore, clock: Clock, command: OpenApplication, agent: Agent) -> Application:
-    loan = await store.loan(command.loan_id)
+    # Locked: two agents opening an application on one loan at once take turns (one at a time).
+    loan = await store.loan(command.loan_id, for_update=True)
     if loan is None:
         raise NotFoundError(f"no loan {command.loan_id} is known to intake")
     if not loan.overdue:
         raise ConflictError(f"loan {command.loan_id} is not overdue; a hardship application needs arrears")
+    applications = [(item.application_id, item.state) for item in await store.applications_for_loan(command.loan_id)]
+    refusal = refusal_to_open(command.loan_id, applications, await store.active_plan(command.loan_id))
+    if refusal is not None:
+        raise OneAtATimeError(refusal)
     if command.monthly_income.currency != command.essential_expenses.currency:
         raise RuleError("one_currency", "monthly income and essential expenses must be in one currency")
     now = clock.now()

@@ -71,6 +71,8 @@ def _refusal(error: Exception) -> tuple[int, dict[str, Any]] | None:
             body = _problem_body(412, "Stale application", detail, current_version=error.current)
         case InvalidTransitionError():
             body = _problem_body(409, "Invalid transition", detail, current_state=error.state.value, rule="state_machine")
+        case commands.OneAtATimeError():
+            body = _problem_body(409, "One negotiation at a time", detail, rule=error.rule, **error.names)
         case commands.ConflictError():
             body = _problem_body(409, "Conflict", detail)
         case commands.RuleError():

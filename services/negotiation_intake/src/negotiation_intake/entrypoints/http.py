@@ -191,7 +191,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: _problem("No API key, or an unknown or revoked one"),
     403: _problem("The caller's role does not grant this"),
     404: _problem("No such loan, application, document, offer or option"),
-    409: _problem("The application's state refuses it (`current_state`), or the loan's"),
+    409: _problem(
+        "The application's state refuses it (`current_state`), or the loan's: one open application and one plan "
+        "in force per loan (`rule` `application_open` naming `application_id`, or `plan_active` naming `plan_id`)"
+    ),
     412: _problem("If-Match named a stale version (`current_version`)"),
     413: _problem("The document is larger than 10 MB"),
     415: _problem("The document is not a PDF, JPEG or PNG by its content"),
@@ -279,7 +282,8 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
     async def open_application(
         payload: ApplicationIn, request: Request, agent: Worker, idempotency_key: IdempotencyKey = None
     ) -> Response:
-        """Open a hardship application for an overdue loan (a draft until submitted)."""
+        """Open a hardship application for an overdue loan (a draft until submitted); refused (409)
+        while the loan has another application open or a plan in force."""
         handler = opening(opening_command(payload))
         return await run(resources, request, agent, "open_application", handler, idempotency_key=idempotency_key)
 

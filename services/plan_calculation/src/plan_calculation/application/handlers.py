@@ -9,12 +9,23 @@ from typing import Any
 
 from plan_calculation.application.offers import quote, render_offer
 from plan_calculation.application.ports import OfferRecord, Plans, ProjectedLoan, StoredOffer
+from plan_calculation.domain.activation import refusal_to_activate, taken_over
 from plan_calculation.domain.options import Hardship, disposable_income_needed
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
-from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
+from tideover_contracts.events.loans import LoanClosed
+from tideover_contracts.events.negotiation import EFFECT_OF_KIND, NegotiationRequested, PlanAccepted
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
-from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected, RejectionReason
+from tideover_contracts.events.plans import (
+    ContinuingInstallment,
+    OfferExpired,
+    PlanActivated,
+    PlanOffered,
+    PlanOption,
+    PlanRejected,
+    RejectionReason,
+)
+from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.money import Money
 from tideover_runtime.consumer import Unit
 
@@ -68,6 +79,7 @@ async def _offer(
         basis_overdue_total=position.overdue_total,
         valid_until=unit.clock.now() + OFFER_VALIDITY,
         evidence_verified=evidence_verified,
+        installments=loan.installments,
     )
     offer_json = render_offer(
         menu,
@@ -106,6 +118,11 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
         await _reject(unit, refusal[0], refusal[1], offer_id=acceptance.offer_id)
         return
     assert stored is not None
+    standing = await plans.store.standing(acceptance.loan_id)
+    refused = refusal_to_activate(standing, stored.offer.basis_business_date)
+    if refused is not None:
+        await _reject(unit, refused.code, refused.message, offer_id=acceptance.offer_id)
+        return
     loan = await plans.store.projection(acceptance.loan_id)
     if loan is not None and loan.position.overdue_total != stored.basis_overdue_total:
         # The loan changed materially since the offer: quote again instead of activating.
@@ -116,7 +133,20 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
         )
         return
     option = next(option for option in stored.offer.options if option.option_id == acceptance.option_id)
-    plan = PlanActivated(
+    plan = _activation(acceptance, stored, option)
+    await plans.store.set_offer_status(acceptance.offer_id, "accepted")
+    if await plans.store.add_plan(plan):
+        await unit.publish(plan, event_id=deterministic_id("PlanActivated", plan.plan_id))
+
+
+def _activation(acceptance: PlanAccepted, stored: StoredOffer, option: PlanOption) -> PlanActivated:
+    """The accepted option in force, with what it takes over of the loan's installments as they
+    stood at the offer's basis date (DESIGN.md §3a: the offer honours its quote)."""
+    effect = option.effect or EFFECT_OF_KIND[option.kind]
+    basis = stored.offer.basis_business_date
+    taken = taken_over(effect, basis, stored.installments, option.schedule[-1].due_date)
+    currency = option.total_payable.currency
+    return PlanActivated(
         plan_id=deterministic_id("plan", acceptance.offer_id, acceptance.option_id),
         offer_id=acceptance.offer_id,
         option_id=option.option_id,
@@ -127,10 +157,14 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
         schedule=option.schedule,
         total_payable=option.total_payable,
         conditional_waiver=option.waived,
+        effect=effect,
+        basis_business_date=basis,
+        replaced_installments=taken.replaced,
+        continuing_installments=tuple(
+            ContinuingInstallment(sequence=item.sequence, due_date=item.due_date, amount=Money.of(item.owed, currency))
+            for item in taken.continuing
+        ),
     )
-    await plans.store.set_offer_status(acceptance.offer_id, "accepted")
-    if await plans.store.add_plan(plan):
-        await unit.publish(plan, event_id=deterministic_id("PlanActivated", plan.plan_id))
 
 
 def _refusal(stored: StoredOffer | None, acceptance: PlanAccepted) -> tuple[str, str] | None:
@@ -153,3 +187,16 @@ async def when_business_day_closed_expire_offers(unit: Unit[BusinessDayClosed], 
             ),
             event_id=deterministic_id("OfferExpired", offer.offer_id),
         )
+
+
+async def when_plan_broken_end_it(unit: Unit[PlanBroken], plans: Plans) -> None:
+    await plans.store.end_plan(unit.event.plan_id, "broken", unit.event.business_date)
+
+
+async def when_plan_completed_end_it(unit: Unit[PlanCompleted], plans: Plans) -> None:
+    await plans.store.end_plan(unit.event.plan_id, "completed", unit.event.completed_on)
+
+
+async def when_loan_closed_end_its_plan(unit: Unit[LoanClosed], plans: Plans) -> None:
+    """A closed loan gets no plan any more; the one in force, if any, ends with the loan."""
+    await plans.store.close_loan(unit.event.loan_id, unit.event.closed_on, unit.event.reason.value)

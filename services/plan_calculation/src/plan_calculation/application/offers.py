@@ -77,6 +77,7 @@ def _describe(option: ComputedOption, menu: Menu) -> PlanOption:
     return PlanOption(
         option_id=option.option_id,
         kind=option.kind,
+        effect=option.effect,
         months=option.months,
         schedule=tuple(_line(line, currency) for line in option.schedule),
         first_payment=money(option.first_payment),
@@ -156,6 +157,7 @@ def _render_option(option: ComputedOption, menu: Menu) -> str:
         {
             "option_id": option.option_id,
             "kind": option.kind.value,
+            "effect": option.effect.value,
             "months": option.months,
             "waiver_conditional": waived.total > 0,
             "payment_to_disposable_income": str(facts.payment_to_disposable_income),

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from plan_calculation.domain.activation import LoanStanding, OwedInstallment
 from plan_calculation.domain.menu import LoanPosition
 from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.overdue import OverdueSnapshot
@@ -22,6 +23,8 @@ class ProjectedLoan:
     loan_id: uuid.UUID
     position: LoanPosition
     jurisdiction: Jurisdiction
+    #: Every installment with something still owed on it, at the position's business date.
+    installments: tuple[OwedInstallment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class OfferRecord:
     basis_overdue_total: Decimal
     valid_until: datetime
     evidence_verified: bool
+    #: The loan's installments at the basis date: what an accepted plan takes over of them.
+    installments: tuple[OwedInstallment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class StoredOffer:
     status: str
     basis_overdue_total: Decimal
     evidence_verified: bool
+    installments: tuple[OwedInstallment, ...] = ()
 
 
 class PlanStore(Protocol):
@@ -52,7 +58,13 @@ class PlanStore(Protocol):
     async def add_offer(self, record: OfferRecord, offer_json: str) -> bool: ...
     async def offer(self, offer_id: uuid.UUID, *, for_update: bool = False) -> StoredOffer | None: ...
     async def set_offer_status(self, offer_id: uuid.UUID, status: str) -> None: ...
+    async def standing(self, loan_id: uuid.UUID) -> LoanStanding:
+        """Closure, latest cure and plan in force, with the loan locked against a concurrent activation."""
+        ...
+
     async def add_plan(self, plan: PlanActivated) -> bool: ...
+    async def end_plan(self, plan_id: uuid.UUID, status: str, ended_on: date) -> None: ...
+    async def close_loan(self, loan_id: uuid.UUID, closed_on: date, reason: str) -> None: ...
     async def expire_offers(self, until: datetime) -> list[OfferRecord]: ...
 
 

@@ -16,7 +16,7 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from functools import cached_property
 
 from plan_calculation.domain.calendar import monthly_due_dates
-from tideover_contracts.events.negotiation import OptionKind
+from tideover_contracts.events.negotiation import EFFECT_OF_KIND, OptionKind, PlanEffect
 from tideover_contracts.money import Money
 
 #: Plan payment ≤ 50% of (monthly income − essential expenses) (DESIGN.md §4, policy).
@@ -142,6 +142,11 @@ class ComputedOption:
     needs_supervisor: bool = False
     #: How the principal is repaid, for the explanation: "annuity" or "equal principal".
     shape: str = "annuity"
+
+    @property
+    def effect(self) -> PlanEffect:
+        """What the plan does to the loan's ledger (DESIGN.md §3a): the contracts' one rule."""
+        return EFFECT_OF_KIND[self.kind]
 
     @cached_property
     def schedule(self) -> tuple[PlanLine, ...]:

@@ -14,10 +14,12 @@ from plan_calculation.application import handlers
 from plan_calculation.application.ports import Plans
 from plan_calculation.entrypoints.http import add_routes
 from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.loans import LoanClosed
 from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
+from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.policy import ChargeCaps
-from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, OPS_CLOCK, OVERDUE_STATUS
+from tideover_contracts.topics import LOANS_LIFECYCLE, NEGOTIATION_APPLICATIONS, OPS_CLOCK, OVERDUE_STATUS, PLANS_TRACKING
 from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
@@ -46,6 +48,10 @@ def subscriptions(caps: ChargeCaps | None = None) -> Subscriptions:
     subs.on(NEGOTIATION_APPLICATIONS, NegotiationRequested)(with_store(handlers.when_negotiation_requested_offer_plans))
     subs.on(NEGOTIATION_APPLICATIONS, PlanAccepted)(with_store(handlers.when_plan_accepted_activate_it))
     subs.on(OPS_CLOCK, BusinessDayClosed)(with_store(handlers.when_business_day_closed_expire_offers))
+    # One plan at a time (DESIGN.md §3a): when a plan ends, and loans that left the book.
+    subs.on(PLANS_TRACKING, PlanBroken)(with_store(handlers.when_plan_broken_end_it))
+    subs.on(PLANS_TRACKING, PlanCompleted)(with_store(handlers.when_plan_completed_end_it))
+    subs.on(LOANS_LIFECYCLE, LoanClosed)(with_store(handlers.when_loan_closed_end_its_plan))
     return subs
 
 

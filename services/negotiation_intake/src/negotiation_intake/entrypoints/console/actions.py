@@ -20,6 +20,7 @@ from negotiation_intake.application.ports import Agent
 from negotiation_intake.domain.access import Right
 from negotiation_intake.domain.evidence import MAX_BYTES
 from negotiation_intake.entrypoints import bodies, changes
+from negotiation_intake.entrypoints.console.i18n import Words
 from negotiation_intake.entrypoints.console.pages import render_application, render_loan
 from negotiation_intake.entrypoints.console.rendering import (
     PREFIX,
@@ -30,11 +31,14 @@ from negotiation_intake.entrypoints.console.rendering import (
     see_other,
     set_language,
     signed_in,
+    words,
 )
 from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
 
 #: Which form field a refusal by a rule concerns (the rest are shown above the form).
 RULE_FIELDS = {"evidence_type_and_size": "file", "one_currency": "essential_expenses", "confirmation_code": "code"}
+#: Refusals the console words itself, in the agent's language, naming what stands in the way.
+RULE_WORDS = {"application_open": "error_application_open", "plan_active": "error_plan_active"}
 
 
 def field_errors(error: ValidationError, fields: dict[str, str]) -> dict[str, str]:
@@ -48,8 +52,12 @@ def field_errors(error: ValidationError, fields: dict[str, str]) -> dict[str, st
     return errors
 
 
-def refusal_errors(outcome: changes.Outcome) -> dict[str, str]:
-    field = RULE_FIELDS.get(str(outcome.body.get("rule")), "_form")
+def refusal_errors(outcome: changes.Outcome, speak: Words | None = None) -> dict[str, str]:
+    rule = str(outcome.body.get("rule"))
+    field = RULE_FIELDS.get(rule, "_form")
+    if speak is not None and rule in RULE_WORDS:
+        named = {name: str(outcome.body.get(name)) for name in ("application_id", "plan_id")}
+        return {field: speak(RULE_WORDS[rule], **named)}
     return {field: str(outcome.body.get("detail") or outcome.body.get("title"))}
 
 
@@ -137,12 +145,14 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
         }  # fmt: skip
         fields = {name: name for name in values}
         payload, errors = _validated(bodies.ApplicationIn, body, fields)
+        status = 422
         if payload is not None:
             outcome = await act(request, agent, "open_application", changes.opening(bodies.opening_command(payload)), None, form)
             if outcome.status < 400 and outcome.application is not None:
                 return see_other(f"/applications/{outcome.application.application_id}")
-            errors = refusal_errors(outcome)
-        return await render_loan(console, request, agent, loan_id, status=422, errors=errors, values=values)
+            # As the API refused it (409: another application open or a plan in force).
+            status, errors = outcome.status, refusal_errors(outcome, words(request))
+        return await render_loan(console, request, agent, loan_id, status=status, errors=errors, values=values)
 
     @app.post("/applications/{application_id}/evidence", include_in_schema=False)
     async def upload(application_id: uuid.UUID, request: Request) -> Response:
