@@ -376,8 +376,8 @@ def golden_events() -> list[Event]:
             conditional_waiver=_waived(),
             effect=PlanEffect.ARREARS,
             basis_business_date=date(2026, 3, 15),
-            replaced_installments=(1,),
-            continuing_installments=(ContinuingInstallment(sequence=2, due_date=date(2026, 3, 15), amount=cny("1045.00")),),
+            replaced_installments=(1, 2),
+            continuing_installments=(ContinuingInstallment(sequence=3, due_date=date(2026, 4, 15), amount=cny("1045.00")),),
         ),
         OfferExpired(offer_id=OFFER_ID, application_id=APPLICATION_ID, loan_id=LOAN_ID, expired_at=AT + timedelta(days=7)),
         PlanInstallmentDueSoon(

@@ -122,6 +122,28 @@ class PlanActivated(Event):
     def plan_effect(self) -> PlanEffect:
         return self.effect or EFFECT_OF_KIND[self.kind]
 
+    def months(self) -> tuple[PlanMonth, ...]:
+        """What the borrower owes each plan month (DESIGN.md §3a): the plan's installment plus
+        every continuing regular installment due since the previous plan month (the first month
+        from the activation day). The written plan shows them and their sum; tracking judges the sum."""
+        months, since = [], min(self.activated_on, self.basis_business_date or self.activated_on)
+        for line in self.schedule:
+            regular = tuple(i for i in self.continuing_installments if since < i.due_date <= line.due_date)
+            months.append(PlanMonth(line=line, continuing=regular))
+            since = line.due_date
+        return tuple(months)
+
+
+class PlanMonth(Frozen):
+    """One month of a plan as the borrower pays it: the plan's line and the regular installments beside it."""
+
+    line: PlanInstallmentLine
+    continuing: tuple[ContinuingInstallment, ...] = ()
+
+    @property
+    def total(self) -> Money:
+        return sum((i.amount for i in self.continuing), start=self.line.total)
+
 
 class OfferExpired(Event):
     event_type: ClassVar[str] = "OfferExpired"
