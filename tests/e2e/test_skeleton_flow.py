@@ -96,6 +96,11 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
 
         activated = await watcher.wait_for_event("PlanActivated", is_ours)
         assert activated.total_payable == Money.of("1045.31", "CNY")
+        # An arrears plan: installment 1 is re-dated into it, installment 2 (due 15 March) stays due
+        # beside the plan's first month (DESIGN.md §3a), so the first month asks for both.
+        first_month = activated.months()[0]
+        assert [i.sequence for i in first_month.continuing] == [2]
+        assert first_month.total == Money.of("1393.43", "CNY")
         # repayment tracking takes the plan before the money arrives
         await wait_until_ok(f"{running['repayment_tracking'].url}/v1/plans/{activated.plan_id}")
         await kafka.publish(
@@ -103,7 +108,7 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
                 RepaymentReceived(
                     loan_id=loan.loan_id,
                     payment_id=f"PAY-{uuid.uuid4()}",
-                    amount=Money.of("348.43", "CNY"),
+                    amount=first_month.total,
                     received_at=datetime(2026, 3, 18, 9, tzinfo=UTC),
                     value_date=date(2026, 3, 18),
                 )

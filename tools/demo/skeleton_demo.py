@@ -208,12 +208,13 @@ class Demo:
             say("agent", f"POST …/confirmation       → {confirmed['state']}")
 
     async def pay_first_plan_installment(self) -> None:
-        print("\n5. The plan is activated; Zhang Wei pays its first installment.")
+        print("\n5. The plan is activated; Zhang Wei pays its first month (its line and any regular installment beside it).")
         loan_id = self.book["Zhang Wei"].loan_id
         activated = await self.watcher.wait_for_event("PlanActivated", lambda e: e.loan_id == loan_id)
         self.show_new()
         await asyncio.sleep(1.0)  # repayment-tracking takes the plan in before the money arrives
-        await self.pay("Zhang Wei", activated.schedule[0].total, activated.schedule[0].due_date)
+        first_month = activated.months()[0]
+        await self.pay("Zhang Wei", first_month.total, first_month.line.due_date)
         await self.watcher.wait_for_event("PlanInstallmentPaid", lambda e: e.loan_id == loan_id)
         self.show_new()
 
