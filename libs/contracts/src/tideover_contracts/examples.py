@@ -51,6 +51,7 @@ from tideover_contracts.events.notifications import (
     Purpose,
 )
 from tideover_contracts.events.overdue import (
+    BalanceWrittenOff,
     CureReason,
     InstallmentDueSoon,
     LedgerLine,
@@ -279,6 +280,14 @@ def golden_events() -> list[Event]:
             status=WaiverStatus.CONDITIONAL,
             waived=_waived(),
             business_date=date(2026, 3, 16),
+        ),
+        BalanceWrittenOff(
+            loan_id=LOAN_ID,
+            business_date=date(2026, 3, 17),
+            reason="de_minimis",
+            written_off=OverdueAmounts(
+                principal=cny("0.00"), interest=cny("0.00"), fee=cny("0.00"), penalty=cny("0.12"), total=cny("0.12")
+            ),
         ),
         NegotiationRequested(
             application_id=APPLICATION_ID,

@@ -18,6 +18,7 @@ from tideover_contracts.events.negotiation import (
 )
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested
 from tideover_contracts.events.overdue import (
+    BalanceWrittenOff,
     InstallmentDueSoon,
     LoanBecameOverdue,
     LoanCured,
@@ -92,7 +93,7 @@ OVERDUE_STATUS = Topic(
     "as the loan's ledger (the book of record) recorded them.",
     OVERDUE_DETECTION,
     (NOTIFICATION, NEGOTIATION_INTAKE, PLAN_CALCULATION, REPAYMENT_TRACKING),
-    (InstallmentDueSoon, LoanBecameOverdue, OverdueStatusChanged, LoanCured, RepaymentApplied, WaiverGranted),
+    (InstallmentDueSoon, LoanBecameOverdue, OverdueStatusChanged, LoanCured, RepaymentApplied, WaiverGranted, BalanceWrittenOff),
 )
 NEGOTIATION_APPLICATIONS = Topic(
     "negotiation.applications.v1",

@@ -24,6 +24,7 @@ from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.events.negotiation import OptionKind, PlanEffect
 from tideover_contracts.events.overdue import (
+    BalanceWrittenOff,
     LoanCured,
     OverdueStatusChanged,
     RepaymentApplied,
@@ -230,3 +231,25 @@ async def test_a_broken_plan_is_undone_and_its_waiver_reinstated(pool: asyncpg.P
     # Penalty for 15–19 Feb only (1,045.00 × 3.6% × 4 / 365 = 0.41); the 100.00 paid it and the interest first.
     assert book[1]["owed"] == D("1045.41") - D("100.00")
     await balanced(pool, loan.loan_id)
+
+
+async def test_a_residual_under_the_de_minimis_is_written_off_as_a_recorded_act(pool: asyncpg.Pool) -> None:
+    """Paying the notice's amount a day late leaves a few cents of penalty: written off and
+    recorded, never kept overdue for months (DESIGN.md §4, de-minimis)."""
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
+    await _handle(pool, loan)
+    await _handle(pool, close(date(2026, 2, 16)))  # 1,045.10 overdue (0.10 of penalty)
+    await _handle(pool, pay(loan.loan_id, "1045.10", date(2026, 2, 17)))  # a day late: 0.11 of principal left (penalty 0.21 paid first)
+    events = await _handle(pool, close(date(2026, 2, 17)))
+    written = next(event for event in events if isinstance(event, BalanceWrittenOff))
+    assert (written.written_off.total, written.written_off.principal, written.reason) == (cny("0.11"), cny("0.11"), "de_minimis")
+    cured = next(event for event in events if isinstance(event, LoanCured))
+    assert cured.business_date == date(2026, 2, 17)
+    book = await lines(pool, loan.loan_id)
+    assert (book[1]["owed"], book[1]["written_off_principal"]) == (0, D("0.11"))
+    act = await pool.fetchrow("SELECT * FROM ledger_acts WHERE loan_id = $1", loan.loan_id)
+    assert (act["kind"], act["reason"], act["principal"]) == ("write_off", "de_minimis", D("0.11"))
+    await balanced(pool, loan.loan_id)
+    # Replayed from scratch (a later payment, here), the act stays applied.
+    await _handle(pool, pay(loan.loan_id, "1045.00", date(2026, 3, 15)))
+    assert (await lines(pool, loan.loan_id))[1]["written_off_principal"] == D("0.11")

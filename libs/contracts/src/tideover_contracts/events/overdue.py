@@ -157,3 +157,15 @@ class WaiverGranted(Event):
     status: WaiverStatus
     waived: WaivedAmounts
     business_date: date
+
+
+class BalanceWrittenOff(Event):
+    """A small balance taken off the ledger as a recorded act (DESIGN.md §3a, §4 de-minimis: a
+    residual at or under 1.00 in the loan's currency is written off rather than kept overdue)."""
+
+    event_type: ClassVar[str] = "BalanceWrittenOff"
+
+    loan_id: uuid.UUID
+    business_date: date
+    reason: str = Field(description="de_minimis")
+    written_off: OverdueAmounts

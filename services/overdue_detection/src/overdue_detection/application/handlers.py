@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from overdue_detection.application.ledger_events import repayment_applied, waiver_granted
 from overdue_detection.application.ports import Overdue
 from overdue_detection.application.status_events import Decided, publish_decisions
 from overdue_detection.domain.episodes import EpisodeState, Position, Trigger, decide
-from overdue_detection.domain.ledger import ZERO
+from overdue_detection.domain.ledger import COMPONENTS, ZERO
 from overdue_detection.domain.loan import LoanRow
 from overdue_detection.domain.plan_effects import PlanLine, PlanTerms
-from overdue_detection.domain.policy import charge_policy
+from overdue_detection.domain.policy import DE_MINIMIS, charge_policy
 from overdue_detection.domain.replay import Ledger, replay
-from tideover_contracts.common import Bucket, ContactRef
+from tideover_contracts.common import Bucket, ContactRef, OverdueAmounts
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
-from tideover_contracts.events.overdue import InstallmentDueSoon, WaiverReason, WaiverStatus
+from tideover_contracts.events.overdue import BalanceWrittenOff, InstallmentDueSoon, WaiverReason, WaiverStatus
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.money import Money
@@ -157,7 +158,9 @@ async def when_business_day_closed_settle_overdue(unit: Unit[BusinessDayClosed],
 async def _close_one_day(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date) -> None:
     await ctx.book.accrue_penalties(day)
     rows = await ctx.book.positions(day)
-    await publish_decisions(ctx.book, day, [_decide(row, day, Trigger.CLOSE, unit) for row in rows])
+    small = [row for row in rows if row["oldest_due"] is not None and 0 < _total(row) <= DE_MINIMIS]
+    await publish_decisions(ctx.book, day, [_decide(row, day, Trigger.CLOSE, unit) for row in rows if row not in small])
+    await _write_off(unit, ctx, day, small)
     for row in await ctx.book.due_soon(day, ctx.reminder_days):
         loan_id = row["loan_id"]
         await unit.publish(
@@ -190,6 +193,28 @@ def plan_terms(plan: PlanActivated) -> PlanTerms:
         ),
         waiver={c: getattr(plan.conditional_waiver, c).amount for c in ("penalty", "interest", "fee")},
     )
+
+
+def _total(row: Any) -> Decimal:
+    return sum((row[c] for c in COMPONENTS), start=ZERO)
+
+
+async def _write_off(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date, rows: list[Any]) -> None:
+    """Small balances off the ledger as recorded acts (DESIGN.md §4, de-minimis), then each such
+    loan replayed with its act: cured, told once like any cure."""
+    if not rows:
+        return
+    loans = await ctx.book.lock([row["loan_id"] for row in rows])
+    for row in rows:
+        amounts = {c: row[c] for c in COMPONENTS}
+        act = deterministic_id("write-off", row["loan_id"], day)
+        await ctx.book.record_act(act, row["loan_id"], None, "write_off", "de_minimis", "final", day, amounts)
+        written_off = OverdueAmounts(
+            **{c: Money.of(row[c], row["currency"]) for c in COMPONENTS}, total=Money.of(_total(row), row["currency"])
+        )
+        event = BalanceWrittenOff(loan_id=row["loan_id"], business_date=day, reason="de_minimis", written_off=written_off)
+        await unit.publish(event, event_id=deterministic_id("BalanceWrittenOff", row["loan_id"], day))
+    await _rebuild(ctx, loans, dict.fromkeys(loans, (unit, Trigger.CLOSE)), day)
 
 
 async def when_plan_activated_apply_it(unit: Unit[PlanActivated], ctx: Overdue) -> None:

@@ -8,6 +8,10 @@ from overdue_detection.domain.ledger import ChargePolicy
 from tideover_contracts.common import Jurisdiction
 from tideover_contracts.policy import ChargeCaps
 
+#: A residual at or under this, in the loan's currency, is written off (recorded) rather than kept
+#: overdue (DESIGN.md §4, de-minimis): paying a notice's amount a day late leaves a few cents of
+#: penalty that would otherwise keep the loan delinquent for months.
+DE_MINIMIS = Decimal("1.00")
 #: Days before a due date when a reminder goes out (DESIGN.md §4, after Fineract).
 DUE_SOON_DAYS = (3, 1)
 #: A status update at least this often while a loan stays overdue (DESIGN.md §4).
