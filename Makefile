@@ -6,7 +6,7 @@ PYTHON_VERSION ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/contracts libs/runtime services/overdue_detection services/notification \
-            services/negotiation_intake services/plan_calculation services/repayment_tracking libs/simulator
+            services/negotiation_intake services/plan_calculation services/repayment_tracking libs/reconcile libs/simulator
 SRC_DIRS := $(addsuffix /src,$(PACKAGES))
 
 DEMO_LOANS ?= 2000

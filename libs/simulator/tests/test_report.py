@@ -52,7 +52,54 @@ def figures(**overrides: Any) -> dict[str, Any]:
             "waived": "2345.67",
             "waivers_reinstated": "345.00",
         },
+        "trial_balance": trial_balance(),
     } | overrides
+
+
+LOAN_A, LOAN_B = "6f9a0c1e-0000-4000-8000-00000000000a", "6f9a0c1e-0000-4000-8000-00000000000b"
+
+
+def trial_balance(balanced: bool = False) -> dict[str, Any]:
+    """As tideover_reconcile's TrialBalance.as_json() gives it."""
+    row = {"charged": "0.00", "paid": "0.00", "waived": "0.00", "written_off": "0.00", "outstanding": "0.00"}
+    findings = (
+        []
+        if balanced
+        else [{"loan_id": LOAN_A, "check": "repayments_applied", "detail": "received 10.00 but paid on lines 9.00 + credit 0.00"}]
+    )
+    return {
+        "loans": 2000,
+        "balanced": balanced,
+        "books": {
+            "CNY": {
+                "principal": {
+                    "charged": "1234567.00",
+                    "paid": "1000000.00",
+                    "waived": "0.00",
+                    "written_off": "0.00",
+                    "outstanding": "234567.00",
+                },
+                "interest": row,
+                "fee": row,
+                "penalty": {
+                    "charged": "120.50",
+                    "paid": "100.00",
+                    "waived": "20.00",
+                    "written_off": "0.50",
+                    "outstanding": "0.00",
+                },
+            }
+        },
+        "loans_out_of_balance": [finding["loan_id"] for finding in findings],
+        "out_of_balance": findings,
+        "disagreements": [
+            {
+                "loan_id": LOAN_B,
+                "check": "ledger_plans_active_in_tracking",
+                "detail": "plan <p> is active in overdue-detection, not in repayment-tracking",
+            }
+        ],
+    }
 
 
 def table_row(html: str, label: str) -> str:
@@ -178,11 +225,55 @@ def test_the_summary_names_the_run_its_plans_and_its_amounts() -> None:
     assert "Waived: CN¥2,345.67 (reinstated CN¥345.00)" in lines
     assert "Overdue at the last close: M1 9, M2 5, M3 2, M4 1, M5+ 1" in lines
     assert "Suppressed by rule: quiet hours stale 3, plan active 40, daily limit 2" in lines
+    assert "Trial balance: 2,000 loans, 1 OUT OF BALANCE, 1 on which the services disagree" in lines
     assert "Plans taken by kind: term extension 20, arrears installments 30, waiver with term extension 28" in lines
 
 
 def test_the_summary_of_an_empty_run_says_none_instead_of_failing() -> None:
-    lines = summary_lines(figures(days=0, series=[], totals={}))
+    lines = summary_lines({key: value for key, value in figures(days=0, series=[], totals={}).items() if key != "trial_balance"})
+
+    assert "Trial balance: not taken" in lines
 
     assert "Borrowers: none" in lines
     assert "Recovered: CN¥0.00" in lines
+
+
+def test_the_trial_balance_shows_each_component_and_every_loan_found_out_of_balance() -> None:
+    html = render_report(figures())
+
+    assert "<h2>Trial balance</h2>" in html
+    assert '<p class="verdict unbalanced">2,000 loans, 1 OUT OF BALANCE, 1 on which the services disagree</p>' in html
+    assert (
+        "<tr><th>Component</th><th>Charged</th><th>Paid</th><th>Waived</th><th>Written off</th><th>Outstanding</th></tr>" in html
+    )
+    principal = re.search(r"<tr><td>Principal</td>(.*?)</tr>", html)
+    assert principal is not None
+    assert re.findall(r'<td class="value">([^<]*)</td>', principal.group(1)) == [
+        "CN¥1,234,567.00",
+        "CN¥1,000,000.00",
+        "CN¥0.00",
+        "CN¥0.00",
+        "CN¥234,567.00",
+    ]
+    assert (
+        f"<tr><td>{LOAN_A}</td><td>repayments_applied</td><td>received 10.00 but paid on lines 9.00 + credit 0.00</td></tr>"
+        in html
+    )
+    assert f"<td>{LOAN_B}</td><td>ledger_plans_active_in_tracking</td>" in html
+    assert "plan &lt;p&gt; is active" in html  # escaped like every text from the figures
+
+
+def test_a_balanced_book_says_so_and_lists_none() -> None:
+    html = render_report(figures(trial_balance=trial_balance(balanced=True) | {"disagreements": []}))
+
+    assert '<p class="verdict balanced">2,000 loans, balanced</p>' in html
+    assert html.count('<tr><td class="none" colspan="3">none</td></tr>') == 2
+    assert summary_lines(figures(trial_balance=trial_balance(balanced=True)))[-1].startswith(
+        "Trial balance: 2,000 loans, balanced"
+    )
+
+
+def test_figures_without_a_trial_balance_have_no_such_section() -> None:
+    html = render_report({key: value for key, value in figures().items() if key != "trial_balance"})
+
+    assert "Trial balance" not in html

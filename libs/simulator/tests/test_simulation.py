@@ -101,6 +101,15 @@ async def test_the_report_agrees_with_the_services_tables(
         "broken": totals["plans_broken"],
     }
     assert Decimal(totals["waived"]) == tables["waived"]
+    balance = figures["trial_balance"]  # the ledger of the book's loans (DESIGN.md §3a)
+    assert balance["loans"] == 60
+    assert balance["out_of_balance"] == [], balance["out_of_balance"]
+    assert balance["disagreements"] == [], balance["disagreements"]
+    assert balance["balanced"]
+    paid = sum((Decimal(balance["books"]["CNY"][component]["paid"]) for component in balance["books"]["CNY"]), start=Decimal(0))
+    assert 0 < paid <= tables["paid"]  # the rest is the loans' credit
+    assert any(line.startswith("Trial balance of 60 loans: balanced") for line in lines)
     assert len(figures["series"]) == 75
     assert any("day  70/75" in line for line in lines)  # progress while it runs
     assert render_report(figures).count("<svg") >= 6
+    assert "<h2>Trial balance</h2>" in render_report(figures)

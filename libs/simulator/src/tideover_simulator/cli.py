@@ -1,5 +1,6 @@
 """`tideover-simulate`: run a seeded loan book through the running services, then print a
-summary and write the figures (JSON) and the HTML report.
+summary and write the figures (JSON) and the HTML report. Exits 1 when the trial balance
+(tideover-reconcile) finds a loan out of balance.
 
     tideover-simulate [--loans 2000] [--days 120] [--seed 7] [--first-day 2026-01-05] [--out var/simulation]
 
@@ -48,3 +49,6 @@ def main() -> None:
     for line in summary_lines(figures):
         print(line)
     print(f"\nfigures: {arguments.out / 'figures.json'}\nreport:  {report}")
+    balance = figures["trial_balance"]
+    if not balance["balanced"]:
+        sys.exit(f"tideover-simulate: {len(balance['loans_out_of_balance'])} loans out of balance (the trial balance above)")

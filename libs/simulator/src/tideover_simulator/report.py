@@ -24,6 +24,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, StrMethodFormatter
 
+from tideover_reconcile.balance import COLUMNS as TRIAL_BALANCE_COLUMNS
+
 BUCKETS = ("M1", "M2", "M3", "M4", "M5+")
 OFFER_KINDS = (
     "term_extension",
@@ -85,16 +87,47 @@ class DayFigures:
         )
 
 
+@dataclass(frozen=True)
+class TrialBalanceView:
+    """The trial balance (`tideover_reconcile.TrialBalance.as_json()`) as the page shows it."""
+
+    verdict: str
+    balanced: bool
+    columns: tuple[str, ...]
+    books: list[tuple[str, list[tuple[str, list[str]]]]]  # currency, then component and its amounts
+    findings: list[tuple[str, list[tuple[str, str, str]]]]  # title, then loan, check and detail
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> TrialBalanceView:
+        books = [
+            (
+                currency,
+                [
+                    (component.capitalize(), [_money(Decimal(amounts[column]), currency) for column in TRIAL_BALANCE_COLUMNS])
+                    for component, amounts in components.items()
+                ],
+            )
+            for currency, components in raw.get("books", {}).items()
+        ]
+        findings = [
+            (title, [(finding["loan_id"], finding["check"], finding["detail"]) for finding in raw.get(key, [])])
+            for title, key in (("Loans out of balance", "out_of_balance"), ("Services disagree", "disagreements"))
+        ]
+        return cls(_verdict(raw), bool(raw.get("balanced")), tuple(map(_label, TRIAL_BALANCE_COLUMNS)), books, findings)
+
+
 def render_report(figures: dict[str, Any]) -> str:
     """Render the simulation's figures as a complete HTML document with inline SVG charts."""
     days = [DayFigures.parse(raw) for raw in figures.get("series", [])]
     totals: Mapping[str, Any] = figures.get("totals", {})
     currency = str(figures.get("currency", "CNY"))
+    balance = figures.get("trial_balance")
     template = _environment().get_template("report.html.j2")
     return template.render(
         header=_header(figures),
         charts=_charts(days, totals, currency),
         sections=_totals_sections(days, totals, currency),
+        trial_balance=TrialBalanceView.parse(balance) if balance is not None else None,
     )
 
 
@@ -129,6 +162,7 @@ def summary_lines(figures: dict[str, Any]) -> list[str]:
         f"Recovered: {_money(_amount(totals, 'recovered'), currency)}",
         f"Waived: {_money(_amount(totals, 'waived'), currency)} "
         f"(reinstated {_money(_amount(totals, 'waivers_reinstated'), currency)})",
+        f"Trial balance: {_verdict(figures['trial_balance']) if 'trial_balance' in figures else 'not taken'}",
     ]
 
 
@@ -349,6 +383,16 @@ def _totals_sections(
             [(_label(key), _money(_amount(totals, key), currency)) for key in ("recovered", "waived", "waivers_reinstated")],
         ),
     ]
+
+
+def _verdict(balance: Mapping[str, Any]) -> str:
+    loans = f"{int(balance.get('loans', 0)):,} loans"
+    if balance.get("balanced"):
+        verdict = f"{loans}, balanced"
+    else:
+        verdict = f"{loans}, {len(balance.get('loans_out_of_balance', [])):,} OUT OF BALANCE"
+    disagreeing = {finding["loan_id"] for finding in balance.get("disagreements", [])}
+    return verdict + (f", {len(disagreeing):,} on which the services disagree" if disagreeing else "")
 
 
 def _last_overdue(days: Sequence[DayFigures]) -> dict[str, int]:

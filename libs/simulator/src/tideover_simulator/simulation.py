@@ -8,7 +8,8 @@ arrive (02:00 UTC that day, its value date); the day closes at
 00:30 UTC the next day (08:30 in Beijing), so that notices held through quiet hours go out;
 then the agent works the cases. Before the close and after each clock event the simulation
 waits until every service caught up (tideover_runtime.testing.settle). Its calls on the
-services' APIs outlive a service's restart (tideover_simulator.clients).
+services' APIs outlive a service's restart (tideover_simulator.clients). After the last day
+it takes the trial balance of the book's loans (tideover_reconcile) and prints it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 from tideover_contracts.events.notifications import NotificationRequested, Purpose
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.money import Money
+from tideover_reconcile import text_lines, trial_balance
 from tideover_runtime.lag import LagProbe
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import reference_gateway
@@ -209,11 +211,14 @@ class Simulation:
                 await settle(probe, database, watcher)
                 observer.catch_up(Day(day))
                 notices = await self._contact_logs(list(borrowers))
+                balance = (await trial_balance(settings.database_url, list(borrowers))).as_json()
+                for line in text_lines(balance):
+                    self.progress(line)
         finally:
             stopping.set()
             await gateway
             await database.close()
-        return self._figures(first_day, observer, notices, time.perf_counter() - started)
+        return self._figures(first_day, observer, notices, balance, time.perf_counter() - started)
 
     async def _first_day(self) -> date:
         last = await last_closed_day(self.settings)
@@ -260,13 +265,16 @@ class Simulation:
 
     async def _due_from(self, borrower: Borrower, standing: Standing, day: date, overdue: httpx.AsyncClient) -> Decimal:
         """What `borrower` pays on `day`, by their profile and what the services told them."""
-        if standing.plan is not None and standing.plan_ended != "completed":
-            return Decimal(0) if standing.plan_ended == "broken" else _plan_payment(borrower.keeper, standing.plan, day)
-        if borrower.payer == Payer.LATE and standing.plan is None:
+        plan = standing.plan
+        if plan is not None:
+            if standing.plan_ended == "broken" or borrower.keeper == Keeper.BREAKS:
+                return Decimal(0)  # neither the plan nor the loan's installments
+            under_plan = Decimal(0) if standing.plan_ended == "completed" else _plan_payment(borrower.keeper, plan, day)
+            return under_plan + _installments_after(borrower, plan, day)
+        if borrower.payer == Payer.LATE:
             late = any(i.due_date + timedelta(days=borrower.days_late) == day for i in borrower.loan.installments)
             return await _everything_overdue(overdue, borrower.loan) if late else Decimal(0)
-        # After a completed plan the borrower keeps up with what is left of the loan.
-        return _installments_paid(borrower, day, Payer.ON_TIME if standing.plan is not None else borrower.payer)
+        return _installments_paid(borrower, day)
 
     # The agent --------------------------------------------------------------------------------
 
@@ -329,7 +337,9 @@ class Simulation:
                 entries.extend(response.json()["entries"])
         return entries
 
-    def _figures(self, first_day: date, observer: Observer, notices: list[dict[str, Any]], elapsed: float) -> dict[str, Any]:
+    def _figures(
+        self, first_day: date, observer: Observer, notices: list[dict[str, Any]], balance: dict[str, Any], elapsed: float
+    ) -> dict[str, Any]:
         closes = [_at(date.fromisoformat(entry["business_date"]), 10) for entry in self.series]
         suppressed: Counter[str] = Counter()
         for notice in notices:
@@ -373,30 +383,42 @@ class Simulation:
                 "events_published": dict(self.published),
                 "service_events": dict(observer.counts),
             },
+            # The ledger of the book's loans after the last day (DESIGN.md §3a; tideover-reconcile).
+            "trial_balance": balance,
         }
 
 
-def _installments_paid(borrower: Borrower, day: date, payer: Payer) -> Decimal:
-    """What a borrower who is not late pays of the loan's installments falling due on `day`."""
+def _installments_paid(borrower: Borrower, day: date) -> Decimal:
+    """What a borrower who is not late and has no plan pays of the loan's installments falling due on `day`."""
     due_today = [i for i in borrower.loan.installments if i.due_date == day]
-    if payer == Payer.PARTIAL:
+    if borrower.payer == Payer.PARTIAL:
         return sum(((i.total.amount / 2).quantize(CENT, ROUND_HALF_EVEN) for i in due_today), start=Decimal(0))
-    if payer == Payer.STOPS:
+    if borrower.payer == Payer.STOPS:
         due_today = [i for i in due_today if i.sequence <= borrower.pays_first]
     return sum((i.total.amount for i in due_today), start=Decimal(0))
 
 
 def _plan_payment(keeper: Keeper, plan: PlanActivated, day: date) -> Decimal:
-    """What of a plan the borrower pays on `day`, as their plan profile says: on each due date;
-    the first installment MISSES_ONCE_LATE days late (missed after the grace, paid before the
-    plan breaks); or nothing at all."""
+    """What of a plan's months the borrower pays on `day`, as their plan profile says: each
+    month's total on its due date; the first month's total MISSES_ONCE_LATE days late (missed
+    after the grace, paid before the plan breaks); or nothing at all."""
     if keeper == Keeper.BREAKS:
         return Decimal(0)
-    first, *rest = plan.schedule
-    if keeper == Keeper.MISSES_ONCE and first.due_date + timedelta(days=MISSES_ONCE_LATE) == day:
+    first, *rest = plan.months()  # each month as the written plan states it (DESIGN.md §3a)
+    if keeper == Keeper.MISSES_ONCE and first.line.due_date + timedelta(days=MISSES_ONCE_LATE) == day:
         return first.total.amount
     on_time = rest if keeper == Keeper.MISSES_ONCE else [first, *rest]
-    return sum((line.total.amount for line in on_time if line.due_date == day), start=Decimal(0))
+    return sum((month.total.amount for month in on_time if month.line.due_date == day), start=Decimal(0))
+
+
+def _installments_after(borrower: Borrower, plan: PlanActivated, day: date) -> Decimal:
+    """The loan's regular installments due on `day` after the plan's last month, which a borrower
+    who did not break the plan keeps up with (on time); those the plan re-dated, replaced or
+    asked for in its months are not paid again."""
+    last = plan.schedule[-1].due_date
+    taken = {*plan.replaced_installments, *(c.sequence for c in plan.continuing_installments)}
+    due = (i for i in borrower.loan.installments if i.due_date == day and i.due_date > last and i.sequence not in taken)
+    return sum((i.total.amount for i in due), start=Decimal(0))
 
 
 async def _everything_overdue(overdue: httpx.AsyncClient, loan: LoanBooked) -> Decimal:
