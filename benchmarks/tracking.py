@@ -3,8 +3,9 @@
 (a) Business-day close over 100,000 active plans (6 monthly installments each; the first fell
     due 4 days before, 95% of borrowers paid it, 5% did not): from publishing BusinessDayClosed
     to every plan judged (its close committed) and the 5,000 PlanInstallmentMissed read back.
-(b) Repayments through Kafka for loans under a plan, one and two processes, beside the raw
-    limit measured in the same run (aiokafka consuming the same events and COPYing them).
+(b) Payments the ledger applied (RepaymentApplied on overdue.status.v1, as overdue-detection
+    publishes them) for loans under a plan, one and two processes, beside the raw limit measured
+    in the same run (aiokafka consuming the same events and COPYing them).
 (c) Peak RSS of the service.
 
     python -m benchmarks.tracking [--plans 100000] [--repayments 20000]
@@ -19,6 +20,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
@@ -29,21 +31,22 @@ from benchmarks.common import (
     peak_rss_mib,
     per_processes,
     publish,
+    reader,
     wait_for_count,
     write,
 )
 from benchmarks.common import replicas as benchmark_replicas
-from benchmarks.overdue import raw_limit
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
-from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.events.overdue import LedgerLine, LineCovered, RepaymentApplied
 from tideover_contracts.money import Money
-from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_TRACKING
+from tideover_contracts.topics import OPS_CLOCK, OVERDUE_DETECTION, OVERDUE_STATUS, PLANS_TRACKING
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.processes import ServiceProcess
 
 SCHEMA = "repayment_tracking"
 ACTIVATED = date(2026, 1, 1)
+INSTALLMENT = Decimal("348.33")
 CLOSED_DAY = date(2026, 2, 5)  # the first installments fell due on 1 February: 3 days of grace are over
 NO_WAIVER = (
     '{"penalty": {"amount": "0.00", "currency": "CNY"}, "interest": {"amount": "0.00", "currency": "CNY"},'
@@ -52,14 +55,15 @@ NO_WAIVER = (
 
 
 async def load_plans(database_url: str, plans: int, missing_share: float) -> None:
-    """`plans` active plans judged through the day before the close; all but `missing_share`
-    paid their first installment."""
+    """`plans` active plans judged through the day before the close; the ledger reported all but
+    `missing_share` of them paid their first installment (on 31 January)."""
     connection = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
+    paid = "n % 100 >= $3"
     try:
         await connection.execute(
             """
-            INSERT INTO plans (plan_id, loan_id, currency, status, activated_on, conditional_waiver, closed_through)
-            SELECT md5('plan' || n)::uuid, md5('loan' || n)::uuid, 'CNY', 'active', $1, $3::jsonb, $4::date - 1
+            INSERT INTO plans (plan_id, loan_id, currency, status, activated_on, conditional_waiver, closed_through, effect)
+            SELECT md5('plan' || n)::uuid, md5('loan' || n)::uuid, 'CNY', 'active', $1, $3::jsonb, $4::date - 1, 'arrears'
             FROM generate_series(1, $2) AS n
             """,
             ACTIVATED,
@@ -68,25 +72,37 @@ async def load_plans(database_url: str, plans: int, missing_share: float) -> Non
             CLOSED_DAY,
         )
         await connection.execute(
-            """
-            INSERT INTO plan_installments (plan_id, sequence, due_date, amount, paid)
-            SELECT md5('plan' || n)::uuid, k, ($1::date + make_interval(months => k))::date, 348.33,
-                   CASE WHEN k = 1 AND n % 100 >= $3 THEN 348.33 ELSE 0 END
+            f"""
+            INSERT INTO plan_installments (plan_id, sequence, due_date, amount, left_now)
+            SELECT md5('plan' || n)::uuid, k, ($1::date + make_interval(months => k))::date, $4::numeric,
+                   CASE WHEN k = 1 AND {paid} THEN 0 ELSE $4::numeric END
             FROM generate_series(1, $2) AS n CROSS JOIN generate_series(1, 6) AS k
             """,
             ACTIVATED,
             plans,
             round(missing_share * 100),
+            INSTALLMENT,
         )
         await connection.execute(
-            """
+            f"""
             INSERT INTO plan_payments (payment_id, plan_id, amount, value_date)
-            SELECT 'paid-' || n, md5('plan' || n)::uuid, 348.33, $1::date + 30
-            FROM generate_series(1, $2) AS n WHERE n % 100 >= $3
+            SELECT 'paid-' || n, md5('plan' || n)::uuid, $4, $1::date + 30 FROM generate_series(1, $2) AS n WHERE {paid};
             """,
             ACTIVATED,
             plans,
             round(missing_share * 100),
+            INSTALLMENT,
+        )
+        await connection.execute(
+            f"""
+            INSERT INTO line_reports (plan_id, arrival, payment_id, kind, sequence, value_date, paid, left_after)
+            SELECT md5('plan' || n)::uuid, 1, 'paid-' || n, 'plan', 1, $1::date + 30, $4, 0
+            FROM generate_series(1, $2) AS n WHERE {paid}
+            """,
+            ACTIVATED,
+            plans,
+            round(missing_share * 100),
+            INSTALLMENT,
         )
         await connection.execute("ANALYZE")
     finally:
@@ -123,19 +139,27 @@ async def close(plans: int, logs: Path) -> dict[str, float]:
 
 
 def repayment_stream(count: int, plans: int) -> list[tuple[bytes, bytes]]:
-    """Payments of 10.00 for loans under a plan, spread over the plans."""
+    """Payments of 10.00 for loans under a plan, spread over the plans, as the ledger reports
+    them: each pays the plan's second line (the first is paid), which owes 10.00 less each time."""
     now = datetime.now(UTC)
     messages = []
+    zero, ten = Money.of("0.00", "CNY"), Money.of("10.00", "CNY")
     for n in range(count):
         loan_id = uuid.UUID(bytes=bytes.fromhex(_md5(f"loan{n % plans + 1}")))
-        event = RepaymentReceived(
+        plan_id = uuid.UUID(bytes=bytes.fromhex(_md5(f"plan{n % plans + 1}")))
+        left = Money.of(INSTALLMENT - 10 * (n // plans + 1), "CNY")
+        line = LedgerLine(sequence=2, plan_id=plan_id, due_date=date(2026, 3, 1))
+        event = RepaymentApplied(
             loan_id=loan_id,
             payment_id=f"B-{n}",
-            amount=Money.of("10.00", "CNY"),
-            received_at=now,
+            amount=ten,
             value_date=date(2026, 2, 1),
+            covered=(LineCovered(line=line, principal=ten, interest=zero, fee=zero, penalty=zero, left=left),),
+            to_credit=zero,
+            outstanding=left,
         )
-        messages.append((str(loan_id).encode(), wrap(event, producer="bench", occurred_at=now).to_bytes()))
+        envelope = wrap(event, producer=OVERDUE_DETECTION, occurred_at=now)
+        messages.append((str(loan_id).encode(), envelope.to_bytes()))
     return messages
 
 
@@ -147,9 +171,32 @@ async def repayments(infra: Infrastructure, stream: list[tuple[bytes, bytes]], p
     async with benchmark_replicas("repayment_tracking", infra, logs, replicas):
         await load_plans(infra.database_url, plans, 0.0)  # with one payment each
         started = time.perf_counter()
-        await publish(infra, LOANS_LIFECYCLE.name, stream)
+        await publish(infra, OVERDUE_STATUS.name, stream)
         await wait_for_count(infra.database_url, f"SELECT count(*) FROM {SCHEMA}.plan_payments", plans + len(stream))
         return len(stream) / (time.perf_counter() - started)
+
+
+async def raw_limit(infra: Infrastructure, messages: int) -> float:
+    """aiokafka consuming the stream from overdue.status.v1 and COPYing it into a scratch table:
+    no logic of ours (benchmarks.overdue.raw_limit does the same on loans.lifecycle.v1)."""
+    connection = await asyncpg.connect(infra.database_url)
+    await connection.execute("CREATE TABLE raw_ingest (key bytea, value bytea)")
+    consumer = reader(infra, OVERDUE_STATUS.name, group=True)
+    await consumer.start()
+    started = time.perf_counter()
+    copied = 0
+    try:
+        while copied < messages:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            records = [(r.key, r.value) for batch in batches.values() for r in batch]
+            if records:
+                await connection.copy_records_to_table("raw_ingest", records=records)
+                await consumer.commit()
+                copied += len(records)
+        return messages / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+        await connection.close()
 
 
 async def main() -> None:
@@ -165,7 +212,7 @@ async def main() -> None:
             rate = await repayments(infra, stream, 10_000, logs, replicas)
         figures[per_processes("repayments_per_second", replicas)] = round(rate)
     async with isolated_infrastructure() as infra:
-        await publish(infra, LOANS_LIFECYCLE.name, stream)
+        await publish(infra, OVERDUE_STATUS.name, stream)
         raw = await raw_limit(infra, len(stream))
     figures["raw_limit_per_second"] = round(raw)
     figures["ratio_to_raw_1_process"] = round(float(figures["repayments_per_second_1_process"]) / raw, 3)  # type: ignore[arg-type]

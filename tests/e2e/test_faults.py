@@ -50,8 +50,9 @@ NOTIFICATION_ID = "CASE WHEN purpose LIKE '%plan%' THEN 'plan message' ELSE noti
 #: ids) are left out: the rows carry the loan and the business facts instead.
 TABLES = {
     "loans": "SELECT loan_id, status, bucket, under_plan, episode, overdue_since, credit FROM overdue_detection.loans",
-    "installments": "SELECT loan_id, sequence, paid_principal, paid_interest, paid_fee, paid_penalty"
-    " FROM overdue_detection.installments",
+    "installments": "SELECT loan_id, sequence, paid_principal, paid_interest, paid_fee, paid_penalty, waived_penalty,"
+    " waived_interest, rescheduled_principal, rescheduled_interest, written_off_principal FROM overdue_detection.installments",
+    "ledger_acts": "SELECT loan_id, kind, reason, status, principal, interest, fee, penalty FROM overdue_detection.ledger_acts",
     "repayments": "SELECT payment_id, loan_id, amount, value_date, to_credit FROM overdue_detection.repayments",
     "contact_log": f"SELECT {NOTIFICATION_ID}, loan_id, purpose, decision, channel, count(*) FROM notification.contact_log"
     " WHERE decision <> 'held' GROUP BY 1, 2, 3, 4, 5",
@@ -259,3 +260,8 @@ async def test_killed_services_and_restarted_servers_lose_and_double_nothing(
     assert totals["notices_sent"] > 0, totals
     assert {t: rows_a[t] for t in TABLES} == {t: rows_b[t] for t in TABLES}, f"run B (faults: {injected}) differs:\n{report}"
     assert untimed(figures_a) == untimed(figures_b), report
+    # The trial balance of the ledger (tideover-reconcile, DESIGN.md §3a): balanced after the faults
+    # too, and the same book to the cent.
+    print(f"A: trial balance {figures_a['trial_balance']['books']}\nB: trial balance {figures_b['trial_balance']['books']}")
+    assert figures_a["trial_balance"]["balanced"], figures_a["trial_balance"]
+    assert figures_b["trial_balance"] == figures_a["trial_balance"], report

@@ -82,8 +82,8 @@ class Observer:
                 loan.plan, loan.plan_ended, loan.plan_lines_paid = event, None, set()
                 loan.bucket = None
                 self.offers_by_kind[event.kind.value] += 1
-                day.waived += event.conditional_waiver.total.amount
-                self.waived += event.conditional_waiver.total.amount
+            case "WaiverGranted":
+                self._waiver(event, day)
             case "PlanInstallmentPaid":
                 if event.fully_paid:
                     loan.plan_lines_paid.add(event.sequence)
@@ -91,9 +91,16 @@ class Observer:
                 loan.plan_ended = "completed"
             case "PlanBroken":
                 loan.plan_ended = "broken"
-                self.reinstated += event.reinstated_waiver.total.amount
             case "NotificationRequested":
                 self.sent_by_purpose[event.purpose.value] += 1
+
+    def _waiver(self, event: Any, day: Day) -> None:
+        """What the ledger recorded as waived (DESIGN.md §3a), the quote it honoured included."""
+        if event.status.value == "conditional":
+            day.waived += event.waived.total.amount
+            self.waived += event.waived.total.amount
+        elif event.status.value == "reinstated":
+            self.reinstated += event.waived.total.amount
 
     def buckets(self) -> Counter[str]:
         return Counter(loan.bucket for loan in self.standing.values() if loan.bucket and loan.bucket != "current")

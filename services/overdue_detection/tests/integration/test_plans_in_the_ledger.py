@@ -239,7 +239,7 @@ async def test_a_residual_under_the_de_minimis_is_written_off_as_a_recorded_act(
     loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
     await _handle(pool, loan)
     await _handle(pool, close(date(2026, 2, 16)))  # 1,045.10 overdue (0.10 of penalty)
-    await _handle(pool, pay(loan.loan_id, "1045.10", date(2026, 2, 17)))  # a day late: 0.11 of principal left (penalty 0.21 paid first)
+    await _handle(pool, pay(loan.loan_id, "1045.10", date(2026, 2, 17)))  # a day late: 0.11 left
     events = await _handle(pool, close(date(2026, 2, 17)))
     written = next(event for event in events if isinstance(event, BalanceWrittenOff))
     assert (written.written_off.total, written.written_off.principal, written.reason) == (cny("0.11"), cny("0.11"), "de_minimis")

@@ -1,5 +1,8 @@
-"""Repayment tracking on the real Kafka and Postgres: a plan paid, missed and broken through
-events; a redelivered payment applied once; a close killed mid-way and redone once."""
+"""Repayment tracking on the real Kafka and Postgres, fed what overdue-detection's ledger
+reports (RepaymentApplied on overdue.status.v1): a plan paid, missed and broken; an arrears
+plan month asking for a regular installment too, and a last month a few cents short completing
+the plan; a redelivered payment recorded once; a closed loan's plan no longer judged; a report
+that came before its plan; a close killed mid-way and redone once."""
 
 from __future__ import annotations
 
@@ -17,10 +20,12 @@ import pytest
 from tideover_contracts.common import WaivedAmounts
 from tideover_contracts.envelope import Envelope, wrap
 from tideover_contracts.events.clock import BusinessDayClosed
-from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.events.loans import LoanClosed, LoanClosureReason
+from tideover_contracts.events.overdue import LedgerLine, LineCovered, RepaymentApplied
+from tideover_contracts.events.plans import ContinuingInstallment
 from tideover_contracts.examples import golden_events
 from tideover_contracts.money import Money
-from tideover_contracts.topics import PLANS_TRACKING
+from tideover_contracts.topics import OVERDUE_DETECTION, PLANS_TRACKING
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
@@ -28,31 +33,44 @@ from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
-def envelope(event: Any) -> Envelope[Any]:
-    return wrap(event, producer="test", occurred_at=datetime.now(UTC))
+def envelope(event: Any, producer: str = "test") -> Envelope[Any]:
+    return wrap(event, producer=producer, occurred_at=datetime.now(UTC))
 
 
-def activated_plan() -> Any:
+def cny(amount: str) -> Money:
+    return Money.of(amount, "CNY")
+
+
+def activated_plan(**changes: Any) -> Any:
     """The golden plan: 348.33, 348.33, 348.34 due 15 April, May and June 2026, with 9.31 of
-    penalty and interest waived on condition."""
+    penalty and interest waived on condition; no regular installment falls due during it."""
     plan = next(event for event in golden_events() if type(event).__name__ == "PlanActivated")
-    waiver = WaivedAmounts(
-        penalty=Money.of("0.31", "CNY"),
-        interest=Money.of("9.00", "CNY"),
-        fee=Money.of("0.00", "CNY"),
-        total=Money.of("9.31", "CNY"),
-    )
-    return plan.model_copy(update={"plan_id": uuid.uuid4(), "loan_id": uuid.uuid4(), "conditional_waiver": waiver})
+    waiver = WaivedAmounts(penalty=cny("0.31"), interest=cny("9.00"), fee=cny("0.00"), total=cny("9.31"))
+    update = {"plan_id": uuid.uuid4(), "loan_id": uuid.uuid4(), "conditional_waiver": waiver, "continuing_installments": ()}
+    update.update(changes)
+    return plan.model_copy(update=update)
 
 
-def payment(loan_id: uuid.UUID, amount: str, on: date, payment_id: str | None = None) -> RepaymentReceived:
-    return RepaymentReceived(
+def covered(sequence: int, due: date, paid: str, left: str, plan_id: uuid.UUID | None = None) -> LineCovered:
+    """What a payment paid on one line of the ledger (a plan's line when `plan_id` is set)."""
+    zero = cny("0.00")
+    line = LedgerLine(sequence=sequence, plan_id=plan_id, due_date=due)
+    return LineCovered(line=line, principal=cny(paid), interest=zero, fee=zero, penalty=zero, left=cny(left))
+
+
+def applied(loan_id: uuid.UUID, payment_id: str, on: date, *lines: LineCovered, outstanding: str = "0.00") -> Envelope[Any]:
+    """RepaymentApplied as overdue-detection publishes it: the lines the payment covered."""
+    amount = sum((line.principal.amount for line in lines), start=cny("0.00").amount)
+    event = RepaymentApplied(
         loan_id=loan_id,
-        payment_id=payment_id or f"PAY-{uuid.uuid4()}",
-        amount=Money.of(amount, "CNY"),
-        received_at=datetime(on.year, on.month, on.day, 3, tzinfo=UTC),
+        payment_id=payment_id,
+        amount=cny(str(amount)),
         value_date=on,
+        covered=lines,
+        to_credit=cny("0.00"),
+        outstanding=cny(outstanding),
     )
+    return envelope(event, producer=OVERDUE_DETECTION)
 
 
 def closed(day: date) -> Envelope[Any]:
@@ -79,12 +97,20 @@ async def kafka(private_infrastructure: Infrastructure) -> AsyncIterator[tuple[K
         yield client, watcher
 
 
-async def tracked_plan(client: KafkaTestClient, tracking: ServiceProcess) -> Any:
+async def tracked_plan(client: KafkaTestClient, tracking: ServiceProcess, **changes: Any) -> Any:
     """A new plan activated, once tracking has taken it in."""
-    plan = activated_plan()
+    plan = activated_plan(**changes)
     await client.publish(envelope(plan))
     await wait_until_ok(f"{tracking.url}/v1/plans/{plan.plan_id}")
     return plan
+
+
+async def plan_view(tracking: ServiceProcess, plan_id: uuid.UUID) -> Any:
+    async with httpx.AsyncClient(base_url=tracking.url) as http:
+        return (await http.get(f"/v1/plans/{plan_id}")).json()
+
+
+APRIL, MAY, JUNE = date(2026, 4, 15), date(2026, 5, 15), date(2026, 6, 15)
 
 
 async def test_a_plan_paid_once_missed_then_broken_with_its_waiver_reinstated(
@@ -94,28 +120,116 @@ async def test_a_plan_paid_once_missed_then_broken_with_its_waiver_reinstated(
     tracking.start()
     plan = await tracked_plan(client, tracking)
     ours = lambda event: event.plan_id == plan.plan_id  # noqa: E731
-    first = payment(plan.loan_id, "348.33", date(2026, 4, 14), "PAY-1")
-    await client.publish(envelope(first), envelope(first))  # redelivered, under two event ids
+    first = applied(plan.loan_id, "PAY-1", date(2026, 4, 14), covered(1, APRIL, "348.33", "0.00", plan.plan_id))
+    # Redelivered under two event ids, then reported again differently: the first report stands.
+    again = applied(plan.loan_id, "PAY-1", date(2026, 4, 14), covered(1, APRIL, "48.33", "300.00", plan.plan_id))
+    await client.publish(first, first, again)
     paid = await watcher.wait_for_event("PlanInstallmentPaid", ours)
-    assert (paid.sequence, paid.applied, paid.fully_paid) == (1, Money.of("348.33", "CNY"), True)
+    assert (paid.sequence, paid.applied, paid.remaining_on_installment, paid.fully_paid) == (1, cny("348.33"), cny("0.00"), True)
 
     # Nothing paid for May: missed on 19 May; still unpaid 30 days after it falls due: broken.
     await client.publish(closed(date(2026, 5, 20)))
     missed = await watcher.wait_for_event("PlanInstallmentMissed", ours)
-    assert (missed.sequence, missed.business_date, missed.shortfall) == (2, date(2026, 5, 19), Money.of("348.33", "CNY"))
+    assert (missed.sequence, missed.business_date, missed.shortfall) == (2, date(2026, 5, 19), cny("348.33"))
     await client.publish(closed(date(2026, 6, 14)))
     broken = await watcher.wait_for_event("PlanBroken", ours)
     assert (broken.reason.value, broken.business_date) == ("unpaid_30_days", date(2026, 6, 14))
-    assert broken.unpaid == Money.of("696.67", "CNY")
-    assert broken.reinstated_waiver.total == Money.of("9.31", "CNY")  # the conditional waiver comes back
+    assert broken.unpaid == cny("696.67")
+    assert broken.reinstated_waiver.total == cny("9.31")  # the conditional waiver comes back
     await asyncio.sleep(1.0)
     assert len(watcher.events("PlanInstallmentPaid", ours)) == 1  # the redelivered payment counted once
 
-    async with httpx.AsyncClient(base_url=tracking.url) as http:
-        view = (await http.get(f"/v1/plans/{plan.plan_id}")).json()
+    view = await plan_view(tracking, plan.plan_id)
     assert (view["status"], view["ended_on"]) == ("broken", "2026-06-14")
     assert [item["status"] for item in view["installments"]] == ["paid", "missed", "due"]
+    assert [item["left"]["amount"] for item in view["installments"]] == ["0.00", "348.33", "348.34"]
     assert [p["payment_id"] for p in view["payments"]] == ["PAY-1"]
+
+
+async def test_an_arrears_month_asks_for_its_regular_installment_and_a_last_month_cents_short_completes(
+    tracking: ServiceProcess, kafka: tuple[KafkaTestClient, TopicWatcher]
+) -> None:
+    client, watcher = kafka
+    tracking.start()
+    regular = ContinuingInstallment(sequence=5, due_date=date(2026, 5, 10), amount=cny("500.00"))
+    plan = await tracked_plan(client, tracking, continuing_installments=(regular,))
+    ours = lambda event: event.plan_id == plan.plan_id  # noqa: E731
+    loan, plan_id = plan.loan_id, plan.plan_id
+    await client.publish(
+        applied(loan, "PAY-1", date(2026, 4, 15), covered(1, APRIL, "348.33", "0.00", plan_id)),
+        # The ledger pays the oldest obligation first: May's regular installment, then the plan's line.
+        applied(loan, "PAY-2", date(2026, 5, 12), covered(5, regular.due_date, "400.00", "100.00")),
+        applied(
+            loan,
+            "PAY-3",
+            date(2026, 5, 13),
+            covered(5, regular.due_date, "100.00", "0.00"),
+            covered(2, MAY, "248.33", "100.00", plan_id),
+        ),
+        # The same loan's regular installment due after the plan is not the plan's.
+        applied(
+            loan,
+            "PAY-4",
+            date(2026, 5, 14),
+            covered(2, MAY, "100.00", "0.00", plan_id),
+            covered(6, date(2026, 7, 10), "1.00", "499.00"),
+        ),
+    )
+    await watcher.wait_for(lambda _: len(watcher.events("PlanInstallmentPaid", ours)) == 3, what="three plan lines paid")
+    paid = [
+        (e.sequence, e.payment_id, e.applied, e.remaining_on_installment) for e in watcher.events("PlanInstallmentPaid", ours)
+    ]
+    assert paid == [
+        (1, "PAY-1", cny("348.33"), cny("0.00")),
+        (2, "PAY-3", cny("248.33"), cny("100.00")),
+        (2, "PAY-4", cny("100.00"), cny("0.00")),
+    ]
+
+    await client.publish(closed(date(2026, 5, 20)))  # May paid in full: nothing missed
+    await wait_until_ok(f"{tracking.url}/v1/plans/{plan_id}", accept=lambda r: r.json()["judged_through"] == "2026-05-20")
+    view = await plan_view(tracking, plan_id)
+    may = view["installments"][1]
+    assert (may["amount"]["amount"], may["plan_part"]["amount"], may["regular_part"]["amount"]) == ("848.33", "348.33", "500.00")
+    assert (may["paid"]["amount"], may["left"]["amount"], may["status"]) == ("848.33", "0.00", "paid")
+    assert [(line["kind"], line["sequence"]) for line in may["lines"]] == [("plan", 2), ("regular", 5)]
+
+    # June paid 0.05 short (within the tolerance) after its due date: the plan is complete; the
+    # 0.05 stays owed in the ledger.
+    await client.publish(applied(loan, "PAY-5", date(2026, 6, 16), covered(3, JUNE, "348.29", "0.05", plan_id)))
+    done = await watcher.wait_for_event("PlanCompleted", ours)
+    assert (done.completed_on, done.total_paid) == (date(2026, 6, 16), cny("1544.95"))
+    assert done.final_waiver.total == cny("9.31")  # kept: the waiver is final
+    assert watcher.events("PlanInstallmentMissed", ours) == []
+    view = await plan_view(tracking, plan_id)
+    assert (view["status"], view["ended_on"], view["paid"]["amount"]) == ("completed", "2026-06-16", "1544.95")
+    assert [item["status"] for item in view["installments"]] == ["paid", "paid", "paid"]
+    assert view["installments"][2]["left"]["amount"] == "0.05"
+
+
+async def test_a_closed_loan_ends_its_plan_and_a_report_before_its_plan_still_counts(
+    tracking: ServiceProcess, kafka: tuple[KafkaTestClient, TopicWatcher]
+) -> None:
+    client, watcher = kafka
+    tracking.start()
+    closing = await tracked_plan(client, tracking)
+    await client.publish(envelope(LoanClosed(loan_id=closing.loan_id, closed_on=date(2026, 4, 1), reason=LoanClosureReason.SOLD)))
+    await wait_until_ok(f"{tracking.url}/v1/plans/{closing.plan_id}", accept=lambda r: r.json()["status"] == "closed")
+
+    # The ledger's report on a plan's line arrives before tracking has taken the plan in.
+    late = activated_plan()
+    await client.publish(applied(late.loan_id, "PAY-EARLY", date(2026, 4, 14), covered(1, APRIL, "348.33", "0.00", late.plan_id)))
+    await asyncio.sleep(2.0)
+    await client.publish(envelope(late))
+    paid = await watcher.wait_for_event("PlanInstallmentPaid", lambda e: e.plan_id == late.plan_id)
+    assert (paid.sequence, paid.payment_id, paid.fully_paid) == (1, "PAY-EARLY", True)
+
+    # Past April's grace: the late plan's April was paid, the closed loan's plan is not judged.
+    await client.publish(closed(date(2026, 5, 20)))
+    missed = await watcher.wait_for_event("PlanInstallmentMissed", lambda e: e.plan_id == late.plan_id)
+    assert (missed.sequence, missed.business_date) == (2, date(2026, 5, 19))
+    assert watcher.events("PlanInstallmentMissed", lambda e: e.plan_id == closing.plan_id) == []
+    view = await plan_view(tracking, closing.plan_id)
+    assert (view["status"], view["ended_on"], view["judged_through"]) == ("closed", "2026-04-01", None)
 
 
 @pytest.mark.parametrize("crash_point", ["kill-before-commit", "kill-after-commit"])
@@ -133,27 +247,3 @@ async def test_a_close_killed_mid_way_is_redone_once(
     assert (missed.sequence, missed.business_date) == (1, date(2026, 4, 19))
     published = [item for item in watcher.seen if item.envelope and item.envelope.event_type == "PlanInstallmentMissed"]
     assert len(published) == 1
-
-
-async def test_a_plan_completed_early_by_one_large_payment_with_the_rest_as_credit(
-    tracking: ServiceProcess, kafka: tuple[KafkaTestClient, TopicWatcher]
-) -> None:
-    client, watcher = kafka
-    tracking.start()
-    plan = await tracked_plan(client, tracking)
-    ours = lambda event: event.plan_id == plan.plan_id  # noqa: E731
-    await client.publish(
-        envelope(payment(plan.loan_id, "100.00", date(2026, 4, 10))),
-        envelope(payment(plan.loan_id, "1000.00", date(2026, 4, 12))),
-    )
-    done = await watcher.wait_for_event("PlanCompleted", ours)
-    assert (done.completed_on, done.total_paid) == (date(2026, 4, 12), Money.of("1100.00", "CNY"))
-    assert done.final_waiver.total == Money.of("9.31", "CNY")  # kept: the waiver is final
-    paid = [(e.sequence, e.applied.amount) for e in watcher.events("PlanInstallmentPaid", ours)]
-    assert [(sequence, str(amount)) for sequence, amount in paid] == [
-        (1, "100.00"), (1, "248.33"), (2, "348.33"), (3, "348.34"),
-    ]  # fmt: skip
-    async with httpx.AsyncClient(base_url=tracking.url) as http:
-        view = (await http.get(f"/v1/loans/{plan.loan_id}/plans")).json()["plans"][0]
-    assert (view["status"], view["credit"]["amount"]) == ("completed", "55.00")
-    assert [item["status"] for item in view["installments"]] == ["paid", "paid", "paid"]

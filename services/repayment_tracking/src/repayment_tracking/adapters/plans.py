@@ -1,18 +1,19 @@
-"""Plans in Postgres (schema repayment_tracking)."""
+"""Plans in Postgres (schema repayment_tracking): their months, the lines each month asks for,
+and the ledger's reports on those lines (migrations/0003.plans-from-the-ledger.sql)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
 import asyncpg
 
-from repayment_tracking.application.ports import ActivePlan, PlanBook
-from repayment_tracking.domain.plan_rules import Due, Payment, Rules
+from repayment_tracking.application.ports import ActivePlan
+from repayment_tracking.domain.plan_rules import Line, LineKind, LineRef, Month, PlanBook, Report, Rules
 from tideover_contracts.common import WaivedAmounts
-from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.events.overdue import RepaymentApplied
 from tideover_contracts.events.plans import PlanActivated
 from tideover_runtime.database import Connection
 
@@ -32,24 +33,38 @@ class PostgresPlans:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    async def add(self, plan: PlanActivated) -> bool:
+    async def add(self, plan: PlanActivated, months: Sequence[Month]) -> bool:
         inserted = await self._connection.fetchval(
             """
-            INSERT INTO plans (plan_id, loan_id, currency, status, activated_on, conditional_waiver)
-            VALUES ($1, $2, $3, 'active', $4, $5::jsonb) ON CONFLICT (plan_id) DO NOTHING RETURNING true
+            INSERT INTO plans (plan_id, loan_id, currency, status, activated_on, conditional_waiver, effect, basis_date)
+            VALUES ($1, $2, $3, 'active', $4, $5::jsonb, $6, $7) ON CONFLICT (plan_id) DO NOTHING RETURNING true
             """,
             plan.plan_id,
             plan.loan_id,
             plan.total_payable.currency,
             plan.activated_on,
             plan.conditional_waiver.model_dump_json(),
+            plan.plan_effect.value,
+            plan.basis_business_date,
         )
-        if inserted:
-            await self._connection.executemany(
-                "INSERT INTO plan_installments (plan_id, sequence, due_date, amount) VALUES ($1, $2, $3, $4)",
-                [(plan.plan_id, line.sequence, line.due_date, line.total.amount) for line in plan.schedule],
-            )
-        return bool(inserted)
+        if not inserted:
+            return False
+        await self._connection.executemany(
+            "INSERT INTO plan_installments (plan_id, sequence, due_date, amount, left_now) VALUES ($1, $2, $3, $4, $4)",
+            [(plan.plan_id, month.sequence, month.due_date, month.plan_line.amount) for month in months],
+        )
+        await self._connection.executemany(
+            """
+            INSERT INTO plan_regular_installments (plan_id, sequence, month, due_date, amount, left_now)
+            VALUES ($1, $2, $3, $4, $5, $5)
+            """,
+            [
+                (plan.plan_id, line.ref.sequence, month.sequence, line.due_date, line.amount)
+                for month in months
+                for line in month.regular
+            ],
+        )
+        return True
 
     async def active_for_loans(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, ActivePlan]:
         rows = await self._connection.fetch(
@@ -58,25 +73,50 @@ class PostgresPlans:
         )
         return {row["loan_id"]: _plan(row) for row in rows}
 
+    async def known(self, plan_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        rows = await self._connection.fetch("SELECT plan_id FROM plans WHERE plan_id = ANY($1::uuid[])", list(plan_ids))
+        return {row["plan_id"] for row in rows}
+
+    async def keep_early(self, payments: Sequence[tuple[uuid.UUID, RepaymentApplied]]) -> None:
+        """Payments reported for plans not taken in yet, kept in the order they came."""
+        await self._connection.executemany(
+            "INSERT INTO early_payments (plan_id, payment_id, payment) VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING",
+            [(plan_id, payment.payment_id, payment.model_dump_json()) for plan_id, payment in payments],
+        )
+
+    async def take_early(self, plan_id: uuid.UUID) -> list[RepaymentApplied]:
+        rows = await self._connection.fetch("DELETE FROM early_payments WHERE plan_id = $1 RETURNING kept, payment", plan_id)
+        return [RepaymentApplied.model_validate_json(row["payment"]) for row in sorted(rows, key=lambda row: row["kept"])]
+
     async def plans_to_judge(self, business_date: date, rules: Rules) -> list[ActivePlan]:
         """The active plans not judged through `business_date` in which something may happen by
-        then: an installment past its grace short beyond the tolerance (a miss, or 30 days unpaid),
-        an installment coming up to remind of, or a payment value-dated after the last day judged
-        (it may change what earlier days saw). Every other plan only moves its closed day."""
+        then. Without a report value-dated after the last day judged, every day to judge sees the
+        lines as they stand now; so only these can change: a month past its grace short beyond the
+        tolerance (a miss, or 30 days unpaid), a month coming up to remind of, a month falling due
+        within the tolerance (the last one completes the plan), and a plan with such a report (it
+        may change what those days see). Every other plan only moves its closed day."""
         rows = await self._connection.fetch(
             """
             WITH open AS (
                 SELECT * FROM plans
                 WHERE status = 'active' AND coalesce(closed_through, activated_on - 1) < $1
+            ), months AS (
+                SELECT i.plan_id, i.due_date, i.missed, coalesce(open.closed_through, open.activated_on - 1) AS judged,
+                       i.amount + coalesce(r.amount, 0) AS total, i.left_now + coalesce(r.left_now, 0) AS short
+                FROM plan_installments i JOIN open USING (plan_id)
+                LEFT JOIN (
+                    SELECT plan_id, month, sum(amount) AS amount, sum(left_now) AS left_now
+                    FROM plan_regular_installments JOIN open USING (plan_id) GROUP BY plan_id, month
+                ) r ON r.plan_id = i.plan_id AND r.month = i.sequence
             )
             SELECT * FROM open WHERE plan_id IN (
-                SELECT i.plan_id FROM plan_installments i JOIN open USING (plan_id)
-                WHERE (i.due_date + $2::int < $1 AND i.amount - i.paid > greatest(i.amount * $3, $4)
-                       AND (NOT i.missed OR i.due_date + $5::int <= $1))
-                   OR ((i.due_date - $1) = ANY($6::int[]) AND i.paid < i.amount)
+                SELECT plan_id FROM months
+                WHERE (due_date + $2::int < $1 AND short > greatest(total * $3, $4) AND (NOT missed OR due_date + $5::int <= $1))
+                   OR ((due_date - $1) = ANY($6::int[]) AND short > 0)
+                   OR (due_date > judged AND due_date <= $1 AND short <= greatest(total * $3, $4))
                 UNION
-                SELECT pp.plan_id FROM plan_payments pp JOIN open USING (plan_id)
-                WHERE pp.value_date > coalesce(open.closed_through, open.activated_on - 1)
+                SELECT lr.plan_id FROM line_reports lr JOIN open USING (plan_id)
+                WHERE lr.value_date > coalesce(open.closed_through, open.activated_on - 1)
             )
             ORDER BY plan_id FOR UPDATE
             """,
@@ -89,80 +129,91 @@ class PostgresPlans:
         )
         return [_plan(row) for row in rows]
 
-    async def book(self, plan_id: uuid.UUID) -> PlanBook:
-        return (await self.books([plan_id]))[plan_id]
-
     async def books(self, plan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PlanBook]:
+        """Each plan's months with their lines, the ledger's reports on them and the months missed."""
         ids = list(plan_ids)
-        dues = await self._connection.fetch(
+        plan_lines = await self._connection.fetch(
             """
             SELECT plan_id, sequence, due_date, amount, missed FROM plan_installments
             WHERE plan_id = ANY($1::uuid[]) ORDER BY plan_id, sequence
             """,
             ids,
         )
-        payments = await self._connection.fetch(
+        regular = await self._connection.fetch(
             """
-            SELECT plan_id, payment_id, value_date, amount FROM plan_payments
-            WHERE plan_id = ANY($1::uuid[]) ORDER BY plan_id, value_date, payment_id
+            SELECT plan_id, sequence, month, due_date, amount FROM plan_regular_installments
+            WHERE plan_id = ANY($1::uuid[]) ORDER BY plan_id, due_date, sequence
             """,
             ids,
         )
-        plan_dues: dict[uuid.UUID, list[Due]] = {plan_id: [] for plan_id in ids}
-        plan_missed: dict[uuid.UUID, set[int]] = {plan_id: set() for plan_id in ids}
-        plan_payments: dict[uuid.UUID, list[Payment]] = {plan_id: [] for plan_id in ids}
-        for row in dues:
-            plan_dues[row["plan_id"]].append(Due(row["sequence"], row["due_date"], row["amount"]))
-            if row["missed"]:
-                plan_missed[row["plan_id"]].add(row["sequence"])
-        for row in payments:
-            plan_payments[row["plan_id"]].append(Payment(row["payment_id"], row["value_date"], row["amount"]))
-        return {
-            plan_id: PlanBook(tuple(plan_dues[plan_id]), frozenset(plan_missed[plan_id]), tuple(plan_payments[plan_id]))
-            for plan_id in ids
-        }
+        reports = await self._connection.fetch(
+            """
+            SELECT plan_id, arrival, payment_id, kind, sequence, value_date, paid, left_after FROM line_reports
+            WHERE plan_id = ANY($1::uuid[]) ORDER BY plan_id, value_date, arrival
+            """,
+            ids,
+        )
+        return _books(ids, plan_lines, regular, reports)
 
-    async def record_payments(self, payments: list[tuple[uuid.UUID, RepaymentReceived]]) -> set[str]:
-        """The ids of the payments that are new: each payment id is applied once."""
+    async def record_payments(self, payments: Sequence[tuple[uuid.UUID, RepaymentApplied]]) -> set[str]:
+        """The ids of the payments that are new: each payment id is recorded once, and what a
+        payment delivered again says replaces nothing."""
         rows = await self._connection.fetch(
             """
-            INSERT INTO plan_payments (payment_id, plan_id, amount, value_date, received_at)
-            SELECT * FROM unnest($1::text[], $2::uuid[], $3::numeric[], $4::date[], $5::timestamptz[])
+            INSERT INTO plan_payments (payment_id, plan_id, amount, value_date)
+            SELECT * FROM unnest($1::text[], $2::uuid[], $3::numeric[], $4::date[])
             ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id
             """,
             [payment.payment_id for _, payment in payments],
             [plan_id for plan_id, _ in payments],
             [payment.amount.amount for _, payment in payments],
             [payment.value_date for _, payment in payments],
-            [payment.received_at for _, payment in payments],
         )
         return {row["payment_id"] for row in rows}
 
-    async def set_paid(self, paid: dict[uuid.UUID, tuple[dict[int, Decimal], Decimal]]) -> None:
-        """Each plan's installments as filled, and its credit."""
-        rows = [
-            (plan_id, sequence, amount) for plan_id, (by_sequence, _) in paid.items() for sequence, amount in by_sequence.items()
-        ]
+    async def record_reports(self, reports: Mapping[uuid.UUID, Sequence[Report]]) -> None:
+        rows = [(plan_id, report) for plan_id, plan_reports in reports.items() for report in plan_reports]
         await self._connection.execute(
             """
-            UPDATE plan_installments i SET paid = p.paid
-            FROM unnest($1::uuid[], $2::int[], $3::numeric[]) AS p(plan_id, sequence, paid)
-            WHERE i.plan_id = p.plan_id AND i.sequence = p.sequence
+            INSERT INTO line_reports (plan_id, arrival, payment_id, kind, sequence, value_date, paid, left_after)
+            SELECT * FROM unnest(
+                $1::uuid[], $2::int[], $3::text[], $4::text[], $5::int[], $6::date[], $7::numeric[], $8::numeric[]
+            )
             """,
-            [row[0] for row in rows],
-            [row[1] for row in rows],
-            [row[2] for row in rows],
-        )
-        await self._connection.execute(
-            """
-            UPDATE plans SET credit = c.credit FROM unnest($1::uuid[], $2::numeric[]) AS c(plan_id, credit)
-            WHERE plans.plan_id = c.plan_id
-            """,
-            list(paid),
-            [credit for _, credit in paid.values()],
+            [plan_id for plan_id, _ in rows],
+            [report.arrival for _, report in rows],
+            [report.payment_id for _, report in rows],
+            [report.ref.kind.value for _, report in rows],
+            [report.ref.sequence for _, report in rows],
+            [report.value_date for _, report in rows],
+            [report.paid for _, report in rows],
+            [report.left for _, report in rows],
         )
 
-    async def mark_missed(self, missed: dict[uuid.UUID, dict[int, date]]) -> None:
+    async def set_lines(self, books: Mapping[uuid.UUID, PlanBook], touched: Mapping[uuid.UUID, Collection[LineRef]]) -> None:
+        """What the `touched` lines of these plans still owe as the ledger last reported it, and
+        what it reported paid on them."""
+        rows: list[tuple[uuid.UUID, LineRef, Decimal, Decimal]] = []
+        for plan_id, refs in touched.items():
+            left, paid = books[plan_id].left_on(date.max), books[plan_id].paid_on_lines()
+            rows += [(plan_id, ref, left[ref], paid[ref]) for ref in refs]
+        for kind, table in ((LineKind.PLAN, "plan_installments"), (LineKind.REGULAR, "plan_regular_installments")):
+            of_kind = [(plan_id, ref.sequence, left, paid) for plan_id, ref, left, paid in rows if ref.kind is kind]
+            if not of_kind:
+                continue
+            await self._connection.execute(
+                f"""
+                UPDATE {table} t SET left_now = l.left_now, paid = l.paid
+                FROM unnest($1::uuid[], $2::int[], $3::numeric[], $4::numeric[]) AS l(plan_id, sequence, left_now, paid)
+                WHERE t.plan_id = l.plan_id AND t.sequence = l.sequence AND (t.left_now, t.paid) <> (l.left_now, l.paid)
+                """,
+                [row[0] for row in of_kind],
+                [row[1] for row in of_kind],
+                [row[2] for row in of_kind],
+                [row[3] for row in of_kind],
+            )
+
+    async def mark_missed(self, missed: Mapping[uuid.UUID, Mapping[int, date]]) -> None:
         rows = [(plan_id, sequence, day) for plan_id, by_sequence in missed.items() for sequence, day in by_sequence.items()]
         if not rows:
             return
@@ -177,7 +228,7 @@ class PostgresPlans:
             [row[2] for row in rows],
         )
 
-    async def end(self, ended: dict[uuid.UUID, date], status: str) -> None:
+    async def end(self, ended: Mapping[uuid.UUID, date], status: str) -> None:
         """Plans completed or broken, on the day they ended."""
         if not ended:
             return
@@ -191,6 +242,12 @@ class PostgresPlans:
             status,
         )
 
+    async def close_for_loan(self, loan_id: uuid.UUID, closed_on: date) -> None:
+        """The loan left the book: its active plan is no longer followed."""
+        await self._connection.execute(
+            "UPDATE plans SET status = 'closed', ended_on = $2 WHERE loan_id = $1 AND status = 'active'", loan_id, closed_on
+        )
+
     async def close_all(self, business_date: date) -> None:
         """Every active plan is judged through `business_date` now."""
         await self._connection.execute(
@@ -200,3 +257,26 @@ class PostgresPlans:
             """,
             business_date,
         )
+
+
+def _books(
+    ids: list[uuid.UUID], plan_lines: list[asyncpg.Record], regular: list[asyncpg.Record], reports: list[asyncpg.Record]
+) -> dict[uuid.UUID, PlanBook]:
+    in_month: dict[tuple[uuid.UUID, int], list[Line]] = {}
+    for row in regular:
+        line = Line(LineRef(LineKind.REGULAR, row["sequence"]), row["due_date"], row["amount"])
+        in_month.setdefault((row["plan_id"], row["month"]), []).append(line)
+    months: dict[uuid.UUID, list[Month]] = {plan_id: [] for plan_id in ids}
+    missed: dict[uuid.UUID, set[int]] = {plan_id: set() for plan_id in ids}
+    for row in plan_lines:
+        key = (row["plan_id"], row["sequence"])
+        plan_line = Line(LineRef(LineKind.PLAN, row["sequence"]), row["due_date"], row["amount"])
+        months[row["plan_id"]].append(Month(row["sequence"], row["due_date"], plan_line, tuple(in_month.get(key, ()))))
+        if row["missed"]:
+            missed[row["plan_id"]].add(row["sequence"])
+    reported: dict[uuid.UUID, list[Report]] = {plan_id: [] for plan_id in ids}
+    for row in reports:
+        ref = LineRef(LineKind(row["kind"]), row["sequence"])
+        report = Report(ref, row["payment_id"], row["value_date"], row["arrival"], row["paid"], row["left_after"])
+        reported[row["plan_id"]].append(report)
+    return {plan_id: PlanBook(tuple(months[plan_id]), tuple(reported[plan_id]), frozenset(missed[plan_id])) for plan_id in ids}

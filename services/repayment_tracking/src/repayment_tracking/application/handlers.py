@@ -1,121 +1,123 @@
-"""Use cases of repayment-tracking: follow each plan to its end (DESIGN.md §3 step 7).
+"""Use cases of repayment-tracking: follow each plan to its end (DESIGN.md §3 step 7, §3a).
 
-Who owns a payment: overdue-detection applies every payment to the loan's own ledger (what the
-contract is owed), always. A loan has at most one active plan (a unique index); while it has
-one, this service also counts the payment against the plan's installments (what the borrower
-agreed to pay, and when). They are two views of the same money, never two debits of it: the
-plan restructures the arrears overdue-detection holds, and when the plan breaks, collection
-resumes on that ledger with every payment already in it. A payment for a loan without an active
-plan is not ours and is left alone.
+overdue-detection's ledger is the book of record: it applies every payment once, oldest
+obligation first, and publishes what it covered (RepaymentApplied). This service keeps no count
+of its own: it records, once per payment, what the ledger said each payment left on the lines of
+a loan's active plan (the plan's own lines and, in an arrears plan, the regular installments that
+stay due) and judges the plan's months from that. A payment of a loan without an active plan is
+not ours, except one that names a plan not taken in yet: the ledger reports on another topic
+than the activation, so it may come first; it is kept until the plan is.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
-from repayment_tracking.application.ports import ActivePlan, PlanBook, Tracking
-from repayment_tracking.domain.plan_rules import Rules, completed, filled, judge, paid_by, reminders
-from tideover_contracts.envelope import Event, deterministic_id
+from repayment_tracking.application.ports import ActivePlan, Tracking
+from repayment_tracking.application.reports import Outcome, applied_to_plans, completed_event, judgement_events, reports_on
+from repayment_tracking.domain.plan_rules import Due, PlanBook, completed_on, judge, plan_months
 from tideover_contracts.events.clock import BusinessDayClosed
-from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.events.loans import LoanClosed
+from tideover_contracts.events.negotiation import PlanEffect
+from tideover_contracts.events.overdue import RepaymentApplied
 from tideover_contracts.events.plans import PlanActivated
-from tideover_contracts.events.tracking import (
-    PlanBroken,
-    PlanCompleted,
-    PlanInstallmentDueSoon,
-    PlanInstallmentMissed,
-    PlanInstallmentPaid,
-)
-from tideover_contracts.money import Money
 from tideover_runtime.consumer import Unit, publish_each
 
 
 async def when_plan_activated_track_it(unit: Unit[PlanActivated], tracking: Tracking) -> None:
-    await tracking.plans.add(unit.event)
+    """Take the plan in, month by month; then the payments the ledger reported for it before."""
+    plan = unit.event
+    continuing = plan.continuing_installments if plan.plan_effect is PlanEffect.ARREARS else ()
+    months = plan_months(
+        [Due(line.sequence, line.due_date, line.total.amount) for line in plan.schedule],
+        [Due(item.sequence, item.due_date, item.amount.amount) for item in continuing],
+        min(plan.activated_on, plan.basis_business_date or plan.activated_on),
+    )
+    if not await tracking.plans.add(plan, months):
+        return
+    early = await tracking.plans.take_early(plan.plan_id)
+    if early:
+        active = await tracking.plans.active_for_loans([plan.loan_id])
+        await _follow(tracking, [(unit, payment, active[plan.loan_id]) for payment in early])
 
 
-async def when_repayments_received_apply_them(units: list[Unit[RepaymentReceived]], tracking: Tracking) -> None:
-    """Apply a run of payments, each once (by its id), to the oldest unpaid installments of its
-    loan's active plan; what is left over runs on into the next ones and, past the last, is kept
-    as credit. A payment for a loan without an active plan is not ours."""
+async def when_repayments_applied_follow_plans(units: list[Unit[RepaymentApplied]], tracking: Tracking) -> None:
+    """Record what a run of payments covered on the lines of their loans' active plans, each
+    payment once (by its id); announce what they paid on the plans' lines, and complete the plans
+    they made complete."""
     plans = tracking.plans
     active = await plans.active_for_loans({unit.event.loan_id for unit in units})
-    ours = [(unit, active[unit.event.loan_id]) for unit in units if unit.event.loan_id in active]
-    new = await plans.record_payments([(plan.plan_id, unit.event) for unit, plan in ours])
-    ours = [(unit, plan) for unit, plan in ours if unit.event.payment_id in new]
-    if not ours:
-        return
-    books = await plans.books({plan.plan_id for _, plan in ours})
-    paid: dict[uuid.UUID, tuple[dict[int, Decimal], Decimal]] = {}
-    outgoing: list[tuple[Unit[Any], Event, uuid.UUID]] = []
-    done: list[tuple[Unit[Any], ActivePlan, PlanBook]] = []
-    by_plan: dict[uuid.UUID, list[tuple[Unit[RepaymentReceived], ActivePlan]]] = {}
-    for unit, plan in ours:
-        by_plan.setdefault(plan.plan_id, []).append((unit, plan))
-    for plan_id, book in books.items():
-        runs = by_plan[plan_id]
-        # The plan's total before this run, then each new payment in the order it came.
-        total = paid_by(book.payments, date.max) - sum((unit.event.amount.amount for unit, _ in runs), start=Decimal(0))
-        for unit, plan in runs:
-            before, _ = filled(book.dues, total)
-            total += unit.event.amount.amount
-            after, credit = filled(book.dues, total)
-            paid[plan_id] = (after, credit)
-            outgoing += [(unit, event, event_id) for event, event_id in _installments_paid(plan, book, unit.event, before, after)]
-        if completed(book.dues, book.payments):
-            done.append((*runs[-1], book))
-    await plans.set_paid(paid)
-    await publish_each(outgoing)
-    for unit, plan, book in done:  # after the payments that completed them
-        await _complete(unit, tracking, plan, book)
+    await _keep_those_for_plans_not_taken_in(units, active, tracking)
+    await _follow(tracking, [(unit, unit.event, active[unit.event.loan_id]) for unit in units if unit.event.loan_id in active])
 
 
-def _installments_paid(
-    plan: ActivePlan, book: PlanBook, payment: RepaymentReceived, before: dict[int, Decimal], after: dict[int, Decimal]
-) -> list[tuple[Event, uuid.UUID]]:
-    events: list[tuple[Event, uuid.UUID]] = []
-    for due in book.dues:
-        applied = after[due.sequence] - before[due.sequence]
-        if applied == 0:
+async def _keep_those_for_plans_not_taken_in(
+    units: list[Unit[RepaymentApplied]], active: dict[uuid.UUID, ActivePlan], tracking: Tracking
+) -> None:
+    """A payment of a loan without an active plan that names a plan not taken in yet is kept for
+    it (the activation comes on another topic than the ledger's report); one naming a plan that
+    has ended is not ours."""
+    named: dict[tuple[str, uuid.UUID], RepaymentApplied] = {}
+    for unit in units:
+        if unit.event.loan_id in active:
             continue
-        remaining = due.amount - after[due.sequence]
-        event = PlanInstallmentPaid(
-            plan_id=plan.plan_id,
-            loan_id=plan.loan_id,
-            sequence=due.sequence,
-            payment_id=payment.payment_id,
-            applied=Money.of(applied, plan.currency),
-            remaining_on_installment=Money.of(remaining, plan.currency),
-            fully_paid=remaining == 0,
-            value_date=payment.value_date,
-        )
-        events.append((event, deterministic_id("PlanInstallmentPaid", plan.plan_id, due.sequence, payment.payment_id)))
-    return events
+        for covered in unit.event.covered:
+            if covered.line.plan_id is not None:
+                named.setdefault((unit.event.payment_id, covered.line.plan_id), unit.event)  # the first report stands
+    if not named:
+        return
+    known = await tracking.plans.known({plan_id for _, plan_id in named})
+    await tracking.plans.keep_early([(plan_id, payment) for (_, plan_id), payment in named.items() if plan_id not in known])
 
 
-async def _complete(unit: Unit[Any], tracking: Tracking, plan: ActivePlan, book: PlanBook) -> None:
-    """Everything paid: the plan is done and its conditional waiver becomes final."""
-    done_on = max(payment.value_date for payment in book.payments)
-    await tracking.plans.end({plan.plan_id: done_on}, "completed")
-    await unit.publish(
-        PlanCompleted(
-            plan_id=plan.plan_id,
-            loan_id=plan.loan_id,
-            completed_on=done_on,
-            total_paid=Money.of(paid_by(book.payments, date.max), plan.currency),
-            final_waiver=plan.conditional_waiver,
-        ),
-        event_id=deterministic_id("PlanCompleted", plan.plan_id),
-    )
+async def _follow(tracking: Tracking, payments: Sequence[tuple[Unit[Any], RepaymentApplied, ActivePlan]]) -> None:
+    """Record the payments that reported on their plan's lines, each once, as reports on those
+    lines; announce them and complete the plans they made complete."""
+    plans = tracking.plans
+    books = await plans.books({plan.plan_id for _, _, plan in payments})
+    ours = [(unit, payment, plan) for unit, payment, plan in payments if reports_on(plan.plan_id, payment, books[plan.plan_id])]
+    new = await plans.record_payments([(plan.plan_id, payment) for _, payment, plan in ours])
+    first: dict[str, tuple[Unit[Any], RepaymentApplied, ActivePlan]] = {}
+    for unit, payment, plan in ours:
+        if payment.payment_id in new:
+            first.setdefault(payment.payment_id, (unit, payment, plan))  # a payment delivered twice counts once
+    if not first:
+        return
+    applied = applied_to_plans(list(first.values()), books)
+    await plans.record_reports(applied.reports)
+    books = {plan_id: books[plan_id].with_reports(reports) for plan_id, reports in applied.reports.items()}
+    await plans.set_lines(books, {plan_id: {report.ref for report in reports} for plan_id, reports in applied.reports.items()})
+    await publish_each(applied.events)
+    await _complete_those_done(tracking, applied.last_unit, applied.first_day, applied.last_day, books)
+
+
+async def _complete_those_done(
+    tracking: Tracking,
+    last_unit: dict[uuid.UUID, tuple[Unit[Any], ActivePlan]],
+    first_day: dict[uuid.UUID, date],
+    last_day: dict[uuid.UUID, date],
+    books: dict[uuid.UUID, PlanBook],
+) -> None:
+    """A plan the new reports made complete ends on the day they did (after the payments that
+    completed it, in the outbox)."""
+    ended: dict[uuid.UUID, date] = {}
+    events = []
+    for plan_id, (unit, plan) in last_unit.items():
+        through = max(last_day[plan_id], plan.closed_through or last_day[plan_id])
+        done_on = completed_on(books[plan_id], first_day[plan_id], through, tracking.rules)
+        if done_on is not None:
+            ended[plan_id] = done_on
+            events.append((unit, *completed_event(plan, books[plan_id], done_on)))
+    await tracking.plans.end(ended, "completed")
+    await publish_each(events)
 
 
 async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tracking: Tracking) -> None:
     """Judge every active plan on each day since it was last judged, through the closed day:
-    missed installments, a broken plan; and remind the borrowers of installments coming up.
+    missed months, a broken or completed plan; and remind the borrowers of months coming up.
     Only the plans in which something may happen are read (adapters/plans.py says which); all
     of them at once, their changes and events stored in a few statements."""
     business_date = unit.event.business_date
@@ -125,9 +127,11 @@ async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tr
     for plan in due:
         first = _first_day(plan)
         days = [first + timedelta(days=n) for n in range((business_date - first).days + 1)]
-        _judge(unit, tracking.rules, plan, books[plan.plan_id], days, outcome)
+        judgement = judge(books[plan.plan_id], days, tracking.rules)
+        judgement_events(unit, tracking.rules, plan, books[plan.plan_id], judgement, days[-1], outcome)
     await tracking.plans.mark_missed(outcome.missed)
     await tracking.plans.end(outcome.broken, "broken")
+    await tracking.plans.end(outcome.completed, "completed")
     await tracking.plans.close_all(business_date)
     await publish_each(outcome.events)
 
@@ -136,50 +140,7 @@ def _first_day(plan: ActivePlan) -> date:
     return (plan.closed_through or plan.activated_on - timedelta(days=1)) + timedelta(days=1)
 
 
-@dataclass
-class Outcome:
-    """What a close decided, for all plans, stored and published together."""
-
-    missed: dict[uuid.UUID, dict[int, date]] = field(default_factory=dict)
-    broken: dict[uuid.UUID, date] = field(default_factory=dict)
-    events: list[tuple[Unit[Any], Event, uuid.UUID]] = field(default_factory=list)
-
-
-def _judge(unit: Unit[Any], rules: Rules, plan: ActivePlan, book: PlanBook, days: list[date], outcome: Outcome) -> None:
-    judgement = judge(book.dues, book.payments, book.missed, days, rules)
-    if judgement.missed:
-        outcome.missed[plan.plan_id] = {missed.sequence: missed.on for missed in judgement.missed}
-    for missed in judgement.missed:
-        event = PlanInstallmentMissed(
-            plan_id=plan.plan_id,
-            loan_id=plan.loan_id,
-            sequence=missed.sequence,
-            due_date=missed.due_date,
-            shortfall=Money.of(missed.shortfall, plan.currency),
-            missed_count=missed.missed_count,
-            business_date=missed.on,
-        )
-        outcome.events.append((unit, event, deterministic_id("PlanInstallmentMissed", plan.plan_id, missed.sequence)))
-    if (broken := judgement.broken) is not None:
-        outcome.broken[plan.plan_id] = broken.on
-        broken_event = PlanBroken(
-            plan_id=plan.plan_id,
-            loan_id=plan.loan_id,
-            reason=broken.reason,
-            business_date=broken.on,
-            reinstated_waiver=plan.conditional_waiver,
-            unpaid=Money.of(broken.unpaid, plan.currency),
-        )
-        outcome.events.append((unit, broken_event, deterministic_id("PlanBroken", plan.plan_id)))
-        return
-    for due, days_before, amount in reminders(book.dues, book.payments, days[-1], rules):
-        reminder = PlanInstallmentDueSoon(
-            plan_id=plan.plan_id,
-            loan_id=plan.loan_id,
-            sequence=due.sequence,
-            due_date=due.due_date,
-            amount_due=Money.of(amount, plan.currency),
-            days_before=days_before,
-        )
-        event_id = deterministic_id("PlanInstallmentDueSoon", plan.plan_id, due.sequence, days_before)
-        outcome.events.append((unit, reminder, event_id))
+async def when_loan_closed_end_its_plan(unit: Unit[LoanClosed], tracking: Tracking) -> None:
+    """Upstream closed the loan (paid off, written off, sold): its plan is no longer followed;
+    the ledger records how the loan left the book (DESIGN.md §3a)."""
+    await tracking.plans.close_for_loan(unit.event.loan_id, unit.event.closed_on)

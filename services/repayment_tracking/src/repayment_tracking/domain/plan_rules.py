@@ -1,69 +1,178 @@
-"""Following a plan (DESIGN.md §3 step 7, §4): how payments fill its installments, when one is
-missed, when the plan breaks.
+"""Following a plan (DESIGN.md §3 step 7, §3a, §4) from what the loan's ledger reports: when a
+plan month is missed, when the plan breaks, when it is complete.
 
-Payments fill the installments oldest first, and an overpayment runs on into the next ones; so
-what each installment has received depends only on how much was paid by then, not on how it
-was split. A day is judged by the payments value-dated on or before it: a payment that arrives
-late but was made in time counts as made in time (value dating). Every day is judged the same
-way whether days are closed one by one or several at once.
+overdue-detection's ledger is the book of record: it applies each payment, oldest obligation
+first, and reports for every line it covered what that line still owes (`left`). This module
+counts no payment itself; it reads those reports. A plan month asks for the plan's installment
+of that month plus, in an arrears plan, every regular installment of the loan that stays due in
+it; the month is judged on the sum.
+
+A day is judged by the reports value-dated on or before it: a payment that arrives late but was
+made in time counts as made in time (value dating). Every day is judged the same way whether
+days are closed one by one or several at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import StrEnum
+from functools import cached_property
 
 from tideover_contracts.events.tracking import PlanBreakReason
+
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
 class Rules:
     """Every threshold configurable (DESIGN.md §4, policy defaults)."""
 
-    #: A plan installment is missed when unpaid `grace_days` after its due date ...
+    #: A plan month is missed when unpaid `grace_days` after its due date ...
     grace_days: int = 3
     #: ... by more than max(`tolerance_share` of it, `tolerance_floor`).
     tolerance_share: Decimal = Decimal("0.01")
     tolerance_floor: Decimal = Decimal("10.00")
-    #: A plan breaks at `misses_to_break` missed installments, or one unpaid `unpaid_days_to_break`.
+    #: A plan breaks at `misses_to_break` months missed at the same time, or one unpaid `unpaid_days_to_break`.
     misses_to_break: int = 2
     unpaid_days_to_break: int = 30
-    #: Reminders go out this many days before each plan installment.
+    #: Reminders go out this many days before each plan month.
     reminder_days: tuple[int, ...] = (3, 1)
 
     def tolerance(self, amount: Decimal) -> Decimal:
         return max(amount * self.tolerance_share, self.tolerance_floor)
 
 
+class LineKind(StrEnum):
+    PLAN = "plan"  # one of the plan's own installments, by the plan's sequence
+    REGULAR = "regular"  # a regular installment of the loan that stays due (arrears plans), by the loan's sequence
+
+
+@dataclass(frozen=True, order=True)
+class LineRef:
+    """A line of the loan's ledger that a plan month asks for."""
+
+    kind: LineKind
+    sequence: int
+
+
 @dataclass(frozen=True)
 class Due:
+    """An installment as the plan takes it in: a plan line, or a continuing regular installment."""
+
     sequence: int
     due_date: date
     amount: Decimal
 
 
 @dataclass(frozen=True)
-class Payment:
+class Line:
+    ref: LineRef
+    due_date: date
+    amount: Decimal  # what it asks for before any payment reported
+
+
+@dataclass(frozen=True)
+class Month:
+    """Plan month `sequence`: the plan's line `sequence` and the regular installments due in it."""
+
+    sequence: int
+    due_date: date
+    plan_line: Line
+    regular: tuple[Line, ...] = ()
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return (self.plan_line, *self.regular)
+
+    @property
+    def regular_part(self) -> Decimal:
+        return sum((line.amount for line in self.regular), start=ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.plan_line.amount + self.regular_part
+
+
+def plan_months(plan_lines: Sequence[Due], continuing: Sequence[Due], starts: date) -> tuple[Month, ...]:
+    """Month m = plan line m and every continuing installment due in (due date of month m−1,
+    due date of month m], month 0's date being `starts` (DESIGN.md §3a). A continuing installment
+    due after the last plan month is not the plan's."""
+    months: list[Month] = []
+    previous = starts
+    for due in sorted(plan_lines, key=lambda item: item.sequence):
+        regular = tuple(
+            Line(LineRef(LineKind.REGULAR, item.sequence), item.due_date, item.amount)
+            for item in sorted(continuing, key=lambda item: (item.due_date, item.sequence))
+            if previous < item.due_date <= due.due_date
+        )
+        months.append(
+            Month(due.sequence, due.due_date, Line(LineRef(LineKind.PLAN, due.sequence), due.due_date, due.amount), regular)
+        )
+        previous = max(previous, due.due_date)
+    return tuple(months)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the ledger said one payment paid on one line and left on it."""
+
+    ref: LineRef
     payment_id: str
     value_date: date
-    amount: Decimal
+    arrival: int  # orders the reports of one plan as they came
+    paid: Decimal
+    left: Decimal
 
 
-def filled(dues: Sequence[Due], total: Decimal) -> tuple[dict[int, Decimal], Decimal]:
-    """What each installment has received from `total` paid, oldest first; and the excess beyond
-    the last one (carried as credit)."""
-    paid: dict[int, Decimal] = {}
-    left = total
-    for due in sorted(dues, key=lambda item: item.sequence):
-        paid[due.sequence] = min(due.amount, max(left, Decimal(0)))
-        left -= paid[due.sequence]
-    return paid, max(left, Decimal(0))
+@dataclass(frozen=True)
+class PlanBook:
+    """A plan's months, the ledger's reports on their lines, and the months already announced missed."""
 
+    months: tuple[Month, ...]
+    reports: tuple[Report, ...] = ()  # kept in the order they count: by value date, then arrival
+    missed: frozenset[int] = frozenset()
 
-def paid_by(payments: Iterable[Payment], day: date) -> Decimal:
-    return sum((payment.amount for payment in payments if payment.value_date <= day), start=Decimal(0))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reports", tuple(sorted(self.reports, key=lambda item: (item.value_date, item.arrival))))
+
+    def with_reports(self, reports: Iterable[Report]) -> PlanBook:
+        return PlanBook(self.months, (*self.reports, *reports), self.missed)
+
+    @cached_property
+    def refs(self) -> frozenset[LineRef]:
+        """The lines the plan's months ask for."""
+        return frozenset(line.ref for month in self.months for line in month.lines)
+
+    def left_on(self, day: date) -> dict[LineRef, Decimal]:
+        """What each line still owes as of `day`: the `left` of the latest report (by value date,
+        then arrival) value-dated on or before it; with none, what the line asked for."""
+        left = {line.ref: line.amount for month in self.months for line in month.lines}
+        for report in self.reports:
+            if report.value_date > day:
+                break
+            if report.ref in left:
+                left[report.ref] = report.left
+        return left
+
+    def shortfalls(self, day: date) -> dict[int, Decimal]:
+        """What each month still asks for as of `day`."""
+        left = self.left_on(day)
+        return {month.sequence: sum((left[line.ref] for line in month.lines), start=ZERO) for month in self.months}
+
+    def paid_on_lines(self) -> dict[LineRef, Decimal]:
+        """What the payments reported paid on each of the plan's lines."""
+        paid = dict.fromkeys(self.refs, ZERO)
+        for report in self.reports:
+            if report.ref in paid:
+                paid[report.ref] += report.paid
+        return paid
+
+    def paid(self) -> Decimal:
+        """Everything the payments reported paid on the plan's lines."""
+        return sum(self.paid_on_lines().values(), start=ZERO)
 
 
 @dataclass(frozen=True)
@@ -72,61 +181,100 @@ class Missed:
     due_date: date
     shortfall: Decimal
     on: date  # the business day it was judged missed
-    missed_count: int
+    missed_count: int  # months missed under the plan so far, this one included
 
 
 @dataclass(frozen=True)
 class Broken:
     reason: PlanBreakReason
     on: date
-    unpaid: Decimal  # everything the plan still asks for, as of that day
+    unpaid: Decimal  # everything the plan's months still ask for, as of that day
 
 
 @dataclass(frozen=True)
 class Judgement:
     missed: tuple[Missed, ...]
-    broken: Broken | None
+    broken: Broken | None = None
+    completed_on: date | None = None
 
 
-def judge(
-    dues: Sequence[Due], payments: Sequence[Payment], missed_before: frozenset[int], days: Iterable[date], rules: Rules
-) -> Judgement:
-    """Judge each of `days` in order: installments newly missed, and whether the plan breaks
-    (then the days after it are not judged)."""
-    missed = set(missed_before)
+def _unpaid_for(book: PlanBook, short: Mapping[int, Decimal], day: date, days: int, rules: Rules) -> list[Month]:
+    """The months at least `days` past their due date on `day` and short beyond the tolerance. A
+    month made good (back within the tolerance) no longer counts (DESIGN.md §4, plan broken)."""
+    return [
+        month
+        for month in book.months
+        if day >= month.due_date + timedelta(days=days) and short[month.sequence] > rules.tolerance(month.total)
+    ]
+
+
+def _is_complete(book: PlanBook, short: Mapping[int, Decimal], day: date, rules: Rules) -> bool:
+    """Every month within the tolerance, and the last one due or paid: a last month short by less
+    than the tolerance completes the plan; the shortfall stays owed in the ledger."""
+    within = all(short[month.sequence] <= rules.tolerance(month.total) for month in book.months)
+    last = book.months[-1]
+    return within and (day >= last.due_date or short[last.sequence] == 0)
+
+
+def judge(book: PlanBook, days: Iterable[date], rules: Rules) -> Judgement:
+    """Judge each of `days` in order: months newly missed, and whether the plan breaks or is
+    complete (then the days after it are not judged)."""
+    missed = set(book.missed)
     newly: list[Missed] = []
     for day in days:
-        paid, _ = filled(dues, paid_by(payments, day))
-        short = {due.sequence: due.amount - paid[due.sequence] for due in dues}
-        for due in dues:
-            late = day > due.due_date + timedelta(days=rules.grace_days)
-            if due.sequence not in missed and late and short[due.sequence] > rules.tolerance(due.amount):
-                missed.add(due.sequence)
-                newly.append(Missed(due.sequence, due.due_date, short[due.sequence], day, len(missed)))
-        unpaid = sum(short.values(), start=Decimal(0))
-        if len(missed) >= rules.misses_to_break:
+        short = book.shortfalls(day)
+        behind = _unpaid_for(book, short, day, rules.grace_days + 1, rules)  # missed: past the grace
+        for month in behind:
+            if month.sequence not in missed:
+                missed.add(month.sequence)
+                newly.append(Missed(month.sequence, month.due_date, short[month.sequence], day, len(missed)))
+        unpaid = sum(short.values(), start=ZERO)
+        if len(behind) >= rules.misses_to_break:
             return Judgement(tuple(newly), Broken(PlanBreakReason.TWO_MISSED, day, unpaid))
-        too_long = any(
-            day >= due.due_date + timedelta(days=rules.unpaid_days_to_break) and short[due.sequence] > rules.tolerance(due.amount)
-            for due in dues
-        )
-        if too_long:
+        if _unpaid_for(book, short, day, rules.unpaid_days_to_break, rules):
             return Judgement(tuple(newly), Broken(PlanBreakReason.UNPAID_30_DAYS, day, unpaid))
-    return Judgement(tuple(newly), None)
+        if _is_complete(book, short, day, rules):
+            return Judgement(tuple(newly), completed_on=day)
+    return Judgement(tuple(newly))
 
 
-def completed(dues: Sequence[Due], payments: Sequence[Payment]) -> bool:
-    """Everything the plan asks for is paid."""
-    paid, _ = filled(dues, paid_by(payments, date.max))
-    return all(paid[due.sequence] == due.amount for due in dues)
+def completed_on(book: PlanBook, first: date, last: date, rules: Rules) -> date | None:
+    """The first day in [`first`, `last`] on which the plan is complete: the value date of the
+    report that made it so, or the last month's due date when it was paid within the tolerance
+    before. Only those days can change the answer, so only they are looked at."""
+    last_month = book.months[-1]
+    reported_on_last = {line.ref for line in last_month.lines}.intersection(report.ref for report in book.reports)
+    if not reported_on_last and last_month.total > rules.tolerance(last_month.total):
+        return None  # nothing reported on the last month yet: it asks for all of it
+    candidates = {first, *(report.value_date for report in book.reports), last_month.due_date}
+    for day in sorted(day for day in candidates if first <= day <= last):
+        if _is_complete(book, book.shortfalls(day), day, rules):
+            return day
+    return None
 
 
-def reminders(dues: Sequence[Due], payments: Sequence[Payment], day: date, rules: Rules) -> list[tuple[Due, int, Decimal]]:
-    """Installments due `rules.reminder_days` after `day` and not yet paid: (installment, days
-    before, amount still due)."""
-    paid, _ = filled(dues, paid_by(payments, date.max))
+def reminders(book: PlanBook, day: date, rules: Rules) -> list[tuple[Month, int, Decimal]]:
+    """Months due `rules.reminder_days` after `day` and not yet paid: (month, days before, what
+    the month still asks for: its plan line and its regular installments)."""
+    short = book.shortfalls(day)
     return [
-        (due, (due.due_date - day).days, due.amount - paid[due.sequence])
-        for due in dues
-        if (due.due_date - day).days in rules.reminder_days and paid[due.sequence] < due.amount
+        (month, (month.due_date - day).days, short[month.sequence])
+        for month in book.months
+        if (month.due_date - day).days in rules.reminder_days and short[month.sequence] > 0
     ]
+
+
+class MonthStatus(StrEnum):
+    PAID = "paid"  # nothing left, or what is left is within the tolerance
+    MISSED = "missed"  # announced missed and still short beyond the tolerance
+    PARTLY_PAID = "partly_paid"
+    DUE = "due"
+
+
+def month_status(month: Month, short: Decimal, missed: bool, rules: Rules) -> MonthStatus:
+    """How a month stands for whoever looks at the plan (the agents' console)."""
+    if short == 0 or (short < month.total and short <= rules.tolerance(month.total)):
+        return MonthStatus.PAID
+    if missed and short > rules.tolerance(month.total):
+        return MonthStatus.MISSED
+    return MonthStatus.PARTLY_PAID if short < month.total else MonthStatus.DUE

@@ -12,11 +12,12 @@ from repayment_tracking.adapters.plans import PostgresPlans
 from repayment_tracking.application import handlers
 from repayment_tracking.application.ports import Tracking
 from repayment_tracking.domain.plan_rules import Rules
-from repayment_tracking.entrypoints.http import add_routes
+from repayment_tracking.entrypoints.http import routes
 from tideover_contracts.events.clock import BusinessDayClosed
-from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.events.loans import LoanClosed
+from tideover_contracts.events.overdue import RepaymentApplied
 from tideover_contracts.events.plans import PlanActivated
-from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS
+from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, OVERDUE_STATUS, PLANS_OFFERS
 from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
@@ -50,18 +51,20 @@ def subscriptions(rules: Rules = DEFAULTS) -> Subscriptions:
     with_plans, with_plans_many = with_port(tracking), with_port_many(tracking)
     subs = Subscriptions()
     subs.on(PLANS_OFFERS, PlanActivated)(with_plans(handlers.when_plan_activated_track_it))
-    subs.on_many(LOANS_LIFECYCLE, RepaymentReceived)(with_plans_many(handlers.when_repayments_received_apply_them))
+    subs.on_many(OVERDUE_STATUS, RepaymentApplied)(with_plans_many(handlers.when_repayments_applied_follow_plans))
+    subs.on(LOANS_LIFECYCLE, LoanClosed)(with_plans(handlers.when_loan_closed_end_its_plan))
     subs.on(OPS_CLOCK, BusinessDayClosed)(with_plans(handlers.when_business_day_closed_check_plans))
     return subs
 
 
 def definition() -> ServiceDefinition:
+    rules = TrackingSettings().rules()
     return ServiceDefinition(
         name="repayment-tracking",
         schema="repayment_tracking",
         migrations=MIGRATIONS,
-        subscriptions=subscriptions(TrackingSettings().rules()),
-        routes=add_routes,
+        subscriptions=subscriptions(rules),
+        routes=routes(rules),
     )
 
 
