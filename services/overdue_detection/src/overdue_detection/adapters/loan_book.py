@@ -318,6 +318,13 @@ class LoanBook:
         )
         return int(days or 0)
 
+    async def open_pause(self, loan_id: uuid.UUID) -> date | None:
+        """When the plan in force began to pause the loan's delinquency clock, if one is."""
+        value: date | None = await self._connection.fetchval(
+            "SELECT start_date FROM pauses WHERE loan_id = $1 AND end_date IS NULL", loan_id
+        )
+        return value
+
     async def last_business_date(self) -> date | None:
         value: date | None = await self._connection.fetchval("SELECT max(business_date) FROM business_calendar")
         return value

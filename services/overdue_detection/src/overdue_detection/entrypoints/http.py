@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,18 @@ from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.domain.delinquency import days_past_due
 from tideover_runtime.http import problem
 from tideover_runtime.service import Resources
+
+
+def _days_past_due(
+    business_date: date | None, oldest_due: date | None, position: Any, overdue_since: date | None, paused_since: date | None
+) -> int:
+    """While a plan is in force the days past due stand still where they were when it began
+    (DESIGN.md §3); otherwise they leave out the days under plans after the oldest unpaid due date."""
+    if business_date is None:
+        return 0
+    if paused_since is not None:
+        return days_past_due(paused_since, overdue_since)
+    return days_past_due(business_date, oldest_due, position.get("paused_days", 0))
 
 
 def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
@@ -29,6 +42,7 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             positions = await book.positions(business_date, [loan_id], include_under_plan=True) if business_date else []
             remaining = (await book.remaining_schedules([loan_id])).get(loan_id, [])
             payments = await book.last_payments(loan_id)
+            paused_since = await book.open_pause(loan_id) if loan.under_plan else None
 
         def money(amount: Decimal) -> dict[str, str]:
             return {"amount": str(amount), "currency": loan.currency}
@@ -43,9 +57,7 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             "status": "under_plan" if loan.under_plan else loan.status,
             "overdue": overdue,
             "episode": loan.episode,
-            # While a plan is in force the days past due stand still (DESIGN.md §3): the position
-            # counts the days under plans after the oldest unpaid due date, the open plan's too.
-            "days_past_due": days_past_due(business_date, oldest_due, position.get("paused_days", 0)) if business_date else 0,
+            "days_past_due": _days_past_due(business_date, oldest_due, position, loan.overdue_since, paused_since),
             "bucket": loan.bucket,
             "oldest_overdue_due_date": oldest_due.isoformat() if oldest_due else None,
             "overdue_amounts": {part: money(position[part] if overdue else Decimal(0)) for part in components},
