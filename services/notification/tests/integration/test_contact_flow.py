@@ -1,6 +1,8 @@
 """Notification on the real Kafka and Postgres, with its own topics, database and clock: a notice
 due at 23:30 Beijing time is held and released at 08:00; a redelivered or repeated overdue event
-makes one message; a failed SMS falls back to e-mail; receipts reach the contact log."""
+makes one message; a failed SMS falls back to e-mail; receipts reach the contact log; a broken
+plan's message states the ledger's figures and a closed loan is pressed for nothing, whichever of
+the two topics that bring a fact is read first."""
 
 from __future__ import annotations
 
@@ -15,10 +17,13 @@ import asyncpg
 import httpx
 import pytest
 
-from tideover_contracts.common import Channel
+from tideover_contracts.common import Bucket, Channel, OverdueAmounts
 from tideover_contracts.envelope import Envelope, wrap
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
+from tideover_contracts.events.loans import LoanClosed, LoanClosureReason
+from tideover_contracts.events.overdue import CureReason, OverdueChangeReason
 from tideover_contracts.examples import borrower, golden_events, loan_booked
+from tideover_contracts.money import Money
 from tideover_contracts.topics import NOTIFICATIONS_RECEIPTS, NOTIFICATIONS_REQUESTS
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import reference_gateway
@@ -194,33 +199,157 @@ async def test_a_borrower_who_prefers_push_gets_a_push_to_their_device(
     assert "¥1,045.00" in sent.body
 
 
-async def test_a_broken_plan_message_states_the_amount_and_the_days_overdue(
-    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+def golden(event_type: str, **changes: Any) -> Any:
+    return next(event for event in golden_events() if type(event).__name__ == event_type).model_copy(update=changes)
+
+
+def cny(amount: str) -> Money:
+    return Money.of(amount, "CNY")
+
+
+async def publish_in_turn(infrastructure: Infrastructure, kafka: KafkaTestClient, *envelopes: Envelope[Any]) -> None:
+    """Each event taken in before the next is published: the order the service reads them in."""
+    for each in envelopes:
+        await kafka.publish(each)
+        await handled(infrastructure, each)
+
+
+@pytest.mark.parametrize("ledger_first", [False, True], ids=["break_first", "ledger_first"])
+async def test_a_broken_plan_message_states_the_ledgers_days_past_due_whichever_comes_first(
+    private_infrastructure: Infrastructure,
+    notification: ServiceProcess,
+    client: KafkaTestClient,
+    watcher: TopicWatcher,
+    ledger_first: bool,
 ) -> None:
-    await at(private_infrastructure, client, datetime(2026, 6, 18, 4, tzinfo=UTC))  # noon in Beijing
+    noon = datetime(2026, 6, 18, 4, tzinfo=UTC)  # in Beijing
+    await at(private_infrastructure, client, noon)
     overdue = await overdue_loan(private_infrastructure, client)
-    events = {type(event).__name__: event for event in golden_events()}
     loan = {"loan_id": overdue.loan_id}
-    # The golden plan: #2 due 15 May missed, then broken on 18 June: 34 days after it fell due.
-    # Its activation (plans.offers.v1) is read after the tracking events (plans.tracking.v1): the
-    # order the two topics are read in must not matter.
-    missed, broken_event = (envelope(events[name].model_copy(update=loan)) for name in ("PlanInstallmentMissed", "PlanBroken"))
-    await client.publish(missed)
-    await handled(private_infrastructure, missed)
-    await client.publish(broken_event, envelope(events["PlanActivated"].model_copy(update=loan)))
-    broken = await watcher.wait_for_event(
-        "NotificationRequested", lambda e: e.loan_id == overdue.loan_id and e.purpose.value == "plan_broken"
+    ours = lambda e: e.loan_id == overdue.loan_id  # noqa: E731
+    # The golden plan broke on 18 June, its oldest missed installment due 15 May (34 days before).
+    # overdue-detection undid the plan in its ledger and reports 31 days past due (the days under
+    # the plan do not count) and 712.40 overdue: those are the figures the borrower is told.
+    broken = envelope(golden("PlanBroken", **loan))
+    overdue_amounts = OverdueAmounts(
+        principal=cny("666.67"), interest=cny("30.00"), fee=cny("0.00"), penalty=cny("15.73"), total=cny("712.40")
     )
-    missed_due, broken_on = events["PlanInstallmentMissed"].due_date, events["PlanBroken"].business_date
-    assert f"逾期{(broken_on - missed_due).days}天" in broken.body
-    assert "¥696.67" in broken.body
-    # The plan ended: collection messages go out again, whatever order the plan's events came in.
+    ledger = golden(
+        "OverdueStatusChanged",
+        **loan,
+        business_date=date(2026, 6, 18),
+        days_past_due=31,
+        bucket=Bucket.M2,
+        previous_bucket=Bucket.M2,
+        reasons=(OverdueChangeReason.PLAN_BROKEN,),
+        overdue=overdue_amounts,
+    )
+    # Our services' events carry business time: overdue-detection undid the plan at noon.
+    after_break = wrap(ledger, producer="overdue-detection", occurred_at=noon, causation=broken)
+    first, second = (after_break, broken) if ledger_first else (broken, after_break)
+
+    missed = envelope(golden("PlanInstallmentMissed", **loan))
+    await publish_in_turn(private_infrastructure, client, missed, first)
+    assert "plan_broken" not in [entry["purpose"] for entry in await contact_log(notification, overdue.loan_id)]
+    # The plan's activation (plans.offers.v1) is read last: the order of the topics must not matter.
+    await client.publish(second, envelope(golden("PlanActivated", **loan)))
+    told = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")
+    assert "逾期31天" in told.body
+    assert "逾期总额¥712.40" in told.body
+    assert "未还金额¥696.67" in told.body
+    assert "34天" not in told.body
+
+    # Never twice: both events redelivered, and the break told again under another event id.
+    again = envelope(broken.payload)
+    await client.publish(broken, after_break, again)
+    await handled(private_infrastructure, again)
+    log = await contact_log(notification, overdue.loan_id)
+    assert [entry["decision"] for entry in log if entry["purpose"] == "plan_broken"] == ["sent"]
+
+    # The plan ended: collection messages go out again.
     later = envelope(overdue.model_copy(update={"business_date": date(2026, 6, 18), "episode": 2}))
     await client.publish(later)
-    notice = await watcher.wait_for_event(
-        "NotificationRequested", lambda e: e.loan_id == overdue.loan_id and e.purpose.value == "overdue_notice"
-    )
+    notice = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "overdue_notice")
     assert "逾期1天" in notice.body
+    assert len(watcher.events("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")) == 1
+
+
+def closure_of(overdue: Any, reason: LoanClosureReason) -> Envelope[Any]:
+    return envelope(LoanClosed(loan_id=overdue.loan_id, closed_on=date(2031, 3, 3), reason=reason))
+
+
+def cure_by_closure_of(overdue: Any) -> Envelope[Any]:
+    """What overdue-detection publishes when a loan in an overdue episode closes."""
+    cure = golden("LoanCured", loan_id=overdue.loan_id, business_date=date(2031, 3, 3), reason=CureReason.LOAN_CLOSED)
+    return wrap(cure, producer="overdue-detection", occurred_at=MIDDAY)  # business time, like the clock's
+
+
+@pytest.mark.parametrize("reason", [LoanClosureReason.WRITTEN_OFF, LoanClosureReason.SOLD])
+@pytest.mark.parametrize("closed_first", [True, False], ids=["closed_first", "cured_first"])
+async def test_a_loan_written_off_or_sold_in_an_overdue_episode_gets_no_cure_message(
+    private_infrastructure: Infrastructure,
+    notification: ServiceProcess,
+    client: KafkaTestClient,
+    watcher: TopicWatcher,
+    reason: LoanClosureReason,
+    closed_first: bool,
+) -> None:
+    await at(private_infrastructure, client, MIDDAY)
+    overdue = await overdue_loan(private_infrastructure, client)
+    closed, cured = closure_of(overdue, reason), cure_by_closure_of(overdue)
+
+    if closed_first:
+        await publish_in_turn(private_infrastructure, client, closed, cured)
+    else:
+        await publish_in_turn(private_infrastructure, client, cured)
+        assert await contact_log(notification, overdue.loan_id) == []  # waiting for the closure's reason
+        await publish_in_turn(private_infrastructure, client, closed)
+
+    log = await contact_log(notification, overdue.loan_id)
+    assert [(entry["purpose"], entry["decision"], entry["rule"]) for entry in log] == [
+        ("cured_confirmation", "suppressed", "loan_closed")
+    ]
+    await asyncio.sleep(1.0)  # room for a request, if there were one
+    assert not watcher.events("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
+
+
+async def test_a_loan_paid_off_is_confirmed_once_the_closure_arrives(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+) -> None:
+    await at(private_infrastructure, client, MIDDAY)
+    overdue = await overdue_loan(private_infrastructure, client)
+
+    await publish_in_turn(
+        private_infrastructure, client, cure_by_closure_of(overdue), closure_of(overdue, LoanClosureReason.PAID_OFF)
+    )
+
+    told = await watcher.wait_for_event("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
+    assert told.purpose.value == "cured_confirmation"
+    assert "关闭" in told.body
+
+
+async def test_after_the_loan_closed_nothing_presses_for_payment(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+) -> None:
+    await at(private_infrastructure, client, MIDDAY)
+    overdue = await overdue_loan(private_infrastructure, client)
+    reminder = golden("InstallmentDueSoon", loan_id=overdue.loan_id, business_date=date(2031, 3, 3))
+
+    await publish_in_turn(
+        private_infrastructure,
+        client,
+        closure_of(overdue, LoanClosureReason.PAID_OFF),
+        envelope(overdue),
+        envelope(reminder),
+    )
+
+    log = await contact_log(notification, overdue.loan_id)
+    assert sorted((entry["purpose"], entry["decision"], entry["rule"]) for entry in log) == [
+        ("overdue_notice", "suppressed", "loan_closed"),
+        ("pre_due_reminder", "suppressed", "loan_closed"),
+    ]
+    await asyncio.sleep(1.0)  # room for a request, if there were one
+    assert not watcher.events("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
 
 
 async def test_a_notice_caused_by_a_close_it_has_not_read_yet_is_decided_at_the_close(

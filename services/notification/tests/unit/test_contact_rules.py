@@ -1,7 +1,8 @@
-"""The contact rules over any sequence of messages, clock ticks, time zones, opt-outs and plans:
-nothing is released inside quiet hours, over a daily or 7-day limit, to an opted-out or
-do-not-contact borrower, or as a collection message while a plan is active; nothing twice; and
-every held message is released (or suppressed by a rule) once its window opens."""
+"""The contact rules over any sequence of messages, clock ticks, time zones, opt-outs, plans and
+closures: nothing is released inside quiet hours, over a daily or 7-day limit, to an opted-out or
+do-not-contact borrower, as a collection message while a plan is active, or as a message that
+presses for payment (or a cure confirmation a write-off or sale caused) once the loan closed;
+nothing twice; and every held message is released (or suppressed by a rule) once its window opens."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from notification.domain.contact_rules import (
     COLLECTION,
     PRESSING,
     PROFILES,
+    UNCONFIRMED_CLOSURES,
     WEEK,
     Borrower,
     Decision,
@@ -28,6 +30,7 @@ from notification.domain.contact_rules import (
     decide,
 )
 from tideover_contracts.common import Channel, Jurisdiction
+from tideover_contracts.events.loans import LoanClosureReason
 from tideover_contracts.events.notifications import Purpose
 
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -41,8 +44,9 @@ class World:
     borrower: Borrower
     now: datetime = START
     plan_active: bool = False
+    closed: LoanClosureReason | None = None
     held: dict[int, tuple[Message, datetime]] = field(default_factory=dict)
-    sent: list[tuple[int, Message, Sent, Borrower, bool]] = field(default_factory=list)
+    sent: list[tuple[int, Message, Sent, Borrower, bool, LoanClosureReason | None]] = field(default_factory=list)
     conversation: datetime | None = None
     conversations: list[datetime] = field(default_factory=list)
 
@@ -51,15 +55,22 @@ class World:
         return PROFILES[self.borrower.jurisdiction]
 
     def history(self) -> History:
-        return History(tuple(s for _, _, s, _, _ in self.sent), self.conversation)
+        return History(tuple(s for _, _, s, _, _, _ in self.sent), self.conversation)
 
     def handle(self, number: int, message: Message) -> Decision:
-        decision = decide(message, self.borrower, self.history(), self.now, plan_active=self.plan_active, profile=self.profile)
+        decision = decide(
+            message,
+            self.borrower,
+            self.history(),
+            self.now,
+            plan_active=self.plan_active,
+            profile=self.profile,
+            closed=self.closed,
+        )
         if decision.outcome is Outcome.SEND:
             assert decision.channel is not None
-            self.sent.append(
-                (number, message, Sent(decision.channel, self.now, message.purpose), self.borrower, self.plan_active)
-            )
+            sent = Sent(decision.channel, self.now, message.purpose)
+            self.sent.append((number, message, sent, self.borrower, self.plan_active, self.closed))
             if decision.channel == Channel.VOICE_CALL and number % 11 == 0:  # a few calls reach the borrower
                 self.conversation = self.now
                 self.conversations.append(self.now)
@@ -82,6 +93,8 @@ channels = st.lists(st.sampled_from(list(Channel)), min_size=1, max_size=4, uniq
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("message"), st.sampled_from(list(Purpose))),
+        st.tuples(st.just("cured_by_closure"), st.none()),
+        st.tuples(st.just("close"), st.sampled_from(list(LoanClosureReason))),
         st.tuples(st.just("burst"), st.integers(min_value=2, max_value=12)),  # many messages at one instant
         st.tuples(st.just("tick"), st.integers(min_value=1, max_value=12 * 60)),  # minutes
         st.tuples(st.just("opt_out"), st.sampled_from(list(Channel))),
@@ -108,6 +121,11 @@ def test_the_rules_hold_for_any_history(  # noqa: PLR0912 - one world, every inv
         if kind == "message":
             number += 1
             world.handle(number, Message(Purpose(str(value)), world.now))
+        elif kind == "cured_by_closure":
+            number += 1
+            world.handle(number, Message(Purpose.CURED_CONFIRMATION, world.now, cured_by_closure=True))
+        elif kind == "close":
+            world.closed = world.closed or LoanClosureReason(str(value))  # a loan closes once
         elif kind == "burst":
             for _ in range(int(value)):  # type: ignore[call-overload]
                 number += 1
@@ -129,22 +147,24 @@ def test_the_rules_hold_for_any_history(  # noqa: PLR0912 - one world, every inv
     numbers = [number for number, *_ in world.sent]
     assert len(numbers) == len(set(numbers))  # nothing twice
     assert not world.held  # every held message was released or suppressed once its window opened
-    for _, message, sent, borrower, plan_active in world.sent:
+    for _, message, sent, borrower, plan_active, closed in world.sent:
         local = sent.at.astimezone(tz).time()
         assert profile.quiet_until <= local < profile.quiet_from  # never in quiet hours
         assert not borrower.do_not_contact
         assert sent.channel not in borrower.opted_out
         assert not (plan_active and message.purpose in COLLECTION)
+        assert not (closed and message.purpose in PRESSING)
+        assert not (message.cured_by_closure and closed in UNCONFIRMED_CLOSURES)
         assert sent.at - message.created_at <= message.stale_after
     for channel, limit in profile.daily_limit.items():
         per_day: dict[object, int] = {}
-        for _, _, sent, _, _ in world.sent:
+        for _, _, sent, _, _, _ in world.sent:
             if sent.channel == channel and sent.purpose in PRESSING:
                 day = sent.at.astimezone(tz).date()
                 per_day[day] = per_day.get(day, 0) + 1
         assert all(count <= limit for count in per_day.values())
     if profile.calls_per_week is not None:
-        calls = sorted(sent.at for _, _, sent, _, _ in world.sent if sent.channel == Channel.VOICE_CALL)
+        calls = sorted(sent.at for _, _, sent, _, _, _ in world.sent if sent.channel == Channel.VOICE_CALL)
         for index, at in enumerate(calls):
             assert sum(1 for other in calls[: index + 1] if at - other < WEEK) <= profile.calls_per_week
             assert not any(talk < at < talk + WEEK for talk in world.conversations)  # none in the week after a talk
@@ -252,3 +272,74 @@ def test_profiles_are_configurable() -> None:
     assert profiles[Jurisdiction.US] == PROFILES[Jurisdiction.US]
     with pytest.raises(ValueError, match="no contact rule named 'quiet'"):
         configured({"US": {"quiet": "22:00"}})
+
+
+class TestClosedLoans:
+    """A closed loan left the book (DESIGN.md §3a): nothing presses for its payment any more."""
+
+    AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
+    BORROWER = Borrower("Asia/Shanghai", Jurisdiction.CN, (Channel.SMS,))
+
+    def decided(self, message: Message, closed: LoanClosureReason | None) -> Decision:
+        cn = PROFILES[Jurisdiction.CN]
+        return decide(message, self.BORROWER, History(), self.AT, plan_active=False, profile=cn, closed=closed)
+
+    @pytest.mark.parametrize("reason", list(LoanClosureReason))
+    @pytest.mark.parametrize("purpose", sorted(PRESSING))
+    def test_nothing_that_presses_for_payment_goes_out(self, purpose: Purpose, reason: LoanClosureReason) -> None:
+        decision = self.decided(Message(purpose, self.AT), reason)
+
+        assert (decision.outcome, decision.rule, decision.channel) == (Outcome.SUPPRESS, "loan_closed", None)
+        assert self.decided(Message(purpose, self.AT), None).outcome is Outcome.SEND
+
+    def test_the_collection_purposes_and_the_plan_reminders_are_all_pressing(self) -> None:
+        assert {
+            Purpose.PRE_DUE_REMINDER,
+            Purpose.OVERDUE_NOTICE,
+            Purpose.PLAN_INSTALLMENT_REMINDER,
+            Purpose.PLAN_INSTALLMENT_MISSED,
+            Purpose.PLAN_BROKEN,
+        } == PRESSING
+
+    @pytest.mark.parametrize("reason", list(LoanClosureReason))
+    @pytest.mark.parametrize("purpose", sorted(set(Purpose) - PRESSING))
+    def test_what_does_not_press_still_goes_out(self, purpose: Purpose, reason: LoanClosureReason) -> None:
+        assert self.decided(Message(purpose, self.AT), reason).outcome is Outcome.SEND
+
+    @pytest.mark.parametrize(
+        ("reason", "outcome", "rule"),
+        [
+            (LoanClosureReason.PAID_OFF, Outcome.SEND, None),
+            (LoanClosureReason.REFINANCED, Outcome.SEND, None),
+            (LoanClosureReason.WRITTEN_OFF, Outcome.SUPPRESS, "loan_closed"),
+            (LoanClosureReason.SOLD, Outcome.SUPPRESS, "loan_closed"),
+        ],
+    )
+    def test_a_cure_by_closure_is_confirmed_only_when_the_debt_was_settled(
+        self, reason: LoanClosureReason, outcome: Outcome, rule: str | None
+    ) -> None:
+        decision = self.decided(Message(Purpose.CURED_CONFIRMATION, self.AT, cured_by_closure=True), reason)
+
+        assert (decision.outcome, decision.rule) == (outcome, rule)
+
+    def test_do_not_contact_is_named_before_the_closure(self) -> None:
+        borrower = replace(self.BORROWER, do_not_contact=True)
+        cn = PROFILES[Jurisdiction.CN]
+        message = Message(Purpose.OVERDUE_NOTICE, self.AT)
+        decision = decide(message, borrower, History(), self.AT, plan_active=True, profile=cn, closed=LoanClosureReason.SOLD)
+
+        assert decision.rule == "do_not_contact"
+
+    def test_a_notice_held_overnight_is_suppressed_when_the_loan_closed_meanwhile(self) -> None:
+        night = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 23:30 in Beijing
+        cn = PROFILES[Jurisdiction.CN]
+        notice = Message(Purpose.OVERDUE_NOTICE, night)
+        held = decide(notice, self.BORROWER, History(), night, plan_active=False, profile=cn)
+        assert held.outcome is Outcome.HOLD
+        assert held.until is not None
+
+        released = decide(
+            notice, self.BORROWER, History(), held.until, plan_active=False, profile=cn, closed=LoanClosureReason.PAID_OFF
+        )
+
+        assert (released.outcome, released.rule) == (Outcome.SUPPRESS, "loan_closed")

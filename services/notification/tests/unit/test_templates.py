@@ -22,6 +22,7 @@ import pytest
 
 from notification.adapters.templates import Rendered, TemplateError, render, template_names
 from notification.application.message_facts import Facts, NoMessageForEventError, facts_for
+from notification.application.ports import LedgerStatus
 from tideover_contracts.common import Channel, Jurisdiction, Locale, WaivedAmounts
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import RepaymentReceived
@@ -37,9 +38,13 @@ EventT = TypeVar("EventT", bound=Event)
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("TIDEOVER_UPDATE_GOLDEN") == "1"
 TIME_ZONES = {Jurisdiction.CN: "Asia/Shanghai", Jurisdiction.US: "America/New_York"}
-#: What overdue detection reports for the golden broken plan: installment 2, due 15 May, still
-#: unpaid on 18 June (PlanBroken itself does not carry the days).
-BROKEN_PLAN_DAYS_PAST_DUE = (date(2026, 6, 18) - date(2026, 5, 15)).days
+#: What overdue detection's ledger reports as it undoes the golden broken plan on 18 June (the
+#: OverdueStatusChanged with reason plan_broken; PlanBroken itself carries neither figure): 34
+#: days past due, and the plan's unpaid 696.67 with 15.73 penalty overdue in all.
+BROKEN_PLAN_DAYS_PAST_DUE = 34
+LEDGER_AFTER_BREAK = LedgerStatus(date(2026, 6, 18), BROKEN_PLAN_DAYS_PAST_DUE, Money.of("712.40", "CNY"))
+#: Template versions above 1: plan_broken v2 states the ledger's overdue total.
+VERSIONS = {Purpose.PLAN_BROKEN: 2}
 OPT_OUT = {
     (Channel.SMS, Locale.EN): "Reply STOP to opt out.",
     (Channel.SMS, Locale.ZH_CN): "回复STOP退订。",
@@ -56,8 +61,7 @@ def golden_event(kind: type[EventT]) -> EventT:
 
 
 def facts_of(event: Event) -> Facts:
-    days = BROKEN_PLAN_DAYS_PAST_DUE if isinstance(event, PlanBroken) else None
-    return facts_for(event, days_past_due=days)[1]
+    return facts_for(event, ledger=LEDGER_AFTER_BREAK if isinstance(event, PlanBroken) else None)[1]
 
 
 def golden_facts() -> dict[Purpose, Facts]:
@@ -106,7 +110,7 @@ class TestEveryTemplate:
     ) -> None:
         message = rendered(purpose, channel, locale, jurisdiction)
 
-        assert message.template == f"{purpose.value}/{channel.value}.{locale.value}@v1"
+        assert message.template == f"{purpose.value}/{channel.value}.{locale.value}@v{VERSIONS.get(purpose, 1)}"
         assert (message.subject is not None) == (channel is Channel.EMAIL)
         assert message.body
         assert message.body == message.body.strip()
@@ -182,8 +186,19 @@ class TestDebtMessagesStateAmountAndDays:
         assert money(amount, locale) in body
         assert days_overdue(days, locale) in body
 
-    def test_the_broken_plan_days_are_what_overdue_detection_would_report(self) -> None:
-        assert BROKEN_PLAN_DAYS_PAST_DUE == 34
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", list(Channel))
+    def test_a_broken_plan_states_the_ledgers_days_and_overdue_total(self, channel: Channel, locale: Locale) -> None:
+        # DESIGN.md §3a: the figures the ledger reports after the break, not ones counted from the
+        # plan (its oldest missed installment fell due 34 days before; the ledger says 31).
+        ledger = LedgerStatus(date(2026, 6, 18), 31, Money.of("2250.08", "CNY"))
+
+        body = rendered(Purpose.PLAN_BROKEN, channel, locale, facts=facts_for(golden_event(PlanBroken), ledger=ledger)[1]).body
+
+        assert days_overdue(31, locale) in body
+        assert money("2,250.08", locale) in body
+        assert money("696.67", locale) in body
+        assert "34" not in body
 
     @pytest.mark.parametrize("locale", list(Locale))
     @pytest.mark.parametrize("channel", list(Channel))
@@ -195,6 +210,7 @@ class TestDebtMessagesStateAmountAndDays:
         assert money("696.67", locale) in message.body
         assert "None" not in text(message)
         assert "34" not in text(message)
+        assert "712.40" not in text(message)
 
     @pytest.mark.parametrize("locale", list(Locale))
     @pytest.mark.parametrize("channel", list(Channel))

@@ -7,12 +7,13 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from notification.application.ports import Contact, LogEntry, StatusChange, StoredMessage
+from notification.application.ports import Contact, LedgerStatus, LogEntry, StatusChange, StoredMessage
 from notification.domain.contact_rules import History, Sent
 from tideover_contracts.common import Channel, Jurisdiction, Locale
 from tideover_contracts.envelope import Event
-from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
+from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
 from tideover_contracts.events.notifications import Purpose
+from tideover_contracts.money import Money
 from tideover_contracts.topics import ALL_EVENT_TYPES
 from tideover_runtime.database import Connection
 
@@ -175,6 +176,17 @@ class PostgresNotificationStore:
             by_loan[row["loan_id"]].append(Sent(Channel(row["channel"]), row["sent_at"], Purpose(row["purpose"])))
         return {loan_id: History(tuple(items), last_talk.get(loan_id)) for loan_id, items in by_loan.items()}
 
+    async def waiting(self, loan_ids: Collection[uuid.UUID]) -> list[StoredMessage]:
+        """The loans' messages that wait for a fact from another topic, locked for this transaction."""
+        rows = await self._connection.fetch(
+            f"""
+            SELECT {_MESSAGE_COLUMNS} FROM messages WHERE status = 'waiting' AND loan_id = ANY($1::uuid[])
+            ORDER BY created_at, notification_id FOR UPDATE
+            """,
+            list(loan_ids),
+        )
+        return [_message(row) for row in rows]
+
     async def active_plans(self, loan_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """The loans with a plan started and not ended."""
         rows = await self._connection.fetch(
@@ -189,34 +201,77 @@ class PostgresNotificationStore:
         *,
         started: bool = False,
         ended: bool = False,
-        missed_due: date | None = None,
+        broken_by: uuid.UUID | None = None,
     ) -> None:
-        """What an event says of a plan; the flags only ever turn on, the oldest missed due date
-        only moves back: the same in whatever order the events come."""
+        """What an event says of a plan; the flags only ever turn on, and the PlanBroken that
+        ended it is the first one read: the same in whatever order the events come."""
         await self._connection.execute(
             """
-            INSERT INTO plan_states (plan_id, loan_id, started, ended, oldest_missed_due) VALUES ($1, $2, $3, $4, $5)
+            INSERT INTO plan_states (plan_id, loan_id, started, ended, broken_by) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (plan_id) DO UPDATE SET
                 started = plan_states.started OR excluded.started,
                 ended = plan_states.ended OR excluded.ended,
-                oldest_missed_due = least(plan_states.oldest_missed_due, excluded.oldest_missed_due)
+                broken_by = coalesce(plan_states.broken_by, excluded.broken_by)
             """,
             plan_id,
             loan_id,
             started,
             ended,
-            missed_due,
+            broken_by,
         )
 
-    async def oldest_missed(self, plan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, date]:
+    async def keep_ledgers_after_breaks(self, statuses: list[tuple[uuid.UUID, uuid.UUID, LedgerStatus]]) -> None:
+        """Each (PlanBroken event id, loan, the ledger's status it caused); the first one kept."""
+        if not statuses:
+            return
+        await self._connection.execute(
+            """
+            INSERT INTO ledger_after_breaks (broken_by, loan_id, as_of, days_past_due, overdue_total, currency)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::date[], $4::int[], $5::numeric[], $6::text[])
+            ON CONFLICT (broken_by) DO NOTHING
+            """,
+            [broken_by for broken_by, _, _ in statuses],
+            [loan_id for _, loan_id, _ in statuses],
+            [status.as_of for _, _, status in statuses],
+            [status.days_past_due for _, _, status in statuses],
+            [status.overdue_total.amount for _, _, status in statuses],
+            [status.overdue_total.currency for _, _, status in statuses],
+        )
+
+    async def ledgers_after_breaks(self, plan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, LedgerStatus]:
+        """The ledger's status after each plan broke, by plan, for those known."""
         rows = await self._connection.fetch(
             """
-            SELECT plan_id, oldest_missed_due FROM plan_states
-            WHERE plan_id = ANY($1::uuid[]) AND oldest_missed_due IS NOT NULL
+            SELECT p.plan_id, l.as_of, l.days_past_due, l.overdue_total, l.currency
+            FROM plan_states p JOIN ledger_after_breaks l ON l.broken_by = p.broken_by
+            WHERE p.plan_id = ANY($1::uuid[])
             """,
             list(plan_ids),
         )
-        return {row["plan_id"]: row["oldest_missed_due"] for row in rows}
+        return {
+            row["plan_id"]: LedgerStatus(row["as_of"], row["days_past_due"], Money.of(row["overdue_total"], row["currency"]))
+            for row in rows
+        }
+
+    async def close_loan(self, loan_id: uuid.UUID, reason: LoanClosureReason, closed_on: date) -> None:
+        """A loan closes once: a repeated LoanClosed changes nothing."""
+        await self._connection.execute(
+            "INSERT INTO loan_closures VALUES ($1, $2, $3) ON CONFLICT (loan_id) DO NOTHING", loan_id, reason.value, closed_on
+        )
+
+    async def closures(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, LoanClosureReason]:
+        rows = await self._connection.fetch(
+            "SELECT loan_id, reason FROM loan_closures WHERE loan_id = ANY($1::uuid[])", list(loan_ids)
+        )
+        return {row["loan_id"]: LoanClosureReason(row["reason"]) for row in rows}
+
+    async def lock_loans(self, loan_ids: Collection[uuid.UUID]) -> None:
+        """Hold each loan's lock to the end of the transaction, in one order (no deadlock): the
+        two halves of a fact that comes on two topics are then read and written one at a time."""
+        for loan_id in sorted(loan_ids):
+            await self._connection.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended('notification loan ' || $1::uuid::text, 0))", loan_id
+            )
 
     async def record_conversation(self, loan_id: uuid.UUID, at: datetime) -> None:
         await self._connection.execute(

@@ -5,7 +5,8 @@ by the contact rules (domain/contact_rules.py), rendered in the borrower's langu
 A message is kept with the event it tells of: when it is released after a hold, or falls back
 to the next channel after a failure, it is decided and rendered again for that time and channel.
 Its id is the business key of the fact (purpose, loan, installment, day), so a redelivered or
-repeated event makes no second message.
+repeated event makes no second message. A message that needs a fact another topic brings waits
+for it and is decided when the second of the two arrives (application/waiting.py).
 """
 
 from __future__ import annotations
@@ -13,22 +14,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from notification.application.message_facts import facts_for, purpose_of
-from notification.application.ports import Contact, LogEntry, Notifying, StatusChange, StoredMessage
+from notification.application.ports import Contact, LedgerStatus, LogEntry, Notifying, StatusChange, StoredMessage
+from notification.application.waiting import Known, cured_by_closure, known_after_locking
 from notification.domain.contact_rules import WEEK, Borrower, Message, Outcome, Sent, decide
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event, deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
-from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
+from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested
-from tideover_contracts.events.overdue import (
-    OverdueChangeReason,
-)
+from tideover_contracts.events.overdue import OverdueChangeReason, OverdueStatusChanged
 from tideover_contracts.events.plans import PlanActivated
-from tideover_contracts.events.tracking import PlanBroken, PlanCompleted, PlanInstallmentMissed
+from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_runtime.consumer import Unit, publish_each
 
 #: How long a gateway may still deliver a request before it is stale.
@@ -69,20 +69,43 @@ def notify_of(key_of: Callable[[Any], Key | None]) -> Callable[[list[Unit[Any]],
 
 when_installment_due_soon_remind = notify_of(lambda e: ("pre_due", e.loan_id, e.sequence, e.business_date))
 when_loan_became_overdue_send_notice = notify_of(lambda e: ("overdue", e.loan_id, e.episode, e.business_date))
-when_overdue_status_changed_maybe_notify = notify_of(
+_notice_on_change = notify_of(
     lambda e: ("overdue", e.loan_id, e.episode, e.business_date) if NOTICE_REASONS & set(e.reasons) else None
 )
 when_loan_cured_confirm = notify_of(lambda e: ("cured", e.loan_id, e.episode))
 when_plan_sent_send_written_plan = notify_of(lambda e: ("written_plan", e.application_id, e.offer_id, e.confirmation_code))
 when_plan_installment_due_soon_remind = notify_of(lambda e: ("plan_reminder", e.plan_id, e.sequence, e.due_date, e.days_before))
-_tell_missed = notify_of(lambda e: ("plan_missed", e.plan_id, e.sequence))
+when_plan_installment_missed_tell_borrower = notify_of(lambda e: ("plan_missed", e.plan_id, e.sequence))
 
 
-async def when_plan_installment_missed_tell_borrower(units: list[Unit[PlanInstallmentMissed]], notifying: Notifying) -> None:
-    """Also keep the oldest missed due date: if the plan breaks, its message states the days overdue."""
-    for unit in units:
-        await notifying.store.note_plan(unit.event.plan_id, unit.event.loan_id, missed_due=unit.event.due_date)
-    await _tell_missed(units, notifying)
+async def when_overdue_status_changed_maybe_notify(units: list[Unit[OverdueStatusChanged]], notifying: Notifying) -> None:
+    """A notice on a bucket change or weekly. A status overdue-detection published as it undid a
+    broken plan (reason plan_broken, caused by the PlanBroken) is the ledger's word on the loan
+    after the break: kept for the broken-plan message, which is decided now if it waited for it
+    (application/waiting.py). One without a cause cannot be matched to its plan, and is not kept."""
+    after_breaks = [
+        (unit, cause)
+        for unit in units
+        if OverdueChangeReason.PLAN_BROKEN in unit.event.reasons and (cause := unit.envelope.causation_id) is not None
+    ]
+    if after_breaks:
+        store = notifying.store
+        await store.lock_loans({unit.event.loan_id for unit, _ in after_breaks})
+        await store.keep_ledgers_after_breaks(
+            [(cause, unit.event.loan_id, _ledger_status(unit.event)) for unit, cause in after_breaks]
+        )
+        await _decide_waiting(notifying, [unit for unit, _ in after_breaks])
+    await _notice_on_change(units, notifying)
+
+
+async def when_loan_closed_stop_pressing(unit: Unit[LoanClosed], notifying: Notifying) -> None:
+    """Keep that the loan closed and why: from now on nothing that presses for payment goes out
+    for it (contact rule loan_closed), and the messages that waited for the closure's reason
+    are decided now (application/waiting.py)."""
+    event, store = unit.event, notifying.store
+    await store.lock_loans({event.loan_id})
+    await store.close_loan(event.loan_id, event.reason, event.closed_on)
+    await _decide_waiting(notifying, [unit])
 
 
 async def when_plan_activated_tell_borrower(unit: Unit[PlanActivated], notifying: Notifying) -> None:
@@ -91,8 +114,12 @@ async def when_plan_activated_tell_borrower(unit: Unit[PlanActivated], notifying
 
 
 async def when_plan_broken_tell_borrower(unit: Unit[PlanBroken], notifying: Notifying) -> None:
-    await notifying.store.note_plan(unit.event.plan_id, unit.event.loan_id, ended=True)
-    await consider(notifying, [(unit, ("plan_broken", unit.event.plan_id))])
+    """The plan ended: collection resumes. The message states the ledger's days past due and
+    overdue total after the break, so it waits for them (application/waiting.py); the PlanBroken
+    read first is the one the ledger's status names as its cause."""
+    event = unit.event
+    await notifying.store.note_plan(event.plan_id, event.loan_id, ended=True, broken_by=unit.envelope.event_id)
+    await consider(notifying, [(unit, ("plan_broken", event.plan_id))])
 
 
 async def when_plan_completed_tell_borrower(unit: Unit[PlanCompleted], notifying: Notifying) -> None:
@@ -128,8 +155,9 @@ async def when_failed_fall_back(unit: Unit[NotificationFailed], notifying: Notif
 
 
 async def consider(notifying: Notifying, items: list[tuple[Unit[Any], Key]]) -> None:
-    """A new message about each unit's event, decided now; a key seen before (in this run or
-    earlier) is the same message, so a redelivered or repeated fact makes one message."""
+    """A new message about each unit's event, decided now, or stored to wait for a fact from
+    another topic (application/waiting.py); a key seen before (in this run or earlier) is the
+    same message, so a redelivered or repeated fact makes one message."""
     if not items:
         return
     messages = []
@@ -146,12 +174,28 @@ async def consider(notifying: Notifying, items: list[tuple[Unit[Any], Key]]) -> 
             channel=None,
         )
         messages.append((unit, message))
+    known = await known_after_locking(notifying.store, [message for _, message in messages])
+    messages = [(unit, replace(m, status="waiting") if known.waits(m) else m) for unit, m in messages]
     new = await notifying.store.add_messages([message for _, message in messages])
     fresh: dict[uuid.UUID, tuple[Unit[Any], StoredMessage]] = {}
     for unit, message in messages:
-        if message.notification_id in new:
+        if message.notification_id in new and message.status != "waiting":
             fresh.setdefault(message.notification_id, (unit, message))
     await _decide(notifying, list(fresh.values()), items[0][0].clock.now())
+
+
+async def _decide_waiting(notifying: Notifying, units: list[Unit[Any]]) -> None:
+    """Decide the messages of the units' loans that waited and no longer need to; the unit of
+    the fact that completed them causes their requests. The caller holds the loans' locks."""
+    by_loan = {unit.event.loan_id: unit for unit in units}
+    waiting = await notifying.store.waiting(by_loan.keys())
+    known = await Known.of(notifying.store, waiting)
+    ready = [(by_loan[message.loan_id], message) for message in waiting if not known.waits(message)]
+    await _decide(notifying, ready, units[0].clock.now())
+
+
+def _ledger_status(event: OverdueStatusChanged) -> LedgerStatus:
+    return LedgerStatus(event.business_date, event.days_past_due, event.overdue.total)
 
 
 async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessage]], now: datetime) -> None:
@@ -166,20 +210,20 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
         raise ContactNotYetKnownError(f"no contact for loan(s) {sorted(map(str, missing))}")
     histories = await store.histories(loans, now - WEEK)
     plans = await store.active_plans(loans)
-    broken = {message.source.plan_id for _, message in items if isinstance(message.source, PlanBroken)}
-    missed_since = await store.oldest_missed(broken) if broken else {}
+    known = await Known.of(store, [message for _, message in items])
     changes: list[StatusChange] = []
     entries: list[LogEntry] = []
     outgoing: list[tuple[Unit[Any], Event, uuid.UUID]] = []
     for unit, message in items:
         contact, history = contacts[message.loan_id], histories[message.loan_id]
         decision = decide(
-            Message(message.purpose, message.created_at, message.failed_channels),
+            Message(message.purpose, message.created_at, message.failed_channels, cured_by_closure=cured_by_closure(message)),
             _borrower(contact),
             history,
             now,
             plan_active=message.loan_id in plans,
             profile=notifying.profiles[contact.jurisdiction],
+            closed=known.closures.get(message.loan_id),
         )
         entry = LogEntry(
             message.notification_id, message.loan_id, message.purpose, decision.channel, decision.outcome.value,
@@ -192,8 +236,7 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
             continue
         channel = decision.channel
         assert channel is not None
-        plan_id = message.source.plan_id if isinstance(message.source, PlanBroken) else None
-        request = _request(notifying, message, contact, channel, now, missed_since.get(plan_id) if plan_id else None)
+        request = _request(notifying, message, contact, channel, now, known.ledger_after(message))
         histories[message.loan_id] = replace(history, sent=(*history.sent, Sent(channel, now, message.purpose)))
         changes.append(StatusChange(message.notification_id, "sent", channel=channel, sent_at=now))
         entries.append(replace(entry, template=request.template, subject=request.subject, body=request.body))
@@ -204,15 +247,13 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
 
 
 def _request(
-    notifying: Notifying, message: StoredMessage, contact: Contact, channel: Channel, now: datetime, missed_since: date | None
+    notifying: Notifying, message: StoredMessage, contact: Contact, channel: Channel, now: datetime, ledger: LedgerStatus | None
 ) -> NotificationRequested:
-    """The request for `message` on `channel`. A broken plan's message states the days overdue
-    since the plan's oldest missed installment fell due."""
+    """The request for `message` on `channel`. A broken plan's message states the ledger's days
+    past due and overdue total after the break (`ledger`)."""
     address = contact.address(channel)
     assert address is not None
-    source = message.source
-    days_overdue = (source.business_date - missed_since).days if isinstance(source, PlanBroken) and missed_since else None
-    _, facts = facts_for(source, days_past_due=days_overdue)
+    _, facts = facts_for(message.source, ledger=ledger)
     rendered = notifying.render(message.purpose, channel, contact.locale, contact.jurisdiction, contact.time_zone, facts)
     return NotificationRequested(
         notification_id=message.notification_id,

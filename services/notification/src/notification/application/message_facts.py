@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from notification.application.ports import LedgerStatus
 from tideover_contracts.common import OverdueAmounts, PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.negotiation import PlanSentToBorrower
@@ -99,14 +100,16 @@ def plan_installment_missed_facts(event: PlanInstallmentMissed) -> Facts:
     }
 
 
-def plan_broken_facts(event: PlanBroken, days_past_due: int | None = None) -> Facts:
-    """`days_past_due` is the loan's, from its latest overdue status: PlanBroken does not carry it,
-    and the message states it only when it is known."""
+def plan_broken_facts(event: PlanBroken, ledger: LedgerStatus | None = None) -> Facts:
+    """The days past due and the overdue total are the ledger's after the break (DESIGN.md §3a: a
+    number a borrower is told equals the number in the book of record): PlanBroken carries
+    neither; the message states them only when they are known."""
     return {
         "broken_on": event.business_date,
         "break_reason": event.reason.value,
         "amount_unpaid": event.unpaid,
-        "days_past_due": days_past_due,
+        "days_past_due": ledger.days_past_due if ledger else None,
+        "overdue_total": ledger.overdue_total if ledger else None,
         **_waiver("reinstated", event.reinstated_waiver),
     }
 
@@ -142,10 +145,10 @@ def purpose_of(event: Event) -> Purpose:
     return purpose
 
 
-def facts_for(event: Event, *, days_past_due: int | None = None) -> tuple[Purpose, Facts]:
+def facts_for(event: Event, *, ledger: LedgerStatus | None = None) -> tuple[Purpose, Facts]:
     """The purpose of the message `event` calls for, and its facts.
 
-    `days_past_due` is used only for PlanBroken (see `plan_broken_facts`). Raises
+    `ledger` is used only for PlanBroken (see `plan_broken_facts`). Raises
     NoMessageForEventError for an event that calls for no message.
     """
     purpose = purpose_of(event)
@@ -163,7 +166,7 @@ def facts_for(event: Event, *, days_past_due: int | None = None) -> tuple[Purpos
         case PlanInstallmentMissed():
             facts = plan_installment_missed_facts(event)
         case PlanBroken():
-            facts = plan_broken_facts(event, days_past_due)
+            facts = plan_broken_facts(event, ledger)
         case _:
             assert isinstance(event, PlanCompleted)
             facts = plan_completed_facts(event)

@@ -11,8 +11,9 @@ from typing import Protocol
 from notification.domain.contact_rules import PROFILES, History, Profile
 from tideover_contracts.common import Channel, Jurisdiction, Locale
 from tideover_contracts.envelope import Event
-from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
+from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
 from tideover_contracts.events.notifications import Purpose
+from tideover_contracts.money import Money
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class StoredMessage:
     purpose: Purpose
     source: Event
     created_at: datetime
-    status: str  # held | sent | suppressed
+    status: str  # waiting (for a fact from another topic, application/waiting.py) | held | sent | suppressed
     failed_channels: frozenset[Channel]
     channel: Channel | None
 
@@ -82,6 +83,16 @@ class LogEntry:
 
 
 @dataclass(frozen=True)
+class LedgerStatus:
+    """The loan as overdue-detection's ledger, the book of record, has it after a plan broke
+    (the OverdueStatusChanged with reason plan_broken that the PlanBroken caused)."""
+
+    as_of: date
+    days_past_due: int
+    overdue_total: Money
+
+
+@dataclass(frozen=True)
 class Rendered:
     template: str  # e.g. "overdue_notice/sms.zh-CN@v1"
     subject: str | None  # e-mail only
@@ -112,6 +123,7 @@ class NotificationStore(Protocol):
     async def set_statuses(self, changes: list[StatusChange]) -> None: ...
     async def add_failed_channel(self, notification_id: uuid.UUID, channel: Channel) -> None: ...
     async def histories(self, loan_ids: Collection[uuid.UUID], since: datetime) -> dict[uuid.UUID, History]: ...
+    async def waiting(self, loan_ids: Collection[uuid.UUID]) -> list[StoredMessage]: ...
     async def active_plans(self, loan_ids: Collection[uuid.UUID]) -> set[uuid.UUID]: ...
     async def note_plan(
         self,
@@ -120,9 +132,13 @@ class NotificationStore(Protocol):
         *,
         started: bool = False,
         ended: bool = False,
-        missed_due: date | None = None,
+        broken_by: uuid.UUID | None = None,
     ) -> None: ...
-    async def oldest_missed(self, plan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, date]: ...
+    async def keep_ledgers_after_breaks(self, statuses: list[tuple[uuid.UUID, uuid.UUID, LedgerStatus]]) -> None: ...
+    async def ledgers_after_breaks(self, plan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, LedgerStatus]: ...
+    async def close_loan(self, loan_id: uuid.UUID, reason: LoanClosureReason, closed_on: date) -> None: ...
+    async def closures(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, LoanClosureReason]: ...
+    async def lock_loans(self, loan_ids: Collection[uuid.UUID]) -> None: ...
     async def record_conversation(self, loan_id: uuid.UUID, at: datetime) -> None: ...
     async def log(self, entries: list[LogEntry]) -> None: ...
     async def receipt(

@@ -6,17 +6,20 @@ its arguments, so that the property tests can run it over any history.
 
 Rules, in the order they are applied:
 1. do-not-contact, from BorrowerContactChanged, stops everything at once;
-2. while a plan is active, collection messages stop; only plan messages go out;
-3. the first channel, in the borrower's preference, that may carry the purpose (CHANNELS_FOR),
+2. a closed loan (LoanClosed) is pressed for nothing any more: every message that presses for
+   payment is suppressed (`loan_closed`); a cure that the closure caused is confirmed only when
+   the loan was paid off or refinanced, not when it was written off or sold;
+3. while a plan is active, collection messages stop; only plan messages go out;
+4. the first channel, in the borrower's preference, that may carry the purpose (CHANNELS_FOR),
    is not opted out, has an address and has not failed for this message; none left →
    suppressed;
-4. quiet hours in the borrower's local time (CN 22:00–08:00; US before 08:00 or after 21:00):
+5. quiet hours in the borrower's local time (CN 22:00–08:00; US before 08:00 or after 21:00):
    held until the window opens;
-5. per local day, at most `daily_limit[channel]` messages that press for payment on that
+6. per local day, at most `daily_limit[channel]` messages that press for payment on that
    channel (CN: 6 call attempts a number a day) → held until the next day's window opens;
-6. US calls: at most 7 in 7 days per debt, and none within 7 days after a conversation →
+7. US calls: at most 7 in 7 days per debt, and none within 7 days after a conversation →
    held until the oldest attempt leaves the 7 days, or the 7 days after the conversation end;
-7. a message held past its useful life (`stale_after`) is suppressed rather than sent late.
+8. a message held past its useful life (`stale_after`) is suppressed rather than sent late.
 Duplicates (same purpose, loan, installment and day) share one notification id and become one
 message before these rules run.
 """
@@ -30,14 +33,21 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from tideover_contracts.common import Channel, Jurisdiction
+from tideover_contracts.events.loans import LoanClosureReason
 from tideover_contracts.events.notifications import Purpose
 
 #: Messages that ask for payment of the loan's arrears: they stop while a plan is active.
 COLLECTION = frozenset({Purpose.PRE_DUE_REMINDER, Purpose.OVERDUE_NOTICE})
-#: Messages that press for a payment: the daily limits count them and hold them. What the
-#: borrower asked for or is glad to hear (the written plan and its code, a plan activated or
-#: completed, a loan cured) is neither counted nor held by them.
+#: Messages that press for a payment: the daily limits count them and hold them, and none goes
+#: out for a closed loan. What the borrower asked for or is glad to hear (the written plan and
+#: its code, a plan activated or completed, a loan cured) is neither counted nor held by them.
 PRESSING = COLLECTION | {Purpose.PLAN_INSTALLMENT_REMINDER, Purpose.PLAN_INSTALLMENT_MISSED, Purpose.PLAN_BROKEN}
+#: Closures after which a cure is not confirmed: a debt written off or sold is not settled (the
+#: buyer, or the lender later, may still collect it), and "nothing is overdue any more" would
+#: tell the borrower otherwise. Paid off and refinanced loans are settled: the cure is confirmed.
+#: (The borrower of a sold loan should rather be told whom to pay now: an assignment notice needs
+#: a new Purpose in the contract, a breaking change by our contract rules, so none is sent yet.)
+UNCONFIRMED_CLOSURES = frozenset({LoanClosureReason.WRITTEN_OFF, LoanClosureReason.SOLD})
 WEEK = timedelta(days=7)
 ALL_CHANNELS = frozenset(Channel)
 _TEXT = frozenset({Channel.SMS, Channel.EMAIL, Channel.PUSH})
@@ -121,6 +131,8 @@ class Message:
     #: Channels already tried for this message that failed: the next one is used.
     failed_channels: frozenset[Channel] = frozenset()
     stale_after: timedelta = timedelta(days=3)
+    #: A cure confirmation for a cure the loan's closure caused (LoanCured, reason loan_closed).
+    cured_by_closure: bool = False
 
 
 class Outcome(StrEnum):
@@ -138,9 +150,17 @@ class Decision:
 
 
 def decide(
-    message: Message, borrower: Borrower, history: History, now: datetime, *, plan_active: bool, profile: Profile
+    message: Message,
+    borrower: Borrower,
+    history: History,
+    now: datetime,
+    *,
+    plan_active: bool,
+    profile: Profile,
+    closed: LoanClosureReason | None = None,
 ) -> Decision:
-    refusal = _refusal(message, borrower, now, plan_active=plan_active)
+    """Send, hold or suppress `message` at `now`; `closed`: why the loan closed, if it has."""
+    refusal = _refusal(message, borrower, now, plan_active=plan_active, closed=closed)
     if refusal is not None:
         return Decision(Outcome.SUPPRESS, rule=refusal)
     allowed = [c for c in borrower.channels if c in CHANNELS_FOR.get(message.purpose, ALL_CHANNELS)]
@@ -151,10 +171,14 @@ def decide(
     return _hold(message, channel, borrower, history, now, profile) or Decision(Outcome.SEND, channel)
 
 
-def _refusal(message: Message, borrower: Borrower, now: datetime, *, plan_active: bool) -> str | None:
-    """Rules 1, 2 and 7: the ones that suppress a message whatever the channel and time."""
+def _refusal(
+    message: Message, borrower: Borrower, now: datetime, *, plan_active: bool, closed: LoanClosureReason | None
+) -> str | None:
+    """Rules 1, 2, 3 and 8: the ones that suppress a message whatever the channel and time."""
     if borrower.do_not_contact:
         return "do_not_contact"
+    if closed_loan_refuses(message, closed):
+        return "loan_closed"
     if plan_active and message.purpose in COLLECTION:
         return "plan_active"
     if now - message.created_at > message.stale_after:
@@ -162,10 +186,18 @@ def _refusal(message: Message, borrower: Borrower, now: datetime, *, plan_active
     return None
 
 
+def closed_loan_refuses(message: Message, closed: LoanClosureReason | None) -> bool:
+    """Rule 2: whether the loan's closure forbids `message` (DESIGN.md §3a: a closed loan left the
+    book; nothing more is collected for it)."""
+    if closed is None:
+        return False
+    return message.purpose in PRESSING or (message.cured_by_closure and closed in UNCONFIRMED_CLOSURES)
+
+
 def _hold(
     message: Message, channel: Channel, borrower: Borrower, history: History, now: datetime, profile: Profile
 ) -> Decision | None:
-    """Rules 4 to 6: the ones that make a message wait."""
+    """Rules 5 to 7: the ones that make a message wait."""
     zone = ZoneInfo(borrower.time_zone)
     local = now.astimezone(zone)
     if _quiet(local.time(), profile):

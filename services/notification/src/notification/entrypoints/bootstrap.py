@@ -17,7 +17,7 @@ from notification.domain.contact_rules import PROFILES, Profile, configured
 from notification.entrypoints.http import add_routes
 from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
-from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked
+from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed
 from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed
 from tideover_contracts.events.overdue import InstallmentDueSoon, LoanBecameOverdue, LoanCured, OverdueStatusChanged
@@ -57,6 +57,7 @@ def subscriptions(profiles: Mapping[Jurisdiction, Profile] | None = None) -> Sub
     subs = Subscriptions()
     subs.on(LOANS_LIFECYCLE, LoanBooked)(with_store(handlers.when_loan_booked_keep_contact))
     subs.on(LOANS_LIFECYCLE, BorrowerContactChanged)(with_store(handlers.when_contact_changed_update_contact))
+    subs.on(LOANS_LIFECYCLE, LoanClosed)(with_store(handlers.when_loan_closed_stop_pressing))
     subs.on_many(OVERDUE_STATUS, InstallmentDueSoon)(with_store_many(handlers.when_installment_due_soon_remind))
     subs.on_many(OVERDUE_STATUS, LoanBecameOverdue)(with_store_many(handlers.when_loan_became_overdue_send_notice))
     subs.on_many(OVERDUE_STATUS, OverdueStatusChanged)(with_store_many(handlers.when_overdue_status_changed_maybe_notify))
