@@ -21,7 +21,7 @@ from overdue_detection.application.ports import Overdue
 from tideover_contracts.common import PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.envelope import Event, parse_message, wrap
 from tideover_contracts.events.clock import BusinessDayClosed
-from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 from tideover_contracts.events.negotiation import OptionKind, PlanEffect
 from tideover_contracts.events.overdue import (
     BalanceWrittenOff,
@@ -125,6 +125,23 @@ def arrears_plan(loan_id: uuid.UUID) -> PlanActivated:
     )  # fmt: skip
 
 
+async def under_an_arrears_plan(pool: asyncpg.Pool) -> tuple[LoanBooked, PlanActivated]:
+    """A loan of 3 × (1,000.00 + 45.00) from 15 Feb, overdue on 18 Feb, under `arrears_plan` since 19 Feb."""
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
+    await _handle(pool, loan)
+    await _handle(pool, close(date(2026, 2, 18)))
+    plan = arrears_plan(loan.loan_id)
+    await _handle(pool, plan)
+    return loan, plan
+
+
+def completed(plan: PlanActivated) -> PlanCompleted:
+    return PlanCompleted(
+        plan_id=plan.plan_id, loan_id=plan.loan_id, completed_on=date(2026, 5, 18), total_paid=cny("1045.00"),
+        final_waiver=plan.conditional_waiver,
+    )  # fmt: skip
+
+
 async def lines(pool: asyncpg.Pool, loan_id: uuid.UUID) -> dict[int, asyncpg.Record]:
     rows = await pool.fetch(
         f"SELECT i.*, {OWED} AS owed FROM installments i JOIN loans l USING (loan_id) WHERE loan_id = $1 ORDER BY sequence",
@@ -175,8 +192,7 @@ async def test_an_arrears_plan_paid_month_by_month_completes_with_every_installm
         assert sum((line.left.amount for line in applied.covered), start=D(0)) == 0
     assert all(row["owed"] == 0 for row in (await lines(pool, loan.loan_id)).values())
 
-    events = await _handle(pool, PlanCompleted(plan_id=plan.plan_id, loan_id=loan.loan_id, completed_on=date(2026, 5, 18),
-                                               total_paid=cny("1045.00"), final_waiver=plan.conditional_waiver))  # fmt: skip
+    events = await _handle(pool, completed(plan))
     final = [event for event in events if isinstance(event, WaiverGranted)]
     assert [(e.status, e.waived.total) for e in final] == [(WaiverStatus.FINAL, cny("0.31")), (WaiverStatus.FINAL, cny("0.10"))]
     book = await lines(pool, loan.loan_id)
@@ -186,19 +202,14 @@ async def test_an_arrears_plan_paid_month_by_month_completes_with_every_installm
 
 
 async def test_paying_only_the_plan_parts_leaves_the_regular_installments_owed(pool: asyncpg.Pool) -> None:
-    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
-    await _handle(pool, loan)
-    await _handle(pool, close(date(2026, 2, 18)))
-    plan = arrears_plan(loan.loan_id)
-    await _handle(pool, plan)
+    loan, plan = await under_an_arrears_plan(pool)
     for day, amount in ((date(2026, 3, 18), "348.33"), (date(2026, 4, 18), "348.33"), (date(2026, 5, 18), "348.34")):
         await _handle(pool, close(day))
         await _handle(pool, pay(loan.loan_id, amount, day))
     # Oldest obligation first: each payment went to the regular installment due before the plan's line.
     book = await lines(pool, loan.loan_id)
     assert sum(row["owed"] for row in book.values()) == D("2090.00")  # two installments' worth never paid
-    events = await _handle(pool, PlanCompleted(plan_id=plan.plan_id, loan_id=loan.loan_id, completed_on=date(2026, 5, 18),
-                                               total_paid=cny("1045.00"), final_waiver=plan.conditional_waiver))  # fmt: skip
+    events = await _handle(pool, completed(plan))
     # Completion settles nothing: the loan is overdue on what was not paid, never cured by the plan.
     assert not any(isinstance(event, LoanCured) for event in events)
     assert sum(row["owed"] for row in (await lines(pool, loan.loan_id)).values()) == D("2090.00")
@@ -206,11 +217,7 @@ async def test_paying_only_the_plan_parts_leaves_the_regular_installments_owed(p
 
 
 async def test_a_broken_plan_is_undone_and_its_waiver_reinstated(pool: asyncpg.Pool) -> None:
-    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
-    await _handle(pool, loan)
-    await _handle(pool, close(date(2026, 2, 18)))
-    plan = arrears_plan(loan.loan_id)
-    await _handle(pool, plan)
+    loan, plan = await under_an_arrears_plan(pool)
     await _handle(pool, pay(loan.loan_id, "100.00", date(2026, 3, 1)))
     await _handle(pool, close(date(2026, 3, 21)))
 
