@@ -210,9 +210,11 @@ async def test_paying_only_the_plan_parts_leaves_the_regular_installments_owed(p
     book = await lines(pool, loan.loan_id)
     assert sum(row["owed"] for row in book.values()) == D("2090.00")  # two installments' worth never paid
     events = await _handle(pool, completed(plan))
-    # Completion settles nothing: the loan is overdue on what was not paid, never cured by the plan.
+    # Completion settles nothing: the loan is overdue on what was not paid, never cured by the plan,
+    # and from the day the plan ended penalty accrues again on the installments left (18 May: 0.03
+    # on what was left of installment 2 before that day's payment, 0.10 on installment 3).
     assert not any(isinstance(event, LoanCured) for event in events)
-    assert sum(row["owed"] for row in (await lines(pool, loan.loan_id)).values()) == D("2090.00")
+    assert sum(row["owed"] for row in (await lines(pool, loan.loan_id)).values()) == D("2090.13")
     await balanced(pool, loan.loan_id)
 
 
@@ -230,13 +232,15 @@ async def test_a_broken_plan_is_undone_and_its_waiver_reinstated(pool: asyncpg.P
         (WaiverStatus.REINSTATED, WaiverReason.QUOTE_HONOURED, cny("0.10")),
     ]
     resumed = next(event for event in events if isinstance(event, OverdueStatusChanged))
-    # Oldest unpaid: 15 Feb; 34 days later, less the 30 days under the plan after it.
-    assert (resumed.days_past_due, resumed.oldest_overdue_due_date) == (4, date(2026, 2, 15))
+    # Oldest unpaid: 15 Feb; 34 days later, less the 29 days under the plan (20 Feb – 20 Mar):
+    # collection resumes on the day it broke.
+    assert (resumed.days_past_due, resumed.oldest_overdue_due_date) == (5, date(2026, 2, 15))
     book = await lines(pool, loan.loan_id)
     assert set(book) == {1, 2, 3}  # the plan's lines are gone
     assert (book[1]["rescheduled_by"], book[1]["rescheduled_principal"], book[1]["waived_penalty"]) == (None, 0, 0)
-    # Penalty for 15–19 Feb only (1,045.00 × 3.6% × 4 / 365 = 0.41); the 100.00 paid it and the interest first.
-    assert book[1]["owed"] == D("1045.41") - D("100.00")
+    # Penalty for 16–19 Feb (1,045.00 × 3.6% × 4 / 365 = 0.41) and for 21 Mar, when the plan broke
+    # (945.41 × 3.6% / 365 = 0.09, rounded with the rest: 0.51 in all); the 100.00 paid penalty and interest first.
+    assert book[1]["owed"] == D("1045.51") - D("100.00")
     await balanced(pool, loan.loan_id)
 
 

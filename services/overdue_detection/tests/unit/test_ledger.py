@@ -507,16 +507,17 @@ class TestPause:
         assert self.charged_through(date(2026, 1, 25), self.plan) == D("1.03")
 
     def test_nothing_accrues_while_the_plan_runs(self) -> None:
-        # 2026-01-26 … 2026-02-24 are covered: still 10 days
+        # 2026-01-26 … 2026-02-23 are covered: still 10 days
         assert self.charged_through(date(2026, 1, 26), self.plan) == D("1.03")
-        assert self.charged_through(date(2026, 2, 24), self.plan) == D("1.03")
+        assert self.charged_through(date(2026, 2, 23), self.plan) == D("1.03")
 
-    def test_penalty_accrues_again_after_the_end_day(self) -> None:
-        # 2026-02-25: 11 days: 413.82; / 365 = 1.1337… → 1.13
-        assert self.charged_through(date(2026, 2, 25), self.plan) == D("1.13")
-        # 2026-03-06: 10 + 10 (2026-02-25 … 2026-03-06) = 20 days: 752.40; / 365 = 2.0613… → 2.06
-        assert accrue(self.item, date(2026, 3, 6), CN, self.plan).penalty_basis == D("752.40")
-        assert self.charged_through(date(2026, 3, 6), self.plan) == D("2.06")
+    def test_penalty_accrues_again_from_the_end_day(self) -> None:
+        # The plan ended on 2026-02-24 (broke, or completed with something left): collection
+        # resumes that day. 2026-02-24: 11 days: 413.82; / 365 = 1.1337… → 1.13
+        assert self.charged_through(date(2026, 2, 24), self.plan) == D("1.13")
+        # 2026-03-06: 10 + 11 (2026-02-24 … 2026-03-06) = 21 days: 790.02; / 365 = 2.1644… → 2.16
+        assert accrue(self.item, date(2026, 3, 6), CN, self.plan).penalty_basis == D("790.02")
+        assert self.charged_through(date(2026, 3, 6), self.plan) == D("2.16")
 
     def test_without_the_plan_every_day_counts(self) -> None:
         # 2026-01-16 … 2026-03-06: 16 + 28 + 6 = 50 days: 1881.00; / 365 = 5.1534… → 5.15
@@ -528,4 +529,4 @@ class TestPause:
     def test_replay_honours_the_plan_too(self) -> None:
         ledger = replay((self.item,), (), date(2026, 3, 6), CN, DEFAULT, self.plan)
 
-        assert ledger.installments[0].penalty_charged(365) == D("2.06")
+        assert ledger.installments[0].penalty_charged(365) == D("2.16")

@@ -66,7 +66,10 @@ def _quote(draw: st.DrawFn, story: Story, ordinal: int, basis: date) -> PlanTerm
     waiver) split over a few months, or everything left re-amortized with some new interest."""
     effect = draw(st.sampled_from(PlanEffect))
     months = draw(st.integers(min_value=1, max_value=6))
-    ledger = story.ledger(basis)
+    known = Story(
+        story.schedule, tuple(p for p in story.payments if p.value_date <= basis), story.plans, story.policy, story.order, ()
+    )
+    ledger = known.ledger(basis)  # what the services knew on the basis date
     probe = PlanTerms(uuid.uuid4(), ordinal, effect, basis, basis, (), {})
     lines = covered(ledger.installments, probe, story.policy.day_count)
     owed = {c: sum((line.owed(story.policy.day_count)[c] for line in lines), start=ZERO) for c in COMPONENTS}
@@ -94,7 +97,13 @@ def stories(draw: st.DrawFn) -> Story:
     count = draw(st.integers(min_value=2, max_value=12))
     amounts = st.decimals(min_value=D("1.00"), max_value=D("5000.00"), places=2)
     schedule = tuple(
-        Installment(n + 1, add_months(first_due, n), draw(amounts), draw(amounts) / 10, draw(st.sampled_from((D(0), D(5)))))
+        Installment(
+            n + 1,
+            add_months(first_due, n),
+            draw(amounts),
+            (draw(amounts) / 10).quantize(CENT),
+            draw(st.sampled_from((D(0), D(5)))),
+        )
         for n in range(count)
     )
     total = sum((i.principal + i.interest + i.fee for i in schedule), start=ZERO)
@@ -231,3 +240,21 @@ class TestTheCaseOfIssue15:
         )
         assert owed_principal >= D("14000.00")  # installments 5 and 6, or their equivalent, still owed
         assert not any(line.rescheduled_by for line in after.installments if line.sequence in (5, 6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(stories())
+def test_an_accepted_quote_is_activated_as_quoted(story: Story) -> None:
+    """The offer honours its quote (DESIGN.md §3a): whatever was paid or accrued between the basis
+    date and the activation, the plan's lines charge what the quote said and its waiver is the
+    quoted one; the penalty accrued meanwhile is waived as `quote_honoured`, never charged."""
+    ledger = story.ledger(story.closes[-1])
+    day_count = story.policy.day_count
+    for plan in (plan for plan in story.plans if plan.in_force):
+        waived = ledger.waivers[plan.plan_id]
+        assert waived.plan == {c: plan.waiver.get(c, ZERO) for c in ("penalty", "interest", "fee")}
+        assert waived.quote_honoured["interest"] == waived.quote_honoured["fee"] == 0
+        lines = {line.plan_sequence: line for line in ledger.installments if line.plan_id == plan.plan_id}
+        for quoted in plan.lines:
+            charged = lines[quoted.sequence].charged(day_count)
+            assert charged == {c: getattr(quoted, c) for c in COMPONENTS}, (plan.effect, quoted.sequence)

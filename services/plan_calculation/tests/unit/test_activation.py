@@ -40,11 +40,18 @@ def test_an_arrears_plan_re_dates_the_arrears_and_keeps_what_falls_due_during_it
     assert taken.continuing == (owed(4, date(2026, 4, 15), "1045.00"), owed(5, date(2026, 5, 15), "1045.00"))
 
 
-def test_an_installment_due_on_the_basis_date_is_arrears_and_one_due_on_the_last_plan_date_continues() -> None:
-    schedule = (owed(1, BASIS, "100.00"), owed(2, date(2026, 3, 18), "100.00"), owed(3, date(2026, 3, 19), "100.00"))
+def test_an_installment_due_on_the_basis_date_is_not_yet_overdue_so_it_continues_as_does_one_on_the_last_plan_date() -> None:
+    """Overdue from the day after the due date (DESIGN.md §4): on its due date an installment is
+    not in the arrears the offer was computed on, so the plan's first month asks for it."""
+    schedule = (
+        owed(0, date(2026, 2, 15), "100.00"),
+        owed(1, BASIS, "100.00"),
+        owed(2, date(2026, 3, 18), "100.00"),
+        owed(3, date(2026, 3, 19), "100.00"),
+    )
     taken = taken_over(PlanEffect.ARREARS, BASIS, schedule, last_plan_due=date(2026, 3, 18))
-    assert taken.replaced == (1,)
-    assert [item.sequence for item in taken.continuing] == [2]
+    assert taken.replaced == (0,)
+    assert [item.sequence for item in taken.continuing] == [1, 2]
 
 
 def test_a_reschedule_replaces_every_installment_with_something_owed_and_nothing_continues() -> None:
@@ -77,8 +84,8 @@ def test_no_installment_is_both_replaced_and_continuing_and_none_owing_is_forgot
     continuing = {item.sequence for item in arrears.continuing}
     assert not set(arrears.replaced) & continuing
     owing = {item.sequence for item in installments if item.owed > 0}
-    assert set(arrears.replaced) == {item.sequence for item in installments if item.owed > 0 and item.due_date <= basis}
-    assert continuing == {item.sequence for item in installments if item.owed > 0 and basis < item.due_date <= last_due}
+    assert set(arrears.replaced) == {item.sequence for item in installments if item.owed > 0 and item.due_date < basis}
+    assert continuing == {item.sequence for item in installments if item.owed > 0 and basis <= item.due_date <= last_due}
     assert set(taken_over(PlanEffect.RESCHEDULE, basis, installments, last_due).replaced) == owing
     assert all(item in installments for item in arrears.continuing)  # with what was owed at the basis date
 

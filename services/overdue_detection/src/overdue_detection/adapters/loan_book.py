@@ -384,8 +384,9 @@ class LoanBook:
                    o.oldest_due, coalesce(o.principal, 0) AS principal, coalesce(o.interest, 0) AS interest,
                    coalesce(o.fee, 0) AS fee, coalesce(o.penalty, 0) AS penalty,
                    -- Days past due leave out the days under a plan after the oldest unpaid due date, and
-                   -- only those (a pause covers the days after its start through its end).
-                   coalesce((SELECT sum(greatest(0, least(coalesce(p.end_date, $1), $1) - greatest(p.start_date, o.oldest_due)))
+                   -- only those (a pause covers the days after its start, before its end: domain Pause).
+                   coalesce((SELECT sum(greatest(0, least(coalesce(p.end_date - 1, $1), $1)
+                                                 - greatest(p.start_date, o.oldest_due)))
                              FROM pauses p WHERE p.loan_id = l.loan_id AND o.oldest_due IS NOT NULL), 0)::int AS paused_days
             FROM candidates c JOIN loans l USING (loan_id)
             LEFT JOIN LATERAL (

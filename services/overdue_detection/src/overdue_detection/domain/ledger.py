@@ -53,13 +53,15 @@ class ChargePolicy:
 
 @dataclass(frozen=True)
 class Pause:
-    """No penalty accrues on the days after `start` up to and including `end` (a plan)."""
+    """No penalty accrues on the days after `start` (a plan's activation) before `end` (the day
+    it completed or broke, from which collection resumes): the business-day close and the replay
+    then agree whichever of the plan's end and that day's close is handled first."""
 
     start: date
     end: date | None = None
 
     def covers(self, day: date) -> bool:
-        return self.start < day and (self.end is None or day <= self.end)
+        return self.start < day and (self.end is None or day < self.end)
 
 
 #: The components of an obligation, as the conservation law counts them (DESIGN.md §3a).

@@ -1,7 +1,7 @@
 """What a plan does to the loan's ledger (DESIGN.md §3a), as of the day it is activated.
 
-- `arrears`: the lines due on or before the offer's basis date are re-dated into the plan's lines;
-  regular installments due later keep their dates and amounts.
+- `arrears`: the lines overdue on the offer's basis date (due before it) are re-dated into the
+  plan's lines; regular installments due from that date on keep their dates and amounts.
 - `reschedule`: the plan's lines replace every line with anything left.
 
 Either way the plan's waiver is recorded on the lines it covers, what the plan takes over is
@@ -9,11 +9,12 @@ recorded as `rescheduled` on them (a line with nothing left is `rescheduled_by` 
 the plan's own lines charge it again. Nothing is settled: a plan line is owed until paid.
 
 The offer honours its quote: penalty accrued on the covered lines since the basis date is waived
-(reason `quote_honoured`); payments since the basis date have already reduced what the covered
-lines owe, so the plan's first lines ask for that much less ("count toward the first plan month").
-Should the plan ask for more of a component than the covered lines owe, that is the remedy too;
-should it ask for less (a quote made on a stale position), the rest stays owed on the old line
-under its own date — principal is never created or lost by a plan.
+(reason `quote_honoured`), and payments value-dated since the basis date count toward the plan's
+first month (domain/replay.py applies them just after the activation). Should a payment
+value-dated before the basis date arrive after the quote, so that the plan asks for more of a
+component than the covered lines owe, the plan's first lines ask for that much less; should it
+ask for less (a quote made on a stale position), the rest stays owed on the old line under its
+own date — principal is never created or lost by a plan.
 
 A broken plan is undone from the day it was activated (its waiver reinstated, every payment
 applied again to the loan's own installments); domain/replay.py leaves it out.
@@ -75,8 +76,8 @@ class Waived:
 def covered(lines: tuple[Installment, ...], plan: PlanTerms, day_count: int) -> list[Installment]:
     """The lines the plan re-dates (arrears) or replaces (reschedule), oldest first."""
     live = [line for line in lines if line.rescheduled_by is None and line.outstanding(day_count) > 0]
-    if plan.effect == PlanEffect.ARREARS:
-        live = [line for line in live if line.due_date <= plan.basis_date]
+    if plan.effect == PlanEffect.ARREARS:  # overdue on the basis date: due before it
+        live = [line for line in live if line.due_date < plan.basis_date]
     return sorted(live, key=oldest_first)
 
 
@@ -127,8 +128,8 @@ def activate(lines: tuple[Installment, ...], plan: PlanTerms, day_count: int) ->
     for component, owed_now in owed.items():
         after_waiver = owed_now - waived.get(component, ZERO)
         taken[component] = min(asked[component], after_waiver)
-        if plan.effect == PlanEffect.RESCHEDULE and component == "interest":
-            # The plan's interest replaces the old schedule's: none of the old stays owed.
+        if plan.effect == PlanEffect.RESCHEDULE and component in ("interest", "fee"):
+            # The plan's interest and fees replace the old schedule's: none of the old stays owed.
             taken[component] = after_waiver
         short[component] = max(ZERO, asked[component] - after_waiver)
         if component == "penalty":
@@ -141,6 +142,6 @@ def activate(lines: tuple[Installment, ...], plan: PlanTerms, day_count: int) ->
     scope = [replace(line, rescheduled_by=plan.plan_id) if line.outstanding(day_count) == 0 else line for line in scope]
     changed = {line.sequence: line for line in scope}
     if plan.effect == PlanEffect.RESCHEDULE:
-        short["interest"] = ZERO  # the plan's interest is charged as stated
+        short["interest"] = short["fee"] = ZERO  # the plan's interest and fees are charged as stated
     merged = tuple(changed.get(line.sequence, line) for line in lines) + tuple(_plan_lines(plan, short, day_count))
     return merged, Waived(plan=waived, quote_honoured={"penalty": honoured["penalty"], "interest": ZERO, "fee": ZERO})

@@ -66,11 +66,16 @@ def _events(
     payments: tuple[Payment, ...], plans: tuple[PlanTerms, ...], write_offs: tuple[WriteOff, ...]
 ) -> list[tuple[date, int, str, Payment | PlanTerms | WriteOff]]:
     """Everything in date order; on one day a plan's activation comes first (a payment that day
-    counts toward it), write-offs last."""
-    events: list[tuple[date, int, str, Payment | PlanTerms | WriteOff]] = [
-        (payment.value_date, 1, payment.payment_id, payment) for payment in payments
-    ]
-    events += [(plan.activated_on, 0, str(plan.ordinal).zfill(6), plan) for plan in plans if plan.in_force]
+    counts toward it), write-offs last. A payment value-dated after a plan's basis date and by its
+    activation is applied just after the activation: the quote is honoured, and the payment
+    counts toward the plan's first month (DESIGN.md §3a)."""
+    in_force = [plan for plan in plans if plan.in_force]
+    events: list[tuple[date, int, str, Payment | PlanTerms | WriteOff]] = []
+    for payment in payments:
+        honoured = next((p for p in in_force if p.basis_date < payment.value_date <= p.activated_on), None)
+        day = honoured.activated_on if honoured else payment.value_date
+        events.append((day, 1, f"{payment.value_date.isoformat()} {payment.payment_id}", payment))
+    events += [(plan.activated_on, 0, str(plan.ordinal).zfill(6), plan) for plan in in_force]
     events += [(act.on, 2, str(act.act_id), act) for act in write_offs]
     return sorted(events, key=lambda event: event[:3])
 

@@ -24,7 +24,7 @@ class PostgresPlanStore:
         """Keep the newest overdue position of the loan (older ones arriving late are ignored)."""
         overdue = snapshot.overdue
         remaining = snapshot.remaining_schedule
-        future = [item.outstanding.amount for item in remaining if item.installment.due_date > snapshot.business_date]
+        future = [item.outstanding.amount for item in remaining if item.installment.due_date >= snapshot.business_date]
         await self._connection.execute(
             """
             INSERT INTO loan_projections (loan_id, business_date, overdue, currency, overdue_principal, overdue_interest,

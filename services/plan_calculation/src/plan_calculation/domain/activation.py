@@ -1,9 +1,10 @@
 """What activating an accepted plan means for the loan (DESIGN.md §3a), and when it may not.
 
 - Which of the loan's own installments the plan takes over, from the loan's position at the
-  offer's basis date: an `arrears` plan re-dates the installments due on or before that date
-  with something owed; the regular installments due after it, up to and including the plan's
-  last due date, stay due beside the plan (each plan month asks for both). A `reschedule` plan
+  offer's basis date: an `arrears` plan re-dates the installments overdue on that date (due
+  before it: overdue from the day after the due date) with something owed; the regular
+  installments due from that date on, up to and including the plan's last due date, stay due
+  beside the plan (each plan month asks for both). A `reschedule` plan
   replaces every installment with something owed; nothing continues beside it.
 - One at a time: no plan is activated on a closed loan, on a loan with a plan in force, or on a
   loan cured since the offer was computed (its arrears are gone). Each is a refusal with a
@@ -45,8 +46,8 @@ def taken_over(effect: PlanEffect, basis_date: date, installments: Sequence[Owed
     if effect is PlanEffect.RESCHEDULE:
         return TakenOver(tuple(item.sequence for item in owing), ())
     return TakenOver(
-        replaced=tuple(item.sequence for item in owing if item.due_date <= basis_date),
-        continuing=tuple(item for item in owing if basis_date < item.due_date <= last_plan_due),
+        replaced=tuple(item.sequence for item in owing if item.due_date < basis_date),
+        continuing=tuple(item for item in owing if basis_date <= item.due_date <= last_plan_due),
     )
 
 
