@@ -264,3 +264,25 @@ async def test_a_residual_under_the_de_minimis_is_written_off_as_a_recorded_act(
     # Replayed from scratch (a later payment, here), the act stays applied.
     await _handle(pool, pay(loan.loan_id, "1045.00", date(2026, 3, 15)))
     assert (await lines(pool, loan.loan_id))[1]["written_off_principal"] == D("0.11")
+
+
+async def test_a_payment_value_dated_earlier_makes_the_ledger_restate_the_payments_it_moved(pool: asyncpg.Pool) -> None:
+    """What the ledger tells of a payment stays its word only until the ledger applies the loan's
+    payments anew: then it restates each (DESIGN.md §3a: tracking judges from the ledger)."""
+    loan, _ = await under_an_arrears_plan(pool)
+    later = pay(loan.loan_id, "1393.33", date(2026, 3, 18))  # March's month: installment 2 and the plan's line
+    [first] = [e for e in await _handle(pool, later) if isinstance(e, RepaymentApplied)]
+    assert [(c.line.sequence, c.line.plan_id is None, c.left) for c in first.covered] == [
+        (2, True, cny("0.00")),
+        (1, False, cny("0.00")),
+    ]
+    earlier = pay(loan.loan_id, "100.00", date(2026, 3, 1))
+    restated = {e.payment_id: e for e in await _handle(pool, earlier) if isinstance(e, RepaymentApplied)}
+    assert set(restated) == {earlier.payment_id, later.payment_id}
+    # The 100.00 of 1 March went to installment 2 first; March's payment now runs on into the next line.
+    moved = restated[later.payment_id].covered
+    assert [(c.line.sequence, c.line.plan_id is None) for c in moved] == [(2, True), (1, False), (3, True)]
+    assert moved[2].left == cny("945.00")
+    assert [c.left for c in restated[earlier.payment_id].covered] == [cny("945.00")]
+    # Told once: the same restatement is not told again when nothing changed.
+    assert not [e for e in await _handle(pool, close(date(2026, 3, 20))) if isinstance(e, RepaymentApplied)]

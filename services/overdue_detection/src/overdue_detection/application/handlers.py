@@ -78,13 +78,25 @@ async def when_repayments_received_apply_them(units: list[Unit[RepaymentReceived
         earlier = causes.get(unit.event.loan_id, (unit, Trigger.PAYMENT))[1]
         causes[unit.event.loan_id] = (unit, Trigger.CORRECTION if backdated or earlier == Trigger.CORRECTION else Trigger.PAYMENT)
     ledgers = await _rebuild(ctx, {loan_id: loans[loan_id] for loan_id in causes}, causes, closed_through)
-    for unit in units:
-        payment = unit.event
-        if payment.payment_id not in recorded:
-            continue
-        applied = next(item for item in ledgers[payment.loan_id].payments if item.payment_id == payment.payment_id)
-        event = repayment_applied(payment.loan_id, payment.amount.currency, payment.amount.amount, applied)
-        await unit.publish(event, event_id=deterministic_id("RepaymentApplied", payment.payment_id))
+    for loan_id, (unit, _) in causes.items():
+        new = {u.event.payment_id for u in units if u.event.loan_id == loan_id and u.event.payment_id in recorded}
+        await _publish_applied(unit, loans[loan_id], ledgers[loan_id], new)
+
+
+async def _publish_applied(unit: Unit[Any], loan: LoanRow, ledger: Ledger, new: set[str] | None = None) -> None:
+    """What each payment covered, as the ledger applied it (DESIGN.md §3a). Payments taken in
+    order change no earlier one: only the `new` are told. Anything else (a payment value-dated
+    before another, a plan's activation or end, a write-off) may apply every payment anew, so
+    every one is told again; a statement the ledger made before is not repeated (its event id
+    comes from the payment and what the ledger was replayed from)."""
+    payments = ledger.payments
+    if new is not None:
+        in_order = [p.payment_id for p in payments[-len(new) :]] if new else []
+        if set(in_order) == new and not ledger.waivers:
+            payments = tuple(p for p in payments if p.payment_id in new)
+    for applied in payments:
+        event = repayment_applied(loan.loan_id, loan.currency, applied)
+        await unit.publish(event, event_id=deterministic_id("RepaymentApplied", applied.payment_id, ledger.version))
 
 
 async def _loan(ctx: Overdue, loan_id: uuid.UUID) -> LoanRow:
@@ -214,7 +226,9 @@ async def _write_off(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date, row
         )
         event = BalanceWrittenOff(loan_id=row["loan_id"], business_date=day, reason="de_minimis", written_off=written_off)
         await unit.publish(event, event_id=deterministic_id("BalanceWrittenOff", row["loan_id"], day))
-    await _rebuild(ctx, loans, dict.fromkeys(loans, (unit, Trigger.CLOSE)), day)
+    ledgers = await _rebuild(ctx, loans, dict.fromkeys(loans, (unit, Trigger.CLOSE)), day)
+    for loan_id, ledger in ledgers.items():
+        await _publish_applied(unit, loans[loan_id], ledger)
 
 
 async def when_plan_activated_apply_it(unit: Unit[PlanActivated], ctx: Overdue) -> None:
@@ -234,6 +248,7 @@ async def when_plan_activated_apply_it(unit: Unit[PlanActivated], ctx: Overdue) 
     ledgers = await _rebuild(
         ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_ACTIVATED)}, await ctx.book.last_business_date()
     )
+    await _publish_applied(unit, loan, ledgers[loan.loan_id])
     waived = ledgers[loan.loan_id].waivers.get(plan.plan_id)
     if waived is not None:
         await _publish_waivers(
@@ -280,9 +295,9 @@ async def when_plan_broken_resume_clock(unit: Unit[PlanBroken], ctx: Overdue) ->
     (the days under the plan do not count)."""
     loan = await _end_plan(unit, ctx, unit.event.plan_id, "broken", unit.event.business_date, WaiverStatus.REINSTATED)
     if loan is not None:
-        await _rebuild(
-            ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_BROKEN)}, await ctx.book.last_business_date()
-        )
+        business_date = await ctx.book.last_business_date()
+        ledgers = await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_BROKEN)}, business_date)
+        await _publish_applied(unit, loan, ledgers[loan.loan_id])
 
 
 async def when_plan_completed_cure_loan(unit: Unit[PlanCompleted], ctx: Overdue) -> None:
@@ -290,6 +305,6 @@ async def when_plan_completed_cure_loan(unit: Unit[PlanCompleted], ctx: Overdue)
     waived; a regular installment still owed keeps the loan overdue (DESIGN.md §3a)."""
     loan = await _end_plan(unit, ctx, unit.event.plan_id, "completed", unit.event.completed_on, WaiverStatus.FINAL)
     if loan is not None:
-        await _rebuild(
-            ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_COMPLETED)}, await ctx.book.last_business_date()
-        )
+        business_date = await ctx.book.last_business_date()
+        ledgers = await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_COMPLETED)}, business_date)
+        await _publish_applied(unit, loan, ledgers[loan.loan_id])

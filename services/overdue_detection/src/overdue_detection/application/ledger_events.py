@@ -36,11 +36,11 @@ def _covered(allocation: Allocation, currency: str) -> LineCovered:
     )
 
 
-def repayment_applied(loan_id: uuid.UUID, currency: str, amount: Decimal, applied: AppliedPayment) -> RepaymentApplied:
+def repayment_applied(loan_id: uuid.UUID, currency: str, applied: AppliedPayment) -> RepaymentApplied:
     return RepaymentApplied(
         loan_id=loan_id,
         payment_id=applied.payment_id,
-        amount=Money.of(amount, currency),
+        amount=Money.of(applied.amount, currency),
         value_date=applied.value_date,
         covered=tuple(_covered(allocation, currency) for allocation in applied.allocations),
         to_credit=Money.of(applied.to_credit, currency),

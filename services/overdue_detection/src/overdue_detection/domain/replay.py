@@ -11,6 +11,7 @@ because accrual continues from `accrued_through`.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,6 +45,7 @@ class WriteOff:
 @dataclass(frozen=True)
 class AppliedPayment:
     payment_id: str
+    amount: Decimal
     value_date: date
     allocations: tuple[Allocation, ...]
     to_credit: Decimal
@@ -56,6 +58,9 @@ class Ledger:
     credit: Decimal
     payments: tuple[AppliedPayment, ...]
     waivers: dict[uuid.UUID, Waived] = field(default_factory=dict)  # by plan in force
+    #: What the ledger was replayed from (payments, plans and how they ended, write-offs): two
+    #: replays of one version apply every payment alike.
+    version: str = ""
 
     @property
     def allocations(self) -> tuple[tuple[str, tuple[Allocation, ...]], ...]:
@@ -115,11 +120,18 @@ def replay(
             lines, allocations, left = allocate(lines, event.amount, order, day_count)
             credit += left
             outstanding = sum((line.outstanding(day_count) for line in lines), start=ZERO)
-            applied.append(AppliedPayment(event.payment_id, event.value_date, allocations, left, outstanding))
+            applied.append(AppliedPayment(event.payment_id, event.amount, event.value_date, allocations, left, outstanding))
         elif isinstance(event, PlanTerms):
             lines, waivers[event.plan_id] = activate(lines, event, day_count)
         else:
             lines = write_off(lines, event, day_count)
     if through is not None:
         lines = tuple(accrue(line, through, policy, pauses) for line in lines)
-    return Ledger(lines, credit, tuple(applied), waivers)
+    return Ledger(lines, credit, tuple(applied), waivers, _version(payments, plans, write_offs))
+
+
+def _version(payments: tuple[Payment, ...], plans: tuple[PlanTerms, ...], write_offs: tuple[WriteOff, ...]) -> str:
+    facts = sorted(payment.payment_id for payment in payments)
+    facts += [f"{plan.plan_id}:{plan.outcome}:{plan.ended_on}" for plan in sorted(plans, key=lambda plan: plan.ordinal)]
+    facts += sorted(str(act.act_id) for act in write_offs)
+    return hashlib.sha256("\n".join(facts).encode()).hexdigest()[:16]

@@ -155,9 +155,20 @@ class PostgresPlans:
         )
         return _books(ids, plan_lines, regular, reports)
 
+    async def forget_reports(self, payments: Sequence[tuple[uuid.UUID, str]]) -> None:
+        """What the ledger said before of these payments on these plans' lines: it restated them."""
+        await self._connection.execute(
+            """
+            DELETE FROM line_reports r USING unnest($1::uuid[], $2::text[]) AS f(plan_id, payment_id)
+            WHERE r.plan_id = f.plan_id AND r.payment_id = f.payment_id
+            """,
+            [plan_id for plan_id, _ in payments],
+            [payment_id for _, payment_id in payments],
+        )
+
     async def record_payments(self, payments: Sequence[tuple[uuid.UUID, RepaymentApplied]]) -> set[str]:
-        """The ids of the payments that are new: each payment id is recorded once, and what a
-        payment delivered again says replaces nothing."""
+        """The ids of the payments recorded now for the first time (one the ledger restated was
+        recorded before)."""
         rows = await self._connection.fetch(
             """
             INSERT INTO plan_payments (payment_id, plan_id, amount, value_date)

@@ -2,7 +2,7 @@
 
 overdue-detection's ledger is the book of record: it applies every payment once, oldest
 obligation first, and publishes what it covered (RepaymentApplied). This service keeps no count
-of its own: it records, once per payment, what the ledger said each payment left on the lines of
+of its own: it records, per payment, the ledger's latest word on what it left on the lines of
 a loan's active plan (the plan's own lines and, in an arrears plan, the regular installments that
 stay due) and judges the plan's months from that. A payment of a loan without an active plan is
 not ours, except one that names a plan not taken in yet: the ledger reports on another topic
@@ -12,13 +12,13 @@ than the activation, so it may come first; it is kept until the plan is.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from repayment_tracking.application.ports import ActivePlan, Tracking
 from repayment_tracking.application.reports import Outcome, applied_to_plans, completed_event, judgement_events, reports_on
-from repayment_tracking.domain.plan_rules import Due, PlanBook, completed_on, judge, plan_months
+from repayment_tracking.domain.plan_rules import Due, LineRef, PlanBook, completed_on, judge, plan_months
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanClosed
 from tideover_contracts.events.negotiation import PlanEffect
@@ -74,22 +74,33 @@ async def _keep_those_for_plans_not_taken_in(
 
 
 async def _follow(tracking: Tracking, payments: Sequence[tuple[Unit[Any], RepaymentApplied, ActivePlan]]) -> None:
-    """Record the payments that reported on their plan's lines, each once, as reports on those
-    lines; announce them and complete the plans they made complete."""
+    """Record what the ledger reported of each payment on its plan's lines; announce them and
+    complete the plans they made complete. The ledger's latest word on a payment stands: when a
+    payment value-dated earlier, or a plan event, made it apply the loan's payments again, it
+    restates each of them, and the restatement replaces what it said before (a message delivered
+    twice is the same message, and the inbox skips it)."""
     plans = tracking.plans
     books = await plans.books({plan.plan_id for _, _, plan in payments})
-    ours = [(unit, payment, plan) for unit, payment, plan in payments if reports_on(plan.plan_id, payment, books[plan.plan_id])]
-    new = await plans.record_payments([(plan.plan_id, payment) for _, payment, plan in ours])
-    first: dict[str, tuple[Unit[Any], RepaymentApplied, ActivePlan]] = {}
-    for unit, payment, plan in ours:
-        if payment.payment_id in new:
-            first.setdefault(payment.payment_id, (unit, payment, plan))  # a payment delivered twice counts once
-    if not first:
+    latest: dict[str, tuple[Unit[Any], RepaymentApplied, ActivePlan]] = {}
+    for unit, payment, plan in payments:
+        if reports_on(plan.plan_id, payment, books[plan.plan_id]):
+            latest[payment.payment_id] = (unit, payment, plan)
+    if not latest:
         return
-    applied = applied_to_plans(list(first.values()), books)
+    new = await plans.record_payments([(plan.plan_id, payment) for _, payment, plan in latest.values()])
+    restated = [(plan.plan_id, payment_id) for payment_id, (_, _, plan) in latest.items() if payment_id not in new]
+    if restated:
+        await plans.forget_reports(restated)
+        books = await plans.books({plan.plan_id for _, _, plan in payments})
+    applied = applied_to_plans(list(latest.values()), books)
     await plans.record_reports(applied.reports)
     books = {plan_id: books[plan_id].with_reports(reports) for plan_id, reports in applied.reports.items()}
-    await plans.set_lines(books, {plan_id: {report.ref for report in reports} for plan_id, reports in applied.reports.items()})
+    # Every line of a plan with a restatement, since one may no longer be covered.
+    touched: dict[uuid.UUID, Collection[LineRef]] = {
+        plan_id: {report.ref for report in reports} for plan_id, reports in applied.reports.items()
+    }
+    touched.update({plan_id: books[plan_id].refs for plan_id, _ in restated if plan_id in books})
+    await plans.set_lines(books, touched)
     await publish_each(applied.events)
     await _complete_those_done(tracking, applied.last_unit, applied.first_day, applied.last_day, books)
 
