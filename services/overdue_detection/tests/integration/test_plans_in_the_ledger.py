@@ -210,11 +210,12 @@ async def test_paying_only_the_plan_parts_leaves_the_regular_installments_owed(p
     book = await lines(pool, loan.loan_id)
     assert sum(row["owed"] for row in book.values()) == D("2090.00")  # two installments' worth never paid
     events = await _handle(pool, completed(plan))
-    # Completion settles nothing: the loan is overdue on what was not paid, never cured by the plan,
-    # and from the day the plan ended penalty accrues again on the installments left (18 May: 0.03
-    # on what was left of installment 2 before that day's payment, 0.10 on installment 3).
+    # Completion settles nothing: the loan is overdue on what was not paid, never cured by the plan
+    # (penalty accrues on it again from the day after the plan completed).
     assert not any(isinstance(event, LoanCured) for event in events)
-    assert sum(row["owed"] for row in (await lines(pool, loan.loan_id)).values()) == D("2090.13")
+    assert sum(row["owed"] for row in (await lines(pool, loan.loan_id)).values()) == D("2090.00")
+    await _handle(pool, close(date(2026, 5, 19)))
+    assert sum(row["owed"] for row in (await lines(pool, loan.loan_id)).values()) == D("2090.10")
     await balanced(pool, loan.loan_id)
 
 

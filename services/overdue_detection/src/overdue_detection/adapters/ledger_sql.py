@@ -31,3 +31,11 @@ OWED = "(" + " + ".join(owed(component) for component in COMPONENTS) + ")"
 PENALTY_BASE = f"({owed('principal')} + {owed('interest')})"
 #: A regular installment, not taken over by a plan: the only lines on which penalty accrues.
 ACCRUES = "(i.plan_id IS NULL AND i.rescheduled_by IS NULL)"
+
+
+def paused_days(after: str, through: str) -> str:
+    """How many days in (`after`, `through`] a plan paused the loan `l` (domain Pause: the days
+    after a plan's start, before its end)."""
+    return f"""coalesce((SELECT sum(greatest(0, least(coalesce(p.end_date - 1, {through}), {through})
+                                     - greatest(p.start_date, {after})))
+                FROM pauses p WHERE p.loan_id = l.loan_id), 0)"""

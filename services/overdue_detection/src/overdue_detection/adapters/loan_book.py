@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from overdue_detection.adapters.ledger_sql import ACCRUES, OWED, PENALTY_BASE, owed
+from overdue_detection.adapters.ledger_sql import ACCRUES, OWED, PENALTY_BASE, owed, paused_days
 from overdue_detection.adapters.status_outbox import stage_status_events
 from overdue_detection.application.ports import EnvelopeFacts, LedgerParts, StatusEvent
 from overdue_detection.domain.ledger import ChargePolicy, Installment, Pause, Payment
@@ -27,6 +27,8 @@ from tideover_contracts.money import Money
 from tideover_runtime.database import Connection
 
 _OWED = OWED
+#: The day after which an installment's penalty is yet to be counted.
+SINCE = "greatest(i.due_date, coalesce(i.accrued_through, i.due_date))"
 
 #: Every column of a line the replay reads and writes back.
 _INSTALLMENT_COLUMNS = (
@@ -350,8 +352,8 @@ class LoanBook:
         status = await self._connection.execute(
             f"""
             UPDATE installments i
-            SET penalty_basis = i.penalty_basis + {PENALTY_BASE}
-                                * l.penalty_rate * ($1 - greatest(i.due_date, coalesce(i.accrued_through, i.due_date))),
+            SET penalty_basis = i.penalty_basis + {PENALTY_BASE} * l.penalty_rate
+                                * ($1 - {SINCE} - {paused_days(SINCE, "$1")}),
                 accrued_through = $1
             FROM loans l
             WHERE l.loan_id = i.loan_id AND l.status = 'active' AND NOT l.under_plan
@@ -385,9 +387,7 @@ class LoanBook:
                    coalesce(o.fee, 0) AS fee, coalesce(o.penalty, 0) AS penalty,
                    -- Days past due leave out the days under a plan after the oldest unpaid due date, and
                    -- only those (a pause covers the days after its start, before its end: domain Pause).
-                   coalesce((SELECT sum(greatest(0, least(coalesce(p.end_date - 1, $1), $1)
-                                                 - greatest(p.start_date, o.oldest_due)))
-                             FROM pauses p WHERE p.loan_id = l.loan_id AND o.oldest_due IS NOT NULL), 0)::int AS paused_days
+                   CASE WHEN o.oldest_due IS NULL THEN 0 ELSE {paused_days("o.oldest_due", "$1")} END::int AS paused_days
             FROM candidates c JOIN loans l USING (loan_id)
             LEFT JOIN LATERAL (
                 SELECT min(i.due_date) AS oldest_due,

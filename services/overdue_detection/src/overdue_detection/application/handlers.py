@@ -274,7 +274,9 @@ async def _end_plan(
         if await ctx.book.plan_outcome(plan_id) is None:
             raise RejectEvent(f"plan {plan_id} of loan {loan.loan_id} ended ({outcome}) but was never activated here")
         return None  # it ended before: told once
-    await ctx.book.end_pause(loan.loan_id, on)
+    # Collection resumes on the day a plan broke; the day a plan completed is still the plan's (the
+    # payment that completed it that day owes no penalty for that day).
+    await ctx.book.end_pause(loan.loan_id, on if outcome != "completed" else on + timedelta(days=1))
     await ctx.book.set_status(loan.loan_id, under_plan=False)
     granted = {row["reason"]: row for row in await ctx.book.acts(plan_id, WaiverStatus.CONDITIONAL.value)}
     amounts = [
