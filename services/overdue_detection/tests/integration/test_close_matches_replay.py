@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from overdue_detection.adapters.loan_book import LoanBook
-from overdue_detection.domain.ledger import ChargePolicy, Installment, Payment
+from overdue_detection.domain.ledger import ChargePolicy, Installment, Pause, Payment
 from overdue_detection.domain.replay import replay
 from tideover_contracts.common import ScheduledInstallment
 from tideover_contracts.events.loans import AllocationOrder, LoanBooked, RepaymentReceived
@@ -43,6 +43,16 @@ class Scenario:
     order: AllocationOrder
     payments: list[tuple[int, Decimal, int]]  # arrives on day n after the first due date, amount, days backdated
     days: int
+    #: A plan that paused the loan, (start, end) in days after the first due date: the close
+    #: leaves out the days it paused (after its start, before its end) as the replay does.
+    pause: tuple[int, int] | None = None
+
+    @property
+    def pauses(self) -> tuple[Pause, ...]:
+        if self.pause is None:
+            return ()
+        start, length = self.pause
+        return (Pause(FIRST_DUE + timedelta(days=start), FIRST_DUE + timedelta(days=start + length)),)
 
 
 scenarios = st.builds(
@@ -54,6 +64,7 @@ scenarios = st.builds(
     order=st.sampled_from(list(AllocationOrder)),
     payments=st.lists(st.tuples(st.integers(0, 120), cents, st.integers(0, 10)), max_size=5),
     days=st.integers(1, 120),
+    pause=st.none() | st.tuples(st.integers(-10, 100), st.integers(0, 60)),
 )
 
 
@@ -98,6 +109,10 @@ async def test_daily_sql_closes_and_payment_replays_end_where_a_full_replay_ends
         try:
             book = LoanBook(connection)
             await book.add_many([(loan, policy)])
+            for pause in scenario.pauses:  # a plan that has ended: the loan is not under it now
+                await connection.execute(
+                    "INSERT INTO pauses (loan_id, start_date, end_date) VALUES ($1, $2, $3)", loan.loan_id, pause.start, pause.end
+                )
             payments: list[Payment] = []
             for offset in range(scenario.days + 1):
                 today = FIRST_DUE + timedelta(days=offset)
@@ -123,6 +138,7 @@ async def test_daily_sql_closes_and_payment_replays_end_where_a_full_replay_ends
                             today - timedelta(days=1),
                             policy,
                             scenario.order,
+                            scenario.pauses,
                         )
                         await book.save_ledgers({loan.loan_id: (ledger.installments, ledger.credit)})
                 await book.accrue_penalties(today)  # the business-day close
@@ -132,7 +148,9 @@ async def test_daily_sql_closes_and_payment_replays_end_where_a_full_replay_ends
     schedule = tuple(
         Installment(i.sequence, i.due_date, i.principal.amount, i.interest.amount, i.fee.amount) for i in loan.installments
     )
-    expected = replay(schedule, tuple(payments), FIRST_DUE + timedelta(days=scenario.days), policy, scenario.order)
+    expected = replay(
+        schedule, tuple(payments), FIRST_DUE + timedelta(days=scenario.days), policy, scenario.order, scenario.pauses
+    )
     assert [_money_state(i) for i in stored] == [_money_state(i) for i in expected.installments]
 
 
