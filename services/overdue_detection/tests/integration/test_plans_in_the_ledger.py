@@ -26,6 +26,7 @@ from tideover_contracts.events.negotiation import OptionKind, PlanEffect
 from tideover_contracts.events.overdue import (
     BalanceWrittenOff,
     LoanCured,
+    OverdueChangeReason,
     OverdueStatusChanged,
     RepaymentApplied,
     WaiverGranted,
@@ -287,3 +288,30 @@ async def test_a_payment_value_dated_earlier_makes_the_ledger_restate_the_paymen
     assert [c.left for c in restated[earlier.payment_id].covered] == [cny("945.00")]
     # Told once: the same restatement is not told again when nothing changed.
     assert not [e for e in await _handle(pool, close(date(2026, 3, 20))) if isinstance(e, RepaymentApplied)]
+
+
+async def test_a_plans_end_read_before_its_activation_is_applied_once_the_activation_comes(pool: asyncpg.Pool) -> None:
+    """PlanBroken (plans.tracking.v1) may be read before PlanActivated (plans.offers.v1): the same
+    ledger either way (DESIGN.md §3a), not a dead letter and a plan in force for ever."""
+    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
+    await _handle(pool, loan)
+    await _handle(pool, close(date(2026, 2, 18)))
+    plan = arrears_plan(loan.loan_id)
+    broken = PlanBroken(
+        plan_id=plan.plan_id, loan_id=loan.loan_id, reason=PlanBreakReason.UNPAID_30_DAYS, business_date=date(2026, 4, 17),
+        reinstated_waiver=plan.conditional_waiver, unpaid=cny("1045.00"),
+    )  # fmt: skip
+    await _handle(pool, close(date(2026, 4, 17)))
+    assert await _handle(pool, broken) == []  # kept until the activation is read
+    events = await _handle(pool, plan)
+    assert [(e.status, e.reason) for e in events if isinstance(e, WaiverGranted)] == [
+        (WaiverStatus.CONDITIONAL, WaiverReason.PLAN),
+        (WaiverStatus.CONDITIONAL, WaiverReason.QUOTE_HONOURED),
+        (WaiverStatus.REINSTATED, WaiverReason.PLAN),
+        (WaiverStatus.REINSTATED, WaiverReason.QUOTE_HONOURED),
+    ]
+    assert any(isinstance(e, OverdueStatusChanged) and OverdueChangeReason.PLAN_BROKEN in e.reasons for e in events)
+    assert set(await lines(pool, loan.loan_id)) == {1, 2, 3}  # undone: the plan's lines are gone
+    assert await pool.fetchval("SELECT outcome FROM plans WHERE plan_id = $1", plan.plan_id) == "broken"
+    assert not await pool.fetchval("SELECT under_plan FROM loans WHERE loan_id = $1", loan.loan_id)
+    await balanced(pool, loan.loan_id)

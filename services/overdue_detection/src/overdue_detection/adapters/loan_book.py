@@ -247,6 +247,18 @@ class LoanBook:
         )
         return value
 
+    async def wait_for_activation(self, plan_id: uuid.UUID, loan_id: uuid.UUID, envelope: str) -> None:
+        await self._connection.execute(
+            "INSERT INTO plan_ends_waiting VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING", plan_id, loan_id, envelope
+        )
+
+    async def waiting_end(self, plan_id: uuid.UUID) -> str | None:
+        """The message of a plan's end read before its activation, taken (it is handled now)."""
+        value: str | None = await self._connection.fetchval(
+            "DELETE FROM plan_ends_waiting WHERE plan_id = $1 RETURNING envelope::text", plan_id
+        )
+        return value
+
     async def plan_outcome(self, plan_id: uuid.UUID) -> str | None:
         value: str | None = await self._connection.fetchval("SELECT outcome FROM plans WHERE plan_id = $1", plan_id)
         return value
@@ -265,14 +277,14 @@ class LoanBook:
         self, act_id: uuid.UUID, loan_id: uuid.UUID, plan_id: uuid.UUID | None, kind: str, reason: str, status: str,
         business_date: date, amounts: dict[str, Decimal],
     ) -> None:  # fmt: skip
-        """A waiver or a write-off as recorded (its amounts kept as the ledger last computed them)."""
+        """A waiver or a write-off as recorded, once: an act is never rewritten (tideover-reconcile
+        compares the ledger's lines with the acts, so a replay that moved a waiver shows)."""
         await self._connection.execute(
             """
             INSERT INTO ledger_acts (act_id, loan_id, plan_id, kind, reason, status, business_date,
                                      principal, interest, fee, penalty)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            ON CONFLICT (act_id) DO UPDATE SET principal = excluded.principal, interest = excluded.interest,
-                                               fee = excluded.fee, penalty = excluded.penalty
+            ON CONFLICT (act_id) DO NOTHING
             """,
             act_id, loan_id, plan_id, kind, reason, status, business_date,
             *(amounts.get(c, Decimal(0)) for c in ("principal", "interest", "fee", "penalty")),

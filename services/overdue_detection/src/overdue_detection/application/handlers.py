@@ -17,13 +17,14 @@ from overdue_detection.domain.plan_effects import PlanLine, PlanTerms
 from overdue_detection.domain.policy import DE_MINIMIS, charge_policy
 from overdue_detection.domain.replay import Ledger, replay
 from tideover_contracts.common import Bucket, ContactRef, OverdueAmounts
-from tideover_contracts.envelope import deterministic_id
+from tideover_contracts.envelope import deterministic_id, parse_message
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
 from tideover_contracts.events.overdue import BalanceWrittenOff, InstallmentDueSoon, WaiverReason, WaiverStatus
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.money import Money
+from tideover_contracts.topics import PLANS_TRACKING
 from tideover_runtime.consumer import RejectEvent, Unit
 
 
@@ -49,7 +50,8 @@ async def when_loan_closed_stop_tracking(unit: Unit[LoanClosed], ctx: Overdue) -
     loan = await _loan(ctx, unit.event.loan_id)
     await ctx.book.set_status(loan.loan_id, status="closed")
     if (plan_id := await ctx.book.active_plan(loan.loan_id)) is not None:
-        await ctx.book.end_plan(plan_id, "closed", unit.event.closed_on)
+        # The plan ends with the loan; what it waived stays waived (upstream closed the loan).
+        await _end_plan(unit, ctx, plan_id, "closed", unit.event.closed_on, WaiverStatus.FINAL)
     if loan.overdue_since is not None:
         state = EpisodeState(loan.episode, loan.overdue_since, Bucket(loan.bucket), None, loan.paused_days)
         decision = decide(state, Position(None, ZERO, ZERO, ZERO, ZERO), unit.event.closed_on, Trigger.LOAN_CLOSED)
@@ -254,6 +256,8 @@ async def when_plan_activated_apply_it(unit: Unit[PlanActivated], ctx: Overdue) 
         await _publish_waivers(
             unit, loan, plan.plan_id, WaiverStatus.CONDITIONAL, plan.activated_on, waived.plan, waived.quote_honoured
         )
+    if (waiting := await ctx.book.waiting_end(plan.plan_id)) is not None:  # its end was read first
+        await _handle_waiting_end(unit, ctx, waiting)
 
 
 async def _publish_waivers(
@@ -268,11 +272,13 @@ async def _publish_waivers(
 async def _end_plan(
     unit: Unit[Any], ctx: Overdue, plan_id: uuid.UUID, outcome: str, on: date, status: WaiverStatus
 ) -> LoanRow | None:
-    """The plan ended: its pause ends, and its recorded waivers become final or are reinstated."""
+    """The plan ended (completed, broke, or its loan closed): its pause ends, and its recorded
+    waivers become final or are reinstated."""
     loan = await _loan(ctx, unit.event.loan_id)
     if not await ctx.book.end_plan(plan_id, outcome, on):
-        if await ctx.book.plan_outcome(plan_id) is None:
-            raise RejectEvent(f"plan {plan_id} of loan {loan.loan_id} ended ({outcome}) but was never activated here")
+        if await ctx.book.plan_outcome(plan_id) is None and outcome != "closed":
+            # Its activation is yet to be read (another topic): handled once it is.
+            await ctx.book.wait_for_activation(plan_id, loan.loan_id, unit.envelope.model_dump_json())
         return None  # it ended before: told once
     # Collection resumes on the day a plan broke; the day a plan completed is still the plan's (the
     # payment that completed it that day owes no penalty for that day).
@@ -289,6 +295,16 @@ async def _end_plan(
             await ctx.book.record_act(act, loan.loan_id, plan_id, "waiver", reason.value, status.value, on, waived)
     await _publish_waivers(unit, loan, plan_id, status, on, *amounts)
     return loan
+
+
+async def _handle_waiting_end(unit: Unit[PlanActivated], ctx: Overdue, waiting: str) -> None:
+    """The plan's end as its own message said it, handled in the activation's transaction."""
+    envelope = parse_message(waiting, PLANS_TRACKING.event_classes())
+    ending: Any = Unit(unit.connection, envelope, unit.producer, unit.clock, unit.staged)
+    if isinstance(envelope.payload, PlanBroken):
+        await when_plan_broken_resume_clock(ending, ctx)
+    elif isinstance(envelope.payload, PlanCompleted):
+        await when_plan_completed_cure_loan(ending, ctx)
 
 
 async def when_plan_broken_resume_clock(unit: Unit[PlanBroken], ctx: Overdue) -> None:
