@@ -171,10 +171,10 @@ def test_plans_active_in_one_service_only_are_disagreements() -> None:
     loan_a, loan_b, loan_c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     plans = ActivePlans(ledger={both: loan_a, ledger_only: loan_b}, tracking={both: loan_a, tracking_only: loan_c})
 
-    found = [(finding.loan_id, finding.check) for finding in disagreements(plans)]
+    found = [(finding.loan_id, finding.check) for finding in disagreements(plans, {})]
 
     assert found == [(loan_c, "tracked_plans_active_in_ledger"), (loan_b, "ledger_plans_active_in_tracking")]
-    assert disagreements(ActivePlans(ledger={both: loan_a}, tracking={both: loan_a})) == []
+    assert disagreements(ActivePlans(ledger={both: loan_a}, tracking={both: loan_a}), {}) == []
 
 
 def test_the_trial_balance_sums_the_book_per_currency_and_names_the_loans_out_of_balance() -> None:

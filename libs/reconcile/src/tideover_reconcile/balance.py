@@ -33,12 +33,11 @@ class TrialBalance:
         """The trial balance of `loans`, and what the services disagree on about `plans`."""
         books: defaultdict[str, Figures] = defaultdict(Figures)
         findings: list[Finding] = []
-        count = 0
-        for loan in loans:
-            count += 1
+        read = {loan.loan_id: loan for loan in loans}
+        for loan in read.values():
             books[loan.currency] += loan.figures
             findings.extend(out_of_balance(loan))
-        return cls(count, dict(sorted(books.items())), tuple(findings), tuple(disagreements(plans)))
+        return cls(len(read), dict(sorted(books.items())), tuple(findings), tuple(disagreements(plans, read)))
 
     @property
     def balanced(self) -> bool:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from tideover_reconcile.ledger import Amounts, LoanLedger
 
@@ -98,11 +99,24 @@ BALANCE_CHECKS: tuple[Callable[[LoanLedger], list[Finding]], ...] = (
 
 
 @dataclass(frozen=True)
+class TrackedLine:
+    """A line of the ledger a plan month asks for, as repayment-tracking names it: a plan's own
+    line (kind `plan`, its sequence in the plan) or a regular installment (`regular`, the loan's)."""
+
+    plan_id: uuid.UUID
+    loan_id: uuid.UUID
+    kind: str
+    sequence: int
+
+
+@dataclass(frozen=True)
 class ActivePlans:
-    """The plans each service holds as active, plan id → loan id."""
+    """The plans each service holds as active, plan id → loan id; and what repayment-tracking
+    holds still owed on the lines of its active plans."""
 
     ledger: Mapping[uuid.UUID, uuid.UUID]  # overdue_detection.plans, outcome 'active'
     tracking: Mapping[uuid.UUID, uuid.UUID]  # repayment_tracking.plans, status 'active'
+    tracked_left: Mapping[TrackedLine, Decimal] = field(default_factory=dict)
 
 
 def tracked_plans_active_in_ledger(plans: ActivePlans) -> list[Finding]:
@@ -129,6 +143,38 @@ def _missing(
             yield Finding(loan_id, check, f"plan {plan_id} is active in {holder}, not in {lacker}")
 
 
+def tracked_lines_agree_with_ledger(plans: ActivePlans, loans: Mapping[uuid.UUID, LoanLedger]) -> list[Finding]:
+    """DESIGN.md §3a, the same figure in every service: what repayment-tracking holds still owed on
+    each line of an active plan's months is what the ledger (the book of record) says is owed on it."""
+    findings = []
+    for line, tracked in sorted(
+        plans.tracked_left.items(), key=lambda item: (str(item[0].loan_id), item[0].kind, item[0].sequence)
+    ):
+        loan = loans.get(line.loan_id)
+        if loan is None or line.plan_id not in plans.ledger:
+            continue  # not read here, or not active in the ledger (another check says so)
+        owed = _owed_on(loan, line)
+        if owed != tracked:
+            findings.append(
+                Finding(
+                    line.loan_id,
+                    "tracked_lines_agree_with_ledger",
+                    f"plan {line.plan_id}, {line.kind} line {line.sequence}: repayment-tracking holds {tracked} left,"
+                    f" the ledger {owed}",
+                )
+            )
+    return findings
+
+
+def _owed_on(loan: LoanLedger, line: TrackedLine) -> Decimal | None:
+    for ledger_line in loan.lines:
+        if line.kind == "plan" and ledger_line.plan_id == line.plan_id and ledger_line.plan_sequence == line.sequence:
+            return ledger_line.outstanding.total
+        if line.kind == "regular" and ledger_line.plan_id is None and ledger_line.sequence == line.sequence:
+            return ledger_line.outstanding.total
+    return None
+
+
 #: Services disagree when any of these finds something.
 DISAGREEMENT_CHECKS: tuple[Callable[[ActivePlans], list[Finding]], ...] = (
     tracked_plans_active_in_ledger,
@@ -141,6 +187,6 @@ def out_of_balance(loan: LoanLedger) -> list[Finding]:
     return [finding for check in BALANCE_CHECKS for finding in check(loan)]
 
 
-def disagreements(plans: ActivePlans) -> list[Finding]:
+def disagreements(plans: ActivePlans, loans: Mapping[uuid.UUID, LoanLedger]) -> list[Finding]:
     """Every disagreement check's findings."""
-    return [finding for check in DISAGREEMENT_CHECKS for finding in check(plans)]
+    return [finding for check in DISAGREEMENT_CHECKS for finding in check(plans)] + tracked_lines_agree_with_ledger(plans, loans)

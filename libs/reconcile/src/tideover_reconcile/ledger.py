@@ -70,6 +70,8 @@ class Line:
     written_off: Amounts
     rescheduled: Amounts
 
+    plan_sequence: int | None = None  # a plan's line: its sequence in the plan
+
     @property
     def outstanding(self) -> Amounts:
         return self.charged - self.paid - self.waived - self.written_off - self.rescheduled

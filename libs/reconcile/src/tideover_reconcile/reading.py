@@ -1,7 +1,8 @@
 """Reading the services' schemas directly: the ledger (overdue-detection) and the plans
 repayment-tracking holds as active. An operator's tool, not a service: it reads, never writes.
 
-Of repayment-tracking only `plans (plan_id, loan_id, status)` is read.
+Of repayment-tracking, its plans (`plans`: which are active) and what it holds still owed on the
+lines their months ask for (`plan_installments.left_now`, `plan_regular_installments.left_now`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from tideover_reconcile.checks import ActivePlans
+from tideover_reconcile.checks import ActivePlans, TrackedLine
 from tideover_reconcile.ledger import ZERO, Amounts, Line, LoanLedger, penalty_charged, waivers_in_force
 
 LEDGER_SCHEMA = "overdue_detection"
@@ -67,9 +68,22 @@ async def read_active_plans(
     tracking = await connection.fetch(
         f"SELECT plan_id, loan_id FROM {_schema(tracking_schema)}.plans WHERE status = 'active' AND {_LOANS}", only
     )
+    tracked = _schema(tracking_schema)
+    in_book = _LOANS.replace("loan_id", "p.loan_id")
+    left = await connection.fetch(
+        f"""
+        SELECT p.plan_id, p.loan_id, 'plan' AS kind, i.sequence, i.left_now
+        FROM {tracked}.plans p JOIN {tracked}.plan_installments i USING (plan_id) WHERE p.status = 'active' AND {in_book}
+        UNION ALL
+        SELECT p.plan_id, p.loan_id, 'regular', r.sequence, r.left_now
+        FROM {tracked}.plans p JOIN {tracked}.plan_regular_installments r USING (plan_id) WHERE p.status = 'active' AND {in_book}
+        """,
+        only,
+    )
     return ActivePlans(
         ledger={row["plan_id"]: row["loan_id"] for row in ledger},
         tracking={row["plan_id"]: row["loan_id"] for row in tracking},
+        tracked_left={TrackedLine(r["plan_id"], r["loan_id"], r["kind"], r["sequence"]): r["left_now"] for r in left},
     )
 
 
@@ -118,4 +132,5 @@ def _line(row: asyncpg.Record, day_count: int) -> Line:
         waived=prefixed("waived", ("interest", "fee", "penalty")),  # principal is never waived
         written_off=prefixed("written_off"),
         rescheduled=prefixed("rescheduled"),
+        plan_sequence=row["plan_sequence"],
     )
