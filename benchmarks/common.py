@@ -112,6 +112,29 @@ def reader(infra: Infrastructure, topic: str, *, group: bool = False) -> AIOKafk
     )
 
 
+async def raw_limit(infra: Infrastructure, topic: str, messages: int) -> float:
+    """aiokafka consuming `messages` of `topic` and COPYing them into a scratch table: the limit
+    of the machine for a consumer, with no logic of ours, in messages a second."""
+    connection = await asyncpg.connect(infra.database_url)
+    await connection.execute("CREATE TABLE raw_ingest (key bytea, value bytea)")
+    consumer = reader(infra, topic, group=True)
+    await consumer.start()
+    started = time.perf_counter()
+    copied = 0
+    try:
+        while copied < messages:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            records = [(r.key, r.value) for batch in batches.values() for r in batch]
+            if records:
+                await connection.copy_records_to_table("raw_ingest", records=records)
+                await consumer.commit()
+                copied += len(records)
+        return messages / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+        await connection.close()
+
+
 def producer_like_a_relay(infra: Infrastructure, **options: Any) -> AIOKafkaProducer:
     """Producer settings of the outbox relay (tideover_runtime.messaging.Publisher)."""
     return AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, **(RELAY_PRODUCER_SETTINGS | options))

@@ -29,7 +29,7 @@ from benchmarks.common import (
     peak_rss_mib,
     per_processes,
     publish,
-    reader,
+    raw_limit,
     wait_for_count,
     write,
 )
@@ -148,28 +148,6 @@ def ingest_stream(count: int) -> list[tuple[bytes, bytes]]:
     return messages
 
 
-async def raw_limit(infra: Infrastructure, messages: int) -> float:
-    """aiokafka consuming the stream and COPYing it into a scratch table: no logic of ours."""
-    connection = await asyncpg.connect(infra.database_url)
-    await connection.execute("CREATE TABLE raw_ingest (key bytea, value bytea)")
-    consumer = reader(infra, "loans.lifecycle.v1", group=True)
-    await consumer.start()
-    started = time.perf_counter()
-    copied = 0
-    try:
-        while copied < messages:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            records = [(r.key, r.value) for batch in batches.values() for r in batch]
-            if records:
-                await connection.copy_records_to_table("raw_ingest", records=records)
-                await consumer.commit()
-                copied += len(records)
-        return messages / (time.perf_counter() - started)
-    finally:
-        await consumer.stop()
-        await connection.close()
-
-
 async def service_ingest(
     infra: Infrastructure, stream: list[tuple[bytes, bytes]], logs: Path, replicas: int
 ) -> tuple[float, float]:
@@ -192,7 +170,7 @@ async def ingest(count: int, logs: Path) -> dict[str, float]:
         figures.setdefault("ingest_peak_rss_mib", round(rss, 1))
     async with isolated_infrastructure() as infra:
         await publish(infra, "loans.lifecycle.v1", stream)
-        raw = await raw_limit(infra, count)
+        raw = await raw_limit(infra, "loans.lifecycle.v1", count)
     figures["raw_limit_events_per_second"] = round(raw)
     figures["ratio_to_raw_1_process"] = round(figures["ingest_events_per_second_1_process"] / raw, 3)
     return figures

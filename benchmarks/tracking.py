@@ -31,7 +31,7 @@ from benchmarks.common import (
     peak_rss_mib,
     per_processes,
     publish,
-    reader,
+    raw_limit,
     wait_for_count,
     write,
 )
@@ -176,29 +176,6 @@ async def repayments(infra: Infrastructure, stream: list[tuple[bytes, bytes]], p
         return len(stream) / (time.perf_counter() - started)
 
 
-async def raw_limit(infra: Infrastructure, messages: int) -> float:
-    """aiokafka consuming the stream from overdue.status.v1 and COPYing it into a scratch table:
-    no logic of ours (benchmarks.overdue.raw_limit does the same on loans.lifecycle.v1)."""
-    connection = await asyncpg.connect(infra.database_url)
-    await connection.execute("CREATE TABLE raw_ingest (key bytea, value bytea)")
-    consumer = reader(infra, OVERDUE_STATUS.name, group=True)
-    await consumer.start()
-    started = time.perf_counter()
-    copied = 0
-    try:
-        while copied < messages:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            records = [(r.key, r.value) for batch in batches.values() for r in batch]
-            if records:
-                await connection.copy_records_to_table("raw_ingest", records=records)
-                await consumer.commit()
-                copied += len(records)
-        return messages / (time.perf_counter() - started)
-    finally:
-        await consumer.stop()
-        await connection.close()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--plans", type=int, default=100_000)
@@ -213,7 +190,7 @@ async def main() -> None:
         figures[per_processes("repayments_per_second", replicas)] = round(rate)
     async with isolated_infrastructure() as infra:
         await publish(infra, OVERDUE_STATUS.name, stream)
-        raw = await raw_limit(infra, len(stream))
+        raw = await raw_limit(infra, OVERDUE_STATUS.name, len(stream))
     figures["raw_limit_per_second"] = round(raw)
     figures["ratio_to_raw_1_process"] = round(float(figures["repayments_per_second_1_process"]) / raw, 3)  # type: ignore[arg-type]
     figures["targets"] = "close of 100,000 active plans ≤ 5 s; ≥ 5,000 repayments/s through Kafka"
