@@ -315,3 +315,23 @@ async def test_a_plans_end_read_before_its_activation_is_applied_once_the_activa
     assert await pool.fetchval("SELECT outcome FROM plans WHERE plan_id = $1", plan.plan_id) == "broken"
     assert not await pool.fetchval("SELECT under_plan FROM loans WHERE loan_id = $1", loan.loan_id)
     await balanced(pool, loan.loan_id)
+
+
+async def test_an_activation_read_before_the_previous_plans_end_waits_for_it(pool: asyncpg.Pool) -> None:
+    """plan-calculation activates one plan at a time, but overdue detection may read the next
+    activation (plans.offers.v1) before the end of the plan before it (plans.tracking.v1)."""
+    loan, first = await under_an_arrears_plan(pool)
+    second = arrears_plan(loan.loan_id).model_copy(update={"activated_on": date(2026, 3, 25)})
+    assert await _handle(pool, second) == []  # held: the first plan is in force here
+    broken = PlanBroken(
+        plan_id=first.plan_id, loan_id=loan.loan_id, reason=PlanBreakReason.TWO_MISSED, business_date=date(2026, 3, 22),
+        reinstated_waiver=first.conditional_waiver, unpaid=cny("1045.00"),
+    )  # fmt: skip
+    events = await _handle(pool, broken)
+    granted = [(e.plan_id, e.status) for e in events if isinstance(e, WaiverGranted)]
+    assert (first.plan_id, WaiverStatus.REINSTATED) in granted
+    assert (second.plan_id, WaiverStatus.CONDITIONAL) in granted
+    outcomes = dict(await pool.fetch("SELECT plan_id, outcome FROM plans WHERE loan_id = $1", loan.loan_id))
+    assert outcomes == {first.plan_id: "broken", second.plan_id: "active"}
+    assert {2001, 2002, 2003} <= set(await lines(pool, loan.loan_id))  # the second plan's lines
+    await balanced(pool, loan.loan_id)

@@ -259,6 +259,18 @@ class LoanBook:
         )
         return value
 
+    async def hold_activation(self, plan_id: uuid.UUID, loan_id: uuid.UUID, envelope: str) -> None:
+        await self._connection.execute(
+            "INSERT INTO activations_waiting VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING", plan_id, loan_id, envelope
+        )
+
+    async def held_activations(self, loan_id: uuid.UUID) -> list[str]:
+        """The messages of activations read before the end of the plan before them, taken."""
+        rows = await self._connection.fetch(
+            "DELETE FROM activations_waiting WHERE loan_id = $1 RETURNING envelope::text", loan_id
+        )
+        return [row["envelope"] for row in rows]
+
     async def plan_outcome(self, plan_id: uuid.UUID) -> str | None:
         value: str | None = await self._connection.fetchval("SELECT outcome FROM plans WHERE plan_id = $1", plan_id)
         return value

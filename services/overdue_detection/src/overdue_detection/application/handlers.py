@@ -24,7 +24,7 @@ from tideover_contracts.events.overdue import BalanceWrittenOff, InstallmentDueS
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.money import Money
-from tideover_contracts.topics import PLANS_TRACKING
+from tideover_contracts.topics import PLANS_OFFERS, PLANS_TRACKING
 from tideover_runtime.consumer import RejectEvent, Unit
 
 
@@ -242,7 +242,10 @@ async def when_plan_activated_apply_it(unit: Unit[PlanActivated], ctx: Overdue) 
         raise RejectEvent(f"plan {plan.plan_id} activated for closed loan {plan.loan_id}")
     active = await ctx.book.active_plan(loan.loan_id)
     if active is not None and active != plan.plan_id:
-        raise RejectEvent(f"plan {plan.plan_id} activated while plan {active} is in force on loan {plan.loan_id}")
+        # One plan at a time (plan-calculation): the plan in force has ended, and its end is yet to
+        # be read here (another topic); this activation is handled once it is.
+        await ctx.book.hold_activation(plan.plan_id, loan.loan_id, unit.envelope.model_dump_json())
+        return
     if not await ctx.book.add_plan(loan.loan_id, plan_terms(plan)):
         return
     await ctx.book.start_pause(loan.loan_id, plan.activated_on)
@@ -297,6 +300,14 @@ async def _end_plan(
     return loan
 
 
+async def _activate_held(unit: Unit[Any], ctx: Overdue, loan_id: uuid.UUID) -> None:
+    """The activations read before this end, handled now, in this transaction."""
+    for held in await ctx.book.held_activations(loan_id):
+        envelope = parse_message(held, PLANS_OFFERS.event_classes())
+        activation: Any = Unit(unit.connection, envelope, unit.producer, unit.clock, unit.staged)
+        await when_plan_activated_apply_it(activation, ctx)
+
+
 async def _handle_waiting_end(unit: Unit[PlanActivated], ctx: Overdue, waiting: str) -> None:
     """The plan's end as its own message said it, handled in the activation's transaction."""
     envelope = parse_message(waiting, PLANS_TRACKING.event_classes())
@@ -316,6 +327,7 @@ async def when_plan_broken_resume_clock(unit: Unit[PlanBroken], ctx: Overdue) ->
         business_date = await ctx.book.last_business_date()
         ledgers = await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_BROKEN)}, business_date)
         await _publish_applied(unit, loan, ledgers[loan.loan_id])
+        await _activate_held(unit, ctx, loan.loan_id)
 
 
 async def when_plan_completed_cure_loan(unit: Unit[PlanCompleted], ctx: Overdue) -> None:
@@ -326,3 +338,4 @@ async def when_plan_completed_cure_loan(unit: Unit[PlanCompleted], ctx: Overdue)
         business_date = await ctx.book.last_business_date()
         ledgers = await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_COMPLETED)}, business_date)
         await _publish_applied(unit, loan, ledgers[loan.loan_id])
+        await _activate_held(unit, ctx, loan.loan_id)
