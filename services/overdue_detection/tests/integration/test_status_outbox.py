@@ -69,12 +69,12 @@ async def _handle(pool: asyncpg.Pool, event: Event, handler: Any) -> list[Any]:
     return [parse_message(row["value"], OVERDUE_STATUS.event_classes()) for row in rows]
 
 
-def _pay(loan_id: uuid.UUID, amount: str, on: date) -> RepaymentReceived:
+def _pay(loan_id: uuid.UUID, amount: str, on: date, hour: int = 9) -> RepaymentReceived:
     return RepaymentReceived(
         loan_id=loan_id,
         payment_id=f"P-{uuid.uuid4()}",
         amount=Money.of(amount, "CNY"),
-        received_at=datetime(2026, 3, 1, tzinfo=UTC),
+        received_at=datetime(on.year, on.month, on.day, hour, tzinfo=UTC),
         value_date=on,
     )
 
@@ -121,7 +121,9 @@ async def test_rendered_events_parse_as_contracts_and_carry_the_ledger(pool: asy
     assert changed.payload.previous_bucket.value == "M1"
     assert changed.payload.overdue.total == Money.of("1000.00", "CNY")  # penalty 0.31 and interest 45.00 paid first
 
-    cured, _ = await _handle(pool, _pay(loan.loan_id, "1000.00", date(2026, 2, 18)), repaid)
+    # Paid later the same day: applied after the first (payments of a day in the order they came),
+    # so the first one's statement stands and only this one is told.
+    cured, _ = await _handle(pool, _pay(loan.loan_id, "1000.00", date(2026, 2, 18), hour=15), repaid)
     assert isinstance(cured.payload, LoanCured)
     assert cured.payload.reason == CureReason.PAID
     assert cured.payload.outstanding_principal == Money.of("2000.00", "CNY")

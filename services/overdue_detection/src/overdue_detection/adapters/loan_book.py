@@ -155,9 +155,10 @@ class LoanBook:
         ):
             installments[r["loan_id"]].append(Installment(**{name: r[name] for name in _INSTALLMENT_COLUMNS}))
         for r in await self._connection.fetch(
-            "SELECT loan_id, payment_id, amount, value_date FROM repayments WHERE loan_id = ANY($1::uuid[])", loan_ids
+            "SELECT loan_id, payment_id, amount, value_date, received_at FROM repayments WHERE loan_id = ANY($1::uuid[])",
+            loan_ids,
         ):
-            payments[r["loan_id"]].append(Payment(r["payment_id"], r["amount"], r["value_date"]))
+            payments[r["loan_id"]].append(Payment(r["payment_id"], r["amount"], r["value_date"], r["received_at"]))
         for r in await self._connection.fetch(
             "SELECT * FROM pauses WHERE loan_id = ANY($1::uuid[]) ORDER BY start_date", loan_ids
         ):
@@ -180,9 +181,12 @@ class LoanBook:
             for loan_id in loan_ids
         }
 
-    async def save_ledgers(self, ledgers: dict[uuid.UUID, tuple[tuple[Installment, ...], Decimal]]) -> None:
-        """Write back replayed lines and credits: the loans' own installments updated, the plans'
-        lines written anew (a broken plan's are gone), a few statements for all loans."""
+    async def save_ledgers(
+        self, ledgers: dict[uuid.UUID, tuple[tuple[Installment, ...], Decimal]], with_plans: set[uuid.UUID] | None = None
+    ) -> None:
+        """Write back replayed lines and credits: the loans' own installments given updated, the
+        plans' lines of the loans `with_plans` (all, when not said) written anew (a broken plan's
+        are gone), a few statements for all loans."""
         regular = [(loan_id, i) for loan_id, (lines, _) in ledgers.items() for i in lines if i.plan_id is None]
         planned = [(loan_id, i) for loan_id, (lines, _) in ledgers.items() for i in lines if i.plan_id is not None]
         written = [name for name in _INSTALLMENT_COLUMNS if name not in ("sequence", "due_date", "principal", "interest", "fee")]
@@ -200,9 +204,11 @@ class LoanBook:
                 """,
                 *arrays,
             )
-        await self._connection.execute(
-            "DELETE FROM installments WHERE loan_id = ANY($1::uuid[]) AND plan_id IS NOT NULL", list(ledgers)
-        )
+        replanned = list(ledgers) if with_plans is None else list(with_plans)
+        if replanned:
+            await self._connection.execute(
+                "DELETE FROM installments WHERE loan_id = ANY($1::uuid[]) AND plan_id IS NOT NULL", replanned
+            )
         if planned:
             arrays = [[loan_id for loan_id, _ in planned]] + [
                 [getattr(i, name) for _, i in planned] for name in _INSTALLMENT_COLUMNS

@@ -125,7 +125,15 @@ async def _rebuild(
         for plan in p.plans:
             if (waived := ledgers[loan_id].waivers.get(plan.plan_id)) is not None:
                 await _record_waiver(ctx, loan_id, plan, WaiverStatus.CONDITIONAL, waived.plan, waived.quote_honoured)
-    await ctx.book.save_ledgers({loan_id: (ledger.installments, ledger.credit) for loan_id, ledger in ledgers.items()})
+    # Only the loan's own installments the replay changed are written; a plan's lines are written anew.
+    changed = {
+        loan_id: (
+            tuple(i for i in ledger.installments if i.plan_id is not None or i not in parts[loan_id].installments),
+            ledger.credit,
+        )
+        for loan_id, ledger in ledgers.items()
+    }
+    await ctx.book.save_ledgers(changed, {loan_id for loan_id in ledgers if parts[loan_id].plans})
     if business_date is None:
         return ledgers  # no business day closed yet: nothing can be overdue
     decisions: list[Decided] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -236,6 +236,13 @@ class Payment:
     payment_id: str
     amount: Decimal
     value_date: date
+    #: When it arrived: payments of one value date apply in the order they came (then by id).
+    received_at: datetime | None = None
+
+    @property
+    def order(self) -> str:
+        arrived = self.received_at.astimezone(UTC).isoformat() if self.received_at else ""
+        return f"{self.value_date.isoformat()} {arrived} {self.payment_id}"
 
 
 def unpaid(installment: Installment) -> Installment:

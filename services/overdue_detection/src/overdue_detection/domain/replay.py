@@ -79,7 +79,7 @@ def _events(
     for payment in payments:
         honoured = next((p for p in in_force if p.basis_date < payment.value_date <= p.activated_on), None)
         day = honoured.activated_on if honoured else payment.value_date
-        events.append((day, 1, f"{payment.value_date.isoformat()} {payment.payment_id}", payment))
+        events.append((day, 1, payment.order, payment))
     events += [(plan.activated_on, 0, str(plan.ordinal).zfill(6), plan) for plan in in_force]
     events += [(act.on, 2, str(act.act_id), act) for act in write_offs]
     return sorted(events, key=lambda event: event[:3])
