@@ -129,6 +129,27 @@ async def test_a_loan_that_changed_since_the_offer_is_quoted_again(pool: asyncpg
     assert requoted.options[0].total_payable == Money.of("545.00", "CNY")
 
 
+async def test_penalty_accrued_since_the_quote_does_not_quote_again(pool: asyncpg.Pool) -> None:
+    """The offer honours its quote (DESIGN.md §3a): a week's penalty is no material change; the
+    plan activates as quoted (the ledger waives that penalty as `quote_honoured`)."""
+    overdue, request = _examples(uuid.uuid4())
+    await _handle(pool, overdue, handlers.when_loan_overdue_project_it)
+    [offer] = await _handle(pool, request, handlers.when_negotiation_requested_offer_plans)
+    later = {**overdue.__dict__, "business_date": date(2026, 2, 25)}
+    penalty = overdue.overdue.penalty + Money.of("0.70", "CNY")
+    later["overdue"] = overdue.overdue.model_copy(
+        update={"penalty": penalty, "total": overdue.overdue.total + Money.of("0.70", "CNY")}
+    )
+    weekly = OverdueStatusChanged(**later, reasons=("weekly",), previous_bucket=overdue.bucket)
+    await _handle(pool, weekly, handlers.when_loan_overdue_project_it)
+    [activated] = await _handle(
+        pool, _accept(request, offer, "arrears-3", CLOSED + timedelta(days=1)), handlers.when_plan_accepted_activate_it
+    )
+    assert activated.event_type == "PlanActivated"
+    assert activated.offer_id == offer.offer_id
+    assert activated.total_payable == next(o for o in offer.options if o.option_id == "arrears-3").total_payable
+
+
 async def test_an_offer_expires_when_a_business_day_closes_past_its_validity(pool: asyncpg.Pool) -> None:
     overdue, request = _examples(uuid.uuid4())
     await _handle(pool, overdue, handlers.when_loan_overdue_project_it)

@@ -10,7 +10,13 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plan_calculation.domain.activation import LoanStanding, OwedInstallment, refusal_to_activate, taken_over
+from plan_calculation.domain.activation import (
+    LoanStanding,
+    OwedInstallment,
+    materially_changed,
+    refusal_to_activate,
+    taken_over,
+)
 from tideover_contracts.events.negotiation import PlanEffect
 
 BASIS = date(2026, 2, 18)
@@ -124,3 +130,14 @@ def test_a_plan_in_force_explains_a_refusal_before_the_cure_it_may_have_caused()
     refusal = refusal_to_activate(standing, BASIS)
     assert refusal is not None
     assert refusal.code == "plan_already_active"
+
+
+def test_only_a_material_change_quotes_again() -> None:
+    """DESIGN.md §3a: a payment that moved the quoted arrears by more than the tolerance (1% or
+    10.00), or an installment newly due; never penalty accrued since the quote."""
+    quoted = Decimal("1045.00")
+    assert not materially_changed(quoted, quoted)  # only penalty accrued since: the quote stands
+    assert not materially_changed(quoted, quoted - Decimal("10.45"))  # within 1% of the arrears
+    assert materially_changed(quoted, quoted - Decimal("10.46"))
+    assert not materially_changed(Decimal("300.00"), Decimal("290.00"))  # within the 10.00 floor
+    assert materially_changed(quoted, quoted + Decimal("1045.00"))  # the next installment fell due unpaid

@@ -78,8 +78,8 @@ class PostgresPlanStore:
                 """
                 INSERT INTO offers (offer_id, application_id, loan_id, basis_business_date, basis_overdue_total,
                                     valid_until, status, offer, evidence_verified, installment_sequences,
-                                    installment_due_dates, installment_owed)
-                VALUES ($1, $2, $3, $4, $5, $6, 'offered', $7, $8, $9, $10, $11)
+                                    installment_due_dates, installment_owed, basis_arrears)
+                VALUES ($1, $2, $3, $4, $5, $6, 'offered', $7, $8, $9, $10, $11, $12)
                 ON CONFLICT (offer_id) DO NOTHING RETURNING true
                 """,
                 record.offer_id,
@@ -91,6 +91,7 @@ class PostgresPlanStore:
                 offer_json,
                 record.evidence_verified,
                 *_installment_columns(record.installments),
+                record.basis_arrears,
             )
         )
 
@@ -99,7 +100,7 @@ class PostgresPlanStore:
         row = await self._connection.fetchrow(
             f"""
             SELECT offer, status, basis_overdue_total, evidence_verified, installment_sequences, installment_due_dates,
-                   installment_owed
+                   installment_owed, basis_arrears
             FROM offers WHERE offer_id = $1{lock}
             """,
             offer_id,
@@ -112,6 +113,7 @@ class PostgresPlanStore:
             row["basis_overdue_total"],
             row["evidence_verified"],
             _installments(row),
+            row["basis_arrears"],
         )
 
     async def set_offer_status(self, offer_id: uuid.UUID, status: str) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 from plan_calculation.application.offers import quote, render_offer
 from plan_calculation.application.ports import OfferRecord, Plans, ProjectedLoan, StoredOffer
-from plan_calculation.domain.activation import refusal_to_activate, taken_over
+from plan_calculation.domain.activation import materially_changed, refusal_to_activate, taken_over
+from plan_calculation.domain.menu import LoanPosition
 from plan_calculation.domain.options import Hardship, disposable_income_needed
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
@@ -77,6 +78,7 @@ async def _offer(
         loan_id=loan.loan_id,
         basis_business_date=position.business_date,
         basis_overdue_total=position.overdue_total,
+        basis_arrears=position.overdue_total - position.penalty,
         valid_until=unit.clock.now() + OFFER_VALIDITY,
         evidence_verified=evidence_verified,
         installments=loan.installments,
@@ -124,7 +126,7 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
         await _reject(unit, refused.code, refused.message, offer_id=acceptance.offer_id)
         return
     loan = await plans.store.projection(acceptance.loan_id)
-    if loan is not None and loan.position.overdue_total != stored.basis_overdue_total:
+    if loan is not None and _changed_since_quote(stored, loan.position):
         # The loan changed materially since the offer: quote again instead of activating.
         await plans.store.set_offer_status(stored.offer.offer_id, "superseded")
         hardship = Hardship(stored.offer.disposable_income)
@@ -137,6 +139,13 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
     await plans.store.set_offer_status(acceptance.offer_id, "accepted")
     if await plans.store.add_plan(plan):
         await unit.publish(plan, event_id=deterministic_id("PlanActivated", plan.plan_id))
+
+
+def _changed_since_quote(stored: StoredOffer, position: LoanPosition) -> bool:
+    arrears_now = position.overdue_total - position.penalty
+    if stored.basis_arrears is None:  # an offer made before the quoted arrears were kept
+        return position.overdue_total != stored.basis_overdue_total
+    return materially_changed(stored.basis_arrears, arrears_now)
 
 
 def _activation(acceptance: PlanAccepted, stored: StoredOffer, option: PlanOption) -> PlanActivated:

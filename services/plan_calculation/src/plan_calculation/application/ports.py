@@ -40,6 +40,8 @@ class OfferRecord:
     evidence_verified: bool
     #: The loan's installments at the basis date: what an accepted plan takes over of them.
     installments: tuple[OwedInstallment, ...] = ()
+    #: The arrears quoted: overdue principal, interest and fees at the basis date (no penalty).
+    basis_arrears: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class StoredOffer:
     basis_overdue_total: Decimal
     evidence_verified: bool
     installments: tuple[OwedInstallment, ...] = ()
+    basis_arrears: Decimal | None = None  # offers made before it was kept: None
 
 
 class PlanStore(Protocol):

@@ -87,3 +87,17 @@ def refusal_to_activate(standing: LoanStanding, basis_date: date) -> Refusal | N
             f"{basis_date.isoformat()}; nothing is overdue to plan",
         )
     return None
+
+
+#: An accepted offer is quoted again only if a payment moved the quoted arrears by more than this
+#: share of them or this amount, whichever is more — the plan tolerance of DESIGN.md §4 (1% or 10.00).
+REQUOTE_SHARE = Decimal("0.01")
+REQUOTE_FLOOR = Decimal("10.00")
+
+
+def materially_changed(quoted_arrears: Decimal, arrears_now: Decimal) -> bool:
+    """Whether the loan changed enough since the quote to quote again (DESIGN.md §3a: only a
+    material change re-quotes). Arrears are overdue principal, interest and fees; penalty accrued
+    since the quote never counts (the ledger waives it as `quote_honoured`). An installment newly
+    due and unpaid moves the arrears by its whole amount."""
+    return abs(arrears_now - quoted_arrears) > max(quoted_arrears * REQUOTE_SHARE, REQUOTE_FLOOR)
