@@ -26,7 +26,6 @@ from tideover_contracts.events.negotiation import PlanEffect
 from tideover_contracts.money import Money
 from tideover_runtime.database import Connection
 
-_OWED = OWED
 #: The day after which an installment's penalty is yet to be counted.
 SINCE = "greatest(i.due_date, coalesce(i.accrued_through, i.due_date))"
 
@@ -424,7 +423,7 @@ class LoanBook:
                        sum({owed("principal")}) AS principal, sum({owed("interest")}) AS interest,
                        sum({owed("fee")}) AS fee, sum({owed("penalty")}) AS penalty
                 FROM installments i
-                WHERE i.loan_id = l.loan_id AND i.due_date < $1 AND {_OWED} > 0
+                WHERE i.loan_id = l.loan_id AND i.due_date < $1 AND {OWED} > 0
             ) o ON true
             WHERE l.status = 'active' AND (NOT l.under_plan OR $3)
             """,
@@ -437,9 +436,9 @@ class LoanBook:
         """Each loan's installments with something still owed, and how much."""
         rows = await self._connection.fetch(
             f"""
-            SELECT i.loan_id, i.sequence, i.due_date, i.principal, i.interest, i.fee, l.currency, {_OWED} AS owed
+            SELECT i.loan_id, i.sequence, i.due_date, i.principal, i.interest, i.fee, l.currency, {OWED} AS owed
             FROM installments i JOIN loans l USING (loan_id)
-            WHERE i.loan_id = ANY($1::uuid[]) AND {_OWED} > 0
+            WHERE i.loan_id = ANY($1::uuid[]) AND {OWED} > 0
             ORDER BY i.loan_id, i.sequence
             """,
             loan_ids,
@@ -471,11 +470,11 @@ class LoanBook:
     async def due_soon(self, business_date: date, days_before: tuple[int, ...]) -> list[Any]:
         return await self._connection.fetch(
             f"""
-            SELECT i.loan_id, i.sequence, i.due_date, (i.due_date - $1) AS days_before, {_OWED} AS amount_due,
+            SELECT i.loan_id, i.sequence, i.due_date, (i.due_date - $1) AS days_before, {OWED} AS amount_due,
                    l.currency, l.contact
             FROM installments i JOIN loans l USING (loan_id)
             WHERE l.status = 'active' AND NOT l.under_plan
-              AND i.due_date = ANY(SELECT $1::date + d FROM unnest($2::int[]) AS d) AND {_OWED} > 0
+              AND i.due_date = ANY(SELECT $1::date + d FROM unnest($2::int[]) AS d) AND {OWED} > 0
             """,
             business_date,
             list(days_before),

@@ -112,7 +112,7 @@ async def _rebuild(
     ctx: Overdue, loans: dict[uuid.UUID, LoanRow], causes: dict[uuid.UUID, tuple[Unit[Any], Trigger]], business_date: date | None
 ) -> dict[uuid.UUID, Ledger]:
     """Replay each loan's ledger from everything that happened to it (domain/replay.py), store
-    it with the waivers its plans recorded, and tell what changed as of the last closed business day."""
+    it, and tell what changed as of the last closed business day."""
     if not loans:
         return {}
     parts = await ctx.book.ledgers(list(loans))
@@ -122,9 +122,6 @@ async def _rebuild(
         ledgers[loan_id] = replay(
             p.installments, p.payments, business_date, loan.policy, loan.allocation_order, p.pauses, p.plans, p.write_offs
         )
-        for plan in p.plans:
-            if (waived := ledgers[loan_id].waivers.get(plan.plan_id)) is not None:
-                await _record_waiver(ctx, loan_id, plan, WaiverStatus.CONDITIONAL, waived.plan, waived.quote_honoured)
     # Only the loan's own installments the replay changed are written; a plan's lines are written anew.
     changed = {
         loan_id: (
@@ -146,16 +143,6 @@ async def _rebuild(
 
 def _act_id(plan_id: uuid.UUID, reason: WaiverReason, status: WaiverStatus) -> uuid.UUID:
     return deterministic_id("ledger-act", plan_id, reason.value, status.value)
-
-
-async def _record_waiver(
-    ctx: Overdue, loan_id: uuid.UUID, plan: PlanTerms, status: WaiverStatus, *amounts: dict[str, Any]
-) -> None:
-    """The plan's waiver and the quote it honoured, as recorded acts (amounts as the ledger computed them)."""
-    for reason, waived in zip((WaiverReason.PLAN, WaiverReason.QUOTE_HONOURED), amounts, strict=True):
-        if any(waived.values()):
-            act = _act_id(plan.plan_id, reason, status)
-            await ctx.book.record_act(act, loan_id, plan.plan_id, "waiver", reason.value, status.value, plan.activated_on, waived)
 
 
 def _decide(row: Any, business_date: date, trigger: Trigger, cause: Unit[Any]) -> Decided:
@@ -264,18 +251,22 @@ async def when_plan_activated_apply_it(unit: Unit[PlanActivated], ctx: Overdue) 
     await _publish_applied(unit, loan, ledgers[loan.loan_id])
     waived = ledgers[loan.loan_id].waivers.get(plan.plan_id)
     if waived is not None:
-        await _publish_waivers(
-            unit, loan, plan.plan_id, WaiverStatus.CONDITIONAL, plan.activated_on, waived.plan, waived.quote_honoured
+        await _waivers_as_acts(
+            unit, ctx, loan, plan.plan_id, WaiverStatus.CONDITIONAL, plan.activated_on, waived.plan, waived.quote_honoured
         )
     if (waiting := await ctx.book.waiting_end(plan.plan_id)) is not None:  # its end was read first
         await _handle_waiting_end(unit, ctx, waiting)
 
 
-async def _publish_waivers(
-    unit: Unit[Any], loan: LoanRow, plan_id: uuid.UUID, status: WaiverStatus, on: date, *amounts: dict[str, Any]
+async def _waivers_as_acts(
+    unit: Unit[Any], ctx: Overdue, loan: LoanRow, plan_id: uuid.UUID, status: WaiverStatus, on: date, *amounts: dict[str, Any]
 ) -> None:
+    """The plan's waiver and the quote it honoured (`amounts`, in that order): each a recorded act
+    (written once) and a WaiverGranted."""
     for reason, waived in zip((WaiverReason.PLAN, WaiverReason.QUOTE_HONOURED), amounts, strict=True):
         if any(waived.values()):
+            act = _act_id(plan_id, reason, status)
+            await ctx.book.record_act(act, loan.loan_id, plan_id, "waiver", reason.value, status.value, on, waived)
             event = waiver_granted(loan.loan_id, plan_id, reason, status, waived, loan.currency, on)
             await unit.publish(event, event_id=deterministic_id("WaiverGranted", plan_id, reason.value, status.value))
 
@@ -300,11 +291,7 @@ async def _end_plan(
         {c: granted[reason.value][c] for c in ("penalty", "interest", "fee")} if reason.value in granted else {}
         for reason in (WaiverReason.PLAN, WaiverReason.QUOTE_HONOURED)
     ]
-    for reason, waived in zip((WaiverReason.PLAN, WaiverReason.QUOTE_HONOURED), amounts, strict=True):
-        if waived:
-            act = _act_id(plan_id, reason, status)
-            await ctx.book.record_act(act, loan.loan_id, plan_id, "waiver", reason.value, status.value, on, waived)
-    await _publish_waivers(unit, loan, plan_id, status, on, *amounts)
+    await _waivers_as_acts(unit, ctx, loan, plan_id, status, on, *amounts)
     return loan
 
 
@@ -326,16 +313,21 @@ async def _handle_waiting_end(unit: Unit[PlanActivated], ctx: Overdue, waiting: 
         await when_plan_completed_cure_loan(ending, ctx)
 
 
+async def _after_the_plan(unit: Unit[Any], ctx: Overdue, loan: LoanRow, trigger: Trigger) -> None:
+    """The loan's ledger replayed without the plan's pause (and, broken, without the plan); its
+    payments restated; an activation that waited for this end applied."""
+    ledgers = await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, trigger)}, await ctx.book.last_business_date())
+    await _publish_applied(unit, loan, ledgers[loan.loan_id])
+    await _activate_held(unit, ctx, loan.loan_id)
+
+
 async def when_plan_broken_resume_clock(unit: Unit[PlanBroken], ctx: Overdue) -> None:
     """The plan is undone from its activation day: its waiver is reinstated, every payment is
     applied again to the loan's own installments, and collection resumes from where it stood
     (the days under the plan do not count)."""
     loan = await _end_plan(unit, ctx, unit.event.plan_id, "broken", unit.event.business_date, WaiverStatus.REINSTATED)
     if loan is not None:
-        business_date = await ctx.book.last_business_date()
-        ledgers = await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_BROKEN)}, business_date)
-        await _publish_applied(unit, loan, ledgers[loan.loan_id])
-        await _activate_held(unit, ctx, loan.loan_id)
+        await _after_the_plan(unit, ctx, loan, Trigger.PLAN_BROKEN)
 
 
 async def when_plan_completed_cure_loan(unit: Unit[PlanCompleted], ctx: Overdue) -> None:
@@ -343,7 +335,4 @@ async def when_plan_completed_cure_loan(unit: Unit[PlanCompleted], ctx: Overdue)
     waived; a regular installment still owed keeps the loan overdue (DESIGN.md §3a)."""
     loan = await _end_plan(unit, ctx, unit.event.plan_id, "completed", unit.event.completed_on, WaiverStatus.FINAL)
     if loan is not None:
-        business_date = await ctx.book.last_business_date()
-        ledgers = await _rebuild(ctx, {loan.loan_id: loan}, {loan.loan_id: (unit, Trigger.PLAN_COMPLETED)}, business_date)
-        await _publish_applied(unit, loan, ledgers[loan.loan_id])
-        await _activate_held(unit, ctx, loan.loan_id)
+        await _after_the_plan(unit, ctx, loan, Trigger.PLAN_COMPLETED)
