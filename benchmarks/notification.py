@@ -7,7 +7,7 @@ its loan.
 
 (a) Throughput: one LoanBecameOverdue (the golden example) for each of 20,000 loans, published
     as fast as possible, to the last NotificationRequested read back from
-    notifications.requests.v1 (each message decided by the contact rules, rendered, logged and
+    notifications.requests.v2 (each message decided by the contact rules, rendered, logged and
     committed with its inbox row, then published by the outbox relay); one service process,
     then two in one consumer group, beside the raw limit measured in the same run: aiokafka
     consuming the same events and producing a request of the same size for each (acks=all,

@@ -4,8 +4,8 @@ Kafka and Postgres, checked against the ledger (the book of record) and its tria
 - an arrears plan whose borrower pays only the plan's parts breaks, and the regular installments
   stay overdue; one whose borrower pays each month's total completes with every installment paid;
 - an extension plan completes with nothing settled that was not paid;
-- two acceptances on one loan give one plan and one clear refusal;
-- a plan confirmed after the loan was cured is refused, and the agent sees why.
+- two acceptances on one loan give one plan and one clear refusal, and the borrower is told;
+- a plan confirmed after the loan was cured is refused, and the borrower is told why.
 """
 
 from __future__ import annotations
@@ -85,9 +85,7 @@ class Journey:
             chosen = await http.post(f"{path}/choice", json={"offer_id": str(offer.offer_id), "option_id": option.option_id})
             assert chosen.json()["state"] == "chosen", chosen.text
             assert (await http.post(f"{path}/sending")).json()["state"] == "sent"
-            sms = await self.watcher.wait_for_event(
-                "NotificationRequested", lambda e: self.ours(e) and e.purpose.value == "written_plan"
-            )
+            sms = await self.told("written_plan")
             code = re.search(r"(\d{6})", sms.body)
             assert code is not None
             assert (await http.post(f"{path}/confirmation", json={"code": code.group(1)})).json()["state"] == "accepted"
@@ -95,6 +93,10 @@ class Journey:
         await wait_until_ok(f"{self.services['repayment_tracking'].url}/v1/plans/{plan.plan_id}")
         await wait_until_ok(self.status_url, accept=lambda r: r.json()["status"] == "under_plan")
         return plan
+
+    async def told(self, purpose: str) -> Any:
+        """The message of `purpose` the borrower was sent."""
+        return await self.watcher.wait_for_event("NotificationRequested", lambda e: self.ours(e) and e.purpose.value == purpose)
 
     @property
     def status_url(self) -> str:
@@ -107,6 +109,8 @@ class Journey:
         )  # fmt: skip
         await self.kafka.publish(wrap(payment, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
         await self.watcher.wait_for_event("RepaymentApplied", lambda e: e.payment_id == payment.payment_id)
+        # Repayment tracking reads what the ledger applied apart from the clock: taken in before the next close.
+        await settled(self.infrastructure)
 
     async def close(self, day: date) -> None:
         await self.kafka.publish(day_closed(day))
@@ -245,6 +249,8 @@ async def test_two_acceptances_on_one_loan_give_one_plan_and_one_clear_refusal(j
     await settled(journey.infrastructure)
     assert [reason.code for reason in refused.reasons] == ["plan_already_active"]
     assert len(journey.watcher.events("PlanActivated", journey.ours)) == 1
+    told = await journey.told("plan_refused")
+    assert "原方案继续有效" in told.body  # the plan in force stays in force
     tracked = (await wait_until_ok(f"{journey.services['repayment_tracking'].url}/v1/loans/{journey.loan.loan_id}/plans")).json()
     assert len(tracked["plans"]) == 1
     await journey.balanced()
@@ -260,5 +266,9 @@ async def test_a_plan_confirmed_after_the_loan_was_cured_is_refused(journey: Jou
     await journey.kafka.publish(wrap(_accepted(offer), producer="negotiation-intake", occurred_at=datetime.now(UTC)))
     refused = await journey.watcher.wait_for_event("PlanRejected", lambda e: journey.ours(e) and e.offer_id == offer.offer_id)
     assert [reason.code for reason in refused.reasons] == ["loan_cured"]
+    told = await journey.told("plan_refused")
+    assert "您确认的还款方案未生效" in told.body
+    assert "已无逾期" in told.body
     await settled(journey.infrastructure)
     assert journey.watcher.events("PlanActivated", journey.ours) == []
+    assert (await journey.status())["status"] != "under_plan"

@@ -450,6 +450,12 @@ def golden_events() -> list[Event]:
     ]
 
 
+def golden_events_of_every_version() -> list[Event]:
+    """The golden events, and each in the older versions still published beside it."""
+    events = golden_events()
+    return [*events, *(old for event in events if isinstance(event, NotificationRequested) if (old := event.as_v1()))]
+
+
 def golden_envelopes() -> list[Envelope[Event]]:
     return [
         wrap(
@@ -459,5 +465,5 @@ def golden_envelopes() -> list[Envelope[Event]]:
             event_id=deterministic_id("golden", event.event_type),
             correlation_id="7d1e6a52-2f0b-4b8e-a3a1-5c9d8e7f6a01",
         )
-        for event in golden_events()
+        for event in golden_events_of_every_version()
     ]

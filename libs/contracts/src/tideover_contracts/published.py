@@ -38,12 +38,17 @@ def example_path(event: type[Event]) -> Path:
     return EXAMPLES_DIR / topic_of(event).name / f"{event.event_type}.v{event.schema_version}.json"
 
 
+def message_name(event: type[Event]) -> str:
+    """The event's name in the AsyncAPI document: its type, and its version from version 2 on."""
+    return event.event_type if event.schema_version == 1 else f"{event.event_type}.v{event.schema_version}"
+
+
 def _channel(topic: Topic) -> dict[str, Any]:
     return {
         "address": topic.name,
         "description": f"{topic.description} Producer: {topic.producer}. Consumers: {', '.join(topic.consumers)}. "
         f"Key: {topic.key}. Partitions: {topic.partitions}. Dead letters: {topic.dlq}.",
-        "messages": {event.event_type: {"$ref": f"#/components/messages/{event.event_type}"} for event in topic.event_types},
+        "messages": {message_name(e): {"$ref": f"#/components/messages/{message_name(e)}"} for e in topic.event_types},
     }
 
 
@@ -54,7 +59,7 @@ def asyncapi_document() -> dict[str, Any]:
     operations: dict[str, Any] = {}
     for topic in TOPICS:
         for event in topic.event_types:
-            messages[event.event_type] = {
+            messages[message_name(event)] = {
                 "name": event.event_type,
                 "contentType": "application/json",
                 "summary": (event.__doc__ or "").strip().splitlines()[0] if event.__doc__ else event.event_type,
@@ -62,9 +67,9 @@ def asyncapi_document() -> dict[str, Any]:
                     "type": "object",
                     "properties": {name: {"type": "string"} for name in ("event_type", "schema_version", "correlation_id")},
                 },
-                "payload": {"$ref": f"#/components/schemas/{event.event_type}"},
+                "payload": {"$ref": f"#/components/schemas/{message_name(event)}"},
             }
-            schemas[event.event_type] = {"$ref": f"./{schema_path(event).relative_to(CONTRACTS_ROOT).as_posix()}"}
+            schemas[message_name(event)] = {"$ref": f"./{schema_path(event).relative_to(CONTRACTS_ROOT).as_posix()}"}
         operations[f"publish.{topic.name}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{topic.name}"},
@@ -110,7 +115,7 @@ def incompatibilities() -> dict[str, list[str]]:
             if path.exists():
                 problems = breaking_changes(json.loads(path.read_text()), event_schema(event))
                 if problems:
-                    found[event.event_type] = problems
+                    found[message_name(event)] = problems
     return found
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from tideover_contracts.envelope import Event
+from tideover_contracts.events import notifications_v1
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
 from tideover_contracts.events.negotiation import (
@@ -62,6 +63,9 @@ class Topic:
     event_types: tuple[type[Event], ...]
     key: str = "loan_id"
     partitions: int = DEFAULT_PARTITIONS
+    #: The newer version of this topic, when this one is published only until every consumer
+    #: moved to that one (DESIGN.md §2 contract rules): it carries nothing the newer one lacks.
+    superseded_by: str | None = None
 
     @property
     def dlq(self) -> str:
@@ -117,11 +121,20 @@ PLANS_TRACKING = Topic(
     (PlanInstallmentDueSoon, PlanInstallmentPaid, PlanInstallmentMissed, PlanBroken, PlanCompleted),
 )
 NOTIFICATIONS_REQUESTS = Topic(
-    "notifications.requests.v1",
+    "notifications.requests.v2",
     "Messages for the gateways to deliver now, fully rendered.",
     NOTIFICATION,
     (GATEWAYS,),
     (NotificationRequested,),
+)
+NOTIFICATIONS_REQUESTS_V1 = Topic(
+    "notifications.requests.v1",
+    "Messages for the gateways to deliver now, fully rendered: version 1, published beside "
+    "notifications.requests.v2 until every gateway reads v2, for the purposes version 1 knows.",
+    NOTIFICATION,
+    (GATEWAYS,),
+    (notifications_v1.NotificationRequested,),
+    superseded_by=NOTIFICATIONS_REQUESTS.name,
 )
 NOTIFICATIONS_RECEIPTS = Topic(
     "notifications.receipts.v1",
@@ -139,16 +152,23 @@ TOPICS: tuple[Topic, ...] = (
     PLANS_OFFERS,
     PLANS_TRACKING,
     NOTIFICATIONS_REQUESTS,
+    NOTIFICATIONS_REQUESTS_V1,
     NOTIFICATIONS_RECEIPTS,
 )
 
-ALL_EVENT_TYPES: dict[str, type[Event]] = {event.event_type: event for topic in TOPICS for event in topic.event_types}
+#: Every event type by name, in its current version (a version kept for old readers only, on its
+#: own topic, is in that topic's `event_classes`).
+ALL_EVENT_TYPES: dict[str, type[Event]] = {event.event_type: event for topic in reversed(TOPICS) for event in topic.event_types}
+
+
+def topic_named(name: str) -> Topic | None:
+    return next((topic for topic in TOPICS if topic.name == name), None)
 
 
 def topic_of(event: type[Event] | Event) -> Topic:
-    """The one topic that carries `event`."""
-    event_type = event.event_type
+    """The one topic that carries `event` (of this class: one version of an event type)."""
+    event_class = event if isinstance(event, type) else type(event)
     for topic in TOPICS:
-        if event_type in topic.event_classes():
+        if event_class in topic.event_types:
             return topic
-    raise KeyError(f"no topic carries {event_type}")
+    raise KeyError(f"no topic carries {event_class.event_type} v{event_class.schema_version}")

@@ -22,14 +22,16 @@ from tideover_contracts.envelope import Envelope, wrap
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import LoanClosed, LoanClosureReason
 from tideover_contracts.events.overdue import CureReason, OverdueChangeReason
+from tideover_contracts.events.plans import RejectionReason
 from tideover_contracts.examples import borrower, golden_events, loan_booked
 from tideover_contracts.money import Money
-from tideover_contracts.topics import NOTIFICATIONS_RECEIPTS, NOTIFICATIONS_REQUESTS
+from tideover_contracts.topics import NOTIFICATIONS_RECEIPTS, NOTIFICATIONS_REQUESTS, NOTIFICATIONS_REQUESTS_V1
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import reference_gateway
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess
+from tideover_runtime.testing.settle import settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -75,6 +77,13 @@ async def handled(infrastructure: Infrastructure, *envelopes: Envelope[Any]) -> 
                 await asyncio.sleep(0.1)
     finally:
         await connection.close()
+
+
+async def quiet(infrastructure: Infrastructure, watcher: TopicWatcher) -> None:
+    """Until notification has consumed everything and sent its outbox, and the watcher read it
+    all: then a message, were there one, would have been seen."""
+    await settled(infrastructure)
+    await watcher.caught_up()
 
 
 async def at(infrastructure: Infrastructure, kafka: KafkaTestClient, instant: datetime) -> None:
@@ -133,7 +142,7 @@ async def test_a_redelivered_or_repeated_overdue_event_makes_one_message(
     await client.publish(first, first, again)
     await handled(private_infrastructure, first, again)
     await watcher.wait_for_event("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
-    await asyncio.sleep(1.0)  # room for a second message, if there were one
+    await quiet(private_infrastructure, watcher)  # room for a second message, if there were one
 
     assert len(watcher.events("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)) == 1
     assert [entry["decision"] for entry in await contact_log(notification, overdue.loan_id)] == ["sent"]
@@ -155,6 +164,8 @@ async def test_a_failed_sms_falls_back_to_email_and_receipts_reach_the_log(
         ours = lambda e: e.loan_id == overdue.loan_id  # noqa: E731
         delivered = await watcher.wait_for_event("NotificationDelivered", ours)
         assert delivered.channel == Channel.EMAIL
+        # The requests and the SMS failure came before the receipt, but on other topics: read them all.
+        await watcher.caught_up()
         requests = watcher.events("NotificationRequested", ours)
         assert [request.channel for request in requests] == [Channel.SMS, Channel.EMAIL]
         assert requests[1].subject
@@ -252,7 +263,7 @@ async def test_a_broken_plan_message_states_the_ledgers_days_past_due_whichever_
     await publish_in_turn(private_infrastructure, client, missed, first)
     assert "plan_broken" not in [entry["purpose"] for entry in await contact_log(notification, overdue.loan_id)]
     # The plan's activation (plans.offers.v1) is read last: the order of the topics must not matter.
-    await client.publish(second, envelope(golden("PlanActivated", **loan)))
+    await publish_in_turn(private_infrastructure, client, second, envelope(golden("PlanActivated", **loan)))
     told = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")
     assert "逾期31天" in told.body
     assert "逾期总额¥712.40" in told.body
@@ -272,6 +283,36 @@ async def test_a_broken_plan_message_states_the_ledgers_days_past_due_whichever_
     notice = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "overdue_notice")
     assert "逾期1天" in notice.body
     assert len(watcher.events("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")) == 1
+
+
+async def test_a_refused_acceptance_is_told_on_v2_only_and_every_other_request_on_v1_too(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+) -> None:
+    infra = private_infrastructure
+    await at(infra, client, MIDDAY)
+    overdue = await overdue_loan(infra, client)
+    ours = lambda e: e.loan_id == overdue.loan_id  # noqa: E731
+    cured = RejectionReason(code="loan_cured", message="cured since the offer")
+    refused = golden("PlanRejected", loan_id=overdue.loan_id, offer_id=uuid.uuid4(), reasons=(cured,))
+    no_plan = golden("PlanRejected", loan_id=overdue.loan_id, application_id=uuid.uuid4())  # the agent explains it
+
+    async with TopicWatcher(infra.bootstrap_servers, [NOTIFICATIONS_REQUESTS_V1.name], infra.topic_prefix) as old:
+        await publish_in_turn(infra, client, envelope(no_plan), envelope(refused), envelope(overdue))
+        told = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_refused")
+        notice = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "overdue_notice")
+        notice_v1 = await old.wait_for_event("NotificationRequested", ours)
+        await quiet(infra, old)
+        await watcher.caught_up()
+
+    assert "您确认的还款方案未生效" in told.body
+    assert "已无逾期" in told.body
+    assert sorted(request.purpose.value for request in watcher.events("NotificationRequested", ours)) == [
+        "overdue_notice",
+        "plan_refused",
+    ]
+    assert [request.purpose.value for request in old.events("NotificationRequested", ours)] == ["overdue_notice"]
+    assert type(notice_v1).schema_version == 1
+    assert (notice_v1.notification_id, notice_v1.body, notice_v1.channel) == (notice.notification_id, notice.body, notice.channel)
 
 
 def closure_of(overdue: Any, reason: LoanClosureReason) -> Envelope[Any]:
@@ -306,11 +347,14 @@ async def test_a_loan_written_off_or_sold_in_an_overdue_episode_gets_no_cure_mes
         await publish_in_turn(private_infrastructure, client, closed)
 
     log = await contact_log(notification, overdue.loan_id)
-    assert [(entry["purpose"], entry["decision"], entry["rule"]) for entry in log] == [
-        ("cured_confirmation", "suppressed", "loan_closed")
+    sold = reason is LoanClosureReason.SOLD  # the borrower is told of the assignment instead
+    assert sorted((entry["purpose"], entry["decision"], entry["rule"]) for entry in log) == [
+        ("cured_confirmation", "suppressed", "loan_closed"),
+        *([("loan_assigned", "sent", None)] if sold else []),
     ]
-    await asyncio.sleep(1.0)  # room for a request, if there were one
-    assert not watcher.events("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
+    await quiet(private_infrastructure, watcher)  # room for a request, if there were one
+    told = watcher.events("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
+    assert [request.purpose.value for request in told] == (["loan_assigned"] if sold else [])
 
 
 async def test_a_loan_paid_off_is_confirmed_once_the_closure_arrives(
@@ -348,7 +392,7 @@ async def test_after_the_loan_closed_nothing_presses_for_payment(
         ("overdue_notice", "suppressed", "loan_closed"),
         ("pre_due_reminder", "suppressed", "loan_closed"),
     ]
-    await asyncio.sleep(1.0)  # room for a request, if there were one
+    await quiet(private_infrastructure, watcher)  # room for a request, if there were one
     assert not watcher.events("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
 
 

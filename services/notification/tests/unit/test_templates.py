@@ -25,13 +25,13 @@ from notification.application.message_facts import Facts, NoMessageForEventError
 from notification.application.ports import LedgerStatus
 from tideover_contracts.common import Channel, Jurisdiction, Locale, WaivedAmounts
 from tideover_contracts.envelope import Event
-from tideover_contracts.events.loans import RepaymentReceived
+from tideover_contracts.events.loans import LoanClosed, LoanClosureReason, RepaymentReceived
 from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import Purpose
 from tideover_contracts.events.overdue import CureReason, LoanBecameOverdue, LoanCured, OverdueStatusChanged
-from tideover_contracts.events.plans import PlanActivated
+from tideover_contracts.events.plans import PlanActivated, PlanRejected, RejectionReason
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
-from tideover_contracts.examples import golden_events
+from tideover_contracts.examples import OFFER_ID, golden_events
 from tideover_contracts.money import Money
 
 EventT = TypeVar("EventT", bound=Event)
@@ -64,10 +64,24 @@ def facts_of(event: Event) -> Facts:
     return facts_for(event, ledger=LEDGER_AFTER_BREAK if isinstance(event, PlanBroken) else None)[1]
 
 
+def told_events() -> list[Event]:
+    """The golden events, and two that are told: the golden PlanRejected refuses an application
+    and the golden LoanClosed closes a loan paid off, neither of which a message tells; refused
+    as an acceptance (the loan cured meanwhile) and closed as sold, they are."""
+    rejected = golden_event(PlanRejected)
+    refused = rejected.model_copy(
+        update={"offer_id": OFFER_ID, "reasons": (RejectionReason(code="loan_cured", message="cured on 2026-04-20"),)}
+    )
+    sold = golden_event(LoanClosed).model_copy(
+        update={"reason": LoanClosureReason.SOLD, "assignee": "Acme Asset Management, 400-000-0000"}
+    )
+    return [*golden_events(), refused, sold]
+
+
 def golden_facts() -> dict[Purpose, Facts]:
-    """The facts of the first golden event of each purpose."""
+    """The facts of the first told event of each purpose."""
     facts: dict[Purpose, Facts] = {}
-    for event in golden_events():
+    for event in told_events():
         try:
             purpose, _ = facts_for(event)
         except NoMessageForEventError:
@@ -125,7 +139,7 @@ class TestEveryTemplate:
         opt_outs = {f"_opt_out/{c.value}.{loc.value}" for c in (Channel.SMS, Channel.EMAIL) for loc in Locale}
 
         assert template_names() == messages | opt_outs
-        assert len(messages) == 72
+        assert len(messages) == 88
 
     @pytest.mark.parametrize("locale", list(Locale))
     @pytest.mark.parametrize("purpose", list(Purpose))

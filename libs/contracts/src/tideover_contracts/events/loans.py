@@ -106,10 +106,16 @@ class LoanClosureReason(StrEnum):
 
 
 class LoanClosed(Event):
-    """The loan left the book; nothing more is collected or sent for it."""
+    """The loan left the book; nothing more is collected for it. The borrower of a sold loan is
+    told of the assignment (and to whom, when `assignee` says)."""
 
     event_type: ClassVar[str] = "LoanClosed"
 
     loan_id: uuid.UUID
     closed_on: date
     reason: LoanClosureReason
+    assignee: str | None = Field(
+        default=None,
+        max_length=200,
+        description="A sold loan's buyer as the borrower should be told: name, and how to reach them",
+    )

@@ -1,4 +1,11 @@
-"""`notifications.requests.v1` and `notifications.receipts.v1`: our side of the gateways."""
+"""`notifications.requests.v2` (and v1, until every gateway reads v2) and
+`notifications.receipts.v1`: our side of the gateways.
+
+Version 2 of NotificationRequested names two purposes more (a plan the borrower confirmed that
+could not be put in force, and the assignment of a sold loan). A new value of an enum a reader
+checks is not an optional field, so by the contract rules (DESIGN.md §2) it is a new topic;
+`notifications.requests.v1` carries the same requests, as version 1, for the purposes it knows.
+"""
 
 from __future__ import annotations
 
@@ -22,12 +29,18 @@ class Purpose(StrEnum):
     PLAN_INSTALLMENT_MISSED = "plan_installment_missed"
     PLAN_BROKEN = "plan_broken"
     PLAN_COMPLETED = "plan_completed"
+    #: Since version 2: the plan the borrower confirmed was not put in force (PlanRejected of an
+    #: acceptance: the loan was repaid or closed meanwhile, or another plan is in force).
+    PLAN_REFUSED = "plan_refused"
+    #: Since version 2: the loan was sold (LoanClosed, reason sold); whom the borrower pays now.
+    LOAN_ASSIGNED = "loan_assigned"
 
 
 class NotificationRequested(Event):
     """A message a gateway should deliver now: everything it needs is here."""
 
     event_type: ClassVar[str] = "NotificationRequested"
+    schema_version: ClassVar[int] = 2
 
     notification_id: uuid.UUID
     loan_id: uuid.UUID
@@ -41,6 +54,13 @@ class NotificationRequested(Event):
     body: str
     template: str = Field(description="Template name and version that rendered the body")
     expires_at: AwareDatetime
+
+    def as_v1(self) -> Event | None:
+        """The same request in version 1, for gateways that still read `notifications.requests.v1`;
+        None for a purpose version 1 does not know."""
+        from tideover_contracts.events import notifications_v1
+
+        return notifications_v1.downgraded(self)
 
 
 class NotificationDelivered(Event):

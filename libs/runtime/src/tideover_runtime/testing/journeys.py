@@ -19,8 +19,11 @@ from tideover_runtime.testing.settle import settled
 if TYPE_CHECKING:  # not at run time: the fixtures module needs pytest, the demo does not
     from tideover_runtime.testing.fixtures import Infrastructure
 
-#: Every topic our services publish (not the upstream, clock or gateway ones).
-SERVICE_OUTPUT_TOPICS = tuple(topic.name for topic in TOPICS if topic.producer not in (UPSTREAM, SCHEDULER, GATEWAYS))
+#: Every topic our services publish (not the upstream, clock or gateway ones), in its current
+#: version (a topic kept for old readers repeats its successor).
+SERVICE_OUTPUT_TOPICS = tuple(
+    topic.name for topic in TOPICS if topic.producer not in (UPSTREAM, SCHEDULER, GATEWAYS) and topic.superseded_by is None
+)
 
 
 def day_closed(day: date) -> Envelope[BusinessDayClosed]:

@@ -11,7 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tideover_contracts.envelope import Envelope, Event, parse_message
-from tideover_contracts.topics import ALL_EVENT_TYPES, topic_of
+from tideover_contracts.topics import ALL_EVENT_TYPES, topic_named, topic_of
 
 
 class KafkaTestClient:
@@ -89,8 +89,10 @@ class TopicWatcher:
                 self._next_offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
                 continue
             topic = record.topic.removeprefix(self._prefix)
+            known = topic_named(topic)
             try:
-                envelope: Envelope[Event] | None = parse_message(record.value or b"", ALL_EVENT_TYPES)
+                classes = known.event_classes() if known else ALL_EVENT_TYPES
+                envelope: Envelope[Event] | None = parse_message(record.value or b"", classes)
             except ValueError:
                 envelope = None
             headers = {key: value.decode(errors="replace") for key, value in record.headers or ()}

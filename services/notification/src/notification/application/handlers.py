@@ -24,7 +24,7 @@ from notification.domain.contact_rules import WEEK, Borrower, Message, Outcome, 
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event, deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
-from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed
+from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, LoanClosureReason
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested
 from tideover_contracts.events.overdue import OverdueChangeReason, OverdueStatusChanged
 from tideover_contracts.events.plans import PlanActivated
@@ -76,6 +76,10 @@ when_loan_cured_confirm = notify_of(lambda e: ("cured", e.loan_id, e.episode))
 when_plan_sent_send_written_plan = notify_of(lambda e: ("written_plan", e.application_id, e.offer_id, e.confirmation_code))
 when_plan_installment_due_soon_remind = notify_of(lambda e: ("plan_reminder", e.plan_id, e.sequence, e.due_date, e.days_before))
 when_plan_installment_missed_tell_borrower = notify_of(lambda e: ("plan_missed", e.plan_id, e.sequence))
+#: Only an acceptance refused is told (message_facts.purpose_of): the borrower confirmed a plan.
+when_acceptance_refused_tell_borrower = notify_of(
+    lambda e: ("plan_refused", e.application_id, e.offer_id) if e.offer_id is not None else None
+)
 
 
 async def when_overdue_status_changed_maybe_notify(units: list[Unit[OverdueStatusChanged]], notifying: Notifying) -> None:
@@ -101,11 +105,14 @@ async def when_overdue_status_changed_maybe_notify(units: list[Unit[OverdueStatu
 async def when_loan_closed_stop_pressing(unit: Unit[LoanClosed], notifying: Notifying) -> None:
     """Keep that the loan closed and why: from now on nothing that presses for payment goes out
     for it (contact rule loan_closed), and the messages that waited for the closure's reason
-    are decided now (application/waiting.py)."""
+    are decided now (application/waiting.py). The borrower of a sold loan is told of the
+    assignment instead."""
     event, store = unit.event, notifying.store
     await store.lock_loans({event.loan_id})
     await store.close_loan(event.loan_id, event.reason, event.closed_on)
     await _decide_waiting(notifying, [unit])
+    if event.reason is LoanClosureReason.SOLD:
+        await consider(notifying, [(unit, ("loan_assigned", event.loan_id))])
 
 
 async def when_plan_activated_tell_borrower(unit: Unit[PlanActivated], notifying: Notifying) -> None:
@@ -241,6 +248,8 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
         changes.append(StatusChange(message.notification_id, "sent", channel=channel, sent_at=now))
         entries.append(replace(entry, template=request.template, subject=request.subject, body=request.body))
         outgoing.append((unit, request, deterministic_id("NotificationRequested", message.notification_id, channel.value)))
+        if (old := request.as_v1()) is not None:  # for gateways still on notifications.requests.v1
+            outgoing.append((unit, old, deterministic_id("NotificationRequested.v1", message.notification_id, channel.value)))
     await store.set_statuses(changes)
     await store.log(entries)
     await publish_each(outgoing)

@@ -12,6 +12,7 @@ from datetime import timedelta
 from notification.application.ports import LedgerStatus
 from tideover_contracts.common import OverdueAmounts, PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.envelope import Event
+from tideover_contracts.events.loans import LoanClosed, LoanClosureReason
 from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import Purpose
 from tideover_contracts.events.overdue import (
@@ -21,7 +22,7 @@ from tideover_contracts.events.overdue import (
     OverdueSnapshot,
     OverdueStatusChanged,
 )
-from tideover_contracts.events.plans import PlanActivated
+from tideover_contracts.events.plans import PlanActivated, PlanRejected
 from tideover_contracts.events.tracking import (
     PlanBroken,
     PlanCompleted,
@@ -122,6 +123,16 @@ def plan_completed_facts(event: PlanCompleted) -> Facts:
     }
 
 
+def plan_refused_facts(event: PlanRejected) -> Facts:
+    """An acceptance refused: the plan the borrower confirmed is not in force. The templates
+    explain the reasons plan-calculation names (its codes); any other code reads as "contact us"."""
+    return {"refusals": [reason.code for reason in event.reasons]}
+
+
+def loan_assigned_facts(event: LoanClosed) -> Facts:
+    return {"assigned_on": event.closed_on, "assignee": event.assignee}
+
+
 #: The message each event calls for.
 PURPOSES: dict[type[Event], Purpose] = {
     InstallmentDueSoon: Purpose.PRE_DUE_REMINDER,
@@ -134,12 +145,20 @@ PURPOSES: dict[type[Event], Purpose] = {
     PlanInstallmentMissed: Purpose.PLAN_INSTALLMENT_MISSED,
     PlanBroken: Purpose.PLAN_BROKEN,
     PlanCompleted: Purpose.PLAN_COMPLETED,
+    PlanRejected: Purpose.PLAN_REFUSED,
+    LoanClosed: Purpose.LOAN_ASSIGNED,
 }
 
 
 def purpose_of(event: Event) -> Purpose:
-    """The purpose of the message `event` calls for; NoMessageForEventError if none."""
+    """The purpose of the message `event` calls for; NoMessageForEventError if none. Of the
+    rejections, only an acceptance refused is told (an application without a plan is the agent's
+    to explain); of the closures, only a sale (the borrower must know whom to pay)."""
     purpose = PURPOSES.get(type(event))
+    if isinstance(event, PlanRejected) and event.offer_id is None:
+        purpose = None
+    if isinstance(event, LoanClosed) and event.reason is not LoanClosureReason.SOLD:
+        purpose = None
     if purpose is None:
         raise NoMessageForEventError(f"{event.event_type} calls for no message to the borrower")
     return purpose
@@ -167,6 +186,10 @@ def facts_for(event: Event, *, ledger: LedgerStatus | None = None) -> tuple[Purp
             facts = plan_installment_missed_facts(event)
         case PlanBroken():
             facts = plan_broken_facts(event, ledger)
+        case PlanRejected():
+            facts = plan_refused_facts(event)
+        case LoanClosed():
+            facts = loan_assigned_facts(event)
         case _:
             assert isinstance(event, PlanCompleted)
             facts = plan_completed_facts(event)

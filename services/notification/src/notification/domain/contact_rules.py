@@ -45,8 +45,7 @@ PRESSING = COLLECTION | {Purpose.PLAN_INSTALLMENT_REMINDER, Purpose.PLAN_INSTALL
 #: Closures after which a cure is not confirmed: a debt written off or sold is not settled (the
 #: buyer, or the lender later, may still collect it), and "nothing is overdue any more" would
 #: tell the borrower otherwise. Paid off and refinanced loans are settled: the cure is confirmed.
-#: (The borrower of a sold loan should rather be told whom to pay now: an assignment notice needs
-#: a new Purpose in the contract, a breaking change by our contract rules, so none is sent yet.)
+#: (The borrower of a sold loan is told of the assignment instead: Purpose.LOAN_ASSIGNED.)
 UNCONFIRMED_CLOSURES = frozenset({LoanClosureReason.WRITTEN_OFF, LoanClosureReason.SOLD})
 WEEK = timedelta(days=7)
 ALL_CHANNELS = frozenset(Channel)
@@ -58,6 +57,8 @@ CHANNELS_FOR: dict[Purpose, frozenset[Channel]] = {
     Purpose.PLAN_ACTIVATED: _TEXT,
     Purpose.PLAN_COMPLETED: _TEXT,
     Purpose.CURED_CONFIRMATION: _TEXT,
+    Purpose.PLAN_REFUSED: _TEXT,
+    Purpose.LOAN_ASSIGNED: _TEXT,
 }
 
 
