@@ -5,7 +5,8 @@ Kafka and Postgres, checked against the ledger (the book of record) and its tria
   stay overdue; one whose borrower pays each month's total completes with every installment paid;
 - an extension plan completes with nothing settled that was not paid;
 - two acceptances on one loan give one plan and one clear refusal, and the borrower is told;
-- a plan confirmed after the loan was cured is refused, and the borrower is told why.
+- a plan confirmed after the loan was cured is refused, and the borrower is told why;
+- a plan confirmed after a payment beyond the tolerance is quoted again, and the borrower is told.
 """
 
 from __future__ import annotations
@@ -272,3 +273,23 @@ async def test_a_plan_confirmed_after_the_loan_was_cured_is_refused(journey: Jou
     await settled(journey.infrastructure)
     assert journey.watcher.events("PlanActivated", journey.ours) == []
     assert (await journey.status())["status"] != "under_plan"
+
+
+async def test_a_plan_confirmed_after_a_payment_beyond_the_tolerance_is_quoted_again_and_the_borrower_told(
+    journey: Journey,
+) -> None:
+    await journey.overdue()
+    request = _requested(journey.loan.loan_id)
+    await journey.kafka.publish(wrap(request, producer="negotiation-intake", occurred_at=datetime.now(UTC)))
+    offer = await journey.watcher.wait_for_event("PlanOffered", lambda e: e.application_id == request.application_id)
+    owed = sum((Decimal(v["amount"]) for v in (await journey.status())["overdue_amounts"].values()), start=Decimal(0))
+    await journey.pay(cny((owed / 2).quantize(Decimal("0.01"))), OVERDUE_ON)  # half the arrears: far beyond 1% or 10.00
+    await settled(journey.infrastructure)  # plan calculation knows of the payment before the borrower confirms
+    await journey.kafka.publish(wrap(_accepted(offer), producer="negotiation-intake", occurred_at=datetime.now(UTC)))
+    requoted = await journey.watcher.wait_for_event("PlanOffered", lambda e: e.supersedes_offer_id == offer.offer_id)
+    assert requoted.application_id == offer.application_id
+    told = await journey.told("plan_refused")
+    assert "更新后的方案发给您确认" in told.body
+    await settled(journey.infrastructure)
+    assert journey.watcher.events("PlanActivated", journey.ours) == []
+    await journey.balanced()

@@ -29,7 +29,7 @@ from tideover_contracts.events.loans import LoanClosed, LoanClosureReason, Repay
 from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import Purpose
 from tideover_contracts.events.overdue import CureReason, LoanBecameOverdue, LoanCured, OverdueStatusChanged
-from tideover_contracts.events.plans import PlanActivated, PlanRejected, RejectionReason
+from tideover_contracts.events.plans import PlanActivated, PlanOffered, PlanRejected, RejectionReason
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.examples import OFFER_ID, golden_events
 from tideover_contracts.money import Money
@@ -457,3 +457,42 @@ def waived(penalty: str, interest: str) -> WaivedAmounts:
     zero = Money.of("0.00", "CNY")
     penalty_money, interest_money = Money.of(penalty, "CNY"), Money.of(interest, "CNY")
     return WaivedAmounts(penalty=penalty_money, interest=interest_money, fee=zero, total=penalty_money + interest_money)
+
+
+class TestARefusedPlanSaysWhyAndWhatComesNext:
+    """plan_refused: each reason plan-calculation gives (and a re-quote) has its own words."""
+
+    CASES = (
+        ("loan_cured", "brought up to date", "已无逾期"),
+        ("loan_closed", "was closed", "已结清或关闭"),
+        ("plan_already_active", "already in force", "原方案继续有效"),
+        ("offer_expired", "had expired", "已过有效期"),
+        ("requoted", "send you the updated plan to confirm", "更新后的方案发给您确认"),
+        ("unknown_option", "could not be put in force", "该方案无法生效"),
+    )
+
+    @pytest.mark.parametrize(("code", "en", "zh"), CASES)
+    @pytest.mark.parametrize("channel", [Channel.SMS, Channel.EMAIL, Channel.PUSH])
+    def test_in_each_text_channel(self, code: str, en: str, zh: str, channel: Channel) -> None:
+        facts = {"refusals": [code]}
+
+        assert en in rendered(Purpose.PLAN_REFUSED, channel, Locale.EN, facts=facts).body
+        assert zh in rendered(Purpose.PLAN_REFUSED, channel, Locale.ZH_CN, facts=facts).body
+        assert len(rendered(Purpose.PLAN_REFUSED, Channel.SMS, Locale.ZH_CN, facts=facts).body) <= 120
+
+    def test_a_requote_is_told_and_a_first_offer_is_not(self) -> None:
+        offer = golden_event(PlanOffered)
+        requote = offer.model_copy(update={"supersedes_offer_id": OFFER_ID})
+
+        assert facts_for(requote) == (Purpose.PLAN_REFUSED, {"refusals": ["requoted"]})
+        with pytest.raises(NoMessageForEventError):
+            facts_for(offer)
+
+    @pytest.mark.parametrize("reason", [LoanClosureReason.PAID_OFF, LoanClosureReason.WRITTEN_OFF, LoanClosureReason.REFINANCED])
+    def test_only_a_sale_of_the_closures_is_told(self, reason: LoanClosureReason) -> None:
+        with pytest.raises(NoMessageForEventError):
+            facts_for(golden_event(LoanClosed).model_copy(update={"reason": reason}))
+
+    def test_an_application_without_a_plan_is_the_agents_to_explain(self) -> None:
+        with pytest.raises(NoMessageForEventError):
+            facts_for(golden_event(PlanRejected))

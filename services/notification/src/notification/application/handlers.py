@@ -76,9 +76,13 @@ when_loan_cured_confirm = notify_of(lambda e: ("cured", e.loan_id, e.episode))
 when_plan_sent_send_written_plan = notify_of(lambda e: ("written_plan", e.application_id, e.offer_id, e.confirmation_code))
 when_plan_installment_due_soon_remind = notify_of(lambda e: ("plan_reminder", e.plan_id, e.sequence, e.due_date, e.days_before))
 when_plan_installment_missed_tell_borrower = notify_of(lambda e: ("plan_missed", e.plan_id, e.sequence))
-#: Only an acceptance refused is told (message_facts.purpose_of): the borrower confirmed a plan.
+#: Only an acceptance refused or quoted again is told (message_facts.purpose_of): the borrower
+#: confirmed a plan that is not in force. One message for the confirmed offer, either way.
 when_acceptance_refused_tell_borrower = notify_of(
     lambda e: ("plan_refused", e.application_id, e.offer_id) if e.offer_id is not None else None
+)
+when_confirmed_plan_requoted_tell_borrower = notify_of(
+    lambda e: ("plan_refused", e.application_id, e.supersedes_offer_id) if e.supersedes_offer_id is not None else None
 )
 
 

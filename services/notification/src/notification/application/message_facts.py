@@ -22,7 +22,7 @@ from tideover_contracts.events.overdue import (
     OverdueSnapshot,
     OverdueStatusChanged,
 )
-from tideover_contracts.events.plans import PlanActivated, PlanRejected
+from tideover_contracts.events.plans import PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import (
     PlanBroken,
     PlanCompleted,
@@ -123,9 +123,17 @@ def plan_completed_facts(event: PlanCompleted) -> Facts:
     }
 
 
-def plan_refused_facts(event: PlanRejected) -> Facts:
-    """An acceptance refused: the plan the borrower confirmed is not in force. The templates
-    explain the reasons plan-calculation names (its codes); any other code reads as "contact us"."""
+#: The refusal code of a confirmed plan quoted again instead (the loan changed materially since
+#: the offer, DESIGN.md §3a): the borrower is to confirm the updated plan an agent sends.
+REQUOTED = "requoted"
+
+
+def plan_refused_facts(event: PlanRejected | PlanOffered) -> Facts:
+    """The plan the borrower confirmed is not in force: its acceptance was refused (PlanRejected,
+    with plan-calculation's reason codes) or it was quoted again (PlanOffered superseding it).
+    The templates explain each code and what comes next; any other code reads as "contact us"."""
+    if isinstance(event, PlanOffered):
+        return {"refusals": [REQUOTED]}
     return {"refusals": [reason.code for reason in event.reasons]}
 
 
@@ -146,6 +154,7 @@ PURPOSES: dict[type[Event], Purpose] = {
     PlanBroken: Purpose.PLAN_BROKEN,
     PlanCompleted: Purpose.PLAN_COMPLETED,
     PlanRejected: Purpose.PLAN_REFUSED,
+    PlanOffered: Purpose.PLAN_REFUSED,
     LoanClosed: Purpose.LOAN_ASSIGNED,
 }
 
@@ -153,9 +162,13 @@ PURPOSES: dict[type[Event], Purpose] = {
 def purpose_of(event: Event) -> Purpose:
     """The purpose of the message `event` calls for; NoMessageForEventError if none. Of the
     rejections, only an acceptance refused is told (an application without a plan is the agent's
-    to explain); of the closures, only a sale (the borrower must know whom to pay)."""
+    to explain); of the offers, only one that replaces a confirmed plan (the first offer reaches
+    the borrower as the written plan the agent sends); of the closures, only a sale (the borrower
+    must know whom to pay)."""
     purpose = PURPOSES.get(type(event))
     if isinstance(event, PlanRejected) and event.offer_id is None:
+        purpose = None
+    if isinstance(event, PlanOffered) and event.supersedes_offer_id is None:
         purpose = None
     if isinstance(event, LoanClosed) and event.reason is not LoanClosureReason.SOLD:
         purpose = None
@@ -186,7 +199,7 @@ def facts_for(event: Event, *, ledger: LedgerStatus | None = None) -> tuple[Purp
             facts = plan_installment_missed_facts(event)
         case PlanBroken():
             facts = plan_broken_facts(event, ledger)
-        case PlanRejected():
+        case PlanRejected() | PlanOffered():
             facts = plan_refused_facts(event)
         case LoanClosed():
             facts = loan_assigned_facts(event)

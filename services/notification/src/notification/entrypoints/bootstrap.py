@@ -21,7 +21,7 @@ from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, 
 from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed
 from tideover_contracts.events.overdue import InstallmentDueSoon, LoanBecameOverdue, LoanCured, OverdueStatusChanged
-from tideover_contracts.events.plans import PlanActivated, PlanRejected
+from tideover_contracts.events.plans import PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted, PlanInstallmentDueSoon, PlanInstallmentMissed
 from tideover_contracts.topics import (
     LOANS_LIFECYCLE,
@@ -65,6 +65,7 @@ def subscriptions(profiles: Mapping[Jurisdiction, Profile] | None = None) -> Sub
     subs.on_many(NEGOTIATION_APPLICATIONS, PlanSentToBorrower)(with_store_many(handlers.when_plan_sent_send_written_plan))
     subs.on(PLANS_OFFERS, PlanActivated)(with_store(handlers.when_plan_activated_tell_borrower))
     subs.on_many(PLANS_OFFERS, PlanRejected)(with_store_many(handlers.when_acceptance_refused_tell_borrower))
+    subs.on_many(PLANS_OFFERS, PlanOffered)(with_store_many(handlers.when_confirmed_plan_requoted_tell_borrower))
     subs.on_many(PLANS_TRACKING, PlanInstallmentDueSoon)(with_store_many(handlers.when_plan_installment_due_soon_remind))
     subs.on_many(PLANS_TRACKING, PlanInstallmentMissed)(with_store_many(handlers.when_plan_installment_missed_tell_borrower))
     subs.on(PLANS_TRACKING, PlanBroken)(with_store(handlers.when_plan_broken_tell_borrower))
