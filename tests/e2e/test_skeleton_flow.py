@@ -101,8 +101,12 @@ async def test_one_loan_flows_from_booking_to_a_paid_plan_installment(
         first_month = activated.months()[0]
         assert [i.sequence for i in first_month.continuing] == [2]
         assert first_month.total == Money.of("1393.43", "CNY")
-        # repayment tracking takes the plan before the money arrives
+        # repayment tracking takes the plan before the money arrives, and so does overdue detection's
+        # ledger (the plan and the payment come on different topics): the payment goes to the plan's line
         await wait_until_ok(f"{running['repayment_tracking'].url}/v1/plans/{activated.plan_id}")
+        await wait_until_ok(
+            f"{overdue_url}/v1/loans/{loan.loan_id}/overdue-status", accept=lambda r: r.json()["status"] == "under_plan"
+        )
         await kafka.publish(
             upstream(
                 RepaymentReceived(

@@ -16,6 +16,7 @@ from tideover_contracts.examples import loan_booked
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_runtime.testing.settle import settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -41,13 +42,16 @@ async def test_a_killed_close_is_redone_once_after_restart(
         # The service consumed the close, then died by SIGKILL at the crash point.
         assert await asyncio.to_thread(service.wait_exit, 60) == -signal.SIGKILL
         if crash_point == "kill-before-commit":
-            await asyncio.sleep(1.0)
+            await watcher.caught_up()  # all the dead process got out is on the topic: read it all
             assert watcher.events("LoanBecameOverdue") == [], "nothing may be published from a rolled-back transaction"
 
         service.start()  # no fault this time: the uncommitted offset brings the close back
         try:
             overdue = await watcher.wait_for_event("LoanBecameOverdue", lambda event: event.loan_id == loan.loan_id, timeout=60)
-            await asyncio.sleep(3.0)  # time for a duplicate to show up, if there were one
+            # Every consumer caught up (the close redelivered and handled) and the outbox sent, then
+            # all of it read: a duplicate, if there were one, is in `seen`.
+            await settled(infra)
+            await watcher.caught_up()
         finally:
             service.stop()
     assert overdue.days_past_due == 5

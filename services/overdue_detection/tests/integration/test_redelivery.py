@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -17,6 +16,7 @@ from tideover_contracts.money import Money
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_runtime.testing.settle import settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -52,7 +52,9 @@ async def test_events_delivered_twice_are_applied_once(
         await watcher.wait_for_event("LoanBecameOverdue", ours)
         await kafka.publish(payment, payment)
         changed = await watcher.wait_for_event("OverdueStatusChanged", ours)
-        await asyncio.sleep(2.0)
+        # The second copies handled (offsets committed past them), the outbox sent, all of it read.
+        await settled(infrastructure)
+        await watcher.caught_up()
     assert len(watcher.events("LoanBecameOverdue", ours)) == 1
     assert len(watcher.events("OverdueStatusChanged", ours)) == 1
     # Applied once (twice would have left nothing overdue).

@@ -21,6 +21,7 @@ from tideover_contracts.money import Money
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient
 from tideover_runtime.testing.processes import ServiceProcess
+from tideover_runtime.testing.settle import settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 LOANS = 300
@@ -50,7 +51,7 @@ async def test_two_replicas_handle_every_event_once(private_infrastructure: Infr
         connection = await asyncpg.connect(infra.database_url, server_settings={"search_path": "overdue_detection"})
         try:
             await _until_handled(connection, LOANS * 3)
-            await asyncio.sleep(1.0)
+            await settled(infra)  # both replicas past the redelivered copies: every duplicate seen
             assert await connection.fetchval("SELECT count(*) FROM inbox") == LOANS * 3  # duplicates were skipped
             assert await connection.fetchval("SELECT count(*) FROM loans") == LOANS
             assert await connection.fetchval("SELECT count(*) FROM repayments") == LOANS * 2

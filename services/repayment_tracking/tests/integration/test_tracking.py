@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -29,6 +30,7 @@ from tideover_contracts.topics import OVERDUE_DETECTION, PLANS_TRACKING
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_runtime.testing.settle import settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -105,6 +107,26 @@ async def tracked_plan(client: KafkaTestClient, tracking: ServiceProcess, **chan
     return plan
 
 
+async def handled(infrastructure: Infrastructure, *envelopes: Envelope[Any]) -> None:
+    """Wait until tracking has taken these events in (their inbox rows are committed)."""
+    connection = await asyncpg.connect(infrastructure.database_url)
+    try:
+        async with asyncio.timeout(30):
+            while await connection.fetchval(  # noqa: ASYNC110 - polling the database: no event to wait on
+                "SELECT count(*) FROM repayment_tracking.inbox WHERE event_id = ANY($1::uuid[])", [e.event_id for e in envelopes]
+            ) < len(envelopes):
+                await asyncio.sleep(0.1)
+    finally:
+        await connection.close()
+
+
+async def quiet(infrastructure: Infrastructure, watcher: TopicWatcher) -> None:
+    """Until tracking has consumed everything and sent its outbox, and the watcher read it all:
+    then a duplicate, were there one, would have been seen."""
+    await settled(infrastructure)
+    await watcher.caught_up()
+
+
 async def plan_view(tracking: ServiceProcess, plan_id: uuid.UUID) -> Any:
     async with httpx.AsyncClient(base_url=tracking.url) as http:
         return (await http.get(f"/v1/plans/{plan_id}")).json()
@@ -114,7 +136,7 @@ APRIL, MAY, JUNE = date(2026, 4, 15), date(2026, 5, 15), date(2026, 6, 15)
 
 
 async def test_a_plan_paid_once_missed_then_broken_with_its_waiver_reinstated(
-    tracking: ServiceProcess, kafka: tuple[KafkaTestClient, TopicWatcher]
+    private_infrastructure: Infrastructure, tracking: ServiceProcess, kafka: tuple[KafkaTestClient, TopicWatcher]
 ) -> None:
     client, watcher = kafka
     tracking.start()
@@ -145,7 +167,7 @@ async def test_a_plan_paid_once_missed_then_broken_with_its_waiver_reinstated(
     assert (broken.reason.value, broken.business_date) == ("unpaid_30_days", date(2026, 6, 14))
     assert broken.unpaid == cny("696.67")
     assert broken.reinstated_waiver.total == cny("9.31")  # the conditional waiver comes back
-    await asyncio.sleep(1.0)
+    await quiet(private_infrastructure, watcher)
     assert len(watcher.events("PlanInstallmentPaid", ours)) == 1  # the redelivered payment counted once
 
     view = await plan_view(tracking, plan.plan_id)
@@ -216,7 +238,7 @@ async def test_an_arrears_month_asks_for_its_regular_installment_and_a_last_mont
 
 
 async def test_a_closed_loan_ends_its_plan_and_a_report_before_its_plan_still_counts(
-    tracking: ServiceProcess, kafka: tuple[KafkaTestClient, TopicWatcher]
+    private_infrastructure: Infrastructure, tracking: ServiceProcess, kafka: tuple[KafkaTestClient, TopicWatcher]
 ) -> None:
     client, watcher = kafka
     tracking.start()
@@ -226,8 +248,9 @@ async def test_a_closed_loan_ends_its_plan_and_a_report_before_its_plan_still_co
 
     # The ledger's report on a plan's line arrives before tracking has taken the plan in.
     late = activated_plan()
-    await client.publish(applied(late.loan_id, "PAY-EARLY", date(2026, 4, 14), covered(1, APRIL, "348.33", "0.00", late.plan_id)))
-    await asyncio.sleep(2.0)
+    early = applied(late.loan_id, "PAY-EARLY", date(2026, 4, 14), covered(1, APRIL, "348.33", "0.00", late.plan_id))
+    await client.publish(early)
+    await handled(private_infrastructure, early)  # the plan comes on another topic: taken in only after the report
     await client.publish(envelope(late))
     paid = await watcher.wait_for_event("PlanInstallmentPaid", lambda e: e.plan_id == late.plan_id)
     assert (paid.sequence, paid.payment_id, paid.fully_paid) == (1, "PAY-EARLY", True)
@@ -236,6 +259,7 @@ async def test_a_closed_loan_ends_its_plan_and_a_report_before_its_plan_still_co
     await client.publish(closed(date(2026, 5, 20)))
     missed = await watcher.wait_for_event("PlanInstallmentMissed", lambda e: e.plan_id == late.plan_id)
     assert (missed.sequence, missed.business_date) == (2, date(2026, 5, 19))
+    await quiet(private_infrastructure, watcher)  # the closed loan's plan has another key: another partition
     assert watcher.events("PlanInstallmentMissed", lambda e: e.plan_id == closing.plan_id) == []
     view = await plan_view(tracking, closing.plan_id)
     assert (view["status"], view["ended_on"], view["judged_through"]) == ("closed", "2026-04-01", None)
@@ -243,7 +267,10 @@ async def test_a_closed_loan_ends_its_plan_and_a_report_before_its_plan_still_co
 
 @pytest.mark.parametrize("crash_point", ["kill-before-commit", "kill-after-commit"])
 async def test_a_close_killed_mid_way_is_redone_once(
-    tracking: ServiceProcess, kafka: tuple[KafkaTestClient, TopicWatcher], crash_point: str
+    private_infrastructure: Infrastructure,
+    tracking: ServiceProcess,
+    kafka: tuple[KafkaTestClient, TopicWatcher],
+    crash_point: str,
 ) -> None:
     client, watcher = kafka
     tracking.start(extra_env={"TIDEOVER_FAULT": f"{crash_point}:BusinessDayClosed"})
@@ -252,7 +279,7 @@ async def test_a_close_killed_mid_way_is_redone_once(
     assert await asyncio.to_thread(tracking.wait_exit, 60) == -signal.SIGKILL
     tracking.start()  # no fault this time: the close comes back (or was done) and counts once
     missed = await watcher.wait_for_event("PlanInstallmentMissed", lambda e: e.plan_id == plan.plan_id, timeout=60)
-    await asyncio.sleep(2.0)  # room for a duplicate, if there were one
+    await quiet(private_infrastructure, watcher)  # the close redelivered and handled: room for a duplicate
     assert (missed.sequence, missed.business_date) == (1, date(2026, 4, 19))
     published = [item for item in watcher.seen if item.envelope and item.envelope.event_type == "PlanInstallmentMissed"]
     assert len(published) == 1

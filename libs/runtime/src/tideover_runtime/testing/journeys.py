@@ -45,6 +45,8 @@ async def book_overdue_loan(
     too, before intake asks it for plans. Returns the LoanBecameOverdue."""
     await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
     await wait_until_ok(f"{overdue_url}/v1/loans/{loan.loan_id}/overdue-status")
+    # Every service has the booking (notification its contact) before the close, on another topic.
+    await settled(infrastructure)
     await kafka.publish(day_closed(closed_on))
     overdue: LoanBecameOverdue = await watcher.wait_for_event("LoanBecameOverdue", lambda event: event.loan_id == loan.loan_id)
     await settled(infrastructure)
