@@ -10,7 +10,7 @@ The journey: three borrowers in Shanghai, each with a 3,000.00 loan booked on 15
   credit), and is overdue again in March;
 - hardship is overdue on 16 February; on the 18th an agent files a hardship application through
   intake, chooses an option, sends the written plan and confirms it with the code from the SMS;
-  the plan's first installment (389.70, due 18 March) is paid in two parts, on 17 and 18 March.
+  the plan's first installment (398.65, due 18 March) is paid in two parts, on 17 and 18 March.
 The agent's steps are not upstream events: each run does them once, the same way.
 
 What Kafka can do to run B's deliveries (DESIGN.md §2: every topic is keyed by loan; all clock
@@ -106,7 +106,7 @@ UPSTREAM: dict[str, Envelope[Any]] = dict(
           for name, loan in LOANS.items()),
         _close(2, 12), _pays("on_time", "1045.00", 2, 14), _close(2, 14), _close(2, 16), _pays("late", "500.00", 2, 17),
         _close(2, 18), _pays("late", "600.00", 2, 19), _close(3, 12), _pays("on_time", "1045.00", 3, 14), _close(3, 14),
-        _pays("hardship", "200.00", 3, 17), _close(3, 17), _pays("hardship", "189.70", 3, 18), _close(3, 18),
+        _pays("hardship", "200.00", 3, 17), _close(3, 17), _pays("hardship", "198.65", 3, 18), _close(3, 18),
     ]
 )  # fmt: skip
 NEGOTIATE = "the agent negotiates hardship's plan"
@@ -370,9 +370,10 @@ def _assert_the_journey(seen: Outcome) -> None:
     }
     hardship, late = seen.notifications["hardship"], seen.notifications["late"]
     assert "逾期3天，逾期金额¥1,045.31" in hardship[3]["body"]
-    assert "分8期，共需还款¥3,117.57，首期¥389.70，还款日2026年3月18日" in hardship[4]["body"]
+    # The recommended plan (DESIGN.md §4): nothing waived is affordable, so the cheapest such plan.
+    assert "分8期，共需还款¥3,126.31，首期¥398.65，还款日2026年3月18日" in hardship[4]["body"]
     assert "验证码<code>" in hardship[4]["body"]
-    assert "第1期应还¥189.70" in hardship[6]["body"]  # what the 200.00 of 17 March left of the first installment
+    assert "第1期应还¥198.65" in hardship[6]["body"]  # what the 200.00 of 17 March left of the first installment
     assert "逾期3天，逾期金额¥545.26" in late[3]["body"]  # after the 500.00 of 17 February
     assert "逾期3天，逾期金额¥990.60（应还款日2026年3月15日）" in late[8]["body"]
     events = ("LoanBecameOverdue", "LoanCured", "PlanActivated", "PlanInstallmentPaid", "PlanInstallmentMissed")

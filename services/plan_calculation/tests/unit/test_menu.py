@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plan_calculation.domain.explanations import explain
-from plan_calculation.domain.menu import AGENT_INTEREST_WAIVER, SUPERVISOR_INTEREST_WAIVER, LoanPosition, plan_options, recommend
+from plan_calculation.domain.menu import AGENT_INTEREST_WAIVER, SUPERVISOR_INTEREST_WAIVER, LoanPosition, plan_options
 from plan_calculation.domain.options import Hardship
+from plan_calculation.domain.recommendation import RecommendationRule, recommend
 from tideover_contracts.events.negotiation import OptionKind
 from tideover_contracts.money import Money
 
@@ -66,13 +67,18 @@ def test_every_option_respects_the_policy(position: LoanPosition, verified: bool
             added = sum((line.interest for line in option.schedule), start=Decimal(0)) - (position.interest - waived.interest)
             months = len(option.schedule)
             assert added <= position.outstanding_principal * rate / 12 * months + months * Decimal("0.005")
-    best = recommend(options, hardship)
-    if any(option.affordable(hardship) for option in options):
-        assert best is not None
-        assert best.affordable(hardship)
-        assert all(best.total_cost <= option.total_cost for option in options if option.affordable(hardship))
-    else:
-        assert best is None
+    # A waiver is offered only with verified evidence or when no option without one is
+    # affordable; a supervisor's only when nothing within the agent's authority is (DESIGN.md §4).
+    plain = [option for option in options if option.waived.total == 0]
+    within_authority = [option for option in options if not option.needs_supervisor]
+    if any(option.affordable(hardship) for option in plain) and not verified:
+        assert options == plain
+    if any(option.affordable(hardship) for option in within_authority):
+        assert options == within_authority
+    agent_interest = (position.interest * AGENT_INTEREST_WAIVER).quantize(Decimal("0.01"), ROUND_DOWN)
+    agent_may_waive = (position.penalty if verified else 0) + agent_interest
+    if agent_may_waive > 0 and (verified or not any(option.affordable(hardship) for option in plain)):
+        assert any(option.waived.total == agent_may_waive and not option.needs_supervisor for option in options)
 
 
 def test_a_worked_menu() -> None:
@@ -99,13 +105,19 @@ def test_a_worked_menu() -> None:
     extension = options["extension-6"]
     assert len(extension.schedule) == 8  # two remaining months + six more
     # Disposable income 2,000.00: 50% is 1,000.00, so no arrears plan is affordable beside the
-    # regular installments; the cheapest affordable plan within the agent's authority is
-    # recommended, and no option that needs a supervisor is on the menu.
+    # regular installments. Plans with nothing waived are: the cheapest of them is recommended
+    # (not the cheaper waiver-extension-6, 389.70 a month with 9.31 waived, which the verified
+    # evidence keeps on the menu), and no option that needs a supervisor is on the menu.
     hardship = Hardship(Money.of("2000.00", "CNY"))
     menu = plan_options(position, True, hardship)
     best = recommend(menu, hardship)
     assert best is not None
-    assert (best.option_id, best.largest_outflow) == ("waiver-extension-6", Decimal("389.70"))
+    assert (best.option.option_id, best.option.largest_outflow, best.rule) == (
+        "extension-equal-principal-6",
+        Decimal("398.65"),
+        RecommendationRule.LOWEST_COST,
+    )
+    assert "waiver-extension-6" in {option.option_id for option in menu}
     assert not any(option.needs_supervisor for option in menu)
 
 
@@ -123,7 +135,7 @@ def test_deeper_waivers_are_offered_only_when_nothing_within_authority_is_afford
     menu = plan_options(position, True, short)
     best = recommend(menu, short)
     assert best is not None
-    assert (best.option_id, best.largest_outflow, best.needs_supervisor) == (
+    assert (best.option.option_id, best.option.largest_outflow, best.option.needs_supervisor) == (
         "waiver-extension-24-supervisor",
         Decimal("126.09"),
         True,

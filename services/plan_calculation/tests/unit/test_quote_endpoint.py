@@ -44,7 +44,8 @@ async def test_a_quote_lists_every_option_and_the_recommended_one() -> None:
     body = response.json()
     ids = [option["option_id"] for option in body["options"]]
     assert ids[:3] == ["arrears-3", "arrears-6", "arrears-12"]
-    assert body["recommended_option_id"] == "waiver-extension-6"
+    # Nothing waived is affordable, so the cheapest such plan (DESIGN.md §4, recommendation).
+    assert body["recommended_option_id"] == "extension-equal-principal-6"
     assert not any(option["needs_supervisor"] for option in body["options"])  # within authority suffices
     assert body["disposable_income"] == cny("2000.00")
     first = body["options"][0]

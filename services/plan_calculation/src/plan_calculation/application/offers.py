@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from plan_calculation.domain.explanations import explain
-from plan_calculation.domain.menu import LoanPosition, plan_options, recommend
+from plan_calculation.domain.menu import LoanPosition, plan_options
 from plan_calculation.domain.options import ComputedOption, Hardship, PlanLine
+from plan_calculation.domain.recommendation import Recommendation, RecommendationRule, recommend
 from tideover_contracts.common import PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.events.plans import PlanOption
 from tideover_contracts.money import Money, minor_unit
@@ -30,11 +31,19 @@ class Menu:
     position: LoanPosition
     hardship: Hardship
     options: list[ComputedOption]
-    recommended: ComputedOption | None
+    recommendation: Recommendation | None
+
+    @property
+    def recommended(self) -> ComputedOption | None:
+        return self.recommendation.option if self.recommendation else None
 
     @property
     def recommended_option_id(self) -> str | None:
         return self.recommended.option_id if self.recommended else None
+
+    def why(self, option: ComputedOption) -> RecommendationRule | None:
+        """The step of the recommendation rule that chose `option`; None unless it is the recommended one."""
+        return self.recommendation.rule if self.recommendation and self.recommendation.option is option else None
 
 
 def quote(position: LoanPosition, hardship: Hardship, evidence_verified: bool) -> Menu:
@@ -57,7 +66,7 @@ def _facts(option: ComputedOption, menu: Menu) -> _Facts:
         cost_vs_status_quo=option.total_cost - menu.position.status_quo,
         payment_to_disposable_income=option.payment_to_disposable_income(menu.hardship),
         affordable=option.affordable(menu.hardship),
-        explanation=explain(option),
+        explanation=explain(option, menu.why(option)),
     )
 
 

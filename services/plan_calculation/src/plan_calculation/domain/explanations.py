@@ -1,17 +1,58 @@
-"""One paragraph per option and locale, so that a borrower can compare the plans."""
+"""One paragraph per option and locale, so that a borrower can compare the plans; the
+recommended option's also says which step of the recommendation rule chose it."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from plan_calculation.domain.options import ComputedOption
+from plan_calculation.domain.recommendation import RecommendationRule
 from tideover_contracts.events.negotiation import OptionKind
 
 ARREARS_KINDS = (OptionKind.ARREARS_INSTALLMENTS, OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS)
 EXTENSION_KINDS = (OptionKind.TERM_EXTENSION, OptionKind.WAIVER_WITH_TERM_EXTENSION)
 
+#: Why the recommended option was chosen, by the step of the rule (DESIGN.md §4) and locale: a
+#: new locale is a new entry in each (tests/unit/test_recommendation.py checks none is missing).
+WHY: dict[RecommendationRule, dict[str, str]] = {
+    RecommendationRule.ONLY_AFFORDABLE: {
+        "en": "Recommended: the only option the borrower can afford.",
+        "zh-CN": "推荐理由：这是借款人唯一负担得起的方案。",
+    },
+    RecommendationRule.LEAST_WAIVED: {
+        "en": "Recommended: the affordable option with the least waived.",
+        "zh-CN": "推荐理由：在负担得起的方案中，减免金额最少。",
+    },
+    RecommendationRule.LOWEST_COST: {
+        "en": "Recommended: of the affordable options with the least waived, the lowest total cost to the borrower.",
+        "zh-CN": "推荐理由：在负担得起且减免最少的方案中，借款人总还款额最低。",
+    },
+    RecommendationRule.NO_SUPERVISOR: {
+        "en": (
+            "Recommended: of the affordable options with the least waived and the lowest total cost,"
+            " the one that needs no supervisor."
+        ),
+        "zh-CN": "推荐理由：在负担得起、减免最少且总还款额最低的方案中，无需主管审批。",
+    },
+    RecommendationRule.SHORTEST: {
+        "en": "Recommended: of the affordable options equal in what is waived, total cost and approval, the shortest.",
+        "zh-CN": "推荐理由：在负担得起且减免、总还款额及审批要求均相同的方案中，期限最短。",
+    },
+}
 
-def explain(option: ComputedOption) -> dict[str, str]:
+#: What separates two sentences: a space, but nothing in Chinese.
+SENTENCE_GAP = {"en": " ", "zh-CN": ""}
+
+
+def explain(option: ComputedOption, why: RecommendationRule | None = None) -> dict[str, str]:
+    """`option` in a paragraph per locale; `why`: the step that chose it, if it is recommended."""
+    paragraphs = _describe(option)
+    if why is None:
+        return paragraphs
+    return {locale: text + SENTENCE_GAP[locale] + WHY[why][locale] for locale, text in paragraphs.items()}
+
+
+def _describe(option: ComputedOption) -> dict[str, str]:
     currency = option.currency
 
     def amount(value: Decimal) -> str:

@@ -9,9 +9,11 @@
 - Waiver: penalty waived in full when the hardship is proven by verified evidence, overdue
   interest up to the agent's authority (20%); a deeper interest waiver (50%) is offered as an
   option that needs a supervisor. Waivers are conditional: reinstated if the plan breaks.
-  Principal is never waived.
+  Principal is never waived. Which waivers are offered at all: `waiver_offered`.
 - Combinations of a waiver with either plan (with the annuity shape of an extension). No plan
   runs past 60 months.
+
+domain/recommendation.py recommends one of them.
 """
 
 from __future__ import annotations
@@ -184,16 +186,34 @@ def extension(
     )
 
 
-def plan_options(position: LoanPosition, evidence_verified: bool, hardship: Hardship | None = None) -> list[ComputedOption]:
-    """Every option, plain arrears first; a waiver is offered with each plan shape, and equal
-    principal as the alternative to each plain extension. Each extension length is amortized
-    once and shared by its waiver variants.
+def waiver_offered(waiver: Waiver, evidence_verified: bool, affordable_without: bool) -> bool:
+    """Whether `waiver` is offered: the one home of DESIGN.md §4's rule "a waiver is offered only
+    with verified hardship evidence or when no option without one is affordable".
 
-    Deeper waivers are an escalation: the options that need a supervisor are offered only when
-    no option within the agent's authority is affordable for `hardship` (all of them when no
-    hardship is given). A waiver is a concession that makes a plan payable, not a discount to
-    be maximised; and an offer whose cheapest option always needs a supervisor would send
-    every negotiation to one."""
+    Offered means on the menu: the options of the offer (PlanOffered, the quote) that the agent
+    may choose with the borrower. `affordable_without`: some option already on the menu without
+    this waiver is affordable (for the waiver within the agent's authority: a plan with nothing
+    waived; for the supervisor's: also one with the agent's waiver).
+
+    - Within the agent's authority: with verified evidence, always (the borrower may prefer it,
+      though it is recommended only when nothing that waives less is affordable); without, only
+      when no plan without a waiver is affordable (seed 3.3 waives interest "in specific
+      circumstances", not as a discount).
+    - Beyond it, a supervisor's deeper waiver is an escalation, evidence or not: only when nothing
+      within the agent's authority is affordable; an offer whose cheapest option always needed a
+      supervisor would send every negotiation to one."""
+    if waiver.needs_supervisor:
+        return not affordable_without
+    return evidence_verified or not affordable_without
+
+
+def plan_options(position: LoanPosition, evidence_verified: bool, hardship: Hardship | None = None) -> list[ComputedOption]:
+    """Every option the policy offers, plain arrears first; each waiver `waiver_offered` allows
+    with each plan shape, and equal principal as the alternative to each plain extension. Each
+    extension length is amortized once and shared by its waiver variants.
+
+    Affordability is judged for `hardship`; without one nothing is known to be affordable, so
+    every waiver the evidence allows is listed (a catalogue, for tests and what-if questions)."""
     first = add_months(position.business_date, 1)
     remaining = len(position.future_installments)
     lengths = [
@@ -210,21 +230,10 @@ def plan_options(position: LoanPosition, evidence_verified: bool, hardship: Hard
         options += [option for extra in lengths if (option := extension(position, extra, waiver, amortized[extra]))]
         return options
 
-    waivers = _waivers(position, evidence_verified)
     options = with_waiver(None)
     options += [option for extra in lengths if (option := extension(position, extra, None, shape="equal principal"))]
-    for waiver in waivers:
-        if waiver.needs_supervisor and hardship and any(option.affordable(hardship) for option in options):
-            break
-        options += with_waiver(waiver)
+    for waiver in _waivers(position, evidence_verified):
+        affordable_without = hardship is not None and any(option.affordable(hardship) for option in options)
+        if waiver_offered(waiver, evidence_verified, affordable_without):
+            options += with_waiver(waiver)
     return options
-
-
-def recommend(options: list[ComputedOption], hardship: Hardship) -> ComputedOption | None:
-    """The recommendation rule: among the affordable options — every option here recovers all
-    principal, since principal is never waived — the one with the lowest total cost to the
-    borrower from now on; on a tie, the one an agent can grant without a supervisor, then the
-    shorter plan. None when nothing is affordable. (Options that need a supervisor are on the
-    menu only when nothing within the agent's authority is affordable: see plan_options.)"""
-    affordable = [option for option in options if option.affordable(hardship)]
-    return min(affordable, key=lambda option: (option.total_cost, option.needs_supervisor, option.months), default=None)
