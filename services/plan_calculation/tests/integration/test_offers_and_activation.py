@@ -247,7 +247,15 @@ async def test_two_acceptances_at_once_on_one_loan_give_one_plan_and_one_refusal
         second = asyncio.create_task(
             _handle(pool, _accept(second_request, second_offer, "arrears-3", at), handlers.when_plan_accepted_activate_it)
         )
-        await asyncio.sleep(0.5)
+        # Until Postgres shows the second acceptance waiting on the first's transaction (not a guess
+        # at how long it takes to get there).
+        first_pid = connection.get_server_pid()
+        async with asyncio.timeout(30):
+            while not await pool.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", first_pid
+            ):
+                assert not second.done(), "the second acceptance did not wait for the first"
+                await asyncio.sleep(0.05)
         assert not second.done()  # it waits for the first acceptance to commit
     [refused] = await second
     assert (refused.event_type, refused.reasons[0].code) == ("PlanRejected", "plan_already_active")
