@@ -13,6 +13,7 @@ from typing import Annotated, Any, Self
 
 from babel.numbers import get_currency_precision, list_currencies
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +21,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 #: The rounding mode used wherever a rule does not name another (banker's rounding, as in
 #: Fineract's default MonetaryCurrency rounding).
@@ -29,6 +31,11 @@ DEFAULT_ROUNDING = ROUND_HALF_EVEN
 #: No consumer loan comes near this; anything larger is a corrupt message, refused before it can
 #: exceed the 28 significant digits of the default decimal context.
 LARGEST_AMOUNT = Decimal(10) ** 18
+
+#: The most an amount entered at an API may be (exclusive): 12 integer digits. Far above any
+#: consumer loan or household budget, and small enough that every total and schedule computed
+#: from such amounts stays well inside LARGEST_AMOUNT.
+LARGEST_INPUT_AMOUNT = Decimal(10) ** 12
 
 
 class CurrencyMismatchError(ValueError):
@@ -108,7 +115,8 @@ class Money(BaseModel):
         if self.currency not in _known_currencies():
             raise ValueError(f"unknown currency {self.currency!r} (expected an ISO 4217 code)")
         unit = minor_unit(self.currency)
-        if abs(self.amount) >= LARGEST_AMOUNT:
+        # copy_abs, not abs(): abs() applies the context and overflows on "1E+1000000".
+        if self.amount.copy_abs() >= LARGEST_AMOUNT:
             raise ValueError(f"amount {self.amount} is out of range (at most {LARGEST_AMOUNT - 1} in magnitude)")
         quantized = self.amount.quantize(unit)
         if self.amount != quantized:
@@ -178,6 +186,38 @@ class Money(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.amount}"
+
+
+def _within_input_bounds(money: Money) -> Money:
+    if money.is_negative:
+        raise PydanticCustomError("money_negative", "amount {amount} must not be negative", {"amount": str(money.amount)})
+    if money.amount >= LARGEST_INPUT_AMOUNT:
+        raise PydanticCustomError(
+            "money_too_large", "amount {amount} has more than 12 integer digits", {"amount": str(money.amount)}
+        )
+    return money
+
+
+#: An amount entered at an API (a hardship's budget, a loan position to quote): not negative and
+#: under LARGEST_INPUT_AMOUNT, as its JSON Schema says; a bad one is refused naming its field.
+InputMoney = Annotated[
+    Money,
+    AfterValidator(_within_input_bounds),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "properties": {
+                "amount": {
+                    "type": "string",
+                    "pattern": r"^[0-9]{1,12}(\.[0-9]+)?$",
+                    "description": "not negative, at most 12 integer digits and the currency's minor unit",
+                },
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "an ISO 4217 code"},
+            },
+            "required": ["amount", "currency"],
+        }
+    ),
+]
 
 
 def total(amounts: list[Money], currency: str) -> Money:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,13 +28,17 @@ def problem(status: int, title: str, detail: str | None = None, **extensions: An
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def field_name(loc: Sequence[int | str]) -> str:
+    """The field an error names, dotted (`hardship.monthly_income`); a query, path or header
+    parameter keeps where it came from (`query.limit`); the body as a whole is `body`."""
+    steps = [str(step) for step in loc[1:]] if loc and loc[0] == "body" else [str(step) for step in loc]
+    return ".".join(steps) or "body"
+
+
 def add_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(step) for step in item["loc"] if step != "body"), "message": item["msg"]}
-            for item in error.errors()
-        ]
+        errors = [{"field": field_name(item["loc"]), "message": item["msg"]} for item in error.errors()]
         detail = "; ".join(f"{item['field']}: {item['message']}" for item in errors)
         return problem(422, "Invalid request", detail, errors=errors)
 

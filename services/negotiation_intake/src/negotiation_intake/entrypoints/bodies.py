@@ -4,25 +4,46 @@ refused) and the JSON of an application and its documents. The console reads and
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from negotiation_intake.application import commands
 from negotiation_intake.application.ports import Application, Document
 from tideover_contracts.events.negotiation import HardshipReason, OptionKind
-from tideover_contracts.money import Money
+from tideover_contracts.money import InputMoney, Money
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: Text as Postgres keeps it: any character but NUL, which a `text` column cannot hold.
+WITHOUT_NUL = r"^[^\x00]*$"
+
+Text = Annotated[str, Field(min_length=1, pattern=WITHOUT_NUL)]
+
+
 class HardshipIn(Strict):
+    """The borrower's hardship and monthly budget: both amounts in one currency, not negative."""
+
     reason: HardshipReason
-    description: str = Field(min_length=1, max_length=4000)
-    monthly_income: Money
-    essential_expenses: Money
+    description: Text = Field(max_length=4000)
+    monthly_income: InputMoney
+    essential_expenses: InputMoney
+
+    @field_validator("essential_expenses")
+    @classmethod
+    def _in_the_incomes_currency(cls, expenses: Money, info: ValidationInfo) -> Money:
+        income = info.data.get("monthly_income")
+        if income is not None and expenses.currency != income.currency:
+            raise PydanticCustomError(
+                "currency_mismatch",
+                "{currency} is not the monthly income's currency {expected}",
+                {"currency": expenses.currency, "expected": income.currency},
+            )
+        return expenses
 
 
 class ApplicationIn(Strict):
@@ -33,17 +54,17 @@ class ApplicationIn(Strict):
 
 class ReviewIn(Strict):
     verified: bool
-    note: str = Field(min_length=1, max_length=2000)
+    note: Text = Field(max_length=2000)
 
 
 class ChoiceIn(Strict):
     offer_id: uuid.UUID
-    option_id: str = Field(min_length=1, max_length=100)
+    option_id: Text = Field(max_length=100)
 
 
 class ApprovalIn(Strict):
     approved: bool
-    note: str = Field(min_length=1, max_length=2000, description="Why: required both ways, for the audit")
+    note: Text = Field(max_length=2000, description="Why: required both ways, for the audit")
 
 
 class ConfirmationIn(Strict):
@@ -56,7 +77,7 @@ class BorrowerConfirmationIn(Strict):
 
 
 class ReasonIn(Strict):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Text = Field(max_length=1000)
 
 
 def opening_command(payload: ApplicationIn) -> commands.OpenApplication:

@@ -298,6 +298,11 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         if_match: IfMatch = None,
     ) -> Response:
         """Add a document; its type is decided by its content, never by its name."""
+        if file.filename and "\0" in file.filename:  # Postgres text cannot hold it
+            return problem(
+                422, "Invalid request", "file: the filename has a NUL character",
+                errors=[{"field": "file", "message": "the filename has a NUL character"}],
+            )  # fmt: skip
         content = await file.read(MAX_BYTES + 1)
         handler = uploading(kind, file.filename or "document", content)
 

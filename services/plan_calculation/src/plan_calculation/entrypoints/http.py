@@ -5,60 +5,120 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic_core import PydanticCustomError
 
 from plan_calculation.application.offers import describe, quote
 from plan_calculation.domain.menu import LoanPosition
 from plan_calculation.domain.options import Hardship
 from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.plans import PlanOption
-from tideover_contracts.money import Money, Rate
+from tideover_contracts.money import InputMoney, Money, Rate
 from tideover_contracts.policy import ChargeCaps
 from tideover_runtime.http import problem
 from tideover_runtime.service import Resources
 
+#: The business dates a quote takes: far wider than any loan book, and narrow enough that every
+#: due date of every plan (at most 60 months on, DESIGN.md §4) is a date Python and Postgres hold.
+FIRST_BUSINESS_DATE, LAST_BUSINESS_DATE = date(2000, 1, 1), date(2100, 12, 31)
+
+BusinessDate = Annotated[
+    date,
+    Field(
+        ge=FIRST_BUSINESS_DATE,
+        le=LAST_BUSINESS_DATE,
+        description=f"The day the quote is for, from {FIRST_BUSINESS_DATE} to {LAST_BUSINESS_DATE}",
+        json_schema_extra={"pattern": r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"},
+    ),
+]
+
+#: The contract's yearly rate, its range [0, 1] said by the schema's pattern too (so that
+#: generated requests, schemathesis's among them, keep to it).
+ContractRate = Annotated[
+    Rate,
+    WithJsonSchema({"type": "string", "pattern": r"^(0(\.[0-9]+)?|1(\.0+)?)$", "description": "fraction per year in [0, 1]"}),
+]
+
+
+def _in_currency(money: Money, currency: str | None) -> Money:
+    """`money`, if in `currency` (None: the field that decides it failed, and says so itself)."""
+    if currency is not None and money.currency != currency:
+        raise PydanticCustomError(
+            "currency_mismatch",
+            "{currency} is not the loan's currency {expected}: all amounts must be in one currency",
+            {"currency": money.currency, "expected": currency},
+        )
+    return money
+
 
 class OverdueIn(BaseModel):
+    """What is overdue, by component, all in the loan's currency (the principal's)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    principal: Money
-    interest: Money
-    fee: Money
-    penalty: Money
+    principal: InputMoney
+    interest: InputMoney
+    fee: InputMoney
+    penalty: InputMoney
+
+    @field_validator("interest", "fee", "penalty")
+    @classmethod
+    def _in_the_loans_currency(cls, money: Money, info: ValidationInfo) -> Money:
+        principal = info.data.get("principal")
+        return _in_currency(money, principal.currency if principal else None)
 
 
 class QuoteIn(BaseModel):
+    """A loan's position and a hardship. Every amount is in the loan's currency (the overdue
+    principal's), and the outstanding principal includes the overdue principal."""
+
     model_config = ConfigDict(extra="forbid")
 
-    business_date: date
+    business_date: BusinessDate
     overdue: OverdueIn
-    outstanding_principal: Money
-    contract_rate: Rate
-    future_installments: list[Money] = Field(
+    outstanding_principal: InputMoney = Field(description="All principal not yet repaid, the overdue principal included")
+    contract_rate: ContractRate
+    future_installments: list[InputMoney] = Field(
         default_factory=list, max_length=60, description="What is still owed on each installment not yet due"
     )
-    monthly_income: Money
-    essential_expenses: Money
+    monthly_income: InputMoney
+    essential_expenses: InputMoney
     evidence_verified: bool = False
     jurisdiction: Jurisdiction = Field(
         default=Jurisdiction.CN, description="Decides the charges cap on the rate a plan charges (DESIGN.md §4)"
     )
 
-    @model_validator(mode="after")
-    def _one_currency(self) -> QuoteIn:
-        amounts = [
-            *self.overdue.__dict__.values(),
-            self.outstanding_principal,
-            *self.future_installments,
-            self.monthly_income,
-            self.essential_expenses,
-        ]
-        if len({money.currency for money in amounts}) != 1:
-            raise ValueError("all amounts must be in one currency")
-        return self
+    @field_validator("monthly_income", "essential_expenses")
+    @classmethod
+    def _in_the_loans_currency(cls, money: Money, info: ValidationInfo) -> Money:
+        return _in_currency(money, _loan_currency(info))
+
+    @field_validator("future_installments")
+    @classmethod
+    def _each_in_the_loans_currency(cls, installments: list[Money], info: ValidationInfo) -> list[Money]:
+        currency = _loan_currency(info)
+        return [_in_currency(installment, currency) for installment in installments]
+
+    @field_validator("outstanding_principal")
+    @classmethod
+    def _includes_the_overdue_principal(cls, money: Money, info: ValidationInfo) -> Money:
+        _in_currency(money, _loan_currency(info))
+        overdue = info.data.get("overdue")
+        if overdue is not None and money.amount < overdue.principal.amount:
+            raise PydanticCustomError(
+                "outstanding_below_overdue",
+                "{amount} is less than the overdue principal {overdue}, which it includes",
+                {"amount": str(money.amount), "overdue": str(overdue.principal.amount)},
+            )
+        return money
+
+
+def _loan_currency(info: ValidationInfo) -> str | None:
+    overdue = info.data.get("overdue")
+    return overdue.principal.currency if isinstance(overdue, OverdueIn) else None
 
 
 class QuoteOut(BaseModel):
