@@ -114,6 +114,21 @@ async def test_a_bad_hardship_opens_nothing(intake: str, keys: dict[Role, str], 
         assert (await http.post("/v1/applications", json=hardship_application(loan_id))).status_code == 201
 
 
+async def test_a_hardship_in_another_currency_than_the_loans_opens_nothing(
+    intake: str, keys: dict[Role, str], overdue_loan: Any
+) -> None:
+    async with httpx.AsyncClient(base_url=intake, headers={"X-API-Key": keys[Role.AGENT]}, timeout=30) as http:
+        loan_id = await overdue_loan()  # a CNY loan
+        body = hardship_application(loan_id)
+        for name in ("monthly_income", "essential_expenses"):
+            body["hardship"][name]["currency"] = "USD"
+        response = await http.post("/v1/applications", json=body)
+
+        assert refusal(response, "hardship.monthly_income", "the loan's currency, CNY") is None
+        assert response.json()["rule"] == "loan_currency"
+        assert (await http.get(f"/v1/loans/{loan_id}")).json()["applications"] == []
+
+
 async def test_a_bad_change_changes_nothing(intake: str, keys: dict[Role, str], overdue_loan: Any) -> None:
     clients = {role: httpx.AsyncClient(base_url=intake, headers={"X-API-Key": keys[role]}, timeout=30) for role in Role}
     agent, auditor = clients[Role.AGENT], clients[Role.SUPERVISOR]

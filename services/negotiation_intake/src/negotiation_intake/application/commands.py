@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from negotiation_intake.application.ports import Agent, Application, Document, IntakeStore, Outbox
 from negotiation_intake.domain.application_state import (
@@ -60,11 +61,13 @@ class OneAtATimeError(ConflictError):
 
 
 class RuleError(Exception):
-    """A policy rule refuses the request (e.g. proof is missing); names the rule."""
+    """A policy rule refuses the request (e.g. proof is missing); names the rule, and the field
+    of the request it refuses when it is one field's."""
 
-    def __init__(self, rule: str, message: str) -> None:
+    def __init__(self, rule: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.rule = rule
+        self.field = field
 
 
 class StaleVersionError(Exception):
@@ -92,6 +95,14 @@ class OpenApplication:
     requested_options: tuple[OptionKind, ...]
 
 
+def loan_currency(snapshot: dict[str, Any]) -> str | None:
+    """The loan's currency, from the last status event intake keeps of it (None if it names none)."""
+    for money in (snapshot.get("overdue", {}).get("total"), snapshot.get("outstanding_principal")):
+        if isinstance(money, dict) and isinstance(money.get("currency"), str):
+            return str(money["currency"])
+    return None
+
+
 async def open_application(store: IntakeStore, clock: Clock, command: OpenApplication, agent: Agent) -> Application:
     # Locked: two agents opening an application on one loan at once take turns (one at a time).
     loan = await store.loan(command.loan_id, for_update=True)
@@ -105,6 +116,13 @@ async def open_application(store: IntakeStore, clock: Clock, command: OpenApplic
         raise OneAtATimeError(refusal)
     if command.monthly_income.currency != command.essential_expenses.currency:
         raise RuleError("one_currency", "monthly income and essential expenses must be in one currency")
+    currency = loan_currency(loan.snapshot)
+    if currency is not None and command.monthly_income.currency != currency:
+        raise RuleError(
+            "loan_currency",
+            f"income and expenses must be in the loan's currency, {currency}: plans are priced in it",
+            field="hardship.monthly_income",
+        )
     now = clock.now()
     application = Application(
         application_id=uuid.uuid4(),
@@ -159,6 +177,8 @@ async def upload_evidence(
     """Add a document to a draft application; its type is decided by its content."""
     if application.state is not State.DRAFT:
         raise ConflictError(f"evidence is added before submission; the application is {application.state.value}")
+    if "\x00" in filename:
+        raise RuleError("file_name", "the file's name holds a NUL character; rename the file and upload it again", "file")
     media_type = media_type_of(content)
     document = Document(
         document_id=uuid.uuid4(),

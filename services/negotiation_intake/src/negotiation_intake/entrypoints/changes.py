@@ -76,7 +76,8 @@ def _refusal(error: Exception) -> tuple[int, dict[str, Any]] | None:
         case commands.ConflictError():
             body = _problem_body(409, "Conflict", detail)
         case commands.RuleError():
-            body = _problem_body(422, "Refused by a rule", detail, rule=error.rule)
+            named = {"errors": [{"field": error.field, "message": detail}]} if error.field else {}
+            body = _problem_body(422, "Refused by a rule", detail, rule=error.rule, **named)
         case UnacceptableDocumentError():
             body = _problem_body(error.status, "Document refused", detail, rule="evidence_type_and_size")
     return (body["status"], body) if body else None

@@ -36,7 +36,13 @@ from negotiation_intake.entrypoints.console.rendering import (
 from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
 
 #: Which form field a refusal by a rule concerns (the rest are shown above the form).
-RULE_FIELDS = {"evidence_type_and_size": "file", "one_currency": "essential_expenses", "confirmation_code": "code"}
+RULE_FIELDS = {
+    "evidence_type_and_size": "file",
+    "file_name": "file",
+    "one_currency": "essential_expenses",
+    "loan_currency": "monthly_income",
+    "confirmation_code": "code",
+}
 #: Refusals the console words itself, in the agent's language, naming what stands in the way.
 RULE_WORDS = {"application_open": "error_application_open", "plan_active": "error_plan_active"}
 
