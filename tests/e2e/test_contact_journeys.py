@@ -4,14 +4,12 @@ is held until morning in the borrower's time zone."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from tideover_contracts.envelope import wrap
@@ -22,7 +20,7 @@ from tideover_contracts.topics import NOTIFICATIONS_REQUESTS, OVERDUE_STATUS
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, started_services, wait_until_ok
-from tideover_runtime.testing.settle import settled
+from tideover_runtime.testing.settle import settled, taken_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -93,17 +91,7 @@ async def test_an_on_time_borrower_receives_only_pre_due_reminders(
 
 
 async def handled_by_notification(infrastructure: Infrastructure, event_id: uuid.UUID) -> None:
-    await wait_for(infrastructure.database_url, "SELECT count(*) FROM notification.inbox WHERE event_id = $1", event_id)
-
-
-async def wait_for(database_url: str, query: str, *args: object) -> None:
-    connection = await asyncpg.connect(database_url)
-    try:
-        async with asyncio.timeout(30):
-            while not await connection.fetchval(query, *args):  # noqa: ASYNC110 - polling the database
-                await asyncio.sleep(0.1)
-    finally:
-        await connection.close()
+    await taken_in(infrastructure, "notification", event_id)
 
 
 async def test_a_notice_due_at_night_is_held_until_morning_in_the_borrowers_time_zone(

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -31,7 +30,7 @@ from tideover_runtime.testing import reference_gateway
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess
-from tideover_runtime.testing.settle import settled
+from tideover_runtime.testing.settle import settled, taken_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -68,15 +67,7 @@ def envelope(event: Any) -> Envelope[Any]:
 
 async def handled(infrastructure: Infrastructure, *envelopes: Envelope[Any]) -> None:
     """Wait until notification has taken these events in (their inbox rows are committed)."""
-    connection = await asyncpg.connect(infrastructure.database_url)
-    try:
-        async with asyncio.timeout(30):
-            while await connection.fetchval(  # noqa: ASYNC110 - polling the database: no event to wait on
-                "SELECT count(*) FROM notification.inbox WHERE event_id = ANY($1::uuid[])", [e.event_id for e in envelopes]
-            ) < len(envelopes):
-                await asyncio.sleep(0.1)
-    finally:
-        await connection.close()
+    await taken_in(infrastructure, "notification", *(envelope.event_id for envelope in envelopes))
 
 
 async def quiet(infrastructure: Infrastructure, watcher: TopicWatcher) -> None:

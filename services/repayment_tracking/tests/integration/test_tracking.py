@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -30,7 +29,7 @@ from tideover_contracts.topics import OVERDUE_DETECTION, PLANS_TRACKING
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
-from tideover_runtime.testing.settle import settled
+from tideover_runtime.testing.settle import settled, taken_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -109,15 +108,7 @@ async def tracked_plan(client: KafkaTestClient, tracking: ServiceProcess, **chan
 
 async def handled(infrastructure: Infrastructure, *envelopes: Envelope[Any]) -> None:
     """Wait until tracking has taken these events in (their inbox rows are committed)."""
-    connection = await asyncpg.connect(infrastructure.database_url)
-    try:
-        async with asyncio.timeout(30):
-            while await connection.fetchval(  # noqa: ASYNC110 - polling the database: no event to wait on
-                "SELECT count(*) FROM repayment_tracking.inbox WHERE event_id = ANY($1::uuid[])", [e.event_id for e in envelopes]
-            ) < len(envelopes):
-                await asyncio.sleep(0.1)
-    finally:
-        await connection.close()
+    await taken_in(infrastructure, "repayment_tracking", *(envelope.event_id for envelope in envelopes))
 
 
 async def quiet(infrastructure: Infrastructure, watcher: TopicWatcher) -> None:

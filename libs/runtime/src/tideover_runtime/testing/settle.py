@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -74,3 +75,18 @@ async def settled(infrastructure: Infrastructure, timeout: float = 60.0) -> floa
             return await settle(probe, connection, timeout=timeout)
         finally:
             await connection.close()
+
+
+async def taken_in(infrastructure: Infrastructure, schema: str, *event_ids: uuid.UUID, timeout: float = 30.0) -> None:
+    """Until the service of `schema` (e.g. "notification") has taken in these events: their inbox
+    rows are committed. For a test that needs one fact handled before it publishes the next on
+    another topic, where settling the whole system would be more than it needs."""
+    connection = await asyncpg.connect(infrastructure.database_url)
+    try:
+        async with asyncio.timeout(timeout):
+            while await connection.fetchval(  # noqa: ASYNC110 - polling the database: no event to wait on
+                f"SELECT count(DISTINCT event_id) FROM {schema}.inbox WHERE event_id = ANY($1::uuid[])", list(event_ids)
+            ) < len(set(event_ids)):
+                await asyncio.sleep(0.1)
+    finally:
+        await connection.close()
