@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -405,3 +406,25 @@ async def test_a_notice_caused_by_a_close_it_has_not_read_yet_is_decided_at_the_
         "2031-03-05T15:30:00+00:00",
         "2031-03-06T00:00:00+00:00",
     )
+
+
+async def test_a_sale_of_a_loan_with_no_contact_known_is_still_recorded_and_a_later_reason_tells_nothing(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+) -> None:
+    infra = private_infrastructure
+    await at(infra, client, MIDDAY)
+    unknown = uuid.uuid4()
+    sold = envelope(LoanClosed(loan_id=unknown, closed_on=date(2031, 3, 3), reason=LoanClosureReason.SOLD))
+    await publish_in_turn(infra, client, sold)  # no contact to tell: the closure is kept all the same
+    connection = await asyncpg.connect(infra.database_url)
+    try:
+        reason = await connection.fetchval("SELECT reason FROM notification.loan_closures WHERE loan_id = $1", unknown)
+    finally:
+        await connection.close()
+    assert reason == "sold"
+
+    overdue = await overdue_loan(infra, client)
+    paid_off, then_sold = closure_of(overdue, LoanClosureReason.PAID_OFF), closure_of(overdue, LoanClosureReason.SOLD)
+    await publish_in_turn(infra, client, paid_off, then_sold)  # the first closure stands: no sale to tell
+    await quiet(infra, watcher)
+    assert not watcher.events("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)

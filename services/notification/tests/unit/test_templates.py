@@ -467,6 +467,7 @@ class TestARefusedPlanSaysWhyAndWhatComesNext:
         ("loan_closed", "was closed", "已结清或关闭"),
         ("plan_already_active", "already in force", "原方案继续有效"),
         ("offer_expired", "had expired", "已过有效期"),
+        ("unaffordable", "no plan within your means", "没有在您还款能力范围内的方案"),
         ("requoted", "send you the updated plan to confirm", "更新后的方案发给您确认"),
         ("unknown_option", "could not be put in force", "该方案无法生效"),
     )

@@ -29,8 +29,10 @@ class Purpose(StrEnum):
     PLAN_INSTALLMENT_MISSED = "plan_installment_missed"
     PLAN_BROKEN = "plan_broken"
     PLAN_COMPLETED = "plan_completed"
-    #: Since version 2: the plan the borrower confirmed was not put in force (PlanRejected of an
-    #: acceptance: the loan was repaid or closed meanwhile, or another plan is in force).
+    #: Since version 2: the plan the borrower confirmed was not put in force: its acceptance was
+    #: refused (PlanRejected naming the offer: the loan repaid or closed meanwhile, another plan in
+    #: force, nothing affordable any more), or it was quoted again after a material change (a
+    #: PlanOffered superseding it: the updated plan is to be confirmed).
     PLAN_REFUSED = "plan_refused"
     #: Since version 2: the loan was sold (LoanClosed, reason sold); whom the borrower pays now.
     LOAN_ASSIGNED = "loan_assigned"

@@ -115,7 +115,8 @@ async def when_loan_closed_stop_pressing(unit: Unit[LoanClosed], notifying: Noti
     await store.lock_loans({event.loan_id})
     await store.close_loan(event.loan_id, event.reason, event.closed_on)
     await _decide_waiting(notifying, [unit])
-    if event.reason is LoanClosureReason.SOLD:
+    sold = (await store.closures({event.loan_id})).get(event.loan_id) is LoanClosureReason.SOLD  # the first closure stands
+    if sold and event.reason is LoanClosureReason.SOLD and await store.contacts({event.loan_id}):
         await consider(notifying, [(unit, ("loan_assigned", event.loan_id))])
 
 
@@ -251,9 +252,10 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
         histories[message.loan_id] = replace(history, sent=(*history.sent, Sent(channel, now, message.purpose)))
         changes.append(StatusChange(message.notification_id, "sent", channel=channel, sent_at=now))
         entries.append(replace(entry, template=request.template, subject=request.subject, body=request.body))
-        outgoing.append((unit, request, deterministic_id("NotificationRequested", message.notification_id, channel.value)))
+        # The v1 copy keeps the event id v1 always had; a gateway reads one of the two topics.
+        outgoing.append((unit, request, deterministic_id("NotificationRequested.v2", message.notification_id, channel.value)))
         if (old := request.as_v1()) is not None:  # for gateways still on notifications.requests.v1
-            outgoing.append((unit, old, deterministic_id("NotificationRequested.v1", message.notification_id, channel.value)))
+            outgoing.append((unit, old, deterministic_id("NotificationRequested", message.notification_id, channel.value)))
     await store.set_statuses(changes)
     await store.log(entries)
     await publish_each(outgoing)
