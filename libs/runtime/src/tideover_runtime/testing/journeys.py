@@ -75,12 +75,14 @@ PROOF_PDF = (
 )
 
 
-async def file_application(http: Any, loan_id: uuid.UUID, description: str = "Laid off in January") -> dict[str, Any]:
+async def file_application(
+    http: Any, loan_id: uuid.UUID, description: str = "Laid off in January", body: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What an agent does on the intake API (`http`: an httpx client carrying the agent's key):
-    open the application, upload the proof, verify it, submit. Returns the submitted application."""
-    created = await http.post(
-        "/v1/applications", json=hardship_application(loan_id, description), headers={"Idempotency-Key": f"open-{loan_id}"}
-    )
+    open the application (`body`, or the default hardship), upload the unemployment proof, verify
+    it, submit. Returns the submitted application."""
+    application = body if body is not None else hardship_application(loan_id, description)
+    created = await http.post("/v1/applications", json=application, headers={"Idempotency-Key": f"open-{loan_id}"})
     assert created.status_code == 201, created.text
     path = f"/v1/applications/{created.json()['application_id']}"
     uploaded = await http.post(

@@ -6,7 +6,10 @@ Rules, named once (STYLE.md, Money):
 - the level payment is the annuity formula's payment rounded half-up to the minor unit;
 - each period's interest is the monthly rate × the balance before it, rounded half-up;
 - every installment but the last pays the level payment; the last pays the whole remaining
-  balance and its interest, so the parts always add up to the principal exactly.
+  balance and its interest, so the parts always add up to the principal exactly;
+- interest accrued while nothing is paid (a payment holiday) is each month's interest on the
+  unchanged balance, rounded the same way, and never compounded: it is owed as interest, not
+  added to the principal.
 """
 
 from __future__ import annotations
@@ -78,6 +81,12 @@ def _compound_growth(rate: Decimal, months: int) -> Decimal:
         term = term * rate * (months - k + 1) / k
         growth += term
     return growth
+
+
+def accrued_interest(principal: Decimal, yearly_rate: Decimal, months: int, unit: Decimal = CENT) -> Decimal:
+    """The interest `principal` accrues over `months` months in which nothing is paid: each
+    month's, rounded as a schedule's line is, on the same balance (not compounded)."""
+    return _cents(principal * monthly_rate(yearly_rate), unit) * months
 
 
 def annuity(principal: Decimal, yearly_rate: Decimal, months: int, first_due: date, unit: Decimal = CENT) -> Amortized:

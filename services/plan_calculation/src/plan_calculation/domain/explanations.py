@@ -53,6 +53,8 @@ def explain(option: ComputedOption, why: RecommendationRule | None = None) -> di
 
 
 def _describe(option: ComputedOption) -> dict[str, str]:
+    if option.holiday_months:
+        return _describe_holiday(option)
     currency = option.currency
 
     def amount(value: Decimal) -> str:
@@ -87,3 +89,31 @@ def _describe(option: ComputedOption) -> dict[str, str]:
     supervisor_en = " A supervisor must approve this waiver." if option.needs_supervisor else ""
     supervisor_zh = "本减免需主管审批。" if option.needs_supervisor else ""
     return {"en": en + en_waiver + supervisor_en, "zh-CN": zh + zh_waiver + supervisor_zh}
+
+
+def _describe_holiday(option: ComputedOption) -> dict[str, str]:
+    """A payment holiday (DESIGN.md §4): its months with nothing to pay, the interest they accrue,
+    when payments resume and what they are; and that only the holiday months are judged against
+    the borrower's income now."""
+
+    def amount(value: Decimal) -> str:
+        return f"{option.currency} {value:,}"
+
+    holiday, later = option.schedule[: option.holiday_months], option.schedule[option.holiday_months :]
+    first, last, resumes = holiday[0].due_date.isoformat(), holiday[-1].due_date.isoformat(), later[0].due_date.isoformat()
+    months, total, largest = option.holiday_months, amount(option.total_payable), amount(option.largest_payment)
+    interest = amount(option.holiday_interest)
+    en_months = "month" if months == 1 else f"{months} months"
+    en = (
+        f"Payment holiday: nothing to pay for the first {en_months} ({first} to {last}); contract interest of"
+        f" {interest} accrues meanwhile, but no penalty. Payments resume on {resumes}: everything outstanding,"
+        f" with that interest, is spread over {len(later)} months, {total} in all, at most {largest} a month;"
+        " the regular installments are replaced. Only the holiday months are judged against the borrower's income"
+        " now; the payments after them are not. A supervisor must approve this payment holiday."
+    )
+    zh = (
+        f"还款假期：前 {months} 个月（{first} 至 {last}）无需还款；期间按合同利率计息 {interest}，不计罚息。"
+        f"自 {resumes} 起恢复还款：全部未还款项连同上述利息分 {len(later)} 个月偿还，共 {total}，每月最多 {largest}；"
+        "原有分期由本计划取代。目前仅按借款人收入评估假期内的还款，恢复后的还款暂不评估。本还款假期需主管审批。"
+    )
+    return {"en": en, "zh-CN": zh}

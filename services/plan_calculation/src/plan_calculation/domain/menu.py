@@ -12,6 +12,12 @@
   Principal is never waived. Which waivers are offered at all: `waiver_offered`.
 - Combinations of a waiver with either plan (with the annuity shape of an extension). No plan
   runs past 60 months.
+- Payment holiday, for verified unemployment, illness or disaster when nothing within the
+  agent's authority is affordable (`holiday_offered`): 3 months with nothing to pay, then the
+  balance rescheduled as an extension (plain, or 6, 12, 24 months longer); the contract interest
+  of the holiday is paid in the months after it. A term extension to the ledger (effect
+  `reschedule`), option ids holiday-3, holiday-3-extension-6, ...; nothing waived; a supervisor
+  approves.
 
 domain/recommendation.py recommends one of them.
 """
@@ -22,8 +28,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
-from plan_calculation.domain.amortization import Amortized, annuity, equal_principal
-from plan_calculation.domain.calendar import add_months
+from plan_calculation.domain.amortization import Amortized, accrued_interest, annuity, equal_principal
+from plan_calculation.domain.calendar import add_months, monthly_due_dates
 from plan_calculation.domain.options import (
     LONGEST_PLAN_MONTHS,
     NOTHING_WAIVED,
@@ -45,6 +51,11 @@ AGENT_INTEREST_WAIVER = Decimal("0.20")
 SUPERVISOR_INTEREST_WAIVER = Decimal("0.50")
 ARREARS_MONTHS = (3, 6, 12)
 EXTENSION_MONTHS = (6, 12, 24)
+#: A payment holiday runs up to 3 months (DESIGN.md §4). Only the full 3 months is offered: the
+#: recommendation prefers the lowest cost, and would pick the shortest holiday for a borrower
+#: with no income, whose payments would then resume before anything changed.
+HOLIDAY_MONTHS = 3
+HOLIDAY_PREFIX = "holiday-"
 
 
 @dataclass(frozen=True)
@@ -164,16 +175,7 @@ def extension(
             minor_unit(position.currency),
         )
     waived = waiver.waived if waiver else NOTHING_WAIVED
-    owed = _owed(position, waived)
-    unit = minor_unit(position.currency)
-    interest, fee, penalty = (split(amount, months, unit) for amount in (owed.interest, owed.fee, owed.penalty))
-    columns = Schedule.of(
-        amortized.due_dates,
-        amortized.principal,
-        [scheduled + spread for scheduled, spread in zip(amortized.interest, interest, strict=True)],
-        penalty,
-        fee,
-    )
+    columns = _rescheduled(amortized, _owed(position, waived), minor_unit(position.currency))
     name = "extension" if shape == "annuity" else "extension-equal-principal"
     return ComputedOption(
         option_id=_option_id(name, extra_months, waiver),
@@ -184,6 +186,79 @@ def extension(
         needs_supervisor=bool(waiver and waiver.needs_supervisor),
         shape=shape,
     )
+
+
+def _rescheduled(amortized: Amortized, owed: Parts, unit: Decimal, deferred_interest: Decimal = ZERO) -> Schedule:
+    """The amortized principal and its interest, with the overdue interest, fees and penalty
+    (`owed`) and any `deferred_interest` spread evenly beside it, month by month."""
+    months = len(amortized.due_dates)
+    interest, fee, penalty = (
+        split(amount, months, unit) for amount in (owed.interest + deferred_interest, owed.fee, owed.penalty)
+    )
+    return Schedule.of(
+        amortized.due_dates,
+        amortized.principal,
+        [scheduled + spread for scheduled, spread in zip(amortized.interest, interest, strict=True)],
+        penalty,
+        fee,
+    )
+
+
+def payment_holiday(position: LoanPosition, extra_months: int, holiday_months: int = HOLIDAY_MONTHS) -> ComputedOption | None:
+    """A payment holiday (DESIGN.md §4): `holiday_months` months with nothing to pay, then
+    everything outstanding rescheduled as an extension over the remaining months plus
+    `extra_months`. The contract interest (at the plan rate) accrues on the outstanding principal
+    during the holiday, not compounded, and is paid as interest, spread evenly, in the months
+    after it; no penalty accrues (there is nothing due). Principal is not increased, so the plan's
+    principal is the loan's outstanding principal, as the ledger reschedules it (DESIGN.md §3a).
+    Nothing is waived; a supervisor approves. None where the policy allows no such plan."""
+    later = len(position.future_installments) + extra_months
+    if not 1 <= holiday_months <= HOLIDAY_MONTHS or later < 1 or holiday_months + later > LONGEST_PLAN_MONTHS:
+        return None
+    if position.outstanding_principal <= 0:
+        return None
+    unit = minor_unit(position.currency)
+    amortized = annuity(
+        position.outstanding_principal, position.plan_rate, later, add_months(position.business_date, holiday_months + 1), unit
+    )
+    accrued = accrued_interest(position.outstanding_principal, position.plan_rate, holiday_months, unit)
+    after = _rescheduled(amortized, _owed(position, NOTHING_WAIVED), unit, deferred_interest=accrued)
+    nothing = (ZERO.quantize(unit),) * holiday_months
+    columns = Schedule.of(
+        monthly_due_dates(add_months(position.business_date, 1), holiday_months) + after.due_dates,
+        nothing + after.principal,
+        nothing + after.interest,
+        nothing + after.penalty,
+        nothing + after.fee,
+    )
+    extension_part = f"-extension-{extra_months}" if extra_months else ""
+    return ComputedOption(
+        option_id=f"{HOLIDAY_PREFIX}{holiday_months}{extension_part}",
+        kind=OptionKind.TERM_EXTENSION,
+        columns=columns,
+        currency=position.currency,
+        needs_supervisor=True,
+        holiday_months=holiday_months,
+        holiday_interest=accrued,
+    )
+
+
+def holiday_offered(hardship: Hardship, affordable_within_authority: bool) -> bool:
+    """Whether payment holidays are offered: the one home of DESIGN.md §4's rule, "verified
+    unemployment, illness or disaster" (`Hardship.holiday_grounds`), read with the menu's rule for
+    what a supervisor approves (`waiver_offered`): an escalation, only when no option within the
+    agent's authority is affordable (`affordable_within_authority`: one is).
+
+    A holiday is judged affordable on its holiday months alone (0.00): offered beside plans whose
+    every payment fits the borrower's income, it would be recommended whenever it costs least
+    (test_menu's worked loan at a disposable income of 300.00: holiday-3, then 1,563.18 a month,
+    over extension-equal-principal-24 at 135.12 at most)."""
+    return hardship.holiday_grounds and not affordable_within_authority
+
+
+def is_payment_holiday(option_id: str) -> bool:
+    """Whether `option_id` names a payment holiday (holiday-3, holiday-3-extension-6)."""
+    return option_id.startswith(HOLIDAY_PREFIX)
 
 
 def waiver_offered(waiver: Waiver, evidence_verified: bool, affordable_without: bool) -> bool:
@@ -209,8 +284,9 @@ def waiver_offered(waiver: Waiver, evidence_verified: bool, affordable_without: 
 
 def plan_options(position: LoanPosition, evidence_verified: bool, hardship: Hardship | None = None) -> list[ComputedOption]:
     """Every option the policy offers, plain arrears first; each waiver `waiver_offered` allows
-    with each plan shape, and equal principal as the alternative to each plain extension. Each
-    extension length is amortized once and shared by its waiver variants.
+    with each plan shape, and equal principal as the alternative to each plain extension; last,
+    the payment holidays `holiday_offered` allows. Each extension length is amortized once and
+    shared by its waiver variants.
 
     Affordability is judged for `hardship`; without one nothing is known to be affordable, so
     every waiver the evidence allows is listed (a catalogue, for tests and what-if questions)."""
@@ -236,4 +312,9 @@ def plan_options(position: LoanPosition, evidence_verified: bool, hardship: Hard
         affordable_without = hardship is not None and any(option.affordable(hardship) for option in options)
         if waiver_offered(waiver, evidence_verified, affordable_without):
             options += with_waiver(waiver)
+    within_authority = hardship is not None and any(
+        option.affordable(hardship) for option in options if not option.needs_supervisor
+    )
+    if hardship is not None and holiday_offered(hardship, within_authority):
+        options += [option for extra in (0, *EXTENSION_MONTHS) if (option := payment_holiday(position, extra))]
     return options

@@ -9,14 +9,21 @@ minor unit; contract objects (Money, PlanOption) are made only for what is offer
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from functools import cached_property
 
 from plan_calculation.domain.calendar import monthly_due_dates
-from tideover_contracts.events.negotiation import EFFECT_OF_KIND, OptionKind, PlanEffect
+from tideover_contracts.events.negotiation import (
+    EFFECT_OF_KIND,
+    EvidenceKind,
+    EvidenceRef,
+    HardshipReason,
+    OptionKind,
+    PlanEffect,
+)
 from tideover_contracts.money import Money
 
 #: Plan payment ≤ 50% of (monthly income − essential expenses) (DESIGN.md §4, policy).
@@ -26,16 +33,34 @@ LONGEST_PLAN_MONTHS = 60
 ZERO = Decimal(0)
 
 
+#: A payment holiday needs verified unemployment, illness or disaster (DESIGN.md §4, payment
+#: holiday): the application's reason, and a verified document of the kind that proves it.
+HOLIDAY_PROOF: dict[HardshipReason, EvidenceKind] = {
+    HardshipReason.UNEMPLOYMENT: EvidenceKind.UNEMPLOYMENT_PROOF,
+    HardshipReason.ILLNESS: EvidenceKind.MEDICAL_RECORD,
+    HardshipReason.DISASTER: EvidenceKind.DISASTER_PROOF,
+}
+
+
+def holiday_grounds(reason: HardshipReason, evidence: Iterable[EvidenceRef]) -> bool:
+    """Whether a hardship of `reason` with `evidence` may have a payment holiday: the one home of
+    DESIGN.md §4's "verified unemployment, illness or disaster"."""
+    proof = HOLIDAY_PROOF.get(reason)
+    return proof is not None and any(document.verified and document.kind == proof for document in evidence)
+
+
 @dataclass(frozen=True)
 class Hardship:
-    """What the borrower can spend each month after essential expenses (never below zero)."""
+    """What the borrower can spend each month after essential expenses (never below zero), and
+    whether the hardship is grounds for a payment holiday (`holiday_grounds`)."""
 
     disposable_income: Money
+    holiday_grounds: bool = False
 
     @classmethod
-    def from_budget(cls, monthly_income: Money, essential_expenses: Money) -> Hardship:
+    def from_budget(cls, monthly_income: Money, essential_expenses: Money, *, holiday_grounds: bool = False) -> Hardship:
         disposable = monthly_income - essential_expenses
-        return cls(disposable if not disposable.is_negative else Money.zero(disposable.currency))
+        return cls(disposable if not disposable.is_negative else Money.zero(disposable.currency), holiday_grounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +167,10 @@ class ComputedOption:
     needs_supervisor: bool = False
     #: How the principal is repaid, for the explanation: "annuity" or "equal principal".
     shape: str = "annuity"
+    #: A payment holiday's first months, with nothing to pay (DESIGN.md §4, payment holiday).
+    holiday_months: int = 0
+    #: The contract interest accrued during the holiday, paid in the months after it.
+    holiday_interest: Decimal = ZERO
 
     @property
     def effect(self) -> PlanEffect:
@@ -178,8 +207,18 @@ class ComputedOption:
         """Everything the borrower pays from now on under this option."""
         return self.total_payable + self.beyond_plan
 
+    @property
+    def judged_outflow(self) -> Decimal:
+        """The monthly outflow judged against the borrower's income now: the largest, or for a
+        payment holiday the largest of its holiday months (0.00). The payments after a holiday
+        are not judged now: the income they will come from is not known yet (DESIGN.md §4, payment
+        holiday: affordable at zero income)."""
+        if self.holiday_months:
+            return max(self.columns.total[: self.holiday_months])
+        return self.largest_outflow
+
     def affordable(self, hardship: Hardship) -> bool:
-        return self.largest_outflow <= hardship.disposable_income.amount * AFFORDABILITY_SHARE
+        return self.judged_outflow <= hardship.disposable_income.amount * AFFORDABILITY_SHARE
 
     def payment_to_disposable_income(self, hardship: Hardship) -> Decimal:
         disposable = hardship.disposable_income.amount
@@ -208,6 +247,6 @@ def arrears_installments(owed: Parts, months: int, first_due: date, unit: Decima
 
 def disposable_income_needed(options: list[ComputedOption]) -> Money:
     """The lowest disposable income that makes one of `options` affordable."""
-    cheapest = min(options, key=lambda option: option.largest_outflow)
-    needed = cheapest.largest_outflow / AFFORDABILITY_SHARE
+    cheapest = min(options, key=lambda option: option.judged_outflow)
+    needed = cheapest.judged_outflow / AFFORDABILITY_SHARE
     return Money.rounded(needed, cheapest.currency, rounding=ROUND_UP)

@@ -93,7 +93,7 @@ def _plan_body(
             "regular_part": money(month.regular_part),
             "paid": money(sum((paid_by_line[line.ref] for line in month.lines), start=Decimal(0))),
             "left": money(short),
-            "status": month_status(month, short, month.sequence in book.missed, rules).value,
+            "status": month_status(month, short, month.sequence in book.missed, rules, plan["closed_through"]).value,
             "missed_on": day.isoformat() if day else None,
             "lines": [
                 {
