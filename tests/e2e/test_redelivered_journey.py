@@ -370,8 +370,11 @@ def _assert_the_journey(seen: Outcome) -> None:
     }
     hardship, late = seen.notifications["hardship"], seen.notifications["late"]
     assert "逾期3天，逾期金额¥1,045.31" in hardship[3]["body"]
-    # The recommended plan (DESIGN.md §4): nothing waived is affordable, so the cheapest such plan.
-    assert "分8期，共需还款¥3,126.31，首期¥398.65，还款日2026年3月18日" in hardship[4]["body"]
+    # The recommended plan (DESIGN.md §4): nothing waived is affordable, so the cheapest such plan;
+    # the SMS states every month of it (issue 16).
+    assert "本方案以8期月供取代您贷款的全部剩余还款计划" in hardship[4]["body"]
+    assert "2026年3月18日还¥398.65；2026年4月18日还¥396.40；" in hardship[4]["body"]
+    assert "2026年10月18日还¥383.01。方案合计¥3,126.31。" in hardship[4]["body"]
     assert "验证码<code>" in hardship[4]["body"]
     assert "第1期应还¥198.65" in hardship[6]["body"]  # what the 200.00 of 17 March left of the first installment
     assert "逾期3天，逾期金额¥545.26" in late[3]["body"]  # after the 500.00 of 17 February

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
@@ -153,3 +154,38 @@ class PlanInstallmentLine(Frozen):
         if self.principal + self.interest + self.penalty + self.fee != self.total:
             raise ValueError(f"plan installment {self.sequence} parts do not add up to its total")
         return self
+
+
+class ContinuingInstallment(Frozen):
+    """A regular installment that stays due while an arrears plan runs (DESIGN.md §3a): the plan
+    month it falls in asks for it beside the plan's own installment."""
+
+    sequence: int = Field(ge=1, description="The loan's installment sequence")
+    due_date: date
+    amount: Money = Field(description="What was still owed on it at the basis date")
+
+
+class PlanMonth(Frozen):
+    """One month of a plan as the borrower pays it: the plan's line and the regular installments beside it."""
+
+    line: PlanInstallmentLine
+    continuing: tuple[ContinuingInstallment, ...] = ()
+
+    @property
+    def total(self) -> Money:
+        return sum((i.amount for i in self.continuing), start=self.line.total)
+
+
+def plan_months(
+    schedule: Sequence[PlanInstallmentLine], continuing: Sequence[ContinuingInstallment], since: date | None
+) -> tuple[PlanMonth, ...]:
+    """What the borrower owes each plan month (DESIGN.md §3a), the one rule for the written plan
+    and the plan in force: month m is the plan's line m and every continuing regular installment
+    due after month m−1's date up to and including month m's, the first month's window opening
+    after `since` (None: open). A continuing installment due after the last month is not the plan's."""
+    months, after = [], since
+    for line in schedule:
+        regular = tuple(i for i in continuing if (after is None or after < i.due_date) and i.due_date <= line.due_date)
+        months.append(PlanMonth(line=line, continuing=regular))
+        after = line.due_date
+    return tuple(months)

@@ -220,7 +220,15 @@ def _option() -> PlanOption:
         affordable=True,
         needs_supervisor=False,
         explanation={"en": "Pay the overdue CNY 1,045.00 in 3 monthly parts.", "zh-CN": "逾期金额 ¥1,045.00 分 3 个月偿还。"},
+        effect=PlanEffect.ARREARS,
+        continuing_installments=_continuing(),
+        plan_rate=Decimal("0.0000"),
     )
+
+
+def _continuing() -> tuple[ContinuingInstallment, ...]:
+    """The golden arrears plan's regular installment 3 stays due beside its first month."""
+    return (ContinuingInstallment(sequence=3, due_date=date(2026, 4, 15), amount=cny("1045.00")),)
 
 
 def golden_events() -> list[Event]:
@@ -332,6 +340,10 @@ def golden_events() -> list[Event]:
                 waived=_waived(),
                 waiver_conditional=False,
                 first_due_date=date(2026, 4, 15),
+                effect=PlanEffect.ARREARS,
+                basis_business_date=date(2026, 3, 15),
+                continuing_installments=_continuing(),
+                plan_rate=Decimal("0.0000"),
             ),
             confirmation_code="482915",
             code_expires_at=AT + timedelta(hours=24),
@@ -386,7 +398,7 @@ def golden_events() -> list[Event]:
             effect=PlanEffect.ARREARS,
             basis_business_date=date(2026, 3, 15),
             replaced_installments=(1, 2),
-            continuing_installments=(ContinuingInstallment(sequence=3, due_date=date(2026, 4, 15), amount=cny("1045.00")),),
+            continuing_installments=_continuing(),
         ),
         OfferExpired(offer_id=OFFER_ID, application_id=APPLICATION_ID, loan_id=LOAN_ID, expired_at=AT + timedelta(days=7)),
         PlanInstallmentDueSoon(

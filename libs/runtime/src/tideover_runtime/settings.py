@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tideover_contracts.policy import PlanRules
 
 
 class RuntimeSettings(BaseSettings):
@@ -35,3 +39,21 @@ class RuntimeSettings(BaseSettings):
     def topic(self, name: str) -> str:
         """The physical topic name for a registry name."""
         return self.topic_prefix + name
+
+
+class PlanRulesSettings(BaseSettings):
+    """The plan terms (tideover_contracts.policy.PlanRules) from TIDEOVER_PLAN_GRACE_DAYS,
+    TIDEOVER_PLAN_TOLERANCE_SHARE, TIDEOVER_PLAN_TOLERANCE_FLOOR, TIDEOVER_PLAN_MISSES_TO_BREAK and
+    TIDEOVER_PLAN_UNPAID_DAYS_TO_BREAK: repayment-tracking judges plans by them and notification's
+    written plan states them, each reading the same variables."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDEOVER_PLAN_", extra="ignore")
+
+    grace_days: int = PlanRules.grace_days
+    tolerance_share: Decimal = PlanRules.tolerance_share
+    tolerance_floor: Decimal = PlanRules.tolerance_floor
+    misses_to_break: int = PlanRules.misses_to_break
+    unpaid_days_to_break: int = PlanRules.unpaid_days_to_break
+
+    def rules(self) -> PlanRules:
+        return PlanRules(**self.model_dump())

@@ -14,7 +14,7 @@ import pytest
 
 from negotiation_intake.domain.access import Role
 from tideover_contracts.envelope import wrap
-from tideover_contracts.events.negotiation import OptionKind
+from tideover_contracts.events.negotiation import OptionKind, PlanEffect
 from tideover_contracts.examples import golden_events
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS
 from tideover_runtime.testing.fixtures import Infrastructure
@@ -96,7 +96,14 @@ async def test_from_application_to_accepted_plan(
         # The written plan goes out with a code; five wrong tries lock it.
         sent = await agent.post(f"{path}/sending")
         assert sent.json()["state"] == "sent", sent.text
-        code = (await watcher.wait_for_event("PlanSentToBorrower", ours)).confirmation_code
+        written = await watcher.wait_for_event("PlanSentToBorrower", ours)
+        code = written.confirmation_code
+        # The written plan states what the chosen option asks for (DESIGN.md §3a): its effect, the
+        # offer's basis date, the regular installments that continue beside it, and its rate.
+        chosen_option = offer.options[1]
+        assert (written.plan.effect, written.plan.basis_business_date) == (PlanEffect.ARREARS, offer.basis_business_date)
+        assert written.plan.continuing_installments == chosen_option.continuing_installments != ()
+        assert written.plan.plan_rate == chosen_option.plan_rate is not None
         wrong = f"{(int(code) + 1) % 1_000_000:06d}"
         for tries_left in (4, 3, 2, 1, 0):
             refused = await agent.post(f"{path}/confirmation", json={"code": wrong})

@@ -34,6 +34,8 @@ from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.examples import OFFER_ID, golden_events
 from tideover_contracts.money import Money
 
+from .test_written_plan import SMS_BOUND
+
 EventT = TypeVar("EventT", bound=Event)
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("TIDEOVER_UPDATE_GOLDEN") == "1"
@@ -43,8 +45,9 @@ TIME_ZONES = {Jurisdiction.CN: "Asia/Shanghai", Jurisdiction.US: "America/New_Yo
 #: days past due, and the plan's unpaid 696.67 with 15.73 penalty overdue in all.
 BROKEN_PLAN_DAYS_PAST_DUE = 34
 LEDGER_AFTER_BREAK = LedgerStatus(date(2026, 6, 18), BROKEN_PLAN_DAYS_PAST_DUE, Money.of("712.40", "CNY"))
-#: Template versions above 1: plan_broken v2 states the ledger's overdue total.
-VERSIONS = {Purpose.PLAN_BROKEN: 2}
+#: Template versions above 1: plan_broken v2 states the ledger's overdue total; written_plan v2
+#: states every term of the plan in every channel (test_written_plan.py).
+VERSIONS = {Purpose.PLAN_BROKEN: 2, Purpose.WRITTEN_PLAN: 2}
 OPT_OUT = {
     (Channel.SMS, Locale.EN): "Reply STOP to opt out.",
     (Channel.SMS, Locale.ZH_CN): "回复STOP退订。",
@@ -150,7 +153,9 @@ class TestEveryTemplate:
         assert "\n" not in rendered(purpose, Channel.PUSH, locale).body
         if locale is Locale.ZH_CN:
             assert sms.startswith("【Tideover】")
-            assert len(sms) <= 120
+            # The written plan is the exception: its SMS carries the whole plan, in at most 10
+            # segments of a concatenated SMS (test_written_plan.py, TestTheSmsIsOneConcatenatedMessage).
+            assert len(sms) <= (SMS_BOUND[locale] if purpose is Purpose.WRITTEN_PLAN else 120)
 
 
 class TestGoldenRenderings:
@@ -268,19 +273,28 @@ class TestOverdueNotice:
 
 
 class TestWrittenPlan:
-    def test_the_e_mail_lists_the_schedule_the_totals_and_the_code(self) -> None:
+    """The golden arrears plan: 3 months, regular installment 3 due beside the first
+    (test_written_plan.py reads every term back for each kind of plan)."""
+
+    def test_the_e_mail_lists_each_month_the_totals_and_the_code(self) -> None:
         message = rendered(Purpose.WRITTEN_PLAN, Channel.EMAIL, Locale.EN)
 
         assert message.subject == "Your repayment plan to confirm: 3 installments, CNY 1,045.00 in total"
         for line in (
+            "Loan reference: 0b5c1a2e-7d43-4c1e-9a53-3f6e2d1c0a11",
             "Number of installments: 3",
-            "Total payable: CNY 1,045.00",
-            "First payment: CNY 348.33, due April 15, 2026",
-            "1. April 15, 2026: CNY 348.33 (principal CNY 333.33, interest CNY 15.00)",
-            "2. May 15, 2026: CNY 348.33 (principal CNY 333.33, interest CNY 15.00)",
-            "3. June 15, 2026: CNY 348.34 (principal CNY 333.34, interest CNY 15.00)",
-            "Total: CNY 1,045.00",
+            "Total payable under the plan: CNY 1,045.00",
+            "Regular installments due during the plan: CNY 1,045.00",
+            "Total to pay during the plan: CNY 2,090.00",
+            "First month: CNY 1,393.33, due April 15, 2026",
+            "1. April 15, 2026: CNY 1,393.33, of which\n"
+            "   plan installment CNY 348.33 (principal CNY 333.33, interest CNY 15.00)\n"
+            "   regular installment 3, due April 15, 2026: CNY 1,045.00\n"
+            "2. May 15, 2026: CNY 348.33 (principal CNY 333.33, interest CNY 15.00)\n"
+            "3. June 15, 2026: CNY 348.34 (principal CNY 333.34, interest CNY 15.00)\n"
+            "Total: CNY 2,090.00",
             "Nothing is waived under this plan.",
+            "Interest rate: 0.00% a year. The plan adds no interest",
             "confirmation code 482915",
         ):
             assert line in message.body
@@ -299,17 +313,17 @@ class TestWrittenPlan:
 
     @pytest.mark.parametrize("locale", list(Locale))
     @pytest.mark.parametrize("channel", list(Channel))
-    def test_every_channel_states_installments_total_first_payment_and_code(self, channel: Channel, locale: Locale) -> None:
+    def test_every_channel_states_installments_total_first_month_and_code(self, channel: Channel, locale: Locale) -> None:
         body = rendered(Purpose.WRITTEN_PLAN, channel, locale).body
         code = "4 8 2 9 1 5" if channel is Channel.VOICE_CALL else "482915"
 
-        installments = {Locale.ZH_CN: "分3期", Locale.EN: "3 installments"}
+        installments = {Locale.ZH_CN: "分3期", Locale.EN: "3 monthly installments"}
         if channel is Channel.EMAIL:
             installments = {Locale.ZH_CN: "分期数：3期", Locale.EN: "Number of installments: 3"}
 
         assert installments[locale] in body
         assert money("1,045.00", locale) in body
-        assert money("348.33", locale) in body
+        assert money("1,393.33", locale) in body  # the first month: 348.33 of the plan and regular installment 3
         assert ("2026年4月15日" if locale is Locale.ZH_CN else "April 15, 2026") in body
         assert code in body
 
@@ -333,7 +347,25 @@ class TestWrittenPlan:
         ).body
 
         assert "Waived: CNY 150.00 (penalty interest CNY 120.00, interest CNY 30.00)." in body
-        assert "if the plan ends early the waived amount becomes payable again" in body
+        assert "if the plan breaks the waived amount becomes payable again" in body
+        assert "The waived CNY 150.00 becomes payable again." in body
+
+    @pytest.mark.parametrize("locale", list(Locale))
+    @pytest.mark.parametrize("channel", list(Channel))
+    def test_a_plan_sent_before_the_offer_carried_its_rate_and_basis_still_renders(
+        self, channel: Channel, locale: Locale
+    ) -> None:
+        event = golden_event(PlanSentToBorrower)
+        plan = event.plan.model_copy(
+            update={"effect": None, "basis_business_date": None, "continuing_installments": (), "plan_rate": None}
+        )
+
+        message = rendered(Purpose.WRITTEN_PLAN, channel, locale, facts=facts_of(event.model_copy(update={"plan": plan})))
+
+        assert money("348.33", locale) in message.body
+        assert "interest rate" not in message.body.lower()
+        assert "年利率" not in message.body
+        assert "None" not in text(message)
 
 
 class TestWaiversAfterTheOffer:

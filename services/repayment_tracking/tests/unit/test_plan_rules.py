@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from repayment_tracking.domain.plan_rules import (
     Due,
+    Line,
     LineKind,
     LineRef,
+    Month,
     MonthStatus,
     PlanBook,
     Report,
@@ -208,6 +210,13 @@ class TestWorkedExamples:
         assert month_status(month, D("100.00"), missed=True, rules=RULES) is MonthStatus.MISSED
         assert month_status(month, D("100.00"), missed=False, rules=RULES) is MonthStatus.PARTLY_PAID
         assert month_status(month, D("348.33"), missed=False, rules=RULES) is MonthStatus.DUE
+
+    def test_a_month_of_nothing_is_met_when_its_due_date_comes_not_before(self) -> None:
+        holiday = Month(1, date(2026, 4, 15), Line(LineRef(LineKind.PLAN, 1), date(2026, 4, 15), D("0.00")))
+
+        assert month_status(holiday, D("0"), missed=False, rules=RULES, judged_through=date(2026, 4, 14)) is MonthStatus.DUE
+        assert month_status(holiday, D("0"), missed=False, rules=RULES, judged_through=date(2026, 4, 15)) is MonthStatus.PAID
+        assert month_status(holiday, D("0"), missed=False, rules=RULES) is MonthStatus.DUE
 
 
 amounts = st.integers(min_value=2_000, max_value=60_000).map(lambda cents: Decimal(cents) / 100)

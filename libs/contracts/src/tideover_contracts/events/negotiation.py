@@ -9,9 +9,17 @@ from typing import ClassVar
 
 from pydantic import AwareDatetime, Field
 
-from tideover_contracts.common import ContactRef, Frozen, PlanInstallmentLine, WaivedAmounts
+from tideover_contracts.common import (
+    ContactRef,
+    ContinuingInstallment,
+    Frozen,
+    PlanInstallmentLine,
+    PlanMonth,
+    WaivedAmounts,
+    plan_months,
+)
 from tideover_contracts.envelope import Event
-from tideover_contracts.money import Money
+from tideover_contracts.money import Money, Rate
 
 
 class HardshipReason(StrEnum):
@@ -104,7 +112,8 @@ class PlanOptionChosen(Event):
 
 
 class WrittenPlan(Frozen):
-    """The plan as the borrower reads it: schedule, totals and what is waived on what terms."""
+    """The plan as the borrower reads it: schedule, totals and what is waived on what terms; for
+    an arrears plan, the regular installments each month asks for beside it (DESIGN.md §3a)."""
 
     option_id: str
     kind: OptionKind
@@ -113,6 +122,30 @@ class WrittenPlan(Frozen):
     waived: WaivedAmounts
     waiver_conditional: bool
     first_due_date: date
+    effect: PlanEffect | None = Field(
+        default=None, description="What the plan does to the loan's ledger (DESIGN.md §3a); absent: the kind's effect"
+    )
+    basis_business_date: date | None = Field(
+        default=None, description="The business date the offer fixed the loan's arrears on; absent in older events"
+    )
+    continuing_installments: tuple[ContinuingInstallment, ...] = Field(
+        default=(),
+        description="Arrears plans: the loan's regular installments due during the plan, asked for beside it (the offer's)",
+    )
+    plan_rate: Rate | None = Field(
+        default=None,
+        description="The yearly interest rate the plan charges (the offer's; 0 for arrears plans); absent in older events",
+    )
+
+    @property
+    def plan_effect(self) -> PlanEffect:
+        return self.effect or EFFECT_OF_KIND[self.kind]
+
+    def months(self) -> tuple[PlanMonth, ...]:
+        """What the borrower will owe each plan month, by the rule PlanActivated.months() applies
+        (the offer's basis date opens the first month; the activation day is not known yet)."""
+        continuing = self.continuing_installments if self.plan_effect is PlanEffect.ARREARS else ()
+        return plan_months(self.schedule, continuing, self.basis_business_date)
 
 
 class PlanSentToBorrower(Event):

@@ -9,10 +9,23 @@ from typing import ClassVar, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from tideover_contracts.common import Frozen, PlanInstallmentLine, WaivedAmounts
+from tideover_contracts.common import ContinuingInstallment, Frozen, PlanInstallmentLine, PlanMonth, WaivedAmounts, plan_months
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.negotiation import EFFECT_OF_KIND, OptionKind, PlanEffect
-from tideover_contracts.money import DecimalString, Money
+from tideover_contracts.money import DecimalString, Money, Rate
+
+#: ContinuingInstallment and PlanMonth live in common (the written plan needs them too) and are
+#: still importable from here, where consumers found them first.
+__all__ = [
+    "ContinuingInstallment",
+    "OfferExpired",
+    "PlanActivated",
+    "PlanMonth",
+    "PlanOffered",
+    "PlanOption",
+    "PlanRejected",
+    "RejectionReason",
+]
 
 
 class PlanOption(Frozen):
@@ -35,6 +48,21 @@ class PlanOption(Frozen):
     affordable: bool
     needs_supervisor: bool
     explanation: dict[str, str] = Field(description="One paragraph per locale (zh-CN, en)")
+    continuing_installments: tuple[ContinuingInstallment, ...] = Field(
+        default=(),
+        description=(
+            "Arrears plans: the loan's regular installments due during the plan, as owed at the basis date, which"
+            " each plan month asks for beside its line (DESIGN.md §3a); the same ones PlanActivated will carry."
+            " Empty for reschedule plans, and where the loan's installments are not known (a what-if quote)"
+        ),
+    )
+    plan_rate: Rate | None = Field(
+        default=None,
+        description=(
+            "The yearly interest rate the plan charges on what it re-amortizes: the contract rate, capped by the"
+            " jurisdiction's charges cap (DESIGN.md §4); 0 for arrears plans, which add no interest. Absent in older offers"
+        ),
+    )
 
     @model_validator(mode="after")
     def _totals_match_schedule(self) -> Self:
@@ -80,15 +108,6 @@ class PlanRejected(Event):
     offer_id: uuid.UUID | None = Field(default=None, description="Set when an acceptance was refused")
 
 
-class ContinuingInstallment(Frozen):
-    """A regular installment that stays due while an arrears plan runs (DESIGN.md §3a): the plan
-    month it falls in asks for it beside the plan's own installment."""
-
-    sequence: int = Field(ge=1, description="The loan's installment sequence")
-    due_date: date
-    amount: Money = Field(description="What was still owed on it at the basis date")
-
-
 class PlanActivated(Event):
     """A confirmed plan is in force: the final schedule and the conditional waiver.
 
@@ -126,23 +145,8 @@ class PlanActivated(Event):
         """What the borrower owes each plan month (DESIGN.md §3a): the plan's installment plus
         every continuing regular installment due since the previous plan month (the first month
         from the activation day). The written plan shows them and their sum; tracking judges the sum."""
-        months, since = [], min(self.activated_on, self.basis_business_date or self.activated_on)
-        for line in self.schedule:
-            regular = tuple(i for i in self.continuing_installments if since < i.due_date <= line.due_date)
-            months.append(PlanMonth(line=line, continuing=regular))
-            since = line.due_date
-        return tuple(months)
-
-
-class PlanMonth(Frozen):
-    """One month of a plan as the borrower pays it: the plan's line and the regular installments beside it."""
-
-    line: PlanInstallmentLine
-    continuing: tuple[ContinuingInstallment, ...] = ()
-
-    @property
-    def total(self) -> Money:
-        return sum((i.amount for i in self.continuing), start=self.line.total)
+        since = min(self.activated_on, self.basis_business_date or self.activated_on)
+        return plan_months(self.schedule, self.continuing_installments, since)
 
 
 class OfferExpired(Event):

@@ -24,6 +24,7 @@ from negotiation_intake.domain.evidence import PROOF_FOR, media_type_of
 from negotiation_intake.domain.one_at_a_time import SecondNegotiation, refusal_to_open
 from tideover_contracts.common import ContactRef
 from tideover_contracts.events.negotiation import (
+    EFFECT_OF_KIND,
     ConfirmationChannel,
     EvidenceKind,
     EvidenceRef,
@@ -350,6 +351,10 @@ async def send(store: IntakeStore, outbox: Outbox, clock: Clock, application: Ap
                 waived=option.waived,
                 waiver_conditional=option.waiver_conditional,
                 first_due_date=option.schedule[0].due_date,
+                effect=option.effect or EFFECT_OF_KIND[option.kind],
+                basis_business_date=offer.basis_business_date,
+                continuing_installments=option.continuing_installments,
+                plan_rate=option.plan_rate,
             ),
             confirmation_code=code,
             code_expires_at=expires,

@@ -16,7 +16,8 @@ Each file starts with a header comment ``{# version: N #}``; a rendering is name
   None printed without its filter.
 
 Filters, all in the borrower's locale: ``money`` (``¥1,234.56`` in zh-CN, ``CNY 1,234.56`` in
-en), ``date`` (CLDR long date: ``2026年4月15日`` / ``April 15, 2026``), ``datetime`` (an aware
+en), ``amount`` (a Money's number alone, ``1,234.56``, where the currency was just stated),
+``date`` (CLDR long date: ``2026年4月15日`` / ``April 15, 2026``), ``datetime`` (an aware
 datetime shown in the borrower's time zone, with the zone's name) and ``days`` (``3天`` /
 ``3 days``). The template context is the facts plus ``locale`` and ``time_zone``.
 """
@@ -144,7 +145,7 @@ def _environment() -> Environment:
         auto_reload=False,
         finalize=_refuse_unformatted,
     )
-    environment.filters.update(money=_money, date=_date, datetime=_datetime, days=_days)
+    environment.filters.update(money=_money, amount=_amount, date=_date, datetime=_datetime, days=_days)
     return environment
 
 
@@ -175,6 +176,16 @@ def _money(context: Context, value: object) -> str:
     else:
         text = format_currency(money.amount, money.currency, locale=_BABEL_LOCALE[locale])
     return str(text)
+
+
+@pass_context
+def _amount(context: Context, value: object) -> str:
+    money = _defined(value, Money, "amount")
+    return str(
+        format_currency(
+            money.amount, money.currency, format="#,##0.00", currency_digits=True, locale=_BABEL_LOCALE[context["locale"]]
+        )
+    )
 
 
 @pass_context

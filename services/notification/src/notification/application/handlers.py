@@ -268,7 +268,7 @@ def _request(
     past due and overdue total after the break (`ledger`)."""
     address = contact.address(channel)
     assert address is not None
-    _, facts = facts_for(message.source, ledger=ledger)
+    _, facts = facts_for(message.source, ledger=ledger, terms=notifying.plan_terms)
     rendered = notifying.render(message.purpose, channel, contact.locale, contact.jurisdiction, contact.time_zone, facts)
     return NotificationRequested(
         notification_id=message.notification_id,

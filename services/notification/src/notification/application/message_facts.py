@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from notification.application.ports import LedgerStatus
+from notification.application.written_plan import WrittenPlanTerms, month_runs, months_to_pay, percent
 from tideover_contracts.common import OverdueAmounts, PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import LoanClosed, LoanClosureReason
@@ -29,8 +30,10 @@ from tideover_contracts.events.tracking import (
     PlanInstallmentDueSoon,
     PlanInstallmentMissed,
 )
+from tideover_contracts.money import Money
 
 Facts = dict[str, object]
+DEFAULT_TERMS = WrittenPlanTerms()
 
 
 class NoMessageForEventError(TypeError):
@@ -65,8 +68,13 @@ def cured_confirmation_facts(event: LoanCured) -> Facts:
     }
 
 
-def written_plan_facts(event: PlanSentToBorrower) -> Facts:
-    plan = event.plan
+def written_plan_facts(event: PlanSentToBorrower, terms: WrittenPlanTerms = DEFAULT_TERMS) -> Facts:
+    """Every term of the plan the borrower confirms (application/written_plan.py): the plan's
+    own, and the rules and payment instructions of `terms`. `effect` is "arrears" or "reschedule";
+    `arrears_as_of` and `plan_rate` are None for a plan sent before they were carried."""
+    plan, rules = event.plan, terms.rules
+    months = months_to_pay(plan.months())
+    regular_total = sum((month.regular_part for month in months), start=Money.zero(plan.total_payable.currency))
     return {
         **_schedule(plan.schedule),
         "first_due_date": plan.first_due_date,
@@ -76,6 +84,21 @@ def written_plan_facts(event: PlanSentToBorrower) -> Facts:
         "confirmation_code": event.confirmation_code,
         "code_expires_at": event.code_expires_at,
         "code_valid_hours": (event.code_expires_at - event.sent_at) // timedelta(hours=1),
+        "loan_reference": str(event.loan_id),
+        "effect": plan.plan_effect.value,
+        "arrears_as_of": plan.basis_business_date,
+        "months": months,
+        "month_runs": month_runs(months),
+        "first_month_total": months[0].total,
+        "regular_total": regular_total,
+        "total_with_regular": plan.total_payable + regular_total,
+        "plan_rate": None if plan.plan_rate is None else percent(plan.plan_rate, places=2),
+        "how_to_pay": terms.how_to_pay,
+        "grace_days": rules.grace_days,
+        "tolerance_floor": Money.of(rules.tolerance_floor, plan.total_payable.currency),
+        "tolerance_percent": percent(rules.tolerance_share),
+        "misses_to_break": rules.misses_to_break,
+        "unpaid_days_to_break": rules.unpaid_days_to_break,
     }
 
 
@@ -177,11 +200,14 @@ def purpose_of(event: Event) -> Purpose:
     return purpose
 
 
-def facts_for(event: Event, *, ledger: LedgerStatus | None = None) -> tuple[Purpose, Facts]:
+def facts_for(
+    event: Event, *, ledger: LedgerStatus | None = None, terms: WrittenPlanTerms = DEFAULT_TERMS
+) -> tuple[Purpose, Facts]:
     """The purpose of the message `event` calls for, and its facts.
 
-    `ledger` is used only for PlanBroken (see `plan_broken_facts`). Raises
-    NoMessageForEventError for an event that calls for no message.
+    `ledger` is used only for PlanBroken (see `plan_broken_facts`), `terms` only for the written
+    plan (see `written_plan_facts`). Raises NoMessageForEventError for an event that calls for
+    no message.
     """
     purpose = purpose_of(event)
     match event:
@@ -192,7 +218,7 @@ def facts_for(event: Event, *, ledger: LedgerStatus | None = None) -> tuple[Purp
         case LoanCured():
             facts = cured_confirmation_facts(event)
         case PlanSentToBorrower():
-            facts = written_plan_facts(event)
+            facts = written_plan_facts(event, terms)
         case PlanActivated():
             facts = plan_activated_facts(event)
         case PlanInstallmentMissed():

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from notification.application.written_plan import WrittenPlanTerms
 from notification.domain.contact_rules import PROFILES, History, Profile
 from tideover_contracts.common import Channel, Jurisdiction, Locale
 from tideover_contracts.envelope import Event
@@ -153,3 +154,5 @@ class Notifying:
     store: NotificationStore
     render: Renderer
     profiles: Mapping[Jurisdiction, Profile] = field(default_factory=lambda: dict(PROFILES))
+    #: What the written plan states beyond the plan: the plan rules, how and where to pay.
+    plan_terms: WrittenPlanTerms = field(default_factory=WrittenPlanTerms)

@@ -13,6 +13,7 @@ from notification.adapters.store import PostgresNotificationStore
 from notification.adapters.templates import render
 from notification.application import handlers
 from notification.application.ports import Notifying
+from notification.application.written_plan import WrittenPlanTerms
 from notification.domain.contact_rules import PROFILES, Profile, configured
 from notification.entrypoints.http import add_routes
 from tideover_contracts.common import Jurisdiction
@@ -23,6 +24,7 @@ from tideover_contracts.events.notifications import NotificationDelivered, Notif
 from tideover_contracts.events.overdue import InstallmentDueSoon, LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted, PlanInstallmentDueSoon, PlanInstallmentMissed
+from tideover_contracts.policy import PlanRules
 from tideover_contracts.topics import (
     LOANS_LIFECYCLE,
     NEGOTIATION_APPLICATIONS,
@@ -35,6 +37,7 @@ from tideover_contracts.topics import (
 from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
+from tideover_runtime.settings import PlanRulesSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 SCHEMA = "notification"
@@ -42,16 +45,24 @@ SCHEMA = "notification"
 
 class NotificationSettings(BaseSettings):
     """Policy configuration: TIDEOVER_CONTACT_PROFILES, changes to the contact rules per
-    jurisdiction as JSON (domain/contact_rules.py `configured`)."""
+    jurisdiction as JSON (domain/contact_rules.py `configured`); TIDEOVER_PAYMENT_INSTRUCTIONS,
+    how and where to pay as the written plan states it, one text per locale as JSON
+    ({"en": "...", "zh-CN": "..."}; a locale not named keeps the default of
+    application/written_plan.py `HOW_TO_PAY`)."""
 
     model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
 
     contact_profiles: dict[str, dict[str, Any]] = {}
+    payment_instructions: dict[str, str] = {}
 
 
-def subscriptions(profiles: Mapping[Jurisdiction, Profile] | None = None) -> Subscriptions:
+def plan_terms(settings: NotificationSettings, rules: PlanRules) -> WrittenPlanTerms:
+    return WrittenPlanTerms(rules).with_instructions(settings.payment_instructions)
+
+
+def subscriptions(profiles: Mapping[Jurisdiction, Profile] | None = None, terms: WrittenPlanTerms | None = None) -> Subscriptions:
     def notifying(connection: Connection) -> Notifying:
-        return Notifying(PostgresNotificationStore(connection), render, profiles or PROFILES)
+        return Notifying(PostgresNotificationStore(connection), render, profiles or PROFILES, terms or WrittenPlanTerms())
 
     with_store, with_store_many = with_port(notifying), with_port_many(notifying)
     subs = Subscriptions()
@@ -78,11 +89,12 @@ def subscriptions(profiles: Mapping[Jurisdiction, Profile] | None = None) -> Sub
 
 
 def definition() -> ServiceDefinition:
+    settings = NotificationSettings()
     return ServiceDefinition(
         name="notification",
         schema=SCHEMA,
         migrations=MIGRATIONS,
-        subscriptions=subscriptions(configured(NotificationSettings().contact_profiles)),
+        subscriptions=subscriptions(configured(settings.contact_profiles), plan_terms(settings, PlanRulesSettings().rules())),
         routes=add_routes,
     )
 

@@ -43,7 +43,9 @@ async def when_loan_overdue_project_it(unit: Unit[LoanBecameOverdue] | Unit[Over
     loan = await plans.store.projection(event.loan_id) if ready else None
     for item in ready:
         if loan is None:
-            await _reject(unit, "loan_not_overdue", f"loan {event.loan_id} has nothing overdue to negotiate", request=item.request)
+            await _reject(
+                unit, "loan_not_overdue", f"loan {event.loan_id} has nothing overdue to negotiate", request=item.request
+            )
         else:
             await _offer_for(unit, plans, item.request, loan)
     if ready:
@@ -105,7 +107,7 @@ async def _offer(
     """Offer the options for `loan` (quoting again for the accepted offer `supersedes`); none
     affordable: refused, naming the accepted offer, if any, that is not put in force."""
     position = replace(loan.position, charges_cap=plans.caps.cap_for(loan.jurisdiction))
-    menu = quote(position, hardship, evidence_verified)
+    menu = quote(position, hardship, evidence_verified, loan.installments)
     if menu.recommended is None:
         await _reject(
             unit,

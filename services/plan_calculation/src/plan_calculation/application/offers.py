@@ -5,6 +5,11 @@ them as contract objects (the quote endpoint, tests); `render_offer` writes the 
 PlanOffered payload straight as JSON, several times faster, for the offers published at the
 rate negotiations arrive. tests/unit/test_offer_rendering.py parses what it renders with the
 contract and compares it with `describe`.
+
+Each option states what the written plan needs besides its schedule (DESIGN.md §3a): the rate it
+charges, and, for an arrears plan, the loan's regular installments that stay due beside it — by
+the rule activation applies (domain/activation.py `taken_over`), from the installments the menu
+was computed with, so the months the borrower is told are the months the plan will ask for.
 """
 
 from __future__ import annotations
@@ -15,13 +20,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from plan_calculation.domain.activation import OwedInstallment, taken_over
 from plan_calculation.domain.explanations import explain
 from plan_calculation.domain.menu import LoanPosition, plan_options
 from plan_calculation.domain.options import ComputedOption, Hardship, PlanLine
 from plan_calculation.domain.recommendation import Recommendation, RecommendationRule, recommend
-from tideover_contracts.common import PlanInstallmentLine, WaivedAmounts
+from tideover_contracts.common import ContinuingInstallment, PlanInstallmentLine, WaivedAmounts
+from tideover_contracts.events.negotiation import PlanEffect
 from tideover_contracts.events.plans import PlanOption
 from tideover_contracts.money import Money, minor_unit
+
+#: A plan's rate as offered: a fraction per year to six places (a percentage to four).
+RATE_PLACES = Decimal(1).scaleb(-6)
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,9 @@ class Menu:
     hardship: Hardship
     options: list[ComputedOption]
     recommendation: Recommendation | None
+    #: The loan's installments with something owed at the position's business date (the offer's
+    #: basis); empty where they are not known (a what-if quote).
+    installments: tuple[OwedInstallment, ...] = ()
 
     @property
     def recommended(self) -> ComputedOption | None:
@@ -46,9 +59,13 @@ class Menu:
         return self.recommendation.rule if self.recommendation and self.recommendation.option is option else None
 
 
-def quote(position: LoanPosition, hardship: Hardship, evidence_verified: bool) -> Menu:
+def quote(
+    position: LoanPosition, hardship: Hardship, evidence_verified: bool, installments: tuple[OwedInstallment, ...] = ()
+) -> Menu:
+    """The menu for `position`; `installments`: the loan's, as owed at the position's business
+    date (ProjectedLoan.installments), for what continues beside an arrears plan."""
     options = plan_options(position, evidence_verified, hardship)
-    return Menu(position, hardship, options, recommend(options, hardship))
+    return Menu(position, hardship, options, recommend(options, hardship), installments)
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,8 @@ class _Facts:
     payment_to_disposable_income: Decimal
     affordable: bool
     explanation: dict[str, str]
+    plan_rate: Decimal
+    continuing: tuple[OwedInstallment, ...]
 
 
 def _facts(option: ComputedOption, menu: Menu) -> _Facts:
@@ -67,6 +86,25 @@ def _facts(option: ComputedOption, menu: Menu) -> _Facts:
         payment_to_disposable_income=option.payment_to_disposable_income(menu.hardship),
         affordable=option.affordable(menu.hardship),
         explanation=explain(option, menu.why(option)),
+        plan_rate=_plan_rate(option, menu.position),
+        continuing=taken_over(
+            option.effect, menu.position.business_date, menu.installments, option.columns.due_dates[-1]
+        ).continuing,
+    )
+
+
+def _plan_rate(option: ComputedOption, position: LoanPosition) -> Decimal:
+    """The yearly rate the plan charges: a reschedule re-amortizes the principal at the position's
+    plan rate (the contract's, capped: DESIGN.md §4); an arrears plan re-dates what is owed and
+    adds no interest. Written to `RATE_PLACES` in fixed point, as rates travel ("0.072000")."""
+    rate = position.plan_rate if option.effect is PlanEffect.RESCHEDULE else Decimal(0)
+    return rate.quantize(RATE_PLACES)
+
+
+def _continuing(items: tuple[OwedInstallment, ...], currency: str) -> tuple[ContinuingInstallment, ...]:
+    return tuple(
+        ContinuingInstallment(sequence=item.sequence, due_date=item.due_date, amount=Money.of(item.owed, currency))
+        for item in items
     )
 
 
@@ -104,6 +142,8 @@ def _describe(option: ComputedOption, menu: Menu) -> PlanOption:
         affordable=facts.affordable,
         needs_supervisor=option.needs_supervisor,
         explanation=facts.explanation,
+        continuing_installments=_continuing(facts.continuing, currency),
+        plan_rate=facts.plan_rate,
     )
 
 
@@ -173,8 +213,15 @@ def _render_option(option: ComputedOption, menu: Menu) -> str:
             "affordable": facts.affordable,
             "needs_supervisor": option.needs_supervisor,
             "explanation": facts.explanation,
+            "plan_rate": str(facts.plan_rate),
         },
         ensure_ascii=False,
+    )
+    continuing = ",".join(
+        f'{{"sequence":{item.sequence:d},"due_date":"{item.due_date.isoformat()}","amount":'
+        + money % Money.of(item.owed, option.currency).amount
+        + "}"
+        for item in facts.continuing
     )
     amounts = (
         ',"first_payment":' + money % option.first_payment
@@ -185,4 +232,4 @@ def _render_option(option: ComputedOption, menu: Menu) -> str:
         + ',"interest":' + money % waived.interest.quantize(unit)
         + ',"fee":' + money % waived.fee.quantize(unit) + ',"total":' + money % waived.total.quantize(unit) + "}"
     )  # fmt: skip
-    return f'{head[:-1]}{amounts},"schedule":[{schedule}]}}'
+    return f'{head[:-1]}{amounts},"continuing_installments":[{continuing}],"schedule":[{schedule}]}}'

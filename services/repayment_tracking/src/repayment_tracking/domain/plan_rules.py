@@ -22,27 +22,18 @@ from enum import StrEnum
 from functools import cached_property
 
 from tideover_contracts.events.tracking import PlanBreakReason
+from tideover_contracts.policy import PlanRules
 
 ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
-class Rules:
-    """Every threshold configurable (DESIGN.md §4, policy defaults)."""
+class Rules(PlanRules):
+    """The plan terms (tideover_contracts.policy.PlanRules: grace, tolerance, when a plan breaks —
+    the written plan states the same figures), and when plan reminders go out."""
 
-    #: A plan month is missed when unpaid `grace_days` after its due date ...
-    grace_days: int = 3
-    #: ... by more than max(`tolerance_share` of it, `tolerance_floor`).
-    tolerance_share: Decimal = Decimal("0.01")
-    tolerance_floor: Decimal = Decimal("10.00")
-    #: A plan breaks at `misses_to_break` months missed at the same time, or one unpaid `unpaid_days_to_break`.
-    misses_to_break: int = 2
-    unpaid_days_to_break: int = 30
     #: Reminders go out this many days before each plan month.
     reminder_days: tuple[int, ...] = (3, 1)
-
-    def tolerance(self, amount: Decimal) -> Decimal:
-        return max(amount * self.tolerance_share, self.tolerance_floor)
 
 
 class LineKind(StrEnum):
@@ -271,8 +262,12 @@ class MonthStatus(StrEnum):
     DUE = "due"
 
 
-def month_status(month: Month, short: Decimal, missed: bool, rules: Rules) -> MonthStatus:
-    """How a month stands for whoever looks at the plan (the agents' console)."""
+def month_status(month: Month, short: Decimal, missed: bool, rules: Rules, judged_through: date | None = None) -> MonthStatus:
+    """How a month stands for whoever looks at the plan (the agents' console), with the days
+    through `judged_through` closed. A month that asks for nothing (a payment holiday's) is met
+    when its due date has come, not before: until then it is due like any other."""
+    if month.total == 0:
+        return MonthStatus.PAID if judged_through is not None and month.due_date <= judged_through else MonthStatus.DUE
     if short == 0 or (short < month.total and short <= rules.tolerance(month.total)):
         return MonthStatus.PAID
     if missed and short > rules.tolerance(month.total):

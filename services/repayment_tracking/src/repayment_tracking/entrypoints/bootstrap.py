@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 from pathlib import Path
-
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from repayment_tracking.adapters.plans import PostgresPlans
 from repayment_tracking.application import handlers
@@ -21,23 +18,16 @@ from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, OVERDUE_STATUS
 from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
+from tideover_runtime.settings import PlanRulesSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 DEFAULTS = Rules()
 
 
-class TrackingSettings(BaseSettings):
-    """Policy configuration (DESIGN.md §4): TIDEOVER_PLAN_GRACE_DAYS, TIDEOVER_PLAN_TOLERANCE_SHARE,
-    TIDEOVER_PLAN_TOLERANCE_FLOOR, TIDEOVER_PLAN_MISSES_TO_BREAK, TIDEOVER_PLAN_UNPAID_DAYS_TO_BREAK,
+class TrackingSettings(PlanRulesSettings):
+    """Policy configuration (DESIGN.md §4): the plan terms (PlanRulesSettings) and
     TIDEOVER_PLAN_REMINDER_DAYS (a JSON list, e.g. [3, 1])."""
 
-    model_config = SettingsConfigDict(env_prefix="TIDEOVER_PLAN_", extra="ignore")
-
-    grace_days: int = DEFAULTS.grace_days
-    tolerance_share: Decimal = DEFAULTS.tolerance_share
-    tolerance_floor: Decimal = DEFAULTS.tolerance_floor
-    misses_to_break: int = DEFAULTS.misses_to_break
-    unpaid_days_to_break: int = DEFAULTS.unpaid_days_to_break
     reminder_days: tuple[int, ...] = DEFAULTS.reminder_days
 
     def rules(self) -> Rules:
