@@ -28,3 +28,13 @@ def test_each_month_asks_for_its_line_and_the_regular_installments_due_since_the
 def test_a_plan_without_continuing_installments_asks_for_its_lines() -> None:
     plan = golden_plan().model_copy(update={"continuing_installments": ()})
     assert [month.total for month in plan.months()] == [line.total for line in plan.schedule]
+
+
+def test_an_installment_due_on_the_basis_date_is_asked_for_in_month_one() -> None:
+    """Activation takes an installment due on the basis date over as continuing (it was not yet
+    overdue), so month one asks for it: it is neither re-dated nor left out."""
+    plan = golden_plan()
+    on_basis = ContinuingInstallment(sequence=2, due_date=plan.basis_business_date, amount=cny("1045.00"))
+    before = ContinuingInstallment(sequence=1, due_date=plan.basis_business_date.replace(day=1), amount=cny("1045.00"))
+    months = plan.model_copy(update={"continuing_installments": (before, on_basis)}).months()
+    assert [[i.sequence for i in month.continuing] for month in months] == [[2], [], []]

@@ -182,10 +182,15 @@ def plan_months(
     """What the borrower owes each plan month (DESIGN.md §3a), the one rule for the written plan
     and the plan in force: month m is the plan's line m and every continuing regular installment
     due after month m−1's date up to and including month m's, the first month's window opening
-    after `since` (None: open). A continuing installment due after the last month is not the plan's."""
-    months, after = [], since
+    on `since` (the basis date: an installment due that day continues, as activation takes it
+    over; None: open). A continuing installment due after the last month is not the plan's."""
+    months: list[PlanMonth] = []
     for line in schedule:
-        regular = tuple(i for i in continuing if (after is None or after < i.due_date) and i.due_date <= line.due_date)
-        months.append(PlanMonth(line=line, continuing=regular))
-        after = line.due_date
+        after = months[-1].line.due_date if months else None
+
+        def in_month(item: ContinuingInstallment, after: date | None = after, due: date = line.due_date) -> bool:
+            opened = (since is None or since <= item.due_date) if after is None else after < item.due_date
+            return opened and item.due_date <= due
+
+        months.append(PlanMonth(line=line, continuing=tuple(i for i in continuing if in_month(i))))
     return tuple(months)

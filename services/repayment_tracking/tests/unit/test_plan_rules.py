@@ -64,19 +64,19 @@ def missed_of(book: PlanBook, first: date, last: date) -> list[tuple[int, date, 
 class TestMonths:
     def test_an_arrears_plan_asks_each_month_for_its_line_and_the_regular_installments_due_in_it(self) -> None:
         continuing = (
-            Due(5, date(2026, 3, 16), D("500.00")),  # due on month 0's date: before the plan
+            Due(5, date(2026, 3, 16), D("500.00")),  # due on the day the plan starts: month 1 asks for it
             Due(6, date(2026, 4, 10), D("500.00")),
             Due(7, date(2026, 5, 15), D("500.00")),  # on month 2's due date: in month 2
             Due(8, date(2026, 6, 20), D("500.00")),  # after the last month: not the plan's
         )
         months = plan_months(LINES, continuing, ACTIVATED)
         assert [[line.ref for line in month.lines] for month in months] == [
-            [plan_line(1), regular(6)],
+            [plan_line(1), regular(5), regular(6)],
             [plan_line(2), regular(7)],
             [plan_line(3)],
         ]
         assert [(month.total, month.regular_part) for month in months] == [
-            (D("848.33"), D("500.00")), (D("848.33"), D("500.00")), (D("348.34"), D("0")),
+            (D("1348.33"), D("1000.00")), (D("848.33"), D("500.00")), (D("348.34"), D("0")),
         ]  # fmt: skip
 
     def test_month_zero_is_the_basis_date_when_earlier_than_the_activation(self) -> None:
@@ -351,12 +351,14 @@ def test_each_regular_installment_due_during_the_plan_is_in_exactly_one_month(
 ) -> None:
     dues = [Due(10 + n, date(2026, 4, 15) + timedelta(days=offset), amount) for n, (offset, amount) in enumerate(continuing)]
     months = plan_months(lines, dues, ACTIVATED)
-    during = [due for due in dues if ACTIVATED < due.due_date <= lines[-1].due_date]
+    during = [due for due in dues if ACTIVATED <= due.due_date <= lines[-1].due_date]  # from the day it starts
     asked = [line.ref.sequence for month in months for line in month.regular]
     assert sorted(asked) == sorted(due.sequence for due in during)
     assert sum((month.total for month in months), start=D(0)) == sum(
         (due.amount for due in (*lines, *during)), start=D(0)
     )  # the parts add up to the whole
     for previous, month in zip((None, *months), months, strict=False):
-        start = previous.due_date if previous else ACTIVATED
-        assert all(start < line.due_date <= month.due_date for line in month.regular)
+        if previous is None:
+            assert all(ACTIVATED <= line.due_date <= month.due_date for line in month.regular)
+        else:
+            assert all(previous.due_date < line.due_date <= month.due_date for line in month.regular)

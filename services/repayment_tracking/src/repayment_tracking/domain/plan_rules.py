@@ -89,15 +89,18 @@ class Month:
 
 def plan_months(plan_lines: Sequence[Due], continuing: Sequence[Due], starts: date) -> tuple[Month, ...]:
     """Month m = plan line m and every continuing installment due in (due date of month m−1,
-    due date of month m], month 0's date being `starts` (DESIGN.md §3a). A continuing installment
-    due after the last plan month is not the plan's."""
+    due date of month m]; month 1's window opens on `starts`, the basis date, itself included
+    (an installment due that day continues: activation takes it over so). DESIGN.md §3a; the same
+    rule as tideover_contracts.common.plan_months. A continuing installment due after the last
+    plan month is not the plan's."""
     months: list[Month] = []
     previous = starts
     for due in sorted(plan_lines, key=lambda item: item.sequence):
+        first = not months
         regular = tuple(
             Line(LineRef(LineKind.REGULAR, item.sequence), item.due_date, item.amount)
             for item in sorted(continuing, key=lambda item: (item.due_date, item.sequence))
-            if previous < item.due_date <= due.due_date
+            if (previous <= item.due_date if first else previous < item.due_date) and item.due_date <= due.due_date
         )
         months.append(
             Month(due.sequence, due.due_date, Line(LineRef(LineKind.PLAN, due.sequence), due.due_date, due.amount), regular)
