@@ -44,9 +44,7 @@ def test_no_generated_quote_request_is_a_server_error(mode: GenerationMode) -> N
     in_cny_answers: set[int] = set()
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(
-        max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
-    )
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
     def call(case: Case[Any]) -> None:
         case.call_and_validate(checks=checks)
         case.body = in_cny(case.body)
