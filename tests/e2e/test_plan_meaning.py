@@ -293,17 +293,3 @@ async def test_a_plan_confirmed_after_a_payment_beyond_the_tolerance_is_quoted_a
     await settled(journey.infrastructure)
     assert journey.watcher.events("PlanActivated", journey.ours) == []
     await journey.balanced()
-
-
-async def test_an_offer_is_computed_on_the_arrears_of_the_day_it_is_asked_on(journey: Journey) -> None:
-    """DESIGN.md §3a: the basis is the business date the offer is computed on, not the last
-    status reported (here the day before: the ledger reports on DPD 1, 3 and 7)."""
-    await journey.overdue()
-    asked_on = OVERDUE_ON + timedelta(days=1)
-    await journey.close(asked_on)
-    request = _requested(journey.loan.loan_id)
-    await journey.kafka.publish(wrap(request, producer="negotiation-intake", occurred_at=datetime.now(UTC)))
-    offer = await journey.watcher.wait_for_event("PlanOffered", lambda e: e.application_id == request.application_id)
-    assert offer.basis_business_date == asked_on
-    reported = journey.watcher.events("OverdueStatusChanged", journey.ours)
-    assert [(event.business_date, [r.value for r in event.reasons]) for event in reported] == [(asked_on, ["amounts_changed"])]

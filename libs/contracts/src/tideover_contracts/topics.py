@@ -103,7 +103,7 @@ NEGOTIATION_APPLICATIONS = Topic(
     "negotiation.applications.v1",
     "Hardship applications and the decisions taken on them.",
     NEGOTIATION_INTAKE,
-    (NOTIFICATION, PLAN_CALCULATION, OVERDUE_DETECTION),
+    (NOTIFICATION, PLAN_CALCULATION),
     (NegotiationRequested, PlanOptionChosen, PlanSentToBorrower, PlanAccepted, PlanDeclined, NegotiationWithdrawn),
 )
 PLANS_OFFERS = Topic(

@@ -34,19 +34,3 @@ def test_reports_on_dpd_1_3_and_7_then_weekly_and_on_each_bucket_change() -> Non
         (31, "change", bucket),  # M1 → M2
         (38, "change", weekly),
     ]
-
-
-def test_a_hardship_request_gets_todays_arrears_and_the_weekly_rhythm_stays() -> None:
-    """DESIGN.md §3a: an offer's basis is the business date it is computed on. A request between
-    weekly reports gets a report of the amounts as of that day; the next weekly report (and the
-    notice it brings) comes on the day it would have."""
-    state = EpisodeState(0, None, Bucket.CURRENT, None, 0)
-    for dpd in range(1, 8):  # reported on DPD 7
-        state = decide(state, OWED, DUE + timedelta(days=dpd), Trigger.CLOSE).state
-
-    asked = decide(state, OWED, DUE + timedelta(days=10), Trigger.QUOTE_REQUESTED)
-
-    assert (asked.kind, asked.reasons, asked.days_past_due) == ("change", (OverdueChangeReason.AMOUNTS_CHANGED,), 10)
-    assert asked.state.last_reported_on == DUE + timedelta(days=7)
-    after = [decide(asked.state, OWED, DUE + timedelta(days=dpd), Trigger.CLOSE).kind for dpd in (13, 14)]
-    assert after == ["none", "change"]  # weekly on DPD 14, as without the request

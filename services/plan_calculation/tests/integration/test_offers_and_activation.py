@@ -1,8 +1,6 @@
 """Offers and activation on the real Postgres: an offer for a request, an expired offer refused
 with a clear event, a loan that changed since the offer quoted again; what an activated plan takes
-over of the loan's installments; one plan at a time, and none on a cured or closed loan; a request
-on a loan whose last status is older than today offered on today's arrears, once overdue-detection
-reports them."""
+over of the loan's installments; one plan at a time, and none on a cured or closed loan."""
 
 from __future__ import annotations
 
@@ -299,51 +297,3 @@ async def test_a_closed_loan_gets_no_plan_and_its_plan_in_force_ends(pool: async
 
 def _golden(event_type: str) -> Any:
     return next(event for event in golden_events() if type(event).__name__ == event_type)
-
-
-async def test_a_request_on_a_status_days_old_waits_for_todays_arrears_and_is_offered_on_them(pool: asyncpg.Pool) -> None:
-    overdue, request = _examples(uuid.uuid4())
-    await _handle(pool, overdue, handlers.when_loan_overdue_project_it)  # reported on 18 Feb
-    today = CLOSED + timedelta(days=4)
-    asked = wrap(request, producer="negotiation-intake", occurred_at=today)
-    assert await _handle(pool, asked, handlers.when_negotiation_requested_offer_plans, now=today) == []  # waits
-
-    # A status of another cause before today's date does not answer it; overdue-detection's answer does.
-    earlier = OverdueStatusChanged(
-        **{**overdue.__dict__, "business_date": date(2026, 2, 20)}, reasons=("payment_applied",), previous_bucket=overdue.bucket
-    )
-    assert await _handle(pool, earlier, handlers.when_loan_overdue_project_it, now=today) == []
-    penalty = Money.of("1.23", "CNY")
-    amounts = overdue.overdue.model_copy(update={"penalty": penalty, "total": overdue.overdue.total + penalty})
-    fields = {**overdue.__dict__, "business_date": date(2026, 2, 21), "overdue": amounts}
-    answer = OverdueStatusChanged(**fields, reasons=("amounts_changed",), previous_bucket=overdue.bucket)
-    answered = wrap(answer, producer="overdue-detection", occurred_at=today, causation=asked)
-    [offer] = await _handle(pool, answered, handlers.when_loan_overdue_project_it, now=today)
-
-    assert (offer.event_type, offer.application_id, offer.basis_business_date) == (
-        "PlanOffered",
-        request.application_id,
-        date(2026, 2, 21),
-    )
-    assert offer.options[0].total_payable.amount >= answer.overdue.total.amount - penalty.amount  # today's arrears
-    assert await pool.fetchval("SELECT count(*) FROM requests_waiting") == 0
-    redelivered = await _handle(pool, answered, handlers.when_loan_overdue_project_it, now=today)
-    assert redelivered == []  # offered once
-
-
-async def test_a_request_waiting_for_its_basis_is_refused_when_the_loan_is_cured_or_closed(pool: asyncpg.Pool) -> None:
-    today = CLOSED + timedelta(days=4)
-    for ends in ("cured", "closed"):
-        overdue, request = _examples(uuid.uuid4())
-        await _handle(pool, overdue, handlers.when_loan_overdue_project_it)
-        assert await _handle(pool, request, handlers.when_negotiation_requested_offer_plans, now=today) == []
-        if ends == "cured":
-            cured = _golden("LoanCured").model_copy(
-                update={"loan_id": overdue.loan_id, "business_date": today.date(), "reason": CureReason.PAID}
-            )
-            [refused] = await _handle(pool, cured, handlers.when_loan_cured_forget_arrears, now=today)
-        else:
-            closed = LoanClosed(loan_id=overdue.loan_id, closed_on=today.date(), reason=LoanClosureReason.PAID_OFF)
-            [refused] = await _handle(pool, closed, handlers.when_loan_closed_end_its_plan, now=today)
-        assert (refused.event_type, refused.application_id) == ("PlanRejected", request.application_id)
-        assert refused.reasons[0].code == ("loan_not_overdue" if ends == "cured" else "loan_closed")

@@ -20,7 +20,6 @@ from tideover_contracts.common import Bucket, ContactRef, OverdueAmounts
 from tideover_contracts.envelope import deterministic_id, parse_message
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
-from tideover_contracts.events.negotiation import NegotiationRequested
 from tideover_contracts.events.overdue import BalanceWrittenOff, InstallmentDueSoon, WaiverReason, WaiverStatus
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
@@ -150,22 +149,6 @@ def _decide(row: Any, business_date: date, trigger: Trigger, cause: Unit[Any]) -
     state = EpisodeState(row["episode"], row["overdue_since"], Bucket(row["bucket"]), row["last_reported_on"], row["paused_days"])
     position = Position(row["oldest_due"], row["principal"], row["interest"], row["fee"], row["penalty"], row["paused_days"])
     return row["loan_id"], decide(state, position, business_date, trigger), position, cause
-
-
-async def when_hardship_requested_report_arrears(units: list[Unit[NegotiationRequested]], ctx: Overdue) -> None:
-    """Report each loan's arrears as of the last closed business day, caused by the request:
-    plan-calculation computes the offer on them (DESIGN.md §3a: an offer's basis is the business
-    date it is computed on), not on a status up to a week old. A loan not known or not overdue
-    has nothing to report (plan-calculation refuses the request or learns of the cure)."""
-    business_date = await ctx.book.last_business_date()
-    if business_date is None:
-        return
-    causes = {unit.event.loan_id: unit for unit in units}
-    await ctx.book.lock(sorted(causes))
-    rows = await ctx.book.positions(business_date, list(causes))
-    await publish_decisions(
-        ctx.book, business_date, [_decide(row, business_date, Trigger.QUOTE_REQUESTED, causes[row["loan_id"]]) for row in rows]
-    )
 
 
 async def when_business_day_closed_settle_overdue(unit: Unit[BusinessDayClosed], ctx: Overdue) -> None:

@@ -21,9 +21,6 @@ class Trigger(Enum):
     PLAN_BROKEN = "plan_broken"
     PLAN_COMPLETED = "plan_completed"
     LOAN_CLOSED = "loan_closed"
-    #: A hardship request: the arrears as of the last close are reported for its quote (DESIGN.md
-    #: §3a: an offer's basis is the business date it is computed on). Not a weekly report.
-    QUOTE_REQUESTED = "quote_requested"
 
 
 _REASONS: dict[Trigger, tuple[OverdueChangeReason, ...]] = {
@@ -31,7 +28,6 @@ _REASONS: dict[Trigger, tuple[OverdueChangeReason, ...]] = {
     Trigger.CORRECTION: (OverdueChangeReason.PAYMENT_APPLIED, OverdueChangeReason.CORRECTION),
     Trigger.PLAN_ACTIVATED: (OverdueChangeReason.PLAN_ACTIVATED,),
     Trigger.PLAN_BROKEN: (OverdueChangeReason.PLAN_BROKEN,),
-    Trigger.QUOTE_REQUESTED: (OverdueChangeReason.AMOUNTS_CHANGED,),
 }
 _CURE_REASONS = {Trigger.PLAN_COMPLETED: CureReason.PLAN_COMPLETED, Trigger.LOAN_CLOSED: CureReason.LOAN_CLOSED}
 
@@ -107,11 +103,9 @@ def decide(state: EpisodeState, position: Position, business_date: date, trigger
     changed = replace(state, overdue_since=position.oldest_due, bucket=bucket, paused_days=position.paused_days)
     if not reasons:
         return Decision("none", changed, days_past_due=dpd)
-    # A report for a quote leaves the weekly rhythm of reports (and of the notices they bring) as it was.
-    reported = state.last_reported_on if trigger == Trigger.QUOTE_REQUESTED else business_date
     return Decision(
         "change",
-        replace(changed, last_reported_on=reported),
+        replace(changed, last_reported_on=business_date),
         days_past_due=dpd,
         reasons=tuple(reasons),
         previous_bucket=state.bucket,

@@ -15,11 +15,10 @@ from overdue_detection.domain.policy import DUE_SOON_DAYS
 from overdue_detection.entrypoints.http import add_routes
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
-from tideover_contracts.events.negotiation import NegotiationRequested
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.policy import ChargeCaps
-from tideover_contracts.topics import LOANS_LIFECYCLE, NEGOTIATION_APPLICATIONS, OPS_CLOCK, PLANS_OFFERS, PLANS_TRACKING
+from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS, PLANS_TRACKING
 from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
@@ -50,9 +49,6 @@ def subscriptions(caps: ChargeCaps, reminder_days: tuple[int, ...] = DUE_SOON_DA
     subs.on(LOANS_LIFECYCLE, LoanClosed)(with_loan_book(handlers.when_loan_closed_stop_tracking))
     subs.on(OPS_CLOCK, BusinessDayClosed)(with_loan_book(handlers.when_business_day_closed_settle_overdue))
     subs.on(PLANS_OFFERS, PlanActivated)(with_loan_book(handlers.when_plan_activated_apply_it))
-    subs.on_many(NEGOTIATION_APPLICATIONS, NegotiationRequested)(
-        with_loan_book_many(handlers.when_hardship_requested_report_arrears)
-    )
     subs.on(PLANS_TRACKING, PlanBroken)(with_loan_book(handlers.when_plan_broken_resume_clock))
     subs.on(PLANS_TRACKING, PlanCompleted)(with_loan_book(handlers.when_plan_completed_cure_loan))
     return subs

@@ -7,11 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from plan_calculation.application.ports import OfferRecord, ProjectedLoan, StoredOffer, WaitingRequest
+from plan_calculation.application.ports import OfferRecord, ProjectedLoan, StoredOffer
 from plan_calculation.domain.activation import LoanStanding, OwedInstallment
 from plan_calculation.domain.menu import LoanPosition
 from tideover_contracts.common import Jurisdiction
-from tideover_contracts.events.negotiation import NegotiationRequested
 from tideover_contracts.events.overdue import OverdueSnapshot
 from tideover_contracts.events.plans import PlanActivated, PlanOffered
 from tideover_runtime.database import Connection
@@ -172,34 +171,6 @@ class PostgresPlanStore:
         await self._connection.execute(
             "UPDATE plans SET status = 'closed', ended_on = $2 WHERE loan_id = $1 AND status = 'active'", loan_id, closed_on
         )
-
-    async def add_waiting(self, waiting: WaitingRequest) -> None:
-        """Keep a request until the loan's arrears as of `needed_on` are known; a redelivered one
-        changes nothing."""
-        await self._connection.execute(
-            """
-            INSERT INTO requests_waiting (application_id, loan_id, request_event_id, needed_on, request)
-            VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (application_id) DO NOTHING
-            """,
-            waiting.request.application_id,
-            waiting.request.loan_id,
-            waiting.request_event_id,
-            waiting.needed_on,
-            waiting.request.model_dump_json(),
-        )
-
-    async def take_waiting(self, loan_id: uuid.UUID) -> list[WaitingRequest]:
-        """The loan's waiting requests, locked; the caller offers or refuses each, then forgets it."""
-        rows = await self._connection.fetch(
-            "SELECT * FROM requests_waiting WHERE loan_id = $1 ORDER BY application_id FOR UPDATE", loan_id
-        )
-        return [
-            WaitingRequest(NegotiationRequested.model_validate_json(row["request"]), row["request_event_id"], row["needed_on"])
-            for row in rows
-        ]
-
-    async def forget_waiting(self, application_ids: list[uuid.UUID]) -> None:
-        await self._connection.execute("DELETE FROM requests_waiting WHERE application_id = ANY($1::uuid[])", application_ids)
 
     async def expire_offers(self, until: datetime) -> list[OfferRecord]:
         rows = await self._connection.fetch(

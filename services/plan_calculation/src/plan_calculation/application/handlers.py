@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from plan_calculation.application.offers import quote, render_offer
-from plan_calculation.application.ports import OfferRecord, Plans, ProjectedLoan, StoredOffer, WaitingRequest
+from plan_calculation.application.ports import OfferRecord, Plans, ProjectedLoan, StoredOffer
 from plan_calculation.domain.activation import materially_changed, refusal_to_activate, taken_over
 from plan_calculation.domain.menu import LoanPosition, is_payment_holiday
 from plan_calculation.domain.options import Hardship, disposable_income_needed, holiday_grounds
@@ -35,63 +35,26 @@ OFFER_VALIDITY = timedelta(days=7)
 
 
 async def when_loan_overdue_project_it(unit: Unit[LoanBecameOverdue] | Unit[OverdueStatusChanged], plans: Plans) -> None:
-    """Keep the loan's newest position; the requests that waited for it are offered now."""
-    event = unit.event
-    await plans.store.project(event)
-    waiting = await plans.store.take_waiting(event.loan_id)
-    ready = [item for item in waiting if item.answered_by(event.business_date, unit.envelope.causation_id)]
-    loan = await plans.store.projection(event.loan_id) if ready else None
-    for item in ready:
-        if loan is None:
-            await _reject(
-                unit, "loan_not_overdue", f"loan {event.loan_id} has nothing overdue to negotiate", request=item.request
-            )
-        else:
-            await _offer_for(unit, plans, item.request, loan)
-    if ready:
-        await plans.store.forget_waiting([item.request.application_id for item in ready])
+    await plans.store.project(unit.event)
 
 
 async def when_loan_cured_forget_arrears(unit: Unit[LoanCured], plans: Plans) -> None:
-    """Nothing is overdue to plan: the requests that waited for the loan's arrears are refused."""
-    event = unit.event
-    await plans.store.mark_cured(event.loan_id, event.business_date)
-    await _refuse_waiting(unit, plans, "loan_not_overdue", f"loan {event.loan_id} was cured on {event.business_date}")
+    await plans.store.mark_cured(unit.event.loan_id, unit.event.business_date)
 
 
 async def when_negotiation_requested_offer_plans(unit: Unit[NegotiationRequested], plans: Plans) -> None:
-    """Options for the hardship, on the loan's arrears as of the business date the request came
-    on (DESIGN.md §3a: an offer's basis is the business date it is computed on). A loan whose
-    last status is older waits for overdue-detection's report of today's arrears, which it sends
-    in answer to this request (when_loan_overdue_project_it offers it then)."""
     request = unit.event
     loan = await plans.store.projection(request.loan_id)
     if loan is None:
         await _reject(unit, "loan_not_overdue", f"loan {request.loan_id} has nothing overdue to negotiate")
         return
-    today = unit.clock.today()
-    if loan.position.business_date < today:
-        await plans.store.add_waiting(WaitingRequest(request, unit.envelope.event_id, today))
-        return
-    await _offer_for(unit, plans, request, loan)
-
-
-async def _offer_for(unit: Unit[Any], plans: Plans, request: NegotiationRequested, loan: ProjectedLoan) -> None:
     hardship = Hardship.from_budget(
         request.hardship.monthly_income,
         request.hardship.essential_expenses,
         holiday_grounds=holiday_grounds(request.hardship.reason, request.hardship.evidence),
     )
     verified = any(document.verified for document in request.hardship.evidence)
-    await _offer(unit, plans, request.application_id, loan, hardship, verified, request=request)
-
-
-async def _refuse_waiting(unit: Unit[Any], plans: Plans, code: str, message: str) -> None:
-    waiting = await plans.store.take_waiting(unit.event.loan_id)
-    for item in waiting:
-        await _reject(unit, code, message, request=item.request)
-    if waiting:
-        await plans.store.forget_waiting([item.request.application_id for item in waiting])
+    await _offer(unit, plans, request.application_id, loan, hardship, verified)
 
 
 async def _offer(
@@ -102,7 +65,6 @@ async def _offer(
     hardship: Hardship,
     evidence_verified: bool,
     supersedes: uuid.UUID | None = None,
-    request: NegotiationRequested | None = None,
 ) -> None:
     """Offer the options for `loan` (quoting again for the accepted offer `supersedes`); none
     affordable: refused, naming the accepted offer, if any, that is not put in force."""
@@ -115,7 +77,6 @@ async def _offer(
             "no option's largest monthly payment is within 50% of disposable income",
             needed=disposable_income_needed(menu.options),
             offer_id=supersedes,
-            request=request,
         )
         return
     record = OfferRecord(
@@ -144,18 +105,8 @@ async def _offer(
         )
 
 
-async def _reject(
-    unit: Unit[Any],
-    code: str,
-    message: str,
-    *,
-    needed: Money | None = None,
-    offer_id: Any = None,
-    request: NegotiationRequested | None = None,
-) -> None:
-    """Refuse the application of `request` (default: of the unit's event), or the acceptance of `offer_id`."""
-    event: Any = request or unit.event
-    cause = (unit.envelope.event_id,) if request is None else (unit.envelope.event_id, request.application_id)
+async def _reject(unit: Unit[Any], code: str, message: str, *, needed: Money | None = None, offer_id: Any = None) -> None:
+    event: Any = unit.event
     await unit.publish(
         PlanRejected(
             application_id=event.application_id,
@@ -164,7 +115,7 @@ async def _reject(
             disposable_income_needed=needed,
             offer_id=offer_id,
         ),
-        event_id=deterministic_id("PlanRejected", *cause),
+        event_id=deterministic_id("PlanRejected", unit.envelope.event_id),
     )
 
 
@@ -265,7 +216,5 @@ async def when_plan_completed_end_it(unit: Unit[PlanCompleted], plans: Plans) ->
 
 
 async def when_loan_closed_end_its_plan(unit: Unit[LoanClosed], plans: Plans) -> None:
-    """A closed loan gets no plan any more; the one in force, if any, ends with the loan, and the
-    requests that waited for its arrears are refused."""
+    """A closed loan gets no plan any more; the one in force, if any, ends with the loan."""
     await plans.store.close_loan(unit.event.loan_id, unit.event.closed_on, unit.event.reason.value)
-    await _refuse_waiting(unit, plans, "loan_closed", f"loan {unit.event.loan_id} was closed on {unit.event.closed_on}")

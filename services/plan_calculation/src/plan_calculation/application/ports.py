@@ -11,7 +11,6 @@ from typing import Protocol
 from plan_calculation.domain.activation import LoanStanding, OwedInstallment
 from plan_calculation.domain.menu import LoanPosition
 from tideover_contracts.common import Jurisdiction
-from tideover_contracts.events.negotiation import NegotiationRequested
 from tideover_contracts.events.overdue import OverdueSnapshot
 from tideover_contracts.events.plans import PlanActivated, PlanOffered
 from tideover_contracts.policy import ChargeCaps
@@ -55,21 +54,6 @@ class StoredOffer:
     basis_arrears: Decimal | None = None  # offers made before it was kept: None
 
 
-@dataclass(frozen=True)
-class WaitingRequest:
-    """A hardship request waiting for the loan's arrears as of the business date it came on
-    (DESIGN.md §3a: an offer's basis is the business date it is computed on)."""
-
-    request: NegotiationRequested
-    request_event_id: uuid.UUID
-    needed_on: date
-
-    def answered_by(self, business_date: date, causation_id: uuid.UUID | None) -> bool:
-        """Whether a status of `business_date` caused by `causation_id` gives its basis:
-        overdue-detection's answer to this request, or any status as of the date it needs."""
-        return causation_id == self.request_event_id or business_date >= self.needed_on
-
-
 class PlanStore(Protocol):
     async def project(self, snapshot: OverdueSnapshot) -> None: ...
     async def mark_cured(self, loan_id: uuid.UUID, business_date: date) -> None: ...
@@ -85,9 +69,6 @@ class PlanStore(Protocol):
     async def end_plan(self, plan_id: uuid.UUID, status: str, ended_on: date) -> None: ...
     async def close_loan(self, loan_id: uuid.UUID, closed_on: date, reason: str) -> None: ...
     async def expire_offers(self, until: datetime) -> list[OfferRecord]: ...
-    async def add_waiting(self, waiting: WaitingRequest) -> None: ...
-    async def take_waiting(self, loan_id: uuid.UUID) -> list[WaitingRequest]: ...
-    async def forget_waiting(self, application_ids: list[uuid.UUID]) -> None: ...
 
 
 @dataclass(frozen=True)
