@@ -464,8 +464,10 @@ def golden_events() -> list[Event]:
 
 def golden_events_of_every_version() -> list[Event]:
     """The golden events, and each in the older versions still published beside it."""
+    from tideover_contracts.events.notifications_v1 import downgraded  # v1 goes when it is retired
+
     events = golden_events()
-    return [*events, *(old for event in events if isinstance(event, NotificationRequested) if (old := event.as_v1()))]
+    return [*events, *(old for event in events if isinstance(event, NotificationRequested) if (old := downgraded(event)))]
 
 
 def golden_envelopes() -> list[Envelope[Event]]:

@@ -158,7 +158,9 @@ TOPICS: tuple[Topic, ...] = (
 
 #: Every event type by name, in its current version (a version kept for old readers only, on its
 #: own topic, is in that topic's `event_classes`).
-ALL_EVENT_TYPES: dict[str, type[Event]] = {event.event_type: event for topic in reversed(TOPICS) for event in topic.event_types}
+ALL_EVENT_TYPES: dict[str, type[Event]] = {
+    event.event_type: event for topic in TOPICS if topic.superseded_by is None for event in topic.event_types
+}
 
 
 def topic_named(name: str) -> Topic | None:

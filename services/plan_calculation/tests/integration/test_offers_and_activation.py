@@ -17,7 +17,7 @@ import pytest
 from plan_calculation.adapters.store import PostgresPlanStore
 from plan_calculation.application import handlers
 from plan_calculation.application.ports import Plans
-from tideover_contracts.envelope import Envelope, Event, parse_message, wrap
+from tideover_contracts.envelope import Event, parse_message, wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanClosed, LoanClosureReason
 from tideover_contracts.events.negotiation import ConfirmationChannel, PlanAccepted, PlanEffect
@@ -43,13 +43,12 @@ async def pool(infrastructure: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
         yield pool
 
 
-async def _handle(pool: asyncpg.Pool, event: Event | Envelope[Any], handler: Any, now: datetime = CLOSED) -> list[Any]:
+async def _handle(pool: asyncpg.Pool, event: Event, handler: Any, now: datetime = CLOSED) -> list[Any]:
     clock = BusinessClock()
     clock.advance(now.date(), now)
-    envelope = event if isinstance(event, Envelope) else wrap(event, producer="test", occurred_at=now)
     async with pool.acquire() as connection, connection.transaction():
         before = await connection.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
-        unit = Unit(connection, envelope, "plan-calculation", clock)
+        unit = Unit(connection, wrap(event, producer="test", occurred_at=now), "plan-calculation", clock)
         await handler(unit, Plans(PostgresPlanStore(connection), ChargeCaps()))
         rows = await connection.fetch("SELECT value FROM outbox WHERE id > $1 ORDER BY id", before)
     published = [parse_message(row["value"], PLANS_OFFERS.event_classes()) for row in rows]
@@ -62,6 +61,16 @@ def _examples(loan_id: uuid.UUID) -> tuple[LoanBecameOverdue, Any]:
     overdue = events["LoanBecameOverdue"].model_copy(update={"loan_id": loan_id, "business_date": CLOSED.date()})
     request = events["NegotiationRequested"].model_copy(update={"loan_id": loan_id, "application_id": uuid.uuid4()})
     return overdue, request
+
+
+def cny(amount: str) -> Money:
+    return Money.of(amount, "CNY")
+
+
+def _restated(overdue: LoanBecameOverdue, day: date, reason: str, **amounts: Money) -> OverdueStatusChanged:
+    """overdue-detection's status of the loan on `day`, for `reason`, with `amounts` changed."""
+    fields = {**overdue.__dict__, "business_date": day, "overdue": overdue.overdue.model_copy(update=amounts)}
+    return OverdueStatusChanged(**fields, reasons=(reason,), previous_bucket=overdue.bucket)
 
 
 def _accept(request: Any, offer: Any, option_id: str, at: datetime) -> PlanAccepted:
@@ -116,11 +125,7 @@ async def test_a_loan_that_changed_since_the_offer_is_quoted_again(pool: asyncpg
     await _handle(pool, overdue, handlers.when_loan_overdue_project_it)
     [offer] = await _handle(pool, request, handlers.when_negotiation_requested_offer_plans)
     # A payment brought the overdue amount down before the borrower confirmed.
-    changed_fields = {**overdue.__dict__, "business_date": date(2026, 2, 19)}
-    changed_fields["overdue"] = overdue.overdue.model_copy(
-        update={"principal": Money.of("500.00", "CNY"), "total": Money.of("545.00", "CNY")}
-    )
-    changed = OverdueStatusChanged(**changed_fields, reasons=("payment_applied",), previous_bucket=overdue.bucket)
+    changed = _restated(overdue, date(2026, 2, 19), "payment_applied", principal=cny("500.00"), total=cny("545.00"))
     await _handle(pool, changed, handlers.when_loan_overdue_project_it)
     [requoted] = await _handle(
         pool, _accept(request, offer, "arrears-3", CLOSED + timedelta(days=1)), handlers.when_plan_accepted_activate_it
@@ -136,12 +141,10 @@ async def test_penalty_accrued_since_the_quote_does_not_quote_again(pool: asyncp
     overdue, request = _examples(uuid.uuid4())
     await _handle(pool, overdue, handlers.when_loan_overdue_project_it)
     [offer] = await _handle(pool, request, handlers.when_negotiation_requested_offer_plans)
-    later = {**overdue.__dict__, "business_date": date(2026, 2, 25)}
-    penalty = overdue.overdue.penalty + Money.of("0.70", "CNY")
-    later["overdue"] = overdue.overdue.model_copy(
-        update={"penalty": penalty, "total": overdue.overdue.total + Money.of("0.70", "CNY")}
+    accrued = cny("0.70")
+    weekly = _restated(
+        overdue, date(2026, 2, 25), "weekly", penalty=overdue.overdue.penalty + accrued, total=overdue.overdue.total + accrued
     )
-    weekly = OverdueStatusChanged(**later, reasons=("weekly",), previous_bucket=overdue.bucket)
     await _handle(pool, weekly, handlers.when_loan_overdue_project_it)
     [activated] = await _handle(
         pool, _accept(request, offer, "arrears-3", CLOSED + timedelta(days=1)), handlers.when_plan_accepted_activate_it

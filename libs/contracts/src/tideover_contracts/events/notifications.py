@@ -57,13 +57,6 @@ class NotificationRequested(Event):
     template: str = Field(description="Template name and version that rendered the body")
     expires_at: AwareDatetime
 
-    def as_v1(self) -> Event | None:
-        """The same request in version 1, for gateways that still read `notifications.requests.v1`;
-        None for a purpose version 1 does not know."""
-        from tideover_contracts.events import notifications_v1
-
-        return notifications_v1.downgraded(self)
-
 
 class NotificationDelivered(Event):
     event_type: ClassVar[str] = "NotificationDelivered"

@@ -23,6 +23,7 @@ from notification.application.waiting import Known, cured_by_closure, known_afte
 from notification.domain.contact_rules import WEEK, Borrower, Message, Outcome, Sent, decide
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event, deterministic_id
+from tideover_contracts.events import notifications_v1
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, LoanClosureReason
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested
@@ -116,7 +117,7 @@ async def when_loan_closed_stop_pressing(unit: Unit[LoanClosed], notifying: Noti
     await store.close_loan(event.loan_id, event.reason, event.closed_on)
     await _decide_waiting(notifying, [unit])
     sold = (await store.closures({event.loan_id})).get(event.loan_id) is LoanClosureReason.SOLD  # the first closure stands
-    if sold and event.reason is LoanClosureReason.SOLD and await store.contacts({event.loan_id}):
+    if sold and await store.contacts({event.loan_id}):
         await consider(notifying, [(unit, ("loan_assigned", event.loan_id))])
 
 
@@ -254,7 +255,7 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
         entries.append(replace(entry, template=request.template, subject=request.subject, body=request.body))
         # The v1 copy keeps the event id v1 always had; a gateway reads one of the two topics.
         outgoing.append((unit, request, deterministic_id("NotificationRequested.v2", message.notification_id, channel.value)))
-        if (old := request.as_v1()) is not None:  # for gateways still on notifications.requests.v1
+        if (old := notifications_v1.downgraded(request)) is not None:  # for gateways still on notifications.requests.v1
             outgoing.append((unit, old, deterministic_id("NotificationRequested", message.notification_id, channel.value)))
     await store.set_statuses(changes)
     await store.log(entries)
