@@ -6,7 +6,7 @@ import zoneinfo
 from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -52,6 +52,41 @@ class Locale(StrEnum):
     EN = "en"
 
 
+class Language(StrEnum):
+    """The language messages to a borrower are written in, as a BCP 47 tag. `Locale` (zh-CN, en)
+    cannot name Traditional Chinese, and a new value of it would break every published v1 reader
+    (DESIGN.md §2), so events name the language beside the locale, in an optional field:
+    `Language.of` decides what a message is written in."""
+
+    ZH_HANS = "zh-Hans"
+    ZH_HANT = "zh-Hant"
+    EN = "en"
+
+    @classmethod
+    def of(cls, locale: Locale, language: Language | None = None) -> Language:
+        """The language messages are written in: `language` where one is stated, else the
+        locale's own (zh-CN → zh-Hans, en → en). The one rule every producer and reader applies."""
+        if language is not None:
+            return language
+        return LOCALE_LANGUAGE[locale]
+
+
+#: Each locale's own language: what a message is written in when no language is stated.
+LOCALE_LANGUAGE: dict[Locale, Language] = {Locale.ZH_CN: Language.ZH_HANS, Locale.EN: Language.EN}
+
+
+def language_field(absent: str) -> Any:
+    """The optional `language` field of an event, documented alike everywhere; `absent` says
+    what a message without it means."""
+    return Field(
+        default=None,
+        description=(
+            "The language messages to the borrower are written in (BCP 47: zh-Hans, zh-Hant, en): the only way "
+            f"to name Traditional Chinese (zh-Hant), which `locale` cannot. {absent}"
+        ),
+    )
+
+
 class Channel(StrEnum):
     SMS = "sms"
     PUSH = "push"
@@ -68,9 +103,17 @@ class BorrowerContact(Frozen):
     email: str | None = None
     push_token: str | None = None
     locale: Locale
+    language: Language | None = language_field(
+        "Absent: the locale's own (zh-CN → zh-Hans, en → en), as `Language.of(locale, language)` decides."
+    )
     time_zone: TimeZone
     jurisdiction: Jurisdiction
     preferred_channels: tuple[Channel, ...] = (Channel.SMS,)
+
+    @property
+    def written_in(self) -> Language:
+        """The language messages to this borrower are written in (`Language.of`)."""
+        return Language.of(self.locale, self.language)
 
 
 class ContactRef(Frozen):

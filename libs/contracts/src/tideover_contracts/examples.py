@@ -13,6 +13,7 @@ from tideover_contracts.common import (
     Channel,
     ContactRef,
     Jurisdiction,
+    Language,
     Locale,
     OverdueAmounts,
     PlanInstallmentLine,
@@ -55,6 +56,7 @@ from tideover_contracts.events.overdue import (
     CureReason,
     InstallmentDueSoon,
     LedgerLine,
+    LedgerPosition,
     LineCovered,
     LoanBecameOverdue,
     LoanCured,
@@ -203,6 +205,14 @@ def _snapshot_fields() -> dict[str, object]:
     }
 
 
+def ledger_position() -> LedgerPosition:
+    """The example loan in the ledger on the day of the example request."""
+    fields = _snapshot_fields()
+    for name in ("episode", "bucket", "charges_cap_applied"):
+        del fields[name]
+    return LedgerPosition(**fields, next_due_date=date(2026, 3, 15), under_plan=False)  # type: ignore[arg-type]
+
+
 def _option() -> PlanOption:
     lines = plan_schedule()
     return PlanOption(
@@ -239,7 +249,12 @@ def golden_events() -> list[Event]:
             loan_id=LOAN_ID, payment_id="PAY-2026-000001", amount=cny("500.00"), received_at=AT, value_date=date(2026, 3, 16)
         ),
         BorrowerContactChanged(
-            loan_id=LOAN_ID, borrower_id="B-000123", phone="+8613900139000", opted_out_channels=(Channel.EMAIL,), changed_at=AT
+            loan_id=LOAN_ID,
+            borrower_id="B-000123",
+            phone="+8613900139000",
+            language=Language.ZH_HANT,  # the borrower reads Traditional Chinese: locale zh-CN cannot say so
+            opted_out_channels=(Channel.EMAIL,),
+            changed_at=AT,
         ),
         LoanClosed(loan_id=LOAN_ID, closed_on=date(2026, 6, 15), reason=LoanClosureReason.PAID_OFF),
         BusinessDayClosed(business_date=date(2026, 2, 16), closed_at=AT),
@@ -318,6 +333,7 @@ def golden_events() -> list[Event]:
             requested_options=(OptionKind.ARREARS_INSTALLMENTS,),
             agent_id="agent-007",
             submitted_at=AT,
+            basis=ledger_position(),
         ),
         PlanOptionChosen(
             application_id=APPLICATION_ID,
@@ -442,6 +458,7 @@ def golden_events() -> list[Event]:
             address="+8613800138000",
             purpose=Purpose.OVERDUE_NOTICE,
             locale=Locale.ZH_CN,
+            language=Language.ZH_HANS,
             jurisdiction=Jurisdiction.CN,
             body="【Tideover】您的贷款已逾期1天，逾期金额¥1,045.00，请尽快还款。",
             template="overdue_notice.sms.zh-CN@1",

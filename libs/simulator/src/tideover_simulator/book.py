@@ -3,9 +3,9 @@ seed and first day give the same loans, borrowers and behaviour.
 
 Loans are CNY cash loans of 3 to 36 monthly installments (annuity at the contract rate, the last
 installment absorbs the rounding), booked over the first weeks so that due dates spread over
-the month. Most borrowers live in China (zh-CN, Asia/Shanghai); some in the US (en, New York,
-Chicago or Los Angeles). Each borrower has a payment profile and, should an agent take them
-through a plan, a plan profile.
+the month. Most borrowers live in China (zh-CN, Asia/Shanghai), one in ten of them reading
+Traditional Chinese (language zh-Hant); some in the US (en, New York, Chicago or Los Angeles).
+Each borrower has a payment profile and, should an agent take them through a plan, a plan profile.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import TypeVar
 
-from tideover_contracts.common import BorrowerContact, Channel, Jurisdiction, Locale, ScheduledInstallment
+from tideover_contracts.common import BorrowerContact, Channel, Jurisdiction, Language, Locale, ScheduledInstallment
 from tideover_contracts.events.loans import LoanBooked
 from tideover_contracts.money import Money
 
@@ -31,6 +31,9 @@ US_TIME_ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles")
 SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周")
 GIVEN_NAMES = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军")
 US_NAMES = ("Emily Clark", "James Miller", "Olivia Brown", "Noah Davis", "Ava Wilson", "Liam Moore")
+#: Every tenth borrower in China (by number, so the random draws and the rest of the book stay
+#: as they were) reads Traditional Chinese: the locale zh-CN cannot say so, the language does.
+TRADITIONAL_EVERY = 10
 
 
 P = TypeVar("P", bound=StrEnum)
@@ -137,6 +140,7 @@ def _contact(rng: random.Random, number: int) -> BorrowerContact:
         phone=f"+86139{number % 100_000_000:08d}",
         email=None,
         locale=Locale.ZH_CN,
+        language=Language.ZH_HANT if number % TRADITIONAL_EVERY == TRADITIONAL_EVERY - 1 else None,
         time_zone="Asia/Shanghai",
         jurisdiction=Jurisdiction.CN,
         preferred_channels=(Channel.SMS,),

@@ -1,6 +1,8 @@
 """Notification on the real Kafka and Postgres, with its own topics, database and clock: a notice
 due at 23:30 Beijing time is held and released at 08:00; a redelivered or repeated overdue event
-makes one message; a failed SMS falls back to e-mail; receipts reach the contact log; a broken
+makes one message; a failed SMS falls back to e-mail; receipts reach the contact log; a borrower
+booked as reading Traditional Chinese is written to in zh-Hant, also after a contact change that
+does not name the language; a broken
 plan's message states the ledger's figures and a closed loan is pressed for nothing, whichever of
 the two topics that bring a fact is read first."""
 
@@ -17,10 +19,10 @@ import asyncpg
 import httpx
 import pytest
 
-from tideover_contracts.common import Bucket, Channel, OverdueAmounts
+from tideover_contracts.common import Bucket, Channel, Language, Locale, OverdueAmounts
 from tideover_contracts.envelope import Envelope, wrap
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
-from tideover_contracts.events.loans import LoanClosed, LoanClosureReason
+from tideover_contracts.events.loans import BorrowerContactChanged, LoanClosed, LoanClosureReason
 from tideover_contracts.events.overdue import CureReason, OverdueChangeReason
 from tideover_contracts.events.plans import RejectionReason
 from tideover_contracts.examples import borrower, golden_events, loan_booked
@@ -200,6 +202,50 @@ async def test_a_borrower_who_prefers_push_gets_a_push_to_their_device(
     sent = await watcher.wait_for_event("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
     assert (sent.channel, sent.address) == (Channel.PUSH, "device-7f3a")
     assert "¥1,045.00" in sent.body
+
+
+async def test_a_borrower_who_reads_traditional_chinese_is_written_to_in_zh_hant_after_a_contact_change_too(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+) -> None:
+    infra = private_infrastructure
+    await at(infra, client, MIDDAY)
+    overdue = await overdue_loan(infra, client, language=Language.ZH_HANT)
+    # A new phone number, and nothing said of the language: the borrower still reads zh-Hant.
+    changed = envelope(
+        BorrowerContactChanged(loan_id=overdue.loan_id, borrower_id="B-000123", phone="+8613900139000", changed_at=MIDDAY)
+    )
+    await publish_in_turn(infra, client, changed)
+
+    async with TopicWatcher(infra.bootstrap_servers, [NOTIFICATIONS_REQUESTS_V1.name], infra.topic_prefix) as old:
+        await client.publish(envelope(overdue))
+        sent = await watcher.wait_for_event("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
+        sent_v1 = await old.wait_for_event("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
+
+    assert (sent.channel, sent.address) == (Channel.SMS, "+8613900139000")
+    assert (sent.locale, sent.language) == (Locale.ZH_CN, Language.ZH_HANT)
+    assert sent.template == "overdue_notice/sms.zh-Hant@v1"
+    assert sent.body == (
+        "【Tideover】您的貸款已逾期1天，逾期金額¥1,045.00（應還款日2026年2月15日）。"
+        "請儘快還款；如還款有困難，請聯絡我們協商還款方案。"
+    )
+    # Version 1 has no language: the same text, under the locale it always had.
+    assert (sent_v1.body, sent_v1.locale) == (sent.body, Locale.ZH_CN)
+    assert "language" not in sent_v1.model_dump()
+    [entry] = await contact_log(notification, overdue.loan_id)
+    assert (entry["decision"], entry["template"], entry["body"]) == ("sent", sent.template, sent.body)
+
+
+async def test_a_borrower_booked_without_a_language_reads_the_locales_own(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+) -> None:
+    await at(private_infrastructure, client, MIDDAY)
+    overdue = await overdue_loan(private_infrastructure, client)  # locale zh-CN, language not stated
+    await client.publish(envelope(overdue))
+
+    sent = await watcher.wait_for_event("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
+
+    assert (sent.locale, sent.language, sent.template) == (Locale.ZH_CN, Language.ZH_HANS, "overdue_notice/sms.zh-CN@v1")
+    assert "逾期金额¥1,045.00" in sent.body
 
 
 def golden(event_type: str, **changes: Any) -> Any:

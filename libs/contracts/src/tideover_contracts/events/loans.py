@@ -11,7 +11,16 @@ from typing import ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from tideover_contracts.common import BorrowerContact, Channel, Locale, PhoneNumber, ScheduledInstallment, TimeZone
+from tideover_contracts.common import (
+    BorrowerContact,
+    Channel,
+    Language,
+    Locale,
+    PhoneNumber,
+    ScheduledInstallment,
+    TimeZone,
+    language_field,
+)
 from tideover_contracts.envelope import Event
 from tideover_contracts.money import Money, Rate
 
@@ -91,6 +100,10 @@ class BorrowerContactChanged(Event):
     email: str | None = None
     push_token: str | None = None
     locale: Locale | None = None
+    language: Language | None = language_field(
+        "Absent: unchanged, also when `locale` changes (state both to change both); never stated: the locale's own "
+        "(zh-CN → zh-Hans, en → en), as `Language.of(locale, language)` decides."
+    )
     time_zone: TimeZone | None = None
     preferred_channels: tuple[Channel, ...] | None = None
     opted_out_channels: tuple[Channel, ...] = ()

@@ -19,6 +19,7 @@ from tideover_contracts.common import (
     plan_months,
 )
 from tideover_contracts.envelope import Event
+from tideover_contracts.events.overdue import LedgerPosition
 from tideover_contracts.money import Money, Rate
 
 
@@ -95,6 +96,10 @@ class NegotiationRequested(Event):
     requested_options: tuple[OptionKind, ...] = ()
     agent_id: str
     submitted_at: AwareDatetime
+    #: Since 1.x (optional): the loan's position in the ledger on the business date the request
+    #: was submitted, read from overdue-detection: the basis the offer is priced on (DESIGN.md
+    #: §3a). Absent, plan-calculation prices on the last overdue status reported.
+    basis: LedgerPosition | None = None
 
 
 class PlanOptionChosen(Event):

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from pydantic import AwareDatetime, Field
 
-from tideover_contracts.common import Channel, Jurisdiction, Locale
+from tideover_contracts.common import Channel, Jurisdiction, Language, Locale, language_field
 from tideover_contracts.envelope import Event
 
 
@@ -51,6 +51,10 @@ class NotificationRequested(Event):
     address: str = Field(description="Phone number, e-mail address or push token, by channel")
     purpose: Purpose
     locale: Locale
+    language: Language | None = language_field(
+        "Here: what the subject and body are written in. Absent (a request published before notification stated "
+        "it): the locale's own (zh-CN → zh-Hans, en → en), as `Language.of(locale, language)` decides."
+    )
     jurisdiction: Jurisdiction
     subject: str | None = None
     body: str

@@ -29,6 +29,8 @@ class NotificationRequested(notifications.NotificationRequested):
     schema_version: ClassVar[int] = 1
 
     purpose: Purpose  # type: ignore[assignment]
+    #: Version 1 has no `language` (a v1 reader knows the locale alone): the downgrade drops it.
+    language: ClassVar[None] = None  # type: ignore[misc]
 
 
 def downgraded(request: notifications.NotificationRequested) -> NotificationRequested | None:

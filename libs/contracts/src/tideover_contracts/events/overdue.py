@@ -9,7 +9,14 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from tideover_contracts.common import Bucket, ContactRef, Frozen, OverdueAmounts, ScheduledInstallment, WaivedAmounts
+from tideover_contracts.common import (
+    Bucket,
+    ContactRef,
+    Frozen,
+    OverdueAmounts,
+    ScheduledInstallment,
+    WaivedAmounts,
+)
 from tideover_contracts.envelope import Event
 from tideover_contracts.money import Money, Rate
 
@@ -19,6 +26,28 @@ class RemainingInstallment(Frozen):
 
     installment: ScheduledInstallment
     outstanding: Money
+
+
+class LedgerPosition(Frozen):
+    """A loan as overdue-detection's ledger, the book of record, has it at a business date
+    (DESIGN.md §3a), overdue or not: what is overdue by component, what is still to fall due, the
+    rates. Served by overdue-detection's `GET /v1/loans/{id}/position`; a hardship request
+    carries the one of the day it was submitted, the basis its offer is priced on."""
+
+    loan_id: uuid.UUID
+    business_date: date
+    days_past_due: int = Field(ge=0)
+    oldest_overdue_due_date: date | None
+    next_due_date: date | None = Field(
+        description="When the earliest installment still owed and not yet overdue falls due (on the business date or later)"
+    )
+    overdue: OverdueAmounts
+    outstanding_principal: Money
+    contract_rate: Rate
+    overdue_rate: Rate
+    under_plan: bool
+    remaining_schedule: tuple[RemainingInstallment, ...]
+    contact: ContactRef
 
 
 class OverdueSnapshot(Event):

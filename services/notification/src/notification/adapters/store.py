@@ -9,7 +9,7 @@ from typing import Any
 
 from notification.application.ports import Contact, LedgerStatus, LogEntry, StatusChange, StoredMessage
 from notification.domain.contact_rules import History, Sent
-from tideover_contracts.common import Channel, Jurisdiction, Locale
+from tideover_contracts.common import Channel, Jurisdiction, Language, Locale
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
 from tideover_contracts.events.notifications import Purpose
@@ -43,8 +43,8 @@ class PostgresNotificationStore:
         await self._connection.execute(
             """
             INSERT INTO contacts (loan_id, borrower_id, name, phone, email, locale, time_zone, jurisdiction, preferred_channels,
-                                  push_token)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (loan_id) DO NOTHING
+                                  push_token, language)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (loan_id) DO NOTHING
             """,
             loan.loan_id,
             borrower.borrower_id,
@@ -56,6 +56,7 @@ class PostgresNotificationStore:
             borrower.jurisdiction.value,
             [channel.value for channel in borrower.preferred_channels],
             borrower.push_token,
+            borrower.language.value if borrower.language else None,
         )
 
     async def change_contact(self, change: BorrowerContactChanged) -> bool:
@@ -63,7 +64,8 @@ class PostgresNotificationStore:
             """
             UPDATE contacts SET phone = coalesce($2, phone), email = coalesce($3, email), locale = coalesce($4, locale),
                    time_zone = coalesce($5, time_zone), preferred_channels = coalesce($6, preferred_channels),
-                   opted_out_channels = $7, do_not_contact = $8, push_token = coalesce($9, push_token)
+                   opted_out_channels = $7, do_not_contact = $8, push_token = coalesce($9, push_token),
+                   language = coalesce($10, language)
             WHERE loan_id = $1
             """,
             change.loan_id,
@@ -75,6 +77,7 @@ class PostgresNotificationStore:
             [c.value for c in change.opted_out_channels],
             change.do_not_contact,
             change.push_token,
+            change.language.value if change.language else None,
         )
         return bool(status != "UPDATE 0")
 
@@ -88,6 +91,7 @@ class PostgresNotificationStore:
                 email=row["email"],
                 push_token=row["push_token"],
                 locale=Locale(row["locale"]),
+                language=Language(row["language"]) if row["language"] else None,
                 time_zone=row["time_zone"],
                 jurisdiction=Jurisdiction(row["jurisdiction"]),
                 preferred_channels=tuple(Channel(c) for c in row["preferred_channels"]),

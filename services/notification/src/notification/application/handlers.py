@@ -270,7 +270,8 @@ def _request(
     address = contact.address(channel)
     assert address is not None
     _, facts = facts_for(message.source, ledger=ledger, terms=notifying.plan_terms)
-    rendered = notifying.render(message.purpose, channel, contact.locale, contact.jurisdiction, contact.time_zone, facts)
+    language = contact.written_in
+    rendered = notifying.render(message.purpose, channel, language, contact.jurisdiction, contact.time_zone, facts)
     return NotificationRequested(
         notification_id=message.notification_id,
         loan_id=message.loan_id,
@@ -279,6 +280,7 @@ def _request(
         address=address,
         purpose=message.purpose,
         locale=contact.locale,
+        language=language,
         jurisdiction=contact.jurisdiction,
         subject=rendered.subject,
         body=rendered.body,

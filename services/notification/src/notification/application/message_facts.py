@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from notification.application.ports import LedgerStatus
-from notification.application.written_plan import WrittenPlanTerms, month_runs, months_to_pay, percent
+from notification.application.written_plan import WrittenPlanTerms, compact, month_runs, months_to_pay, percent
 from tideover_contracts.common import OverdueAmounts, PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import LoanClosed, LoanClosureReason
@@ -70,10 +70,13 @@ def cured_confirmation_facts(event: LoanCured) -> Facts:
 
 def written_plan_facts(event: PlanSentToBorrower, terms: WrittenPlanTerms = DEFAULT_TERMS) -> Facts:
     """Every term of the plan the borrower confirms (application/written_plan.py): the plan's
-    own, and the rules and payment instructions of `terms`. `effect` is "arrears" or "reschedule";
-    `arrears_as_of` and `plan_rate` are None for a plan sent before they were carried."""
+    own, and the rules and payment instructions of `terms`. Its months one by one (`months`), as
+    runs (`month_runs`), and as a text that must be short tells them (`compact_runs`). `effect`
+    is "arrears" or "reschedule"; `arrears_as_of` and `plan_rate` are None for a plan sent
+    before they were carried."""
     plan, rules = event.plan, terms.rules
     months = months_to_pay(plan.months())
+    runs = month_runs(months)
     regular_total = sum((month.regular_part for month in months), start=Money.zero(plan.total_payable.currency))
     return {
         **_schedule(plan.schedule),
@@ -88,7 +91,8 @@ def written_plan_facts(event: PlanSentToBorrower, terms: WrittenPlanTerms = DEFA
         "effect": plan.plan_effect.value,
         "arrears_as_of": plan.basis_business_date,
         "months": months,
-        "month_runs": month_runs(months),
+        "month_runs": runs,
+        "compact_runs": compact(runs),
         "first_month_total": months[0].total,
         "regular_total": regular_total,
         "total_with_regular": plan.total_payable + regular_total,

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from notification.application.written_plan import WrittenPlanTerms
 from notification.domain.contact_rules import PROFILES, History, Profile
-from tideover_contracts.common import Channel, Jurisdiction, Locale
+from tideover_contracts.common import Channel, Jurisdiction, Language, Locale
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
 from tideover_contracts.events.notifications import Purpose
@@ -25,11 +25,18 @@ class Contact:
     email: str | None
     push_token: str | None
     locale: Locale
+    #: As upstream stated it (LoanBooked, BorrowerContactChanged); None: never stated.
+    language: Language | None
     time_zone: str
     jurisdiction: Jurisdiction
     preferred_channels: tuple[Channel, ...]
     opted_out_channels: tuple[Channel, ...]
     do_not_contact: bool
+
+    @property
+    def written_in(self) -> Language:
+        """The language messages to the borrower are written in (the contracts' one rule)."""
+        return Language.of(self.locale, self.language)
 
     def address(self, channel: Channel) -> str | None:
         """Where a channel reaches the borrower, if it does."""
@@ -95,7 +102,7 @@ class LedgerStatus:
 
 @dataclass(frozen=True)
 class Rendered:
-    template: str  # e.g. "overdue_notice/sms.zh-CN@v1"
+    template: str  # e.g. "overdue_notice/sms.zh-CN@v1", "overdue_notice/sms.zh-Hant@v1"
     subject: str | None  # e-mail only
     body: str
 
@@ -107,7 +114,7 @@ class Renderer(Protocol):
         self,
         purpose: Purpose,
         channel: Channel,
-        locale: Locale,
+        language: Language,
         jurisdiction: Jurisdiction,
         time_zone: str,
         facts: Mapping[str, object],

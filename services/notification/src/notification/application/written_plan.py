@@ -10,34 +10,44 @@ the plan is kept, and what a break does.
 - The plan's rules are the policy's (tideover_contracts.policy.PlanRules): the figures
   repayment-tracking judges the plan by, configured by the same TIDEOVER_PLAN_* variables.
 - How and where to pay is the lender's to say and no event carries it: a notification setting
-  (TIDEOVER_PAYMENT_INSTRUCTIONS, one text per locale), `HOW_TO_PAY` by default.
+  (TIDEOVER_PAYMENT_INSTRUCTIONS, one text per language), `HOW_TO_PAY` by default.
 - The months are `WrittenPlan.months()`, the contracts' one rule (tideover_contracts.common
   `plan_months`). The short versions (SMS, push, voice) state them as runs: consecutive months
-  on the same day of the month with the same amounts are one line, so that a level schedule of
-  60 months stays a few lines long.
+  due monthly on one day (a plan's dates are day D of each month, the last day of a month
+  shorter than D: plan-calculation `add_months`) with the same amounts are one line, so that a
+  level schedule of 60 months stays a few lines long.
+- The SMS is bounded (domain/sms.py, at most 10 segments). When the full list of runs would
+  exceed it, the SMS states the schedule `compact`ly: three or more months in a row whose
+  amounts all differ (an equal-principal schedule, interest falling each month) are one
+  stretch, told by its first and last months' dates and amounts, its day of the month, its
+  number of months and its total; runs of equal months, and months alone, keep their lines.
+  The text says where each month's amount is to be had (ask us; the reminder before each due
+  date states it). Every other term is stated as in the full version.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 
-from tideover_contracts.common import ContinuingInstallment, Locale, PlanInstallmentLine, PlanMonth
+from tideover_contracts.common import ContinuingInstallment, Language, Locale, PlanInstallmentLine, PlanMonth
 from tideover_contracts.money import Money
 from tideover_contracts.policy import PlanRules
 
 #: How and where to pay, by default: upstream sends no payment instructions, so the loan
 #: contract's repayment account and the loan reference are what a borrower can always use.
-HOW_TO_PAY: Mapping[Locale, str] = MappingProxyType(
+HOW_TO_PAY: Mapping[Language, str] = MappingProxyType(
     {
-        Locale.EN: (
+        Language.EN: (
             "In the Tideover app, or by bank transfer to the repayment account named in your loan contract,"
             " quoting your loan reference."
         ),
-        Locale.ZH_CN: "通过Tideover App还款，或银行转账至您借款合同所列的还款账户，并在附言中注明贷款编号。",
+        Language.ZH_HANS: "通过Tideover App还款，或银行转账至您借款合同所列的还款账户，并在附言中注明贷款编号。",
+        Language.ZH_HANT: "透過Tideover App還款，或以銀行轉帳至您借款合約所列的還款帳戶，並於轉帳備註中註明貸款編號。",
     }
 )
 
@@ -47,12 +57,13 @@ class WrittenPlanTerms:
     """The terms the written plan states that the plan itself does not carry."""
 
     rules: PlanRules = field(default_factory=PlanRules)
-    how_to_pay: Mapping[Locale, str] = field(default_factory=lambda: HOW_TO_PAY)
+    how_to_pay: Mapping[Language, str] = field(default_factory=lambda: HOW_TO_PAY)
 
     def with_instructions(self, instructions: Mapping[str, str]) -> WrittenPlanTerms:
-        """These terms with the payment instructions of `instructions` ({"en": ..., "zh-CN": ...});
-        a locale it does not name keeps its text."""
-        texts = {**self.how_to_pay, **{Locale(code): text.strip() for code, text in instructions.items()}}
+        """These terms with the payment instructions of `instructions`, by language ({"en": ...,
+        "zh-Hans": ..., "zh-Hant": ...}; "zh-CN", the locale, names zh-Hans as it did before
+        languages were named); a language it does not name keeps its text."""
+        texts = {**self.how_to_pay, **{_language(code): text.strip() for code, text in instructions.items()}}
         if not all(texts.values()):
             raise ValueError("payment instructions may not be blank")
         return WrittenPlanTerms(self.rules, MappingProxyType(texts))
@@ -97,12 +108,23 @@ class MonthToPay:
         regular = tuple((item.amount, item.due_date.day, _months_between(self.due_date, item.due_date)) for item in self.regular)
         return (self.total, self.plan_part, regular)
 
+    def regular_key(self) -> tuple[bool, tuple[int, ...]]:
+        """What must be equal for two months to be told in one stretch (`compact`): whether
+        regular installments are due in them, and on which other days of the month."""
+        return bool(self.regular), tuple(day.day for day in self.regular_on_other_dates)
+
+
+#: A stretch (`compact`) is shorter than its months told one by one from this many months on.
+STRETCH_MIN_MONTHS = 3
+
 
 @dataclass(frozen=True)
 class MonthRun:
-    """Consecutive plan months due on the same day of each month with the same amounts."""
+    """Consecutive plan months due monthly on one day (`day`; the last day of a shorter month)
+    with the same amounts; or, a `stretch`, months in a row whose amounts differ (`compact`)."""
 
     months: tuple[MonthToPay, ...]
+    stretch: bool = False
 
     @property
     def first(self) -> MonthToPay:
@@ -118,8 +140,22 @@ class MonthRun:
 
     @property
     def day(self) -> int:
-        """The day of the month every month of the run is due on."""
+        """The day of the month the run's months are due on (or, `clamped`, the month's last day)."""
         return self.first.due_date.day
+
+    @property
+    def clamped(self) -> bool:
+        """Whether a month of the run is shorter than `day`, and due on its last day instead."""
+        return any(month.due_date.day != self.day for month in self.months)
+
+    @property
+    def total(self) -> Money:
+        return sum((month.total for month in self.months[1:]), start=self.first.total)
+
+    @property
+    def has_regular(self) -> bool:
+        """Whether regular installments are due in its months (beside the plan's)."""
+        return bool(self.first.regular)
 
     @property
     def regular_days(self) -> tuple[int, ...]:
@@ -142,10 +178,56 @@ def month_runs(months: tuple[MonthToPay, ...]) -> tuple[MonthRun, ...]:
     return tuple(MonthRun(tuple(run)) for run in runs)
 
 
+def compact(runs: tuple[MonthRun, ...]) -> tuple[MonthRun, ...]:
+    """`runs` for a text that must be short: `STRETCH_MIN_MONTHS` or more months in a row that
+    are runs alone, due monthly on one day, with regular installments alike (`regular_key`),
+    become one stretch; every other run stays as it is."""
+    told: list[MonthRun] = []
+    alone: list[MonthToPay] = []
+
+    def tell_alone() -> None:
+        if len(alone) >= STRETCH_MIN_MONTHS:
+            told.append(MonthRun(tuple(alone), stretch=True))
+        else:
+            told.extend(MonthRun((month,)) for month in alone)
+        alone.clear()
+
+    for run in runs:
+        if run.count == 1 and alone and _stretches(alone, run.first):
+            alone.append(run.first)
+            continue
+        tell_alone()
+        if run.count == 1:
+            alone.append(run.first)
+        else:
+            told.append(run)
+    tell_alone()
+    return tuple(told)
+
+
 def _continues(run: list[MonthToPay], month: MonthToPay) -> bool:
-    first, last = run[0], run[-1]
-    next_month = _months_between(last.due_date, month.due_date) == 1 and month.due_date.day == first.due_date.day
-    return next_month and month.shape() == first.shape()
+    first = run[0]
+    return _monthly(first.due_date, len(run), month.due_date) and month.shape() == first.shape()
+
+
+def _stretches(stretch: list[MonthToPay], month: MonthToPay) -> bool:
+    first = stretch[0]
+    return _monthly(first.due_date, len(stretch), month.due_date) and month.regular_key() == first.regular_key()
+
+
+def _monthly(first: date, months_after: int, due: date) -> bool:
+    """Whether `due` is `months_after` months after `first` on `first`'s day of the month, or on
+    the last day of a month shorter than that (the plan's dates: plan-calculation `add_months`)."""
+    days_in_month = calendar.monthrange(due.year, due.month)[1]
+    return _months_between(first, due) == months_after and due.day == min(first.day, days_in_month)
+
+
+def _language(code: str) -> Language:
+    """A language tag, or a locale for its own language ("zh-CN" → zh-Hans)."""
+    try:
+        return Language(code)
+    except ValueError:
+        return Language.of(Locale(code))
 
 
 def percent(fraction: Decimal, *, places: int | None = None) -> str:

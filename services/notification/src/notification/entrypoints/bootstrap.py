@@ -46,9 +46,9 @@ SCHEMA = "notification"
 class NotificationSettings(BaseSettings):
     """Policy configuration: TIDEOVER_CONTACT_PROFILES, changes to the contact rules per
     jurisdiction as JSON (domain/contact_rules.py `configured`); TIDEOVER_PAYMENT_INSTRUCTIONS,
-    how and where to pay as the written plan states it, one text per locale as JSON
-    ({"en": "...", "zh-CN": "..."}; a locale not named keeps the default of
-    application/written_plan.py `HOW_TO_PAY`)."""
+    how and where to pay as the written plan states it, one text per language as JSON
+    ({"en": "...", "zh-Hans": "...", "zh-Hant": "..."}; "zh-CN" names zh-Hans; a language not
+    named keeps the default of application/written_plan.py `HOW_TO_PAY`)."""
 
     model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
 
