@@ -155,7 +155,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         application_url = agent.url
         await expect(agent.locator("#state")).to_have_text("awaiting approval")
         supervisor = await sign_in(browser, intake, supervisor_key)
-        await expect(supervisor.get_by_role("heading", name="Waivers awaiting approval")).to_be_visible()
+        await expect(supervisor.get_by_role("heading", name="Plans awaiting approval")).to_be_visible()
         await shot(supervisor, "05-supervisor-queue")
         await supervisor.get_by_label("Note (required)").fill("Hardship proven; the waiver keeps the plan affordable")
         await supervisor.get_by_role("button", name="Approve").click()

@@ -34,7 +34,7 @@ import pytest
 from tideover_runtime.testing import infra
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.private_servers import PrivateKafka, PrivatePostgres, private_servers
-from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess
+from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess, query_apis
 from tideover_simulator.simulation import Plan, Services, Simulation
 
 PLAN = Plan(seed=23, loans=60, days=55, first_day=date(2026, 1, 5))
@@ -167,7 +167,8 @@ async def simulate(
     processes: dict[str, ServiceProcess] = {}
     try:
         for name in ALL_SERVICES:
-            processes[name] = await asyncio.to_thread(ServiceProcess(name, infrastructure.service_env(), log_dir).start)
+            env = {**infrastructure.service_env(), **query_apis(name, processes)}
+            processes[name] = await asyncio.to_thread(ServiceProcess(name, env, log_dir).start)
         settings, services = infrastructure.settings(), Services.of(processes)
         hook = faults(processes) if faults else None
 

@@ -12,7 +12,7 @@ from typing import Any
 from negotiation_intake.entrypoints.console.i18n import Words
 from negotiation_intake.entrypoints.console.rendering import PREFIX, TEMPLATES
 from tideover_contracts.events.overdue import LoanBecameOverdue
-from tideover_contracts.examples import golden_events
+from tideover_contracts.examples import golden_events, ledger_position
 
 
 def _plan(status: str, activated_on: str, ended_on: str | None, paid: int, installments: int) -> dict[str, Any]:
@@ -67,3 +67,22 @@ def test_a_new_plan_after_broken_ones_lists_them_newest_first() -> None:
 def test_no_plans_and_tracking_not_answering_say_so() -> None:
     assert "No plan." in render([])
     assert "not available" in render(None).lower()
+
+
+def _status_line(overdue: bool, plan_status: str | None, snapshot: dict[str, Any]) -> str:
+    loan = SimpleNamespace(loan_id=uuid.uuid4(), borrower_id="B-000123", overdue=overdue, plan_status=plan_status)
+    return TEMPLATES.get_template("loan.html").render(
+        t=Words("en"), lang="en", base=PREFIX, agent=None, may_work=False, may_approve=False, may_audit=False,
+        csrf="token", here="/", flash=None, loan=loan, snapshot=snapshot, applications=[],
+        upstream={"overdue": None, "contacts": None, "plans": None}, plans=None, reasons=[], errors={}, values={},
+    )  # fmt: skip
+
+
+def test_a_loan_known_from_an_early_application_says_nothing_is_overdue_yet() -> None:
+    """A loan intake knows only from the ledger's position (early hardship) was never overdue:
+    not "cured"; under an early plan it is under a plan."""
+    position = ledger_position().model_dump(mode="json")
+    assert "Nothing overdue yet (early application)" in _status_line(False, None, position)
+    assert "Under a plan" in _status_line(False, "active", position)
+    overdue = next(event for event in golden_events() if isinstance(event, LoanBecameOverdue)).model_dump(mode="json")
+    assert "Cured" in _status_line(False, "completed", overdue)

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from negotiation_intake.entrypoints.console import i18n
+from negotiation_intake.entrypoints.console.pages import Approval
 
 CONSOLE = Path(i18n.__file__).parent
 ASKED = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.\-]+)["']""")
+#: A word completed by what the supervisor approves: t("approve_" ~ item.approval).
+BY_APPROVAL = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.\-]+_)["']\s*~\s*[A-Za-z_.]*\bapproval\s*\)""")
 
 
 def asked_for() -> set[str]:
@@ -41,3 +44,12 @@ def test_both_languages_have_the_same_words_and_placeholders() -> None:
     assert set(english) == set(chinese)
     differing = [key for key in english if placeholders(english[key]) != placeholders(chinese[key])]
     assert not differing, differing
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_every_word_completed_by_an_approval_is_there_for_each_approval(language: str) -> None:
+    families = {key for path in CONSOLE.glob("templates/*.html") for key in BY_APPROVAL.findall(path.read_text("utf-8"))}
+    assert families >= {"awaiting_approval_help_", "approve_"}
+    words = i18n.messages(language)
+    missing = sorted(family + approval for family in families for approval in Approval if family + approval not in words)
+    assert not missing, f"{language} lacks {missing}"

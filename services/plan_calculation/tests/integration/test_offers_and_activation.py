@@ -21,7 +21,7 @@ from tideover_contracts.envelope import Event, parse_message, wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanClosed, LoanClosureReason
 from tideover_contracts.events.negotiation import ConfirmationChannel, PlanAccepted, PlanEffect
-from tideover_contracts.events.overdue import CureReason, LoanBecameOverdue, OverdueStatusChanged
+from tideover_contracts.events.overdue import CureReason, LedgerPosition, LoanBecameOverdue, OverdueStatusChanged
 from tideover_contracts.events.plans import ContinuingInstallment
 from tideover_contracts.examples import golden_events
 from tideover_contracts.money import Money
@@ -59,7 +59,10 @@ async def _handle(pool: asyncpg.Pool, event: Event, handler: Any, now: datetime 
 def _examples(loan_id: uuid.UUID) -> tuple[LoanBecameOverdue, Any]:
     events = {type(event).__name__: event for event in golden_events()}
     overdue = events["LoanBecameOverdue"].model_copy(update={"loan_id": loan_id, "business_date": CLOSED.date()})
-    request = events["NegotiationRequested"].model_copy(update={"loan_id": loan_id, "application_id": uuid.uuid4()})
+    # Without the ledger's position: priced on the last status (test_a_request_is_priced_on_the_position_it_carries).
+    request = events["NegotiationRequested"].model_copy(
+        update={"loan_id": loan_id, "application_id": uuid.uuid4(), "basis": None}
+    )
     return overdue, request
 
 
@@ -300,3 +303,62 @@ async def test_a_closed_loan_gets_no_plan_and_its_plan_in_force_ends(pool: async
 
 def _golden(event_type: str) -> Any:
     return next(event for event in golden_events() if type(event).__name__ == event_type)
+
+
+def _position_of(status: LoanBecameOverdue, day: date, **changes: Any) -> LedgerPosition:
+    """The ledger's position of the loan on `day`, as overdue-detection serves it (GET …/position)."""
+    return LedgerPosition(
+        loan_id=status.loan_id, business_date=day, days_past_due=status.days_past_due,
+        oldest_overdue_due_date=status.oldest_overdue_due_date, next_due_date=date(2026, 3, 15),
+        overdue=status.overdue, outstanding_principal=status.outstanding_principal, contract_rate=status.contract_rate,
+        overdue_rate=status.overdue_rate, under_plan=False, remaining_schedule=status.remaining_schedule,
+        contact=status.contact,
+    ).model_copy(update=changes)  # fmt: skip
+
+
+async def test_a_request_is_priced_on_the_position_it_carries(pool: asyncpg.Pool) -> None:
+    """DESIGN.md §3a: the offer's basis is the business date the request was submitted on — the
+    ledger's position the request carries, not the last status plan-calculation heard (here six
+    days older, with less penalty)."""
+    overdue, request = _examples(uuid.uuid4())
+    await _handle(pool, overdue, handlers.when_loan_overdue_project_it)
+    today = CLOSED.date() + timedelta(days=6)
+    penalty = cny("1.20")
+    fresh = overdue.overdue.model_copy(update={"penalty": penalty, "total": overdue.overdue.total + penalty})
+    [offer] = await _handle(
+        pool, request.model_copy(update={"basis": _position_of(overdue, today, overdue=fresh)}),
+        handlers.when_negotiation_requested_offer_plans,
+    )  # fmt: skip
+    assert offer.event_type == "PlanOffered"
+    assert offer.basis_business_date == today
+    arrears_3 = next(option for option in offer.options if option.option_id == "arrears-3")
+    assert sum(line.total.amount for line in arrears_3.schedule) == fresh.total.amount
+    assert arrears_3.schedule[0].due_date == date(2026, 3, 24)  # a month after the basis date
+    # Accepted the next day: the status of the quote's day before is no material change.
+    [activated] = await _handle(
+        pool, _accept(request, offer, "arrears-3", CLOSED + timedelta(days=7)), handlers.when_plan_accepted_activate_it
+    )
+    assert (activated.event_type, activated.basis_business_date) == ("PlanActivated", today)
+
+
+async def test_before_anything_is_overdue_a_request_is_offered_extensions_of_the_coming_installments(
+    pool: asyncpg.Pool,
+) -> None:
+    """Early hardship (DESIGN.md §4): plan-calculation has heard of no overdue status; the
+    request's position has nothing overdue and three installments to come."""
+    overdue, request = _examples(uuid.uuid4())
+    nothing = cny("0.00")
+    zero = overdue.overdue.model_copy(update={"principal": nothing, "interest": nothing, "penalty": nothing, "total": nothing})
+    basis = _position_of(
+        overdue, date(2026, 2, 1), overdue=zero, days_past_due=0, oldest_overdue_due_date=None, next_due_date=date(2026, 2, 15)
+    )
+    [offer] = await _handle(pool, request.model_copy(update={"basis": basis}), handlers.when_negotiation_requested_offer_plans)
+    assert offer.event_type == "PlanOffered"
+    assert {option.effect for option in offer.options} == {PlanEffect.RESCHEDULE}
+    assert all(option.waived.total.amount == 0 for option in offer.options)
+    [activated] = await _handle(
+        pool, _accept(request, offer, offer.recommended_option_id, CLOSED), handlers.when_plan_accepted_activate_it
+    )
+    assert activated.event_type == "PlanActivated"
+    assert activated.replaced_installments == (1, 2, 3)
+    assert sum(line.principal.amount for line in activated.schedule) == overdue.outstanding_principal.amount

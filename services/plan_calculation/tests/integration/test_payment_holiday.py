@@ -73,7 +73,7 @@ def _loan_and_request(evidence_kind: EvidenceKind) -> tuple[LoanBecameOverdue, N
     hardship = golden.hardship.model_copy(
         update={"monthly_income": NO_INCOME, "essential_expenses": NO_INCOME, "evidence": (proof,)}
     )
-    request = golden.model_copy(update={"loan_id": loan_id, "application_id": uuid.uuid4(), "hardship": hardship})
+    request = golden.model_copy(update={"loan_id": loan_id, "application_id": uuid.uuid4(), "hardship": hardship, "basis": None})
     return overdue, request
 
 

@@ -46,7 +46,7 @@ def _principal(option: object) -> Decimal:
 def test_every_option_respects_the_policy(position: LoanPosition, verified: bool, disposable: Decimal) -> None:
     hardship = Hardship(Money.of(disposable, "CNY"))
     options = plan_options(position, verified, hardship)
-    assert options
+    assert options or (position.overdue_total == 0 and position.outstanding_principal == 0)  # nothing owed: no plan
     assert len({option.option_id for option in options}) == len(options)
     for option in options:
         assert 1 <= len(option.schedule) <= 60  # no plan runs past 60 months
@@ -176,3 +176,20 @@ def test_equal_principal_is_the_alternative_shape_of_each_extension() -> None:
     assert equal.kind is OptionKind.TERM_EXTENSION
     assert "same principal each month" in explain(equal)["en"]
     assert "等额本金" in explain(equal)["zh-CN"]
+
+
+def test_before_anything_is_overdue_the_menu_reschedules_the_coming_installments() -> None:
+    """Early hardship (DESIGN.md §4): nothing overdue, six installments of 1,000.00 principal to
+    come. No arrears to split, so no arrears plan and no waiver: extensions of the schedule only,
+    each collecting the outstanding principal."""
+    position = LoanPosition(
+        "CNY", date(2027, 2, 1), Decimal(0), Decimal(0), Decimal(0), Decimal(0),
+        Decimal("6000.00"), Decimal("0.0720"), (Decimal("1036.00"),) * 6,
+    )  # fmt: skip
+    options = plan_options(position, evidence_verified=True, hardship=Hardship(Money.of("1200.00", "CNY")))
+    assert {option.kind for option in options} == {OptionKind.TERM_EXTENSION}
+    assert all(option.waived.total == 0 for option in options)
+    assert all(_principal(option) == Decimal("6000.00") for option in options)
+    recommendation = recommend(options, Hardship(Money.of("1200.00", "CNY")))
+    assert recommendation is not None
+    assert recommendation.option.option_id.startswith("extension")

@@ -121,6 +121,15 @@ BAD_QUOTES = [
      "future_installments", "USD is not the loan's currency CNY"),
     ("a NUL in a currency", changed("monthly_income", {"amount": "4000.00", "currency": "C\x00NY"}), "monthly_income",
      "unknown currency"),
+    ("a hardship reason the contracts do not know", changed("hardship_reason", "bankruptcy"), "hardship_reason",
+     "Input should be 'unemployment'"),
+    ("a hardship reason that is not a string", changed("hardship_reason", 3), "hardship_reason", "Input should be"),
+    ("an evidence kind the contracts do not know", changed("verified_evidence", ["payslip"]), "verified_evidence.0",
+     "Input should be 'income_proof'"),
+    ("evidence kinds as one string", changed("verified_evidence", "unemployment_proof"), "verified_evidence",
+     "valid list"),
+    ("more evidence kinds than there are", changed("verified_evidence", ["other"] * 6), "verified_evidence",
+     "at most 5 items"),
 ]  # fmt: skip
 
 
@@ -137,6 +146,57 @@ async def test_a_bad_input_is_a_422_naming_the_field(body: dict[str, Any], field
     assert words in problem["errors"][0]["message"]
     assert problem["detail"].startswith(f"{field}: ")
     assert stored == []
+
+
+#: QUOTE for a borrower with no income left: nothing within the agent's authority is affordable.
+NO_INCOME = {**QUOTE, "monthly_income": cny("0.00"), "hardship_reason": "unemployment"}
+
+
+async def test_verified_unemployment_at_zero_income_is_quoted_a_payment_holiday() -> None:
+    response = await _post({**NO_INCOME, "verified_evidence": ["unemployment_proof"]})
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["recommended_option_id"] == "holiday-3"
+    holidays = [option for option in body["options"] if option["option_id"].startswith("holiday-")]
+    assert [option["option_id"] for option in holidays] == [
+        "holiday-3", "holiday-3-extension-6", "holiday-3-extension-12", "holiday-3-extension-24",
+    ]  # fmt: skip
+    holiday = holidays[0]
+    assert [line["total"]["amount"] for line in holiday["schedule"][:3]] == ["0.00", "0.00", "0.00"]
+    assert holiday["needs_supervisor"] is True
+    assert holiday["affordable"] is True
+    assert holiday["waived"]["total"] == cny("0.00")
+
+
+@pytest.mark.parametrize(
+    "hardship",
+    [
+        pytest.param({}, id="unemployment, no evidence verified"),
+        pytest.param({"verified_evidence": ["income_proof"]}, id="unemployment, only an income proof"),
+        pytest.param({"verified_evidence": ["medical_record"]}, id="unemployment, the proof of illness"),
+        pytest.param({"hardship_reason": None, "verified_evidence": ["unemployment_proof"]}, id="proof, no reason"),
+        pytest.param({"hardship_reason": "income_reduction", "verified_evidence": ["income_proof"]}, id="income reduction"),
+    ],
+)
+async def test_without_the_proof_of_its_reason_no_holiday_is_quoted(hardship: dict[str, Any]) -> None:
+    response = await _post({**NO_INCOME, **hardship})
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert not [option for option in body["options"] if option["option_id"].startswith("holiday-")]
+    assert body["recommended_option_id"] is None  # nothing is affordable at zero income
+
+
+async def test_verified_evidence_of_any_kind_is_verified_evidence() -> None:
+    # The kinds listed are verified documents: the penalty waiver follows, as in an offer.
+    unverified = {**QUOTE, "evidence_verified": False}
+    plain, listed = await _post(unverified), await _post({**unverified, "verified_evidence": ["income_proof"]})
+    both = await _post({**QUOTE, "verified_evidence": ["income_proof"]})
+
+    assert plain.status_code == listed.status_code == both.status_code == 200
+    assert not any(option["waived"]["penalty"]["amount"] != "0.00" for option in plain.json()["options"])
+    assert listed.json()["options"] == both.json()["options"] == (await _post(QUOTE)).json()["options"]
 
 
 @pytest.mark.parametrize("rate", ["1e-30", "1e-20", "0.000000000001"])

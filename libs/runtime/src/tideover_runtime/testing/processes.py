@@ -18,6 +18,14 @@ import httpx
 #: Every service's module, which is also the name of its Postgres schema.
 ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 
+#: Whose query API a service asks, under which setting (deploy/services.sh sets the same).
+_ASKS = {"negotiation_intake": {"overdue_detection": "TIDEOVER_OVERDUE_URL"}}
+
+
+def query_apis(name: str, started: dict[str, ServiceProcess]) -> dict[str, str]:
+    """The settings that tell service `name` where the services it asks answer, of those `started`."""
+    return {variable: started[other].url for other, variable in _ASKS.get(name, {}).items() if other in started}
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -113,11 +121,12 @@ def started_services(
     env: dict[str, str], log_dir: Path, names: tuple[str, ...] = ALL_SERVICES
 ) -> Iterator[dict[str, ServiceProcess]]:
     """Start `names` as processes, in order; on the way out stop every process the dict then
-    holds (a caller may add one it started itself)."""
+    holds (a caller may add one it started itself). Each service is told the query API of those
+    started before it that it asks (intake: the ledger), as deploy/services.sh does."""
     started: dict[str, ServiceProcess] = {}
     try:
         for name in names:
-            started[name] = ServiceProcess(name, env, log_dir).start()
+            started[name] = ServiceProcess(name, {**env, **query_apis(name, started)}, log_dir).start()
         yield started
     finally:
         for process in started.values():

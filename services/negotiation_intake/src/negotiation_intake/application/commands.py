@@ -10,7 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from negotiation_intake.application.ports import Agent, Application, Document, IntakeStore, Outbox
+from negotiation_intake.application.ports import Agent, Application, Document, IntakeStore, Ledger, LoanView, Outbox
 from negotiation_intake.domain.application_state import (
     CODE_TRIES,
     CODE_VALID_HOURS,
@@ -20,6 +20,7 @@ from negotiation_intake.domain.application_state import (
     code_matches,
     transition,
 )
+from negotiation_intake.domain.early_hardship import refusal_to_open_early, refusal_to_submit_early
 from negotiation_intake.domain.evidence import PROOF_FOR, media_type_of
 from negotiation_intake.domain.one_at_a_time import SecondNegotiation, refusal_to_open
 from tideover_contracts.common import ContactRef
@@ -104,13 +105,36 @@ def loan_currency(snapshot: dict[str, Any]) -> str | None:
     return None
 
 
-async def open_application(store: IntakeStore, clock: Clock, command: OpenApplication, agent: Agent) -> Application:
+async def _known_from_the_ledger(
+    store: IntakeStore, loan_id: uuid.UUID, known: LoanView | None, ledger: Ledger | None
+) -> LoanView:
+    """A loan intake has not heard of as overdue: the ledger's position decides whether an
+    application may be opened on it — overdue meanwhile, or early hardship (DESIGN.md §4)."""
+    if ledger is None:  # nobody to ask: only what intake heard counts
+        if known is None:
+            raise NotFoundError(f"no loan {loan_id} is known to intake")
+        raise ConflictError(f"loan {loan_id} is not overdue; a hardship application needs arrears")
+    position = await ledger.position(loan_id)
+    if position is None:
+        raise NotFoundError(f"no loan {loan_id} is open in the ledger")
+    overdue = position.overdue.total.amount > 0
+    if not overdue and (refusal := refusal_to_open_early(position.business_date, position.next_due_date)):
+        raise RuleError(refusal.rule, refusal.message)
+    await store.upsert_loan(loan_id, position.contact.borrower_id, overdue, position.business_date, position.model_dump_json())
+    loan = await store.loan(loan_id, for_update=True)
+    assert loan is not None
+    return loan
+
+
+async def open_application(
+    store: IntakeStore, clock: Clock, command: OpenApplication, agent: Agent, ledger: Ledger | None = None
+) -> Application:
+    """A draft application on an overdue loan, or on a loan whose next due date is near
+    (early hardship: asked of the `ledger`)."""
     # Locked: two agents opening an application on one loan at once take turns (one at a time).
     loan = await store.loan(command.loan_id, for_update=True)
-    if loan is None:
-        raise NotFoundError(f"no loan {command.loan_id} is known to intake")
-    if not loan.overdue:
-        raise ConflictError(f"loan {command.loan_id} is not overdue; a hardship application needs arrears")
+    if loan is None or not loan.overdue:
+        loan = await _known_from_the_ledger(store, command.loan_id, loan, ledger)
     applications = [(item.application_id, item.state) for item in await store.applications_for_loan(command.loan_id)]
     refusal = refusal_to_open(command.loan_id, applications, await store.active_plan(command.loan_id))
     if refusal is not None:
@@ -216,7 +240,11 @@ async def review_evidence(
     return replace(document, status=status, review_note=note, reviewed_by=agent.agent_id, reviewed_at=now)
 
 
-async def submit(store: IntakeStore, outbox: Outbox, clock: Clock, application: Application) -> Application:
+async def submit(
+    store: IntakeStore, outbox: Outbox, clock: Clock, application: Application, ledger: Ledger | None = None
+) -> Application:
+    """NegotiationRequested, carrying the loan's position in the `ledger` today: the basis the
+    offer is priced on (DESIGN.md §3a). Without a ledger to ask, the request carries none."""
     state = transition(application.state, Action.SUBMIT)
     documents = await store.documents(application.application_id)
     reason = HardshipReason(application.reason)
@@ -224,6 +252,13 @@ async def submit(store: IntakeStore, outbox: Outbox, clock: Clock, application: 
     if needed and not any(doc.status == "verified" and EvidenceKind(doc.kind) in needed for doc in documents):
         kinds = " or ".join(sorted(kind.value for kind in needed))
         raise RuleError("proof_required", f"a {reason.value} application needs a verified {kinds} document")
+    basis = await ledger.position(application.loan_id) if ledger else None
+    if ledger is not None and basis is None:
+        raise ConflictError(f"loan {application.loan_id} is no longer open in the ledger; there is nothing to negotiate")
+    if basis is not None and basis.overdue.total.amount == 0:
+        verified = any(doc.status == "verified" for doc in documents)
+        if refusal := refusal_to_submit_early(verified):
+            raise RuleError(refusal.rule, refusal.message)
     now = clock.now()
 
     def money(amount: Decimal) -> Money:
@@ -253,6 +288,7 @@ async def submit(store: IntakeStore, outbox: Outbox, clock: Clock, application: 
             requested_options=tuple(OptionKind(option) for option in application.requested_options),
             agent_id=application.agent_id,
             submitted_at=now,
+            basis=basis,
         )
     )
     return await _update(store, application, state=state, updated_at=now)
@@ -313,7 +349,8 @@ async def choose(
 async def decide_approval(
     store: IntakeStore, clock: Clock, application: Application, approved: bool, note: str, supervisor: Agent
 ) -> Application:
-    """The supervisor approves the waiver (the plan may be sent) or refuses it (choose again)."""
+    """The supervisor approves the option beyond the agent's authority (a deeper waiver, a payment
+    holiday: the plan may be sent) or refuses it (choose again)."""
     state = transition(application.state, Action.APPROVE if approved else Action.REFUSE_APPROVAL)
     return await _update(
         store,

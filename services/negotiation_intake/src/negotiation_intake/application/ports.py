@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from negotiation_intake.domain.access import Role
 from negotiation_intake.domain.application_state import State
 from tideover_contracts.envelope import Event
+from tideover_contracts.events.overdue import LedgerPosition
 from tideover_contracts.events.plans import PlanOffered
 
 
@@ -106,6 +107,19 @@ class IntakeStore(Protocol):
     async def document(self, document_id: uuid.UUID, *, for_update: bool = False) -> Document | None: ...
     async def document_content(self, document_id: uuid.UUID) -> bytes | None: ...
     async def review_document(self, document_id: uuid.UUID, status: str, note: str, by: str, at: datetime) -> None: ...
+
+
+class LedgerUnavailableError(Exception):
+    """overdue-detection, the book of record, could not be asked: nothing was changed; try again."""
+
+
+class Ledger(Protocol):
+    """overdue-detection's ledger (adapters/ledger.py)."""
+
+    async def position(self, loan_id: uuid.UUID) -> LedgerPosition | None:
+        """The loan at the last closed business day; None if not booked or closed. Raises
+        LedgerUnavailableError."""
+        ...
 
 
 class Outbox(Protocol):

@@ -14,7 +14,7 @@ class Role(StrEnum):
 class Right(StrEnum):
     READ = "read"  # loans, applications, offers, evidence
     WORK = "work"  # open, upload, verify, submit, choose, send, confirm, decline, withdraw
-    APPROVE = "approve"  # the supervisor queue: waivers beyond an agent's authority
+    APPROVE = "approve"  # the supervisor queue: options beyond an agent's authority (deeper waivers, holidays)
     AUDIT = "audit"  # the audit log
 
 

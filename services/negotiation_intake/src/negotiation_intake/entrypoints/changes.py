@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from negotiation_intake.adapters import audit, idempotency
+from negotiation_intake.adapters.ledger import configured_ledger
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application import commands
-from negotiation_intake.application.ports import Agent, Application, Outbox
+from negotiation_intake.application.ports import Agent, Application, Ledger, LedgerUnavailableError, Outbox
 from negotiation_intake.domain.application_state import InvalidTransitionError
 from negotiation_intake.domain.evidence import UnacceptableDocumentError
 from negotiation_intake.entrypoints.bodies import application_body, document_body, expected_version
@@ -35,6 +36,8 @@ class Work:
     application: Application | None
     agent: Agent
     clock: Clock
+    #: overdue-detection's ledger, when TIDEOVER_OVERDUE_URL names it.
+    ledger: Ledger | None = None
 
     @property
     def current(self) -> Application:
@@ -75,6 +78,8 @@ def _refusal(error: Exception) -> tuple[int, dict[str, Any]] | None:
             body = _problem_body(409, "One negotiation at a time", detail, rule=error.rule, **error.names)
         case commands.ConflictError():
             body = _problem_body(409, "Conflict", detail)
+        case LedgerUnavailableError():
+            body = _problem_body(503, "Ledger not available", f"{detail}; nothing was changed, try again", rule="ledger")
         case commands.RuleError():
             named = {"errors": [{"field": error.field, "message": detail}]} if error.field else {}
             body = _problem_body(422, "Refused by a rule", detail, rule=error.rule, **named)
@@ -118,7 +123,7 @@ async def perform(
             async def outbox(event: Any, *, event_id: uuid.UUID | None = None) -> None:
                 await stage_event(connection, event, producer=PRODUCER, occurred_at=res.clock.now(), event_id=event_id)
 
-            status, payload, after = await handler(Work(store, outbox, connection, before, agent, res.clock))
+            status, payload, after = await handler(Work(store, outbox, connection, before, agent, res.clock, configured_ledger()))
             if scoped_key:
                 await idempotency.remember(connection, scoped_key, status, payload)
             await audit.append(
@@ -152,7 +157,7 @@ def changing(mutate: Mutation) -> Handler:
 
 def opening(command: commands.OpenApplication) -> Handler:
     async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-        application = await commands.open_application(work.store, work.clock, command, work.agent)
+        application = await commands.open_application(work.store, work.clock, command, work.agent, work.ledger)
         return 201, application_body(application), application
 
     return handler
@@ -189,7 +194,7 @@ def confirming(code: str, via: ConfirmationChannel) -> Handler:
 
 
 async def submitting(work: Work) -> Application:
-    return await commands.submit(work.store, work.outbox, work.clock, work.current)
+    return await commands.submit(work.store, work.outbox, work.clock, work.current, work.ledger)
 
 
 def choosing(offer_id: uuid.UUID, option_id: str) -> Mutation:

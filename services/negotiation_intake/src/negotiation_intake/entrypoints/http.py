@@ -400,7 +400,8 @@ def _add_supervisor_and_borrower_routes(app: APIRouter, resources: Callable[[], 
         application_id: uuid.UUID, payload: ApprovalIn, request: Request, agent: Approver,
         idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
     ) -> Response:  # fmt: skip
-        """Approve the waiver (the plan may then be sent) or refuse it (the borrower chooses again)."""
+        """Approve the option beyond the agent's authority — a deeper waiver, a payment holiday — (the plan
+        may then be sent) or refuse it (the borrower chooses again)."""
         action = "approve" if payload.approved else "refuse_approval"
         mutate = deciding(payload.approved, payload.note)
         return await change_application(resources, request, agent, action, application_id, idempotency_key, if_match, mutate)

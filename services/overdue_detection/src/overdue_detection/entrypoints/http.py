@@ -1,11 +1,11 @@
 """Read-only query API: a loan's overdue status as of the last closed business day, with its
-components and its last payments — for the intake service and for support staff."""
+components and its last payments — for the intake service and for support staff — and its
+position in the ledger, the basis a hardship request is priced on."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -13,24 +13,24 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from overdue_detection.adapters.loan_book import LoanBook
-from overdue_detection.domain.delinquency import days_past_due
+from overdue_detection.application.queries import ClosedLoanError, ledger_position, shown_days_past_due
 from tideover_runtime.http import problem
 from tideover_runtime.service import Resources
 
 
-def _days_past_due(
-    business_date: date | None, oldest_due: date | None, position: Any, overdue_since: date | None, paused_since: date | None
-) -> int:
-    """While a plan is in force the days past due stand still where they were when it began
-    (DESIGN.md §3); otherwise they leave out the days under plans after the oldest unpaid due date."""
-    if business_date is None:
-        return 0
-    if paused_since is not None:
-        return days_past_due(paused_since, overdue_since)
-    return days_past_due(business_date, oldest_due, position.get("paused_days", 0))
-
-
 def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
+    @app.get("/v1/loans/{loan_id}/position", response_model=None)
+    async def position(loan_id: uuid.UUID) -> dict[str, Any] | JSONResponse:
+        """The loan's LedgerPosition (contracts) at the last closed business day."""
+        async with resources().pool.acquire() as connection:
+            try:
+                found = await ledger_position(LoanBook(connection), loan_id)
+            except ClosedLoanError as closed:
+                return problem(409, "Loan closed", str(closed))
+        if found is None:
+            return problem(404, "Unknown loan", f"no loan {loan_id} is booked here, or no business day was closed yet")
+        return found.model_dump(mode="json")
+
     @app.get("/v1/loans/{loan_id}/overdue-status", response_model=None)
     async def overdue_status(loan_id: uuid.UUID) -> dict[str, Any] | JSONResponse:
         async with resources().pool.acquire() as connection:
@@ -57,7 +57,7 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             "status": "under_plan" if loan.under_plan else loan.status,
             "overdue": overdue,
             "episode": loan.episode,
-            "days_past_due": _days_past_due(business_date, oldest_due, position, loan.overdue_since, paused_since),
+            "days_past_due": shown_days_past_due(business_date, oldest_due, position, loan.overdue_since, paused_since),
             "bucket": loan.bucket,
             "oldest_overdue_due_date": oldest_due.isoformat() if oldest_due else None,
             "overdue_amounts": {part: money(position[part] if overdue else Decimal(0)) for part in components},

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from plan_calculation.application.ports import OfferRecord, ProjectedLoan, StoredOffer
+from plan_calculation.application.ports import OfferRecord, ProjectedLoan, StoredOffer, still_to_fall_due
 from plan_calculation.domain.activation import LoanStanding, OwedInstallment
 from plan_calculation.domain.menu import LoanPosition
 from tideover_contracts.common import Jurisdiction
@@ -24,7 +24,7 @@ class PostgresPlanStore:
         """Keep the newest overdue position of the loan (older ones arriving late are ignored)."""
         overdue = snapshot.overdue
         remaining = snapshot.remaining_schedule
-        future = [item.outstanding.amount for item in remaining if item.installment.due_date >= snapshot.business_date]
+        future = list(still_to_fall_due(remaining, snapshot.business_date))
         await self._connection.execute(
             """
             INSERT INTO loan_projections (loan_id, business_date, overdue, currency, overdue_principal, overdue_interest,

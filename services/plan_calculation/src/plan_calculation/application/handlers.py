@@ -43,15 +43,17 @@ async def when_loan_cured_forget_arrears(unit: Unit[LoanCured], plans: Plans) ->
 
 
 async def when_negotiation_requested_offer_plans(unit: Unit[NegotiationRequested], plans: Plans) -> None:
+    """Offer plans priced on the ledger's position the request carries (the business date it
+    was submitted, DESIGN.md §3a), or on the last overdue status where it carries none."""
     request = unit.event
-    loan = await plans.store.projection(request.loan_id)
+    loan = ProjectedLoan.at(request.basis) if request.basis else await plans.store.projection(request.loan_id)
     if loan is None:
         await _reject(unit, "loan_not_overdue", f"loan {request.loan_id} has nothing overdue to negotiate")
         return
     hardship = Hardship.from_budget(
         request.hardship.monthly_income,
         request.hardship.essential_expenses,
-        holiday_grounds=holiday_grounds(request.hardship.reason, request.hardship.evidence),
+        holiday_grounds=holiday_grounds(request.hardship.reason, (doc.kind for doc in request.hardship.evidence if doc.verified)),
     )
     verified = any(document.verified for document in request.hardship.evidence)
     await _offer(unit, plans, request.application_id, loan, hardship, verified)
@@ -151,6 +153,8 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
 
 
 def _changed_since_quote(stored: StoredOffer, position: LoanPosition) -> bool:
+    if position.business_date < stored.offer.basis_business_date:
+        return False  # a status older than the quote's basis tells nothing the basis did not know
     arrears_now = position.overdue_total - position.penalty
     if stored.basis_arrears is None:  # an offer made before the quoted arrears were kept
         return position.overdue_total != stored.basis_overdue_total

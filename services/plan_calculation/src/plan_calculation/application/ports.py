@@ -11,20 +11,49 @@ from typing import Protocol
 from plan_calculation.domain.activation import LoanStanding, OwedInstallment
 from plan_calculation.domain.menu import LoanPosition
 from tideover_contracts.common import Jurisdiction
-from tideover_contracts.events.overdue import OverdueSnapshot
+from tideover_contracts.events.overdue import LedgerPosition, OverdueSnapshot, RemainingInstallment
 from tideover_contracts.events.plans import PlanActivated, PlanOffered
 from tideover_contracts.policy import ChargeCaps
 
 
 @dataclass(frozen=True)
 class ProjectedLoan:
-    """An overdue loan as its last status left it."""
+    """A loan as its last overdue status left it, or as the ledger's position a hardship request
+    carries has it (`at`)."""
 
     loan_id: uuid.UUID
     position: LoanPosition
     jurisdiction: Jurisdiction
     #: Every installment with something still owed on it, at the position's business date.
     installments: tuple[OwedInstallment, ...] = ()
+
+    @classmethod
+    def at(cls, basis: LedgerPosition) -> ProjectedLoan:
+        overdue = basis.overdue
+        return cls(
+            loan_id=basis.loan_id,
+            position=LoanPosition(
+                currency=overdue.total.currency,
+                business_date=basis.business_date,
+                principal=overdue.principal.amount,
+                interest=overdue.interest.amount,
+                fee=overdue.fee.amount,
+                penalty=overdue.penalty.amount,
+                outstanding_principal=basis.outstanding_principal.amount,
+                contract_rate=basis.contract_rate,
+                future_installments=still_to_fall_due(basis.remaining_schedule, basis.business_date),
+            ),
+            jurisdiction=basis.contact.jurisdiction,
+            installments=tuple(
+                OwedInstallment(item.installment.sequence, item.installment.due_date, item.outstanding.amount)
+                for item in basis.remaining_schedule
+            ),
+        )
+
+
+def still_to_fall_due(remaining: tuple[RemainingInstallment, ...], business_date: date) -> tuple[Decimal, ...]:
+    """What is owed on the installments not yet overdue at `business_date` (due on it or later)."""
+    return tuple(item.outstanding.amount for item in remaining if item.installment.due_date >= business_date)
 
 
 @dataclass(frozen=True)

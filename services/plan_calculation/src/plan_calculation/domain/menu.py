@@ -60,7 +60,8 @@ HOLIDAY_PREFIX = "holiday-"
 
 @dataclass(frozen=True)
 class LoanPosition:
-    """What plan-calculation knows of the loan: from its last overdue status."""
+    """What plan-calculation knows of the loan: from the ledger's position the hardship request
+    carries, else from its last overdue status; nothing overdue for an early application."""
 
     currency: str
     business_date: date
@@ -300,9 +301,12 @@ def plan_options(position: LoanPosition, evidence_verified: bool, hardship: Hard
         extra: annuity(position.outstanding_principal, position.plan_rate, remaining + extra, first, unit) for extra in lengths
     }
 
+    # Before anything is overdue (early hardship, DESIGN.md §4) there are no arrears to split.
+    arrears_months = ARREARS_MONTHS if position.overdue_total > 0 else ()
+
     def with_waiver(waiver: Waiver | None) -> list[ComputedOption]:
         options = [arrears(position, 1, waiver, alone=True)] if waiver else []
-        options += [arrears(position, months, waiver) for months in ARREARS_MONTHS]
+        options += [arrears(position, months, waiver) for months in arrears_months]
         options += [option for extra in lengths if (option := extension(position, extra, waiver, amortized[extra]))]
         return options
 

@@ -19,7 +19,6 @@ from plan_calculation.domain.calendar import monthly_due_dates
 from tideover_contracts.events.negotiation import (
     EFFECT_OF_KIND,
     EvidenceKind,
-    EvidenceRef,
     HardshipReason,
     OptionKind,
     PlanEffect,
@@ -42,11 +41,11 @@ HOLIDAY_PROOF: dict[HardshipReason, EvidenceKind] = {
 }
 
 
-def holiday_grounds(reason: HardshipReason, evidence: Iterable[EvidenceRef]) -> bool:
-    """Whether a hardship of `reason` with `evidence` may have a payment holiday: the one home of
-    DESIGN.md §4's "verified unemployment, illness or disaster"."""
+def holiday_grounds(reason: HardshipReason, verified: Iterable[EvidenceKind]) -> bool:
+    """Whether a hardship of `reason`, with evidence of the kinds `verified` verified, may have a
+    payment holiday: the one home of DESIGN.md §4's "verified unemployment, illness or disaster"."""
     proof = HOLIDAY_PROOF.get(reason)
-    return proof is not None and any(document.verified and document.kind == proof for document in evidence)
+    return proof is not None and proof in set(verified)
 
 
 @dataclass(frozen=True)

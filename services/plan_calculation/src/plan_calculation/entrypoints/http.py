@@ -13,8 +13,9 @@ from pydantic_core import PydanticCustomError
 
 from plan_calculation.application.offers import describe, quote
 from plan_calculation.domain.menu import LoanPosition
-from plan_calculation.domain.options import Hardship
+from plan_calculation.domain.options import Hardship, holiday_grounds
 from tideover_contracts.common import Jurisdiction
+from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason
 from tideover_contracts.events.plans import PlanOption
 from tideover_contracts.money import InputMoney, Money, Rate
 from tideover_contracts.policy import ChargeCaps
@@ -86,7 +87,23 @@ class QuoteIn(BaseModel):
     )
     monthly_income: InputMoney
     essential_expenses: InputMoney
-    evidence_verified: bool = False
+    evidence_verified: bool = Field(
+        default=False,
+        description="Whether hardship evidence is verified: only then is the penalty waived, and a waiver "
+        "offered beside affordable plans (DESIGN.md §4). Implied by any `verified_evidence`",
+    )
+    hardship_reason: HardshipReason | None = Field(
+        default=None,
+        description="Why the borrower is in difficulty, as in the application; with `verified_evidence`, "
+        "decides whether a payment holiday may be offered (DESIGN.md §4: verified unemployment, illness or "
+        "disaster). Absent: none is",
+    )
+    verified_evidence: list[EvidenceKind] = Field(
+        default_factory=list,
+        max_length=len(EvidenceKind),
+        description="The kinds of hardship evidence verified (unemployment_proof proves unemployment, "
+        "medical_record illness, disaster_proof a disaster)",
+    )
     jurisdiction: Jurisdiction = Field(
         default=Jurisdiction.CN, description="Decides the charges cap on the rate a plan charges (DESIGN.md §4)"
     )
@@ -115,6 +132,18 @@ class QuoteIn(BaseModel):
             )
         return money
 
+    @property
+    def any_evidence_verified(self) -> bool:
+        """Whether some evidence is verified, as an offer judges it: a document of any kind."""
+        return self.evidence_verified or bool(self.verified_evidence)
+
+
+def _hardship(request: QuoteIn) -> Hardship:
+    """The request's hardship, grounds for a payment holiday by the rule an offer applies
+    (application/handlers.py `when_negotiation_requested_offer_plans`)."""
+    grounds = request.hardship_reason is not None and holiday_grounds(request.hardship_reason, request.verified_evidence)
+    return Hardship.from_budget(request.monthly_income, request.essential_expenses, holiday_grounds=grounds)
+
 
 def _loan_currency(info: ValidationInfo) -> str | None:
     overdue = info.data.get("overdue")
@@ -127,11 +156,27 @@ class QuoteOut(BaseModel):
     options: list[PlanOption]
 
 
+QUOTE_DESCRIPTION = """A what-if: the options an offer would carry for this position and hardship
+(DESIGN.md §4), each with its schedule, cost and affordability, and the one recommended. Nothing
+is stored or published.
+
+A payment holiday (options `holiday-…`, a supervisor approves) is offered only for a
+`hardship_reason` of unemployment, illness or disaster with its proof among `verified_evidence`
+(unemployment_proof, medical_record, disaster_proof), and only when no option within the agent's
+authority is affordable. Without `hardship_reason` and `verified_evidence`, no holiday is quoted.
+
+Every amount is in the loan's currency; a bad input is a 422 problem+json naming the field."""
+
+
 def add_routes(app: FastAPI, _: Callable[[], Resources], caps: ChargeCaps | None = None) -> None:
     caps = caps or ChargeCaps()
 
     @app.post(
-        "/v1/quotes", response_model=QuoteOut, responses={422: {"description": "Invalid input, problem+json naming the field"}}
+        "/v1/quotes",
+        response_model=QuoteOut,
+        responses={422: {"description": "Invalid input, problem+json naming the field"}},
+        summary="Every plan option for a loan's position and a hardship, and the recommended one",
+        description=QUOTE_DESCRIPTION,
     )
     async def post_quote(request: QuoteIn) -> Any:
         currency = request.outstanding_principal.currency
@@ -154,8 +199,8 @@ def add_routes(app: FastAPI, _: Callable[[], Resources], caps: ChargeCaps | None
                 "the loan has nothing overdue or outstanding",
                 errors=[{"field": "overdue", "message": "is zero"}],
             )
-        hardship = Hardship.from_budget(request.monthly_income, request.essential_expenses)
-        menu = quote(position, hardship, request.evidence_verified)
+        hardship = _hardship(request)
+        menu = quote(position, hardship, request.any_evidence_verified)
         return QuoteOut(
             disposable_income=hardship.disposable_income,
             recommended_option_id=menu.recommended_option_id,

@@ -21,7 +21,7 @@ from negotiation_intake.domain.access import Right
 from negotiation_intake.domain.evidence import MAX_BYTES
 from negotiation_intake.entrypoints import bodies, changes
 from negotiation_intake.entrypoints.console.i18n import Words
-from negotiation_intake.entrypoints.console.pages import render_application, render_loan
+from negotiation_intake.entrypoints.console.pages import loan_view, render_application, render_loan
 from negotiation_intake.entrypoints.console.rendering import (
     PREFIX,
     Console,
@@ -137,7 +137,7 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
         form = await checked_form(request)
         values = {name: _text(form, name) for name in ("reason", "description", "monthly_income", "essential_expenses")}
         async with console.resources().pool.acquire() as connection:
-            loan = await PostgresIntakeStore(connection).loan(loan_id)
+            loan = await loan_view(PostgresIntakeStore(connection), loan_id)
         if loan is None:
             raise PageError(404, "error_not_found")
         currency = loan.snapshot.get("overdue", {}).get("total", {}).get("currency", "CNY")

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
 from negotiation_intake.adapters import audit
+from negotiation_intake.adapters.ledger import configured_ledger
 from negotiation_intake.adapters.store import QUEUE_SORTS, PostgresIntakeStore, QueueFilter, work_queue
-from negotiation_intake.application.ports import Application
+from negotiation_intake.application.ports import Application, LedgerUnavailableError, LoanView
 from negotiation_intake.domain.access import Right
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.entrypoints.bodies import application_body, document_body
@@ -21,7 +24,7 @@ from negotiation_intake.entrypoints.console.charts import schedule_bars
 from negotiation_intake.entrypoints.console.rendering import Console, PageError, csrf_token, page, signed_in
 from tideover_contracts.common import Bucket
 from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason
-from tideover_contracts.events.plans import PlanOffered
+from tideover_contracts.events.plans import PlanOffered, PlanOption
 
 PER_PAGE = 25
 STATUSES = ("overdue", "under_plan", "cured")
@@ -48,6 +51,36 @@ def queue_filter(params: dict[str, str]) -> QueueFilter:
         page=max(_whole(params.get("page")) or 1, 1),
         per_page=PER_PAGE,
     )
+
+
+class Approval(StrEnum):
+    """What a supervisor approves of an option beyond the agent's authority (DESIGN.md §4): the
+    words of the approval step are chosen by it (`…_waiver`, `…_payment_holiday`, `…_plan`)."""
+
+    WAIVER = "waiver"
+    PAYMENT_HOLIDAY = "payment_holiday"
+    PLAN = "plan"
+
+
+#: How plan-calculation names a payment holiday's options (holiday-3, holiday-3-extension-6).
+PAYMENT_HOLIDAY_PREFIX = "holiday-"
+
+
+def approval_of(option: PlanOption | None) -> Approval:
+    """What approving `option` approves: a waiver if it waives anything; a payment holiday, which
+    waives nothing but needs a supervisor (DESIGN.md §4); otherwise the plan itself."""
+    if option is not None and not option.waived.total.is_zero:
+        return Approval.WAIVER
+    if option is not None and option.option_id.startswith(PAYMENT_HOLIDAY_PREFIX):
+        return Approval.PAYMENT_HOLIDAY
+    return Approval.PLAN
+
+
+def chosen_option(offers: Sequence[PlanOffered], application: Application) -> PlanOption | None:
+    """The option the application chose, in its current (latest) offer."""
+    if not offers:
+        return None
+    return next((option for option in offers[-1].options if option.option_id == application.option_id), None)
 
 
 def offer_view(offer: PlanOffered) -> dict[str, Any]:
@@ -141,11 +174,12 @@ def _cursor(after: str | None, pattern: str) -> str | None:
 
 
 async def _with_chosen_option(store: PostgresIntakeStore, application: Application) -> dict[str, Any]:
-    offers = await store.offers(application.application_id)
-    option = None
-    if offers:
-        option = next((o.model_dump(mode="json") for o in offers[-1].options if o.option_id == application.option_id), None)
-    return {**application_body(application), "option": option}
+    option = chosen_option(await store.offers(application.application_id), application)
+    return {
+        **application_body(application),
+        "option": option.model_dump(mode="json") if option else None,
+        "approval": approval_of(option),
+    }
 
 
 async def render_loan(
@@ -155,7 +189,7 @@ async def render_loan(
     `errors` and posted `values` of a refused new application."""
     async with console.resources().pool.acquire() as connection:
         store = PostgresIntakeStore(connection)
-        loan = await store.loan(loan_id)
+        loan = await loan_view(store, loan_id)
         if loan is None:
             raise PageError(404, "error_not_found")
         applications = [application_body(application) for application in await store.applications_for_loan(loan_id)]
@@ -166,6 +200,23 @@ async def render_loan(
         upstream=upstream, plans=plans, reasons=list(HardshipReason),
         errors=feedback.get("errors", {}), values=feedback.get("values", {}),
     )  # fmt: skip
+
+
+async def loan_view(store: PostgresIntakeStore, loan_id: uuid.UUID) -> LoanView | None:
+    """The loan as intake knows it; one it has not heard of (nothing overdue yet) as the ledger has
+    it, so that an agent may open an early application (DESIGN.md §4) — None if neither knows it."""
+    loan = await store.loan(loan_id)
+    ledger = configured_ledger()
+    if loan is not None or ledger is None:
+        return loan
+    try:
+        position = await ledger.position(loan_id)
+    except LedgerUnavailableError:
+        return None
+    if position is None:
+        return None
+    overdue = position.overdue.total.amount > 0
+    return LoanView(loan_id, position.contact.borrower_id, overdue, position.model_dump(mode="json"), None, None)
 
 
 async def render_application(
@@ -183,6 +234,7 @@ async def render_application(
     return page(
         request, "application.html", agent, status=status, application=application_body(application),
         documents=documents, offer=offer_view(offers[-1]) if offers else None, kinds=list(EvidenceKind),
+        approval=approval_of(chosen_option(offers, application)),
         errors=feedback.get("errors", {}), values=feedback.get("values", {}),
         waiting=application.state in (State.SUBMITTED, State.ACCEPTED),
     )  # fmt: skip
