@@ -63,6 +63,9 @@ US_SHARE = 0.15
 #: Of the borrowers who fall behind for good (partial, stops), the share an agent takes through
 #: a hardship application.
 APPLICATION_SHARE = 0.6
+#: Of those who stop paying and apply, every third (by number, so the random draws stay as they
+#: were) comes forward before the first installment they will miss (early hardship, DESIGN.md §4).
+EARLY_EVERY = 3
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,19 @@ class Borrower:
     #: The hardship budget the agent records (CNY a month).
     monthly_income: Decimal
     essential_expenses: Decimal
+    #: Whether the borrower asks for help before the first installment they will miss is due.
+    comes_early: bool = False
 
     @property
     def loan_id(self) -> uuid.UUID:
         return self.loan.loan_id
+
+    @property
+    def first_missed_due(self) -> date | None:
+        """When the first installment a borrower who stops paying will not pay falls due."""
+        if self.payer is not Payer.STOPS or self.pays_first >= len(self.loan.installments):
+            return None
+        return self.loan.installments[self.pays_first].due_date
 
 
 def _pick(rng: random.Random, shares: Mapping[P, float], default: P) -> P:
@@ -182,9 +194,10 @@ def loan_book(seed: int, loans: int, first_day: date) -> list[Borrower]:
                 keeper=_pick(rng, KEEPER_SHARES, Keeper.KEEPS),
                 pays_first=rng.randrange(0, 3),
                 days_late=rng.randrange(3, 26),
-                applies=payer in (Payer.PARTIAL, Payer.STOPS) and rng.random() < APPLICATION_SHARE,
+                applies=(applies := payer in (Payer.PARTIAL, Payer.STOPS) and rng.random() < APPLICATION_SHARE),
                 monthly_income=(expenses + disposable).quantize(CENT),
                 essential_expenses=expenses.quantize(CENT),
+                comes_early=applies and payer is Payer.STOPS and number % EARLY_EVERY == 0,
             )
         )
     return book

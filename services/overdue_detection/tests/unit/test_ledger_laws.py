@@ -258,3 +258,53 @@ def test_an_accepted_quote_is_activated_as_quoted(story: Story) -> None:
         for quoted in plan.lines:
             charged = lines[quoted.sequence].charged(day_count)
             assert charged == {c: getattr(quoted, c) for c in COMPONENTS}, (plan.effect, quoted.sequence)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stories())
+def test_quote_honoured_is_the_penalty_accrued_after_the_basis_and_nothing_else(story: Story) -> None:
+    """The penalty waived as `quote_honoured` is exactly what the lines the plan takes over
+    accrued after the quote's basis date, up to the activation: the quote (the ledger as of its
+    basis, domain `as_of`) charged everything before. Payments value-dated on or before the basis
+    were in the quote, even when the plan is activated on the basis date itself."""
+    first = next((plan for plan in story.plans if plan.ordinal == 1 and plan.in_force), None)
+    if first is None:
+        return
+    day_count = story.policy.day_count
+    quoted = tuple(payment for payment in story.payments if payment.value_date <= first.basis_date)
+
+    def penalty_on_covered(through: date) -> Decimal:
+        ledger = replay(story.schedule, quoted, through, story.policy, story.order, story.pauses)
+        probe = PlanTerms(uuid.uuid4(), 1, first.effect, first.basis_date, first.basis_date, (), {})
+        sequences = {line.sequence for line in covered(ledger.installments, probe, day_count)}
+        return sum((line.owed(day_count)["penalty"] for line in ledger.installments if line.sequence in sequences), start=ZERO)
+
+    accrued = penalty_on_covered(first.activated_on) - penalty_on_covered(first.basis_date)
+    waived = story.ledger(story.closes[-1]).waivers[first.plan_id]
+    assert waived.quote_honoured["penalty"] == accrued
+
+
+def test_a_payment_on_the_basis_date_is_in_the_quote_when_the_plan_is_activated_that_day() -> None:
+    """The quote saw a payment value-dated on its basis date (here paying the penalty first):
+    activated the same day, the plan takes over what was left after it, and nothing is waived as
+    `quote_honoured` (no day passed) — not the penalty the payment had paid in the quote."""
+    policy = ChargePolicy(contract_rate=D("0.1000"), overdue_rate=D("0.1800"), cap_rate=None)
+    schedule = (
+        Installment(1, date(2027, 1, 15), D("1000.00"), D("100.00"), ZERO),
+        Installment(2, date(2027, 2, 15), D("1000.00"), D("100.00"), ZERO),
+    )
+    basis = date(2027, 1, 31)
+    paid = (Payment("p1", D("200.00"), basis),)
+    quote = replay(schedule, paid, basis, policy, AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL)
+    probe = PlanTerms(uuid.uuid4(), 1, PlanEffect.ARREARS, basis, basis, (), {})
+    lines = covered(quote.installments, probe, policy.day_count)
+    owed = {c: sum((line.owed(policy.day_count)[c] for line in lines), start=ZERO) for c in COMPONENTS}
+    assert owed["penalty"] == 0  # the payment paid the penalty accrued to it (penalty first)
+    plan = PlanTerms(
+        uuid.uuid4(), 1, PlanEffect.ARREARS, basis, basis,
+        (PlanLine(1, date(2027, 2, 28), owed["principal"], owed["interest"], owed["fee"], owed["penalty"]),), {},
+    )  # fmt: skip
+    ledger = replay(schedule, paid, basis, policy, AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL, (), (plan,))
+    assert ledger.waivers[plan.plan_id].quote_honoured["penalty"] == 0
+    old = next(line for line in ledger.installments if line.sequence == 1)
+    assert old.outstanding(policy.day_count) == 0  # all of it taken over as quoted, nothing left owed

@@ -141,3 +141,28 @@ def test_only_a_material_change_quotes_again() -> None:
     assert materially_changed(quoted, quoted - Decimal("10.46"))
     assert not materially_changed(Decimal("300.00"), Decimal("290.00"))  # within the 10.00 floor
     assert materially_changed(quoted, quoted + Decimal("1045.00"))  # the next installment fell due unpaid
+
+
+def test_an_installment_newly_due_quotes_again_an_arrears_plan_only() -> None:
+    """DESIGN.md §3a: "a regular installment newly due and unpaid (arrears plans)"; a reschedule
+    takes over every installment, so only a payment beyond the tolerance re-quotes it — an early
+    offer (nothing overdue quoted) included."""
+    for quoted in (Decimal("1045.00"), Decimal(0)):
+        assert not materially_changed(quoted, quoted + Decimal("1045.00"), PlanEffect.RESCHEDULE)
+        assert materially_changed(quoted, quoted + Decimal("1045.00"), PlanEffect.ARREARS)
+    assert materially_changed(Decimal("1045.00"), Decimal("545.00"), PlanEffect.RESCHEDULE)  # a payment
+    assert not materially_changed(Decimal("1045.00"), Decimal("1040.00"), PlanEffect.RESCHEDULE)
+
+
+def test_a_cure_does_not_refuse_an_offer_that_quoted_no_arrears() -> None:
+    """An early offer (DESIGN.md §4) quoted nothing overdue: an installment that fell due, went
+    overdue and was paid before the borrower confirmed does not undo it."""
+    standing = LoanStanding(LOAN, cured_on=BASIS + timedelta(days=5))
+    assert refusal_to_activate(standing, BASIS, quoted_arrears=False) is None
+    refused = refusal_to_activate(standing, BASIS, quoted_arrears=True)
+    assert refused is not None
+    assert refused.code == "loan_cured"
+    closed = LoanStanding(LOAN, closed_on=BASIS + timedelta(days=5))
+    still = refusal_to_activate(closed, BASIS, quoted_arrears=False)
+    assert still is not None
+    assert still.code == "loan_closed"

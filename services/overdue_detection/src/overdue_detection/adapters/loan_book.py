@@ -454,13 +454,6 @@ class LoanBook:
             schedules[r["loan_id"]].append((installment, r["owed"]))
         return schedules
 
-    async def outstanding_principal(self, loan_id: uuid.UUID) -> Decimal:
-        """The principal the loan still owes on its lines, overdue or not."""
-        owed_principal = await self._connection.fetchval(
-            f"SELECT coalesce(sum({owed('principal')}), 0) FROM installments i WHERE i.loan_id = $1", loan_id
-        )
-        return Decimal(owed_principal)
-
     async def save_episodes(self, states: list[tuple[uuid.UUID, int, date | None, str, date | None, int]]) -> None:
         """(loan, episode, overdue_since, bucket, last_reported_on, paused_days) for many loans at once."""
         await self._connection.executemany(

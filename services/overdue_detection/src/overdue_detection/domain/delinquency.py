@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, timedelta
 
+from overdue_detection.domain.ledger import Pause
 from tideover_contracts.common import Bucket
 
 #: Upper DPD bound of each bucket; industry convention (DESIGN.md §4).
@@ -29,3 +31,15 @@ def bucket_for(dpd: int) -> Bucket:
         if dpd <= limit:
             return bucket
     return Bucket.M5_PLUS
+
+
+def paused_days(pauses: Iterable[Pause], after: date | None, through: date) -> int:
+    """How many days in (`after`, `through`] plans paused the loan (domain Pause: the days after
+    a plan's start, before its end); the SQL of the close counts the same (adapters/ledger_sql.py)."""
+    if after is None:
+        return 0
+    days = 0
+    for pause in pauses:
+        last = through if pause.end is None else min(pause.end - timedelta(days=1), through)
+        days += max(0, (last - max(pause.start, after)).days)
+    return days

@@ -73,13 +73,16 @@ def _events(
     """Everything in date order; on one day a plan's activation comes first (a payment that day
     counts toward it), write-offs last. A payment value-dated after a plan's basis date and by its
     activation is applied just after the activation: the quote is honoured, and the payment
-    counts toward the plan's first month (DESIGN.md §3a)."""
+    counts toward the plan's first month (DESIGN.md §3a). A payment value-dated on or before the
+    basis date was in the quote (domain `as_of`): it comes before the activation, even on the
+    activation day itself."""
     in_force = [plan for plan in plans if plan.in_force]
     events: list[tuple[date, int, str, Payment | PlanTerms | WriteOff]] = []
     for payment in payments:
         honoured = next((p for p in in_force if p.basis_date < payment.value_date <= p.activated_on), None)
         day = honoured.activated_on if honoured else payment.value_date
-        events.append((day, 1, payment.order, payment))
+        quoted = any(p.activated_on == day and payment.value_date <= p.basis_date for p in in_force)
+        events.append((day, -1 if quoted else 1, payment.order, payment))
     events += [(plan.activated_on, 0, str(plan.ordinal).zfill(6), plan) for plan in in_force]
     events += [(act.on, 2, str(act.act_id), act) for act in write_offs]
     return sorted(events, key=lambda event: event[:3])
@@ -128,6 +131,32 @@ def replay(
     if through is not None:
         lines = tuple(accrue(line, through, policy, pauses) for line in lines)
     return Ledger(lines, credit, tuple(applied), waivers, _version(payments, plans, write_offs))
+
+
+def as_of(
+    day: date,
+    schedule: tuple[Installment, ...],
+    payments: tuple[Payment, ...],
+    policy: ChargePolicy,
+    order: AllocationOrder,
+    pauses: tuple[Pause, ...] = (),
+    plans: tuple[PlanTerms, ...] = (),
+    write_offs: tuple[WriteOff, ...] = (),
+) -> Ledger:
+    """The ledger as it stood at the close of `day`: only what is dated on or before it (payments
+    by value date, plans by activation, write-offs), penalty accrued through it. A payment
+    received before the next close but value-dated after `day` is not in it: against a quote on
+    this basis it counts toward the plan's first month (DESIGN.md §3a)."""
+    return replay(
+        schedule,
+        tuple(payment for payment in payments if payment.value_date <= day),
+        day,
+        policy,
+        order,
+        pauses,
+        tuple(plan for plan in plans if plan.activated_on <= day),
+        tuple(act for act in write_offs if act.on <= day),
+    )
 
 
 def _version(payments: tuple[Payment, ...], plans: tuple[PlanTerms, ...], write_offs: tuple[WriteOff, ...]) -> str:

@@ -15,7 +15,7 @@ from plan_calculation.domain.options import Hardship, disposable_income_needed, 
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanClosed
-from tideover_contracts.events.negotiation import EFFECT_OF_KIND, NegotiationRequested, PlanAccepted
+from tideover_contracts.events.negotiation import EFFECT_OF_KIND, NegotiationRequested, PlanAccepted, PlanEffect
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import (
     ContinuingInstallment,
@@ -129,13 +129,15 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
         await _reject(unit, refusal[0], refusal[1], offer_id=acceptance.offer_id)
         return
     assert stored is not None
+    option = next(option for option in stored.offer.options if option.option_id == acceptance.option_id)
     standing = await plans.store.standing(acceptance.loan_id)
-    refused = refusal_to_activate(standing, stored.offer.basis_business_date)
+    quoted_arrears = stored.basis_arrears is None or stored.basis_arrears > 0
+    refused = refusal_to_activate(standing, stored.offer.basis_business_date, quoted_arrears)
     if refused is not None:
         await _reject(unit, refused.code, refused.message, offer_id=acceptance.offer_id)
         return
     loan = await plans.store.projection(acceptance.loan_id)
-    if loan is not None and _changed_since_quote(stored, loan.position):
+    if loan is not None and _changed_since_quote(stored, loan.position, option.effect or EFFECT_OF_KIND[option.kind]):
         # The loan changed materially since the offer: quote again instead of activating.
         await plans.store.set_offer_status(stored.offer.offer_id, "superseded")
         # The grounds for a payment holiday are not stored with the offer; they were found when it holds one.
@@ -145,20 +147,19 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
             unit, plans, acceptance.application_id, loan, hardship, stored.evidence_verified, supersedes=stored.offer.offer_id
         )
         return
-    option = next(option for option in stored.offer.options if option.option_id == acceptance.option_id)
     plan = _activation(acceptance, stored, option)
     await plans.store.set_offer_status(acceptance.offer_id, "accepted")
     if await plans.store.add_plan(plan):
         await unit.publish(plan, event_id=deterministic_id("PlanActivated", plan.plan_id))
 
 
-def _changed_since_quote(stored: StoredOffer, position: LoanPosition) -> bool:
+def _changed_since_quote(stored: StoredOffer, position: LoanPosition, effect: PlanEffect) -> bool:
     if position.business_date < stored.offer.basis_business_date:
         return False  # a status older than the quote's basis tells nothing the basis did not know
     arrears_now = position.overdue_total - position.penalty
     if stored.basis_arrears is None:  # an offer made before the quoted arrears were kept
         return position.overdue_total != stored.basis_overdue_total
-    return materially_changed(stored.basis_arrears, arrears_now)
+    return materially_changed(stored.basis_arrears, arrears_now, effect)
 
 
 def _activation(acceptance: PlanAccepted, stored: StoredOffer, option: PlanOption) -> PlanActivated:

@@ -67,11 +67,13 @@ class Refusal:
     message: str
 
 
-def refusal_to_activate(standing: LoanStanding, basis_date: date) -> Refusal | None:
+def refusal_to_activate(standing: LoanStanding, basis_date: date, quoted_arrears: bool = True) -> Refusal | None:
     """Why no plan may be activated on the loan now for an offer computed at `basis_date`, or
     None. A closure is final; a plan in force explains the loan's state before a cure does (an
     arrears plan may itself cure the loan); a cure on or after the basis date means the quoted
-    arrears no longer exist (DESIGN.md §3a: "the loan cured or closed (no plan then)")."""
+    arrears no longer exist (DESIGN.md §3a: "the loan cured or closed (no plan then)") — unless
+    the offer quoted none (`quoted_arrears` False: an early application, DESIGN.md §4, whose
+    plan reschedules the coming installments whatever fell due and was paid meanwhile)."""
     loan = standing.loan_id
     if standing.closed_on is not None:
         return Refusal("loan_closed", f"loan {loan} was closed on {standing.closed_on.isoformat()}; no plan is activated")
@@ -80,7 +82,7 @@ def refusal_to_activate(standing: LoanStanding, basis_date: date) -> Refusal | N
             "plan_already_active",
             f"loan {loan} already has plan {standing.active_plan_id} in force; one plan at a time",
         )
-    if standing.cured_on is not None and standing.cured_on >= basis_date:
+    if quoted_arrears and standing.cured_on is not None and standing.cured_on >= basis_date:
         return Refusal(
             "loan_cured",
             f"loan {loan} was cured on {standing.cured_on.isoformat()}, since the offer was computed on "
@@ -95,9 +97,14 @@ REQUOTE_SHARE = Decimal("0.01")
 REQUOTE_FLOOR = Decimal("10.00")
 
 
-def materially_changed(quoted_arrears: Decimal, arrears_now: Decimal) -> bool:
-    """Whether the loan changed enough since the quote to quote again (DESIGN.md §3a: only a
-    material change re-quotes). Arrears are overdue principal, interest and fees; penalty accrued
-    since the quote never counts (the ledger waives it as `quote_honoured`). An installment newly
-    due and unpaid moves the arrears by its whole amount."""
-    return abs(arrears_now - quoted_arrears) > max(quoted_arrears * REQUOTE_SHARE, REQUOTE_FLOOR)
+def materially_changed(quoted_arrears: Decimal, arrears_now: Decimal, effect: PlanEffect = PlanEffect.ARREARS) -> bool:
+    """Whether the loan changed enough since the quote to quote again a plan of `effect`
+    (DESIGN.md §3a: only a material change re-quotes). Arrears are overdue principal, interest
+    and fees; penalty accrued since the quote never counts (the ledger waives it as
+    `quote_honoured`). A payment beyond the tolerance lowers them; an installment newly due and
+    unpaid raises them by its whole amount, which re-quotes an arrears plan only: a reschedule
+    takes over every installment, due or not."""
+    moved = arrears_now - quoted_arrears
+    if effect is PlanEffect.RESCHEDULE and moved > 0:
+        return False
+    return abs(moved) > max(quoted_arrears * REQUOTE_SHARE, REQUOTE_FLOOR)
