@@ -96,10 +96,12 @@ down:
 	-deploy/kafka/kafka.sh stop
 	-deploy/postgres/postgres.sh stop
 
+# The simulator and the story ask the query APIs with the operator's service key (deploy/services.sh).
 .PHONY: demo
 demo: up
-	$(BIN)/tideover-simulate --loans $(DEMO_LOANS) --days $(DEMO_DAYS) --out var/simulation
+	TIDEOVER_SERVICE_KEY="$$(deploy/services.sh operator-key)" \
+	  $(BIN)/tideover-simulate --loans $(DEMO_LOANS) --days $(DEMO_DAYS) --out var/simulation
 
 .PHONY: story
 story: up
-	$(BIN)/python tools/demo/skeleton_demo.py
+	TIDEOVER_SERVICE_KEY="$$(deploy/services.sh operator-key)" $(BIN)/python tools/demo/skeleton_demo.py

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Run every Tideover service in the background, each its own process (what `make up` does).
-#   deploy/services.sh start|stop|status
+#   deploy/services.sh start|stop|status|operator-key
 # Logs: var/log/<service>.log, pids: var/run/<service>.pid, HTTP ports 8101..8105.
+# Service keys (README, Service credentials): `start` keeps a working key for negotiation-intake
+# and one for an operator in var/service-keys.env (tideover-service-keys provision; private to
+# you), and gives intake its own; `operator-key` prints the operator's (the simulator's, make demo).
 # Time follows the business days closed on ops.clock.v1 (TIDEOVER_CLOCK=business), as the demo
 # and the simulator drive it; production runs TIDEOVER_CLOCK=system.
 set -euo pipefail
@@ -9,19 +12,24 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="$repo/.venv/bin/python"
 logs="$repo/var/log"
 pids="$repo/var/run"
+keys="$repo/var/service-keys.env"
 # package:port — the same ports docker-compose.yml publishes.
 services=(overdue_detection:8101 notification:8102 negotiation_intake:8103 plan_calculation:8104 repayment_tracking:8105)
 
+key_of() { sed -n "s/^$1=//p" "$keys"; }
+
 start() {
   mkdir -p "$logs" "$pids"
+  "$repo/.venv/bin/tideover-service-keys" provision "$keys"
   for entry in "${services[@]}"; do
     local name="${entry%%:*}" port="${entry##*:}"
     if [ -f "$pids/$name.pid" ] && kill -0 "$(cat "$pids/$name.pid")" 2>/dev/null; then
       echo "services.sh: $name already running"; continue
     fi
-    TIDEOVER_HTTP_PORT="$port" TIDEOVER_CLOCK="${TIDEOVER_CLOCK:-business}" \
+    TIDEOVER_HTTP_PORT="$port" TIDEOVER_CLOCK="${TIDEOVER_CLOCK:-business}" TIDEOVER_ENV="${TIDEOVER_ENV:-development}" \
       TIDEOVER_OVERDUE_URL=http://127.0.0.1:8101 TIDEOVER_NOTIFICATION_URL=http://127.0.0.1:8102 \
       TIDEOVER_TRACKING_URL=http://127.0.0.1:8105 \
+      TIDEOVER_SERVICE_KEY="$([ "$name" = negotiation_intake ] && key_of TIDEOVER_INTAKE_SERVICE_KEY)" \
       nohup "$python" -m "$name" >>"$logs/$name.log" 2>&1 &
     echo $! > "$pids/$name.pid"
   done
@@ -61,5 +69,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  operator-key) key_of TIDEOVER_OPERATOR_SERVICE_KEY ;;
+  *) echo "usage: $0 start|stop|status|operator-key" >&2; exit 2 ;;
 esac

@@ -32,6 +32,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 OTHERS = ("overdue_detection", "notification", "plan_calculation", "repayment_tracking")
 LAPTOP = {"width": 1366, "height": 768}
+#: What the browser said the console's Content-Security-Policy blocked, on any page of a test.
+blocked_by_csp: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def csp_blocks_nothing_of_the_console() -> Iterator[None]:
+    """The policy (issue 17, M6) leaves the console whole: its script, styles, charts, previews."""
+    blocked_by_csp.clear()
+    yield
+    assert blocked_by_csp == []
 
 
 def start_intake(infrastructure: Infrastructure, logs: Path, others: dict[str, ServiceProcess]) -> ServiceProcess:
@@ -71,6 +81,7 @@ async def shot(page: Page, name: str) -> Path:
 async def sign_in(browser: Browser, base: str, key: str) -> Page:
     context = await browser.new_context(viewport=LAPTOP, base_url=base)
     page = await context.new_page()
+    page.on("console", lambda message: blocked_by_csp.append(message.text) if "Content Security Policy" in message.text else None)
     await page.goto("/console/")
     await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
     await page.get_by_label("API key").fill(key)
@@ -231,6 +242,9 @@ async def test_an_agent_cannot_reach_the_supervisor_pages_and_a_post_needs_the_c
             assert (await http.get("/console/", follow_redirects=False)).status_code == 200  # still signed in
         await page.get_by_role("button", name="Sign out").click()
         await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
+        async with httpx.AsyncClient(base_url=intake.url, cookies=cookies) as http:
+            saved = await http.get("/console/", follow_redirects=False)
+            assert saved.status_code == 303  # the cookie saved before sign-out died with the session
         await page.goto("/console/audit")
         assert page.url.endswith("/console/sign-in")
     finally:

@@ -68,6 +68,7 @@ from tideover_runtime.testing.fixtures import Infrastructure, Servers, _isolated
 from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess
+from tideover_runtime.testing.service_keys import harness_headers
 from tideover_runtime.testing.settle import settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -217,7 +218,7 @@ async def _connected(infrastructure: Infrastructure, services: dict[str, Service
         KafkaTestClient(servers, prefix) as kafka,
         TopicWatcher(servers, SERVICE_OUTPUT_TOPICS, prefix) as watcher,
         LagProbe(servers, prefix) as probe,
-        httpx.AsyncClient(timeout=10) as http,
+        httpx.AsyncClient(timeout=10, headers=harness_headers()) as http,
     ):
         database = await asyncpg.connect(infrastructure.database_url)
         try:
@@ -309,7 +310,7 @@ def _seen(watcher: TopicWatcher, statuses: list[dict[str, Any]], agent: dict[str
 
 
 #: Messages whose id is the business key of a fact that carries a random id (notification's
-#: `notify_of` keys): the written plan's application, offer and code; the plan's id.
+#: `notify_of` keys): the written plan's application and sending; the plan's id.
 RANDOMLY_KEYED = frozenset(Purpose) - {Purpose.PRE_DUE_REMINDER, Purpose.OVERDUE_NOTICE, Purpose.CURED_CONFIRMATION}
 
 

@@ -30,6 +30,7 @@ from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
+from tideover_runtime.service_keys import CallerSettings, key_header
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
 from tideover_runtime.testing.kafka import KafkaTestClient, Seen, TopicWatcher
@@ -156,9 +157,10 @@ class Demo:
 
     async def book_loans(self) -> None:
         print("\n1. An upstream loan system books three loans (CNY, 3 monthly installments).")
+        operator = key_header(CallerSettings().service_key)  # TIDEOVER_SERVICE_KEY: make story provisions one
         for name, loan in self.book.items():
             await self.kafka.publish(upstream(loan))
-            await wait_until_ok(f"{OVERDUE}/v1/loans/{loan.loan_id}/overdue-status")
+            await wait_until_ok(f"{OVERDUE}/v1/loans/{loan.loan_id}/overdue-status", headers=operator)
             first = loan.installments[0]
             say(name, f"{'LoanBooked':<25} {loan.principal}, first {first.total} due {first.due_date}")
 

@@ -41,7 +41,7 @@ from tideover_runtime.database import UNAVAILABLE as DATABASE_UNAVAILABLE
 from tideover_runtime.database import Connection
 from tideover_runtime.faults import FaultInjector
 from tideover_runtime.messaging import send_to_dead_letters
-from tideover_runtime.outbox import stage, stage_event, stage_rendered
+from tideover_runtime.outbox import Secret, stage, stage_event, stage_rendered
 from tideover_runtime.settings import RuntimeSettings
 
 log = structlog.get_logger(__name__)
@@ -70,8 +70,11 @@ class Unit(Generic[E]):
     def event(self) -> E:
         return self.envelope.payload
 
-    async def publish(self, event: Event, *, event_id: uuid.UUID | None = None, occurred_at: datetime | None = None) -> None:
-        """Stage `event` in the outbox, caused by the incoming event, in this transaction."""
+    async def publish(
+        self, event: Event, *, event_id: uuid.UUID | None = None, occurred_at: datetime | None = None, secret: bool = False
+    ) -> None:
+        """Stage `event` in the outbox, caused by the incoming event, in this transaction
+        (`secret`: it carries one, blanked in the outbox once published)."""
         envelope = await stage_event(
             self.connection,
             event,
@@ -79,6 +82,7 @@ class Unit(Generic[E]):
             occurred_at=occurred_at or self.clock.now(),
             event_id=event_id,
             causation=self.envelope,
+            secret=secret,
         )
         self.staged.append(envelope.event_type)
 
@@ -101,9 +105,10 @@ class Unit(Generic[E]):
         self.staged.append(event_class.event_type)
 
 
-async def publish_each(outgoing: list[tuple[Unit[Any], Event, uuid.UUID]]) -> None:
+async def publish_each(outgoing: list[tuple[Unit[Any], Event, uuid.UUID]], *, secret: Secret = False) -> None:
     """Stage events caused by several units of one run (each with its own causation) in one
-    round trip: for batch handlers whose messages each produce a few events."""
+    round trip: for batch handlers whose messages each produce a few events. `secret`: which
+    carry a secret (outbox.stage)."""
     if not outgoing:
         return
     envelopes = []
@@ -112,7 +117,7 @@ async def publish_each(outgoing: list[tuple[Unit[Any], Event, uuid.UUID]]) -> No
         envelope = wrap(event, producer=unit.producer, occurred_at=now, event_id=event_id, causation=unit.envelope)
         unit.staged.append(envelope.event_type)
         envelopes.append(envelope)
-    await stage(outgoing[0][0].connection, *envelopes)
+    await stage(outgoing[0][0].connection, *envelopes, secret=secret)
 
 
 #: The producers whose events carry business time (`occurred_at` from their clock).

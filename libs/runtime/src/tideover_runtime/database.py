@@ -44,19 +44,20 @@ def _yoyo_url(database_url: str, schema: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
-def migrate_sync(database_url: str, schema: str, service_migrations: Path) -> None:
-    """Create the service's schema if needed and apply the runtime's and the service's migrations."""
+def migrate_sync(database_url: str, schema: str, service_migrations: Path | None) -> None:
+    """Create the service's schema if needed and apply the runtime's and the service's migrations
+    (None: the runtime's alone, as tideover-service-keys does before a service has started)."""
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     backend = get_backend(_yoyo_url(database_url, schema))
-    migrations = read_migrations(str(RUNTIME_MIGRATIONS), str(service_migrations))
+    migrations = read_migrations(*(str(path) for path in (RUNTIME_MIGRATIONS, service_migrations) if path))
     with backend.lock():
         backend.apply_migrations(backend.to_apply(migrations))
 
 
-async def migrate(database_url: str, schema: str, service_migrations: Path) -> None:
+async def migrate(database_url: str, schema: str, service_migrations: Path | None) -> None:
     await asyncio.to_thread(migrate_sync, database_url, schema, service_migrations)
 
 

@@ -11,6 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
+
+from tideover_runtime.security_headers import DOCS_PATHS, DOCS_POLICY, SecurityHeaders
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -48,9 +51,23 @@ def add_problem_handlers(app: FastAPI) -> None:
         response.headers.update(error.headers or {})
         return response
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, __: Exception) -> JSONResponse:
+        # What went wrong stays in the log (Starlette raises the error again once this is sent),
+        # never in the answer.
+        return problem(500, "Internal server error")
+
+
+class ServiceApp(FastAPI):
+    """A service's app: the security headers go on every answer, outside even the handler of
+    unexpected errors (which Starlette runs outside any middleware added with add_middleware)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), by_path=dict.fromkeys(DOCS_PATHS, DOCS_POLICY))
+
 
 def build_http_app(title: str, readiness: dict[str, ReadinessCheck]) -> FastAPI:
-    app = FastAPI(title=title, version="1.0.0")
+    app = ServiceApp(title=title, version="1.0.0")
     add_problem_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)

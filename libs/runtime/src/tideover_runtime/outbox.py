@@ -3,6 +3,11 @@
 Events are staged in the same transaction as the state change that caused them; the relay
 publishes them in order with the idempotent producer and marks them sent. A crash between
 publishing and marking re-publishes the same event ids, which consumers' inboxes skip.
+
+An event staged as `secret` (it carries a one-time code) has its value blanked in the same
+transaction that marks it sent: the code is on the topic for its consumers, and no longer in the
+table (DESIGN.md §5: secrets are not kept in clear after they are sent). The row itself stays,
+so that staging the same event id again is still a no-op and it is never published twice.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -32,16 +38,23 @@ OUTBOX_PUBLISHED = Counter("tideover_outbox_published_total", "Events the outbox
 NOTIFY_CHANNEL = "tideover_outbox"
 #: A batch that fails so is tried again: its rows stay unsent.
 _RETRIED: tuple[type[BaseException], ...] = (*database.FAILED, KafkaError)
+#: Whether a staged event carries a secret (all of them, or which): its value is blanked once sent.
+Secret = bool | Callable[[Event], bool]
 
 
-async def stage(connection: Connection, *envelopes: Envelope[Any]) -> None:
-    """Add `envelopes` to the outbox in the caller's transaction; a repeated event id is a no-op."""
+def _carries(secret: Secret, event: Event) -> bool:
+    return secret(event) if callable(secret) else secret
+
+
+async def stage(connection: Connection, *envelopes: Envelope[Any], secret: Secret = False) -> None:
+    """Add `envelopes` to the outbox in the caller's transaction; a repeated event id is a no-op.
+    `secret`: the events (or those it says) carry a secret, blanked in the outbox once published."""
     if not envelopes:
         return
     await connection.executemany(
         """
-        INSERT INTO outbox (event_id, event_type, topic, key, value, headers)
-        VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+        INSERT INTO outbox (event_id, event_type, topic, key, value, headers, secret)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
         ON CONFLICT (event_id) DO NOTHING
         """,
         [
@@ -52,6 +65,7 @@ async def stage(connection: Connection, *envelopes: Envelope[Any]) -> None:
                 envelope.payload.partition_key(),
                 envelope.to_bytes(),
                 json.dumps(envelope.headers()),
+                _carries(secret, envelope.payload),
             )
             for envelope in envelopes
         ],
@@ -68,6 +82,7 @@ async def stage_event(
     event_id: uuid.UUID | None = None,
     causation: Envelope[Any] | None = None,
     correlation_id: str | None = None,
+    secret: bool = False,
 ) -> Envelope[Any]:
     envelope = wrap(
         event,
@@ -77,7 +92,7 @@ async def stage_event(
         causation=causation,
         correlation_id=correlation_id,
     )
-    await stage(connection, envelope)
+    await stage(connection, envelope, secret=secret)
     return envelope
 
 
@@ -91,6 +106,7 @@ async def stage_rendered(
     producer: str,
     occurred_at: datetime,
     causation: Envelope[Any],
+    secret: bool = False,
 ) -> None:
     """Stage an event whose payload the caller has already rendered as JSON, in the shape of
     `event_class`'s contract: for events too large to build as pydantic objects at the rate
@@ -116,8 +132,8 @@ async def stage_rendered(
     }
     await connection.execute(
         """
-        INSERT INTO outbox (event_id, event_type, topic, key, value, headers)
-        VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+        INSERT INTO outbox (event_id, event_type, topic, key, value, headers, secret)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
         ON CONFLICT (event_id) DO NOTHING
         """,
         event_id,
@@ -126,6 +142,7 @@ async def stage_rendered(
         key,
         value,
         json.dumps(headers),
+        secret,
     )
     await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
@@ -222,8 +239,14 @@ class OutboxRelay:
             await self._publisher.publish_many(
                 [(row["topic"], row["key"], row["value"], json.loads(row["headers"])) for row in rows]
             )
+            # Marked sent, and a secret blanked, in one statement: both or neither (on a crash
+            # before the commit the row is published again, whole, and deduplicated downstream).
             await connection.execute(
-                "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
+                """
+                UPDATE outbox SET sent_at = now(), value = CASE WHEN secret THEN ''::bytea ELSE value END
+                WHERE id = ANY($1::bigint[])
+                """,
+                [row["id"] for row in rows],
             )
         for row in rows:
             OUTBOX_PUBLISHED.labels(row["topic"]).inc()

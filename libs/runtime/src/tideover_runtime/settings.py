@@ -35,6 +35,17 @@ class RuntimeSettings(BaseSettings):
     lag_interval_seconds: float = Field(default=10.0, gt=0, description="How often /metrics' consumer lag is measured")
     clock: str = Field(default="system", pattern="^(system|business)$")
     fault: str = Field(default="", description="Test-only crash injection, e.g. kill-before-commit:BusinessDayClosed")
+    env: str = Field(
+        default="production",
+        pattern="^(production|development)$",
+        description="`development` (set by deploy/services.sh and the test harness) relaxes what production"
+        " requires: secrets from settings, Secure cookies",
+    )
+
+    @property
+    def development(self) -> bool:
+        """Running on a developer's machine or in the tests (TIDEOVER_ENV=development)."""
+        return self.env == "development"
 
     def topic(self, name: str) -> str:
         """The physical topic name for a registry name."""

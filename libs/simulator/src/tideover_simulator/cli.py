@@ -5,7 +5,8 @@ summary and write the figures (JSON) and the HTML report. Exits 1 when the trial
     tideover-simulate [--loans 2000] [--days 120] [--seed 7] [--first-day 2026-01-05] [--out var/simulation]
 
 Kafka, Postgres and the five services must be running (`make up`); `make demo` does it all.
-Settings (environment) as every service: KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL, TIDEOVER_TOPIC_PREFIX.
+Settings (environment) as every service: KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL, TIDEOVER_TOPIC_PREFIX;
+and TIDEOVER_SERVICE_KEY, an operator's service key (`make demo` provisions one, var/service-keys.env).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from tideover_runtime.logging import configure_logging
+from tideover_runtime.service_keys import CallerSettings
 from tideover_runtime.settings import RuntimeSettings
 from tideover_simulator.report import summary_lines, write_report
 from tideover_simulator.simulation import Plan, Services, Simulation
@@ -34,7 +36,7 @@ def main() -> None:
     configure_logging("tideover-simulate", "WARNING")  # the in-process gateway's receipts are not news
     simulation = Simulation(
         RuntimeSettings(),
-        Services(),
+        Services(key=CallerSettings().service_key),
         Plan(seed=arguments.seed, loans=arguments.loans, days=arguments.days, first_day=arguments.first_day),
         progress=lambda line: print(line, flush=True),
     )

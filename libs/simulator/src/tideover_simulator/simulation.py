@@ -20,7 +20,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
@@ -39,10 +39,12 @@ from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.money import Money
 from tideover_reconcile import text_lines, trial_balance
 from tideover_runtime.lag import LagProbe
+from tideover_runtime.service_keys import key_header
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import reference_gateway
 from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
+from tideover_runtime.testing.service_keys import harness_key
 from tideover_runtime.testing.settle import settle
 from tideover_simulator.agent import Agent, Case
 from tideover_simulator.book import Borrower, Keeper, Payer, loan_book
@@ -54,26 +56,37 @@ UPSTREAM = "simulated-loan-system"
 SCHEDULER = "simulated-scheduler"
 #: Days overdue before the agent calls a borrower who is to apply.
 AGENT_CALLS_AFTER_DAYS = 5
+#: Days before the first installment they will miss that a borrower who comes early calls (the
+#: policy allows up to 30: DESIGN.md §4, early hardship).
+EARLY_CALL_DAYS_BEFORE = 20
 #: How late a borrower who misses a plan installment once pays it.
 MISSES_ONCE_LATE = 12
 
 
 @dataclass(frozen=True)
 class Services:
-    """Where the running services answer."""
+    """Where the running services answer, and the operator's service key their query APIs take
+    (TIDEOVER_SERVICE_KEY; tideover-service-keys)."""
 
     overdue: str = "http://127.0.0.1:8101"
     notification: str = "http://127.0.0.1:8102"
     intake: str = "http://127.0.0.1:8103"
+    key: str | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, running: Mapping[str, Any]) -> Services:
-        """Where service processes by module name answer (`ServiceProcess.url`)."""
+        """Where service processes by module name answer (`ServiceProcess.url`), started by the
+        test harness: asked with its operator key."""
         return cls(
             overdue=running["overdue_detection"].url,
             notification=running["notification"].url,
             intake=running["negotiation_intake"].url,
+            key=harness_key(),
         )
+
+    def query_client(self, base_url: str, failed: list[str]) -> httpx.AsyncClient:
+        """A client on a query API, sending the key."""
+        return service_client(base_url, failed, key_header(self.key))
 
 
 @dataclass(frozen=True)
@@ -244,7 +257,7 @@ class Simulation:
 
     async def _payments(self, day: date, observer: Observer) -> list[RepaymentReceived]:
         payments = []
-        async with service_client(self.services.overdue, self.failed_calls) as overdue:
+        async with self.services.query_client(self.services.overdue, self.failed_calls) as overdue:
             for borrower in self.book:
                 standing = observer.standing[borrower.loan_id]
                 amount = await self._due_from(borrower, standing, day, overdue)
@@ -289,11 +302,13 @@ class Simulation:
         for borrower in self.book:
             since = self.first_overdue.get(borrower.loan_id)
             standing = observer.standing[borrower.loan_id]
+            missed = borrower.first_missed_due if borrower.comes_early else None
+            early = missed is not None and since is None and 0 < (missed - day).days <= EARLY_CALL_DAYS_BEFORE
+            overdue_long_enough = since is not None and (day - since).days >= AGENT_CALLS_AFTER_DAYS
             if (
                 borrower.applies
                 and borrower.loan_id not in self.cases
-                and since is not None
-                and (day - since).days >= AGENT_CALLS_AFTER_DAYS
+                and (early or overdue_long_enough)
                 and standing.plan is None
             ):
                 self.cases[borrower.loan_id] = Case(borrower)
@@ -329,7 +344,7 @@ class Simulation:
 
     async def _contact_logs(self, loan_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
         """Every decision notification made about our loans (its own record, per loan)."""
-        async with service_client(self.services.notification, self.failed_calls) as http:
+        async with self.services.query_client(self.services.notification, self.failed_calls) as http:
             entries = []
             for loan_id in loan_ids:
                 response = await http.get(f"/v1/loans/{loan_id}/contact-log")

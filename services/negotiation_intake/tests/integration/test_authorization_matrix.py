@@ -39,6 +39,7 @@ ENDPOINTS: list[tuple[str, str, Right | None, str, dict[str, object] | None]] = 
     ("POST", "/v1/applications/{application_id}/approval", Right.APPROVE, f"/v1/applications/{A}/approval",
      {"approved": True, "note": "ok"}),
     ("GET", "/v1/audit", Right.AUDIT, "/v1/audit", None),
+    ("GET", "/v1/audit/refusals", Right.AUDIT, "/v1/audit/refusals", None),
     ("POST", "/v1/borrower/confirmations", None, "/v1/borrower/confirmations",
      {"application_id": str(A), "code": "123456"}),
 ]  # fmt: skip
@@ -61,8 +62,8 @@ async def test_every_role_gets_what_its_rights_allow(
         for caller in (NOBODY, "tdo_unknown_key", *Role):
             headers = {} if caller is NOBODY else {"X-API-Key": keys[caller] if isinstance(caller, Role) else str(caller)}
             response = await http.request(method, path, json=body, headers=headers)
-            if right is None:  # the borrower's endpoint: the code is the credential
-                expected = {404}
+            if right is None:  # the borrower's endpoint: the code is the credential, any refusal the same 422
+                expected = {422}
             elif not isinstance(caller, Role):
                 expected = {401}
             elif not may(caller, right):

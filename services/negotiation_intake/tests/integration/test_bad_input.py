@@ -44,12 +44,12 @@ def posting(suffix: str, body: dict[str, Any]) -> Call:
     return lambda http, path: http.post(f"{path}{suffix}", json=body)
 
 
-def uploading(filename: str) -> Call:
+def uploading(filename: str, kind: str = "income_proof") -> Call:
     """An upload of a PDF as `filename`, written out by hand: httpx would escape a NUL in it."""
     boundary = uuid.uuid4().hex
     body = (
         (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nincome_proof\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n{kind}\r\n'
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
             "Content-Type: application/pdf\r\n\r\n"
         ).encode()
@@ -65,6 +65,7 @@ BAD_CHANGES: list[tuple[str, Callable[[str], Call], Role, str]] = [
     ("a NUL in a review note", lambda document: posting(f"/evidence/{document}/review",
                                                         {"verified": True, "note": "seen\x00"}), Role.AGENT, "note"),
     ("a NUL in a filename", lambda _: uploading("payslip\x00.pdf"), Role.AGENT, "file"),
+    ("a NUL in a document's kind", lambda _: uploading("payslip.pdf", kind="income_proof\x00"), Role.AGENT, "kind"),
     ("a NUL in a withdrawal reason", lambda _: posting("/withdrawal", {"reason": "\x00"}), Role.AGENT, "reason"),
     ("a NUL in a decline reason", lambda _: posting("/decline", {"reason": "too much\x00"}), Role.AGENT, "reason"),
     ("a NUL in an option id", lambda _: posting("/choice", {"offer_id": str(uuid.uuid4()), "option_id": "arrears-3\x00"}),
@@ -85,7 +86,29 @@ BAD_QUERIES = [
     ("a NUL in a cursor", "/v1/audit?after=1%00", "query.after"),
     ("a NUL in a state", "/v1/applications?state=draft%00", "query.state"),
     ("a NUL in an application id", "/v1/audit?application_id=%00", "query.application_id"),
+    ("a 17-digit supervisor-queue cursor", f"/v1/supervisor-queue?after=12345678901234567_{uuid.uuid4().hex}", "query.after"),
+    ("a supervisor-queue cursor not of ours", "/v1/supervisor-queue?after=1%00_2", "query.after"),
+    ("a limit of 10^20 on the audit log", "/v1/audit?limit=100000000000000000000", "query.limit"),
+    ("a NUL in a limit", "/v1/applications?limit=1%00", "query.limit"),
+    ("a refusals cursor past bigint", "/v1/audit/refusals?after=99999999999999999999", "query.after"),
+    ("a refusals limit of 10^20", "/v1/audit/refusals?limit=100000000000000000000", "query.limit"),
+    ("a NUL for an application id in the path", "/v1/applications/%00", "path.application_id"),
+    ("a loan id of 10^20", "/v1/loans/100000000000000000000", "path.loan_id"),
 ]
+
+# (what, a body that is not one, sent as JSON to POST /v1/applications)
+NOT_A_BODY = [
+    ("JSON that does not parse", b'{"loan_id": '),
+    ("an array", b"[]"),
+    ("nesting deeper than any parser's stack", b"[" * 20_000 + b"]" * 20_000),
+    ("an integer of 5,000 digits", b'{"loan_id": ' + b"9" * 5000 + b"}"),
+    ("an amount as a JSON number past any float", b'{"hardship": {"monthly_income": {"amount": 1e999999}}}'),
+    ("text that is not UTF-8", b'{"loan_id": "\xff\xfe"}'),
+    ("a lone surrogate", b'{"loan_id": "\\ud800"}'),
+]
+
+#: If-Match values that name no version of ours: a stale version (412), never a 500.
+ODD_ETAGS = ['"\u00b2"', '"99999999999999999999999"', 'W/"1"x', '"-1"', '""', "*1"]
 
 
 def refusal(response: httpx.Response, field: str, words: str = "") -> str | None:
@@ -158,3 +181,32 @@ async def test_an_out_of_range_query_is_a_422_naming_the_parameter(intake: str, 
         wrong = {what: problem for what, query, field in BAD_QUERIES if (problem := refusal(await http.get(query), field))}
 
     assert wrong == {}
+
+
+async def test_what_is_not_a_body_is_a_4xx_problem(intake: str, keys: dict[Role, str]) -> None:
+    headers = {"X-API-Key": keys[Role.AGENT], "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=intake, headers=headers, timeout=30) as http:
+        answers = {what: await http.post("/v1/applications", content=body) for what, body in NOT_A_BODY}
+
+    wrong = {
+        what: f"{response.status_code} {response.headers['content-type']}: {response.text[:200]}"
+        for what, response in answers.items()
+        if response.status_code not in {400, 422} or response.headers["content-type"] != "application/problem+json"
+    }
+    assert wrong == {}
+
+
+async def test_an_if_match_of_no_version_is_a_stale_version(intake: str, keys: dict[Role, str], overdue_loan: Any) -> None:
+    async with httpx.AsyncClient(base_url=intake, headers={"X-API-Key": keys[Role.AGENT]}, timeout=30) as http:
+        loan_id = await overdue_loan()
+        opened = await http.post("/v1/applications", json=hardship_application(loan_id))
+        path = f"/v1/applications/{opened.json()['application_id']}"
+        answers = {
+            etag: await http.post(f"{path}/withdrawal", json={"reason": "testing"}, headers={b"If-Match": etag.encode("latin-1")})
+            for etag in ODD_ETAGS
+        }
+
+        wrong = {etag: f"{answer.status_code} {answer.text[:200]}" for etag, answer in answers.items()
+                 if answer.status_code != 412}  # fmt: skip
+        assert wrong == {}
+        assert (await http.get(path)).json()["state"] == "draft"

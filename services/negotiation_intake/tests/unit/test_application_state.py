@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
+from datetime import date, timedelta
 
 import pytest
 
 from negotiation_intake.domain.application_state import (
+    SENDS_A_DAY,
     Action,
     InvalidTransitionError,
+    ResendLimitError,
     State,
     code_hash,
     code_matches,
+    sends_after_one_more,
     transition,
 )
 
@@ -102,26 +108,55 @@ def test_accepting_a_plan_that_was_never_sent() -> None:
 class TestConfirmationCode:
     APPLICATION = "5e0f2c44-98a1-4c3b-8d7e-1b2a3c4d5e6f"
     OTHER_APPLICATION = "0b5c1a2e-7d43-4c1e-9a53-3f6e2d1c0a11"
+    SECRET = b"a server secret of thirty-two bytes"
+    OTHER_SECRET = b"another server's secret, as long"
 
     def test_the_hash_is_a_sha256_hex_digest_and_not_the_code(self) -> None:
-        stored = code_hash(self.APPLICATION, "482915")
+        stored = code_hash(self.SECRET, self.APPLICATION, "482915")
 
         assert len(stored) == 64
         assert set(stored) <= set("0123456789abcdef")
         assert "482915" not in stored
 
     def test_the_hash_is_stable(self) -> None:
-        assert code_hash(self.APPLICATION, "482915") == code_hash(self.APPLICATION, "482915")
+        assert code_hash(self.SECRET, self.APPLICATION, "482915") == code_hash(self.SECRET, self.APPLICATION, "482915")
 
     def test_equal_codes_hash_differently_per_application(self) -> None:
-        assert code_hash(self.APPLICATION, "482915") != code_hash(self.OTHER_APPLICATION, "482915")
+        assert code_hash(self.SECRET, self.APPLICATION, "482915") != code_hash(self.SECRET, self.OTHER_APPLICATION, "482915")
 
     def test_the_right_code_matches(self) -> None:
-        assert code_matches(self.APPLICATION, "482915", code_hash(self.APPLICATION, "482915"))
+        assert code_matches(self.SECRET, self.APPLICATION, "482915", code_hash(self.SECRET, self.APPLICATION, "482915"))
 
     @pytest.mark.parametrize("attempt", ["482914", "48291", "4829150", "", " 482915"])
     def test_a_wrong_code_does_not_match(self, attempt: str) -> None:
-        assert not code_matches(self.APPLICATION, attempt, code_hash(self.APPLICATION, "482915"))
+        assert not code_matches(self.SECRET, self.APPLICATION, attempt, code_hash(self.SECRET, self.APPLICATION, "482915"))
 
     def test_the_code_of_another_application_does_not_match(self) -> None:
-        assert not code_matches(self.APPLICATION, "482915", code_hash(self.OTHER_APPLICATION, "482915"))
+        stored = code_hash(self.SECRET, self.OTHER_APPLICATION, "482915")
+        assert not code_matches(self.SECRET, self.APPLICATION, "482915", stored)
+
+    def test_without_the_secret_no_code_is_found_by_trying_them_all(self) -> None:
+        """A copy of the table is not enough (issue 17, M4): every code of the million, hashed as
+        before (keyed with the application id) or with another secret, misses the stored hash."""
+        stored = code_hash(self.SECRET, self.APPLICATION, "482915")
+        keyed_with_the_id = {hmac.new(self.APPLICATION.encode(), f"{n:06d}".encode(), hashlib.sha256).hexdigest()
+                             for n in range(1_000_000)}  # fmt: skip
+        assert stored not in keyed_with_the_id
+        assert not any(code_matches(self.OTHER_SECRET, self.APPLICATION, f"{n:06d}", stored) for n in range(482_000, 483_000))
+        assert code_matches(self.SECRET, self.APPLICATION, "482915", stored)
+
+
+class TestResendLimit:
+    TODAY = date(2030, 3, 14)
+
+    def test_the_first_sending_of_a_day_is_the_first_whatever_the_days_before(self) -> None:
+        assert sends_after_one_more(None, 0, self.TODAY) == 1
+        assert sends_after_one_more(self.TODAY - timedelta(days=1), SENDS_A_DAY, self.TODAY) == 1
+
+    def test_sendings_count_up_to_the_limit_within_a_day(self) -> None:
+        counts = [sends_after_one_more(self.TODAY, sent, self.TODAY) for sent in range(SENDS_A_DAY)]
+        assert counts == list(range(1, SENDS_A_DAY + 1))
+
+    def test_one_more_than_a_day_allows_is_refused_naming_the_next_day(self) -> None:
+        with pytest.raises(ResendLimitError, match=r"sent 3 times on 2030-03-14.*from 2030-03-15$"):
+            sends_after_one_more(self.TODAY, SENDS_A_DAY, self.TODAY)

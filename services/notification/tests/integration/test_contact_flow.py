@@ -4,7 +4,8 @@ makes one message; a failed SMS falls back to e-mail; receipts reach the contact
 booked as reading Traditional Chinese is written to in zh-Hant, also after a contact change that
 does not name the language; a broken
 plan's message states the ledger's figures and a closed loan is pressed for nothing, whichever of
-the two topics that bring a fact is read first."""
+the two topics that bring a fact is read first; the contact log answers only a caller with a
+service key, and shows a written plan's one-time code masked."""
 
 from __future__ import annotations
 
@@ -28,11 +29,13 @@ from tideover_contracts.events.plans import RejectionReason
 from tideover_contracts.examples import borrower, golden_events, loan_booked
 from tideover_contracts.money import Money
 from tideover_contracts.topics import NOTIFICATIONS_RECEIPTS, NOTIFICATIONS_REQUESTS, NOTIFICATIONS_REQUESTS_V1
+from tideover_runtime.service_keys import CallerRole, key_header
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import reference_gateway
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess
+from tideover_runtime.testing.service_keys import guard_test_keys, harness_headers
 from tideover_runtime.testing.settle import settled, taken_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -96,7 +99,7 @@ async def overdue_loan(infrastructure: Infrastructure, kafka: KafkaTestClient, *
 
 
 async def contact_log(service: ServiceProcess, loan_id: uuid.UUID) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient(base_url=service.url) as http:
+    async with httpx.AsyncClient(base_url=service.url, headers=harness_headers()) as http:
         entries: list[dict[str, Any]] = (await http.get(f"/v1/loans/{loan_id}/contact-log")).json()["entries"]
         return entries
 
@@ -246,6 +249,50 @@ async def test_a_borrower_booked_without_a_language_reads_the_locales_own(
 
     assert (sent.locale, sent.language, sent.template) == (Locale.ZH_CN, Language.ZH_HANS, "overdue_notice/sms.zh-CN@v1")
     assert "逾期金额¥1,045.00" in sent.body
+
+
+async def test_the_contact_log_takes_a_service_key_granting_read_contact_log(
+    private_infrastructure: Infrastructure, notification: ServiceProcess
+) -> None:
+    """Issue 17, H1: nobody without a key reads what was sent to a borrower."""
+    keys = await guard_test_keys(private_infrastructure.database_url, "notification", CallerRole.OPERATOR, "retired-role")
+    loan_id = uuid.uuid4()
+    async with httpx.AsyncClient(base_url=notification.url) as http:
+        answers = {
+            name: await http.get(f"/v1/loans/{loan_id}/contact-log", headers=key_header(key)) for name, key in keys.items()
+        }
+        by_intake = await http.get(f"/v1/loans/{loan_id}/contact-log", headers=harness_headers(CallerRole.NEGOTIATION_INTAKE))
+    assert {name: answer.status_code for name, answer in answers.items()} == {
+        "none": 401, "unknown": 401, "revoked": 401, "lacking": 403, "allowed": 200,
+    }  # fmt: skip
+    assert answers["none"].headers["www-authenticate"] == 'ServiceKey header="X-Service-Key"'
+    assert answers["allowed"].json() == by_intake.json() == {"loan_id": str(loan_id), "entries": []}
+
+
+async def test_the_contact_log_shows_a_written_plans_code_masked_while_the_borrower_gets_it(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+) -> None:
+    """Issue 17, H1 and M4: the code is in the message the gateway delivers, never in what
+    notification keeps and serves."""
+    await at(private_infrastructure, client, MIDDAY)
+    overdue = await overdue_loan(private_infrastructure, client)
+    code = "731904"
+    sent = golden("PlanSentToBorrower", loan_id=overdue.loan_id, application_id=uuid.uuid4(), confirmation_code=code)
+    await client.publish(envelope(sent))
+
+    written = lambda e: e.loan_id == overdue.loan_id and e.purpose.value == "written_plan"  # noqa: E731
+    request = await watcher.wait_for_event("NotificationRequested", written)
+    assert f"验证码{code}" in request.body
+    [entry] = await contact_log(notification, overdue.loan_id)
+    assert (entry["purpose"], entry["decision"], entry["template"]) == ("written_plan", "sent", request.template)
+    assert entry["body"] == request.body.replace(code, "******")
+    assert "验证码******" in entry["body"]
+    connection = await asyncpg.connect(private_infrastructure.database_url)
+    try:
+        stored = await connection.fetchval("SELECT body FROM notification.contact_log WHERE loan_id = $1", overdue.loan_id)
+    finally:
+        await connection.close()
+    assert code not in stored
 
 
 def golden(event_type: str, **changes: Any) -> Any:

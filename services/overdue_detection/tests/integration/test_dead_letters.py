@@ -19,6 +19,7 @@ from tideover_contracts.money import Money
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_runtime.testing.service_keys import harness_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 TOPIC = "loans.lifecycle.v1"
@@ -100,7 +101,7 @@ async def test_malformed_messages_land_in_the_dlq_and_the_next_message_is_handle
 
     booked = await wait_until_ok(f"{service.url}/v1/loans/{good.loan_id}/overdue-status")
     assert [item["sequence"] for item in booked.json()["remaining_schedule"]] == [1, 2, 3]
-    async with httpx.AsyncClient(base_url=service.url) as http:
+    async with httpx.AsyncClient(base_url=service.url, headers=harness_headers()) as http:
         missing = await http.get(f"/v1/loans/{uuid.uuid4()}/overdue-status")
         assert missing.status_code == 404
         assert missing.headers["content-type"] == "application/problem+json"

@@ -15,14 +15,16 @@ import pytest
 from plan_calculation.domain.amortization import level_payment
 from plan_calculation.entrypoints.http import add_routes
 from tideover_runtime.http import build_http_app
+from tideover_runtime.testing.service_keys import trusting
 
 
 def _app(stored: list[str] | None = None) -> Any:
-    """The quote routes with resources that record being asked for (the quote needs none)."""
+    """The quote routes with resources that record being asked for (the quote needs none), as
+    negotiation-intake with its service key asks them (integration/test_quote_guard.py: the check of the key)."""
     asked = [] if stored is None else stored
     app = build_http_app("plan-calculation", {})
     add_routes(app, lambda: asked.append("resources") or None)  # type: ignore[arg-type,func-returns-value,return-value]
-    return app
+    return trusting(app)
 
 
 def cny(amount: str) -> dict[str, str]:

@@ -2,7 +2,8 @@
 reports (RepaymentApplied on overdue.status.v1): a plan paid, missed and broken; an arrears
 plan month asking for a regular installment too, and a last month a few cents short completing
 the plan; a redelivered payment recorded once; a closed loan's plan no longer judged; a report
-that came before its plan; a close killed mid-way and redone once."""
+that came before its plan; a close killed mid-way and redone once; the query API answers only a
+caller with a service key granting read_plans."""
 
 from __future__ import annotations
 
@@ -26,9 +27,11 @@ from tideover_contracts.events.plans import ContinuingInstallment
 from tideover_contracts.examples import golden_events
 from tideover_contracts.money import Money
 from tideover_contracts.topics import OVERDUE_DETECTION, PLANS_TRACKING
+from tideover_runtime.service_keys import CallerRole, key_header
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
 from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_runtime.testing.service_keys import guard_test_keys, harness_headers
 from tideover_runtime.testing.settle import settled, taken_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -119,7 +122,7 @@ async def quiet(infrastructure: Infrastructure, watcher: TopicWatcher) -> None:
 
 
 async def plan_view(tracking: ServiceProcess, plan_id: uuid.UUID) -> Any:
-    async with httpx.AsyncClient(base_url=tracking.url) as http:
+    async with httpx.AsyncClient(base_url=tracking.url, headers=harness_headers()) as http:
         return (await http.get(f"/v1/plans/{plan_id}")).json()
 
 
@@ -274,3 +277,24 @@ async def test_a_close_killed_mid_way_is_redone_once(
     assert (missed.sequence, missed.business_date) == (1, date(2026, 4, 19))
     published = [item for item in watcher.seen if item.envelope and item.envelope.event_type == "PlanInstallmentMissed"]
     assert len(published) == 1
+
+
+async def test_a_plan_and_a_loans_plans_take_a_service_key_granting_read_plans(
+    private_infrastructure: Infrastructure, tracking: ServiceProcess, kafka: tuple[KafkaTestClient, TopicWatcher]
+) -> None:
+    """Issue 17, H1: nobody without a key reads a borrower's plan."""
+    client, _ = kafka
+    tracking.start()
+    plan = await tracked_plan(client, tracking)
+    keys = await guard_test_keys(private_infrastructure.database_url, "repayment-tracking", CallerRole.OPERATOR, "retired-role")
+    async with httpx.AsyncClient(base_url=tracking.url) as http:
+        for path in (f"/v1/plans/{plan.plan_id}", f"/v1/loans/{plan.loan_id}/plans"):
+            answers = {name: await http.get(path, headers=key_header(key)) for name, key in keys.items()}
+            assert {name: answer.status_code for name, answer in answers.items()} == {
+                "none": 401, "unknown": 401, "revoked": 401, "lacking": 403, "allowed": 200,
+            }, path  # fmt: skip
+            assert answers["unknown"].headers["www-authenticate"] == 'ServiceKey header="X-Service-Key"'
+            assert answers["lacking"].json()["title"] == "A caller of role retired-role may not read plans"
+            assert str(plan.plan_id) in answers["allowed"].text
+            by_intake = await http.get(path, headers=harness_headers(CallerRole.NEGOTIATION_INTAKE))
+            assert by_intake.json() == answers["allowed"].json()

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tideover_runtime.service_keys import CallerRole
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.testing import infra
 from tideover_runtime.testing.kafka import KafkaTestClient
 from tideover_runtime.testing.processes import ServiceProcess, started_services
+from tideover_runtime.testing.service_keys import harness_key
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,9 @@ class Infrastructure:
             "TIDEOVER_CLOCK": "business",
             "TIDEOVER_RETRY_BACKOFF_SECONDS": "0.05",
             "TIDEOVER_OUTBOX_POLL_SECONDS": "0.5",
+            # What negotiation-intake sends to the query APIs it asks (registered by create_scratch_database).
+            "TIDEOVER_SERVICE_KEY": harness_key(CallerRole.NEGOTIATION_INTAKE),
+            "TIDEOVER_ENV": "development",
         }
 
 

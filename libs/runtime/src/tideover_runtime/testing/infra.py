@@ -67,12 +67,16 @@ def with_database(url: str, name: str) -> str:
 
 
 def create_scratch_database(url: str) -> str:
-    """A fresh database for one test session, so runs never see each other's rows."""
+    """A fresh database for one test session, so runs never see each other's rows, with the
+    harness's service keys registered in it (testing/service_keys.py)."""
     import psycopg
+
+    from tideover_runtime.testing.service_keys import register_harness_keys
 
     name = f"tideover_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
+    register_harness_keys(with_database(url, name))
     return with_database(url, name)
 
 

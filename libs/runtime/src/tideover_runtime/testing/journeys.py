@@ -68,10 +68,23 @@ def hardship_application(loan_id: uuid.UUID, description: str = "Laid off in Jan
     }
 
 
-#: The smallest well-formed PDF: a stand-in for a scanned unemployment certificate.
-PROOF_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+def pdf_document(*objects: bytes) -> bytes:
+    """A well-formed PDF of `objects` (numbered from 1; the first is the catalog), with the
+    cross-reference table and trailer a reader looks for."""
+    content, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(content))
+        content += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    table = b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    size = len(objects) + 1
+    return content + b"xref\n0 %d\n0000000000 65535 f \n%strailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (
+        size, table, size, len(content)
+    )  # fmt: skip
+
+
+#: The smallest well-formed PDF, one blank page: a stand-in for a scanned unemployment certificate.
+PROOF_PDF = pdf_document(
+    b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[3 0 R]/Count 1>>", b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>"
 )
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from tideover_runtime.testing.service_keys import harness_headers
+
 #: Every service's module, which is also the name of its Postgres schema.
 ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 
@@ -103,12 +105,14 @@ async def wait_until_ok(
     headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     """Poll `url` until it answers 200 (and `accept`s the answer): e.g. until a service has
-    taken in an event.
+    taken in an event. The harness's operator key goes with every call (a query API's guard),
+    beside `headers`.
 
     Events on different topics are consumed independently, so a test that needs one fact
     handled before the next (a loan booked before its business day closes) waits for it.
     """
-    async with httpx.AsyncClient(timeout=5, headers=headers) as client, asyncio.timeout(timeout):
+    sent = {**harness_headers(), **(headers or {})}
+    async with httpx.AsyncClient(timeout=5, headers=sent) as client, asyncio.timeout(timeout):
         while True:
             response = await client.get(url)
             if response.status_code == 200 and accept(response):

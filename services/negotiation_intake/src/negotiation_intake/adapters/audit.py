@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from negotiation_intake.adapters.refusals import note_audited
 from negotiation_intake.application.ports import Agent, Page
 from tideover_runtime.database import Connection
 
@@ -44,6 +45,7 @@ async def append(
         json.dumps(before) if before is not None else None,
         json.dumps(after) if after is not None else None,
     )
+    note_audited()
 
 
 async def entries(connection: Connection, application_id: uuid.UUID | None, limit: int, after: str | None) -> Page:

@@ -19,7 +19,7 @@ from tideover_runtime.database import Connection
 _APPLICATION_COLUMNS = (
     "application_id, loan_id, borrower_id, state, reason, description, monthly_income, essential_expenses, currency, "
     "requested_options, agent_id, created_at, updated_at, version, offer_id, option_id, code_hash, code_expires_at, "
-    "code_tries, rejection, needs_supervisor, approved_by, approval_note"
+    "code_tries, rejection, needs_supervisor, approved_by, approval_note, chosen_by, sends_on, sends_that_day"
 )
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DOCUMENT_COLUMNS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import uuid
@@ -11,17 +12,21 @@ from decimal import Decimal
 from typing import Any
 
 from negotiation_intake.application.ports import Agent, Application, Document, IntakeStore, Ledger, LoanView, Outbox
+from negotiation_intake.domain.access import FOUR_EYES, refusal_to_approve
 from negotiation_intake.domain.application_state import (
     CODE_TRIES,
     CODE_VALID_HOURS,
     Action,
+    ResendLimitError,
     State,
     code_hash,
     code_matches,
+    sends_after_one_more,
     transition,
 )
 from negotiation_intake.domain.early_hardship import refusal_to_open_early, refusal_to_submit_early
-from negotiation_intake.domain.evidence import PROOF_FOR, media_type_of
+from negotiation_intake.domain.evidence import PROOF_FOR, display_name
+from negotiation_intake.domain.evidence_content import checked_document
 from negotiation_intake.domain.one_at_a_time import SecondNegotiation, refusal_to_open
 from tideover_contracts.common import ContactRef
 from tideover_contracts.events.negotiation import (
@@ -70,6 +75,23 @@ class RuleError(Exception):
         super().__init__(message)
         self.rule = rule
         self.field = field
+
+
+class FourEyesError(Exception):
+    """The approver opened the application or chose the option (maker-checker): 403."""
+
+    rule = FOUR_EYES
+
+
+class TooManyTriesError(Exception):
+    """Too many refused tries in a while (a rate limit, 429): names the rule, and in how many
+    seconds the caller may try again."""
+
+    def __init__(self, rule: str, message: str, retry_after: int, application_id: uuid.UUID | None = None) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.retry_after = retry_after
+        self.application_id = application_id
 
 
 class StaleVersionError(Exception):
@@ -199,20 +221,21 @@ async def upload_evidence(
     content: bytes,
     agent: Agent,
 ) -> Document:
-    """Add a document to a draft application; its type is decided by its content."""
+    """Add a document to a draft application; its type is decided by parsing its content (an
+    image is kept re-encoded), its name is kept without directories or hidden characters."""
     if application.state is not State.DRAFT:
         raise ConflictError(f"evidence is added before submission; the application is {application.state.value}")
     if "\x00" in filename:
         raise RuleError("file_name", "the file's name holds a NUL character; rename the file and upload it again", "file")
-    media_type = media_type_of(content)
+    checked = await asyncio.to_thread(checked_document, content)  # parsing takes up to a second: off the event loop
     document = Document(
         document_id=uuid.uuid4(),
         application_id=application.application_id,
         kind=kind.value,
-        filename=filename[:255] or "document",
-        media_type=media_type,
-        size_bytes=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
+        filename=display_name(filename),
+        media_type=checked.media_type,
+        size_bytes=len(checked.content),
+        sha256=hashlib.sha256(checked.content).hexdigest(),
         uploaded_by=agent.agent_id,
         uploaded_at=clock.now(),
         status="pending",
@@ -220,7 +243,7 @@ async def upload_evidence(
         reviewed_by=None,
         reviewed_at=None,
     )
-    await store.add_document(document, content)
+    await store.add_document(document, checked.content)
     await _update(store, application, updated_at=document.uploaded_at)
     return document
 
@@ -255,9 +278,10 @@ async def submit(
     basis = await ledger.position(application.loan_id) if ledger else None
     if ledger is not None and basis is None:
         raise ConflictError(f"loan {application.loan_id} is no longer open in the ledger; there is nothing to negotiate")
-    if basis is not None and basis.overdue.total.amount == 0:
+    if basis is not None and basis.overdue.total.amount == 0:  # nothing overdue (any more): early rules
         verified = any(doc.status == "verified" for doc in documents)
-        if refusal := refusal_to_submit_early(verified):
+        refusal = refusal_to_open_early(basis.business_date, basis.next_due_date) or refusal_to_submit_early(verified)
+        if refusal:
             raise RuleError(refusal.rule, refusal.message)
     now = clock.now()
 
@@ -338,6 +362,7 @@ async def choose(
         offer_id=offer_id,
         option_id=option_id,
         needs_supervisor=option.needs_supervisor,
+        chosen_by=agent.agent_id,
         approved_by=None,
         approval_note=None,
         code_hash=None,
@@ -350,8 +375,12 @@ async def decide_approval(
     store: IntakeStore, clock: Clock, application: Application, approved: bool, note: str, supervisor: Agent
 ) -> Application:
     """The supervisor approves the option beyond the agent's authority (a deeper waiver, a payment
-    holiday: the plan may be sent) or refuses it (choose again)."""
+    holiday: the plan may be sent) or refuses it (choose again). Only another person than the
+    agent who opened the application or chose the option may approve it; anyone with the right
+    may refuse (it sends the choice back, and gives nobody anything)."""
     state = transition(application.state, Action.APPROVE if approved else Action.REFUSE_APPROVAL)
+    if approved and (refusal := refusal_to_approve(supervisor.agent_id, application.agent_id, application.chosen_by)):
+        raise FourEyesError(refusal)
     return await _update(
         store,
         application,
@@ -362,10 +391,19 @@ async def decide_approval(
     )
 
 
-async def send(store: IntakeStore, outbox: Outbox, clock: Clock, application: Application) -> tuple[Application, str]:
-    """Send the written plan with a fresh one-time code, through notification. Returns the
-    code too (the agent reads it to nobody: it is for tests and the borrower's own channel)."""
+async def send(
+    store: IntakeStore, outbox: Outbox, clock: Clock, application: Application, code_secret: bytes
+) -> tuple[Application, str]:
+    """Send the written plan with a fresh one-time code, through notification; at most
+    SENDS_A_DAY times a business day. Returns the code too (the agent reads it to nobody: it is
+    for tests and the borrower's own channel). The code is kept only as an HMAC keyed with
+    `code_secret`; the event that carries it is blanked in the outbox once published."""
     state = transition(application.state, Action.SEND)
+    today = clock.today()
+    try:
+        sends = sends_after_one_more(application.sends_on, application.sends_that_day, today)
+    except ResendLimitError as error:
+        raise RuleError("written_plan_resends", str(error)) from None
     assert application.offer_id is not None
     assert application.option_id is not None
     offer = await _current_offer(store, application)
@@ -397,34 +435,43 @@ async def send(store: IntakeStore, outbox: Outbox, clock: Clock, application: Ap
             code_expires_at=expires,
             contact=ContactRef.model_validate(loan.snapshot["contact"]),
             sent_at=now,
-        )
+        ),
+        secret=True,
     )
     updated = await _update(
         store,
         application,
         state=state,
         updated_at=now,
-        code_hash=code_hash(str(application.application_id), code),
+        code_hash=code_hash(code_secret, str(application.application_id), code),
         code_expires_at=expires,
         code_tries=0,
+        sends_on=today,
+        sends_that_day=sends,
     )
     return updated, code
 
 
 async def confirm(
-    store: IntakeStore, outbox: Outbox, clock: Clock, application: Application, code: str, via: ConfirmationChannel
+    store: IntakeStore,
+    outbox: Outbox,
+    clock: Clock,
+    application: Application,
+    code: str,
+    via: ConfirmationChannel,
+    code_secret: bytes,
 ) -> Confirmation:
     """Accept the plan if the code is right; a wrong code uses up one of the 5 tries."""
     state = transition(application.state, Action.ACCEPT)
     now = clock.now()
     if application.code_tries >= CODE_TRIES:
         raise RuleError("code_locked", "the confirmation code is locked after 5 wrong tries; send the plan again")
-    if application.code_expires_at is None or now > application.code_expires_at:
+    # No hash: a code hashed before the server's secret was used, discarded by migration 0005.
+    if application.code_hash is None or application.code_expires_at is None or now > application.code_expires_at:
         raise RuleError("code_expired", "the confirmation code has expired; send the plan again")
-    assert application.code_hash is not None
     assert application.offer_id is not None
     assert application.option_id is not None
-    if not code_matches(str(application.application_id), code, application.code_hash):
+    if not code_matches(code_secret, str(application.application_id), code, application.code_hash):
         tries = application.code_tries + 1
         updated = await _update(store, application, code_tries=tries, updated_at=now)
         return Confirmation(updated, accepted=False, tries_left=CODE_TRIES - tries)
@@ -440,6 +487,31 @@ async def confirm(
     )
     updated = await _update(store, application, state=state, updated_at=now)
     return Confirmation(updated, accepted=True, tries_left=CODE_TRIES - application.code_tries)
+
+
+async def confirm_by_borrower(
+    store: IntakeStore, outbox: Outbox, clock: Clock, application_id: uuid.UUID, code: str, code_secret: bytes
+) -> tuple[bool, Application | None]:
+    """The borrower's own confirmation, where the code is the only credential: whether the code
+    confirms the plan (now, or already: a repeat answers the same), and the application as it
+    stands after (for the audit; None if there is none). Refused alike whether the application
+    does not exist, is in another state, or the code is wrong, locked or expired: the caller
+    learns nothing of which (issue 17, L1). A wrong code still uses up one of its tries."""
+    application = await store.application(application_id, for_update=True)
+    if application is None:
+        return False, None
+    if application.state is State.ACCEPTED:
+        stored = application.code_hash
+        return stored is not None and code_matches(code_secret, str(application_id), code, stored), application
+    if application.state is not State.SENT:
+        return False, application
+    try:
+        result = await confirm(
+            store, outbox, clock, application, code, ConfirmationChannel.BORROWER_CONFIRM_ENDPOINT, code_secret
+        )
+    except RuleError:
+        return False, application
+    return result.accepted, result.application
 
 
 async def decline(store: IntakeStore, outbox: Outbox, clock: Clock, application: Application, reason: str) -> Application:

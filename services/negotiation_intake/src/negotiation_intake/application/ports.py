@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -49,6 +49,11 @@ class Application:
     needs_supervisor: bool = False
     approved_by: str | None = None
     approval_note: str | None = None
+    #: Who chose the option (the approver must be another person: four eyes).
+    chosen_by: str | None = None
+    #: The business day the written plan was last sent, and how many times it was sent that day.
+    sends_on: date | None = None
+    sends_that_day: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,4 +128,7 @@ class Ledger(Protocol):
 
 
 class Outbox(Protocol):
-    async def __call__(self, event: Event, *, event_id: uuid.UUID | None = None) -> None: ...
+    async def __call__(self, event: Event, *, event_id: uuid.UUID | None = None, secret: bool = False) -> None:
+        """Stage `event`; `secret`: it carries a one-time code, and its row is blanked once
+        published (tideover_runtime.outbox)."""
+        ...

@@ -29,3 +29,18 @@ GRANTS: dict[Role, frozenset[Right]] = {
 
 def may(role: Role, right: Right) -> bool:
     return right in GRANTS[role]
+
+
+#: Maker-checker: an approval is a second person's judgment (issue 17, H2).
+FOUR_EYES = "four_eyes"
+
+
+def refusal_to_approve(approver_id: str, opened_by: str, chosen_by: str | None) -> str | None:
+    """Why `approver_id` may not decide on an option beyond an agent's authority, or None. The
+    approver must be another person than the agent who opened the application and the one who
+    chose the option: a supervisor does agents' work too, but never checks their own."""
+    if approver_id == opened_by:
+        return f"{approver_id} opened this application; another supervisor must decide on it (four eyes)"
+    if approver_id == chosen_by:
+        return f"{approver_id} chose this option; another supervisor must decide on it (four eyes)"
+    return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date, timedelta
 from enum import StrEnum
 
 
@@ -86,12 +87,37 @@ def transition(state: State, action: Action) -> State:
 #: A confirmation code may be tried 5 times and is valid 24 hours (DESIGN.md §4).
 CODE_TRIES = 5
 CODE_VALID_HOURS = 24
+#: The written plan is sent at most 3 times an application a business day: each sending makes a
+#: fresh code with fresh tries, so resending without a limit would give a guesser endless tries
+#: (issue 17, L1). 3 × 5 tries a day leave a random guess a 1 in 66,667 chance.
+SENDS_A_DAY = 3
 
 
-def code_hash(application_id: str, code: str) -> str:
-    """Codes are stored hashed, keyed by the application so equal codes hash differently."""
-    return hmac.new(application_id.encode(), code.encode(), hashlib.sha256).hexdigest()
+class ResendLimitError(Exception):
+    """The written plan was sent as often today as it may be."""
+
+    def __init__(self, today: date) -> None:
+        super().__init__(
+            f"the written plan was sent {SENDS_A_DAY} times on {today.isoformat()}, as often as a day allows; "
+            f"send it again from {(today + timedelta(days=1)).isoformat()}"
+        )
 
 
-def code_matches(application_id: str, code: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(code_hash(application_id, code), stored_hash)
+def sends_after_one_more(sends_on: date | None, sends_that_day: int, today: date) -> int:
+    """How many times the plan will have been sent `today` once sent now; ResendLimitError if
+    it may not be sent again today."""
+    sent_today = sends_that_day if sends_on == today else 0
+    if sent_today >= SENDS_A_DAY:
+        raise ResendLimitError(today)
+    return sent_today + 1
+
+
+def code_hash(secret: bytes, application_id: str, code: str) -> str:
+    """Codes are stored as an HMAC keyed with the server's secret (TIDEOVER_CODE_SECRET): a copy
+    of the table without the secret does not reveal them, though a million codes are quickly
+    tried (DESIGN.md §5). The application is in the message, so equal codes hash differently."""
+    return hmac.new(secret, f"{application_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def code_matches(secret: bytes, application_id: str, code: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(code_hash(secret, application_id, code), stored_hash)

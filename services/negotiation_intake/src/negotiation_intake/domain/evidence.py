@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import filetype
 
 from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason
@@ -20,12 +23,38 @@ PROOF_FOR: dict[HardshipReason, frozenset[EvidenceKind]] = {
 }
 
 
-class UnacceptableDocumentError(ValueError):
-    """An upload that is refused; `status` is the HTTP status that says why."""
+#: The rules an upload is refused by (the problem's `rule`).
+TYPE_AND_SIZE = "evidence_type_and_size"  # empty, larger than MAX_BYTES, not a PDF, JPEG or PNG by its content
+MALFORMED = "evidence_malformed"  # does not parse as the type its first bytes claim, or hides markup a browser would run
+TRAILING_DATA = "evidence_trailing_data"  # bytes after the document's end: another file appended (a ZIP, a script)
+ACTIVE_CONTENT = "evidence_active_content"  # a PDF with JavaScript, actions that launch or submit, embedded files
+ENCRYPTED = "evidence_encrypted"  # a PDF that cannot be inspected without its password
+IMAGE_DIMENSIONS = "evidence_image_dimensions"  # more pixels than a page scan or a phone photo has
 
-    def __init__(self, message: str, status: int = 422) -> None:
+#: Characters a display name loses: controls (NUL, escapes, new lines), format characters
+#: (the bidi overrides that make `invoice\u202efdp.exe` read `invoiceexe.pdf`, zero-width
+#: joiners), surrogates, and line and paragraph separators.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+MAX_NAME_CHARACTERS = 255
+
+
+class UnacceptableDocumentError(ValueError):
+    """An upload that is refused; `status` is the HTTP status that says why, `rule` the rule."""
+
+    def __init__(self, message: str, status: int = 422, rule: str = TYPE_AND_SIZE) -> None:
         super().__init__(message)
         self.status = status
+        self.rule = rule
+
+
+def display_name(filename: str) -> str:
+    """The name a document is kept and shown by: the last part of the name as uploaded (no
+    directories), without hidden characters or surrounding dots and spaces, at most 255
+    characters; `document` when nothing is left. Its type is never taken from it."""
+    visible = "".join(ch for ch in unicodedata.normalize("NFC", filename) if unicodedata.category(ch) not in _HIDDEN_CATEGORIES)
+    last_part = re.split(r"[\\/]", visible)[-1]
+    name = " ".join(last_part.split()).strip(". ")
+    return name[:MAX_NAME_CHARACTERS] or "document"
 
 
 def media_type_of(content: bytes) -> str:

@@ -3,6 +3,7 @@ refused) and the JSON of an application and its documents. The console reads and
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -139,6 +140,6 @@ def expected_version(if_match: str | None) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not re.fullmatch(r"[0-9]{1,18}", tag):  # ASCII digits: "²" is a digit to str.isdigit, not to int()
         raise commands.StaleVersionError(-1)
     return int(tag)

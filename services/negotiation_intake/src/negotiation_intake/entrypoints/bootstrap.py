@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application import handlers
+from negotiation_intake.entrypoints.code_secret import MissingCodeSecretError, configured_code_secret
 from negotiation_intake.entrypoints.console import ConsoleSettings, mount_console
 from negotiation_intake.entrypoints.http import add_routes
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
@@ -18,6 +19,7 @@ from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.topics import OVERDUE_STATUS, PLANS_OFFERS, PLANS_TRACKING
 from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.service import Resources, ServiceDefinition, run_service
+from tideover_runtime.settings import RuntimeSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 SCHEMA = "negotiation_intake"
@@ -57,4 +59,8 @@ def definition() -> ServiceDefinition:
 
 
 def main() -> None:
+    try:  # refused before anything starts: codes hashed without the server's secret are guessable
+        configured_code_secret(RuntimeSettings().development)
+    except MissingCodeSecretError as error:
+        raise SystemExit(f"negotiation-intake: {error}") from None
     asyncio.run(run_service(definition()))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from negotiation_intake.adapters import audit, idempotency
 from negotiation_intake.adapters.ledger import configured_ledger
@@ -17,7 +17,9 @@ from negotiation_intake.application.ports import Agent, Application, Ledger, Led
 from negotiation_intake.domain.application_state import InvalidTransitionError
 from negotiation_intake.domain.evidence import UnacceptableDocumentError
 from negotiation_intake.entrypoints.bodies import application_body, document_body, expected_version
+from negotiation_intake.entrypoints.code_secret import configured_code_secret
 from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
+from tideover_contracts.events.overdue import LedgerPosition
 from tideover_runtime.clock import Clock
 from tideover_runtime.database import Connection
 from tideover_runtime.outbox import stage_event
@@ -36,6 +38,8 @@ class Work:
     application: Application | None
     agent: Agent
     clock: Clock
+    #: What the one-time codes are hashed with (TIDEOVER_CODE_SECRET).
+    code_secret: bytes
     #: overdue-detection's ledger, when TIDEOVER_OVERDUE_URL names it.
     ledger: Ledger | None = None
 
@@ -70,6 +74,10 @@ def _refusal(error: Exception) -> tuple[int, dict[str, Any]] | None:
             body = _problem_body(422, "Idempotency-Key reused", detail, rule="idempotency_key_reuse")
         case commands.NotFoundError():
             body = _problem_body(404, "Not found", detail)
+        case commands.FourEyesError():
+            body = _problem_body(403, "Approval by another person", detail, rule=error.rule)
+        case commands.TooManyTriesError():
+            body = _problem_body(429, "Too many tries", detail, rule=error.rule, retry_after=error.retry_after)
         case commands.StaleVersionError():
             body = _problem_body(412, "Stale application", detail, current_version=error.current)
         case InvalidTransitionError():
@@ -84,7 +92,8 @@ def _refusal(error: Exception) -> tuple[int, dict[str, Any]] | None:
             named = {"errors": [{"field": error.field, "message": detail}]} if error.field else {}
             body = _problem_body(422, "Refused by a rule", detail, rule=error.rule, **named)
         case UnacceptableDocumentError():
-            body = _problem_body(error.status, "Document refused", detail, rule="evidence_type_and_size")
+            named = {"errors": [{"field": "file", "message": detail}]}
+            body = _problem_body(error.status, "Document refused", detail, rule=error.rule, **named)
     return (body["status"], body) if body else None
 
 
@@ -104,12 +113,18 @@ async def perform(
     idempotency_key: str | None = None,
     application_id: uuid.UUID | None = None,
     if_match: str | None = None,
+    asks_ledger: uuid.UUID | Literal["application"] | None = None,
 ) -> Outcome:
     """One transaction: idempotency key, state change, outbox rows and audit entry commit
-    together; a refused request is audited on its own. Shared by the API and the console."""
+    together; a refused request is audited on its own. Shared by the API and the console.
+
+    `asks_ledger`: the loan whose position in overdue-detection's ledger the change needs (or
+    that of the application named) — asked before the transaction opens, so that no row lock or
+    pooled connection is held while another service answers."""
     res = resources()
     before: Application | None = None
     try:
+        ledger = await _ask_ledger_first(res, asks_ledger, application_id)
         async with res.pool.acquire() as connection, connection.transaction():
             scoped_key = f"{agent.key_id}:{idempotency_key}" if idempotency_key else None
             if scoped_key:
@@ -120,10 +135,14 @@ async def perform(
             if application_id is not None:
                 before = await commands.load(store, application_id, expected_version(if_match))
 
-            async def outbox(event: Any, *, event_id: uuid.UUID | None = None) -> None:
-                await stage_event(connection, event, producer=PRODUCER, occurred_at=res.clock.now(), event_id=event_id)
+            async def outbox(event: Any, *, event_id: uuid.UUID | None = None, secret: bool = False) -> None:
+                await stage_event(
+                    connection, event, producer=PRODUCER, occurred_at=res.clock.now(), event_id=event_id, secret=secret
+                )
 
-            status, payload, after = await handler(Work(store, outbox, connection, before, agent, res.clock, configured_ledger()))
+            secret = configured_code_secret(res.settings.development)
+            work = Work(store, outbox, connection, before, agent, res.clock, secret, ledger)
+            status, payload, after = await handler(work)
             if scoped_key:
                 await idempotency.remember(connection, scoped_key, status, payload)
             await audit.append(
@@ -137,12 +156,53 @@ async def perform(
         if refused is None:
             raise
         status, payload = refused
+        if isinstance(error, commands.TooManyTriesError):
+            # A flood of tries beyond the limit: kept by the door's bounded log of refused
+            # requests (entrypoints/door.py), not one audit entry each.
+            return Outcome(status, payload)
     async with res.pool.acquire() as connection:
         await audit.append(
             connection, at=res.clock.now(), agent=agent, action=action, method=method, path=path, status=status,
             application_id=application_id, before=application_body(before) if before else None, after=None,
         )  # fmt: skip
     return Outcome(status, payload)
+
+
+async def _ask_ledger_first(
+    res: Resources, loan: uuid.UUID | Literal["application"] | None, application_id: uuid.UUID | None
+) -> Ledger | None:
+    """The ledger's answer for `loan`, asked now and kept for the change (None: nothing to ask,
+    or no ledger configured)."""
+    configured = configured_ledger()
+    if configured is None or loan is None:
+        return None
+    if loan == "application":
+        async with res.pool.acquire() as connection:
+            application = await PostgresIntakeStore(connection).application(application_id) if application_id else None
+        if application is None:
+            return None  # the change refuses it (404) itself
+        loan = application.loan_id
+    assert isinstance(loan, uuid.UUID)
+    try:
+        answer: LedgerPosition | LedgerUnavailableError | None = await configured.position(loan)
+    except LedgerUnavailableError as unavailable:
+        answer = unavailable
+    return AskedLedger(loan, answer)
+
+
+@dataclass(frozen=True)
+class AskedLedger:
+    """What the ledger answered for one loan, before the change's transaction (the Ledger port)."""
+
+    loan_id: uuid.UUID
+    answer: LedgerPosition | LedgerUnavailableError | None
+
+    async def position(self, loan_id: uuid.UUID) -> LedgerPosition | None:
+        if loan_id != self.loan_id:
+            raise LedgerUnavailableError(f"the ledger was asked about loan {self.loan_id}, not {loan_id}")
+        if isinstance(self.answer, LedgerUnavailableError):
+            raise self.answer
+        return self.answer
 
 
 def changing(mutate: Mutation) -> Handler:
@@ -182,7 +242,7 @@ def reviewing(document_id: uuid.UUID, verified: bool, note: str) -> Handler:
 
 def confirming(code: str, via: ConfirmationChannel) -> Handler:
     async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-        result = await commands.confirm(work.store, work.outbox, work.clock, work.current, code, via)
+        result = await commands.confirm(work.store, work.outbox, work.clock, work.current, code, via, work.code_secret)
         if not result.accepted:
             detail = f"the confirmation code is wrong; {result.tries_left} tries left"
             body = {"type": "about:blank", "title": "Wrong confirmation code", "status": 422, "detail": detail,
@@ -205,7 +265,7 @@ def choosing(offer_id: uuid.UUID, option_id: str) -> Mutation:
 
 
 async def sending(work: Work) -> Application:
-    application, _ = await commands.send(work.store, work.outbox, work.clock, work.current)
+    application, _ = await commands.send(work.store, work.outbox, work.clock, work.current, work.code_secret)
     return application
 
 

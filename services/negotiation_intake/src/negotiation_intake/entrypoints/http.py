@@ -1,7 +1,8 @@
 """The agents' HTTP API (v1). Errors are RFC 9457 problem+json naming the field or the rule.
 
 Every request but the borrower's confirmation carries an agent's API key (`X-API-Key`): no or
-an unknown key → 401, a role without the right → 403 (domain/access.py). Every POST may carry
+an unknown key → 401, a role without the right → 403 (domain/access.py); an approval by the
+agent who opened the application or chose the option → 403 `four_eyes`. Every POST may carry
 an `Idempotency-Key` (a repeat returns the first response; the same key with another body →
 422). Mutations of an application may carry `If-Match` with its ETag (stale → 412). Every
 mutating request is written to the audit log with the application before and after.
@@ -10,20 +11,22 @@ mutating request is written to the audit log with the application before and aft
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, Security, UploadFile
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict
+from starlette.middleware import Middleware
 
-from negotiation_intake.adapters import api_keys, audit
+from negotiation_intake.adapters import api_keys, audit, refusals
 from negotiation_intake.adapters.store import CURSOR_PATTERN as APPLICATIONS_CURSOR
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application.ports import Agent, Page
-from negotiation_intake.domain.access import Right, Role, may
+from negotiation_intake.domain.access import Right, may
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.domain.evidence import MAX_BYTES
 from negotiation_intake.entrypoints.bodies import (
@@ -39,6 +42,7 @@ from negotiation_intake.entrypoints.bodies import (
     etag,
     opening_command,
 )
+from negotiation_intake.entrypoints.borrower import borrower_of, confirming_by_borrower
 from negotiation_intake.entrypoints.changes import (
     Handler,
     Mutation,
@@ -55,12 +59,25 @@ from negotiation_intake.entrypoints.changes import (
     uploading,
     withdrawing,
 )
+from negotiation_intake.entrypoints.door import Door
 from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
 from tideover_runtime.http import problem
 from tideover_runtime.service import Resources
 
-#: The borrower confirming on their own has no key: the one-time code is the credential.
-BORROWER = Agent(agent_id="borrower", role=Role.AGENT, key_id="borrower")
+#: The most a JSON body may be: the longest application (a 4,000-character description) is a
+#: fraction of it. A document's upload may be 10 MB, and its multipart framing and form fields.
+JSON_BODY_BYTES = 64 * 1024
+UPLOAD_BODY_BYTES = MAX_BYTES + 64 * 1024
+UPLOAD_PATH = re.compile(r"/v1/applications/[^/]+/evidence")
+
+
+def body_limit(method: str, path: str) -> int:
+    """The most bytes a request's body may have (the door refuses more, 413)."""
+    return UPLOAD_BODY_BYTES if method == "POST" and UPLOAD_PATH.fullmatch(path) else JSON_BODY_BYTES
+
+
+#: Routes that take no API key: the borrower's, where the one-time code is the credential.
+OPEN_PATHS = frozenset({"/v1/borrower/confirmations"})
 
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
@@ -70,6 +87,9 @@ ApplicationsAfter = Annotated[
     str | None, Query(pattern=APPLICATIONS_CURSOR, description="The `after` cursor of the previous page")
 ]
 AuditAfter = Annotated[str | None, Query(pattern=audit.CURSOR_PATTERN, description="The `after` cursor of the previous page")]
+RefusalsAfter = Annotated[
+    str | None, Query(pattern=refusals.CURSOR_PATTERN, description="The `after` cursor of the previous page")
+]
 
 
 def page_body(page: Page, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
@@ -89,7 +109,10 @@ KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="An ag
 
 
 async def caller(request: Request, key: Annotated[str | None, Security(KEY_HEADER)]) -> Agent:
-    """The agent whose key came with the request: 401 without a valid one."""
+    """The agent whose key came with the request: 401 without a valid one (checked by the door
+    before the body was read, entrypoints/door.py; here again for a route reached otherwise)."""
+    if isinstance(known := request.scope.get("state", {}).get("agent"), Agent):
+        return known
     if not key:
         raise HTTPException(401, "Missing API key: send it in X-API-Key", headers={"WWW-Authenticate": "ApiKey"})
     resources: Resources = request.app.state.intake_resources()
@@ -128,12 +151,13 @@ async def run(
     application_id: uuid.UUID | None = None,
     if_match: str | None = None,
     body: bytes | None = None,
+    asks_ledger: uuid.UUID | Literal["application"] | None = None,
 ) -> Response:
     """`perform` for an API request, answered as JSON (problem+json when refused)."""
     body = await request.body() if body is None else body  # a form was read already: its digest
     outcome = await perform(
         resources, agent, action, handler, method=request.method, path=request.url.path, body=body,
-        idempotency_key=idempotency_key, application_id=application_id, if_match=if_match,
+        idempotency_key=idempotency_key, application_id=application_id, if_match=if_match, asks_ledger=asks_ledger,
     )  # fmt: skip
     headers = {"ETag": etag(outcome.application)} if outcome.application else None
     media_type = "application/problem+json" if outcome.status >= 400 else "application/json"
@@ -149,12 +173,13 @@ async def change_application(
     idempotency_key: str | None,
     if_match: str | None,
     mutate: Mutation,
+    asks_ledger: Literal["application"] | None = None,
 ) -> Response:
     """A POST that changes the application it names and answers with it."""
     return await run(
         resources, request, agent, action, changing(mutate), idempotency_key=idempotency_key,
         application_id=application_id,
-        if_match=if_match,
+        if_match=if_match, asks_ledger=asks_ledger,
     )  # fmt: skip
 
 
@@ -188,27 +213,55 @@ def _problem(description: str) -> dict[str, Any]:
 
 #: Every refusal the API may answer with, documented on every route.
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _problem("A body that cannot be parsed at all (a multipart body without its boundary, text that is not UTF-8)"),
     401: _problem("No API key, or an unknown or revoked one"),
-    403: _problem("The caller's role does not grant this"),
+    403: _problem(
+        "The caller's role does not grant this, or (`rule` `four_eyes`) the approver opened the application or chose the option"
+    ),
     404: _problem("No such loan, application, document, offer or option"),
     409: _problem(
         "The application's state refuses it (`current_state`), or the loan's: one open application and one plan "
         "in force per loan (`rule` `application_open` naming `application_id`, or `plan_active` naming `plan_id`)"
     ),
     412: _problem("If-Match named a stale version (`current_version`)"),
-    413: _problem("The document is larger than 10 MB"),
+    413: _problem(f"The body is larger than the route takes: {JSON_BODY_BYTES} bytes of JSON, a document of 10 MB"),
     415: _problem("The document is not a PDF, JPEG or PNG by its content"),
     422: _problem("Invalid input naming the field (`errors`), a reused Idempotency-Key, or a rule (`rule`)"),
 }
 
 
-def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
+#: The borrower's endpoint answers only these (a 422 alike for every refusal, and no 401/403).
+BORROWER_ANSWERS: dict[int | str, dict[str, Any]] = {
+    422: _problem(
+        "Invalid input naming the field (`errors`), a reused Idempotency-Key, or (`rule` `confirmation_code`) "
+        "the code confirms nothing, for whatever reason"
+    ),
+    429: {
+        **_problem(
+            "Too many refused tries for the application or from the client (`rule`); try again after `Retry-After` seconds"
+        ),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+}
+
+
+def add_routes(app: FastAPI, resources: Callable[[], Resources], refusal_log: refusals.RefusalLog | None = None) -> None:
+    """The API's routes behind its door (entrypoints/door.py), which keeps refused requests in
+    `refusal_log` (by default bounded as adapters/refusals.py says)."""
     app.state.intake_resources = resources
     router = APIRouter(responses=ERRORS)
     _add_reading_routes(router, resources)
     _add_work_routes(router, resources)
     _add_supervisor_and_borrower_routes(router, resources)
     app.include_router(router)
+    # Innermost of the middleware (appended, where add_middleware would put it outermost): its
+    # own 401 gets the headers every answer carries.
+    door = Middleware(
+        Door, authenticate=lambda request: caller(request, request.headers.get(KEY_HEADER.model.name)),
+        refusals=refusal_log or refusals.RefusalLog(resources), clock=lambda: resources().clock, body_limit=body_limit,
+        open_paths=OPEN_PATHS,
+    )  # fmt: skip
+    app.user_middleware.append(door)
 
 
 def _add_reading_routes(app: APIRouter, resources: Callable[[], Resources]) -> None:
@@ -285,7 +338,10 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
         """Open a hardship application for an overdue loan (a draft until submitted); refused (409)
         while the loan has another application open or a plan in force."""
         handler = opening(opening_command(payload))
-        return await run(resources, request, agent, "open_application", handler, idempotency_key=idempotency_key)
+        return await run(
+            resources, request, agent, "open_application", handler, idempotency_key=idempotency_key,
+            asks_ledger=payload.loan_id,
+        )  # fmt: skip
 
     @app.post("/v1/applications/{application_id}/evidence", status_code=201, tags=["evidence"])
     async def upload_evidence(
@@ -338,7 +394,7 @@ def _add_work_routes(app: APIRouter, resources: Callable[[], Resources]) -> None
     ) -> Response:  # fmt: skip
         """Submit for plans: publishes NegotiationRequested. Needs verified proof for the reasons that need it."""
         return await change_application(
-            resources, request, agent, "submit", application_id, idempotency_key, if_match, submitting
+            resources, request, agent, "submit", application_id, idempotency_key, if_match, submitting, "application"
         )
 
     @app.post("/v1/applications/{application_id}/choice", tags=["decisions"])
@@ -415,11 +471,32 @@ def _add_supervisor_and_borrower_routes(app: APIRouter, resources: Callable[[], 
             page = await audit.entries(connection, application_id, limit, after)
         return JSONResponse(page_body(page, lambda entry: entry))
 
-    @app.post("/v1/borrower/confirmations", tags=["borrower"])
+    @app.get("/v1/audit/refusals", tags=["supervisor"])
+    async def refused_requests(_: Auditor, limit: Limit = 50, after: RefusalsAfter = None) -> Response:
+        """Requests refused before they changed anything (no or an unknown key, a role without the right,
+        invalid input, too large a body, nothing by that id, a server error), oldest first: when, the
+        status and reason, the method and path, the caller if known and the client's address. At most
+        10 a minute from one caller and 60 a minute from unauthenticated callers in all are kept; a row
+        with `dropped` counts the rest. Kept 90 days."""
+        async with resources().pool.acquire() as connection:
+            page = await refusals.entries(connection, limit, after)
+        return JSONResponse(page_body(page, lambda entry: entry))
+
+    @app.post("/v1/borrower/confirmations", tags=["borrower"], responses=BORROWER_ANSWERS)
     async def confirm_by_borrower(
         payload: BorrowerConfirmationIn, request: Request, idempotency_key: IdempotencyKey = None
     ) -> Response:
         """The borrower confirms the written plan with the one-time code (no API key: the code is
-        the credential; 5 wrong tries lock it)."""
-        return await _confirm(resources, request, BORROWER, payload.application_id, payload.code,
-                              ConfirmationChannel.BORROWER_CONFIRM_ENDPOINT, idempotency_key, None)  # fmt: skip
+        the credential; 5 wrong tries lock it). Every refusal is the same 422, whatever the
+        reason; refused tries are limited per application and per client address (429)."""
+        client = request.client.host if request.client else "unknown"
+        outcome = await perform(
+            resources, borrower_of(payload.application_id), "confirm_via_borrower_confirm_endpoint",
+            confirming_by_borrower(payload.application_id, payload.code, client),
+            method=request.method, path=request.url.path, body=await request.body(), idempotency_key=idempotency_key,
+        )  # fmt: skip
+        # No ETag, nothing of the application: the caller has proven nothing unless accepted.
+        if outcome.status < 400:
+            return JSONResponse(outcome.body)
+        retry = {"Retry-After": str(outcome.body["retry_after"])} if outcome.status == 429 else None
+        return JSONResponse(outcome.body, outcome.status, headers=retry, media_type="application/problem+json")

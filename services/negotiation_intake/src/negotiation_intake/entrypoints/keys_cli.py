@@ -2,7 +2,8 @@
 
     tideover-intake-keys create --agent-id agent-007 --role agent   # prints the key once
     tideover-intake-keys list
-    tideover-intake-keys revoke <key id>
+    tideover-intake-keys revoke <key id>                        # also ends its console sessions
+    tideover-intake-keys end-sessions [--key-id <key id>]      # signs everyone (or one key) out
 
 Uses DATABASE_URL like the service, and migrates its schema first.
 """
@@ -15,6 +16,7 @@ import sys
 
 import asyncpg
 
+from negotiation_intake.adapters import console_sessions
 from negotiation_intake.adapters.api_keys import create_key, list_keys, revoke_key
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.bootstrap import MIGRATIONS, SCHEMA
@@ -45,6 +47,9 @@ async def _run(arguments: argparse.Namespace) -> int:
                 print(f"no active key {arguments.key_id}", file=sys.stderr)
                 return 1
             print(f"revoked {arguments.key_id}")
+        elif arguments.command == "end-sessions":
+            ended = await console_sessions.end_all(connection, arguments.key_id)
+            print(f"ended {ended} console session(s)")
         else:
             for key in await list_keys(connection):
                 revoked = f"revoked {key['revoked_at']:%Y-%m-%d}" if key["revoked_at"] else "active"
@@ -63,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     revoke = commands.add_parser("revoke", help="revoke a key by its id (the part after tdo_)")
     revoke.add_argument("key_id")
     commands.add_parser("list", help="list keys (never their secrets)")
+    end_sessions = commands.add_parser("end-sessions", help="end every console session (of one key with --key-id)")
+    end_sessions.add_argument("--key-id")
     return asyncio.run(_run(parser.parse_args(argv)))
 
 

@@ -21,11 +21,13 @@ from notification.application.message_facts import facts_for, purpose_of
 from notification.application.ports import Contact, LedgerStatus, LogEntry, Notifying, StatusChange, StoredMessage
 from notification.application.waiting import Known, cured_by_closure, known_after_locking
 from notification.domain.contact_rules import WEEK, Borrower, Message, Outcome, Sent, decide
+from notification.domain.masking import masked
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event, deterministic_id
 from tideover_contracts.events import notifications_v1
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, LoanClosureReason
+from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested
 from tideover_contracts.events.overdue import OverdueChangeReason, OverdueStatusChanged
 from tideover_contracts.events.plans import PlanActivated
@@ -74,7 +76,6 @@ _notice_on_change = notify_of(
     lambda e: ("overdue", e.loan_id, e.episode, e.business_date) if NOTICE_REASONS & set(e.reasons) else None
 )
 when_loan_cured_confirm = notify_of(lambda e: ("cured", e.loan_id, e.episode))
-when_plan_sent_send_written_plan = notify_of(lambda e: ("written_plan", e.application_id, e.offer_id, e.confirmation_code))
 when_plan_installment_due_soon_remind = notify_of(lambda e: ("plan_reminder", e.plan_id, e.sequence, e.due_date, e.days_before))
 when_plan_installment_missed_tell_borrower = notify_of(lambda e: ("plan_missed", e.plan_id, e.sequence))
 #: Only an acceptance refused or quoted again is told (message_facts.purpose_of): the borrower
@@ -85,6 +86,12 @@ when_acceptance_refused_tell_borrower = notify_of(
 when_confirmed_plan_requoted_tell_borrower = notify_of(
     lambda e: ("plan_refused", e.application_id, e.supersedes_offer_id) if e.supersedes_offer_id is not None else None
 )
+
+
+async def when_plan_sent_send_written_plan(units: list[Unit[Any]], notifying: Notifying) -> None:
+    """A written plan for each sending: keyed by the sending's event id, never by its code, which a
+    message id derived from it would give away to anyone trying the million codes against it."""
+    await consider(notifying, [(unit, ("written_plan", unit.event.application_id, unit.envelope.event_id)) for unit in units])
 
 
 async def when_overdue_status_changed_maybe_notify(units: list[Unit[OverdueStatusChanged]], notifying: Notifying) -> None:
@@ -252,14 +259,23 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
         request = _request(notifying, message, contact, channel, now, known.ledger_after(message))
         histories[message.loan_id] = replace(history, sent=(*history.sent, Sent(channel, now, message.purpose)))
         changes.append(StatusChange(message.notification_id, "sent", channel=channel, sent_at=now))
-        entries.append(replace(entry, template=request.template, subject=request.subject, body=request.body))
+        code = message.source.confirmation_code if isinstance(message.source, PlanSentToBorrower) else None
+        entries.append(
+            replace(entry, template=request.template, subject=masked(request.subject, code), body=masked(request.body, code))
+        )
         # The v1 copy keeps the event id v1 always had; a gateway reads one of the two topics.
         outgoing.append((unit, request, deterministic_id("NotificationRequested.v2", message.notification_id, channel.value)))
         if (old := notifications_v1.downgraded(request)) is not None:  # for gateways still on notifications.requests.v1
             outgoing.append((unit, old, deterministic_id("NotificationRequested", message.notification_id, channel.value)))
     await store.set_statuses(changes)
     await store.log(entries)
-    await publish_each(outgoing)
+    await publish_each(outgoing, secret=carries_a_code)
+
+
+def carries_a_code(event: Event) -> bool:
+    """A written plan's request carries the borrower's one-time code in its text: its outbox row
+    is blanked once published (DESIGN.md §5: secrets are not kept in clear after they are sent)."""
+    return isinstance(event, NotificationRequested) and event.purpose.value == "written_plan"
 
 
 def _request(

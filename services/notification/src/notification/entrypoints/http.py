@@ -1,5 +1,7 @@
 """The contact log of a loan, for agents and support staff: every decision (sent, held until
-when, suppressed by which rule) and every receipt."""
+when, suppressed by which rule) and every receipt; a one-time code in a message is masked
+(application/handlers.py). It takes a service key granting read_contact_log
+(tideover_runtime.service_auth)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,14 @@ from typing import Any
 from fastapi import FastAPI
 
 from tideover_runtime.service import Resources
+from tideover_runtime.service_auth import REFUSALS, guard, requires
+from tideover_runtime.service_keys import Right
 
 
 def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
-    @app.get("/v1/loans/{loan_id}/contact-log")
+    guard(app, lambda: resources().pool)
+
+    @app.get("/v1/loans/{loan_id}/contact-log", dependencies=[requires(Right.READ_CONTACT_LOG)], responses=REFUSALS)
     async def contact_log(loan_id: uuid.UUID) -> dict[str, Any]:
         rows = await resources().pool.fetch(
             """

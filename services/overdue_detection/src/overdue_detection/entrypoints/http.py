@@ -1,6 +1,7 @@
 """Read-only query API: a loan's overdue status as of the last closed business day, with its
 components and its last payments — for the intake service and for support staff — and its
-position in the ledger, the basis a hardship request is priced on."""
+position in the ledger, the basis a hardship request is priced on. Each route takes a service
+key granting read_ledger (tideover_runtime.service_auth)."""
 
 from __future__ import annotations
 
@@ -16,22 +17,30 @@ from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application.queries import ClosedLoanError, ledger_position, shown_days_past_due
 from tideover_runtime.http import problem
 from tideover_runtime.service import Resources
+from tideover_runtime.service_auth import REFUSALS, guard, requires
+from tideover_runtime.service_keys import Right
+
+READER = [requires(Right.READ_LEDGER)]
 
 
 def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
-    @app.get("/v1/loans/{loan_id}/position", response_model=None)
+    guard(app, lambda: resources().pool)
+
+    @app.get("/v1/loans/{loan_id}/position", response_model=None, dependencies=READER, responses=REFUSALS)
     async def position(loan_id: uuid.UUID) -> dict[str, Any] | JSONResponse:
         """The loan's LedgerPosition (contracts) at the last closed business day."""
         async with resources().pool.acquire() as connection:
             try:
-                found = await ledger_position(LoanBook(connection), loan_id)
+                # One snapshot: a close or a payment committing meanwhile is either all in or all out.
+                async with connection.transaction(isolation="repeatable_read", readonly=True):
+                    found = await ledger_position(LoanBook(connection), loan_id)
             except ClosedLoanError as closed:
                 return problem(409, "Loan closed", str(closed))
         if found is None:
             return problem(404, "Unknown loan", f"no loan {loan_id} is booked here, or no business day was closed yet")
         return found.model_dump(mode="json")
 
-    @app.get("/v1/loans/{loan_id}/overdue-status", response_model=None)
+    @app.get("/v1/loans/{loan_id}/overdue-status", response_model=None, dependencies=READER, responses=REFUSALS)
     async def overdue_status(loan_id: uuid.UUID) -> dict[str, Any] | JSONResponse:
         async with resources().pool.acquire() as connection:
             book = LoanBook(connection)

@@ -1,5 +1,6 @@
 """The stateless quote endpoint: a loan's position and a hardship in, the options out — for
-agents' what-if questions and the console. Nothing is stored or published."""
+agents' what-if questions and the console. Nothing is stored or published. It takes a service
+key granting quote (tideover_runtime.service_auth)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from tideover_contracts.money import InputMoney, Money, Rate
 from tideover_contracts.policy import ChargeCaps
 from tideover_runtime.http import problem
 from tideover_runtime.service import Resources
+from tideover_runtime.service_auth import REFUSALS, guard, requires
+from tideover_runtime.service_keys import Right
 
 #: The business dates a quote takes: far wider than any loan book, and narrow enough that every
 #: due date of every plan (at most 60 months on, DESIGN.md §4) is a date Python and Postgres hold.
@@ -168,13 +171,15 @@ authority is affordable. Without `hardship_reason` and `verified_evidence`, no h
 Every amount is in the loan's currency; a bad input is a 422 problem+json naming the field."""
 
 
-def add_routes(app: FastAPI, _: Callable[[], Resources], caps: ChargeCaps | None = None) -> None:
+def add_routes(app: FastAPI, resources: Callable[[], Resources], caps: ChargeCaps | None = None) -> None:
     caps = caps or ChargeCaps()
+    guard(app, lambda: resources().pool)
 
     @app.post(
         "/v1/quotes",
         response_model=QuoteOut,
-        responses={422: {"description": "Invalid input, problem+json naming the field"}},
+        responses={**REFUSALS, 422: {"description": "Invalid input, problem+json naming the field"}},
+        dependencies=[requires(Right.QUOTE)],
         summary="Every plan option for a loan's position and a hardship, and the recommended one",
         description=QUOTE_DESCRIPTION,
     )

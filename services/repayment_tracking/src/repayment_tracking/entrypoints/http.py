@@ -1,5 +1,6 @@
 """The query API: a plan month by month (its plan part, the regular installments due in it, and
-what the ledger last reported left on them), with the payments the ledger applied to it."""
+what the ledger last reported left on them), with the payments the ledger applied to it. Each
+route takes a service key granting read_plans (tideover_runtime.service_auth)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from repayment_tracking.adapters.plans import PostgresPlans
 from repayment_tracking.domain.plan_rules import Month, PlanBook, Rules, month_status
 from tideover_runtime.http import problem
 from tideover_runtime.service import Resources
+from tideover_runtime.service_auth import REFUSALS, guard, requires
+from tideover_runtime.service_keys import Right
+
+READER = [requires(Right.READ_PLANS)]
 
 
 def routes(rules: Rules) -> Callable[[FastAPI, Callable[[], Resources]], None]:
@@ -29,6 +34,8 @@ def routes(rules: Rules) -> Callable[[FastAPI, Callable[[], Resources]], None]:
 
 
 def add_routes(app: FastAPI, resources: Callable[[], Resources], rules: Rules) -> None:
+    guard(app, lambda: resources().pool)
+
     async def plan_bodies(plans: list[asyncpg.Record]) -> list[dict[str, Any]]:
         ids = [plan["plan_id"] for plan in plans]
         async with resources().pool.acquire() as connection:
@@ -55,7 +62,7 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources], rules: Rules) -
             for plan in plans
         ]
 
-    @app.get("/v1/plans/{plan_id}")
+    @app.get("/v1/plans/{plan_id}", dependencies=READER, responses=REFUSALS)
     async def get_plan(plan_id: uuid.UUID) -> JSONResponse:
         plan = await resources().pool.fetchrow("SELECT * FROM plans WHERE plan_id = $1", plan_id)
         if plan is None:
@@ -63,7 +70,7 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources], rules: Rules) -
         [body] = await plan_bodies([plan])
         return JSONResponse(body)
 
-    @app.get("/v1/loans/{loan_id}/plans")
+    @app.get("/v1/loans/{loan_id}/plans", dependencies=READER, responses=REFUSALS)
     async def plans_of_loan(loan_id: uuid.UUID) -> JSONResponse:
         rows = await resources().pool.fetch("SELECT * FROM plans WHERE loan_id = $1 ORDER BY activated_on, plan_id", loan_id)
         return JSONResponse({"loan_id": str(loan_id), "plans": await plan_bodies(list(rows))})

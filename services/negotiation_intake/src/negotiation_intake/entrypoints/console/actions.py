@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -33,16 +33,24 @@ from negotiation_intake.entrypoints.console.rendering import (
     signed_in,
     words,
 )
+from negotiation_intake.entrypoints.console.sessions import session_of
 from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
 
 #: Which form field a refusal by a rule concerns (the rest are shown above the form).
 RULE_FIELDS = {
     "evidence_type_and_size": "file",
+    "evidence_malformed": "file",
+    "evidence_trailing_data": "file",
+    "evidence_active_content": "file",
+    "evidence_encrypted": "file",
+    "evidence_image_dimensions": "file",
     "file_name": "file",
     "one_currency": "essential_expenses",
     "loan_currency": "monthly_income",
     "confirmation_code": "code",
 }
+#: Longer than any agent's key (`tdo_` + 12 + `_` + 43 characters) with room to spare.
+MAX_KEY_LENGTH = 200
 #: Refusals the console words itself, in the agent's language, naming what stands in the way.
 RULE_WORDS = {"application_open": "error_application_open", "plan_active": "error_plan_active"}
 
@@ -72,9 +80,15 @@ def _text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _may_be_a_key(presented: str) -> bool:
+    """Printable ASCII of a key's length: anything else (a NUL, a megabyte) reaches no query."""
+    return 0 < len(presented) <= MAX_KEY_LENGTH and presented.isascii() and presented.isprintable()
+
+
 def _if_match(form: FormData) -> str | None:
     version = _text(form, "version")
-    return f'"{version}"' if version.isdigit() else None
+    # ASCII digits only: "²" is a digit to str.isdigit, not to int.
+    return f'"{version}"' if version.isascii() and version.isdigit() and len(version) <= 18 else None
 
 
 def _validated(model: type[BaseModel], body: dict[str, Any], fields: dict[str, str]) -> tuple[Any, dict[str, str]]:
@@ -87,12 +101,12 @@ def _validated(model: type[BaseModel], body: dict[str, Any], fields: dict[str, s
 def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — one closure per form
     async def act(
         request: Request, agent: Agent, action: str, handler: changes.Handler, application_id: uuid.UUID | None,
-        form: FormData, body: bytes | None = None,
+        form: FormData, body: bytes | None = None, asks_ledger: uuid.UUID | Literal["application"] | None = None,
     ) -> changes.Outcome:  # fmt: skip
         fingerprint = body or "&".join(f"{key}={value}" for key, value in form.items() if key != "csrf").encode()
         return await changes.perform(
             console.resources, agent, action, handler, method="POST", path=request.url.path, body=fingerprint,
-            application_id=application_id, if_match=_if_match(form),
+            application_id=application_id, if_match=_if_match(form), asks_ledger=asks_ledger,
         )  # fmt: skip
 
     async def after(
@@ -107,21 +121,20 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
     @app.post("/sign-in", include_in_schema=False)
     async def sign_in(request: Request) -> Response:
         form = await checked_form(request)
-        async with console.resources().pool.acquire() as connection:
-            agent = await api_keys.authenticate(connection, _text(form, "api_key"))
+        presented = _text(form, "api_key")
+        agent = None
+        if _may_be_a_key(presented):
+            async with console.resources().pool.acquire() as connection:
+                agent = await api_keys.authenticate(connection, presented)
         if agent is None:
             return page(request, "sign_in.html", None, status=401, errors={"api_key": "error_unknown_key"})
-        language = request.session.get("lang")
-        request.session.clear()  # a new session at sign-in: no fixation
-        request.session.update({"key_id": agent.key_id, "role": agent.role.value, "agent_id": agent.agent_id})
-        if language:
-            request.session["lang"] = language
+        session_of(request).sign_in(agent.key_id)
         return see_other("/supervisor" if agent.role.value == "supervisor" else "/")
 
     @app.post("/sign-out", include_in_schema=False)
     async def sign_out(request: Request) -> Response:
         await checked_form(request)
-        request.session.clear()
+        session_of(request).sign_out()  # the row goes: a copy of the cookie opens nothing
         return see_other("/sign-in")
 
     @app.post("/language", include_in_schema=False)
@@ -153,7 +166,10 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
         payload, errors = _validated(bodies.ApplicationIn, body, fields)
         status = 422
         if payload is not None:
-            outcome = await act(request, agent, "open_application", changes.opening(bodies.opening_command(payload)), None, form)
+            outcome = await act(
+                request, agent, "open_application", changes.opening(bodies.opening_command(payload)), None, form,
+                asks_ledger=loan_id,
+            )  # fmt: skip
             if outcome.status < 400 and outcome.application is not None:
                 return see_other(f"/applications/{outcome.application.application_id}")
             # As the API refused it (409: another application open or a plan in force).
@@ -195,7 +211,9 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
     async def submit(application_id: uuid.UUID, request: Request) -> Response:
         agent = await signed_in(console, request, Right.WORK)
         form = await checked_form(request)
-        outcome = await act(request, agent, "submit", changes.changing(changes.submitting), application_id, form)
+        outcome = await act(
+            request, agent, "submit", changes.changing(changes.submitting), application_id, form, asks_ledger="application"
+        )
         return await after(request, agent, application_id, outcome, {})
 
     @app.post("/applications/{application_id}/choice", include_in_schema=False)
@@ -264,7 +282,7 @@ def add_actions(app: FastAPI, console: Console) -> None:  # noqa: PLR0915 — on
             handler = changes.changing(changes.deciding(payload.approved, payload.note))
             outcome = await act(request, agent, "approve" if approved else "refuse_approval", handler, application_id, form)
             if outcome.status < 400:
-                request.session["flash"] = "flash_approved" if approved else "flash_refused"
+                session_of(request).put_flash("flash_approved" if approved else "flash_refused")
                 return see_other("/supervisor")
             errors = refusal_errors(outcome)
         return page(request, "error.html", agent, status=422, message=next(iter(errors.values())))

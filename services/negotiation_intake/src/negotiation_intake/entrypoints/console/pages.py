@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from negotiation_intake.adapters import audit
 from negotiation_intake.adapters.ledger import configured_ledger
-from negotiation_intake.adapters.store import QUEUE_SORTS, PostgresIntakeStore, QueueFilter, work_queue
+from negotiation_intake.adapters.store import CURSOR_PATTERN, QUEUE_SORTS, PostgresIntakeStore, QueueFilter, work_queue
 from negotiation_intake.application.ports import Application, LedgerUnavailableError, LoanView
 from negotiation_intake.domain.access import Right
 from negotiation_intake.domain.application_state import State
@@ -28,10 +28,25 @@ from tideover_contracts.events.plans import PlanOffered, PlanOption
 
 PER_PAGE = 25
 STATUSES = ("overdue", "under_plan", "cured")
+#: Bounds of the queue's numbers: a page past the last is empty, a loan is not a century overdue;
+#: what lies beyond is taken as the bound, so no number overflows a query's parameter.
+MAX_PAGE = 100_000
+MAX_DAYS_PAST_DUE = 36_500
+#: The search box's text at most; control characters (a NUL cannot be a Postgres text) are dropped.
+MAX_SEARCH = 100
 
 
-def _whole(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
+def _whole(value: str | None, at_most: int) -> int | None:
+    """A whole number in ASCII digits ("²" is a digit to str.isdigit, not to int), capped."""
+    digits = (value or "").strip()
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None
+    return at_most if len(digits) > len(str(at_most)) else min(int(digits), at_most)
+
+
+def _search(value: str | None) -> str | None:
+    text = "".join(char for char in (value or "") if char.isprintable())[:MAX_SEARCH].strip()
+    return text or None
 
 
 def _yes_no(value: str | None) -> bool | None:
@@ -42,13 +57,13 @@ def queue_filter(params: dict[str, str]) -> QueueFilter:
     """The queue's query string, tolerant: what does not parse is no filter."""
     return QueueFilter(
         bucket=params.get("bucket") if params.get("bucket") in {bucket.value for bucket in Bucket} else None,
-        min_days_past_due=_whole(params.get("min_dpd")),
+        min_days_past_due=_whole(params.get("min_dpd"), MAX_DAYS_PAST_DUE),
         status=params.get("status") if params.get("status") in STATUSES else None,
         has_application=_yes_no(params.get("has_application")),
-        search=params.get("q") or None,
+        search=_search(params.get("q")),
         sort=sort if (sort := params.get("sort", "")) in QUEUE_SORTS else "days_past_due",
         descending=params.get("order") != "asc",
-        page=max(_whole(params.get("page")) or 1, 1),
+        page=max(_whole(params.get("page"), MAX_PAGE) or 1, 1),
         per_page=PER_PAGE,
     )
 
@@ -136,7 +151,7 @@ def add_pages(app: FastAPI, console: Console) -> None:
         agent = await signed_in(console, request, Right.APPROVE)
         async with console.resources().pool.acquire() as connection:
             store = PostgresIntakeStore(connection)
-            queue = await store.applications(State.AWAITING_APPROVAL, PER_PAGE, _cursor(after, r"^[0-9]+_[0-9a-f]{32}$"))
+            queue = await store.applications(State.AWAITING_APPROVAL, PER_PAGE, _cursor(after, CURSOR_PATTERN))
             items = [await _with_chosen_option(store, application) for application in queue.items]
         return page(request, "supervisor.html", agent, items=items, after=queue.after, errors={})
 
@@ -165,11 +180,16 @@ def add_evidence_preview(app: FastAPI, console: Console) -> None:
             "Content-Disposition": f'inline; filename="{document.document_id}"',
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
+            # Shown inside the application page (<object>), so framed by the console alone; the
+            # document itself may load nothing.
+            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'",
+            "X-Frame-Options": "SAMEORIGIN",
         }
         return Response(content, media_type=document.media_type, headers=headers)
 
 
 def _cursor(after: str | None, pattern: str) -> str | None:
+    """A page cursor of the form the store reads (a 17-digit time is none): else the first page."""
     return after if after and re.fullmatch(pattern, after) else None
 
 

@@ -1,16 +1,16 @@
-"""Pages, sessions and refusals of the console: the signed-in agent, the CSRF token checked on
-every POST, the language, and the templates (Jinja2, autoescaped)."""
+"""Pages and refusals of the console: the signed-in agent of the session (sessions.py), the
+CSRF token checked on every POST, the language, and the templates (Jinja2, autoescaped)."""
 
 from __future__ import annotations
 
 import hmac
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
@@ -20,6 +20,7 @@ from negotiation_intake.adapters import api_keys
 from negotiation_intake.application.ports import Agent
 from negotiation_intake.domain.access import Right, may
 from negotiation_intake.entrypoints.console.i18n import LANGUAGES, Words
+from negotiation_intake.entrypoints.console.sessions import session_of
 from negotiation_intake.entrypoints.console.upstream import Upstream
 from tideover_runtime.service import Resources
 
@@ -52,40 +53,38 @@ class SignInRequiredError(Exception):
 
 def csrf_token(request: Request) -> str:
     """The session's CSRF token (made with the session, signed-in or not)."""
-    token = request.session.get("csrf")
-    if not token:
-        token = request.session["csrf"] = secrets.token_urlsafe(24)
-    return str(token)
+    return session_of(request).csrf_token()
 
 
 def words(request: Request) -> Words:
-    return Words(str(request.session.get("lang", "")))
+    return Words(session_of(request).language)
 
 
 def set_language(request: Request, language: str) -> None:
     if language in LANGUAGES:
-        request.session["lang"] = language
+        session_of(request).set_language(language)
 
 
 async def checked_form(request: Request) -> FormData:
     """The posted form, if it carries the session's CSRF token (else 403)."""
     form = await request.form()
     sent = form.get("csrf")
-    expected = request.session.get("csrf")
-    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, str(expected)):
+    expected = session_of(request).csrf
+    # compare_digest takes ASCII text only: any other is not our token.
+    if not isinstance(sent, str) or not sent.isascii() or not expected or not hmac.compare_digest(sent, expected):
         raise PageError(403, "error_csrf")
     return form
 
 
 async def signed_in(console: Console, request: Request, right: Right = Right.READ) -> Agent:
     """The agent of this session, while their key stands; 403 if their role lacks `right`."""
-    key_id = request.session.get("key_id")
-    if not key_id:
+    session = session_of(request)
+    if not session.key_id:
         raise SignInRequiredError
     async with console.resources().pool.acquire() as connection:
-        agent = await api_keys.agent_for_key_id(connection, str(key_id))
+        agent = await api_keys.agent_for_key_id(connection, session.key_id)
     if agent is None:
-        request.session.pop("key_id", None)
+        session.sign_out()
         raise SignInRequiredError
     request.state.agent = agent  # for the navigation of a refusal page
     if not may(agent.role, right):
@@ -105,7 +104,7 @@ def page(request: Request, template: str, agent: Agent | None, status: int = 200
         may_work=bool(agent and may(agent.role, Right.WORK)),
         csrf=csrf_token(request),
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-        flash=request.session.pop("flash", None),
+        flash=session_of(request).take_flash(),
         **context,
     )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
@@ -125,6 +124,14 @@ def add_error_pages(console: FastAPI) -> None:
         assert isinstance(error, PageError)
         agent = getattr(request.state, "agent", None)
         return page(request, "error.html", agent, status=error.status, message=error.message)
+
+    @console.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: Exception) -> Response:
+        """A path that names no loan or application (not a UUID), or a query out of bounds."""
+        assert isinstance(error, RequestValidationError)
+        in_path = any(item["loc"][:1] == ("path",) for item in error.errors())
+        status, message = (404, "error_not_found") if in_path else (422, "error_bad_request")
+        return page(request, "error.html", getattr(request.state, "agent", None), status=status, message=message)
 
     @console.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: Exception) -> Response:

@@ -1,5 +1,6 @@
-"""What the loan page shows from the other services, asked over their query APIs: never
-required (an unset URL or a silent service shows "not available")."""
+"""What the loan page shows from the other services, asked over their query APIs with
+negotiation-intake's service key: never required (an unset URL, a silent service or a refused
+key shows "not available")."""
 
 from __future__ import annotations
 
@@ -10,13 +11,18 @@ from typing import Any
 import httpx
 import structlog
 
+from tideover_runtime.service_keys import key_header
+
 log = structlog.get_logger(__name__)
 TIMEOUT_SECONDS = 2.0
 
 
 class Upstream:
-    def __init__(self, overdue_url: str | None, notification_url: str | None, tracking_url: str | None) -> None:
+    def __init__(
+        self, overdue_url: str | None, notification_url: str | None, tracking_url: str | None, service_key: str | None = None
+    ) -> None:
         self._urls = {"overdue": overdue_url, "contacts": notification_url, "plans": tracking_url}
+        self._headers = key_header(service_key)
 
     async def loan(self, loan_id: uuid.UUID) -> dict[str, Any | None]:
         """{"overdue": ..., "contacts": ..., "plans": ...}, each None when not available."""
@@ -25,7 +31,7 @@ class Upstream:
             "contacts": f"/v1/loans/{loan_id}/contact-log",
             "plans": f"/v1/loans/{loan_id}/plans",
         }
-        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, headers=self._headers) as client:
             answers = await asyncio.gather(*(self._get(client, name, paths[name]) for name in paths))
         return dict(zip(paths, answers, strict=True))
 
@@ -38,4 +44,6 @@ class Upstream:
         except httpx.HTTPError as error:
             log.warning("upstream not available", upstream=name, error=repr(error))
             return None
+        if response.status_code in (401, 403):
+            log.warning("upstream refused our service key", upstream=name, status=response.status_code)
         return response.json() if response.status_code == 200 else None

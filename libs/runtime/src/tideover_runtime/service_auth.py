@@ -1,0 +1,70 @@
+"""Every query route checks its caller first (DESIGN.md §5, STYLE.md): a route names the right it
+needs (`requires(Right.READ_PLANS)`), and the caller's `X-Service-Key` must be a key of a role
+that has it (service_keys.RIGHTS). No key, or an unknown or revoked one → 401 problem+json with
+WWW-Authenticate; a role without the right → 403. Each refusal is logged with the key's id and
+caller, never the key. /healthz, /readyz and /metrics stay open."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import asyncpg
+import structlog
+from fastapi import Depends, FastAPI, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader
+
+from tideover_runtime.service_keys import HEADER, Right, ServiceCaller, authenticate, may, parse
+
+log = structlog.get_logger(__name__)
+
+KEY_HEADER = APIKeyHeader(
+    name=HEADER, auto_error=False, description="The calling service's key (tsk_…), made by tideover-service-keys"
+)
+CHALLENGE = {"WWW-Authenticate": f'ServiceKey header="{HEADER}"'}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/problem+json": {}}}
+
+
+#: The refusals every guarded route may answer with, for its OpenAPI `responses`.
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: _problem("No service key, or an unknown or revoked one"),
+    403: _problem("The caller's role does not grant this"),
+}
+
+
+def guard(app: FastAPI, pool: Callable[[], asyncpg.Pool]) -> None:
+    """Look the keys of `app`'s guarded routes up through `pool` (the service's own schema)."""
+    app.state.service_key_pool = pool
+
+
+async def authenticated_caller(request: Request, presented: Annotated[str | None, Security(KEY_HEADER)]) -> ServiceCaller:
+    """The caller whose key came with the request: 401 without a valid one."""
+    if not presented:
+        log.warning("query refused", reason="no service key", path=request.url.path)
+        raise HTTPException(401, f"Missing service key: send it in {HEADER}", headers=CHALLENGE)
+    async with request.app.state.service_key_pool().acquire() as connection:
+        caller = await authenticate(connection, presented)
+    if caller is None:
+        parsed = parse(presented)
+        key_id = parsed[0] if parsed else None
+        log.warning("query refused", reason="unknown or revoked service key", key_id=key_id, path=request.url.path)
+        raise HTTPException(401, "Unknown or revoked service key", headers=CHALLENGE)
+    return caller
+
+
+def requires(right: Right) -> Any:
+    """A route dependency: the caller, if their role grants `right` (else 403)."""
+
+    async def check(request: Request, caller: Annotated[ServiceCaller, Depends(authenticated_caller)]) -> ServiceCaller:
+        if not may(caller.role, right):
+            log.warning(
+                "query refused", reason="role lacks the right", right=right.value, caller=caller.caller,
+                role=caller.role, key_id=caller.key_id, path=request.url.path,
+            )  # fmt: skip
+            raise HTTPException(403, f"A caller of role {caller.role} may not {right.value.replace('_', ' ')}")
+        return caller
+
+    return Depends(check)

@@ -1,0 +1,184 @@
+"""The door of intake's HTTP face (issue 17, L2 and M3): the caller's key is checked before the
+body is read, the body is bounded, and every refused answer, whatever refused it, is kept with
+its reason.
+
+FastAPI reads and parses a request's body before it runs the route's dependencies, the key check
+among them: a 100 MB JSON body without a key was parsed before the 401. The door checks the key
+first for every /v1 route but the open ones (the borrower's, where the code is the credential),
+and leaves the caller in the request's state, where the route's `caller` dependency finds it.
+Then it bounds the body (`body_limit` of the route): a declared Content-Length over the limit is
+refused unread, and a body streamed without one is cut off where it passes the limit; both 413
+problem+json. (FastAPI's own `max_body_size` answers a declared one in text/plain.)
+
+An answer of 400 or more is kept in `refused_requests` (adapters/refusals.py, bounded against
+floods) unless the audit log has the request already (a change refused by a rule)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from negotiation_intake.adapters.refusals import Refusal, RefusalLog, stop_watching, watching
+from negotiation_intake.application.ports import Agent
+from tideover_runtime.clock import Clock
+from tideover_runtime.http import PROBLEM_JSON, problem
+
+log = structlog.get_logger(__name__)
+
+#: Probes and scrapes: never refused for a reason worth keeping.
+UNWATCHED = frozenset({"/healthz", "/readyz", "/metrics"})
+#: What of a problem document is read for its reason (ours are a few hundred bytes).
+PROBLEM_BYTES = 16 * 1024
+DETAIL_CHARACTERS = 500
+TOO_LARGE = "Content Too Large"
+#: As the service answers an unexpected error (tideover_runtime.http).
+UNEXPECTED = "Internal server error"
+#: The presented key's id (tdo_<id>_<secret>), kept for a refused key: never the secret.
+KEY_ID_LENGTH = 12
+
+
+@dataclass
+class Answer:
+    """What was answered: the status, and the problem document if it was one."""
+
+    status: int = 0
+    problem: bytes = b""
+    is_problem: bool = False
+    #: The kind of error that ended the request unanswered (answered 500 further out).
+    failure: str | None = None
+
+    def watching(self, send: Send) -> Send:
+        async def watched(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.status = message["status"]
+                headers = dict(message.get("headers", []))
+                self.is_problem = headers.get(b"content-type", b"").startswith(PROBLEM_JSON.encode())
+            elif message["type"] == "http.response.body" and self.is_problem and len(self.problem) < PROBLEM_BYTES:
+                self.problem += message.get("body", b"")
+            await send(message)
+
+        return watched
+
+    def document(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.problem)
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+
+@dataclass
+class Door:
+    """ASGI middleware: see the module's docstring. `authenticate` is the API's own key check
+    (401 as an HTTPException)."""
+
+    app: ASGIApp
+    authenticate: Callable[[Request], Awaitable[Agent]]
+    refusals: RefusalLog
+    #: The service's clock, once it has started: when a refusal happened.
+    clock: Callable[[], Clock]
+    #: The most bytes a body may have, by method and path.
+    body_limit: Callable[[str, str], int]
+    keyed_prefix: str = "/v1/"
+    open_paths: frozenset[str] = field(default_factory=frozenset)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNWATCHED:
+            await self.app(scope, receive, send)
+            return
+        answer = Answer()
+        watch, token = watching()
+        try:
+            await self._serve(scope, receive, answer.watching(send))
+        except Exception as error:
+            answer.status, answer.failure = answer.status or 500, type(error).__name__
+            raise
+        finally:
+            stop_watching(token)
+            # A request that failed may have had its audit entry rolled back: kept whatever the watch says.
+            if answer.status >= 400 and (answer.failure or not watch.audited):
+                await self._keep(scope, answer)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if not path.startswith(self.keyed_prefix):
+            await self.app(scope, receive, send)
+            return
+        if path not in self.open_paths:
+            try:
+                agent = await self.authenticate(Request(scope))
+            except HTTPException as error:
+                response = problem(error.status_code, str(error.detail))
+                response.headers.update(error.headers or {})
+                await response(scope, receive, send)
+                return
+            scope.setdefault("state", {})["agent"] = agent
+        limit = self.body_limit(scope["method"], path)
+        declared = Request(scope).headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            detail = f"the body is {declared} bytes; this route takes {limit} at most"
+            await problem(413, TOO_LARGE, detail, limit_bytes=limit)(scope, receive, send)
+            return
+        await self.app(scope, _bounded(receive, limit), send)
+
+    async def _keep(self, scope: Scope, answer: Answer) -> None:
+        document = answer.document() or ({"title": UNEXPECTED, "detail": answer.failure} if answer.failure else {})
+        agent = scope.get("state", {}).get("agent")
+        detail = document.get("detail")
+        try:
+            await self.refusals.record(
+                Refusal(
+                    at=self.clock().now(),
+                    status=answer.status,
+                    reason=str(document.get("rule") or document.get("title") or _phrase(answer.status)),
+                    detail=str(detail)[:DETAIL_CHARACTERS] if detail else None,
+                    method=scope["method"],
+                    path=scope["path"][:1000],
+                    client=scope["client"][0] if scope.get("client") else None,
+                    agent_id=agent.agent_id if isinstance(agent, Agent) else None,
+                    role=agent.role.value if isinstance(agent, Agent) else None,
+                    key_id=agent.key_id if isinstance(agent, Agent) else _presented_key_id(scope),
+                )
+            )
+        except Exception as error:  # the answer has gone already: whatever fails here goes to the log alone
+            log.exception("refused request not kept", error=repr(error), status=answer.status, path=scope["path"])
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    """`receive`, refusing (413) a body once more than `limit` bytes of it have come."""
+    received = 0
+
+    async def bounded() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                # FastAPI lets an HTTPException raised while it reads the body through to the
+                # problem handlers; an endpoint reading it raises it itself.
+                raise HTTPException(413, TOO_LARGE)
+        return message
+
+    return bounded
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def _presented_key_id(scope: Scope) -> str | None:
+    """The id part of a key that was presented and refused, if it has the form of one."""
+    presented = Request(scope).headers.get("x-api-key", "")
+    prefix, _, rest = presented.partition("_")
+    key_id = rest.partition("_")[0]
+    return key_id if prefix == "tdo" and len(key_id) == KEY_ID_LENGTH and key_id.isalnum() and key_id.isascii() else None

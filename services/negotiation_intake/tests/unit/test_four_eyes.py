@@ -1,0 +1,27 @@
+"""Maker-checker (issue 17, H2): whoever opened the application or chose the option does not
+approve it; anyone else with the right does."""
+
+from __future__ import annotations
+
+import pytest
+
+from negotiation_intake.domain.access import refusal_to_approve
+
+
+def test_another_supervisor_may_approve() -> None:
+    assert refusal_to_approve("supervisor-s", opened_by="agent-a", chosen_by="agent-b") is None
+
+
+def test_an_option_chosen_before_the_chooser_was_kept_is_judged_by_the_opener_alone() -> None:
+    assert refusal_to_approve("supervisor-s", opened_by="agent-a", chosen_by=None) is None
+
+
+@pytest.mark.parametrize(
+    ("opened_by", "chosen_by", "what"),
+    [("supervisor-s", "agent-b", "opened"), ("agent-a", "supervisor-s", "chose"), ("supervisor-s", "supervisor-s", "opened")],
+)
+def test_the_maker_may_not_check(opened_by: str, chosen_by: str, what: str) -> None:
+    refusal = refusal_to_approve("supervisor-s", opened_by=opened_by, chosen_by=chosen_by)
+    assert refusal is not None
+    assert refusal.startswith(f"supervisor-s {what} this")
+    assert "another supervisor must decide" in refusal
