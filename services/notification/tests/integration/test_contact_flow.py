@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -277,7 +277,14 @@ async def test_the_contact_log_shows_a_written_plans_code_masked_while_the_borro
     await at(private_infrastructure, client, MIDDAY)
     overdue = await overdue_loan(private_infrastructure, client)
     code = "731904"
-    sent = golden("PlanSentToBorrower", loan_id=overdue.loan_id, application_id=uuid.uuid4(), confirmation_code=code)
+    sent = golden(
+        "PlanSentToBorrower",
+        loan_id=overdue.loan_id,
+        application_id=uuid.uuid4(),
+        confirmation_code=code,
+        sent_at=MIDDAY,
+        code_expires_at=MIDDAY + timedelta(hours=24),  # valid when read (an expired one is not sent)
+    )
     await client.publish(envelope(sent))
 
     written = lambda e: e.loan_id == overdue.loan_id and e.purpose.value == "written_plan"  # noqa: E731

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,15 @@ async def test_a_written_plans_request_is_published_whole_and_blanked_in_the_out
     await taken(private_infrastructure, client, ClockTicked(at=MIDDAY))
     await taken(private_infrastructure, client, loan_booked(loan_id=loan_id))
     plan = next(event for event in golden_events() if type(event).__name__ == "PlanSentToBorrower")
-    plan = plan.model_copy(update={"loan_id": loan_id, "application_id": uuid.uuid4(), "confirmation_code": CODE})
+    plan = plan.model_copy(
+        update={
+            "loan_id": loan_id,
+            "application_id": uuid.uuid4(),
+            "confirmation_code": CODE,
+            "sent_at": MIDDAY,
+            "code_expires_at": MIDDAY + timedelta(hours=24),  # valid when read (an expired one is not sent)
+        }
+    )
     topics = (NOTIFICATIONS_REQUESTS.name, NOTIFICATIONS_REQUESTS_V1.name)
     async with TopicWatcher(private_infrastructure.bootstrap_servers, topics, private_infrastructure.topic_prefix) as watcher:
         sent = await taken(private_infrastructure, client, plan)

@@ -1,8 +1,9 @@
 """The contact rules over any sequence of messages, clock ticks, time zones, opt-outs, plans and
 closures: nothing is released inside quiet hours, over a daily or 7-day limit, to an opted-out or
 do-not-contact borrower, as a collection message while a plan is active, or as a message that
-presses for payment (or a cure confirmation a write-off or sale caused) once the loan closed;
-nothing twice; and every held message is released (or suppressed by a rule) once its window opens."""
+presses for payment (or a cure confirmation a write-off or sale caused) once the loan closed; no
+written plan once its one-time code expired; nothing twice; and every held message is released
+(or suppressed by a rule) once its window opens."""
 
 from __future__ import annotations
 
@@ -94,6 +95,7 @@ steps = st.lists(
     st.one_of(
         st.tuples(st.just("message"), st.sampled_from(list(Purpose))),
         st.tuples(st.just("cured_by_closure"), st.none()),
+        st.tuples(st.just("written_plan"), st.integers(min_value=1, max_value=36)),  # its code valid for hours
         st.tuples(st.just("close"), st.sampled_from(list(LoanClosureReason))),
         st.tuples(st.just("burst"), st.integers(min_value=2, max_value=12)),  # many messages at one instant
         st.tuples(st.just("tick"), st.integers(min_value=1, max_value=12 * 60)),  # minutes
@@ -124,6 +126,10 @@ def test_the_rules_hold_for_any_history(  # noqa: PLR0912 - one world, every inv
         elif kind == "cured_by_closure":
             number += 1
             world.handle(number, Message(Purpose.CURED_CONFIRMATION, world.now, cured_by_closure=True))
+        elif kind == "written_plan":
+            number += 1
+            expires = world.now + timedelta(hours=int(value))  # type: ignore[call-overload]
+            world.handle(number, Message(Purpose.WRITTEN_PLAN, world.now, code_expires_at=expires))
         elif kind == "close":
             world.closed = world.closed or LoanClosureReason(str(value))  # a loan closes once
         elif kind == "burst":
@@ -156,6 +162,7 @@ def test_the_rules_hold_for_any_history(  # noqa: PLR0912 - one world, every inv
         assert not (closed and message.purpose in PRESSING)
         assert not (message.cured_by_closure and closed in UNCONFIRMED_CLOSURES)
         assert sent.at - message.created_at <= message.stale_after
+        assert message.code_expires_at is None or sent.at < message.code_expires_at
     for channel, limit in profile.daily_limit.items():
         per_day: dict[object, int] = {}
         for _, _, sent, _, _, _ in world.sent:
@@ -248,6 +255,23 @@ def test_the_written_plan_is_not_held_by_the_daily_limit() -> None:
     assert (notice.outcome, notice.rule) == (Outcome.HOLD, "daily_limit")
     plan = decide(Message(Purpose.WRITTEN_PLAN, at), borrower, three_notices, at, plan_active=False, profile=cn)
     assert plan.outcome is Outcome.SEND
+
+
+def test_a_written_plan_goes_only_while_its_code_is_valid() -> None:
+    borrower = Borrower("Asia/Shanghai", Jurisdiction.CN, (Channel.SMS, Channel.EMAIL))
+    night = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 23:30 in Beijing
+    cn = PROFILES[Jurisdiction.CN]
+    plan = Message(Purpose.WRITTEN_PLAN, night, code_expires_at=night + timedelta(hours=9))  # 08:30 in Beijing
+    held = decide(plan, borrower, History(), night, plan_active=False, profile=cn)
+    assert (held.outcome, held.until) == (Outcome.HOLD, datetime(2026, 3, 3, 0, 0, tzinfo=UTC))
+    assert decide(plan, borrower, History(), held.until, plan_active=False, profile=cn).outcome is Outcome.SEND  # type: ignore[arg-type]
+
+    expired = replace(plan, code_expires_at=night + timedelta(hours=8))  # 07:30: before the window opens
+    late = decide(expired, borrower, History(), held.until, plan_active=False, profile=cn)  # type: ignore[arg-type]
+    assert (late.outcome, late.rule) == (Outcome.SUPPRESS, "code_expired")
+    fallback = replace(plan, failed_channels=frozenset({Channel.SMS}))
+    at_expiry = night + timedelta(hours=9)
+    assert decide(fallback, borrower, History(), at_expiry, plan_active=False, profile=cn).rule == "code_expired"
 
 
 def test_the_channel_is_chosen_by_purpose_and_preference() -> None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
+from notification.application.codes import FORGOTTEN, forgotten, secret_until
 from notification.application.ports import Contact, LedgerStatus, LogEntry, StatusChange, StoredMessage
 from notification.domain.contact_rules import History, Sent
 from tideover_contracts.common import Channel, Jurisdiction, Language, Locale
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
+from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import Purpose
 from tideover_contracts.money import Money
 from tideover_contracts.topics import ALL_EVENT_TYPES
@@ -20,13 +23,23 @@ from tideover_runtime.database import Connection
 _MESSAGE_COLUMNS = "notification_id, loan_id, purpose, source_type, source, created_at, status, failed_channels, channel"
 
 
+def _source(source_type: str, source: str) -> Event:
+    """The event a message tells of, as stored; a written plan whose code was forgotten
+    (application/codes.py) is read with the code `FORGOTTEN`, which the contract would refuse."""
+    event_class: type[Event] = ALL_EVENT_TYPES[source_type]
+    if event_class is PlanSentToBorrower:
+        data = json.loads(source)
+        if data.get("confirmation_code") == FORGOTTEN:
+            return forgotten(data)
+    return event_class.model_validate_json(source)
+
+
 def _message(row: Any) -> StoredMessage:
-    event_class: type[Event] = ALL_EVENT_TYPES[row["source_type"]]
     return StoredMessage(
         notification_id=row["notification_id"],
         loan_id=row["loan_id"],
         purpose=Purpose(row["purpose"]),
-        source=event_class.model_validate_json(row["source"]),
+        source=_source(row["source_type"], row["source"]),
         created_at=row["created_at"],
         status=row["status"],
         failed_channels=frozenset(Channel(channel) for channel in row["failed_channels"]),
@@ -103,11 +116,13 @@ class PostgresNotificationStore:
 
     async def add_messages(self, messages: list[StoredMessage]) -> set[uuid.UUID]:
         """The ids of the messages that are new: one that exists already (a duplicate, even
-        within `messages`) becomes one message."""
+        within `messages`) becomes one message. A written plan's is kept with the instant its
+        code expires (`secret_until`), when the code is forgotten (`forget_codes`)."""
         rows = await self._connection.fetch(
             """
-            INSERT INTO messages (notification_id, loan_id, purpose, source_type, source, created_at, status)
-            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[])
+            INSERT INTO messages (notification_id, loan_id, purpose, source_type, source, created_at, status, secret_until)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[],
+                                 $8::timestamptz[])
             ON CONFLICT (notification_id) DO NOTHING RETURNING notification_id
             """,
             [m.notification_id for m in messages],
@@ -117,6 +132,7 @@ class PostgresNotificationStore:
             [m.source.model_dump_json() for m in messages],
             [m.created_at for m in messages],
             [m.status for m in messages],
+            [secret_until(m.source) for m in messages],
         )
         return {row["notification_id"] for row in rows}
 
@@ -138,6 +154,25 @@ class PostgresNotificationStore:
             limit,
         )
         return [_message(row) for row in rows]
+
+    async def forget_codes(self, now: datetime, limit: int) -> list[StoredMessage]:
+        """The messages whose one-time code expired by `now` (at most `limit`, the first to
+        expire first), locked for this transaction, with their code forgotten: their stored
+        event holds `FORGOTTEN` in its place from now on."""
+        rows = await self._connection.fetch(
+            f"""
+            UPDATE messages SET source = jsonb_set(source, '{{confirmation_code}}', to_jsonb($3::text)), secret_until = NULL
+            WHERE notification_id IN (
+                SELECT notification_id FROM messages WHERE secret_until <= $1
+                ORDER BY secret_until, notification_id LIMIT $2 FOR UPDATE SKIP LOCKED
+            )
+            RETURNING {_MESSAGE_COLUMNS}
+            """,
+            now,
+            limit,
+            FORGOTTEN,
+        )
+        return sorted((_message(row) for row in rows), key=lambda message: (message.created_at, message.notification_id))
 
     async def set_statuses(self, changes: list[StatusChange]) -> None:
         if not changes:

@@ -6,7 +6,9 @@ A message is kept with the event it tells of: when it is released after a hold, 
 to the next channel after a failure, it is decided and rendered again for that time and channel.
 Its id is the business key of the fact (purpose, loan, installment, day), so a redelivered or
 repeated event makes no second message. A message that needs a fact another topic brings waits
-for it and is decided when the second of the two arrives (application/waiting.py).
+for it and is decided when the second of the two arrives (application/waiting.py). A written
+plan's one-time code is kept no longer than it is of use: forgotten once it expires, and the
+message no longer sent (application/codes.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from notification.application.codes import code_expiry, forget_expired, is_forgotten, live_code
 from notification.application.message_facts import facts_for, purpose_of
 from notification.application.ports import Contact, LedgerStatus, LogEntry, Notifying, StatusChange, StoredMessage
 from notification.application.waiting import Known, cured_by_closure, known_after_locking
@@ -27,7 +30,6 @@ from tideover_contracts.envelope import Event, deterministic_id
 from tideover_contracts.events import notifications_v1
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, LoanClosureReason
-from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested
 from tideover_contracts.events.overdue import OverdueChangeReason, OverdueStatusChanged
 from tideover_contracts.events.plans import PlanActivated
@@ -44,6 +46,11 @@ NOTICE_REASONS = frozenset({OverdueChangeReason.BUCKET_CHANGED, OverdueChangeRea
 
 class ContactNotYetKnownError(Exception):
     """The loan's LoanBooked has not reached us yet; retried, then dead-lettered for replay."""
+
+
+class ForgottenCodeError(RuntimeError):
+    """A written plan whose code was forgotten came to be rendered: the contact rules suppress it
+    (code_expired) before, so this is a fault, never a message with a masked code."""
 
 
 async def when_loan_booked_keep_contact(unit: Unit[LoanBooked], notifying: Notifying) -> None:
@@ -148,10 +155,14 @@ async def when_plan_completed_tell_borrower(unit: Unit[PlanCompleted], notifying
 
 
 async def when_time_passes_release_held(unit: Unit[BusinessDayClosed] | Unit[ClockTicked], notifying: Notifying) -> None:
-    """Release the held messages whose window has opened by the clock event's instant."""
-    event = unit.event
+    """Forget the one-time codes expired by the clock event's instant (application/codes.py):
+    a written plan still held or waiting for one of them is suppressed (code_expired), logged
+    like every suppression. Then release the held messages whose window has opened by then."""
+    event, store = unit.event, notifying.store
     now = event.closed_at if isinstance(event, BusinessDayClosed) else event.at
-    due = await notifying.store.due(now, RELEASE_BATCH)
+    expired = await store.forget_codes(now, RELEASE_BATCH)
+    await _decide(notifying, [(unit, message) for message in expired if message.status in ("held", "waiting")], now)
+    due = await store.due(now, RELEASE_BATCH)
     await _decide(notifying, [(unit, message) for message in due], now)
 
 
@@ -163,7 +174,8 @@ async def when_delivered_complete_log(unit: Unit[NotificationDelivered], notifyi
 
 
 async def when_failed_fall_back(unit: Unit[NotificationFailed], notifying: Notifying) -> None:
-    """Log the failure and try the message on the borrower's next channel."""
+    """Log the failure and try the message on the borrower's next channel: a written plan whose
+    code has expired (or was forgotten) by now is suppressed instead (code_expired)."""
     event, store = unit.event, notifying.store
     await store.receipt(event.notification_id, event.channel, "failed", event.reason, event.failed_at)
     message = await store.message(event.notification_id, for_update=True)
@@ -187,7 +199,7 @@ async def consider(notifying: Notifying, items: list[tuple[Unit[Any], Key]]) -> 
             notification_id=deterministic_id("notice", purpose.value, *key),
             loan_id=unit.event.loan_id,
             purpose=purpose,
-            source=unit.event,
+            source=forget_expired(unit.event, unit.clock.now()),  # a code read after it expired is not kept
             created_at=unit.clock.now(),
             status="held",
             failed_channels=frozenset(),
@@ -237,7 +249,13 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
     for unit, message in items:
         contact, history = contacts[message.loan_id], histories[message.loan_id]
         decision = decide(
-            Message(message.purpose, message.created_at, message.failed_channels, cured_by_closure=cured_by_closure(message)),
+            Message(
+                message.purpose,
+                message.created_at,
+                message.failed_channels,
+                cured_by_closure=cured_by_closure(message),
+                code_expires_at=code_expiry(message),
+            ),
             _borrower(contact),
             history,
             now,
@@ -259,7 +277,7 @@ async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessa
         request = _request(notifying, message, contact, channel, now, known.ledger_after(message))
         histories[message.loan_id] = replace(history, sent=(*history.sent, Sent(channel, now, message.purpose)))
         changes.append(StatusChange(message.notification_id, "sent", channel=channel, sent_at=now))
-        code = message.source.confirmation_code if isinstance(message.source, PlanSentToBorrower) else None
+        code = live_code(message.source)
         entries.append(
             replace(entry, template=request.template, subject=masked(request.subject, code), body=masked(request.body, code))
         )
@@ -282,7 +300,10 @@ def _request(
     notifying: Notifying, message: StoredMessage, contact: Contact, channel: Channel, now: datetime, ledger: LedgerStatus | None
 ) -> NotificationRequested:
     """The request for `message` on `channel`. A broken plan's message states the ledger's days
-    past due and overdue total after the break (`ledger`)."""
+    past due and overdue total after the break (`ledger`). Never a written plan whose code was
+    forgotten (ForgottenCodeError)."""
+    if is_forgotten(message.source):
+        raise ForgottenCodeError(f"message {message.notification_id}: its one-time code was forgotten")
     address = contact.address(channel)
     assert address is not None
     _, facts = facts_for(message.source, ledger=ledger, terms=notifying.plan_terms)

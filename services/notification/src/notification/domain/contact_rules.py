@@ -19,7 +19,9 @@ Rules, in the order they are applied:
    channel (CN: 6 call attempts a number a day) → held until the next day's window opens;
 7. US calls: at most 7 in 7 days per debt, and none within 7 days after a conversation →
    held until the oldest attempt leaves the 7 days, or the 7 days after the conversation end;
-8. a message held past its useful life (`stale_after`) is suppressed rather than sent late.
+8. a message held past its useful life (`stale_after`) is suppressed rather than sent late; a
+   written plan whose one-time code has expired (`code_expires_at`) is no use at all, and is
+   suppressed from that instant (`code_expired`), whether held, waiting or falling back.
 Duplicates (same purpose, loan, installment and day) share one notification id and become one
 message before these rules run.
 """
@@ -134,6 +136,8 @@ class Message:
     stale_after: timedelta = timedelta(days=3)
     #: A cure confirmation for a cure the loan's closure caused (LoanCured, reason loan_closed).
     cured_by_closure: bool = False
+    #: A written plan: when its one-time code expires (the borrower can confirm nothing after).
+    code_expires_at: datetime | None = None
 
 
 class Outcome(StrEnum):
@@ -182,6 +186,8 @@ def _refusal(
         return "loan_closed"
     if plan_active and message.purpose in COLLECTION:
         return "plan_active"
+    if message.code_expires_at is not None and now >= message.code_expires_at:
+        return "code_expired"
     if now - message.created_at > message.stale_after:
         return "stale"
     return None
