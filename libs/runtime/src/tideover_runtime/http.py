@@ -10,12 +10,32 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from tideover_runtime.security_headers import DOCS_PATHS, DOCS_POLICY, SecurityHeaders
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemOut(BaseModel):
+    """RFC 9457 problem details, as every service answers a refusal; `rule` names the rule that
+    refused the request, `errors` the fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    rule: str | None = None
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    """An OpenAPI `responses` entry for a problem+json answer."""
+    return {"description": description, "model": ProblemOut, "content": {PROBLEM_JSON: {}}}
+
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 #: /readyz answers within this even when a check hangs (a check that overruns counts as failed).

@@ -14,6 +14,7 @@ import structlog
 from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
+from tideover_runtime.http import problem_response
 from tideover_runtime.service_keys import HEADER, Right, ServiceCaller, authenticate, may, parse
 
 log = structlog.get_logger(__name__)
@@ -24,14 +25,13 @@ KEY_HEADER = APIKeyHeader(
 CHALLENGE = {"WWW-Authenticate": f'ServiceKey header="{HEADER}"'}
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/problem+json": {}}}
-
-
-#: The refusals every guarded route may answer with, for its OpenAPI `responses`.
+#: The refusals every guarded route may answer with, for its OpenAPI `responses` (problem+json).
 REFUSALS: dict[int | str, dict[str, Any]] = {
-    401: _problem("No service key, or an unknown or revoked one"),
-    403: _problem("The caller's role does not grant this"),
+    400: problem_response("A body that cannot be parsed at all"),
+    401: problem_response("No service key, or an unknown or revoked one"),
+    403: problem_response("The caller's role does not grant this"),
+    404: problem_response("No such loan or plan"),
+    422: problem_response("Invalid input, naming the field (`errors`)"),
 }
 
 

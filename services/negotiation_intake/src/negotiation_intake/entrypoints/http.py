@@ -19,7 +19,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, Security, UploadFile
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, ConfigDict
 from starlette.middleware import Middleware
 
 from negotiation_intake.adapters import api_keys, audit, refusals
@@ -61,7 +60,7 @@ from negotiation_intake.entrypoints.changes import (
 )
 from negotiation_intake.entrypoints.door import Door
 from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
-from tideover_runtime.http import problem
+from tideover_runtime.http import problem, problem_response
 from tideover_runtime.service import Resources
 
 #: The most a JSON body may be: the longest application (a 4,000-character description) is a
@@ -195,20 +194,7 @@ async def _confirm(
     )  # fmt: skip
 
 
-class ProblemOut(BaseModel):
-    """RFC 9457 problem details; `rule` names the rule that refused the request."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    rule: str | None = None
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "model": ProblemOut, "content": {"application/problem+json": {}}}
+_problem = problem_response
 
 
 #: Every refusal the API may answer with, documented on every route.

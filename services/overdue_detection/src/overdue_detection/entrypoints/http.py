@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application.queries import ClosedLoanError, ledger_position, shown_days_past_due
-from tideover_runtime.http import problem
+from tideover_runtime.http import problem, problem_response
 from tideover_runtime.service import Resources
 from tideover_runtime.service_auth import REFUSALS, guard, requires
 from tideover_runtime.service_keys import Right
@@ -26,7 +26,10 @@ READER = [requires(Right.READ_LEDGER)]
 def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
     guard(app, lambda: resources().pool)
 
-    @app.get("/v1/loans/{loan_id}/position", response_model=None, dependencies=READER, responses=REFUSALS)
+    @app.get(
+        "/v1/loans/{loan_id}/position", response_model=None, dependencies=READER,
+        responses={**REFUSALS, 409: problem_response("The loan left the book: nothing to price a plan on")},
+    )  # fmt: skip
     async def position(loan_id: uuid.UUID) -> dict[str, Any] | JSONResponse:
         """The loan's LedgerPosition (contracts) at the last closed business day."""
         async with resources().pool.acquire() as connection:

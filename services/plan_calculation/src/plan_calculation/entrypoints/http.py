@@ -20,7 +20,7 @@ from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason
 from tideover_contracts.events.plans import PlanOption
 from tideover_contracts.money import InputMoney, Money, Rate
 from tideover_contracts.policy import ChargeCaps
-from tideover_runtime.http import problem
+from tideover_runtime.http import problem, problem_response
 from tideover_runtime.service import Resources
 from tideover_runtime.service_auth import REFUSALS, guard, requires
 from tideover_runtime.service_keys import Right
@@ -178,7 +178,10 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources], caps: ChargeCap
     @app.post(
         "/v1/quotes",
         response_model=QuoteOut,
-        responses={**REFUSALS, 422: {"description": "Invalid input, problem+json naming the field"}},
+        responses={
+            **REFUSALS,
+            422: problem_response("Invalid input, naming the field (`errors`), or a rule the schema cannot say"),
+        },
         dependencies=[requires(Right.QUOTE)],
         summary="Every plan option for a loan's position and a hardship, and the recommended one",
         description=QUOTE_DESCRIPTION,
