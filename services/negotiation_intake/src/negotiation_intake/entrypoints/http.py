@@ -194,36 +194,33 @@ async def _confirm(
     )  # fmt: skip
 
 
-_problem = problem_response
-
-
 #: Every refusal the API may answer with, documented on every route.
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: _problem("A body that cannot be parsed at all (a multipart body without its boundary, text that is not UTF-8)"),
-    401: _problem("No API key, or an unknown or revoked one"),
-    403: _problem(
+    400: problem_response("A body that cannot be parsed at all (a multipart body without its boundary, text that is not UTF-8)"),
+    401: problem_response("No API key, or an unknown or revoked one"),
+    403: problem_response(
         "The caller's role does not grant this, or (`rule` `four_eyes`) the approver opened the application or chose the option"
     ),
-    404: _problem("No such loan, application, document, offer or option"),
-    409: _problem(
+    404: problem_response("No such loan, application, document, offer or option"),
+    409: problem_response(
         "The application's state refuses it (`current_state`), or the loan's: one open application and one plan "
         "in force per loan (`rule` `application_open` naming `application_id`, or `plan_active` naming `plan_id`)"
     ),
-    412: _problem("If-Match named a stale version (`current_version`)"),
-    413: _problem(f"The body is larger than the route takes: {JSON_BODY_BYTES} bytes of JSON, a document of 10 MB"),
-    415: _problem("The document is not a PDF, JPEG or PNG by its content"),
-    422: _problem("Invalid input naming the field (`errors`), a reused Idempotency-Key, or a rule (`rule`)"),
+    412: problem_response("If-Match named a stale version (`current_version`)"),
+    413: problem_response(f"The body is larger than the route takes: {JSON_BODY_BYTES} bytes of JSON, a document of 10 MB"),
+    415: problem_response("The document is not a PDF, JPEG or PNG by its content"),
+    422: problem_response("Invalid input naming the field (`errors`), a reused Idempotency-Key, or a rule (`rule`)"),
 }
 
 
 #: The borrower's endpoint answers only these (a 422 alike for every refusal, and no 401/403).
 BORROWER_ANSWERS: dict[int | str, dict[str, Any]] = {
-    422: _problem(
+    422: problem_response(
         "Invalid input naming the field (`errors`), a reused Idempotency-Key, or (`rule` `confirmation_code`) "
         "the code confirms nothing, for whatever reason"
     ),
     429: {
-        **_problem(
+        **problem_response(
             "Too many refused tries for the application or from the client (`rule`); try again after `Retry-After` seconds"
         ),
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from overdue_detection.application.ports import LoanBook
 from overdue_detection.domain.delinquency import days_past_due, paused_days
@@ -19,15 +18,16 @@ from tideover_contracts.money import Money
 
 
 def shown_days_past_due(
-    business_date: date | None, oldest_due: date | None, position: Any, overdue_since: date | None, paused_since: date | None
+    business_date: date | None, oldest_due: date | None, paused: int, overdue_since: date | None, paused_since: date | None
 ) -> int:
     """While a plan is in force the days past due stand still where they were when it began
-    (DESIGN.md §3); otherwise they leave out the days under plans after the oldest unpaid due date."""
+    (DESIGN.md §3); otherwise they leave out the `paused` days under plans after the oldest unpaid
+    due date."""
     if business_date is None:
         return 0
     if paused_since is not None:
         return days_past_due(paused_since, overdue_since)
-    return days_past_due(business_date, oldest_due, position.get("paused_days", 0))
+    return days_past_due(business_date, oldest_due, paused)
 
 
 class ClosedLoanError(Exception):
@@ -63,7 +63,7 @@ async def ledger_position(book: LoanBook, loan_id: uuid.UUID) -> LedgerPosition 
         return money(sum((parts_owed[component] for _, parts_owed in lines), start=Decimal(0)))
 
     overdue = {component: total(component, overdue_lines) for component in ("principal", "interest", "fee", "penalty")}
-    paused = {"paused_days": paused_days(parts.pauses, oldest_due, business_date)}
+    paused = paused_days(parts.pauses, oldest_due, business_date)
     return LedgerPosition(
         loan_id=loan_id,
         business_date=business_date,

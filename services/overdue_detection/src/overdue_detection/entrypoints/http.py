@@ -69,7 +69,9 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             "status": "under_plan" if loan.under_plan else loan.status,
             "overdue": overdue,
             "episode": loan.episode,
-            "days_past_due": shown_days_past_due(business_date, oldest_due, position, loan.overdue_since, paused_since),
+            "days_past_due": shown_days_past_due(
+                business_date, oldest_due, position.get("paused_days", 0), loan.overdue_since, paused_since
+            ),
             "bucket": loan.bucket,
             "oldest_overdue_due_date": oldest_due.isoformat() if oldest_due else None,
             "overdue_amounts": {part: money(position[part] if overdue else Decimal(0)) for part in components},
