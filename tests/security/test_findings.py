@@ -38,6 +38,7 @@ from negotiation_intake.domain.borrower_limits import PER_APPLICATION, PER_CLIEN
 from negotiation_intake.entrypoints.code_secret import DEVELOPMENT_CODE_SECRET
 from negotiation_intake.entrypoints.http import JSON_BODY_BYTES
 from negotiation_intake.entrypoints.keys_cli import issue_key
+from plan_calculation.entrypoints.http import QUOTE_BODY_BYTES
 from tideover_contracts.envelope import wrap
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, NOTIFICATIONS_REQUESTS, OVERDUE_STATUS
@@ -695,22 +696,44 @@ async def answer_to_the_head(url: str, path: str, headers: dict[str, str]) -> tu
 async def test_l2_the_key_and_the_size_are_judged_before_the_body_is_read(system: System) -> None:
     anonymous = await answer_to_the_head(system.intake, "/v1/applications", {})
     agent = await answer_to_the_head(system.intake, "/v1/applications", {"X-API-Key": system.keys["agent"]})
+    quotes = system.url("plan_calculation")
+    no_service_key = await answer_to_the_head(quotes, "/v1/quotes", {})
+    intakes_key = await answer_to_the_head(quotes, "/v1/quotes", harness_headers(CallerRole.NEGOTIATION_INTAKE))
 
     assert (anonymous[0], anonymous[1]["content-type"]) == (401, PROBLEM)
     assert anonymous[1]["www-authenticate"] == "ApiKey"
     assert (agent[0], agent[1]["content-type"]) == (413, PROBLEM)
     assert json.loads(agent[2])["limit_bytes"] == JSON_BODY_BYTES
+    assert (no_service_key[0], no_service_key[1]["content-type"]) == (401, PROBLEM)
+    assert no_service_key[1]["www-authenticate"] == f'ServiceKey header="{HEADER}"'
+    assert (intakes_key[0], intakes_key[1]["content-type"]) == (413, PROBLEM)
+    assert json.loads(intakes_key[2])["limit_bytes"] == QUOTE_BODY_BYTES
+
+
+async def test_l2_a_malformed_body_without_a_key_is_refused_for_the_key(system: System) -> None:
+    async with httpx.AsyncClient(base_url=system.url("plan_calculation"), timeout=30) as http:
+        anonymous = await http.post("/v1/quotes", content=b"{not json", headers={"Content-Type": "application/json"})
+
+    assert (anonymous.status_code, anonymous.headers["content-type"]) == (401, PROBLEM), anonymous.text
+
+
+async def streamed() -> AsyncIterator[bytes]:
+    """100 MB of whitespace, sent without a Content-Length (chunked)."""
+    for _ in range(100):
+        yield b" " * MB
 
 
 async def test_l2_a_body_streamed_past_the_routes_limit_is_cut_off(system: System) -> None:
-    async def streamed() -> AsyncIterator[bytes]:  # no Content-Length: chunked
-        for _ in range(100):
-            yield b" " * MB
-
+    json_body = {"Content-Type": "application/json"}
     async with system.client("agent") as http:
-        answer = await http.post("/v1/applications", content=streamed(), headers={"Content-Type": "application/json"})
+        answer = await http.post("/v1/applications", content=streamed(), headers=json_body)
+    async with httpx.AsyncClient(base_url=system.url("plan_calculation"), timeout=30) as http:
+        quote = await http.post(
+            "/v1/quotes", content=streamed(), headers={**json_body, **harness_headers(CallerRole.NEGOTIATION_INTAKE)}
+        )
 
     assert (answer.status_code, answer.headers["content-type"]) == (413, PROBLEM), answer.text
+    assert (quote.status_code, quote.headers["content-type"]) == (413, PROBLEM), quote.text
 
 
 # L4 — uploads were typed by their first bytes only; names kept as given.

@@ -2,7 +2,10 @@
 needs (`requires(Right.READ_PLANS)`), and the caller's `X-Service-Key` must be a key of a role
 that has it (service_keys.RIGHTS). No key, or an unknown or revoked one → 401 problem+json with
 WWW-Authenticate; a role without the right → 403. Each refusal is logged with the key's id and
-caller, never the key. /healthz, /readyz and /metrics stay open."""
+caller, never the key. /healthz, /readyz and /metrics stay open.
+
+The key is checked before the body is read, and the body is bounded (tideover_runtime.door):
+`guard` puts the door in front of the routes."""
 
 from __future__ import annotations
 
@@ -13,7 +16,9 @@ import asyncpg
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
+from starlette.middleware import Middleware
 
+from tideover_runtime.door import KeyFirst
 from tideover_runtime.http import problem_response
 from tideover_runtime.service_keys import HEADER, Right, ServiceCaller, authenticate, may, parse
 
@@ -23,6 +28,10 @@ KEY_HEADER = APIKeyHeader(
     name=HEADER, auto_error=False, description="The calling service's key (tsk_…), made by tideover-service-keys"
 )
 CHALLENGE = {"WWW-Authenticate": f'ServiceKey header="{HEADER}"'}
+#: Where the door leaves the caller it authenticated.
+STATE_KEY = "service_caller"
+#: The most bytes a query's body may have, unless the service says otherwise (a GET has none).
+BODY_LIMIT_BYTES = 4 * 1024
 
 
 #: The refusals every guarded route may answer with, for its OpenAPI `responses` (problem+json).
@@ -31,17 +40,29 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     401: problem_response("No service key, or an unknown or revoked one"),
     403: problem_response("The caller's role does not grant this"),
     404: problem_response("No such loan or plan"),
+    413: problem_response("A body larger than the route takes (`limit_bytes`)"),
     422: problem_response("Invalid input, naming the field (`errors`)"),
 }
 
 
-def guard(app: FastAPI, pool: Callable[[], asyncpg.Pool]) -> None:
-    """Look the keys of `app`'s guarded routes up through `pool` (the service's own schema)."""
+def guard(app: FastAPI, pool: Callable[[], asyncpg.Pool], body_limit_bytes: int = BODY_LIMIT_BYTES) -> None:
+    """Look the keys of `app`'s guarded routes up through `pool` (the service's own schema),
+    before any body is read, and refuse a body over `body_limit_bytes` (413)."""
     app.state.service_key_pool = pool
+    app.state.authenticate_service = authenticated_caller  # testing.service_keys.trusting replaces it
+    # Innermost of the middleware (appended): its own 401 gets the headers every answer carries.
+    door = Middleware(
+        KeyFirst, authenticate=lambda request: request.app.state.authenticate_service(request, request.headers.get(HEADER)),
+        body_limit=lambda _method, _path: body_limit_bytes, state_key=STATE_KEY,
+    )  # fmt: skip
+    app.user_middleware.append(door)
 
 
 async def authenticated_caller(request: Request, presented: Annotated[str | None, Security(KEY_HEADER)]) -> ServiceCaller:
-    """The caller whose key came with the request: 401 without a valid one."""
+    """The caller whose key came with the request: 401 without a valid one (checked by the door
+    before the body was read; here again for a route reached otherwise)."""
+    if isinstance(known := request.scope.get("state", {}).get(STATE_KEY), ServiceCaller):
+        return known
     if not presented:
         log.warning("query refused", reason="no service key", path=request.url.path)
         raise HTTPException(401, f"Missing service key: send it in {HEADER}", headers=CHALLENGE)

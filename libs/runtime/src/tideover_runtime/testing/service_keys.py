@@ -11,7 +11,6 @@ from functools import cache
 from fastapi import FastAPI
 
 from tideover_runtime.database import migrate_sync
-from tideover_runtime.service_auth import authenticated_caller
 from tideover_runtime.service_keys import SERVICE_SCHEMAS, CallerRole, ServiceCaller, ServiceKey, digest, key_header, new_key
 from tideover_runtime.service_keys_cli import issue, schema, withdraw
 
@@ -72,5 +71,9 @@ def trusting(app: FastAPI, role: CallerRole = CallerRole.NEGOTIATION_INTAKE) -> 
     """`app` answering as if every request came with a valid key of `role`: for a test of a
     route's own behaviour, in process, without a database."""
     caller = ServiceCaller(key_id="test", caller=f"test-{role.value}", role=role.value)
-    app.dependency_overrides[authenticated_caller] = lambda: caller
+
+    async def trusted(_request: object, _presented: object) -> ServiceCaller:
+        return caller
+
+    app.state.authenticate_service = trusted
     return app

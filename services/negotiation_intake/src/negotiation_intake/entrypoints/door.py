@@ -1,14 +1,7 @@
 """The door of intake's HTTP face (issue 17, L2 and M3): the caller's key is checked before the
-body is read, the body is bounded, and every refused answer, whatever refused it, is kept with
-its reason.
-
-FastAPI reads and parses a request's body before it runs the route's dependencies, the key check
-among them: a 100 MB JSON body without a key was parsed before the 401. The door checks the key
-first for every /v1 route but the open ones (the borrower's, where the code is the credential),
-and leaves the caller in the request's state, where the route's `caller` dependency finds it.
-Then it bounds the body (`body_limit` of the route): a declared Content-Length over the limit is
-refused unread, and a body streamed without one is cut off where it passes the limit; both 413
-problem+json. (FastAPI's own `max_body_size` answers a declared one in text/plain.)
+body is read and the body is bounded (tideover_runtime.door, for every /v1 route but the open
+ones: the borrower's, where the code is the credential), and every refused answer, whatever
+refused it, is kept with its reason.
 
 An answer of 400 or more is kept in `refused_requests` (adapters/refusals.py, bounded against
 floods) unless the audit log has the request already (a change refused by a rule)."""
@@ -22,13 +15,14 @@ from http import HTTPStatus
 from typing import Any
 
 import structlog
-from fastapi import HTTPException, Request
+from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from negotiation_intake.adapters.refusals import Refusal, RefusalLog, stop_watching, watching
 from negotiation_intake.application.ports import Agent
 from tideover_runtime.clock import Clock
-from tideover_runtime.http import PROBLEM_JSON, problem
+from tideover_runtime.door import KeyFirst
+from tideover_runtime.http import PROBLEM_JSON
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +31,6 @@ UNWATCHED = frozenset({"/healthz", "/readyz", "/metrics"})
 #: What of a problem document is read for its reason (ours are a few hundred bytes).
 PROBLEM_BYTES = 16 * 1024
 DETAIL_CHARACTERS = 500
-TOO_LARGE = "Content Too Large"
 #: As the service answers an unexpected error (tideover_runtime.http).
 UNEXPECTED = "Internal server error"
 #: The presented key's id (tdo_<id>_<secret>), kept for a refused key: never the secret.
@@ -107,26 +100,11 @@ class Door:
                 await self._keep(scope, answer)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
-        if not path.startswith(self.keyed_prefix):
-            await self.app(scope, receive, send)
-            return
-        if path not in self.open_paths:
-            try:
-                agent = await self.authenticate(Request(scope))
-            except HTTPException as error:
-                response = problem(error.status_code, str(error.detail))
-                response.headers.update(error.headers or {})
-                await response(scope, receive, send)
-                return
-            scope.setdefault("state", {})["agent"] = agent
-        limit = self.body_limit(scope["method"], path)
-        declared = Request(scope).headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            detail = f"the body is {declared} bytes; this route takes {limit} at most"
-            await problem(413, TOO_LARGE, detail, limit_bytes=limit)(scope, receive, send)
-            return
-        await self.app(scope, _bounded(receive, limit), send)
+        door = KeyFirst(
+            self.app, self.authenticate, self.body_limit, state_key="agent",
+            keyed_prefix=self.keyed_prefix, open_paths=self.open_paths,
+        )  # fmt: skip
+        await door(scope, receive, send)
 
     async def _keep(self, scope: Scope, answer: Answer) -> None:
         document = answer.document() or ({"title": UNEXPECTED, "detail": answer.failure} if answer.failure else {})
@@ -149,24 +127,6 @@ class Door:
             )
         except Exception as error:  # the answer has gone already: whatever fails here goes to the log alone
             log.exception("refused request not kept", error=repr(error), status=answer.status, path=scope["path"])
-
-
-def _bounded(receive: Receive, limit: int) -> Receive:
-    """`receive`, refusing (413) a body once more than `limit` bytes of it have come."""
-    received = 0
-
-    async def bounded() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                # FastAPI lets an HTTPException raised while it reads the body through to the
-                # problem handlers; an endpoint reading it raises it itself.
-                raise HTTPException(413, TOO_LARGE)
-        return message
-
-    return bounded
 
 
 def _phrase(status: int) -> str:

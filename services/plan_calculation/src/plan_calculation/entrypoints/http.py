@@ -47,6 +47,10 @@ ContractRate = Annotated[
 ]
 
 
+#: The most bytes a quote request may have: 60 future installments and the rest take a few KiB.
+QUOTE_BODY_BYTES = 64 * 1024
+
+
 def _in_currency(money: Money, currency: str | None) -> Money:
     """`money`, if in `currency` (None: the field that decides it failed, and says so itself)."""
     if currency is not None and money.currency != currency:
@@ -173,7 +177,7 @@ Every amount is in the loan's currency; a bad input is a 422 problem+json naming
 
 def add_routes(app: FastAPI, resources: Callable[[], Resources], caps: ChargeCaps | None = None) -> None:
     caps = caps or ChargeCaps()
-    guard(app, lambda: resources().pool)
+    guard(app, lambda: resources().pool, body_limit_bytes=QUOTE_BODY_BYTES)
 
     @app.post(
         "/v1/quotes",
