@@ -39,8 +39,8 @@ def render(app: dict[str, Any], offer: PlanOffered | None, lang: str = "en") -> 
     )  # fmt: skip
 
 
-def render_supervisor_queue(app: dict[str, Any], option: PlanOption, lang: str = "en") -> str:
-    item = {**app, "option": option.model_dump(mode="json"), "approval": approval_of(option)}
+def render_supervisor_queue(app: dict[str, Any], option: PlanOption, lang: str = "en", own: bool = False) -> str:
+    item = {**app, "option": option.model_dump(mode="json"), "approval": approval_of(option), "own": own}
     return TEMPLATES.get_template("supervisor.html").render(
         t=Words(lang), lang=lang, base=PREFIX, agent=None, may_work=False, may_approve=True, may_audit=False,
         csrf="token", here="/", flash=None, items=[item], after=None, errors={},
@@ -158,3 +158,18 @@ def test_the_supervisor_queue_names_what_each_approval_approves(option: PlanOpti
     if option is not WAIVER:
         assert "waiver" not in english.lower()
         assert "减免</button>" not in chinese
+
+
+def test_a_supervisor_is_not_offered_to_approve_what_they_opened_or_chose_but_may_refuse_it() -> None:
+    """Four eyes (issue 17, H2): the service refuses such an approval (403 four_eyes); the queue
+    does not offer it, says why, and keeps Refuse."""
+    app = application("awaiting_approval")
+    own, others = render_supervisor_queue(app, WAIVER, own=True), render_supervisor_queue(app, WAIVER)
+    own_zh = render_supervisor_queue(app, WAIVER, lang="zh-CN", own=True)
+
+    assert 'name="approved" value="true"' not in own
+    assert 'name="approved" value="false"' in own
+    assert "another supervisor must approve it" in own
+    assert "另一位主管" in own_zh
+    assert 'name="approved" value="true"' in others
+    assert "another supervisor must approve it" not in others

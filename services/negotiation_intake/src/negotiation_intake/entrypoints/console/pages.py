@@ -17,7 +17,7 @@ from negotiation_intake.adapters import audit
 from negotiation_intake.adapters.ledger import configured_ledger
 from negotiation_intake.adapters.store import CURSOR_PATTERN, QUEUE_SORTS, PostgresIntakeStore, QueueFilter, work_queue
 from negotiation_intake.application.ports import Application, LedgerUnavailableError, LoanView
-from negotiation_intake.domain.access import Right
+from negotiation_intake.domain.access import Right, refusal_to_approve
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.entrypoints.bodies import application_body, document_body
 from negotiation_intake.entrypoints.console.charts import schedule_bars
@@ -152,7 +152,7 @@ def add_pages(app: FastAPI, console: Console) -> None:
         async with console.resources().pool.acquire() as connection:
             store = PostgresIntakeStore(connection)
             queue = await store.applications(State.AWAITING_APPROVAL, PER_PAGE, _cursor(after, CURSOR_PATTERN))
-            items = [await _with_chosen_option(store, application) for application in queue.items]
+            items = [await _with_chosen_option(store, application, agent.agent_id) for application in queue.items]
         return page(request, "supervisor.html", agent, items=items, after=queue.after, errors={})
 
     @app.get("/audit", include_in_schema=False)
@@ -193,12 +193,15 @@ def _cursor(after: str | None, pattern: str) -> str | None:
     return after if after and re.fullmatch(pattern, after) else None
 
 
-async def _with_chosen_option(store: PostgresIntakeStore, application: Application) -> dict[str, Any]:
+async def _with_chosen_option(store: PostgresIntakeStore, application: Application, viewer_id: str) -> dict[str, Any]:
+    """An item of the supervisor's queue; `own` when the viewer opened it or chose its option,
+    so that they may refuse it but another supervisor must approve it (four eyes)."""
     option = chosen_option(await store.offers(application.application_id), application)
     return {
         **application_body(application),
         "option": option.model_dump(mode="json") if option else None,
         "approval": approval_of(option),
+        "own": refusal_to_approve(viewer_id, application.agent_id, application.chosen_by) is not None,
     }
 
 
