@@ -521,7 +521,8 @@ async def test_m3_a_query_api_logs_a_refused_key_by_its_id_never_the_key(system:
     text = await eventually(logged)
     [line] = [line for line in text.splitlines() if presented.key_id in line]
     assert "query refused" in line
-    assert "unknown or revoked service key" in line
+    assert "Unknown or revoked service key" in line
+    assert "401" in line
     assert presented.secret not in text
 
 

@@ -156,7 +156,9 @@ async def test_without_a_key_a_query_is_401_and_the_refusal_logged() -> None:
         with capture_logs() as logs:
             response = await http.get("/v1/plans/p-1")
     assert_unauthorized(response, "Missing service key: send it in X-Service-Key")
-    assert [(log["event"], log["reason"], log["path"]) for log in logs] == [("query refused", "no service key", "/v1/plans/p-1")]
+    assert [(log["event"], log["status"], log["reason"], log["path"]) for log in logs] == [
+        ("query refused", 401, "Missing service key: send it in X-Service-Key", "/v1/plans/p-1")
+    ]
 
 
 async def test_an_unknown_or_revoked_key_is_401_logged_with_its_id_and_never_its_secret() -> None:
@@ -188,7 +190,9 @@ async def test_a_role_without_the_routes_right_is_403_and_with_it_200() -> None:
     assert refused.json()["title"] == "A caller of role operator may not quote"
     [log] = logs
     _, key_id, secret = operator.split("_", 2)
-    assert (log["caller"], log["role"], log["right"], log["key_id"]) == ("support-desk", "operator", "quote", key_id)
+    assert (log["caller"], log["role"], log["reason"], log["key_id"]) == (
+        "support-desk", "operator", "A caller of role operator may not quote", key_id,
+    )  # fmt: skip
     assert secret not in repr(logs)
     assert (read.status_code, read.json()) == (200, {"plan_id": "p-1"})
     assert (quoted.status_code, quoted.json()) == (200, {"quoted": "yes"})

@@ -1,28 +1,29 @@
 """Every query route checks its caller first (DESIGN.md §5, STYLE.md): a route names the right it
 needs (`requires(Right.READ_PLANS)`), and the caller's `X-Service-Key` must be a key of a role
 that has it (service_keys.RIGHTS). No key, or an unknown or revoked one → 401 problem+json with
-WWW-Authenticate; a role without the right → 403. Each refusal is logged with the key's id and
-caller, never the key. /healthz, /readyz and /metrics stay open.
+WWW-Authenticate; a role without the right → 403. Every refusal is logged with its reason, the
+key's id and caller, never the key, within a bound (tideover_runtime.refusals). /healthz,
+/readyz and /metrics stay open.
 
 The key is checked before the body is read, and the body is bounded (tideover_runtime.door):
 `guard` puts the door in front of the routes."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import asyncpg
-import structlog
 from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 from starlette.middleware import Middleware
+from starlette.types import Scope
 
 from tideover_runtime.door import KeyFirst
 from tideover_runtime.http import problem_response
+from tideover_runtime.refusals import LoggedRefusals
 from tideover_runtime.service_keys import HEADER, Right, ServiceCaller, authenticate, may, parse
-
-log = structlog.get_logger(__name__)
 
 KEY_HEADER = APIKeyHeader(
     name=HEADER, auto_error=False, description="The calling service's key (tsk_…), made by tideover-service-keys"
@@ -50,7 +51,11 @@ def guard(app: FastAPI, pool: Callable[[], asyncpg.Pool], body_limit_bytes: int 
     before any body is read, and refuse a body over `body_limit_bytes` (413)."""
     app.state.service_key_pool = pool
     app.state.authenticate_service = authenticated_caller  # testing.service_keys.trusting replaces it
-    # Innermost of the middleware (appended): its own 401 gets the headers every answer carries.
+    # Innermost of the middleware (appended): its own 401 gets the headers every answer carries;
+    # each refusal, the door's own among them, is logged (tideover_runtime.refusals).
+    app.user_middleware.append(
+        Middleware(LoggedRefusals, caller_of=_caller_of, presented_key_id=_presented_key_id, monotonic=time.monotonic)
+    )
     door = Middleware(
         KeyFirst, authenticate=lambda request: request.app.state.authenticate_service(request, request.headers.get(HEADER)),
         body_limit=lambda _method, _path: body_limit_bytes, state_key=STATE_KEY,
@@ -64,16 +69,23 @@ async def authenticated_caller(request: Request, presented: Annotated[str | None
     if isinstance(known := request.scope.get("state", {}).get(STATE_KEY), ServiceCaller):
         return known
     if not presented:
-        log.warning("query refused", reason="no service key", path=request.url.path)
         raise HTTPException(401, f"Missing service key: send it in {HEADER}", headers=CHALLENGE)
     async with request.app.state.service_key_pool().acquire() as connection:
         caller = await authenticate(connection, presented)
     if caller is None:
-        parsed = parse(presented)
-        key_id = parsed[0] if parsed else None
-        log.warning("query refused", reason="unknown or revoked service key", key_id=key_id, path=request.url.path)
         raise HTTPException(401, "Unknown or revoked service key", headers=CHALLENGE)
     return caller
+
+
+def _caller_of(scope: Scope) -> dict[str, str] | None:
+    caller = scope.get("state", {}).get(STATE_KEY)
+    return {"key_id": caller.key_id, "caller": caller.caller, "role": caller.role} if isinstance(caller, ServiceCaller) else None
+
+
+def _presented_key_id(scope: Scope) -> str | None:
+    """The id of the key presented (refused), if it has our form: never its secret."""
+    parsed = parse(Request(scope).headers.get(HEADER, ""))
+    return parsed[0] if parsed else None
 
 
 def requires(right: Right) -> Any:
@@ -81,10 +93,6 @@ def requires(right: Right) -> Any:
 
     async def check(request: Request, caller: Annotated[ServiceCaller, Depends(authenticated_caller)]) -> ServiceCaller:
         if not may(caller.role, right):
-            log.warning(
-                "query refused", reason="role lacks the right", right=right.value, caller=caller.caller,
-                role=caller.role, key_id=caller.key_id, path=request.url.path,
-            )  # fmt: skip
             raise HTTPException(403, f"A caller of role {caller.role} may not {right.value.replace('_', ' ')}")
         return caller
 

@@ -19,13 +19,14 @@ import asyncpg
 import httpx
 import pytest
 
-from negotiation_intake.adapters.refusals import OVER_THE_BOUND, Budget, RefusalLog, prune
+from negotiation_intake.adapters.refusals import OVER_THE_BOUND, RefusalLog, prune
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.bootstrap import SCHEMA
 from negotiation_intake.entrypoints.http import JSON_BODY_BYTES, UPLOAD_BODY_BYTES, add_routes
 from tideover_runtime.clock import SystemClock
 from tideover_runtime.database import create_pool
 from tideover_runtime.http import build_http_app
+from tideover_runtime.refusals import Budget
 from tideover_runtime.service import Resources
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.journeys import hardship_application, pdf_document

@@ -4,9 +4,9 @@ with their reason in `refused_requests` (migration 0006). A refused change of an
 in the audit log already, with the application before it (entrypoints/changes.py); it is not
 kept twice.
 
-Bounded, so that a flood cannot fill the disk: per process and per minute, at most
-PER_CALLER_A_MINUTE from one caller (an authenticated agent's key; else the client's address)
-and ANONYMOUS_A_MINUTE from all unauthenticated callers together. The rest are counted, and
+Bounded, so that a flood cannot fill the disk, by tideover_runtime.refusals.Budget: per process
+and per minute, so many from one caller (an authenticated agent's key; else the client's
+address) and so many from all unauthenticated callers together. The rest are counted, and
 the count kept in one summary row per minute (`dropped`, naming the callers). Rows are deleted
 after KEPT_DAYS days; the table refuses any other change or deletion."""
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections import Counter
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -26,18 +25,14 @@ import structlog
 
 from negotiation_intake.application.ports import Page
 from tideover_runtime.database import FAILED, Connection
+from tideover_runtime.refusals import Budget, over_the_bound
 from tideover_runtime.service import Resources
 
 log = structlog.get_logger(__name__)
 
-PER_CALLER_A_MINUTE = 10
-ANONYMOUS_A_MINUTE = 60
-WINDOW_SECONDS = 60.0
 #: As migration 0006's trigger says: younger rows cannot be deleted.
 KEPT_DAYS = 90
 PRUNE_EVERY_SECONDS = 3600.0
-#: Callers a summary row names by name; the rest are counted together as `others`.
-NAMED_IN_SUMMARY = 20
 OVER_THE_BOUND = "over_the_bound"
 #: A page cursor: the last entry's id.
 CURSOR_PATTERN = r"^[0-9]{1,18}$"
@@ -63,43 +58,6 @@ class Refusal:
         """Whom the bound counts it against: the key of an authenticated caller, else the address
         (a key id that came with an unknown key says nothing: anyone may make one up)."""
         return f"key {self.key_id}" if self.agent_id else f"address {self.client or 'unknown'}"
-
-
-class Budget:
-    """Which refusals are kept: PER_CALLER_A_MINUTE a window from one caller, and
-    ANONYMOUS_A_MINUTE from unauthenticated callers together; the others are counted by window."""
-
-    def __init__(
-        self, per_caller: int = PER_CALLER_A_MINUTE, anonymous: int = ANONYMOUS_A_MINUTE, window_seconds: float = WINDOW_SECONDS
-    ) -> None:
-        self._per_caller, self._anonymous, self._window_seconds = per_caller, anonymous, window_seconds
-        self._window = -1
-        self._kept: Counter[str] = Counter()
-        self._anonymous_kept = 0
-        self._dropped: dict[int, Counter[str]] = {}
-
-    def window(self, now: float) -> int:
-        return int(now // self._window_seconds)
-
-    def window_end(self, window: int) -> float:
-        return (window + 1) * self._window_seconds
-
-    def admit(self, caller: str, anonymous: bool, now: float) -> bool:
-        """Whether to keep a refusal from `caller` at `now` (monotonic seconds); if not, it is counted."""
-        window = self.window(now)
-        if window != self._window:
-            self._window, self._kept, self._anonymous_kept = window, Counter(), 0
-        if self._kept[caller] < self._per_caller and not (anonymous and self._anonymous_kept >= self._anonymous):
-            self._kept[caller] += 1
-            self._anonymous_kept += anonymous
-            return True
-        dropped = self._dropped.setdefault(window, Counter())
-        dropped[caller if caller in dropped or len(dropped) < NAMED_IN_SUMMARY else "others"] += 1
-        return False
-
-    def take_dropped(self, window: int) -> Counter[str]:
-        """The refusals not kept in `window`, by caller; forgotten here once taken."""
-        return self._dropped.pop(window, Counter())
 
 
 @dataclass
@@ -163,11 +121,9 @@ class RefusalLog:
     async def _summarise(self, window: int, delay: float) -> None:
         await asyncio.sleep(delay)
         dropped = self._budget.take_dropped(window)
-        detail = "; ".join(f"{caller}: {count}" for caller, count in dropped.most_common())
         summary = Refusal(
             at=self._resources().clock.now(), status=0, reason=OVER_THE_BOUND, method="", path="", client=None,
-            detail=f"refusals over the bound of {PER_CALLER_A_MINUTE} a minute a caller, {ANONYMOUS_A_MINUTE} unauthenticated"
-            f" in all, counted and not kept: {detail}",
+            detail=over_the_bound(self._budget, dropped),
         )  # fmt: skip
         try:
             async with self._resources().pool.acquire() as connection:

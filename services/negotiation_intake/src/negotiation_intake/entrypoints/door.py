@@ -8,63 +8,23 @@ floods) unless the audit log has the request already (a change refused by a rule
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from typing import Any
 
 import structlog
 from fastapi import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from negotiation_intake.adapters.refusals import Refusal, RefusalLog, stop_watching, watching
 from negotiation_intake.application.ports import Agent
 from tideover_runtime.clock import Clock
 from tideover_runtime.door import KeyFirst
-from tideover_runtime.http import PROBLEM_JSON
+from tideover_runtime.refusals import UNWATCHED, Answer
 
 log = structlog.get_logger(__name__)
 
-#: Probes and scrapes: never refused for a reason worth keeping.
-UNWATCHED = frozenset({"/healthz", "/readyz", "/metrics"})
-#: What of a problem document is read for its reason (ours are a few hundred bytes).
-PROBLEM_BYTES = 16 * 1024
-DETAIL_CHARACTERS = 500
-#: As the service answers an unexpected error (tideover_runtime.http).
-UNEXPECTED = "Internal server error"
 #: The presented key's id (tdo_<id>_<secret>), kept for a refused key: never the secret.
 KEY_ID_LENGTH = 12
-
-
-@dataclass
-class Answer:
-    """What was answered: the status, and the problem document if it was one."""
-
-    status: int = 0
-    problem: bytes = b""
-    is_problem: bool = False
-    #: The kind of error that ended the request unanswered (answered 500 further out).
-    failure: str | None = None
-
-    def watching(self, send: Send) -> Send:
-        async def watched(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                self.status = message["status"]
-                headers = dict(message.get("headers", []))
-                self.is_problem = headers.get(b"content-type", b"").startswith(PROBLEM_JSON.encode())
-            elif message["type"] == "http.response.body" and self.is_problem and len(self.problem) < PROBLEM_BYTES:
-                self.problem += message.get("body", b"")
-            await send(message)
-
-        return watched
-
-    def document(self) -> dict[str, Any]:
-        try:
-            body = json.loads(self.problem)
-        except ValueError:
-            return {}
-        return body if isinstance(body, dict) else {}
 
 
 @dataclass
@@ -107,16 +67,14 @@ class Door:
         await door(scope, receive, send)
 
     async def _keep(self, scope: Scope, answer: Answer) -> None:
-        document = answer.document() or ({"title": UNEXPECTED, "detail": answer.failure} if answer.failure else {})
         agent = scope.get("state", {}).get("agent")
-        detail = document.get("detail")
         try:
             await self.refusals.record(
                 Refusal(
                     at=self.clock().now(),
                     status=answer.status,
-                    reason=str(document.get("rule") or document.get("title") or _phrase(answer.status)),
-                    detail=str(detail)[:DETAIL_CHARACTERS] if detail else None,
+                    reason=answer.reason(),
+                    detail=answer.detail(),
                     method=scope["method"],
                     path=scope["path"][:1000],
                     client=scope["client"][0] if scope.get("client") else None,
@@ -127,13 +85,6 @@ class Door:
             )
         except Exception as error:  # the answer has gone already: whatever fails here goes to the log alone
             log.exception("refused request not kept", error=repr(error), status=answer.status, path=scope["path"])
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return f"HTTP {status}"
 
 
 def _presented_key_id(scope: Scope) -> str | None:
