@@ -32,7 +32,7 @@ import httpx
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import Event, wrap
-from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
+from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked, close_event_id
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 from tideover_contracts.events.notifications import NotificationRequested, Purpose
 from tideover_contracts.events.plans import PlanActivated
@@ -120,13 +120,14 @@ async def last_closed_day(settings: RuntimeSettings) -> date | None:
 
 
 def business_days(first: date, count: int) -> Iterator[date]:
-    """`count` business days from `first` on: Monday to Friday (public holidays are not modelled)."""
-    day = first
-    while count:
-        if day.weekday() < 5:
-            yield day
-            count -= 1
-        day += timedelta(days=1)
+    """`count` business days from `first` on: every calendar day, as the scheduler closes them by
+    default (internet lenders collect seven days a week)."""
+    return (first + timedelta(days=offset) for offset in range(count))
+
+
+def _event_id(event: Event) -> uuid.UUID | None:
+    """A close has one event id whoever publishes it (the scheduler would give the same)."""
+    return close_event_id(event.business_date) if isinstance(event, BusinessDayClosed) else None
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -188,7 +189,7 @@ class Simulation:
                 async def publish(*events: Event, at: datetime, producer: str = UPSTREAM) -> None:
                     for event in events:
                         self.published[event.event_type] += 1
-                    await kafka.publish(*(wrap(event, producer=producer, occurred_at=at) for event in events))
+                    await kafka.publish(*(wrap(event, producer=producer, occurred_at=at, event_id=_event_id(event)) for event in events))
 
                 await publish(*(borrower.loan for borrower in self.book), at=_at(first_day, 1))
                 await settle(probe, database, watcher)

@@ -1,5 +1,7 @@
-"""Closing several business days at once (or after a missed day) gives exactly the state and
-the events that closing them one by one gives."""
+"""Closing several days at once (a business calendar's skipped days, or a missed day) and a
+scheduler's catch-up (each date closed, `catching_up_to` the latest) settle exactly the ledger
+that closing them one by one settles; what borrowers are told is decided once, on the latest day,
+with its figures (DESIGN.md §6)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +36,17 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 START = date(2026, 2, 10)
 LAST = date(2026, 4, 20)  # past two due dates and a bucket change (M1 → M2)
 LOANS = [uuid.UUID(int=n) for n in range(1, 5)]
+STATUSES = ("LoanBecameOverdue", "OverdueStatusChanged", "LoanCured")
 
 
 @pytest.fixture
-async def pools(infrastructure: Infrastructure) -> AsyncIterator[tuple[asyncpg.Pool, asyncpg.Pool]]:
+async def pools(infrastructure: Infrastructure) -> AsyncIterator[tuple[asyncpg.Pool, asyncpg.Pool, asyncpg.Pool]]:
     async with (
         fresh_schema(infrastructure.database_url, MIGRATIONS, "one_by_one") as one_by_one,
         fresh_schema(infrastructure.database_url, MIGRATIONS, "at_once") as at_once,
+        fresh_schema(infrastructure.database_url, MIGRATIONS, "catch_up") as catch_up,
     ):
-        yield one_by_one, at_once
+        yield one_by_one, at_once, catch_up
 
 
 async def booked(unit: Unit[Any], ctx: Overdue) -> None:
@@ -77,25 +82,35 @@ async def _book_and_pay(pool: asyncpg.Pool) -> None:
         await _handle(pool, payment, repaid)
 
 
-def _close(day: date) -> BusinessDayClosed:
-    return BusinessDayClosed(business_date=day, closed_at=datetime(day.year, day.month, day.day, 14, tzinfo=UTC))
+def _close(day: date, catching_up_to: date | None = None) -> BusinessDayClosed:
+    at = datetime(day.year, day.month, day.day, 14, tzinfo=UTC)
+    return BusinessDayClosed(business_date=day, closed_at=at, catching_up_to=catching_up_to)
 
 
-async def _snapshot(pool: asyncpg.Pool) -> tuple[Any, ...]:
+async def _ledger(pool: asyncpg.Pool) -> list[tuple[Any, ...]]:
     installments = await pool.fetch(
         """
         SELECT loan_id, sequence, paid_principal, paid_interest, paid_penalty, penalty_basis, accrued_through
         FROM installments ORDER BY 1, 2
         """
     )
-    loans = await pool.fetch("SELECT loan_id, episode, overdue_since, bucket, last_reported_on FROM loans ORDER BY 1")
-    events = await pool.fetch("SELECT event_id, event_type, value FROM outbox ORDER BY event_id")
-    published = [(row["event_id"], row["event_type"], json.loads(row["value"])["payload"]) for row in events]
-    return [tuple(row) for row in installments], [tuple(row) for row in loans], published
+    return [tuple(row) for row in installments]
 
 
-async def test_closing_days_at_once_equals_closing_them_one_by_one(pools: tuple[asyncpg.Pool, asyncpg.Pool]) -> None:
-    one_by_one, at_once = pools
+async def _told(pool: asyncpg.Pool) -> list[tuple[str, dict[str, Any]]]:
+    rows = await pool.fetch("SELECT event_type, value FROM outbox ORDER BY event_id")
+    return [(row["event_type"], json.loads(row["value"])["payload"]) for row in rows]
+
+
+async def _episodes(pool: asyncpg.Pool) -> list[tuple[Any, ...]]:
+    rows = await pool.fetch("SELECT loan_id, episode, overdue_since, bucket FROM loans ORDER BY 1")
+    return [tuple(row) for row in rows]
+
+
+async def test_closing_days_at_once_settles_the_ledger_of_one_by_one_and_tells_the_latest_day_once(
+    pools: tuple[asyncpg.Pool, asyncpg.Pool, asyncpg.Pool],
+) -> None:
+    one_by_one, at_once, catch_up = pools
     for pool in pools:
         await _book_and_pay(pool)
         await _handle(pool, _close(START), handlers.when_business_day_closed_settle_overdue)
@@ -103,13 +118,40 @@ async def test_closing_days_at_once_equals_closing_them_one_by_one(pools: tuple[
     while day < LAST:
         day += timedelta(days=1)
         await _handle(one_by_one, _close(day), handlers.when_business_day_closed_settle_overdue)
+        await _handle(catch_up, _close(day, catching_up_to=LAST), handlers.when_business_day_closed_settle_overdue)
     await _handle(at_once, _close(LAST), handlers.when_business_day_closed_settle_overdue)  # 69 days in one go
     # A late, older day changes nothing any more.
     await _handle(at_once, _close(LAST - timedelta(days=3)), handlers.when_business_day_closed_settle_overdue)
 
-    expected, actual = await _snapshot(one_by_one), await _snapshot(at_once)
-    assert actual == expected
-    event_types = [event_type for _, event_type, _ in expected[2]]
-    assert event_types.count("LoanBecameOverdue") == 4  # loans 1, 3, 4 from 02-16; loan 2 paid #1, missed #2
-    assert "OverdueStatusChanged" in event_types
-    assert "InstallmentDueSoon" in event_types
+    ledger = await _ledger(one_by_one)
+    assert await _ledger(at_once) == ledger
+    assert await _ledger(catch_up) == ledger
+    told_at_once, told_in_catch_up = await _told(at_once), await _told(catch_up)
+    assert told_in_catch_up == told_at_once
+    assert await _episodes(catch_up) == await _episodes(at_once)
+    # Told once, on the latest day, what is due then: every loan overdue since February, each
+    # episode begun in between told as begun, with the latest figures.
+    statuses = [
+        (kind, payload)
+        for kind, payload in told_at_once
+        if kind in STATUSES and date.fromisoformat(payload["business_date"]) > START
+    ]
+    assert {payload["business_date"] for _, payload in statuses} == {LAST.isoformat()}
+    assert sorted(kind for kind, _ in statuses) == ["LoanBecameOverdue"] * 4
+    assert len({payload["loan_id"] for _, payload in statuses}) == 4
+    async with one_by_one.acquire() as connection:  # the figures the day-by-day close reached then
+        reached = {str(row["loan_id"]): row for row in await LoanBook(connection).positions(LAST)}
+    for _, payload in statuses:
+        row = reached[payload["loan_id"]]
+        assert payload["days_past_due"] == (LAST - row["oldest_due"]).days
+        owed = row["principal"] + row["interest"] + row["fee"] + row["penalty"]
+        assert Decimal(payload["overdue"]["total"]["amount"]) == owed > 0
+    one_by_one_told = await _told(one_by_one)
+    # Day by day, each day was told on its day: begun, buckets changed, reminders on their days.
+    kinds = [kind for kind, _ in one_by_one_told]
+    assert kinds.count("LoanBecameOverdue") == 4
+    assert "OverdueStatusChanged" in kinds
+    assert "InstallmentDueSoon" in kinds
+    assert not [
+        kind for kind, payload in told_at_once if kind == "InstallmentDueSoon" and payload["business_date"] != LAST.isoformat()
+    ]

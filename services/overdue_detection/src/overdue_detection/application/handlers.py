@@ -152,24 +152,31 @@ def _decide(row: Any, business_date: date, trigger: Trigger, cause: Unit[Any]) -
 
 
 async def when_business_day_closed_settle_overdue(unit: Unit[BusinessDayClosed], ctx: Overdue) -> None:
-    """Close every business day since the last one closed, in order, so that a missed day or
-    several days at once end in the same state and the same events as closing one by one."""
+    """Close every calendar day since the last one closed, in order. The ledger is settled for
+    each (penalty, de-minimis write-offs), but the overdue statuses and reminders are decided
+    once, on the day closed last (DESIGN.md §6, catch-up): days skipped by a business calendar,
+    and dates closed in a catch-up ahead of its latest (`caught_up_later`), are settled quietly.
+    A status then compares the latest position with the last one reported, so a bucket passed or
+    an episode begun in between is told once, with the latest figures."""
     closed = unit.event.business_date
     previous, later = await ctx.book.closed_days_around(closed)
     if later is not None:
         return  # a day arriving after a later one was closed: the catch-up covered it
     day = closed if previous is None else previous + timedelta(days=1)
     while day <= closed:
-        await _close_one_day(unit, ctx, day)
+        await _close_one_day(unit, ctx, day, quietly=day < closed or unit.event.caught_up_later)
         day += timedelta(days=1)
 
 
-async def _close_one_day(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date) -> None:
+async def _close_one_day(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date, quietly: bool) -> None:
     await ctx.book.accrue_penalties(day)
     rows = await ctx.book.positions(day)
     small = [row for row in rows if row["oldest_due"] is not None and 0 < _total(row) <= DE_MINIMIS]
-    await publish_decisions(ctx.book, day, [_decide(row, day, Trigger.CLOSE, unit) for row in rows if row not in small])
+    if not quietly:
+        await publish_decisions(ctx.book, day, [_decide(row, day, Trigger.CLOSE, unit) for row in rows if row not in small])
     await _write_off(unit, ctx, day, small)
+    if quietly:
+        return
     for row in await ctx.book.due_soon(day, ctx.reminder_days):
         loan_id = row["loan_id"]
         await unit.publish(

@@ -130,7 +130,8 @@ async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tr
     """Judge every active plan on each day since it was last judged, through the closed day:
     missed months, a broken or completed plan; and remind the borrowers of months coming up.
     Only the plans in which something may happen are read (adapters/plans.py says which); all
-    of them at once, their changes and events stored in a few statements."""
+    of them at once, their changes and events stored in a few statements. A date closed in a
+    catch-up ahead of its latest reminds no one: the latest date does (DESIGN.md §6)."""
     business_date = unit.event.business_date
     due = await tracking.plans.plans_to_judge(business_date, tracking.rules)
     books = await tracking.plans.books([plan.plan_id for plan in due])
@@ -139,7 +140,10 @@ async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tr
         first = _first_day(plan)
         days = [first + timedelta(days=n) for n in range((business_date - first).days + 1)]
         judgement = judge(books[plan.plan_id], days, tracking.rules)
-        judgement_events(unit, tracking.rules, plan, books[plan.plan_id], judgement, days[-1], outcome)
+        judgement_events(
+            unit, tracking.rules, plan, books[plan.plan_id], judgement, days[-1], outcome,
+            remind=not unit.event.caught_up_later,
+        )  # fmt: skip
     await tracking.plans.mark_missed(outcome.missed)
     await tracking.plans.end(outcome.broken, "broken")
     await tracking.plans.end(outcome.completed, "completed")

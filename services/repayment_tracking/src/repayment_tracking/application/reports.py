@@ -118,10 +118,17 @@ class Outcome:
 
 
 def judgement_events(
-    unit: Unit[Any], rules: Rules, plan: ActivePlan, book: PlanBook, judgement: Judgement, last_day: date, outcome: Outcome
+    unit: Unit[Any],
+    rules: Rules,
+    plan: ActivePlan,
+    book: PlanBook,
+    judgement: Judgement,
+    last_day: date,
+    outcome: Outcome,
+    remind: bool = True,
 ) -> None:
     """What one plan's judgement changes and announces: months missed, the plan broken or
-    completed; while it goes on, reminders of the months coming up after `last_day`."""
+    completed; while it goes on (and `remind`), reminders of the months coming up after `last_day`."""
     if judgement.missed:
         outcome.missed[plan.plan_id] = {missed.sequence: missed.on for missed in judgement.missed}
     for missed in judgement.missed:
@@ -150,6 +157,8 @@ def judgement_events(
     if (done_on := judgement.completed_on) is not None:
         outcome.completed[plan.plan_id] = done_on
         outcome.events.append((unit, *completed_event(plan, book, done_on)))
+        return
+    if not remind:
         return
     for month, days_before, amount in reminders(book, last_day, rules):
         reminder = PlanInstallmentDueSoon(
