@@ -1,10 +1,11 @@
 """Subscribers that handle each message exactly once (DESIGN.md §5).
 
 For every message: parse it (malformed → DLQ at once); skip it if this consumer's inbox has
-its event id; else run the handler, which changes state and stages outgoing events, and
-commit state, inbox row and outbox rows in one transaction. Only then is the Kafka offset
-committed. A handler that keeps failing goes to the DLQ after bounded tries; while the
-database or the broker is unreachable the message is retried, never dead-lettered.
+its event id (kept longer than Kafka keeps the topic: tideover_runtime.retention); else run
+the handler, which changes state and stages outgoing events, and commit state, inbox row and
+outbox rows in one transaction. Only then is the Kafka offset committed. A handler that keeps
+failing goes to the DLQ after bounded tries; while the database or the broker is unreachable
+the message is retried, never dead-lettered.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ publishing and marking re-publishes the same event ids, which consumers' inboxes
 An event staged as `secret` (it carries a one-time code) has its value blanked in the same
 transaction that marks it sent: the code is on the topic for its consumers, and no longer in the
 table (DESIGN.md §5: secrets are not kept in clear after they are sent). The row itself stays,
-so that staging the same event id again is still a no-op and it is never published twice.
+so that staging the same event id again is still a no-op and it is never published twice, until
+retention deletes published rows a day old (tideover_runtime.retention).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Runs one service: migrations, pool, broker, subscribers, outbox relay and HTTP in one loop.
+"""Runs one service: migrations, pool, broker, subscribers, outbox relay, chores and HTTP in one loop.
 
 Each service's bootstrap (its composition root) builds a `ServiceDefinition` and calls
 `run_service`; nothing here runs at import time.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from tideover_runtime.logging import configure_logging
 from tideover_runtime.messaging import Publisher, build_broker
 from tideover_runtime.outbox import OutboxRelay
 from tideover_runtime.readiness import database_ready, kafka_ready
+from tideover_runtime.retention import Retention
 from tideover_runtime.settings import RuntimeSettings
 
 log = structlog.get_logger(__name__)
@@ -44,6 +45,32 @@ class Resources:
     producer: str
 
 
+@dataclass(frozen=True)
+class Chore:
+    """Work a service does by itself every `every_seconds`, from its start (e.g. retention)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[Resources], Awaitable[object]]
+
+
+async def run_periodically(chore: Chore, resources: Resources) -> None:
+    """Run `chore` now and every `every_seconds` until cancelled. A failed run is logged and
+    tried again at the next: housekeeping is never a reason for the service to stop."""
+    while True:
+        try:
+            await chore.run(resources)
+        except Exception as error:
+            log.warning("chore failed; tried again at its next run", chore=chore.name, error=repr(error))
+        await asyncio.sleep(chore.every_seconds)
+
+
+def runtime_chores(settings: RuntimeSettings) -> list[Chore]:
+    """What every service does by itself: delete expired inbox and outbox rows (retention)."""
+    retention = Retention.of(settings)
+    return [Chore("retention", settings.retention_every_seconds, lambda resources: retention.sweep(resources.pool))]
+
+
 @dataclass
 class ServiceDefinition:
     name: str  # e.g. "overdue-detection": consumer group, producer name, client id
@@ -55,6 +82,8 @@ class ServiceDefinition:
     #: Events the outbox relay publishes at a time, where the service's events are too large
     #: for the setting's default (TIDEOVER_OUTBOX_BATCH_SIZE).
     outbox_batch_size: int | None = None
+    #: The service's own periodic work, besides the runtime's (`runtime_chores`).
+    chores: Sequence[Chore] = ()
 
 
 async def run_service(definition: ServiceDefinition, settings: RuntimeSettings | None = None) -> None:
@@ -105,6 +134,10 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
         ),
         name="consumer-lag",
     )
+    chore_tasks = [
+        asyncio.create_task(run_periodically(chore, resources), name=chore.name)
+        for chore in [*runtime_chores(settings), *definition.chores]
+    ]
     # uvicorn catches SIGTERM and SIGINT while serving, then restores the handlers it found and
     # raises the signal again: with Python's defaults that killed the process before the
     # shutdown below (no "service stopped", relay and consumers not closed). Ours do nothing.
@@ -115,8 +148,10 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
         await server.serve()
     finally:
         lag_task.cancel()
+        for task in chore_tasks:
+            task.cancel()
         relay.stop()
-        await asyncio.gather(relay_task, lag_task, return_exceptions=True)
+        await asyncio.gather(relay_task, lag_task, *chore_tasks, return_exceptions=True)
         await publisher.stop()
         await broker.stop()
         await pool.close()

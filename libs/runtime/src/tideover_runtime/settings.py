@@ -33,6 +33,19 @@ class RuntimeSettings(BaseSettings):
     outbox_batch_size: int = 2000
     outbox_poll_seconds: float = 1.0
     lag_interval_seconds: float = Field(default=10.0, gt=0, description="How often /metrics' consumer lag is measured")
+    inbox_retention_days: int = Field(
+        default=14,
+        ge=1,
+        description="Days an inbox row is kept: longer than Kafka keeps the topics it guards (7 days,"
+        " KAFKA_LOG_RETENTION_HOURS), so that no message still on a topic is handled twice",
+    )
+    outbox_retention_hours: int = Field(
+        default=24, ge=1, description="Hours a published outbox row is kept; an unpublished one is always kept"
+    )
+    retention_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Rows retention deletes in one transaction at most"
+    )
+    retention_every_seconds: float = Field(default=300.0, gt=0, description="How often retention runs")
     clock: str = Field(default="system", pattern="^(system|business)$")
     fault: str = Field(default="", description="Test-only crash injection, e.g. kill-before-commit:BusinessDayClosed")
     env: str = Field(

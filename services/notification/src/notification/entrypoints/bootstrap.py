@@ -7,8 +7,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import structlog
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from notification.adapters.contact_records import purge_contact_records
 from notification.adapters.store import PostgresNotificationStore
 from notification.adapters.templates import render
 from notification.application import handlers
@@ -36,11 +39,13 @@ from tideover_contracts.topics import (
 )
 from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection
-from tideover_runtime.service import ServiceDefinition, run_service
+from tideover_runtime.service import Chore, Resources, ServiceDefinition, run_service
 from tideover_runtime.settings import PlanRulesSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 SCHEMA = "notification"
+
+log = structlog.get_logger(__name__)
 
 
 class NotificationSettings(BaseSettings):
@@ -48,16 +53,32 @@ class NotificationSettings(BaseSettings):
     jurisdiction as JSON (domain/contact_rules.py `configured`); TIDEOVER_PAYMENT_INSTRUCTIONS,
     how and where to pay as the written plan states it, one text per language as JSON
     ({"en": "...", "zh-Hans": "...", "zh-Hant": "..."}; "zh-CN" names zh-Hans; a language not
-    named keeps the default of application/written_plan.py `HOW_TO_PAY`)."""
+    named keeps the default of application/written_plan.py `HOW_TO_PAY`);
+    TIDEOVER_CONTACT_LOG_PURGE_EVERY_HOURS, how often contact records past their retention are
+    purged (adapters/contact_records.py)."""
 
     model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
 
     contact_profiles: dict[str, dict[str, Any]] = {}
     payment_instructions: dict[str, str] = {}
+    contact_log_purge_every_hours: float = Field(default=24.0, gt=0)
 
 
 def plan_terms(settings: NotificationSettings, rules: PlanRules) -> WrittenPlanTerms:
     return WrittenPlanTerms(rules).with_instructions(settings.payment_instructions)
+
+
+def contact_log_purge(settings: NotificationSettings) -> Chore:
+    """Purge contact records past their retention by the service's clock, the one that stamped
+    them (business time in a simulation)."""
+
+    async def purge(resources: Resources) -> None:
+        async with resources.pool.acquire() as connection:
+            purged = await purge_contact_records(connection, resources.clock.now())
+        if purged:
+            log.info("contact records past their retention purged", loans=purged)
+
+    return Chore("contact-log-purge", settings.contact_log_purge_every_hours * 3600, purge)
 
 
 def subscriptions(profiles: Mapping[Jurisdiction, Profile] | None = None, terms: WrittenPlanTerms | None = None) -> Subscriptions:
@@ -96,6 +117,7 @@ def definition() -> ServiceDefinition:
         migrations=MIGRATIONS,
         subscriptions=subscriptions(configured(settings.contact_profiles), plan_terms(settings, PlanRulesSettings().rules())),
         routes=add_routes,
+        chores=[contact_log_purge(settings)],
     )
 
 

@@ -1,5 +1,7 @@
 """Purge contact records past their retention: a loan's contact log and messages are kept 3 years
-after its last contact (DESIGN.md §4, Regulation F §1006.100), then deleted.
+after its last contact (DESIGN.md §4, Regulation F §1006.100), then deleted. The service does it
+by itself every TIDEOVER_CONTACT_LOG_PURGE_EVERY_HOURS (adapters/contact_records.py); this is
+for an operator who wants it now.
 
     tideover-notification-purge [--dry-run] [--retention-days 1096]
 
@@ -15,16 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from notification.adapters.contact_records import RETENTION, purge_contact_records
 from notification.entrypoints.bootstrap import MIGRATIONS, SCHEMA
 from tideover_runtime.database import migrate
 from tideover_runtime.settings import RuntimeSettings
-
-#: Three years, counting a leap day.
-RETENTION = timedelta(days=3 * 365 + 1)
-
-_EXPIRED = """
-    SELECT loan_id FROM contact_log GROUP BY loan_id HAVING max(coalesce(receipt_at, decided_at)) < $1
-"""
 
 
 async def purge(
@@ -35,13 +31,7 @@ async def purge(
     await migrate(database_url, schema, MIGRATIONS)
     connection = await asyncpg.connect(database_url, server_settings={"search_path": schema})
     try:
-        async with connection.transaction():
-            loans = [row["loan_id"] for row in await connection.fetch(_EXPIRED, now - retention)]
-            if loans and not dry_run:
-                await connection.execute("DELETE FROM contact_log WHERE loan_id = ANY($1::uuid[])", loans)
-                await connection.execute("DELETE FROM messages WHERE loan_id = ANY($1::uuid[])", loans)
-                await connection.execute("DELETE FROM conversations WHERE loan_id = ANY($1::uuid[])", loans)
-        return len(loans)
+        return await purge_contact_records(connection, now, retention, dry_run=dry_run)
     finally:
         await connection.close()
 
