@@ -6,7 +6,7 @@ PYTHON_VERSION ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/contracts libs/runtime services/overdue_detection services/notification \
-            services/negotiation_intake services/plan_calculation services/repayment_tracking libs/reconcile libs/simulator
+            services/negotiation_intake services/plan_calculation services/repayment_tracking services/scheduler libs/reconcile libs/simulator
 SRC_DIRS := $(addsuffix /src,$(PACKAGES))
 
 DEMO_LOANS ?= 2000
@@ -20,13 +20,14 @@ help:
 	@echo "make test       lint, type checks, unit, integration and end-to-end tests (starts Kafka and Postgres)"
 	@echo "make demo       start everything, simulate a loan book (2,000 loans, 120 days), print a summary, write var/simulation/report.html"
 	@echo "make story      start everything and narrate three borrowers' journeys, event by event"
-	@echo "make up / down  start / stop Kafka, Postgres and every service in the background (logs in var/log)"
+	@echo "make up / down  start / stop Kafka, Postgres, every service and the scheduler (system clock; logs in var/log)"
 	@echo "make reset      stop everything and forget all data (Kafka's log and the services' schemas)"
 	@echo "make lint       ruff and the import-layer contract"
 	@echo "make typecheck  mypy --strict on every package"
 	@echo "make topics     create every topic and its .dlq, then produce and consume a probe"
 	@echo "make bench      benchmarks; figures printed and written to var/bench/<name>.json"
 	@echo "make contracts  regenerate JSON Schemas, golden examples and asyncapi.json (refuses breaking changes)"
+	@echo "make chart      the Helm chart (deploy/helm/tideover): helm lint, helm template, manifests checked against Kubernetes' schemas"
 
 $(BIN)/.installed: requirements-dev.txt constraints.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	@command -v $(PYTHON_VERSION) >/dev/null || { echo "need $(PYTHON_VERSION)"; exit 1; }
@@ -70,6 +71,12 @@ test: infra browser lint typecheck
 	$(BIN)/tideover-contracts check
 	$(BIN)/pytest
 
+# helm is built once from its Go module into var/tools (deploy/helm/helm.sh); no cluster needed.
+.PHONY: chart
+chart: venv
+	deploy/helm/helm.sh
+	$(BIN)/pytest tests/deploy/test_helm_chart.py
+
 .PHONY: bench
 bench: infra
 	$(BIN)/python -m benchmarks.plans
@@ -80,9 +87,15 @@ bench: infra
 	$(BIN)/python -m benchmarks.overdue
 	$(BIN)/python -m benchmarks.table
 
+# As production runs: the system clock, and the scheduler closing each day at the cut-off.
 .PHONY: up
 up: infra
-	deploy/services.sh start
+	deploy/services.sh start system
+
+# The demo and the story drive the clock themselves: the simulator closes the business days.
+.PHONY: up-simulated
+up-simulated: infra
+	deploy/services.sh start simulated
 
 .PHONY: reset
 reset: down  # a fresh system: Kafka's data and the services' schemas gone (the business clock starts over)
@@ -98,10 +111,10 @@ down:
 
 # The simulator and the story ask the query APIs with the operator's service key (deploy/services.sh).
 .PHONY: demo
-demo: up
+demo: up-simulated
 	TIDEOVER_SERVICE_KEY="$$(deploy/services.sh operator-key)" \
 	  $(BIN)/tideover-simulate --loans $(DEMO_LOANS) --days $(DEMO_DAYS) --out var/simulation
 
 .PHONY: story
-story: up
+story: up-simulated
 	TIDEOVER_SERVICE_KEY="$$(deploy/services.sh operator-key)" $(BIN)/python tools/demo/skeleton_demo.py

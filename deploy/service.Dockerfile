@@ -1,7 +1,8 @@
 # One image for every Tideover service; docker-compose.yml picks the service with
 #   command: ["python", "-m", "<package>"]
-# where <package> is overdue_detection, notification, negotiation_intake, plan_calculation or
-# repayment_tracking. The same image runs the one-shot `tideover-topics --probe` job.
+# where <package> is overdue_detection, notification, negotiation_intake, plan_calculation,
+# repayment_tracking or scheduler. The same image runs the one-shot `tideover-topics --probe` job
+# and the operators' commands (tideover-service-keys, tideover-clock).
 # Build from the repository root:  docker build -f deploy/service.Dockerfile .
 FROM python:3.11-slim
 
@@ -27,7 +28,7 @@ RUN set -eu; \
     editables=""; \
     for service in /app/services/*/; do editables="$editables -e $service"; done; \
     pip install --no-cache-dir /app/libs/contracts /app/libs/runtime $editables; \
-    python -c "import overdue_detection, notification, negotiation_intake, plan_calculation, repayment_tracking, tideover_runtime"
+    python -c "import overdue_detection, notification, negotiation_intake, plan_calculation, repayment_tracking, scheduler, tideover_runtime"
 
 # Run as an unprivileged user; /app stays owned by root and read-only to it
 # (nothing is written there at run time: no bytecode, migrations are only read).

@@ -12,7 +12,7 @@ port="${PGPORT:-5432}"
 db="${TIDEOVER_DB:-tideover}"
 user="${TIDEOVER_DB_USER:-tideover}"
 password="${TIDEOVER_DB_PASSWORD:-tideover}"
-schemas="overdue_detection notification negotiation_intake plan_calculation repayment_tracking"
+schemas="overdue_detection notification negotiation_intake plan_calculation repayment_tracking scheduler"
 
 answers() { command -v pg_isready >/dev/null && pg_isready -q -h "$host" -p "$port"; }
 

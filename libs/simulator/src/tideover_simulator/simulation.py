@@ -31,7 +31,7 @@ import httpx
 
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
-from tideover_contracts.envelope import Event, wrap
+from tideover_contracts.envelope import Envelope, Event, wrap
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked, close_event_id
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 from tideover_contracts.events.notifications import NotificationRequested, Purpose
@@ -125,9 +125,11 @@ def business_days(first: date, count: int) -> Iterator[date]:
     return (first + timedelta(days=offset) for offset in range(count))
 
 
-def _event_id(event: Event) -> uuid.UUID | None:
-    """A close has one event id whoever publishes it (the scheduler would give the same)."""
-    return close_event_id(event.business_date) if isinstance(event, BusinessDayClosed) else None
+def _wrapped(event: Event, producer: str, at: datetime) -> Envelope[Event]:
+    """`event` in its envelope; a close with the one event id it has whoever publishes it (the
+    scheduler would give the same)."""
+    event_id = close_event_id(event.business_date) if isinstance(event, BusinessDayClosed) else None
+    return wrap(event, producer=producer, occurred_at=at, event_id=event_id)
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -189,7 +191,7 @@ class Simulation:
                 async def publish(*events: Event, at: datetime, producer: str = UPSTREAM) -> None:
                     for event in events:
                         self.published[event.event_type] += 1
-                    await kafka.publish(*(wrap(event, producer=producer, occurred_at=at, event_id=_event_id(event)) for event in events))
+                    await kafka.publish(*(_wrapped(event, producer, at) for event in events))
 
                 await publish(*(borrower.loan for borrower in self.book), at=_at(first_day, 1))
                 await settle(probe, database, watcher)

@@ -1,0 +1,3 @@
+from scheduler.entrypoints.bootstrap import main
+
+main()
