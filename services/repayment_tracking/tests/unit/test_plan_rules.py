@@ -362,3 +362,26 @@ def test_each_regular_installment_due_during_the_plan_is_in_exactly_one_month(
             assert all(ACTIVATED <= line.due_date <= month.due_date for line in month.regular)
         else:
             assert all(previous.due_date < line.due_date <= month.due_date for line in month.regular)
+
+
+def test_a_date_closed_ahead_of_a_catch_ups_latest_reminds_no_one_the_latest_does() -> None:
+    """DESIGN.md §6: dates closed late in a catch-up settle the plan but remind no one; the
+    latest date of the catch-up reminds of what is due after it (application/reports.py)."""
+    import uuid
+
+    from repayment_tracking.application.ports import ActivePlan
+    from repayment_tracking.application.reports import Outcome, judgement_events
+    from repayment_tracking.domain.plan_rules import Judgement
+    from tideover_contracts.common import WaivedAmounts
+    from tideover_contracts.money import Money
+
+    nothing = Money.of("0.00", "CNY")
+    waiver = WaivedAmounts(penalty=nothing, interest=nothing, fee=nothing, total=nothing)
+    plan = ActivePlan(uuid.uuid4(), uuid.uuid4(), "CNY", waiver, ACTIVATED, None)
+    three_days_before = date(2026, 4, 12)
+    quiet, latest = Outcome(), Outcome()
+    judgement_events(object(), RULES, plan, PLAN, Judgement(()), three_days_before, quiet, remind=False)  # type: ignore[arg-type]
+    judgement_events(object(), RULES, plan, PLAN, Judgement(()), three_days_before, latest)  # type: ignore[arg-type]
+
+    assert quiet.events == []
+    assert [(event.sequence, event.days_before) for _, event, _ in latest.events] == [(1, 3)]
