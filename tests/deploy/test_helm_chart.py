@@ -336,12 +336,13 @@ def test_topics_hook() -> None:
     assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
     assert "before-hook-creation" in annotations["helm.sh/hook-delete-policy"]
     topics = job["spec"]["template"]["spec"]["containers"][0]
-    assert topics["command"] == ["tideover-topics", "--partitions", "12", "--probe"]
+    assert topics["command"] == ["tideover-topics", "--partitions", "12", "--replication-factor", "3", "--probe"]
     env = {variable["name"]: variable["value"] for variable in topics["env"]}
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == OPTIONS_KAFKA
     assert env["TIDEOVER_TOPIC_PREFIX"] == "prod."
     (default_job,) = of_kind(rendered("defaults"), "Job").values()
-    assert default_job["spec"]["template"]["spec"]["containers"][0]["command"] == ["tideover-topics", "--probe"]
+    default_command = default_job["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert default_command == ["tideover-topics", "--replication-factor", "1", "--probe"]
     off = run_helm("template", RELEASE, str(CHART), *values_arguments("defaults"), "--set", "topics.enabled=false")
     assert off.returncode == 0, off.stderr
     assert "kind: Job" not in off.stdout

@@ -1,6 +1,9 @@
 """`tideover-topics`: create every registry topic and its DLQ, then prove a round trip.
 
-tideover-topics [--partitions 6] [--probe]
+tideover-topics [--partitions 6] [--replication-factor 1] [--probe]
+
+On a production cluster, give a replication factor of 3 (and the brokers' min.insync.replicas 2)
+so that a broker lost loses no event.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from tideover_runtime.settings import RuntimeSettings
 PROBE_TOPIC = "ops.probe.v1"
 
 
-async def create_topics(settings: RuntimeSettings, partitions: int = DEFAULT_PARTITIONS) -> list[str]:
+async def create_topics(
+    settings: RuntimeSettings, partitions: int = DEFAULT_PARTITIONS, replication_factor: int = 1
+) -> list[str]:
     """Create missing topics (and their `.dlq`); returns the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
@@ -30,7 +35,7 @@ async def create_topics(settings: RuntimeSettings, partitions: int = DEFAULT_PAR
         missing = [name for name in wanted if name not in existing]
         if missing:
             with suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(name, partitions, 1) for name in missing])
+                await admin.create_topics([NewTopic(name, partitions, replication_factor) for name in missing])
         return missing
     finally:
         await admin.close()
@@ -85,10 +90,13 @@ async def probe(settings: RuntimeSettings, timeout: float = 60.0) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="tideover-topics")
     parser.add_argument("--partitions", type=int, default=DEFAULT_PARTITIONS)
+    parser.add_argument(
+        "--replication-factor", type=int, default=1, help="copies of each partition: 1 on one broker, 3 in production"
+    )
     parser.add_argument("--probe", action="store_true", help="also produce and consume a probe message")
     arguments = parser.parse_args()
     settings = RuntimeSettings()
-    created = asyncio.run(create_topics(settings, arguments.partitions))
+    created = asyncio.run(create_topics(settings, arguments.partitions, arguments.replication_factor))
     print(f"topics: {len(created)} created, all {2 * len(TOPICS)} present on {settings.kafka_bootstrap_servers}")
     if arguments.probe:
         asyncio.run(probe(settings))
