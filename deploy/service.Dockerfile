@@ -16,7 +16,8 @@ WORKDIR /app
 COPY libs/ /app/libs/
 COPY services/ /app/services/
 
-# The two libraries are installed as ordinary (non-editable) wheels: the runtime's own
+# The libraries (and the operator's trial balance, tideover-reconcile) are installed as ordinary
+# (non-editable) wheels: the runtime's own
 # migrations live inside its package (tideover_runtime/migrations) and ship in the wheel.
 # The services are installed EDITABLE (-e): each bootstrap.py finds its SQL migrations at
 # Path(__file__).resolve().parents[3] / "migrations", i.e. /app/services/<svc>/migrations,
@@ -27,7 +28,7 @@ COPY services/ /app/services/
 RUN set -eu; \
     editables=""; \
     for service in /app/services/*/; do editables="$editables -e $service"; done; \
-    pip install --no-cache-dir /app/libs/contracts /app/libs/runtime $editables; \
+    pip install --no-cache-dir /app/libs/contracts /app/libs/runtime /app/libs/reconcile $editables; \
     python -c "import overdue_detection, notification, negotiation_intake, plan_calculation, repayment_tracking, scheduler, tideover_runtime"
 
 # Run as an unprivileged user; /app stays owned by root and read-only to it
