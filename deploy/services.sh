@@ -35,6 +35,8 @@ start() {
   mkdir -p "$logs" "$pids"
   if [ -f "$mode_file" ] && [ "$(cat "$mode_file")" != "$mode" ]; then
     echo "services.sh: running with the $(cat "$mode_file") clock; restarting them with the $mode clock"
+    [ "$mode" = system ] && echo "services.sh: the simulator's business days may run ahead of today's date, and the" \
+      "scheduler closes no date before the last one closed: \`make reset\` first for a fresh book on the system clock"
     stop
   fi
   echo "$mode" > "$mode_file"

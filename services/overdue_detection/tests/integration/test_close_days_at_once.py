@@ -155,3 +155,64 @@ async def test_closing_days_at_once_settles_the_ledger_of_one_by_one_and_tells_t
     assert not [
         kind for kind, payload in told_at_once if kind == "InstallmentDueSoon" and payload["business_date"] != LAST.isoformat()
     ]
+
+
+async def _told_since(pool: asyncpg.Pool, seen: int) -> list[tuple[str, dict[str, Any]]]:
+    """What was published after the first `seen` outbox rows, in order."""
+    rows = await pool.fetch("SELECT event_type, value FROM outbox ORDER BY id OFFSET $1", seen)
+    return [(row["event_type"], json.loads(row["value"])["payload"]) for row in rows]
+
+
+async def _outbox_size(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM outbox"))
+
+
+async def test_what_a_catch_up_passes_is_told_once_at_its_latest_date_with_its_figures(
+    pools: tuple[asyncpg.Pool, asyncpg.Pool, asyncpg.Pool],
+) -> None:
+    """A loan told overdue before the scheduler went down: its third day past due (a report day)
+    passes in the catch-up, and a part payment arrives between two of its dates; an installment's
+    3-day reminder falls inside it. Each is told once at the latest date, with that date's
+    figures — nothing told stale, nothing lost."""
+    pool = pools[0]
+    loan_id = LOANS[0]
+    await _handle(pool, loan_booked(loan_id=loan_id, booked_on=date(2026, 1, 15)), booked)
+    for day in (date(2026, 2, 15), date(2026, 2, 16), date(2026, 2, 17)):  # told: begun on the 16th
+        await _handle(pool, _close(day), handlers.when_business_day_closed_settle_overdue)
+    seen = await _outbox_size(pool)
+    latest = date(2026, 2, 21)
+    for day in (date(2026, 2, 18), date(2026, 2, 19)):
+        await _handle(pool, _close(day, catching_up_to=latest), handlers.when_business_day_closed_settle_overdue)
+    part = RepaymentReceived(
+        loan_id=loan_id, payment_id="P-part", amount=Money.of("100.00", "CNY"),
+        received_at=datetime(2026, 2, 19, 12, tzinfo=UTC), value_date=date(2026, 2, 19),
+    )  # fmt: skip
+    await _handle(pool, part, repaid)
+    for day in (date(2026, 2, 20), latest):
+        await _handle(pool, _close(day, catching_up_to=latest), handlers.when_business_day_closed_settle_overdue)
+    told_in_catch_up = await _told_since(pool, seen)
+    async with pool.acquire() as connection:  # the ledger's figures at the latest date
+        [row] = await LoanBook(connection).positions(latest, [loan_id])
+
+    seen = await _outbox_size(pool)
+    for day in (latest + timedelta(days=n) for n in range(1, 18)):  # to 10 March, told day by day
+        await _handle(pool, _close(day), handlers.when_business_day_closed_settle_overdue)
+    seen = await _outbox_size(pool)
+    march = date(2026, 3, 13)  # the 3-day reminder of the 15 March installment falls on the 12th
+    for day in (date(2026, 3, 11), date(2026, 3, 12), march):
+        await _handle(pool, _close(day, catching_up_to=march), handlers.when_business_day_closed_settle_overdue)
+    reminded = [payload for kind, payload in await _told_since(pool, seen) if kind == "InstallmentDueSoon"]
+
+    statuses = [(kind, payload) for kind, payload in told_in_catch_up if kind in STATUSES]
+    # The payment is told when it comes (a payment's own status: no notice), the report day at the latest date.
+    assert [(kind, payload["business_date"], payload["reasons"]) for kind, payload in statuses] == [
+        ("OverdueStatusChanged", "2026-02-19", ["payment_applied"]),
+        ("OverdueStatusChanged", "2026-02-21", ["weekly"]),
+    ]
+    last = statuses[-1][1]
+    assert last["days_past_due"] == (latest - row["oldest_due"]).days == 6
+    owed = row["principal"] + row["interest"] + row["fee"] + row["penalty"]
+    assert Decimal(last["overdue"]["total"]["amount"]) == owed
+    assert [(payload["due_date"], payload["days_before"], payload["business_date"]) for payload in reminded] == [
+        ("2026-03-15", 2, "2026-03-13")
+    ]

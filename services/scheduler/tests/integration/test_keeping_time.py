@@ -176,3 +176,18 @@ async def test_an_operator_closes_the_next_date_once_never_out_of_order(book: Cl
         (date(2026, 12, 4), "ops-anna"),
         (date(2026, 12, 3), "scheduler"),
     ]
+
+
+async def test_closed_by_hand_while_behind_the_date_waits_for_the_latest_to_tell(book: ClockBook) -> None:
+    """Paused for three days, an operator closes the next date by hand: it names the latest
+    date due (what borrowers are told is decided there), which the resumed scheduler closes."""
+    await take_turn(book, CALENDAR, utc("2026-12-03T10:00:00+00:00"), EVERY)
+    await pause(book, True, "ops-anna", utc("2026-12-03T11:00:00+00:00"))
+    now = utc("2026-12-06T11:00:00+00:00")
+    await close_by_hand(book, CALENDAR, date(2026, 12, 4), now, "ops-anna")
+    await pause(book, False, "ops-anna", now)
+    resumed = await take_turn(book, CALENDAR, now, EVERY)
+
+    assert resumed.closed == (date(2026, 12, 5), date(2026, 12, 6))
+    closes = [what for kind, what in await published(book) if kind == "BusinessDayClosed"]
+    assert closes[1] == (date(2026, 12, 4), date(2026, 12, 6))

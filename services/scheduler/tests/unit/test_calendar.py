@@ -95,3 +95,10 @@ def test_one_tick_a_period_named_by_its_start() -> None:
     assert tick_due(first, at("2026-12-07T10:10:00+00:00"), every) == at("2026-12-07T10:10:00+00:00")
     assert first is not None
     assert first.tzinfo is UTC
+
+
+def test_a_cut_off_after_midnight_closes_the_day_before_never_a_day_not_yet_lived() -> None:
+    half_past_midnight = CloseCalendar(cutoff=time(0, 30))
+    assert half_past_midnight.cutoff_at(date(2026, 12, 7)) == at("2026-12-07T16:30:00+00:00")  # 00:30 on the 8th in Shanghai
+    assert due(half_past_midnight, date(2026, 12, 6), at("2026-12-07T16:29:00+00:00")).dates == ()
+    assert due(half_past_midnight, date(2026, 12, 6), at("2026-12-07T16:30:00+00:00")).dates == (date(2026, 12, 7),)

@@ -16,6 +16,7 @@ from typing import Any
 from overdue_detection.adapters.ledger_sql import ACCRUES, OWED, PENALTY_BASE, owed, paused_days
 from overdue_detection.adapters.status_outbox import stage_status_events
 from overdue_detection.application.ports import EnvelopeFacts, LedgerParts, StatusEvent
+from overdue_detection.domain.episodes import EpisodeState, Untold
 from overdue_detection.domain.ledger import ChargePolicy, Installment, Pause, Payment
 from overdue_detection.domain.loan import LoanRow
 from overdue_detection.domain.plan_effects import PlanLine, PlanTerms
@@ -405,13 +406,14 @@ class LoanBook:
             SELECT DISTINCT i.loan_id FROM installments i
             WHERE i.due_date < $1 AND i.paid_principal + i.paid_interest + i.paid_fee < i.principal + i.interest + i.fee
               AND i.rescheduled_by IS NULL AND $2::uuid[] IS NULL
-            UNION SELECT loan_id FROM loans WHERE overdue_since IS NOT NULL
+            UNION SELECT loan_id FROM loans WHERE overdue_since IS NOT NULL OR untold_kind IS NOT NULL
             """
         )
         return await self._connection.fetch(
             f"""
             WITH candidates AS ({candidates})
             SELECT l.loan_id, l.currency, l.episode, l.overdue_since, l.bucket, l.last_reported_on,
+                   l.untold_kind, l.untold_reasons, l.untold_previous_bucket, l.untold_cure_reason,
                    o.oldest_due, coalesce(o.principal, 0) AS principal, coalesce(o.interest, 0) AS interest,
                    coalesce(o.fee, 0) AS fee, coalesce(o.penalty, 0) AS penalty,
                    -- Days past due leave out the days under a plan after the oldest unpaid due date, and
@@ -454,28 +456,60 @@ class LoanBook:
             schedules[r["loan_id"]].append((installment, r["owed"]))
         return schedules
 
-    async def save_episodes(self, states: list[tuple[uuid.UUID, int, date | None, str, date | None, int]]) -> None:
-        """(loan, episode, overdue_since, bucket, last_reported_on, paused_days) for many loans at once."""
+    async def save_episodes(self, states: list[tuple[uuid.UUID, EpisodeState]]) -> None:
+        """Each loan's episode state, what waits untold with it, for many loans at once."""
         await self._connection.executemany(
             """
-            UPDATE loans SET episode = $2, overdue_since = $3, bucket = $4, last_reported_on = $5, paused_days = $6
+            UPDATE loans SET episode = $2, overdue_since = $3, bucket = $4, last_reported_on = $5, paused_days = $6,
+                             untold_kind = $7, untold_reasons = $8, untold_previous_bucket = $9, untold_cure_reason = $10
             WHERE loan_id = $1
             """,
-            states,
+            [
+                (
+                    loan_id, state.episode, state.overdue_since, state.bucket.value, state.last_reported_on,
+                    state.paused_days, *untold_columns(state.untold),
+                )
+                for loan_id, state in states
+            ],
+        )  # fmt: skip
+
+    async def last_told_close(self) -> date | None:
+        value: date | None = await self._connection.fetchval("SELECT business_date FROM told_closes")
+        return value
+
+    async def close_told(self, business_date: date) -> None:
+        await self._connection.execute(
+            """
+            INSERT INTO told_closes (business_date) VALUES ($1)
+            ON CONFLICT (only_row) DO UPDATE SET business_date = greatest(told_closes.business_date, excluded.business_date)
+            """,
+            business_date,
         )
 
     async def stage_status_events(self, business_date: date, events: list[StatusEvent], facts: EnvelopeFacts) -> None:
         await stage_status_events(self._connection, business_date, events, facts)
 
-    async def due_soon(self, business_date: date, days_before: tuple[int, ...]) -> list[Any]:
+    async def due_soon(self, business_date: date, days_before: tuple[int, ...], since: date | None = None) -> list[Any]:
+        """The installments to remind of at `business_date`: those `days_before` it, and those
+        whose reminder day fell on a day settled quietly from `since` on and that are still
+        ahead (reminded once, with the days left)."""
         return await self._connection.fetch(
             f"""
             SELECT i.loan_id, i.sequence, i.due_date, (i.due_date - $1) AS days_before, {OWED} AS amount_due,
                    l.currency, l.contact
             FROM installments i JOIN loans l USING (loan_id)
-            WHERE l.status = 'active' AND NOT l.under_plan
-              AND i.due_date = ANY(SELECT $1::date + d FROM unnest($2::int[]) AS d) AND {OWED} > 0
+            WHERE l.status = 'active' AND NOT l.under_plan AND i.due_date > $1
+              AND EXISTS (SELECT 1 FROM unnest($2::int[]) AS d WHERE i.due_date - d BETWEEN coalesce($3, $1) AND $1)
+              AND {OWED} > 0
             """,
             business_date,
             list(days_before),
+            since,
         )
+
+
+def untold_columns(untold: Untold | None) -> tuple[str | None, list[str], str | None, str | None]:
+    if untold is None:
+        return None, [], None, None
+    reasons = [reason.value for reason in untold.reasons]
+    return untold.kind, reasons, untold.previous_bucket.value, untold.cure_reason.value

@@ -10,7 +10,7 @@ from typing import Any
 from overdue_detection.application.ledger_events import repayment_applied, waiver_granted
 from overdue_detection.application.ports import Overdue
 from overdue_detection.application.status_events import Decided, publish_decisions
-from overdue_detection.domain.episodes import EpisodeState, Position, Trigger, decide
+from overdue_detection.domain.episodes import EpisodeState, Position, Trigger, Untold, decide, settled_quietly, told
 from overdue_detection.domain.ledger import COMPONENTS, ZERO
 from overdue_detection.domain.loan import LoanRow
 from overdue_detection.domain.plan_effects import PlanLine, PlanTerms
@@ -20,7 +20,14 @@ from tideover_contracts.common import Bucket, ContactRef, OverdueAmounts
 from tideover_contracts.envelope import deterministic_id, parse_message
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
-from tideover_contracts.events.overdue import BalanceWrittenOff, InstallmentDueSoon, WaiverReason, WaiverStatus
+from tideover_contracts.events.overdue import (
+    BalanceWrittenOff,
+    CureReason,
+    InstallmentDueSoon,
+    OverdueChangeReason,
+    WaiverReason,
+    WaiverStatus,
+)
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.money import Money
@@ -145,10 +152,27 @@ def _act_id(plan_id: uuid.UUID, reason: WaiverReason, status: WaiverStatus) -> u
     return deterministic_id("ledger-act", plan_id, reason.value, status.value)
 
 
-def _decide(row: Any, business_date: date, trigger: Trigger, cause: Unit[Any]) -> Decided:
-    state = EpisodeState(row["episode"], row["overdue_since"], Bucket(row["bucket"]), row["last_reported_on"], row["paused_days"])
+def _decide(row: Any, business_date: date, trigger: Trigger, cause: Unit[Any], quietly: bool = False) -> Decided:
+    """What the loan's episode does on `business_date`: told (with what waited untold), or, on a
+    day settled quietly, kept untold (domain/episodes.py)."""
+    state = EpisodeState(
+        row["episode"], row["overdue_since"], Bucket(row["bucket"]), row["last_reported_on"], row["paused_days"], _untold(row)
+    )
     position = Position(row["oldest_due"], row["principal"], row["interest"], row["fee"], row["penalty"], row["paused_days"])
-    return row["loan_id"], decide(state, position, business_date, trigger), position, cause
+    decision = decide(state, position, business_date, trigger)
+    decision = settled_quietly(state, decision) if quietly else told(state, decision, business_date, trigger)
+    return row["loan_id"], decision, position, cause
+
+
+def _untold(row: Any) -> Untold | None:
+    if row["untold_kind"] is None:
+        return None
+    return Untold(
+        row["untold_kind"],
+        tuple(OverdueChangeReason(reason) for reason in row["untold_reasons"]),
+        Bucket(row["untold_previous_bucket"]),
+        CureReason(row["untold_cure_reason"]),
+    )
 
 
 async def when_business_day_closed_settle_overdue(unit: Unit[BusinessDayClosed], ctx: Overdue) -> None:
@@ -172,12 +196,14 @@ async def _close_one_day(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date,
     await ctx.book.accrue_penalties(day)
     rows = await ctx.book.positions(day)
     small = [row for row in rows if row["oldest_due"] is not None and 0 < _total(row) <= DE_MINIMIS]
-    if not quietly:
-        await publish_decisions(ctx.book, day, [_decide(row, day, Trigger.CLOSE, unit) for row in rows if row not in small])
+    await publish_decisions(ctx.book, day, [_decide(row, day, Trigger.CLOSE, unit, quietly) for row in rows if row not in small])
     await _write_off(unit, ctx, day, small)
     if quietly:
         return
-    for row in await ctx.book.due_soon(day, ctx.reminder_days):
+    last_told = await ctx.book.last_told_close()
+    await ctx.book.close_told(day)
+    since = last_told + timedelta(days=1) if last_told is not None and last_told < day else None
+    for row in await ctx.book.due_soon(day, ctx.reminder_days, since):
         loan_id = row["loan_id"]
         await unit.publish(
             InstallmentDueSoon(

@@ -32,12 +32,7 @@ async def publish_decisions(book: LoanBook, business_date: date, decisions: Sequ
     ]
     first = decisions[0][3]
     await book.stage_status_events(business_date, events, EnvelopeFacts(first.producer, first.clock.now()))
-    await book.save_episodes(
-        [
-            (loan_id, d.state.episode, d.state.overdue_since, d.state.bucket.value, d.state.last_reported_on, d.state.paused_days)
-            for loan_id, d, _, _ in decisions
-        ]
-    )
+    await book.save_episodes([(loan_id, decision.state) for loan_id, decision, _, _ in decisions])
 
 
 def _status_event(

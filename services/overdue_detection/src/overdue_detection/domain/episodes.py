@@ -54,12 +54,26 @@ class Position:
 
 
 @dataclass(frozen=True)
+class Untold:
+    """What days settled quietly decided worth telling and nobody told yet (DESIGN.md §6: the
+    dates of a catch-up before its latest, the days a business calendar skips). It is told at
+    the next close told, with that day's figures: an episode begun (`start`), what changed
+    (`change`, its reasons and the bucket last told), or an episode ended (`cure`)."""
+
+    kind: str  # "start" | "change" | "cure"
+    reasons: tuple[OverdueChangeReason, ...] = ()
+    previous_bucket: Bucket = Bucket.CURRENT
+    cure_reason: CureReason = CureReason.PAID
+
+
+@dataclass(frozen=True)
 class EpisodeState:
     episode: int  # how many overdue episodes the loan has had
     overdue_since: date | None  # oldest overdue due date while an episode is open
     bucket: Bucket
     last_reported_on: date | None
     paused_days: int  # as last reported: days under a plan after the oldest unpaid due date
+    untold: Untold | None = None
 
     @property
     def open(self) -> bool:
@@ -110,3 +124,66 @@ def decide(state: EpisodeState, position: Position, business_date: date, trigger
         reasons=tuple(reasons),
         previous_bucket=state.bucket,
     )
+
+
+def settled_quietly(state: EpisodeState, decision: Decision) -> Decision:
+    """`decision`, taken on a day settled quietly: nothing is told; the episode moves on, and
+    what would have been told is kept untold (`withhold`), the day it was last told unchanged."""
+    quiet = replace(decision.state, last_reported_on=state.last_reported_on, untold=withhold(state.untold, decision))
+    return Decision("none", quiet, days_past_due=decision.days_past_due)
+
+
+def withhold(untold: Untold | None, decision: Decision) -> Untold | None:
+    """What stays untold once `decision` is kept with `untold`."""
+    if decision.kind == "none":
+        return untold
+    if decision.kind == "start":
+        return Untold("start")
+    if decision.kind == "cure":
+        # An episode begun and ended untold: there is nothing to tell of it.
+        return None if untold is not None and untold.kind == "start" else Untold("cure", cure_reason=decision.cure_reason)
+    if untold is not None and untold.kind == "start":
+        return untold  # its beginning, told later with the figures then, says what changed since
+    previous = untold.previous_bucket if untold is not None else decision.previous_bucket
+    return Untold("change", _merged(untold.reasons if untold else (), decision.reasons), previous_bucket=previous)
+
+
+#: What tells the borrower by itself, and so ends what waited untold: a plan taking effect,
+#: breaking or completing, the loan leaving the book (their own messages); a payment's change
+#: does not (the close told next tells what waited).
+_TELLING = frozenset({Trigger.PLAN_ACTIVATED, Trigger.PLAN_BROKEN, Trigger.PLAN_COMPLETED, Trigger.LOAN_CLOSED})
+
+
+def told(state: EpisodeState, decision: Decision, business_date: date, trigger: Trigger) -> Decision:
+    """`decision`, told on `business_date`, with what waited untold (`state.untold`): at a close,
+    what waited is told now with this day's figures — an episode begun untold as begun, changes
+    with their reasons since the bucket last told, an episode ended untold as ended."""
+    untold = state.untold
+    if untold is None:
+        return decision
+    if trigger != Trigger.CLOSE:
+        ends = decision.kind in ("start", "cure") or trigger in _TELLING
+        return replace(decision, state=replace(decision.state, untold=None if ends else untold))
+    return _told_at_close(untold, decision, replace(decision.state, last_reported_on=business_date, untold=None))
+
+
+def _told_at_close(untold: Untold, decision: Decision, state: EpisodeState) -> Decision:
+    if decision.kind == "cure":
+        return replace(decision, kind="none" if untold.kind == "start" else "cure", state=state)
+    if decision.kind == "start":
+        return replace(decision, state=state)
+    if untold.kind == "start":
+        return Decision("start", state, days_past_due=decision.days_past_due)
+    if untold.kind == "cure":
+        return Decision("cure", state, cure_reason=untold.cure_reason)
+    return Decision(
+        "change",
+        state,
+        days_past_due=decision.days_past_due,
+        reasons=_merged(untold.reasons, decision.reasons),
+        previous_bucket=untold.previous_bucket,
+    )
+
+
+def _merged(*groups: tuple[OverdueChangeReason, ...]) -> tuple[OverdueChangeReason, ...]:
+    return tuple(dict.fromkeys(reason for group in groups for reason in group))

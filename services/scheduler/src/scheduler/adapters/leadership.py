@@ -12,8 +12,16 @@ from tideover_runtime.database import FAILED
 
 log = structlog.get_logger(__name__)
 
-#: The advisory lock's key (one per database): "tideover-scheduler" as a number.
+#: The advisory lock's key (one per database): the bytes of "tideover" as a positive bigint.
 LOCK_KEY = int.from_bytes(b"tideover", "big") >> 1
+#: How long a statement on the lock's connection may take, and how soon Postgres notices the
+#: connection of a leader that vanished (TCP keepalives, user timeout), letting the lock go.
+COMMAND_TIMEOUT_SECONDS = 30.0
+CONNECTION = {
+    "tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3", "tcp_user_timeout": "30000",
+}  # fmt: skip
+#: What says the lock's connection is gone: a failed or a timed-out statement.
+LOST: tuple[type[BaseException], ...] = (*FAILED, TimeoutError)
 
 
 class Leadership:
@@ -26,13 +34,16 @@ class Leadership:
         if self._connection is not None:
             try:
                 await self._connection.fetchval("SELECT 1")
-            except FAILED as error:
+            except LOST as error:
                 log.warning("the scheduler's lock connection is lost; it leads no more", error=repr(error))
                 await self.let_go()
             else:
                 return self._connection
         connection = await asyncpg.connect(
-            self._database_url, server_settings={"search_path": self._schema, "application_name": "scheduler-leader"}
+            self._database_url,
+            timeout=COMMAND_TIMEOUT_SECONDS,
+            command_timeout=COMMAND_TIMEOUT_SECONDS,
+            server_settings={"search_path": self._schema, "application_name": "scheduler-leader", **CONNECTION},
         )
         if await connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
             log.info("this scheduler leads: it closes the days and ticks")
@@ -58,7 +69,7 @@ async def leader_pid(connection: asyncpg.Connection) -> int | None:
         """
         SELECT pid FROM pg_locks
         WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND ((classid::bigint << 32) | objid::bigint) = $1
+          AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1
         """,
         LOCK_KEY,
     )

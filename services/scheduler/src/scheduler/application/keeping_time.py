@@ -55,7 +55,9 @@ async def close_by_hand(book: ClockBook, calendar: CloseCalendar, day: date, now
     state = await book.state()
     if (refusal := refusal_to_close(calendar, day, state.last_closed, now)) is not None:
         raise RefusedError(refusal)
-    await book.close(day, min(now, calendar.cutoff_at(day)), None, operator)
+    # Behind (paused, or down): the dates after it are due too, and what is told waits for them.
+    latest = calendar.latest_due(now)
+    await book.close(day, min(now, calendar.cutoff_at(day)), latest if latest and latest > day else None, operator)
 
 
 async def pause(book: ClockBook, paused: bool, operator: str, now: datetime) -> None:

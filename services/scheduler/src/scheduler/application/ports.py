@@ -1,5 +1,5 @@
-"""What the scheduler's use cases need of its book (adapters/clock_book.py keeps it in Postgres,
-tests/unit/fake_book.py in memory; tests/integration/test_clock_book_contract.py runs both)."""
+"""What the scheduler's use cases need of its book: adapters/clock_book.py keeps it in Postgres;
+tests/integration/test_keeping_time.py runs the use cases on it and on an in-memory one alike."""
 
 from __future__ import annotations
 

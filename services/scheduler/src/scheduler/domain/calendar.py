@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+#: A cut-off before this time of day is after midnight: it closes the day before (a lender
+#: closing at 00:30 closes Monday's business at 00:30 on Tuesday), never a day not yet lived.
+LATE_CUT_OFF_UNTIL = time(6, 0)
 #: The most dates one catch-up closes: a scheduler down longer than this (or a first start
 #: without a first date) starts from the latest date instead, and says so.
 MAX_CATCH_UP_DAYS = 366
@@ -40,8 +43,10 @@ class CloseCalendar:
         return self.kind is CalendarKind.EVERY_DAY or day.weekday() < 5
 
     def cutoff_at(self, day: date) -> datetime:
-        """The instant `day` closes, in UTC."""
-        return datetime.combine(day, self.cutoff, tzinfo=self.zone).astimezone(UTC)
+        """The instant `day` closes, in UTC: its cut-off, or the next morning's for a cut-off
+        after midnight (LATE_CUT_OFF_UNTIL)."""
+        on = day + timedelta(days=1) if self.cutoff < LATE_CUT_OFF_UNTIL else day
+        return datetime.combine(on, self.cutoff, tzinfo=self.zone).astimezone(UTC)
 
     def local_date(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
