@@ -377,6 +377,31 @@ async def test_a_broken_plan_message_states_the_ledgers_days_past_due_whichever_
     assert len(watcher.events("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")) == 1
 
 
+async def test_an_early_plan_broken_is_told_with_the_episode_the_break_began(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+) -> None:
+    """A plan taken before anything was overdue (early hardship) breaks: the ledger's word after
+    the break is the episode it begins (a LoanBecameOverdue caused by the PlanBroken), which the
+    broken-plan message states as it would an OverdueStatusChanged(plan_broken)."""
+    noon = datetime(2026, 6, 18, 4, tzinfo=UTC)
+    await at(private_infrastructure, client, noon)
+    overdue = await overdue_loan(private_infrastructure, client)
+    loan = {"loan_id": overdue.loan_id}
+    ours = lambda e: e.loan_id == overdue.loan_id  # noqa: E731
+    broken = envelope(golden("PlanBroken", **loan))
+    amounts = OverdueAmounts(
+        principal=cny("666.67"), interest=cny("30.00"), fee=cny("0.00"), penalty=cny("1.20"), total=cny("697.87")
+    )
+    begun = golden("LoanBecameOverdue", **loan, business_date=date(2026, 6, 18), episode=2, days_past_due=3, overdue=amounts)
+    after_break = wrap(begun, producer="overdue-detection", occurred_at=noon, causation=broken)
+
+    await publish_in_turn(private_infrastructure, client, after_break, broken, envelope(golden("PlanActivated", **loan)))
+    told = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")
+
+    assert "逾期3天" in told.body
+    assert "逾期总额¥697.87" in told.body
+
+
 async def test_a_refused_acceptance_is_told_on_v2_only_and_every_other_request_on_v1_too(
     private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
 ) -> None:

@@ -28,10 +28,10 @@ from notification.domain.masking import masked
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event, deterministic_id
 from tideover_contracts.events import notifications_v1
-from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
+from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked, close_event_id
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, LoanClosureReason
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested
-from tideover_contracts.events.overdue import OverdueChangeReason, OverdueStatusChanged
+from tideover_contracts.events.overdue import LoanBecameOverdue, OverdueChangeReason, OverdueStatusChanged
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_runtime.consumer import Unit, publish_each
@@ -78,7 +78,7 @@ def notify_of(key_of: Callable[[Any], Key | None]) -> Callable[[list[Unit[Any]],
 
 
 when_installment_due_soon_remind = notify_of(lambda e: ("pre_due", e.loan_id, e.sequence, e.business_date))
-when_loan_became_overdue_send_notice = notify_of(lambda e: ("overdue", e.loan_id, e.episode, e.business_date))
+_notice_on_start = notify_of(lambda e: ("overdue", e.loan_id, e.episode, e.business_date))
 _notice_on_change = notify_of(
     lambda e: ("overdue", e.loan_id, e.episode, e.business_date) if NOTICE_REASONS & set(e.reasons) else None
 )
@@ -106,19 +106,33 @@ async def when_overdue_status_changed_maybe_notify(units: list[Unit[OverdueStatu
     broken plan (reason plan_broken, caused by the PlanBroken) is the ledger's word on the loan
     after the break: kept for the broken-plan message, which is decided now if it waited for it
     (application/waiting.py). One without a cause cannot be matched to its plan, and is not kept."""
-    after_breaks = [
-        (unit, cause)
-        for unit in units
-        if OverdueChangeReason.PLAN_BROKEN in unit.event.reasons and (cause := unit.envelope.causation_id) is not None
-    ]
-    if after_breaks:
-        store = notifying.store
-        await store.lock_loans({unit.event.loan_id for unit, _ in after_breaks})
-        await store.keep_ledgers_after_breaks(
-            [(cause, unit.event.loan_id, _ledger_status(unit.event)) for unit, cause in after_breaks]
-        )
-        await _decide_waiting(notifying, [unit for unit, _ in after_breaks])
+    await _keep_after_breaks(notifying, [unit for unit in units if OverdueChangeReason.PLAN_BROKEN in unit.event.reasons])
     await _notice_on_change(units, notifying)
+
+
+async def when_loan_became_overdue_send_notice(units: list[Unit[LoanBecameOverdue]], notifying: Notifying) -> None:
+    """A notice. An episode begun by something else than a close may be the ledger's word after a
+    plan broke on a loan that was current when the plan began (an early plan: the break begins
+    the episode): kept for the broken-plan message as an OverdueStatusChanged(plan_broken) is,
+    matched by its cause (a payment's id matches no break, and is never read)."""
+    await _keep_after_breaks(
+        notifying, [unit for unit in units if unit.envelope.causation_id != close_event_id(unit.event.business_date)]
+    )
+    await _notice_on_start(units, notifying)
+
+
+async def _keep_after_breaks(notifying: Notifying, units: list[Unit[Any]]) -> None:
+    """Keep each status as the ledger's word after the event that caused it (a PlanBroken, if
+    the store knows one by that id), and decide the broken-plan messages that waited for it."""
+    after_breaks = [(unit, cause) for unit in units if (cause := unit.envelope.causation_id) is not None]
+    if not after_breaks:
+        return
+    store = notifying.store
+    await store.lock_loans({unit.event.loan_id for unit, _ in after_breaks})
+    await store.keep_ledgers_after_breaks(
+        [(cause, unit.event.loan_id, _ledger_status(unit.event)) for unit, cause in after_breaks]
+    )
+    await _decide_waiting(notifying, [unit for unit, _ in after_breaks])
 
 
 async def when_loan_closed_stop_pressing(unit: Unit[LoanClosed], notifying: Notifying) -> None:
@@ -226,7 +240,7 @@ async def _decide_waiting(notifying: Notifying, units: list[Unit[Any]]) -> None:
     await _decide(notifying, ready, units[0].clock.now())
 
 
-def _ledger_status(event: OverdueStatusChanged) -> LedgerStatus:
+def _ledger_status(event: OverdueStatusChanged | LoanBecameOverdue) -> LedgerStatus:
     return LedgerStatus(event.business_date, event.days_past_due, event.overdue.total)
 
 
