@@ -10,7 +10,7 @@ PACKAGES := libs/contracts libs/runtime services/overdue_detection services/noti
 SRC_DIRS := $(addsuffix /src,$(PACKAGES))
 
 DEMO_LOANS ?= 2000
-DEMO_DAYS ?= 120
+DEMO_DAYS ?= 150
 
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql://tideover:tideover@127.0.0.1:5432/tideover?sslmode=disable
@@ -18,7 +18,7 @@ export DATABASE_URL ?= postgresql://tideover:tideover@127.0.0.1:5432/tideover?ss
 .PHONY: help
 help:
 	@echo "make test       lint, type checks, unit, integration and end-to-end tests (starts Kafka and Postgres)"
-	@echo "make demo       start everything, simulate a loan book (2,000 loans, 120 days), print a summary, write var/simulation/report.html"
+	@echo "make demo       start everything, simulate a loan book (2,000 loans, 150 days), print a summary, write var/simulation/report.html"
 	@echo "make story      start everything and narrate three borrowers' journeys, event by event"
 	@echo "make up / down  start / stop Kafka, Postgres, every service and the scheduler (system clock; logs in var/log)"
 	@echo "make reset      stop everything and forget all data (Kafka's log and the services' schemas)"

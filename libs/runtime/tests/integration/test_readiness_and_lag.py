@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import textwrap
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -28,7 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tideover_contracts.envelope import wrap
 from tideover_contracts.examples import loan_booked
 from tideover_runtime.readiness import kafka_ready
-from tideover_runtime.testing import infra
+from tideover_runtime.testing import infra, processes
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.kafka import KafkaTestClient
 from tideover_runtime.testing.private_servers import PrivateKafka
@@ -38,45 +36,17 @@ from tideover_runtime.testing.tcp_proxy import TcpProxy, postgres_proxy
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 SCHEMA = "runtime_probe_service"
-#: A service of the runtime alone: it records each LoanBooked in its inbox and does nothing else.
-PROBE_SERVICE = f'''
-import asyncio
-import os
-from pathlib import Path
-
-from tideover_contracts.events.loans import LoanBooked
-from tideover_contracts.topics import LOANS_LIFECYCLE
-from tideover_runtime.consumer import Subscriptions
-from tideover_runtime.service import ServiceDefinition, run_service
-
-subscriptions = Subscriptions()
-
-
-@subscriptions.on(LOANS_LIFECYCLE, LoanBooked)
-async def when_loan_booked_note_it(unit):
-    pass
-
-
-asyncio.run(run_service(ServiceDefinition(
-    name="runtime-probe", schema="{SCHEMA}", migrations=Path(os.environ["PROBE_MIGRATIONS"]), subscriptions=subscriptions
-)))
-'''
 
 
 @pytest.fixture
 def probe_service(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[ServiceProcess]:
     """The probe service, not yet started; its logs go to tmp_path."""
-    (tmp_path / "runtime_probe_service.py").write_text(textwrap.dedent(PROBE_SERVICE))
-    (tmp_path / "migrations").mkdir()
-    python_path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
-    env = {
-        **private_infrastructure.service_env(),
-        "TIDEOVER_CLOCK": "system",
-        "TIDEOVER_LAG_INTERVAL_SECONDS": "0.3",
-        "PROBE_MIGRATIONS": str(tmp_path / "migrations"),
-        "PYTHONPATH": python_path,
-    }
-    process = ServiceProcess("runtime_probe_service", env, tmp_path)
+    process = processes.probe_service(
+        "runtime-probe-service",
+        SCHEMA,
+        {**private_infrastructure.service_env(), "TIDEOVER_LAG_INTERVAL_SECONDS": "0.3"},
+        tmp_path,
+    )
     yield process
     process.stop()
 

@@ -5,8 +5,6 @@ makes a redelivered event be skipped; and every service runs it by itself."""
 from __future__ import annotations
 
 import asyncio
-import os
-import textwrap
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -31,6 +29,7 @@ from tideover_runtime.database import create_pool, migrate
 from tideover_runtime.outbox import stage
 from tideover_runtime.retention import Deleted, Retention, delete_batch, delete_expired, measure_sizes
 from tideover_runtime.settings import RuntimeSettings
+from tideover_runtime.testing import processes
 from tideover_runtime.testing.database import fresh_schema
 from tideover_runtime.testing.fixtures import Infrastructure
 from tideover_runtime.testing.processes import ServiceProcess
@@ -208,45 +207,17 @@ async def test_a_redelivered_event_is_skipped_while_its_inbox_row_is_inside_the_
 
 
 SCHEMA = "runtime_retention_service"
-#: A service of the runtime alone, with no retention code of its own.
-PROBE_SERVICE = f'''
-import asyncio
-import os
-from pathlib import Path
-
-from tideover_contracts.events.loans import LoanBooked
-from tideover_contracts.topics import LOANS_LIFECYCLE
-from tideover_runtime.consumer import Subscriptions
-from tideover_runtime.service import ServiceDefinition, run_service
-
-subscriptions = Subscriptions()
-
-
-@subscriptions.on(LOANS_LIFECYCLE, LoanBooked)
-async def when_loan_booked_note_it(unit):
-    pass
-
-
-asyncio.run(run_service(ServiceDefinition(
-    name="retention-probe", schema="{SCHEMA}", migrations=Path(os.environ["PROBE_MIGRATIONS"]), subscriptions=subscriptions
-)))
-'''
 
 
 @pytest.fixture
 def probe_service(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[ServiceProcess]:
     """The probe service, not yet started, sweeping every 0.3 s in batches of 2."""
-    (tmp_path / "retention_probe_service.py").write_text(textwrap.dedent(PROBE_SERVICE))
-    (tmp_path / "migrations").mkdir()
-    env = {
-        **private_infrastructure.service_env(),
-        "TIDEOVER_CLOCK": "system",
-        "TIDEOVER_RETENTION_EVERY_SECONDS": "0.3",
-        "TIDEOVER_RETENTION_BATCH_SIZE": "2",
-        "PROBE_MIGRATIONS": str(tmp_path / "migrations"),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])),
-    }
-    process = ServiceProcess("retention_probe_service", env, tmp_path)
+    process = processes.probe_service(
+        "retention-probe-service",
+        SCHEMA,
+        {**private_infrastructure.service_env(), "TIDEOVER_RETENTION_EVERY_SECONDS": "0.3", "TIDEOVER_RETENTION_BATCH_SIZE": "2"},
+        tmp_path,
+    )
     yield process
     process.stop()
 

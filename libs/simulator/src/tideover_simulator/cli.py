@@ -2,7 +2,7 @@
 summary and write the figures (JSON) and the HTML report. Exits 1 when the trial balance
 (tideover-reconcile) finds a loan out of balance.
 
-    tideover-simulate [--loans 2000] [--days 120] [--seed 7] [--first-day 2026-01-05] [--out var/simulation]
+    tideover-simulate [--loans 2000] [--days 150] [--seed 7] [--first-day 2026-01-05] [--out var/simulation]
 
 Kafka, Postgres and the five services must be running (`make up`); `make demo` does it all.
 Settings (environment) as every service: KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL, TIDEOVER_TOPIC_PREFIX;
@@ -28,7 +28,7 @@ from tideover_simulator.simulation import Plan, Services, Simulation
 def main() -> None:
     parser = argparse.ArgumentParser(prog="tideover-simulate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--loans", type=int, default=2000)
-    parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("--days", type=int, default=150)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--first-day", type=date.fromisoformat, default=None, help="default: the day after the last close")
     parser.add_argument("--out", type=Path, default=Path("var/simulation"), help="where figures.json and report.html go")

@@ -95,7 +95,7 @@ class Plan:
 
     seed: int = 7
     loans: int = 2000
-    days: int = 120
+    days: int = 150
     #: The first business day; by default the day after the last one closed on the clock topic.
     first_day: date | None = None
 

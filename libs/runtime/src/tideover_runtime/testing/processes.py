@@ -135,3 +135,40 @@ def started_services(
     finally:
         for process in started.values():
             process.stop()
+
+
+#: A service of the runtime alone: it records each LoanBooked in its inbox and does nothing else.
+_PROBE_SERVICE = """
+import asyncio
+import os
+from pathlib import Path
+
+from tideover_contracts.events.loans import LoanBooked
+from tideover_contracts.topics import LOANS_LIFECYCLE
+from tideover_runtime.consumer import Subscriptions
+from tideover_runtime.service import ServiceDefinition, run_service
+
+subscriptions = Subscriptions()
+
+
+@subscriptions.on(LOANS_LIFECYCLE, LoanBooked)
+async def when_loan_booked_note_it(unit):
+    pass
+
+
+asyncio.run(run_service(ServiceDefinition(
+    name="{name}", schema="{schema}", migrations=Path(os.environ["PROBE_MIGRATIONS"]), subscriptions=subscriptions
+)))
+"""
+
+
+def probe_service(name: str, schema: str, env: dict[str, str], directory: Path) -> ServiceProcess:
+    """A service of the runtime alone, with no code of its own but a LoanBooked handler that does
+    nothing (module `<name>` in `directory`, schema `schema`), not yet started: what every
+    service gets from the runtime, seen from outside."""
+    module = name.replace("-", "_")
+    (directory / f"{module}.py").write_text(_PROBE_SERVICE.format(name=name, schema=schema))
+    (directory / "migrations").mkdir(exist_ok=True)
+    python_path = os.pathsep.join(filter(None, [str(directory), os.environ.get("PYTHONPATH")]))
+    extra = {"TIDEOVER_CLOCK": "system", "PROBE_MIGRATIONS": str(directory / "migrations"), "PYTHONPATH": python_path}
+    return ServiceProcess(module, {**env, **extra}, directory)
