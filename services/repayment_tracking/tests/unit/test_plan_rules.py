@@ -385,3 +385,13 @@ def test_a_date_closed_ahead_of_a_catch_ups_latest_reminds_no_one_the_latest_doe
 
     assert quiet.events == []
     assert [(event.sequence, event.days_before) for _, event, _ in latest.events] == [(1, 3)]
+
+
+def test_a_reminder_day_passed_in_a_catch_up_is_reminded_at_its_latest_date_with_the_days_left() -> None:
+    """The month due 15 April is reminded 3 days before, on the 12th; a catch-up closed the 11th
+    and 12th quietly and tells on the 13th: reminded then, 2 days before, once."""
+    book = PlanBook(plan_months(LINES, (), ACTIVATED))
+    caught_up = reminders(book, date(2026, 4, 13), RULES, since=date(2026, 4, 11))
+    assert [(m.sequence, before) for m, before, _ in caught_up] == [(1, 2)]
+    assert reminders(book, date(2026, 4, 13), RULES) == []  # a day of its own: no reminder day
+    assert reminders(book, date(2026, 4, 16), RULES, since=date(2026, 4, 11)) == []  # due already: not reminded

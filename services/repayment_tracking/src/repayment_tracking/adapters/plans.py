@@ -88,7 +88,7 @@ class PostgresPlans:
         rows = await self._connection.fetch("DELETE FROM early_payments WHERE plan_id = $1 RETURNING kept, payment", plan_id)
         return [RepaymentApplied.model_validate_json(row["payment"]) for row in sorted(rows, key=lambda row: row["kept"])]
 
-    async def plans_to_judge(self, business_date: date, rules: Rules) -> list[ActivePlan]:
+    async def plans_to_judge(self, business_date: date, rules: Rules, since: date | None = None) -> list[ActivePlan]:
         """The active plans not judged through `business_date` in which something may happen by
         then. Without a report value-dated after the last day judged, every day to judge sees the
         lines as they stand now; so only these can change: a month past its grace short beyond the
@@ -112,7 +112,8 @@ class PostgresPlans:
             SELECT * FROM open WHERE plan_id IN (
                 SELECT plan_id FROM months
                 WHERE (due_date + $2::int < $1 AND short > greatest(total * $3, $4) AND (NOT missed OR due_date + $5::int <= $1))
-                   OR ((due_date - $1) = ANY($6::int[]) AND short > 0)
+                   OR (due_date > $1 AND short > 0
+                       AND EXISTS (SELECT 1 FROM unnest($6::int[]) AS d WHERE due_date - d BETWEEN coalesce($7, $1) AND $1))
                    OR (due_date > judged AND due_date <= $1 AND short <= greatest(total * $3, $4))
                 UNION
                 SELECT lr.plan_id FROM line_reports lr JOIN open USING (plan_id)
@@ -126,8 +127,22 @@ class PostgresPlans:
             rules.tolerance_floor,
             rules.unpaid_days_to_break,
             list(rules.reminder_days),
+            since,
         )
         return [_plan(row) for row in rows]
+
+    async def last_told_close(self) -> date | None:
+        value: date | None = await self._connection.fetchval("SELECT business_date FROM told_closes")
+        return value
+
+    async def close_told(self, business_date: date) -> None:
+        await self._connection.execute(
+            """
+            INSERT INTO told_closes (business_date) VALUES ($1)
+            ON CONFLICT (only_row) DO UPDATE SET business_date = greatest(told_closes.business_date, excluded.business_date)
+            """,
+            business_date,
+        )
 
     async def books(self, plan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PlanBook]:
         """Each plan's months with their lines, the ledger's reports on them and the months missed."""

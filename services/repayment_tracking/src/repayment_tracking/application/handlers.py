@@ -131,9 +131,15 @@ async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tr
     missed months, a broken or completed plan; and remind the borrowers of months coming up.
     Only the plans in which something may happen are read (adapters/plans.py says which); all
     of them at once, their changes and events stored in a few statements. A date closed in a
-    catch-up ahead of its latest reminds no one: the latest date does (DESIGN.md §6)."""
-    business_date = unit.event.business_date
-    due = await tracking.plans.plans_to_judge(business_date, tracking.rules)
+    catch-up ahead of its latest reminds no one: the next close told reminds of what fell due to
+    be reminded since the last one told, if it is still ahead (DESIGN.md §6)."""
+    business_date, quietly = unit.event.business_date, unit.event.caught_up_later
+    since = None
+    if not quietly:
+        last_told = await tracking.plans.last_told_close()
+        await tracking.plans.close_told(business_date)
+        since = last_told + timedelta(days=1) if last_told is not None and last_told < business_date else None
+    due = await tracking.plans.plans_to_judge(business_date, tracking.rules, since)
     books = await tracking.plans.books([plan.plan_id for plan in due])
     outcome = Outcome()
     for plan in due:
@@ -142,7 +148,7 @@ async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tr
         judgement = judge(books[plan.plan_id], days, tracking.rules)
         judgement_events(
             unit, tracking.rules, plan, books[plan.plan_id], judgement, days[-1], outcome,
-            remind=not unit.event.caught_up_later,
+            remind=not quietly, since=since,
         )  # fmt: skip
     await tracking.plans.mark_missed(outcome.missed)
     await tracking.plans.end(outcome.broken, "broken")

@@ -126,9 +126,11 @@ def judgement_events(
     last_day: date,
     outcome: Outcome,
     remind: bool = True,
+    since: date | None = None,
 ) -> None:
     """What one plan's judgement changes and announces: months missed, the plan broken or
-    completed; while it goes on (and `remind`), reminders of the months coming up after `last_day`."""
+    completed; while it goes on (and `remind`), reminders of the months coming up after
+    `last_day`, and of those whose reminder day fell from `since` on (domain `reminders`)."""
     if judgement.missed:
         outcome.missed[plan.plan_id] = {missed.sequence: missed.on for missed in judgement.missed}
     for missed in judgement.missed:
@@ -160,7 +162,7 @@ def judgement_events(
         return
     if not remind:
         return
-    for month, days_before, amount in reminders(book, last_day, rules):
+    for month, days_before, amount in reminders(book, last_day, rules, since):
         reminder = PlanInstallmentDueSoon(
             plan_id=plan.plan_id,
             loan_id=plan.loan_id,

@@ -247,14 +247,19 @@ def completed_on(book: PlanBook, first: date, last: date, rules: Rules) -> date 
     return None
 
 
-def reminders(book: PlanBook, day: date, rules: Rules) -> list[tuple[Month, int, Decimal]]:
+def reminders(book: PlanBook, day: date, rules: Rules, since: date | None = None) -> list[tuple[Month, int, Decimal]]:
     """Months due `rules.reminder_days` after `day` and not yet paid: (month, days before, what
-    the month still asks for: its plan line and its regular installments)."""
+    the month still asks for: its plan line and its regular installments). With `since` (the
+    first day settled quietly since the last close told, DESIGN.md §6), also the months whose
+    reminder day fell from `since` on and that are still ahead: reminded once, with the days left."""
     short = book.shortfalls(day)
+    first = since or day
     return [
         (month, (month.due_date - day).days, short[month.sequence])
         for month in book.months
-        if (month.due_date - day).days in rules.reminder_days and short[month.sequence] > 0
+        if month.due_date > day
+        and any(first <= month.due_date - timedelta(days=before) <= day for before in rules.reminder_days)
+        and short[month.sequence] > 0
     ]
 
 
