@@ -22,7 +22,7 @@ help:
 	@echo "make story      start everything and narrate three borrowers' journeys, event by event"
 	@echo "make up / down  start / stop Kafka, Postgres, every service and the scheduler (system clock; logs in var/log)"
 	@echo "make reset      stop everything and forget all data (Kafka's log and the services' schemas)"
-	@echo "make lint       ruff and the import-layer contract"
+	@echo "make lint       ruff (checks and format) and the import-layer contract"
 	@echo "make typecheck  mypy --strict on every package"
 	@echo "make topics     create every topic and its .dlq, then produce and consume a probe"
 	@echo "make bench      benchmarks; figures printed and written to var/bench/<name>.json"
@@ -56,6 +56,7 @@ topics: venv
 .PHONY: lint
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 .PHONY: typecheck
