@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tideover_contracts.policy import PlanRules
+from tideover_contracts.policy import ChargeCaps, PlanRules
 
 
 class RuntimeSettings(BaseSettings):
@@ -81,3 +81,17 @@ class PlanRulesSettings(BaseSettings):
 
     def rules(self) -> PlanRules:
         return PlanRules(**self.model_dump())
+
+
+class ChargeCapsSettings(BaseSettings):
+    """The CN charges cap (tideover_contracts.policy.ChargeCaps) from TIDEOVER_ONE_YEAR_LPR and
+    TIDEOVER_LPR_MULTIPLE: overdue-detection caps the penalty by it and plan-calculation the rate
+    a plan charges, each reading the same variables."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
+
+    one_year_lpr: Decimal = ChargeCaps.one_year_lpr
+    lpr_multiple: int = ChargeCaps.lpr_multiple
+
+    def caps(self) -> ChargeCaps:
+        return ChargeCaps(self.one_year_lpr, self.lpr_multiple)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 from pathlib import Path
-
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application import handlers
@@ -22,18 +19,15 @@ from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS, 
 from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
+from tideover_runtime.settings import ChargeCapsSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-class OverdueSettings(BaseSettings):
-    """Policy configuration: TIDEOVER_ONE_YEAR_LPR, TIDEOVER_LPR_MULTIPLE, and
-    TIDEOVER_REMINDER_DAYS (a JSON list of days before a due date, e.g. [3, 1])."""
+class OverdueSettings(ChargeCapsSettings):
+    """Policy configuration: the charges cap (ChargeCapsSettings) and TIDEOVER_REMINDER_DAYS (a
+    JSON list of days before a due date, e.g. [3, 1])."""
 
-    model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
-
-    one_year_lpr: Decimal = ChargeCaps.one_year_lpr
-    lpr_multiple: int = ChargeCaps.lpr_multiple
     reminder_days: tuple[int, ...] = DUE_SOON_DAYS
 
 
@@ -60,7 +54,7 @@ def definition() -> ServiceDefinition:
         name="overdue-detection",
         schema="overdue_detection",
         migrations=MIGRATIONS,
-        subscriptions=subscriptions(ChargeCaps(settings.one_year_lpr, settings.lpr_multiple), settings.reminder_days),
+        subscriptions=subscriptions(settings.caps(), settings.reminder_days),
         routes=add_routes,
     )
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 from functools import partial
 from pathlib import Path
-
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from plan_calculation.adapters.store import PostgresPlanStore
 from plan_calculation.application import handlers
@@ -23,17 +20,9 @@ from tideover_contracts.topics import LOANS_LIFECYCLE, NEGOTIATION_APPLICATIONS,
 from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
+from tideover_runtime.settings import ChargeCapsSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
-
-
-class PlanSettings(BaseSettings):
-    """Policy configuration: TIDEOVER_ONE_YEAR_LPR and TIDEOVER_LPR_MULTIPLE (the CN charges cap)."""
-
-    model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
-
-    one_year_lpr: Decimal = ChargeCaps.one_year_lpr
-    lpr_multiple: int = ChargeCaps.lpr_multiple
 
 
 def subscriptions(caps: ChargeCaps | None = None) -> Subscriptions:
@@ -56,8 +45,7 @@ def subscriptions(caps: ChargeCaps | None = None) -> Subscriptions:
 
 
 def definition() -> ServiceDefinition:
-    settings = PlanSettings()
-    caps = ChargeCaps(settings.one_year_lpr, settings.lpr_multiple)
+    caps = ChargeCapsSettings().caps()
     return ServiceDefinition(
         name="plan-calculation",
         schema="plan_calculation",
