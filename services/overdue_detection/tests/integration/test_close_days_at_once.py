@@ -171,9 +171,10 @@ async def test_what_a_catch_up_passes_is_told_once_at_its_latest_date_with_its_f
     pools: tuple[asyncpg.Pool, asyncpg.Pool, asyncpg.Pool],
 ) -> None:
     """A loan told overdue before the scheduler went down: its third day past due (a report day)
-    passes in the catch-up, and a part payment arrives between two of its dates; an installment's
-    3-day reminder falls inside it. Each is told once at the latest date, with that date's
-    figures — nothing told stale, nothing lost."""
+    passes in a catch-up, and a part payment arrives between two of its dates. In a later
+    catch-up an installment's 3-day reminder day passes. Each is told once, at the catch-up's
+    latest date with its figures (the payment when it comes, as a payment's own status) — nothing
+    told stale, nothing lost; the 1-day reminder still goes on its own day."""
     pool = pools[0]
     loan_id = LOANS[0]
     await _handle(pool, loan_booked(loan_id=loan_id, booked_on=date(2026, 1, 15)), booked)
@@ -194,13 +195,13 @@ async def test_what_a_catch_up_passes_is_told_once_at_its_latest_date_with_its_f
     async with pool.acquire() as connection:  # the ledger's figures at the latest date
         [row] = await LoanBook(connection).positions(latest, [loan_id])
 
-    seen = await _outbox_size(pool)
     for day in (latest + timedelta(days=n) for n in range(1, 18)):  # to 10 March, told day by day
         await _handle(pool, _close(day), handlers.when_business_day_closed_settle_overdue)
     seen = await _outbox_size(pool)
     march = date(2026, 3, 13)  # the 3-day reminder of the 15 March installment falls on the 12th
     for day in (date(2026, 3, 11), date(2026, 3, 12), march):
         await _handle(pool, _close(day, catching_up_to=march), handlers.when_business_day_closed_settle_overdue)
+    await _handle(pool, _close(march + timedelta(days=1)), handlers.when_business_day_closed_settle_overdue)
     reminded = [payload for kind, payload in await _told_since(pool, seen) if kind == "InstallmentDueSoon"]
 
     statuses = [(kind, payload) for kind, payload in told_in_catch_up if kind in STATUSES]
@@ -214,5 +215,6 @@ async def test_what_a_catch_up_passes_is_told_once_at_its_latest_date_with_its_f
     owed = row["principal"] + row["interest"] + row["fee"] + row["penalty"]
     assert Decimal(last["overdue"]["total"]["amount"]) == owed
     assert [(payload["due_date"], payload["days_before"], payload["business_date"]) for payload in reminded] == [
-        ("2026-03-15", 2, "2026-03-13")
+        ("2026-03-15", 2, "2026-03-13"),
+        ("2026-03-15", 1, "2026-03-14"),
     ]

@@ -1,7 +1,8 @@
 """What days settled quietly decide is told once, at the next close told, with its figures
 (DESIGN.md §6, domain/episodes.py): an episode begun untold is told as begun, changes with their
 reasons since the bucket last told, an episode begun and ended untold not at all; a payment's
-status does not end the wait, a plan's break does (its own message tells the borrower)."""
+status tells an episode begun untold as begun (or nothing, if it paid it off) and a bucket against
+the one last told, a plan's break ends the wait (its own message tells the borrower)."""
 
 from __future__ import annotations
 
@@ -49,13 +50,31 @@ def test_a_report_day_passed_quietly_is_told_at_the_next_close() -> None:
     assert (decision.kind, decision.reasons, decision.days_past_due) == ("change", (OverdueChangeReason.WEEKLY,), 5)
 
 
-def test_a_payments_status_leaves_the_wait_and_a_plans_break_ends_it() -> None:
+def test_a_payment_tells_an_episode_begun_untold_as_begun_or_nothing_and_a_plans_break_ends_the_wait() -> None:
     state = quietly(CURRENT, DUE + timedelta(days=1), owing())
     day = DUE + timedelta(days=2)
     paid = told(state, decide(state, owing("900.00"), day, Trigger.PAYMENT), day, Trigger.PAYMENT)
+    nothing = Position(None, Decimal(0), Decimal(0), Decimal(0), Decimal(0))
+    paid_off = told(state, decide(state, nothing, day, Trigger.PAYMENT), day, Trigger.PAYMENT)
     broken = told(state, decide(state, owing(), day, Trigger.PLAN_BROKEN), day, Trigger.PLAN_BROKEN)
-    assert (paid.kind, paid.reasons, paid.state.untold) == ("change", (OverdueChangeReason.PAYMENT_APPLIED,), Untold("start"))
+    assert (paid.kind, paid.days_past_due, paid.state.untold) == ("start", 2, None)
+    assert (paid_off.kind, paid_off.state.untold, paid_off.state.open) == ("none", None, False)
     assert (broken.kind, broken.reasons, broken.state.untold) == ("change", (OverdueChangeReason.PLAN_BROKEN,), None)
+
+
+def test_a_bucket_passed_untold_then_a_payment_is_told_once_against_the_bucket_last_told() -> None:
+    """Told M1 at 28 days; the quiet days pass 30 (M2); a payment brings the oldest due date on,
+    back to M1: its status says no bucket change, and the close after tells nothing of buckets."""
+    told_m1 = decide(CURRENT, owing(), DUE + timedelta(days=28), Trigger.CLOSE).state
+    state = quietly(quietly(told_m1, DUE + timedelta(days=30), owing()), DUE + timedelta(days=31), owing())
+    assert state.untold is not None
+    assert OverdueChangeReason.BUCKET_CHANGED in state.untold.reasons
+    day = DUE + timedelta(days=32)
+    later_due = Position(DUE + timedelta(days=10), Decimal("500.00"), Decimal("20.00"), Decimal(0), Decimal(0))
+    paid = told(state, decide(state, later_due, day, Trigger.PAYMENT), day, Trigger.PAYMENT)
+    assert (paid.kind, paid.reasons, paid.previous_bucket) == ("change", (OverdueChangeReason.PAYMENT_APPLIED,), Bucket.M1)
+    at_close = told(paid.state, decide(paid.state, later_due, day + timedelta(days=1), Trigger.CLOSE), day, Trigger.CLOSE)
+    assert OverdueChangeReason.BUCKET_CHANGED not in at_close.reasons
 
 
 def test_an_episode_begun_and_ended_untold_tells_nothing() -> None:

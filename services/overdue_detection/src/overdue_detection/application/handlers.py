@@ -116,10 +116,15 @@ async def _loan(ctx: Overdue, loan_id: uuid.UUID) -> LoanRow:
 
 
 async def _rebuild(
-    ctx: Overdue, loans: dict[uuid.UUID, LoanRow], causes: dict[uuid.UUID, tuple[Unit[Any], Trigger]], business_date: date | None
+    ctx: Overdue,
+    loans: dict[uuid.UUID, LoanRow],
+    causes: dict[uuid.UUID, tuple[Unit[Any], Trigger]],
+    business_date: date | None,
+    quietly: bool = False,
 ) -> dict[uuid.UUID, Ledger]:
     """Replay each loan's ledger from everything that happened to it (domain/replay.py), store
-    it, and tell what changed as of the last closed business day."""
+    it, and tell what changed as of the last closed business day (on a day settled quietly: keep
+    it untold)."""
     if not loans:
         return {}
     parts = await ctx.book.ledgers(list(loans))
@@ -143,7 +148,7 @@ async def _rebuild(
     decisions: list[Decided] = []
     for row in await ctx.book.positions(business_date, list(loans)):
         unit, trigger = causes[row["loan_id"]]
-        decisions.append(_decide(row, business_date, trigger, unit))
+        decisions.append(_decide(row, business_date, trigger, unit, quietly))
     await publish_decisions(ctx.book, business_date, decisions)
     return ledgers
 
@@ -197,7 +202,7 @@ async def _close_one_day(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date,
     rows = await ctx.book.positions(day)
     small = [row for row in rows if row["oldest_due"] is not None and 0 < _total(row) <= DE_MINIMIS]
     await publish_decisions(ctx.book, day, [_decide(row, day, Trigger.CLOSE, unit, quietly) for row in rows if row not in small])
-    await _write_off(unit, ctx, day, small)
+    await _write_off(unit, ctx, day, small, quietly)
     if quietly:
         return
     last_told = await ctx.book.last_told_close()
@@ -241,7 +246,7 @@ def _total(row: Any) -> Decimal:
     return sum((row[c] for c in COMPONENTS), start=ZERO)
 
 
-async def _write_off(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date, rows: list[Any]) -> None:
+async def _write_off(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date, rows: list[Any], quietly: bool) -> None:
     """Small balances off the ledger as recorded acts (DESIGN.md §4, de-minimis), then each such
     loan replayed with its act: cured, told once like any cure."""
     if not rows:
@@ -256,7 +261,7 @@ async def _write_off(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date, row
         )
         event = BalanceWrittenOff(loan_id=row["loan_id"], business_date=day, reason="de_minimis", written_off=written_off)
         await unit.publish(event, event_id=deterministic_id("BalanceWrittenOff", row["loan_id"], day))
-    ledgers = await _rebuild(ctx, loans, dict.fromkeys(loans, (unit, Trigger.CLOSE)), day)
+    ledgers = await _rebuild(ctx, loans, dict.fromkeys(loans, (unit, Trigger.CLOSE)), day, quietly)
     for loan_id, ledger in ledgers.items():
         await _publish_applied(unit, loans[loan_id], ledger)
 

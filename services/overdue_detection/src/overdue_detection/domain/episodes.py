@@ -149,8 +149,7 @@ def withhold(untold: Untold | None, decision: Decision) -> Untold | None:
 
 
 #: What tells the borrower by itself, and so ends what waited untold: a plan taking effect,
-#: breaking or completing, the loan leaving the book (their own messages); a payment's change
-#: does not (the close told next tells what waited).
+#: breaking or completing, the loan leaving the book (their own messages).
 _TELLING = frozenset({Trigger.PLAN_ACTIVATED, Trigger.PLAN_BROKEN, Trigger.PLAN_COMPLETED, Trigger.LOAN_CLOSED})
 
 
@@ -161,10 +160,40 @@ def told(state: EpisodeState, decision: Decision, business_date: date, trigger: 
     untold = state.untold
     if untold is None:
         return decision
+    if trigger in _TELLING:
+        return replace(decision, state=replace(decision.state, untold=None))
     if trigger != Trigger.CLOSE:
-        ends = decision.kind in ("start", "cure") or trigger in _TELLING
-        return replace(decision, state=replace(decision.state, untold=None if ends else untold))
+        return _told_by_a_payment(untold, decision)
     return _told_at_close(untold, decision, replace(decision.state, last_reported_on=business_date, untold=None))
+
+
+def _told_by_a_payment(untold: Untold, decision: Decision) -> Decision:
+    """A payment's status while something waits untold: an episode begun untold is told as
+    begun now (its first word, with the figures after the payment), or not at all if the
+    payment ended it; a bucket passed untold is told against the bucket last told; what is
+    still to tell (a report day) waits for the next close told."""
+    if untold.kind == "start":
+        quiet = replace(decision.state, untold=None)
+        if decision.kind == "cure":
+            return Decision("none", quiet)
+        if decision.kind == "change":
+            return Decision("start", quiet, days_past_due=decision.days_past_due)
+        return replace(decision, state=quiet)
+    if untold.kind == "cure" or decision.kind != "change":
+        return replace(decision, state=replace(decision.state, untold=None if decision.kind != "none" else untold))
+    bucket = decision.state.bucket
+    reasons = _with_bucket_change(decision.reasons, untold.previous_bucket != bucket)
+    still = tuple(reason for reason in untold.reasons if reason != OverdueChangeReason.BUCKET_CHANGED)
+    waiting = Untold("change", still, previous_bucket=bucket) if still else None
+    return replace(
+        decision, reasons=reasons, previous_bucket=untold.previous_bucket, state=replace(decision.state, untold=waiting)
+    )
+
+
+def _with_bucket_change(reasons: tuple[OverdueChangeReason, ...], changed: bool) -> tuple[OverdueChangeReason, ...]:
+    """`reasons` saying a bucket change if, and only if, the bucket did change (first, as `decide` puts it)."""
+    others = tuple(reason for reason in reasons if reason != OverdueChangeReason.BUCKET_CHANGED)
+    return (OverdueChangeReason.BUCKET_CHANGED, *others) if changed else others
 
 
 def _told_at_close(untold: Untold, decision: Decision, state: EpisodeState) -> Decision:
@@ -176,12 +205,11 @@ def _told_at_close(untold: Untold, decision: Decision, state: EpisodeState) -> D
         return Decision("start", state, days_past_due=decision.days_past_due)
     if untold.kind == "cure":
         return Decision("cure", state, cure_reason=untold.cure_reason)
+    reasons = _with_bucket_change(_merged(untold.reasons, decision.reasons), untold.previous_bucket != state.bucket)
+    if not reasons:  # a bucket passed and passed back untold: nothing to tell
+        return replace(decision, kind="none", state=replace(decision.state, untold=None))
     return Decision(
-        "change",
-        state,
-        days_past_due=decision.days_past_due,
-        reasons=_merged(untold.reasons, decision.reasons),
-        previous_bucket=untold.previous_bucket,
+        "change", state, days_past_due=decision.days_past_due, reasons=reasons, previous_bucket=untold.previous_bucket
     )
 
 
