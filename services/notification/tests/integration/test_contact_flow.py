@@ -377,8 +377,13 @@ async def test_a_broken_plan_message_states_the_ledgers_days_past_due_whichever_
     assert len(watcher.events("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")) == 1
 
 
+@pytest.mark.parametrize("ledger_first", [False, True], ids=["break_first", "ledger_first"])
 async def test_an_early_plan_broken_is_told_with_the_episode_the_break_began(
-    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient, watcher: TopicWatcher
+    private_infrastructure: Infrastructure,
+    notification: ServiceProcess,
+    client: KafkaTestClient,
+    watcher: TopicWatcher,
+    ledger_first: bool,
 ) -> None:
     """A plan taken before anything was overdue (early hardship) breaks: the ledger's word after
     the break is the episode it begins (a LoanBecameOverdue caused by the PlanBroken), which the
@@ -395,7 +400,8 @@ async def test_an_early_plan_broken_is_told_with_the_episode_the_break_began(
     begun = golden("LoanBecameOverdue", **loan, business_date=date(2026, 6, 18), episode=2, days_past_due=3, overdue=amounts)
     after_break = wrap(begun, producer="overdue-detection", occurred_at=noon, causation=broken)
 
-    await publish_in_turn(private_infrastructure, client, after_break, broken, envelope(golden("PlanActivated", **loan)))
+    first, second = (after_break, broken) if ledger_first else (broken, after_break)
+    await publish_in_turn(private_infrastructure, client, first, second, envelope(golden("PlanActivated", **loan)))
     told = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")
 
     assert "逾期3天" in told.body
