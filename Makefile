@@ -6,7 +6,7 @@ PYTHON_VERSION ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/contracts libs/runtime services/overdue_detection services/notification \
-            services/negotiation_intake services/plan_calculation services/repayment_tracking services/scheduler libs/reconcile libs/simulator
+            services/negotiation_intake services/plan_calculation services/repayment_tracking services/scheduler libs/reconcile libs/testkit libs/simulator
 SRC_DIRS := $(addsuffix /src,$(PACKAGES))
 
 DEMO_LOANS ?= 2000

@@ -1,1 +1,1 @@
-pytest_plugins = ["tideover_runtime.testing.fixtures"]
+pytest_plugins = ["tideover_testkit.fixtures"]

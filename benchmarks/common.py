@@ -18,10 +18,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from tideover_runtime.messaging import RELAY_PRODUCER_SETTINGS
 from tideover_runtime.settings import RuntimeSettings
-from tideover_runtime.testing import infra
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.processes import ServiceProcess
 from tideover_runtime.topics_admin import create_topics, delete_topics
+from tideover_testkit import infra
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.processes import ServiceProcess
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "var" / "bench"

@@ -40,8 +40,8 @@ from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import wrap
 from tideover_contracts.examples import golden_events
 from tideover_contracts.topics import OVERDUE_STATUS
-from tideover_runtime.testing.journeys import PROOF_PDF, hardship_application
-from tideover_runtime.testing.processes import ServiceProcess
+from tideover_testkit.journeys import PROOF_PDF, hardship_application
+from tideover_testkit.processes import ServiceProcess
 
 VIEW, CREATE, UPLOAD = "loan_view", "create", "upload"
 MIX = {VIEW: 60, CREATE: 25, UPLOAD: 15}

@@ -53,8 +53,8 @@ from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import CLOCK_KEY, ClockTicked
 from tideover_contracts.examples import golden_events, loan_booked
 from tideover_contracts.topics import LOANS_LIFECYCLE, NOTIFICATIONS_REQUESTS, OPS_CLOCK, OVERDUE_STATUS
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.processes import ServiceProcess
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.processes import ServiceProcess
 
 SERVICE = "notification"
 #: 10:00 in Beijing: outside the CN quiet hours (22:00–08:00).

@@ -45,7 +45,7 @@ from tideover_contracts.events.overdue import LoanBecameOverdue, RemainingInstal
 from tideover_contracts.examples import cny, golden_events, schedule
 from tideover_contracts.money import Money
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, OVERDUE_STATUS, PLANS_OFFERS
-from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_testkit.fixtures import Infrastructure
 
 BUSINESS_DATE = date(2026, 2, 18)
 # 36,000.00 over 36 months at 7.2%, one installment overdue with its penalty, 35 still to come.

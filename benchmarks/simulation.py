@@ -17,8 +17,8 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks.common import isolated_infrastructure, peak_rss_mib, replicas, write
-from tideover_runtime.testing.processes import ALL_SERVICES
 from tideover_simulator.simulation import Plan, Services, Simulation
+from tideover_testkit.processes import ALL_SERVICES
 
 
 async def main() -> None:

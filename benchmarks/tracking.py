@@ -41,8 +41,8 @@ from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.overdue import LedgerLine, LineCovered, RepaymentApplied
 from tideover_contracts.money import Money
 from tideover_contracts.topics import OPS_CLOCK, OVERDUE_DETECTION, OVERDUE_STATUS, PLANS_TRACKING
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.processes import ServiceProcess
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.processes import ServiceProcess
 
 SCHEMA = "repayment_tracking"
 ACTIVATED = date(2026, 1, 1)

@@ -15,10 +15,10 @@ from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.events.overdue import OverdueChangeReason
 from tideover_contracts.examples import loan_booked
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, book_overdue_loan, day_closed, file_application
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import SERVICE_OUTPUT_TOPICS, book_overdue_loan, day_closed, file_application
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 

@@ -21,10 +21,10 @@ from tideover_contracts.envelope import wrap
 from tideover_contracts.events.overdue import LoanBecameOverdue
 from tideover_contracts.events.plans import PlanOffered
 from tideover_contracts.examples import golden_events, loan_booked
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import PROOF_PDF, SERVICE_OUTPUT_TOPICS, book_overdue_loan
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, started_services, wait_until_ok
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import PROOF_PDF, SERVICE_OUTPUT_TOPICS, book_overdue_loan
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, started_services, wait_until_ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -17,10 +17,10 @@ from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.topics import NOTIFICATIONS_REQUESTS, OVERDUE_STATUS
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, started_services, wait_until_ok
-from tideover_runtime.testing.settle import settled, taken_in
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, started_services, wait_until_ok
+from tideover_testkit.settle import settled, taken_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

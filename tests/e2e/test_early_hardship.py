@@ -26,11 +26,11 @@ from tideover_contracts.events.negotiation import NegotiationRequested, PlanEffe
 from tideover_contracts.events.plans import PlanActivated, PlanOffered
 from tideover_contracts.examples import loan_booked, schedule
 from tideover_reconcile import trial_balance
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import PROOF_PDF, SERVICE_OUTPUT_TOPICS, day_closed, hardship_application
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
-from tideover_runtime.testing.settle import settled
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import PROOF_PDF, SERVICE_OUTPUT_TOPICS, day_closed, hardship_application
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.settle import settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 TODAY = date(2027, 2, 1)

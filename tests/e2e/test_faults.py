@@ -8,7 +8,7 @@ handle the close, the clock ticks, the agent works the cases. Intake is killed t
 the agent's calls goes out (on a random day, or the next day the agent calls); the agent sends
 the call again (the same Idempotency-Key) once intake is back.
 
-Both runs use a broker and a cluster of this test's own (tideover_runtime.testing.private_servers):
+Both runs use a broker and a cluster of this test's own (tideover_testkit.private_servers):
 the shared servers other tests run on are never restarted. What was compared (row counts and a
 sha256 of the sorted rows, per table and run) is printed, and is the assertion message.
 """
@@ -31,11 +31,11 @@ import asyncpg
 import httpx
 import pytest
 
-from tideover_runtime.testing import infra
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.private_servers import PrivateKafka, PrivatePostgres, private_servers
-from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess, query_apis
 from tideover_simulator.simulation import Plan, Services, Simulation
+from tideover_testkit import infra
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.private_servers import PrivateKafka, PrivatePostgres, private_servers
+from tideover_testkit.processes import ALL_SERVICES, ServiceProcess, query_apis
 
 PLAN = Plan(seed=23, loans=60, days=55, first_day=date(2026, 1, 5))
 #: Which faults come when: the same in every run unless TIDEOVER_FAULT_SEED asks for another

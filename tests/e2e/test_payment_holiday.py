@@ -26,11 +26,11 @@ from tideover_contracts.events.plans import PlanActivated, PlanOffered
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_reconcile import trial_balance
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, book_overdue_loan, day_closed, file_application
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
-from tideover_runtime.testing.settle import settled
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import SERVICE_OUTPUT_TOPICS, book_overdue_loan, day_closed, file_application
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.settle import settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 BOOKED_ON = date(2027, 1, 15)  # six installments of 1,000.00 + interest, due on the 15th from February

@@ -34,10 +34,10 @@ from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.examples import golden_envelopes, loan_booked
 from tideover_contracts.money import Money
 from tideover_contracts.topics import GATEWAYS, LOANS_LIFECYCLE, OPS_CLOCK, TOPICS
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import KafkaTestClient, Seen, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
-from tideover_runtime.testing.settle import settled
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import KafkaTestClient, Seen, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.settle import settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 

@@ -64,12 +64,12 @@ from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_contracts.topics import topic_of
 from tideover_runtime.lag import LagProbe
-from tideover_runtime.testing.fixtures import Infrastructure, Servers, _isolated
-from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess
-from tideover_runtime.testing.service_keys import harness_headers
-from tideover_runtime.testing.settle import settle
+from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
+from tideover_testkit.journeys import SERVICE_OUTPUT_TOPICS, file_application
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ALL_SERVICES, ServiceProcess
+from tideover_testkit.service_keys import harness_headers
+from tideover_testkit.settle import settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -32,9 +32,9 @@ from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import close_event_id
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.topics import NOTIFICATIONS_REQUESTS, OPS_CLOCK, OVERDUE_STATUS
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, started_services, wait_until_ok
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, started_services, wait_until_ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

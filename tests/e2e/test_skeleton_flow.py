@@ -20,10 +20,10 @@ from tideover_contracts.envelope import wrap
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, book_overdue_loan, file_application
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import SERVICE_OUTPUT_TOPICS, book_overdue_loan, file_application
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from tideover_runtime.testing.fixtures import Infrastructure, Servers, _isolated
-from tideover_runtime.testing.processes import ServiceProcess, started_services
+from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
+from tideover_testkit.processes import ServiceProcess, started_services
 
 
 @pytest.fixture(scope="module")

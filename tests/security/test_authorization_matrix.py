@@ -41,9 +41,9 @@ from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_runtime import service_keys
 from tideover_runtime.service_keys import SERVICE_SCHEMAS, CallerRole, Right, new_key
 from tideover_runtime.service_keys_cli import issue, schema, withdraw
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess
-from tideover_runtime.testing.service_keys import harness_key
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.processes import ALL_SERVICES, ServiceProcess
+from tideover_testkit.service_keys import harness_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

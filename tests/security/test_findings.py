@@ -43,12 +43,12 @@ from tideover_contracts.envelope import wrap
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, NOTIFICATIONS_REQUESTS, OVERDUE_STATUS
 from tideover_runtime.service_keys import HEADER, CallerRole, new_key
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import PROOF_PDF, day_closed, file_application, hardship_application
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
-from tideover_runtime.testing.service_keys import harness_headers
-from tideover_runtime.testing.settle import settled
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import PROOF_PDF, day_closed, file_application, hardship_application
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.service_keys import harness_headers
+from tideover_testkit.settle import settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -44,9 +44,9 @@ from schemathesis.errors import FailureGroup
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_runtime.service_keys import CallerRole
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.processes import ALL_SERVICES, ServiceProcess
-from tideover_runtime.testing.service_keys import harness_headers
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.processes import ALL_SERVICES, ServiceProcess
+from tideover_testkit.service_keys import harness_headers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -32,9 +32,9 @@ from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_runtime.service_keys import CallerSettings, key_header
 from tideover_runtime.settings import RuntimeSettings
-from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS, file_application
-from tideover_runtime.testing.kafka import KafkaTestClient, Seen, TopicWatcher
-from tideover_runtime.testing.processes import wait_until_ok
+from tideover_testkit.journeys import SERVICE_OUTPUT_TOPICS, file_application
+from tideover_testkit.kafka import KafkaTestClient, Seen, TopicWatcher
+from tideover_testkit.processes import wait_until_ok
 
 OVERDUE = "http://127.0.0.1:8101"
 INTAKE = "http://127.0.0.1:8103"

@@ -19,9 +19,9 @@ import pytest
 from tideover_reconcile.balance import trial_balance
 from tideover_reconcile.cli import main
 from tideover_reconcile.ledger import penalty_charged
-from tideover_runtime.testing.database import fresh_schema
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.infra import REPO_ROOT
+from tideover_testkit.database import fresh_schema
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.infra import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 MIGRATIONS = REPO_ROOT / "services/overdue_detection/migrations"

@@ -11,11 +11,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.processes import ServiceProcess
 from tideover_simulator.book import Payer, loan_book
 from tideover_simulator.report import render_report
 from tideover_simulator.simulation import Plan, Services, Simulation
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.processes import ServiceProcess
 
 
 def test_the_same_seed_books_the_same_loans_and_a_later_start_new_ones() -> None:

@@ -16,8 +16,8 @@ from tideover_contracts.examples import loan_booked
 from tideover_contracts.topics import LOANS_LIFECYCLE
 from tideover_runtime.dlq import list_dead_letters, replay
 from tideover_runtime.settings import RuntimeSettings
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import TopicWatcher
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import TopicWatcher
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 TOPIC = LOANS_LIFECYCLE.name

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.processes import ServiceProcess
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.processes import ServiceProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -20,9 +20,9 @@ from tideover_runtime.database import Connection, create_pool, migrate
 from tideover_runtime.messaging import Publisher
 from tideover_runtime.outbox import OutboxRelay, stage
 from tideover_runtime.settings import RuntimeSettings
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import TopicWatcher
-from tideover_runtime.testing.tcp_proxy import postgres_proxy
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import TopicWatcher
+from tideover_testkit.tcp_proxy import postgres_proxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 SCHEMA = "runtime_probe"

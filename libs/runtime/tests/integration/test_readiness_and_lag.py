@@ -26,12 +26,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from tideover_contracts.envelope import wrap
 from tideover_contracts.examples import loan_booked
 from tideover_runtime.readiness import kafka_ready
-from tideover_runtime.testing import infra, processes
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import KafkaTestClient
-from tideover_runtime.testing.private_servers import PrivateKafka
-from tideover_runtime.testing.processes import ServiceProcess, free_port
-from tideover_runtime.testing.tcp_proxy import TcpProxy, postgres_proxy
+from tideover_testkit import infra, processes
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import KafkaTestClient
+from tideover_testkit.private_servers import PrivateKafka
+from tideover_testkit.processes import ServiceProcess, free_port
+from tideover_testkit.tcp_proxy import TcpProxy, postgres_proxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -29,10 +29,10 @@ from tideover_runtime.database import create_pool, migrate
 from tideover_runtime.outbox import stage
 from tideover_runtime.retention import Deleted, Retention, delete_batch, delete_expired, measure_sizes
 from tideover_runtime.settings import RuntimeSettings
-from tideover_runtime.testing import processes
-from tideover_runtime.testing.database import fresh_schema
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.processes import ServiceProcess
+from tideover_testkit import processes
+from tideover_testkit.database import fresh_schema
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.processes import ServiceProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

@@ -21,8 +21,8 @@ from tideover_runtime.database import create_pool, migrate
 from tideover_runtime.messaging import Publisher
 from tideover_runtime.outbox import OutboxRelay, stage
 from tideover_runtime.settings import RuntimeSettings
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import TopicWatcher
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import TopicWatcher
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 SCHEMA = "runtime_secret_probe"

@@ -14,8 +14,8 @@ import pytest
 
 from tideover_runtime.service_keys import SERVICE_SCHEMAS, ServiceCaller, authenticate, parse
 from tideover_runtime.service_keys_cli import LOCAL_CALLERS, main, read_keys, withdraw
-from tideover_runtime.testing import infra
-from tideover_runtime.testing.fixtures import Servers
+from tideover_testkit import infra
+from tideover_testkit.fixtures import Servers
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from tideover_runtime.testing.journeys import PROOF_PDF
 from tideover_simulator.book import Borrower
+from tideover_testkit.journeys import PROOF_PDF
 
 CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")  # not \b: in Chinese text the code touches a word character
 #: States in which nothing more happens to the application. Not "accepted": plan-calculation

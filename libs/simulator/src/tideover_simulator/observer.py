@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from tideover_contracts.events.plans import PlanActivated
-from tideover_runtime.testing.kafka import TopicWatcher
+from tideover_testkit.kafka import TopicWatcher
 
 
 @dataclass

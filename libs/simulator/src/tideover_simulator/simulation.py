@@ -7,7 +7,7 @@ arrive (02:00 UTC that day, its value date); the day closes at
 10:00 UTC (18:00 in Beijing); the clock ticks to 13:30 UTC (the morning in the US) and to
 00:30 UTC the next day (08:30 in Beijing), so that notices held through quiet hours go out;
 then the agent works the cases. Before the close and after each clock event the simulation
-waits until every service caught up (tideover_runtime.testing.settle). Its calls on the
+waits until every service caught up (tideover_testkit.settle). Its calls on the
 services' APIs outlive a service's restart (tideover_simulator.clients). After the last day
 it takes the trial balance of the book's loans (tideover_reconcile) and prints it.
 """
@@ -41,15 +41,15 @@ from tideover_reconcile import text_lines, trial_balance
 from tideover_runtime.lag import LagProbe
 from tideover_runtime.service_keys import key_header
 from tideover_runtime.settings import RuntimeSettings
-from tideover_runtime.testing import reference_gateway
-from tideover_runtime.testing.journeys import SERVICE_OUTPUT_TOPICS
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.service_keys import harness_key
-from tideover_runtime.testing.settle import settle
 from tideover_simulator.agent import Agent, Case
 from tideover_simulator.book import Borrower, Keeper, Payer, loan_book
 from tideover_simulator.clients import service_client
 from tideover_simulator.observer import Day, Observer, Standing
+from tideover_testkit import reference_gateway
+from tideover_testkit.journeys import SERVICE_OUTPUT_TOPICS
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.service_keys import harness_key
+from tideover_testkit.settle import settle
 
 CENT = Decimal("0.01")
 UPSTREAM = "simulated-loan-system"

@@ -18,10 +18,10 @@ from tideover_contracts.envelope import wrap
 from tideover_contracts.events.negotiation import OptionKind
 from tideover_contracts.examples import golden_events
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import file_application
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import file_application
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from negotiation_intake.domain.access import Role
-from tideover_runtime.testing.journeys import PROOF_PDF, hardship_application
+from tideover_testkit.journeys import PROOF_PDF, hardship_application
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

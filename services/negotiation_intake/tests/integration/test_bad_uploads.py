@@ -14,7 +14,7 @@ from PIL import Image
 
 from negotiation_intake.domain.access import Role
 from negotiation_intake.domain.evidence import MAX_BYTES
-from tideover_runtime.testing.journeys import PROOF_PDF, hardship_application, pdf_document
+from tideover_testkit.journeys import PROOF_PDF, hardship_application, pdf_document
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

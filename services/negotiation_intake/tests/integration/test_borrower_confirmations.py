@@ -16,7 +16,7 @@ import pytest
 
 from negotiation_intake.domain.access import Role
 from negotiation_intake.domain.borrower_limits import PER_APPLICATION, PER_CLIENT
-from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_testkit.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

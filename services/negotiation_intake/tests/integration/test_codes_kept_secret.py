@@ -16,7 +16,7 @@ import pytest
 from negotiation_intake.domain.access import Role
 from negotiation_intake.domain.application_state import SENDS_A_DAY, code_matches
 from negotiation_intake.entrypoints.code_secret import DEVELOPMENT_CODE_SECRET
-from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_testkit.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -15,8 +15,8 @@ from negotiation_intake.adapters.console_sessions import StoredSession
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.bootstrap import MIGRATIONS
 from tideover_runtime.database import Connection
-from tideover_runtime.testing.database import fresh_schema
-from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_testkit.database import fresh_schema
+from tideover_testkit.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -23,8 +23,8 @@ from negotiation_intake.entrypoints.bootstrap import SCHEMA
 from negotiation_intake.entrypoints.console import CONSOLE_POLICY
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_runtime.security_headers import API_POLICY
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import PROOF_PDF, hardship_application
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import PROOF_PDF, hardship_application
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

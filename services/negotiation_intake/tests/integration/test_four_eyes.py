@@ -12,7 +12,7 @@ import pytest
 
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
-from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_testkit.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

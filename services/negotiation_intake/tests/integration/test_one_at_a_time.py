@@ -18,11 +18,11 @@ from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.domain.access import Role
 from tideover_contracts.envelope import Event, wrap
 from tideover_contracts.examples import golden_events
-from tideover_runtime.testing.database import fresh_schema
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import hardship_application
-from tideover_runtime.testing.kafka import KafkaTestClient
-from tideover_runtime.testing.processes import wait_until_ok
+from tideover_testkit.database import fresh_schema
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import hardship_application
+from tideover_testkit.kafka import KafkaTestClient
+from tideover_testkit.processes import wait_until_ok
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"

@@ -28,8 +28,8 @@ from tideover_runtime.database import create_pool
 from tideover_runtime.http import build_http_app
 from tideover_runtime.refusals import Budget
 from tideover_runtime.service import Resources
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import hardship_application, pdf_document
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import hardship_application, pdf_document
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -17,10 +17,10 @@ from tideover_contracts.envelope import wrap
 from tideover_contracts.events.negotiation import OptionKind, PlanEffect
 from tideover_contracts.examples import golden_events
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.journeys import file_application, hardship_application
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import wait_until_ok
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import file_application, hardship_application
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import wait_until_ok
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

@@ -20,7 +20,7 @@ from negotiation_intake.domain.evidence import (
     display_name,
 )
 from negotiation_intake.domain.evidence_content import CheckedDocument, checked_document
-from tideover_runtime.testing.journeys import PROOF_PDF, pdf_document
+from tideover_testkit.journeys import PROOF_PDF, pdf_document
 
 PAGES = (b"<</Type/Pages/Kids[3 0 R]/Count 1>>", b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>")
 GPS_AND_TURNED = {0x0112: 6, 0x8825: {2: (31.0, 14.0, 2.5)}}  # orientation: turned 90°; a GPS latitude

@@ -31,12 +31,12 @@ from tideover_contracts.money import Money
 from tideover_contracts.topics import NOTIFICATIONS_RECEIPTS, NOTIFICATIONS_REQUESTS, NOTIFICATIONS_REQUESTS_V1
 from tideover_runtime.service_keys import CallerRole, key_header
 from tideover_runtime.settings import RuntimeSettings
-from tideover_runtime.testing import reference_gateway
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess
-from tideover_runtime.testing.service_keys import guard_test_keys, harness_headers
-from tideover_runtime.testing.settle import settled, taken_in
+from tideover_testkit import reference_gateway
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess
+from tideover_testkit.service_keys import guard_test_keys, harness_headers
+from tideover_testkit.settle import settled, taken_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

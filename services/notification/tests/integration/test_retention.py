@@ -13,8 +13,8 @@ from notification.entrypoints.bootstrap import MIGRATIONS, NotificationSettings,
 from notification.entrypoints.purge_cli import purge
 from tideover_runtime.clock import BusinessClock
 from tideover_runtime.service import Resources
-from tideover_runtime.testing.database import fresh_schema
-from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_testkit.database import fresh_schema
+from tideover_testkit.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -27,12 +27,12 @@ from tideover_contracts.events.notifications import NotificationFailed
 from tideover_contracts.examples import borrower, golden_events, loan_booked
 from tideover_contracts.topics import NOTIFICATIONS_REQUESTS
 from tideover_runtime.database import migrate
-from tideover_runtime.testing.database import fresh_schema
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess
-from tideover_runtime.testing.service_keys import harness_headers
-from tideover_runtime.testing.settle import settled, taken_in
+from tideover_testkit.database import fresh_schema
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess
+from tideover_testkit.service_keys import harness_headers
+from tideover_testkit.settle import settled, taken_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

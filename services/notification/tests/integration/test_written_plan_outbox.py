@@ -18,10 +18,10 @@ from tideover_contracts.envelope import Envelope, wrap
 from tideover_contracts.events.clock import ClockTicked
 from tideover_contracts.examples import golden_events, loan_booked
 from tideover_contracts.topics import NOTIFICATIONS_REQUESTS, NOTIFICATIONS_REQUESTS_V1
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess
-from tideover_runtime.testing.settle import settled, taken_in
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess
+from tideover_testkit.settle import settled, taken_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 

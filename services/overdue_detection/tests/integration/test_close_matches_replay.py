@@ -23,8 +23,8 @@ from tideover_contracts.common import ScheduledInstallment
 from tideover_contracts.events.loans import AllocationOrder, LoanBooked, RepaymentReceived
 from tideover_contracts.examples import borrower
 from tideover_contracts.money import Money
-from tideover_runtime.testing.database import fresh_schema
-from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_testkit.database import fresh_schema
+from tideover_testkit.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

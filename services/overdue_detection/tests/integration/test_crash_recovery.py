@@ -13,10 +13,10 @@ import pytest
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.examples import loan_booked
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
-from tideover_runtime.testing.settle import settled
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.settle import settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

@@ -16,10 +16,10 @@ from tideover_contracts.envelope import wrap
 from tideover_contracts.events.loans import LoanClosed, LoanClosureReason, RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
-from tideover_runtime.testing.service_keys import harness_headers
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.service_keys import harness_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 TOPIC = "loans.lifecycle.v1"

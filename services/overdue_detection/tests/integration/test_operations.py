@@ -11,8 +11,8 @@ import pytest
 
 from tideover_contracts.envelope import wrap
 from tideover_contracts.examples import loan_booked
-from tideover_runtime.testing.kafka import KafkaTestClient
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.kafka import KafkaTestClient
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

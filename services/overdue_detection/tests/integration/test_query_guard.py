@@ -17,10 +17,10 @@ from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.examples import loan_booked
 from tideover_runtime.service_keys import CallerRole, key_header
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import KafkaTestClient
-from tideover_runtime.testing.processes import ServiceProcess, wait_until_ok
-from tideover_runtime.testing.service_keys import guard_test_keys, harness_headers
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import KafkaTestClient
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.service_keys import guard_test_keys, harness_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

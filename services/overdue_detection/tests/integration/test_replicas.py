@@ -18,10 +18,10 @@ from tideover_contracts.envelope import wrap
 from tideover_contracts.events.loans import RepaymentReceived
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.kafka import KafkaTestClient
-from tideover_runtime.testing.processes import ServiceProcess
-from tideover_runtime.testing.settle import settled
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.kafka import KafkaTestClient
+from tideover_testkit.processes import ServiceProcess
+from tideover_testkit.settle import settled
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 LOANS = 300

@@ -34,8 +34,8 @@ from tideover_contracts.policy import ChargeCaps
 from tideover_contracts.topics import PLANS_OFFERS
 from tideover_runtime.clock import BusinessClock
 from tideover_runtime.consumer import Unit
-from tideover_runtime.testing.database import fresh_schema
-from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_testkit.database import fresh_schema
+from tideover_testkit.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from tideover_runtime.service_keys import CallerRole, key_header
-from tideover_runtime.testing.fixtures import Infrastructure
-from tideover_runtime.testing.processes import ServiceProcess
-from tideover_runtime.testing.service_keys import guard_test_keys
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.processes import ServiceProcess
+from tideover_testkit.service_keys import guard_test_keys
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

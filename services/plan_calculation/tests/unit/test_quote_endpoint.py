@@ -15,7 +15,7 @@ import pytest
 from plan_calculation.domain.amortization import level_payment
 from plan_calculation.entrypoints.http import add_routes
 from tideover_runtime.http import build_http_app
-from tideover_runtime.testing.service_keys import trusting
+from tideover_testkit.service_keys import trusting
 
 
 def _app(stored: list[str] | None = None) -> Any:

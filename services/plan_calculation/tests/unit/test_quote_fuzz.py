@@ -19,7 +19,7 @@ from schemathesis.checks import CheckFunction
 
 from plan_calculation.entrypoints.http import add_routes
 from tideover_runtime.http import build_http_app
-from tideover_runtime.testing.service_keys import trusting
+from tideover_testkit.service_keys import trusting
 
 #: Per mode, about 6 s each; derandomized (the same examples every run): a CI run never differs
 #: from the last one by chance. The table-driven tests in test_quote_endpoint.py name the known cases.

@@ -19,8 +19,8 @@ from scheduler.application.keeping_time import RefusedError, close_by_hand, paus
 from scheduler.application.ports import ClockBook, ClockState
 from scheduler.domain.calendar import CloseCalendar
 from tideover_contracts.events.clock import close_event_id
-from tideover_runtime.testing.database import fresh_schema
-from tideover_runtime.testing.fixtures import Infrastructure
+from tideover_testkit.database import fresh_schema
+from tideover_testkit.fixtures import Infrastructure
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 CALENDAR = CloseCalendar()

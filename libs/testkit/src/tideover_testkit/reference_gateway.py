@@ -4,7 +4,7 @@ nobody) and answers on `notifications.receipts.v1` with NotificationDelivered or
 configurable rate or for configured channels, NotificationFailed. A real gateway does the same
 with a provider behind it.
 
-    python -m tideover_runtime.testing.reference_gateway
+    python -m tideover_testkit.reference_gateway
 
 Settings (environment): KAFKA_BOOTSTRAP_SERVERS and TIDEOVER_TOPIC_PREFIX as every service;
 TIDEOVER_GATEWAY_FAILURE_RATE (0.0–1.0, default 0), TIDEOVER_GATEWAY_FAILING_CHANNELS (e.g.

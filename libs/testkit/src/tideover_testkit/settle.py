@@ -15,11 +15,11 @@ from aiokafka.errors import KafkaError
 
 from tideover_runtime.database import UNAVAILABLE
 from tideover_runtime.lag import LagProbe
-from tideover_runtime.testing.kafka import TopicWatcher
-from tideover_runtime.testing.processes import ALL_SERVICES
+from tideover_testkit.kafka import TopicWatcher
+from tideover_testkit.processes import ALL_SERVICES
 
 if TYPE_CHECKING:  # not at run time: the fixtures module needs pytest, the simulator does not
-    from tideover_runtime.testing.fixtures import Infrastructure
+    from tideover_testkit.fixtures import Infrastructure
 
 #: What a restarting broker or database raises at a client; settle asks again.
 UNREACHABLE = (*UNAVAILABLE, asyncpg.OperatorInterventionError, KafkaError)

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from tideover_runtime.testing.infra import REPO_ROOT
-from tideover_runtime.testing.processes import free_port
+from tideover_testkit.infra import REPO_ROOT
+from tideover_testkit.processes import free_port
 
 KAFKA_SH = REPO_ROOT / "deploy/kafka/kafka.sh"
 #: The role the services log in as; its password is its name, as deploy/postgres/postgres.sh has it.

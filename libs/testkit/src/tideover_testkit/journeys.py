@@ -12,12 +12,12 @@ from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanBooked
 from tideover_contracts.events.overdue import LoanBecameOverdue
 from tideover_contracts.topics import GATEWAYS, SCHEDULER, TOPICS, UPSTREAM
-from tideover_runtime.testing.kafka import KafkaTestClient, TopicWatcher
-from tideover_runtime.testing.processes import wait_until_ok
-from tideover_runtime.testing.settle import settled
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import wait_until_ok
+from tideover_testkit.settle import settled
 
 if TYPE_CHECKING:  # not at run time: the fixtures module needs pytest, the demo does not
-    from tideover_runtime.testing.fixtures import Infrastructure
+    from tideover_testkit.fixtures import Infrastructure
 
 #: Every topic our services publish (not the upstream, clock or gateway ones), in its current
 #: version (a topic kept for old readers repeats its successor).

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tideover_runtime.testing.service_keys import harness_headers
+from tideover_testkit.service_keys import harness_headers
 
 #: Every service's module, which is also the name of its Postgres schema.
 ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")

@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
-from tideover_runtime.testing.processes import free_port
+from tideover_testkit.processes import free_port
 
 
 class TcpProxy:

@@ -11,10 +11,10 @@ import pytest
 
 from tideover_runtime.service_keys import CallerRole
 from tideover_runtime.settings import RuntimeSettings
-from tideover_runtime.testing import infra
-from tideover_runtime.testing.kafka import KafkaTestClient
-from tideover_runtime.testing.processes import ServiceProcess, started_services
-from tideover_runtime.testing.service_keys import harness_key
+from tideover_testkit import infra
+from tideover_testkit.kafka import KafkaTestClient
+from tideover_testkit.processes import ServiceProcess, started_services
+from tideover_testkit.service_keys import harness_key
 
 
 @dataclass(frozen=True)

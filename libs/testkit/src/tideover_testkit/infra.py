@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-REPO_ROOT = Path(__file__).resolve().parents[5]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 _containers: list[Any] = []
 
 
@@ -71,7 +71,7 @@ def create_scratch_database(url: str) -> str:
     harness's service keys registered in it (testing/service_keys.py)."""
     import psycopg
 
-    from tideover_runtime.testing.service_keys import register_harness_keys
+    from tideover_testkit.service_keys import register_harness_keys
 
     name = f"tideover_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(url, autocommit=True) as connection:
