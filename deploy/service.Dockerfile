@@ -16,20 +16,15 @@ WORKDIR /app
 COPY libs/ /app/libs/
 COPY services/ /app/services/
 
-# The libraries (and the operator's trial balance, tideover-reconcile) are installed as ordinary
-# (non-editable) wheels: the runtime's own
-# migrations live inside its package (tideover_runtime/migrations) and ship in the wheel.
-# The services are installed EDITABLE (-e): each bootstrap.py finds its SQL migrations at
-# Path(__file__).resolve().parents[3] / "migrations", i.e. /app/services/<svc>/migrations,
-# which only exists while the code is imported from /app/services/<svc>/src (hatchling's
-# editable install puts that src directory on sys.path through a .pth file). A normal
-# install into site-packages would make that path point nowhere.
-# Everything goes through one pip call so the resolver sees the local tideover-* packages.
+# Every package is installed as an ordinary (non-editable) wheel: each one's SQL migrations live
+# inside it (tideover_runtime/migrations, <service>/migrations) and ship in the wheel. The test kit
+# (libs/testkit) and the simulator are development tools and are not installed. Everything goes
+# through one pip call so the resolver sees the local tideover-* packages.
 RUN set -eu; \
-    editables=""; \
-    for service in /app/services/*/; do editables="$editables -e $service"; done; \
-    pip install --no-cache-dir /app/libs/contracts /app/libs/runtime /app/libs/reconcile $editables; \
-    python -c "import overdue_detection, notification, negotiation_intake, plan_calculation, repayment_tracking, scheduler, tideover_runtime"
+    pip install --no-cache-dir /app/libs/contracts /app/libs/runtime /app/libs/reconcile /app/services/*/; \
+    python -c "import overdue_detection, notification, negotiation_intake, plan_calculation, repayment_tracking, scheduler, tideover_runtime"; \
+    python -c "from overdue_detection.entrypoints.bootstrap import MIGRATIONS; assert any(MIGRATIONS.glob('*.sql')), MIGRATIONS"; \
+    rm -rf /app/libs /app/services
 
 # Run as an unprivileged user; /app stays owned by root and read-only to it
 # (nothing is written there at run time: no bytecode, migrations are only read).

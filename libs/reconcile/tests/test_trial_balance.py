@@ -24,7 +24,7 @@ from tideover_testkit.fixtures import Infrastructure
 from tideover_testkit.infra import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
-MIGRATIONS = REPO_ROOT / "services/overdue_detection/migrations"
+MIGRATIONS = REPO_ROOT / "services/overdue_detection/src/overdue_detection/migrations"
 BASIS, ACTIVATED = date(2026, 3, 15), date(2026, 3, 16)
 
 

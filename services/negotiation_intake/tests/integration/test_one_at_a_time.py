@@ -25,7 +25,7 @@ from tideover_testkit.kafka import KafkaTestClient
 from tideover_testkit.processes import wait_until_ok
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "src" / "negotiation_intake" / "migrations"
 
 
 def golden(event_type: str, **changes: Any) -> Any:

@@ -32,7 +32,7 @@ from tideover_testkit.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "src" / "overdue_detection" / "migrations"
 START = date(2026, 2, 10)
 LAST = date(2026, 4, 20)  # past two due dates and a bucket change (M1 → M2)
 LOANS = [uuid.UUID(int=n) for n in range(1, 5)]

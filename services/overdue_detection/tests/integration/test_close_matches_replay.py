@@ -28,7 +28,7 @@ from tideover_testkit.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "src" / "overdue_detection" / "migrations"
 FIRST_DUE = date(2026, 2, 15)
 cents = st.integers(min_value=1, max_value=500_000).map(lambda c: Decimal(c) / 100)
 rates = st.integers(min_value=0, max_value=3600).map(lambda r: Decimal(r) / 10000)

@@ -38,7 +38,7 @@ from tideover_testkit.database import fresh_schema
 from tideover_testkit.fixtures import Infrastructure
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "src" / "plan_calculation" / "migrations"
 CLOSED = datetime(2026, 2, 18, 14, tzinfo=UTC)
 NO_INCOME = Money.of("0.00", "CNY")
 

@@ -22,7 +22,7 @@ from tideover_contracts.events.clock import close_event_id
 from tideover_testkit.database import fresh_schema
 from tideover_testkit.fixtures import Infrastructure
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "src" / "scheduler" / "migrations"
 CALENDAR = CloseCalendar()
 EVERY = timedelta(minutes=5)
 

@@ -21,7 +21,7 @@ from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.service import Resources, ServiceDefinition, run_service
 from tideover_runtime.settings import RuntimeSettings
 
-MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"  # inside the package: it ships in the wheel
 SCHEMA = "negotiation_intake"
 
 

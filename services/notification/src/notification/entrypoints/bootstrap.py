@@ -42,7 +42,7 @@ from tideover_runtime.database import Connection
 from tideover_runtime.service import Chore, Resources, ServiceDefinition, run_service
 from tideover_runtime.settings import PlanRulesSettings
 
-MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"  # inside the package: it ships in the wheel
 SCHEMA = "notification"
 
 log = structlog.get_logger(__name__)

@@ -21,7 +21,7 @@ from tideover_runtime.consumer import Subscriptions
 from tideover_runtime.service import Chore, Resources, ServiceDefinition, run_service
 from tideover_runtime.settings import RuntimeSettings
 
-MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"  # inside the package: it ships in the wheel
 SCHEMA = "scheduler"
 
 log = structlog.get_logger(__name__)
