@@ -18,6 +18,7 @@ export DATABASE_URL ?= postgresql://tideover:tideover@127.0.0.1:5432/tideover?ss
 .PHONY: help
 help:
 	@echo "make test       lint, type checks, unit, integration and end-to-end tests (starts Kafka and Postgres)"
+	@echo "make unit       the unit tests alone, with no server (Kafka and Postgres may be stopped)"
 	@echo "make demo       start everything, simulate a loan book (2,000 loans, 150 days), print a summary, write var/simulation/report.html"
 	@echo "make story      start everything and narrate three borrowers' journeys, event by event"
 	@echo "make up / down  start / stop Kafka, Postgres, every service and the scheduler (system clock; logs in var/log)"
@@ -66,6 +67,11 @@ typecheck: venv
 .PHONY: contracts
 contracts: venv
 	$(BIN)/tideover-contracts export
+
+# The unit tests alone: no Kafka, no Postgres, no browser; seconds to a minute.
+.PHONY: unit
+unit: venv
+	$(BIN)/pytest -m "not integration and not e2e and not chart" -q
 
 .PHONY: test
 test: infra browser lint typecheck

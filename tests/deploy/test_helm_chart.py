@@ -51,7 +51,7 @@ FAKE_SECRETS = {
     "intakeServiceKey": "tsk_fakeid_fake-service-key-secret-part",
 }
 
-pytestmark = pytest.mark.timeout(1200)  # the first run builds helm
+pytestmark = [pytest.mark.chart, pytest.mark.timeout(1200)]  # the first run builds helm
 
 
 @cache
