@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import os
+import shutil
+import sys
 import time
 import uuid
 from collections import Counter
@@ -24,13 +27,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
-from negotiation_intake.domain.access import Role
-from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import Envelope, Event, wrap
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked, close_event_id
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
@@ -134,6 +136,20 @@ def _wrapped(event: Event, producer: str, at: datetime) -> Envelope[Event]:
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, clock_time(hour, minute), tzinfo=UTC)
+
+
+async def issue_key(database_url: str, agent_id: str, role: str) -> str:
+    """An API key of `role` for `agent_id`, made by intake's own CLI as an operator makes one
+    (`tideover-intake-keys create`): the simulator talks to intake through its API and CLI only."""
+    command = shutil.which("tideover-intake-keys", path=str(Path(sys.executable).parent)) or "tideover-intake-keys"
+    process = await asyncio.create_subprocess_exec(
+        command, "create", "--agent-id", agent_id, "--role", role,
+        env={**os.environ, "DATABASE_URL": database_url}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"tideover-intake-keys create failed ({process.returncode}): {err.decode().strip()}")
+    return out.decode().strip()
 
 
 class Simulation:
@@ -463,8 +479,8 @@ class _IntakeClients:
         self._clients: list[httpx.AsyncClient] = []
 
     async def __aenter__(self) -> Agent:
-        agent_key = await issue_key(self._database_url, "sim-agent", Role.AGENT)
-        supervisor_key = await issue_key(self._database_url, "sim-supervisor", Role.SUPERVISOR)
+        agent_key = await issue_key(self._database_url, "sim-agent", "agent")
+        supervisor_key = await issue_key(self._database_url, "sim-supervisor", "supervisor")
         self._clients = [
             service_client(self._intake, self._failed, headers)
             for headers in ({"X-API-Key": agent_key}, {"X-API-Key": supervisor_key}, {})
