@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 import asyncpg
@@ -64,6 +64,24 @@ async def record_business_day(connection: Connection, day: BusinessDayClosed) ->
     await connection.execute(
         "INSERT INTO business_calendar VALUES ($1, $2) ON CONFLICT DO NOTHING", day.business_date, day.closed_at
     )
+
+
+async def tell_close(connection: Connection, day: date) -> date | None:
+    """Record `day` as the last close told (migration 0005), and return the first day settled
+    quietly since the close told before it: what fell due to be told from then on is told now
+    (DESIGN.md §6). None: no day between (or `day` was told already)."""
+    before: date | None = await connection.fetchval(
+        """
+        WITH before AS (SELECT business_date FROM told_closes),
+             told AS (
+                 INSERT INTO told_closes (business_date) VALUES ($1)
+                 ON CONFLICT (only_row) DO UPDATE SET business_date = greatest(told_closes.business_date, excluded.business_date)
+             )
+        SELECT business_date FROM before
+        """,
+        day,
+    )
+    return before + timedelta(days=1) if before is not None and before < day else None
 
 
 async def build_clock(kind: str, pool: asyncpg.Pool) -> Clock:

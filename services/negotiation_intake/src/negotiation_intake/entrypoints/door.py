@@ -59,12 +59,11 @@ class Door:
             if answer.status >= 400 and (answer.failure or not watch.audited):
                 await self._keep(scope, answer)
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        door = KeyFirst(
+    def __post_init__(self) -> None:
+        self._serve = KeyFirst(
             self.app, self.authenticate, self.body_limit, state_key="agent",
             keyed_prefix=self.keyed_prefix, open_paths=self.open_paths,
         )  # fmt: skip
-        await door(scope, receive, send)
 
     async def _keep(self, scope: Scope, answer: Answer) -> None:
         agent = scope.get("state", {}).get("agent")

@@ -25,6 +25,7 @@ from tideover_contracts.common import ContactRef, ScheduledInstallment
 from tideover_contracts.events.loans import AllocationOrder, LoanBooked, RepaymentReceived
 from tideover_contracts.events.negotiation import PlanEffect
 from tideover_contracts.money import Money
+from tideover_runtime.clock import tell_close
 from tideover_runtime.database import Connection
 
 #: The day after which an installment's penalty is yet to be counted.
@@ -473,18 +474,8 @@ class LoanBook:
             ],
         )  # fmt: skip
 
-    async def last_told_close(self) -> date | None:
-        value: date | None = await self._connection.fetchval("SELECT business_date FROM told_closes")
-        return value
-
-    async def close_told(self, business_date: date) -> None:
-        await self._connection.execute(
-            """
-            INSERT INTO told_closes (business_date) VALUES ($1)
-            ON CONFLICT (only_row) DO UPDATE SET business_date = greatest(told_closes.business_date, excluded.business_date)
-            """,
-            business_date,
-        )
+    async def tell_close(self, business_date: date) -> date | None:
+        return await tell_close(self._connection, business_date)
 
     async def stage_status_events(self, business_date: date, events: list[StatusEvent], facts: EnvelopeFacts) -> None:
         await stage_status_events(self._connection, business_date, events, facts)

@@ -205,9 +205,7 @@ async def _close_one_day(unit: Unit[BusinessDayClosed], ctx: Overdue, day: date,
     await _write_off(unit, ctx, day, small, quietly)
     if quietly:
         return
-    last_told = await ctx.book.last_told_close()
-    await ctx.book.close_told(day)
-    since = last_told + timedelta(days=1) if last_told is not None and last_told < day else None
+    since = await ctx.book.tell_close(day)
     for row in await ctx.book.due_soon(day, ctx.reminder_days, since):
         loan_id = row["loan_id"]
         await unit.publish(

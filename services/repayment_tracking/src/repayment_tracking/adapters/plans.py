@@ -15,6 +15,7 @@ from repayment_tracking.domain.plan_rules import Line, LineKind, LineRef, Month,
 from tideover_contracts.common import WaivedAmounts
 from tideover_contracts.events.overdue import RepaymentApplied
 from tideover_contracts.events.plans import PlanActivated
+from tideover_runtime.clock import tell_close
 from tideover_runtime.database import Connection
 
 
@@ -131,18 +132,8 @@ class PostgresPlans:
         )
         return [_plan(row) for row in rows]
 
-    async def last_told_close(self) -> date | None:
-        value: date | None = await self._connection.fetchval("SELECT business_date FROM told_closes")
-        return value
-
-    async def close_told(self, business_date: date) -> None:
-        await self._connection.execute(
-            """
-            INSERT INTO told_closes (business_date) VALUES ($1)
-            ON CONFLICT (only_row) DO UPDATE SET business_date = greatest(told_closes.business_date, excluded.business_date)
-            """,
-            business_date,
-        )
+    async def tell_close(self, business_date: date) -> date | None:
+        return await tell_close(self._connection, business_date)
 
     async def books(self, plan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PlanBook]:
         """Each plan's months with their lines, the ledger's reports on them and the months missed."""

@@ -134,11 +134,7 @@ async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tr
     catch-up ahead of its latest reminds no one: the next close told reminds of what fell due to
     be reminded since the last one told, if it is still ahead (DESIGN.md §6)."""
     business_date, quietly = unit.event.business_date, unit.event.caught_up_later
-    since = None
-    if not quietly:
-        last_told = await tracking.plans.last_told_close()
-        await tracking.plans.close_told(business_date)
-        since = last_told + timedelta(days=1) if last_told is not None and last_told < business_date else None
+    since = None if quietly else await tracking.plans.tell_close(business_date)
     due = await tracking.plans.plans_to_judge(business_date, tracking.rules, since)
     books = await tracking.plans.books([plan.plan_id for plan in due])
     outcome = Outcome()
