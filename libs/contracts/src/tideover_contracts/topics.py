@@ -66,6 +66,10 @@ class Topic:
     #: The newer version of this topic, when this one is published only until every consumer
     #: moved to that one (DESIGN.md §2 contract rules): it carries nothing the newer one lacks.
     superseded_by: str | None = None
+    #: Its producer stamps `occurred_at` with the business clock (a service of ours): a consumer
+    #: on the business clock follows it (tideover_runtime.consumer). Upstream and gateway events
+    #: carry the time of the world outside.
+    business_time: bool = False
 
     @property
     def dlq(self) -> str:
@@ -98,6 +102,7 @@ OVERDUE_STATUS = Topic(
     OVERDUE_DETECTION,
     (NOTIFICATION, NEGOTIATION_INTAKE, PLAN_CALCULATION, REPAYMENT_TRACKING),
     (InstallmentDueSoon, LoanBecameOverdue, OverdueStatusChanged, LoanCured, RepaymentApplied, WaiverGranted, BalanceWrittenOff),
+    business_time=True,
 )
 NEGOTIATION_APPLICATIONS = Topic(
     "negotiation.applications.v1",
@@ -105,6 +110,7 @@ NEGOTIATION_APPLICATIONS = Topic(
     NEGOTIATION_INTAKE,
     (NOTIFICATION, PLAN_CALCULATION),
     (NegotiationRequested, PlanOptionChosen, PlanSentToBorrower, PlanAccepted, PlanDeclined, NegotiationWithdrawn),
+    business_time=True,
 )
 PLANS_OFFERS = Topic(
     "plans.offers.v1",
@@ -112,6 +118,7 @@ PLANS_OFFERS = Topic(
     PLAN_CALCULATION,
     (OVERDUE_DETECTION, NOTIFICATION, NEGOTIATION_INTAKE, REPAYMENT_TRACKING),
     (PlanOffered, PlanRejected, PlanActivated, OfferExpired),
+    business_time=True,
 )
 PLANS_TRACKING = Topic(
     "plans.tracking.v1",
@@ -119,6 +126,7 @@ PLANS_TRACKING = Topic(
     REPAYMENT_TRACKING,
     (OVERDUE_DETECTION, NOTIFICATION, NEGOTIATION_INTAKE, PLAN_CALCULATION),
     (PlanInstallmentDueSoon, PlanInstallmentPaid, PlanInstallmentMissed, PlanBroken, PlanCompleted),
+    business_time=True,
 )
 NOTIFICATIONS_REQUESTS = Topic(
     "notifications.requests.v2",
@@ -126,6 +134,7 @@ NOTIFICATIONS_REQUESTS = Topic(
     NOTIFICATION,
     (GATEWAYS,),
     (NotificationRequested,),
+    business_time=True,
 )
 NOTIFICATIONS_REQUESTS_V1 = Topic(
     "notifications.requests.v1",
@@ -135,6 +144,7 @@ NOTIFICATIONS_REQUESTS_V1 = Topic(
     (GATEWAYS,),
     (notifications_v1.NotificationRequested,),
     superseded_by=NOTIFICATIONS_REQUESTS.name,
+    business_time=True,
 )
 NOTIFICATIONS_RECEIPTS = Topic(
     "notifications.receipts.v1",

@@ -14,9 +14,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import asyncpg
 import structlog
@@ -26,190 +24,23 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter, Histogram
 
-from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message, wrap
+from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
-from tideover_contracts.topics import (
-    NEGOTIATION_INTAKE,
-    NOTIFICATION,
-    OPS_CLOCK,
-    OVERDUE_DETECTION,
-    PLAN_CALCULATION,
-    REPAYMENT_TRACKING,
-    Topic,
-)
+from tideover_contracts.topics import OPS_CLOCK, topic_of
 from tideover_runtime.clock import BusinessClock, Clock, record_business_day
 from tideover_runtime.database import UNAVAILABLE as DATABASE_UNAVAILABLE
 from tideover_runtime.database import Connection
 from tideover_runtime.faults import FaultInjector
 from tideover_runtime.messaging import send_to_dead_letters
-from tideover_runtime.outbox import Secret, stage, stage_event, stage_rendered
+from tideover_runtime.outbox import PostgresOutbox
 from tideover_runtime.settings import RuntimeSettings
+from tideover_runtime.subscriptions import BatchHandler, Subscription, Subscriptions
+from tideover_runtime.unit import RejectEvent, Unit
 
 log = structlog.get_logger(__name__)
 
 HANDLED = Counter("tideover_messages_total", "Messages consumed, by outcome", ["topic", "event_type", "outcome"])
 HANDLE_SECONDS = Histogram("tideover_handle_seconds", "Time to handle one polled batch of messages", ["topic"])
-
-E = TypeVar("E", bound=Event)
-
-
-class RejectEvent(Exception):  # noqa: N818 - it is an outcome, not a failure of ours
-    """A well-formed event that business rules refuse (e.g. a payment for an unknown loan)."""
-
-
-@dataclass
-class Unit(Generic[E]):
-    """One incoming event and the transaction it is handled in."""
-
-    connection: Connection
-    envelope: Envelope[E]
-    producer: str
-    clock: Clock
-    staged: list[str] = field(default_factory=list)  # the event types staged
-
-    @property
-    def event(self) -> E:
-        return self.envelope.payload
-
-    async def publish(
-        self, event: Event, *, event_id: uuid.UUID | None = None, occurred_at: datetime | None = None, secret: bool = False
-    ) -> None:
-        """Stage `event` in the outbox, caused by the incoming event, in this transaction
-        (`secret`: it carries one, blanked in the outbox once published)."""
-        envelope = await stage_event(
-            self.connection,
-            event,
-            producer=self.producer,
-            occurred_at=occurred_at or self.clock.now(),
-            event_id=event_id,
-            causation=self.envelope,
-            secret=secret,
-        )
-        self.staged.append(envelope.event_type)
-
-    async def publish_many(self, events: list[tuple[Event, uuid.UUID]]) -> None:
-        """Stage many events (each with its deterministic id) in one round trip."""
-        await publish_each([(self, event, event_id) for event, event_id in events])
-
-    async def publish_rendered(self, event_class: type[Event], payload_json: str, *, key: str, event_id: uuid.UUID) -> None:
-        """Stage an event whose payload is already rendered as JSON (outbox.stage_rendered)."""
-        await stage_rendered(
-            self.connection,
-            event_class,
-            payload_json,
-            key=key,
-            event_id=event_id,
-            producer=self.producer,
-            occurred_at=self.clock.now(),
-            causation=self.envelope,
-        )
-        self.staged.append(event_class.event_type)
-
-
-async def publish_each(outgoing: list[tuple[Unit[Any], Event, uuid.UUID]], *, secret: Secret = False) -> None:
-    """Stage events caused by several units of one run (each with its own causation) in one
-    round trip: for batch handlers whose messages each produce a few events. `secret`: which
-    carry a secret (outbox.stage)."""
-    if not outgoing:
-        return
-    envelopes = []
-    now = outgoing[0][0].clock.now()
-    for unit, event, event_id in outgoing:
-        envelope = wrap(event, producer=unit.producer, occurred_at=now, event_id=event_id, causation=unit.envelope)
-        unit.staged.append(envelope.event_type)
-        envelopes.append(envelope)
-    await stage(outgoing[0][0].connection, *envelopes, secret=secret)
-
-
-#: The producers whose events carry business time (`occurred_at` from their clock).
-OUR_SERVICES = frozenset({OVERDUE_DETECTION, NOTIFICATION, NEGOTIATION_INTAKE, PLAN_CALCULATION, REPAYMENT_TRACKING})
-
-Handler = Callable[[Unit[Any]], Awaitable[None]]
-#: Every handler is run as a batch handler: consecutive messages of one type in a polled batch
-#: are handed over together (a handler registered with `on` gets them one at a time).
-BatchHandler = Callable[[list[Unit[Any]]], Awaitable[None]]
-P = TypeVar("P")
-UseCase = Callable[[Unit[E], P], Awaitable[None]]
-
-
-def with_port(
-    factory: Callable[[Connection], P],
-) -> Callable[[Callable[[Unit[E], P], Awaitable[None]]], Callable[[Unit[E]], Awaitable[None]]]:
-    """Bind use cases of the form `use_case(unit, port)` to the adapter that `factory` builds
-    on the unit's connection (the composition root's one place to choose adapters)."""
-
-    def bind(use_case: UseCase[E, P]) -> Callable[[Unit[E]], Awaitable[None]]:
-        async def handle(unit: Unit[E]) -> None:
-            await use_case(unit, factory(unit.connection))
-
-        return handle
-
-    return bind
-
-
-def with_port_many(
-    factory: Callable[[Connection], P],
-) -> Callable[[Callable[[list[Unit[E]], P], Awaitable[None]]], Callable[[list[Unit[E]]], Awaitable[None]]]:
-    """`with_port` for use cases that take a run of messages (see `Subscriptions.on_many`)."""
-
-    def bind(use_case: Callable[[list[Unit[E]], P], Awaitable[None]]) -> Callable[[list[Unit[E]]], Awaitable[None]]:
-        async def handle(units: list[Unit[E]]) -> None:
-            await use_case(units, factory(units[0].connection))
-
-        return handle
-
-    return bind
-
-
-@dataclass
-class Subscription:
-    topic: Topic
-    handlers: dict[str, BatchHandler]
-
-
-class Subscriptions:
-    """The topics a service consumes and the handler for each event type it cares about."""
-
-    def __init__(self) -> None:
-        self._subscriptions: dict[str, Subscription] = {}
-
-    def on(
-        self, topic: Topic, event_type: type[E]
-    ) -> Callable[[Callable[[Unit[E]], Awaitable[None]]], Callable[[Unit[E]], Awaitable[None]]]:
-        """Register a handler of one message at a time."""
-
-        def register(handler: Callable[[Unit[E]], Awaitable[None]]) -> Callable[[Unit[E]], Awaitable[None]]:
-            async def one_by_one(units: list[Unit[E]]) -> None:
-                for unit in units:
-                    await handler(unit)
-
-            self._add(topic, event_type, one_by_one)
-            return handler
-
-        return register
-
-    def on_many(
-        self, topic: Topic, event_type: type[E]
-    ) -> Callable[[Callable[[list[Unit[E]]], Awaitable[None]]], Callable[[list[Unit[E]]], Awaitable[None]]]:
-        """Register a handler of a run of messages of one type, in one transaction, in order."""
-
-        def register(handler: Callable[[list[Unit[E]]], Awaitable[None]]) -> Callable[[list[Unit[E]]], Awaitable[None]]:
-            self._add(topic, event_type, handler)
-            return handler
-
-        return register
-
-    def _add(self, topic: Topic, event_type: type[E], handler: Callable[[list[Unit[E]]], Awaitable[None]]) -> None:
-        if event_type.event_type not in topic.event_classes():
-            raise ValueError(f"{topic.name} does not carry {event_type.event_type}")
-        subscription = self._subscriptions.setdefault(topic.name, Subscription(topic, {}))
-        subscription.handlers[event_type.event_type] = handler
-
-    def topics(self) -> set[str]:
-        return set(self._subscriptions)
-
-    def __iter__(self) -> Any:
-        return iter(self._subscriptions.values())
 
 
 class MessageProcessor:
@@ -302,7 +133,8 @@ class MessageProcessor:
 
     async def _run(self, connection: Connection, group: list[tuple[Envelope[Event], BatchHandler]]) -> list[Unit[Event]]:
         """Run a handler on consecutive messages of one type, in the caller's transaction."""
-        units: list[Unit[Event]] = [Unit(connection, envelope, self._consumer, self._clock) for envelope, _ in group]
+        outbox = PostgresOutbox(connection)
+        units: list[Unit[Event]] = [Unit(envelope, self._consumer, self._clock, outbox) for envelope, _ in group]
         for envelope, _ in group:
             if isinstance(envelope.payload, BusinessDayClosed):
                 await record_business_day(connection, envelope.payload)
@@ -311,7 +143,7 @@ class MessageProcessor:
             # only moves forward.)
             self._advance_clock(envelope)
         with _log_context(group[0][0]) if len(group) == 1 else nullcontext():
-            await group[0][1](units)
+            await group[0][1](units, connection)
         for envelope, _ in group:
             self._faults.maybe_crash("kill-before-commit", envelope.event_type)
         return units
@@ -323,7 +155,7 @@ class MessageProcessor:
             self._clock.advance(envelope.payload.business_date, envelope.payload.closed_at)
         elif isinstance(envelope.payload, ClockTicked):
             self._clock.tick(envelope.payload.at)
-        elif envelope.producer in OUR_SERVICES:
+        elif topic_of(envelope.payload).business_time:
             # Our services stamp their events with business time. What a close caused can arrive
             # (on another topic) before the close itself: it is handled at its own instant, not
             # at the last one this service's clock saw (a notice is not decided "yesterday").
@@ -409,7 +241,7 @@ def _log_context(envelope: Envelope[Event]) -> Any:
     )
 
 
-async def _only_advance_the_clock(_: Unit[Any]) -> None:
+async def _only_advance_the_clock(_: list[Unit[Any]], __: Connection) -> None:
     """The processor records the day and advances the clock; nothing else to do."""
 
 
@@ -419,7 +251,7 @@ async def _raw_body(message: Any) -> Any:
 
 
 def attach(
-    subscriptions: Subscriptions,
+    subscriptions: Subscriptions[Any],
     *,
     consumer: str,
     broker: KafkaBroker,
@@ -432,10 +264,9 @@ def attach(
 
     A service on the business clock follows `ops.clock.v1` even where no use case needs it."""
     if isinstance(clock, BusinessClock):
-        handled: dict[str, Any] = next((s.handlers for s in subscriptions if s.topic.name == OPS_CLOCK.name), {})
         for event_type in (BusinessDayClosed, ClockTicked):
-            if event_type.event_type not in handled:
-                subscriptions.on(OPS_CLOCK, event_type)(_only_advance_the_clock)
+            if not subscriptions.handles(OPS_CLOCK, event_type):
+                subscriptions.add(OPS_CLOCK, event_type, _only_advance_the_clock)
     for subscription in subscriptions:
         processor = MessageProcessor(subscription, consumer=consumer, pool=pool, broker=broker, clock=clock, settings=settings)
         group = f"{settings.topic_prefix}{consumer}.{subscription.topic.name}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +32,7 @@ from tideover_contracts.topics import topic_of
 from tideover_runtime import database
 from tideover_runtime.database import Connection
 from tideover_runtime.messaging import Publisher
+from tideover_runtime.unit import Secret
 
 log = structlog.get_logger(__name__)
 
@@ -39,8 +40,6 @@ OUTBOX_PUBLISHED = Counter("tideover_outbox_published_total", "Events the outbox
 NOTIFY_CHANNEL = "tideover_outbox"
 #: A batch that fails so is tried again: its rows stay unsent.
 _RETRIED: tuple[type[BaseException], ...] = (*database.FAILED, KafkaError)
-#: Whether a staged event carries a secret (all of them, or which): its value is blanked once sent.
-Secret = bool | Callable[[Event], bool]
 
 
 def _carries(secret: Secret, event: Event) -> bool:
@@ -146,6 +145,38 @@ async def stage_rendered(
         secret,
     )
     await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+class PostgresOutbox:
+    """The outbox port (tideover_runtime.unit.Outbox) on one transaction's connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def stage(self, envelopes: Sequence[Envelope[Any]], secret: Secret = False) -> None:
+        await stage(self._connection, *envelopes, secret=secret)
+
+    async def stage_rendered(
+        self,
+        event_class: type[Event],
+        payload_json: str,
+        *,
+        key: str,
+        event_id: uuid.UUID,
+        producer: str,
+        occurred_at: datetime,
+        causation: Envelope[Any],
+    ) -> None:
+        await stage_rendered(
+            self._connection,
+            event_class,
+            payload_json,
+            key=key,
+            event_id=event_id,
+            producer=producer,
+            occurred_at=occurred_at,
+            causation=causation,
+        )
 
 
 class OutboxRelay:

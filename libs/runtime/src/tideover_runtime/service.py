@@ -12,6 +12,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import structlog
@@ -19,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from tideover_runtime.clock import Clock, build_clock
-from tideover_runtime.consumer import Subscriptions, attach
+from tideover_runtime.consumer import attach
 from tideover_runtime.database import create_pool, migrate
 from tideover_runtime.http import build_http_app
 from tideover_runtime.lag import watch_consumer_lag
@@ -29,6 +30,7 @@ from tideover_runtime.outbox import OutboxRelay
 from tideover_runtime.readiness import database_ready, kafka_ready
 from tideover_runtime.retention import Retention
 from tideover_runtime.settings import RuntimeSettings
+from tideover_runtime.subscriptions import Subscriptions
 
 log = structlog.get_logger(__name__)
 #: The collector's thresholds for a running service (Python's defaults: 700, 10, 10).
@@ -76,7 +78,7 @@ class ServiceDefinition:
     name: str  # e.g. "overdue-detection": consumer group, producer name, client id
     schema: str  # its Postgres schema
     migrations: Path
-    subscriptions: Subscriptions
+    subscriptions: Subscriptions[Any]
     routes: Callable[[FastAPI, Callable[[], Resources]], None] | None = None
     clock: Clock | None = None
     #: Events the outbox relay publishes at a time, where the service's events are too large

@@ -24,11 +24,13 @@ from tideover_contracts.events.loans import LoanBooked
 from tideover_contracts.examples import loan_booked
 from tideover_contracts.topics import LOANS_LIFECYCLE
 from tideover_runtime.clock import SystemClock
-from tideover_runtime.consumer import MessageProcessor, Subscriptions, Unit
+from tideover_runtime.consumer import MessageProcessor
 from tideover_runtime.database import create_pool, migrate
 from tideover_runtime.outbox import stage
 from tideover_runtime.retention import Deleted, Retention, delete_batch, delete_expired, measure_sizes
 from tideover_runtime.settings import RuntimeSettings
+from tideover_runtime.subscriptions import Subscriptions
+from tideover_runtime.unit import Unit
 from tideover_testkit import processes
 from tideover_testkit.database import fresh_schema
 from tideover_testkit.fixtures import Infrastructure
@@ -177,11 +179,12 @@ def consumer_record(envelope: Envelope[Any], offset: int) -> ConsumerRecord[byte
 
 async def test_a_redelivered_event_is_skipped_while_its_inbox_row_is_inside_the_window(pool: asyncpg.Pool) -> None:
     handled_ids: list[uuid.UUID] = []
-    subscriptions = Subscriptions()
+    subscriptions: Subscriptions[None] = Subscriptions()
 
-    @subscriptions.on(LOANS_LIFECYCLE, LoanBooked)
-    async def when_loan_booked_note_it(unit: Unit[LoanBooked]) -> None:
+    async def when_loan_booked_note_it(unit: Unit[LoanBooked], _: None) -> None:
         handled_ids.append(unit.envelope.event_id)
+
+    subscriptions.on(LoanBooked, when_loan_booked_note_it)
 
     [subscription] = list(subscriptions)
     processor = MessageProcessor(

@@ -1,1 +1,1 @@
-"""Helpers for integration and end-to-end tests: real Kafka, real Postgres, real processes."""
+"""Helpers for tests: in-memory fakes of the runtime's ports (memory); real Kafka, real Postgres, real processes."""

@@ -12,6 +12,7 @@ import pytest
 from tideover_runtime.service_keys import CallerRole
 from tideover_runtime.settings import RuntimeSettings
 from tideover_testkit import infra
+from tideover_testkit.contract import ADAPTERS, Adapter
 from tideover_testkit.kafka import KafkaTestClient
 from tideover_testkit.processes import ServiceProcess, started_services
 from tideover_testkit.service_keys import harness_key
@@ -116,3 +117,11 @@ def services(infrastructure: Infrastructure, service_logs: Path) -> Iterator[Cal
 async def kafka(infrastructure: Infrastructure) -> AsyncIterator[KafkaTestClient]:
     async with KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as client:
         yield client
+
+
+@pytest.fixture(params=ADAPTERS)
+def adapter(request: pytest.FixtureRequest) -> Adapter:
+    """A port contract suite's test runs twice: on the fake, and on Postgres (tideover_testkit.contract)."""
+    if request.param == "memory":
+        return Adapter(None)
+    return Adapter(request.getfixturevalue("infrastructure").database_url)

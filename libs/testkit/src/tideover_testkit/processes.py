@@ -144,16 +144,16 @@ import os
 from pathlib import Path
 
 from tideover_contracts.events.loans import LoanBooked
-from tideover_contracts.topics import LOANS_LIFECYCLE
-from tideover_runtime.consumer import Subscriptions
 from tideover_runtime.service import ServiceDefinition, run_service
+from tideover_runtime.subscriptions import Subscriptions
+
+
+async def when_loan_booked_note_it(unit, ports):
+    pass
+
 
 subscriptions = Subscriptions()
-
-
-@subscriptions.on(LOANS_LIFECYCLE, LoanBooked)
-async def when_loan_booked_note_it(unit):
-    pass
+subscriptions.on(LoanBooked, when_loan_booked_note_it)
 
 
 asyncio.run(run_service(ServiceDefinition(

@@ -26,7 +26,8 @@ from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_contracts.policy import ChargeCaps
 from tideover_runtime.clock import BusinessClock, record_business_day
-from tideover_runtime.consumer import Unit
+from tideover_runtime.outbox import PostgresOutbox
+from tideover_runtime.unit import Unit
 from tideover_testkit.database import fresh_schema
 from tideover_testkit.fixtures import Infrastructure
 
@@ -63,7 +64,8 @@ async def _handle(pool: asyncpg.Pool, event: Event, handler: Any) -> None:
         if isinstance(event, BusinessDayClosed):
             await record_business_day(connection, event)  # what the runtime does for every close
         await handler(
-            Unit(connection, envelope, "overdue-detection", BusinessClock()), Overdue(LoanBook(connection), ChargeCaps())
+            Unit(envelope, "overdue-detection", BusinessClock(), PostgresOutbox(connection)),
+            Overdue(LoanBook(connection), ChargeCaps()),
         )
 
 

@@ -40,7 +40,8 @@ from tideover_contracts.money import Money
 from tideover_contracts.policy import ChargeCaps
 from tideover_contracts.topics import OVERDUE_STATUS
 from tideover_runtime.clock import BusinessClock, record_business_day
-from tideover_runtime.consumer import Unit
+from tideover_runtime.outbox import PostgresOutbox
+from tideover_runtime.unit import Unit
 from tideover_testkit.database import fresh_schema
 from tideover_testkit.fixtures import Infrastructure
 
@@ -83,7 +84,7 @@ async def _handle(pool: asyncpg.Pool, event: Event) -> list[Any]:
         before = await connection.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
         if isinstance(event, BusinessDayClosed):
             await record_business_day(connection, event)
-        unit = Unit(connection, envelope, "overdue-detection", BusinessClock())
+        unit = Unit(envelope, "overdue-detection", BusinessClock(), PostgresOutbox(connection))
         await HANDLERS[event.event_type](unit, Overdue(LoanBook(connection), ChargeCaps()))
         rows = await connection.fetch(
             "SELECT value FROM outbox WHERE id > $1 AND topic = 'overdue.status.v1' ORDER BY id", before

@@ -32,7 +32,8 @@ from tideover_contracts.money import Money
 from tideover_contracts.policy import ChargeCaps
 from tideover_contracts.topics import OVERDUE_STATUS
 from tideover_runtime.clock import BusinessClock, record_business_day
-from tideover_runtime.consumer import Unit
+from tideover_runtime.outbox import PostgresOutbox
+from tideover_runtime.unit import Unit
 from tideover_testkit.database import fresh_schema
 from tideover_testkit.fixtures import Infrastructure
 
@@ -61,7 +62,8 @@ async def _handle(pool: asyncpg.Pool, event: Event, handler: Any) -> list[Any]:
         if isinstance(event, BusinessDayClosed):
             await record_business_day(connection, event)
         await handler(
-            Unit(connection, envelope, "overdue-detection", BusinessClock()), Overdue(LoanBook(connection), ChargeCaps())
+            Unit(envelope, "overdue-detection", BusinessClock(), PostgresOutbox(connection)),
+            Overdue(LoanBook(connection), ChargeCaps()),
         )
         rows = await connection.fetch(
             "SELECT value FROM outbox WHERE id > $1 AND topic = 'overdue.status.v1' ORDER BY id", before

@@ -28,7 +28,8 @@ from tideover_contracts.money import Money
 from tideover_contracts.policy import ChargeCaps
 from tideover_contracts.topics import PLANS_OFFERS
 from tideover_runtime.clock import BusinessClock
-from tideover_runtime.consumer import Unit
+from tideover_runtime.outbox import PostgresOutbox
+from tideover_runtime.unit import Unit
 from tideover_testkit.database import fresh_schema
 from tideover_testkit.fixtures import Infrastructure
 
@@ -48,7 +49,7 @@ async def _handle(pool: asyncpg.Pool, event: Event, handler: Any, now: datetime 
     clock.advance(now.date(), now)
     async with pool.acquire() as connection, connection.transaction():
         before = await connection.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
-        unit = Unit(connection, wrap(event, producer="test", occurred_at=now), "plan-calculation", clock)
+        unit = Unit(wrap(event, producer="test", occurred_at=now), "plan-calculation", clock, PostgresOutbox(connection))
         await handler(unit, Plans(PostgresPlanStore(connection), ChargeCaps()))
         rows = await connection.fetch("SELECT value FROM outbox WHERE id > $1 ORDER BY id", before)
     published = [parse_message(row["value"], PLANS_OFFERS.event_classes()) for row in rows]
@@ -244,10 +245,10 @@ async def test_two_acceptances_at_once_on_one_loan_give_one_plan_and_one_refusal
     clock.advance(CLOSED.date(), CLOSED)
     async with pool.acquire() as connection, connection.transaction():
         first = Unit(
-            connection,
             wrap(_accept(first_request, first_offer, "arrears-3", at), producer="test", occurred_at=at),
             "plan-calculation",
             clock,
+            PostgresOutbox(connection),
         )
         await handlers.when_plan_accepted_activate_it(first, Plans(PostgresPlanStore(connection), ChargeCaps()))
         assert first.staged == ["PlanActivated"]

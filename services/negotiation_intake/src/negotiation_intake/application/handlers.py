@@ -9,7 +9,7 @@ from negotiation_intake.domain.application_state import Action, InvalidTransitio
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
-from tideover_runtime.consumer import Unit
+from tideover_runtime.unit import Unit
 
 
 async def when_loan_overdue_update_view(unit: Unit[LoanBecameOverdue] | Unit[OverdueStatusChanged], store: IntakeStore) -> None:

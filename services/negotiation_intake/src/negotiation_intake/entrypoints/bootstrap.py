@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -16,29 +17,25 @@ from negotiation_intake.entrypoints.http import add_routes
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
-from tideover_contracts.topics import OVERDUE_STATUS, PLANS_OFFERS, PLANS_TRACKING
-from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.service import Resources, ServiceDefinition, run_service
 from tideover_runtime.settings import RuntimeSettings
+from tideover_runtime.subscriptions import Subscriptions
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"  # inside the package: it ships in the wheel
 SCHEMA = "negotiation_intake"
 
 
-with_store = with_port(PostgresIntakeStore)
-
-
-def subscriptions() -> Subscriptions:
-    subs = Subscriptions()
-    subs.on(OVERDUE_STATUS, LoanBecameOverdue)(with_store(handlers.when_loan_overdue_update_view))
-    subs.on(OVERDUE_STATUS, OverdueStatusChanged)(with_store(handlers.when_loan_overdue_update_view))
-    subs.on(OVERDUE_STATUS, LoanCured)(with_store(handlers.when_loan_cured_update_view))
-    subs.on(PLANS_OFFERS, PlanOffered)(with_store(handlers.when_plan_offered_show_options))
-    subs.on(PLANS_OFFERS, PlanRejected)(with_store(handlers.when_plan_rejected_show_reasons))
-    subs.on(PLANS_OFFERS, OfferExpired)(with_store(handlers.when_offer_expired_expire_application))
-    subs.on(PLANS_OFFERS, PlanActivated)(with_store(handlers.when_plan_activated_show_plan))
-    subs.on(PLANS_TRACKING, PlanCompleted)(with_store(handlers.when_plan_completed_show_it))
-    subs.on(PLANS_TRACKING, PlanBroken)(with_store(handlers.when_plan_broken_show_it))
+def subscriptions() -> Subscriptions[Any]:
+    subs = Subscriptions(PostgresIntakeStore)
+    subs.on(LoanBecameOverdue, handlers.when_loan_overdue_update_view)
+    subs.on(OverdueStatusChanged, handlers.when_loan_overdue_update_view)
+    subs.on(LoanCured, handlers.when_loan_cured_update_view)
+    subs.on(PlanOffered, handlers.when_plan_offered_show_options)
+    subs.on(PlanRejected, handlers.when_plan_rejected_show_reasons)
+    subs.on(OfferExpired, handlers.when_offer_expired_expire_application)
+    subs.on(PlanActivated, handlers.when_plan_activated_show_plan)
+    subs.on(PlanCompleted, handlers.when_plan_completed_show_it)
+    subs.on(PlanBroken, handlers.when_plan_broken_show_it)
     return subs
 
 

@@ -34,7 +34,7 @@ from tideover_contracts.events.notifications import NotificationDelivered, Notif
 from tideover_contracts.events.overdue import LoanBecameOverdue, OverdueChangeReason, OverdueStatusChanged
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
-from tideover_runtime.consumer import Unit, publish_each
+from tideover_runtime.unit import Unit, publish_each
 
 #: How long a gateway may still deliver a request before it is stale.
 REQUEST_TTL = timedelta(hours=12)

@@ -28,19 +28,10 @@ from tideover_contracts.events.overdue import InstallmentDueSoon, LoanBecameOver
 from tideover_contracts.events.plans import PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted, PlanInstallmentDueSoon, PlanInstallmentMissed
 from tideover_contracts.policy import PlanRules
-from tideover_contracts.topics import (
-    LOANS_LIFECYCLE,
-    NEGOTIATION_APPLICATIONS,
-    NOTIFICATIONS_RECEIPTS,
-    OPS_CLOCK,
-    OVERDUE_STATUS,
-    PLANS_OFFERS,
-    PLANS_TRACKING,
-)
-from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection
 from tideover_runtime.service import Chore, Resources, ServiceDefinition, run_service
 from tideover_runtime.settings import PlanRulesSettings
+from tideover_runtime.subscriptions import Subscriptions
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"  # inside the package: it ships in the wheel
 SCHEMA = "notification"
@@ -81,31 +72,32 @@ def contact_log_purge(settings: NotificationSettings) -> Chore:
     return Chore("contact-log-purge", settings.contact_log_purge_every_hours * 3600, purge)
 
 
-def subscriptions(profiles: Mapping[Jurisdiction, Profile] | None = None, terms: WrittenPlanTerms | None = None) -> Subscriptions:
+def subscriptions(
+    profiles: Mapping[Jurisdiction, Profile] | None = None, terms: WrittenPlanTerms | None = None
+) -> Subscriptions[Any]:
     def notifying(connection: Connection) -> Notifying:
         return Notifying(PostgresNotificationStore(connection), render, profiles or PROFILES, terms or WrittenPlanTerms())
 
-    with_store, with_store_many = with_port(notifying), with_port_many(notifying)
-    subs = Subscriptions()
-    subs.on(LOANS_LIFECYCLE, LoanBooked)(with_store(handlers.when_loan_booked_keep_contact))
-    subs.on(LOANS_LIFECYCLE, BorrowerContactChanged)(with_store(handlers.when_contact_changed_update_contact))
-    subs.on(LOANS_LIFECYCLE, LoanClosed)(with_store(handlers.when_loan_closed_stop_pressing))
-    subs.on_many(OVERDUE_STATUS, InstallmentDueSoon)(with_store_many(handlers.when_installment_due_soon_remind))
-    subs.on_many(OVERDUE_STATUS, LoanBecameOverdue)(with_store_many(handlers.when_loan_became_overdue_send_notice))
-    subs.on_many(OVERDUE_STATUS, OverdueStatusChanged)(with_store_many(handlers.when_overdue_status_changed_maybe_notify))
-    subs.on_many(OVERDUE_STATUS, LoanCured)(with_store_many(handlers.when_loan_cured_confirm))
-    subs.on_many(NEGOTIATION_APPLICATIONS, PlanSentToBorrower)(with_store_many(handlers.when_plan_sent_send_written_plan))
-    subs.on(PLANS_OFFERS, PlanActivated)(with_store(handlers.when_plan_activated_tell_borrower))
-    subs.on_many(PLANS_OFFERS, PlanRejected)(with_store_many(handlers.when_acceptance_refused_tell_borrower))
-    subs.on_many(PLANS_OFFERS, PlanOffered)(with_store_many(handlers.when_confirmed_plan_requoted_tell_borrower))
-    subs.on_many(PLANS_TRACKING, PlanInstallmentDueSoon)(with_store_many(handlers.when_plan_installment_due_soon_remind))
-    subs.on_many(PLANS_TRACKING, PlanInstallmentMissed)(with_store_many(handlers.when_plan_installment_missed_tell_borrower))
-    subs.on(PLANS_TRACKING, PlanBroken)(with_store(handlers.when_plan_broken_tell_borrower))
-    subs.on(PLANS_TRACKING, PlanCompleted)(with_store(handlers.when_plan_completed_tell_borrower))
-    subs.on(OPS_CLOCK, BusinessDayClosed)(with_store(handlers.when_time_passes_release_held))
-    subs.on(OPS_CLOCK, ClockTicked)(with_store(handlers.when_time_passes_release_held))
-    subs.on(NOTIFICATIONS_RECEIPTS, NotificationDelivered)(with_store(handlers.when_delivered_complete_log))
-    subs.on(NOTIFICATIONS_RECEIPTS, NotificationFailed)(with_store(handlers.when_failed_fall_back))
+    subs = Subscriptions(notifying)
+    subs.on(LoanBooked, handlers.when_loan_booked_keep_contact)
+    subs.on(BorrowerContactChanged, handlers.when_contact_changed_update_contact)
+    subs.on(LoanClosed, handlers.when_loan_closed_stop_pressing)
+    subs.on_many(InstallmentDueSoon, handlers.when_installment_due_soon_remind)
+    subs.on_many(LoanBecameOverdue, handlers.when_loan_became_overdue_send_notice)
+    subs.on_many(OverdueStatusChanged, handlers.when_overdue_status_changed_maybe_notify)
+    subs.on_many(LoanCured, handlers.when_loan_cured_confirm)
+    subs.on_many(PlanSentToBorrower, handlers.when_plan_sent_send_written_plan)
+    subs.on(PlanActivated, handlers.when_plan_activated_tell_borrower)
+    subs.on_many(PlanRejected, handlers.when_acceptance_refused_tell_borrower)
+    subs.on_many(PlanOffered, handlers.when_confirmed_plan_requoted_tell_borrower)
+    subs.on_many(PlanInstallmentDueSoon, handlers.when_plan_installment_due_soon_remind)
+    subs.on_many(PlanInstallmentMissed, handlers.when_plan_installment_missed_tell_borrower)
+    subs.on(PlanBroken, handlers.when_plan_broken_tell_borrower)
+    subs.on(PlanCompleted, handlers.when_plan_completed_tell_borrower)
+    subs.on(BusinessDayClosed, handlers.when_time_passes_release_held)
+    subs.on(ClockTicked, handlers.when_time_passes_release_held)
+    subs.on(NotificationDelivered, handlers.when_delivered_complete_log)
+    subs.on(NotificationFailed, handlers.when_failed_fall_back)
     return subs
 
 

@@ -32,7 +32,7 @@ from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.money import Money
 from tideover_contracts.topics import PLANS_OFFERS, PLANS_TRACKING
-from tideover_runtime.consumer import RejectEvent, Unit
+from tideover_runtime.unit import RejectEvent, Unit
 
 
 async def when_loans_booked_record_them(units: list[Unit[LoanBooked]], ctx: Overdue) -> None:
@@ -335,14 +335,14 @@ async def _activate_held(unit: Unit[Any], ctx: Overdue, loan_id: uuid.UUID) -> N
     """The activations read before this end, handled now, in this transaction."""
     for held in await ctx.book.held_activations(loan_id):
         envelope = parse_message(held, PLANS_OFFERS.event_classes())
-        activation: Any = Unit(unit.connection, envelope, unit.producer, unit.clock, unit.staged)
+        activation: Any = unit.caused_by(envelope)
         await when_plan_activated_apply_it(activation, ctx)
 
 
 async def _handle_waiting_end(unit: Unit[PlanActivated], ctx: Overdue, waiting: str) -> None:
     """The plan's end as its own message said it, handled in the activation's transaction."""
     envelope = parse_message(waiting, PLANS_TRACKING.event_classes())
-    ending: Any = Unit(unit.connection, envelope, unit.producer, unit.clock, unit.staged)
+    ending: Any = unit.caused_by(envelope)
     if isinstance(envelope.payload, PlanBroken):
         await when_plan_broken_resume_clock(ending, ctx)
     elif isinstance(envelope.payload, PlanCompleted):

@@ -11,7 +11,7 @@ from typing import Any
 from overdue_detection.application.ports import EnvelopeFacts, LoanBook, StatusEvent
 from overdue_detection.domain.episodes import Decision, Position
 from tideover_contracts.envelope import deterministic_id
-from tideover_runtime.consumer import Unit
+from tideover_runtime.unit import Unit
 
 _EVENT_TYPES = {"start": "LoanBecameOverdue", "change": "OverdueStatusChanged", "cure": "LoanCured"}
 _NOTHING = Position(None, Decimal(0), Decimal(0), Decimal(0), Decimal(0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application import handlers
@@ -15,11 +16,10 @@ from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, 
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.policy import ChargeCaps
-from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, PLANS_OFFERS, PLANS_TRACKING
-from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
 from tideover_runtime.settings import ChargeCapsSettings
+from tideover_runtime.subscriptions import Subscriptions
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"  # inside the package: it ships in the wheel
 
@@ -31,20 +31,19 @@ class OverdueSettings(ChargeCapsSettings):
     reminder_days: tuple[int, ...] = DUE_SOON_DAYS
 
 
-def subscriptions(caps: ChargeCaps, reminder_days: tuple[int, ...] = DUE_SOON_DAYS) -> Subscriptions:
+def subscriptions(caps: ChargeCaps, reminder_days: tuple[int, ...] = DUE_SOON_DAYS) -> Subscriptions[Any]:
     def ports(connection: Connection) -> Overdue:
         return Overdue(LoanBook(connection), caps, reminder_days)
 
-    with_loan_book, with_loan_book_many = with_port(ports), with_port_many(ports)
-    subs = Subscriptions()
-    subs.on_many(LOANS_LIFECYCLE, LoanBooked)(with_loan_book_many(handlers.when_loans_booked_record_them))
-    subs.on_many(LOANS_LIFECYCLE, RepaymentReceived)(with_loan_book_many(handlers.when_repayments_received_apply_them))
-    subs.on(LOANS_LIFECYCLE, BorrowerContactChanged)(with_loan_book(handlers.when_contact_changed_update_it))
-    subs.on(LOANS_LIFECYCLE, LoanClosed)(with_loan_book(handlers.when_loan_closed_stop_tracking))
-    subs.on(OPS_CLOCK, BusinessDayClosed)(with_loan_book(handlers.when_business_day_closed_settle_overdue))
-    subs.on(PLANS_OFFERS, PlanActivated)(with_loan_book(handlers.when_plan_activated_apply_it))
-    subs.on(PLANS_TRACKING, PlanBroken)(with_loan_book(handlers.when_plan_broken_resume_clock))
-    subs.on(PLANS_TRACKING, PlanCompleted)(with_loan_book(handlers.when_plan_completed_cure_loan))
+    subs = Subscriptions(ports)
+    subs.on_many(LoanBooked, handlers.when_loans_booked_record_them)
+    subs.on_many(RepaymentReceived, handlers.when_repayments_received_apply_them)
+    subs.on(BorrowerContactChanged, handlers.when_contact_changed_update_it)
+    subs.on(LoanClosed, handlers.when_loan_closed_stop_tracking)
+    subs.on(BusinessDayClosed, handlers.when_business_day_closed_settle_overdue)
+    subs.on(PlanActivated, handlers.when_plan_activated_apply_it)
+    subs.on(PlanBroken, handlers.when_plan_broken_resume_clock)
+    subs.on(PlanCompleted, handlers.when_plan_completed_cure_loan)
     return subs
 
 

@@ -28,7 +28,7 @@ from tideover_contracts.events.plans import (
 )
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.money import Money
-from tideover_runtime.consumer import Unit
+from tideover_runtime.unit import Unit
 
 #: An offer stands for 7 days (DESIGN.md §4, policy).
 OFFER_VALIDITY = timedelta(days=7)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from plan_calculation.adapters.store import PostgresPlanStore
 from plan_calculation.application import handlers
@@ -16,31 +17,29 @@ from tideover_contracts.events.negotiation import NegotiationRequested, PlanAcce
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
 from tideover_contracts.policy import ChargeCaps
-from tideover_contracts.topics import LOANS_LIFECYCLE, NEGOTIATION_APPLICATIONS, OPS_CLOCK, OVERDUE_STATUS, PLANS_TRACKING
-from tideover_runtime.consumer import Subscriptions, with_port
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
 from tideover_runtime.settings import ChargeCapsSettings
+from tideover_runtime.subscriptions import Subscriptions
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"  # inside the package: it ships in the wheel
 
 
-def subscriptions(caps: ChargeCaps | None = None) -> Subscriptions:
+def subscriptions(caps: ChargeCaps | None = None) -> Subscriptions[Any]:
     def ports(connection: Connection) -> Plans:
         return Plans(PostgresPlanStore(connection), caps or ChargeCaps())
 
-    with_store = with_port(ports)
-    subs = Subscriptions()
-    subs.on(OVERDUE_STATUS, LoanBecameOverdue)(with_store(handlers.when_loan_overdue_project_it))
-    subs.on(OVERDUE_STATUS, OverdueStatusChanged)(with_store(handlers.when_loan_overdue_project_it))
-    subs.on(OVERDUE_STATUS, LoanCured)(with_store(handlers.when_loan_cured_forget_arrears))
-    subs.on(NEGOTIATION_APPLICATIONS, NegotiationRequested)(with_store(handlers.when_negotiation_requested_offer_plans))
-    subs.on(NEGOTIATION_APPLICATIONS, PlanAccepted)(with_store(handlers.when_plan_accepted_activate_it))
-    subs.on(OPS_CLOCK, BusinessDayClosed)(with_store(handlers.when_business_day_closed_expire_offers))
+    subs = Subscriptions(ports)
+    subs.on(LoanBecameOverdue, handlers.when_loan_overdue_project_it)
+    subs.on(OverdueStatusChanged, handlers.when_loan_overdue_project_it)
+    subs.on(LoanCured, handlers.when_loan_cured_forget_arrears)
+    subs.on(NegotiationRequested, handlers.when_negotiation_requested_offer_plans)
+    subs.on(PlanAccepted, handlers.when_plan_accepted_activate_it)
+    subs.on(BusinessDayClosed, handlers.when_business_day_closed_expire_offers)
     # One plan at a time (DESIGN.md §3a): when a plan ends, and loans that left the book.
-    subs.on(PLANS_TRACKING, PlanBroken)(with_store(handlers.when_plan_broken_end_it))
-    subs.on(PLANS_TRACKING, PlanCompleted)(with_store(handlers.when_plan_completed_end_it))
-    subs.on(LOANS_LIFECYCLE, LoanClosed)(with_store(handlers.when_loan_closed_end_its_plan))
+    subs.on(PlanBroken, handlers.when_plan_broken_end_it)
+    subs.on(PlanCompleted, handlers.when_plan_completed_end_it)
+    subs.on(LoanClosed, handlers.when_loan_closed_end_its_plan)
     return subs
 
 

@@ -24,7 +24,7 @@ from tideover_contracts.events.loans import LoanClosed
 from tideover_contracts.events.negotiation import PlanEffect
 from tideover_contracts.events.overdue import RepaymentApplied
 from tideover_contracts.events.plans import PlanActivated
-from tideover_runtime.consumer import Unit, publish_each
+from tideover_runtime.unit import Unit, publish_each
 
 
 async def when_plan_activated_track_it(unit: Unit[PlanActivated], tracking: Tracking) -> None:

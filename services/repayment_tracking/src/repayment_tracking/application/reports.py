@@ -22,7 +22,7 @@ from tideover_contracts.events.tracking import (
     PlanInstallmentPaid,
 )
 from tideover_contracts.money import Money
-from tideover_runtime.consumer import Unit
+from tideover_runtime.unit import Unit
 
 Outgoing = tuple[Unit[Any], Event, uuid.UUID]
 

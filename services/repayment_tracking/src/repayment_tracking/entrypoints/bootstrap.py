@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from repayment_tracking.adapters.plans import PostgresPlans
 from repayment_tracking.application import handlers
@@ -14,11 +15,10 @@ from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanClosed
 from tideover_contracts.events.overdue import RepaymentApplied
 from tideover_contracts.events.plans import PlanActivated
-from tideover_contracts.topics import LOANS_LIFECYCLE, OPS_CLOCK, OVERDUE_STATUS, PLANS_OFFERS
-from tideover_runtime.consumer import Subscriptions, with_port, with_port_many
 from tideover_runtime.database import Connection
 from tideover_runtime.service import ServiceDefinition, run_service
 from tideover_runtime.settings import PlanRulesSettings
+from tideover_runtime.subscriptions import Subscriptions
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"  # inside the package: it ships in the wheel
 DEFAULTS = Rules()
@@ -34,16 +34,15 @@ class TrackingSettings(PlanRulesSettings):
         return Rules(**self.model_dump())
 
 
-def subscriptions(rules: Rules = DEFAULTS) -> Subscriptions:
+def subscriptions(rules: Rules = DEFAULTS) -> Subscriptions[Any]:
     def tracking(connection: Connection) -> Tracking:
         return Tracking(PostgresPlans(connection), rules)
 
-    with_plans, with_plans_many = with_port(tracking), with_port_many(tracking)
-    subs = Subscriptions()
-    subs.on(PLANS_OFFERS, PlanActivated)(with_plans(handlers.when_plan_activated_track_it))
-    subs.on_many(OVERDUE_STATUS, RepaymentApplied)(with_plans_many(handlers.when_repayments_applied_follow_plans))
-    subs.on(LOANS_LIFECYCLE, LoanClosed)(with_plans(handlers.when_loan_closed_end_its_plan))
-    subs.on(OPS_CLOCK, BusinessDayClosed)(with_plans(handlers.when_business_day_closed_check_plans))
+    subs = Subscriptions(tracking)
+    subs.on(PlanActivated, handlers.when_plan_activated_track_it)
+    subs.on_many(RepaymentApplied, handlers.when_repayments_applied_follow_plans)
+    subs.on(LoanClosed, handlers.when_loan_closed_end_its_plan)
+    subs.on(BusinessDayClosed, handlers.when_business_day_closed_check_plans)
     return subs
 
 

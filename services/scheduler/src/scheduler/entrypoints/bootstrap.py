@@ -17,9 +17,9 @@ from scheduler.adapters.leadership import Leadership
 from scheduler.application.keeping_time import take_turn
 from scheduler.entrypoints.settings import FileClock, SchedulerSettings
 from tideover_runtime.clock import Clock, SystemClock
-from tideover_runtime.consumer import Subscriptions
 from tideover_runtime.service import Chore, Resources, ServiceDefinition, run_service
 from tideover_runtime.settings import RuntimeSettings
+from tideover_runtime.subscriptions import Subscriptions
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"  # inside the package: it ships in the wheel
 SCHEMA = "scheduler"
