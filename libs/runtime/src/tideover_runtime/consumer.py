@@ -11,7 +11,6 @@ the message is retried, never dead-lettered.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from typing import Any
@@ -25,9 +24,8 @@ from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter, Histogram
 
 from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message
-from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
-from tideover_contracts.topics import OPS_CLOCK, topic_of
-from tideover_runtime.clock import BusinessClock, Clock, record_business_day
+from tideover_runtime import clock_follower, inbox
+from tideover_runtime.clock import Clock
 from tideover_runtime.database import UNAVAILABLE as DATABASE_UNAVAILABLE
 from tideover_runtime.database import Connection
 from tideover_runtime.faults import FaultInjector
@@ -98,25 +96,13 @@ class MessageProcessor:
             return
         for envelope, outcome in handled:
             HANDLED.labels(self._subscription.topic.name, envelope.event_type, outcome).inc()
-            self._advance_clock(envelope)
+            clock_follower.advance(self._clock, envelope)
 
     async def _handle_batch(self, accepted: list[tuple[Envelope[Event], BatchHandler]]) -> list[tuple[Envelope[Event], str]]:
         outcomes: list[tuple[Envelope[Event], str]] = []
         async with self._pool.acquire() as connection:
             async with connection.transaction():
-                claimed = {
-                    row["event_id"]
-                    for row in await connection.fetch(
-                        """
-                        INSERT INTO inbox (consumer, event_id, event_type)
-                        SELECT $1, event_id, event_type FROM unnest($2::uuid[], $3::text[]) AS m(event_id, event_type)
-                        ON CONFLICT DO NOTHING RETURNING event_id
-                        """,
-                        self._consumer,
-                        [envelope.event_id for envelope, _ in accepted],
-                        [envelope.event_type for envelope, _ in accepted],
-                    )
-                }
+                claimed = await inbox.claim(connection, self._consumer, [envelope for envelope, _ in accepted])
                 fresh: list[tuple[Envelope[Event], BatchHandler]] = []
                 for envelope, handler in accepted:
                     if envelope.event_id in claimed:
@@ -125,7 +111,7 @@ class MessageProcessor:
                         outcomes.append((envelope, "handled"))
                     else:
                         outcomes.append((envelope, "duplicate"))
-                for run in _runs_by_type(fresh):
+                for run in inbox.runs_by_type(fresh):
                     await self._run(connection, run)
             for envelope, _ in outcomes:
                 self._faults.maybe_crash("kill-after-commit", envelope.event_type)
@@ -136,30 +122,15 @@ class MessageProcessor:
         outbox = PostgresOutbox(connection)
         units: list[Unit[Event]] = [Unit(envelope, self._consumer, self._clock, outbox) for envelope, _ in group]
         for envelope, _ in group:
-            if isinstance(envelope.payload, BusinessDayClosed):
-                await record_business_day(connection, envelope.payload)
             # A clock event is handled at its own instant: what it causes happens then, not at the
             # previous one. (Were the transaction rolled back, the event comes again: the clock
             # only moves forward.)
-            self._advance_clock(envelope)
+            await clock_follower.record(connection, self._clock, envelope)
         with _log_context(group[0][0]) if len(group) == 1 else nullcontext():
             await group[0][1](units, connection)
         for envelope, _ in group:
             self._faults.maybe_crash("kill-before-commit", envelope.event_type)
         return units
-
-    def _advance_clock(self, envelope: Envelope[Event]) -> None:
-        if not isinstance(self._clock, BusinessClock):
-            return
-        if isinstance(envelope.payload, BusinessDayClosed):
-            self._clock.advance(envelope.payload.business_date, envelope.payload.closed_at)
-        elif isinstance(envelope.payload, ClockTicked):
-            self._clock.tick(envelope.payload.at)
-        elif topic_of(envelope.payload).business_time:
-            # Our services stamp their events with business time. What a close caused can arrive
-            # (on another topic) before the close itself: it is handled at its own instant, not
-            # at the last one this service's clock saw (a notice is not decided "yesterday").
-            self._clock.tick(envelope.occurred_at)
 
     async def _handle_with_retries(
         self, record: ConsumerRecord[Any, Any], envelope: Envelope[Event], handler: BatchHandler
@@ -193,21 +164,12 @@ class MessageProcessor:
     async def _handle_once(self, envelope: Envelope[Event], handler: BatchHandler) -> str:
         async with self._pool.acquire() as connection:
             async with connection.transaction():
-                claimed = await connection.fetchval(
-                    """
-                    INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)
-                    ON CONFLICT DO NOTHING RETURNING true
-                    """,
-                    self._consumer,
-                    envelope.event_id,
-                    envelope.event_type,
-                )
-                if not claimed:
+                if not await inbox.claim(connection, self._consumer, [envelope]):
                     log.info("duplicate skipped")
                     return "duplicate"
                 [unit] = await self._run(connection, [(envelope, handler)])
             self._faults.maybe_crash("kill-after-commit", envelope.event_type)
-        self._advance_clock(envelope)
+        clock_follower.advance(self._clock, envelope)
         log.info("handled", staged=unit.staged)
         return "handled"
 
@@ -217,21 +179,6 @@ class MessageProcessor:
         HANDLED.labels(self._subscription.topic.name, event_type, "dead_lettered").inc()
 
 
-def _runs_by_type(messages: list[tuple[Envelope[Event], BatchHandler]]) -> list[list[tuple[Envelope[Event], BatchHandler]]]:
-    """Regroup a batch into runs of one event type without ever reordering the messages of one
-    key (loan): the n-th message of each key goes to round n, and each round is split by type.
-    Messages of different loans carry no order between them (DESIGN.md §2)."""
-    rounds: list[dict[str, list[tuple[Envelope[Event], BatchHandler]]]] = []
-    seen: dict[str, int] = {}
-    for envelope, handler in messages:
-        key = envelope.payload.partition_key()
-        position = seen[key] = seen.get(key, -1) + 1
-        if position == len(rounds):
-            rounds.append({})
-        rounds[position].setdefault(envelope.event_type, []).append((envelope, handler))
-    return [run for round_ in rounds for run in round_.values()]
-
-
 def _log_context(envelope: Envelope[Event]) -> Any:
     return structlog.contextvars.bound_contextvars(
         correlation_id=envelope.correlation_id,
@@ -239,10 +186,6 @@ def _log_context(envelope: Envelope[Event]) -> Any:
         event_type=envelope.event_type,
         loan_id=str(getattr(envelope.payload, "loan_id", "")) or None,
     )
-
-
-async def _only_advance_the_clock(_: list[Unit[Any]], __: Connection) -> None:
-    """The processor records the day and advances the clock; nothing else to do."""
 
 
 async def _raw_body(message: Any) -> Any:
@@ -263,17 +206,12 @@ def attach(
     handler returned, i.e. after the database commit (NACK_ON_ERROR rewinds on a raise).
 
     A service on the business clock follows `ops.clock.v1` even where no use case needs it."""
-    if isinstance(clock, BusinessClock):
-        for event_type in (BusinessDayClosed, ClockTicked):
-            if not subscriptions.handles(OPS_CLOCK, event_type):
-                subscriptions.add(OPS_CLOCK, event_type, _only_advance_the_clock)
+    clock_follower.subscribe(subscriptions, clock)
     for subscription in subscriptions:
         processor = MessageProcessor(subscription, consumer=consumer, pool=pool, broker=broker, clock=clock, settings=settings)
-        group = f"{settings.topic_prefix}{consumer}.{subscription.topic.name}"
-        if subscription.topic.name == OPS_CLOCK.name and isinstance(clock, BusinessClock):
-            # Simulation time: every replica must see every clock event to keep its own clock.
-            # A group of its own per process; the inbox still lets one replica handle each.
-            group += f".{uuid.uuid4().hex[:8]}"
+        group = f"{settings.topic_prefix}{consumer}.{subscription.topic.name}" + clock_follower.group_suffix(
+            subscription.topic, clock
+        )
         subscriber = broker.subscriber(
             settings.topic(subscription.topic.name),
             # One group per (service, topic): a subscriber joining never rebalances the others.

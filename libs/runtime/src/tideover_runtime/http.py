@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Lifespan
 
 from tideover_runtime.security_headers import DOCS_PATHS, DOCS_POLICY, SecurityHeaders
 
@@ -86,8 +86,10 @@ class ServiceApp(FastAPI):
         return SecurityHeaders(super().build_middleware_stack(), by_path=dict.fromkeys(DOCS_PATHS, DOCS_POLICY))
 
 
-def build_http_app(title: str, readiness: dict[str, ReadinessCheck]) -> FastAPI:
-    app = ServiceApp(title=title, version="1.0.0")
+def build_http_app(title: str, readiness: dict[str, ReadinessCheck], *, lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
+    """A service's HTTP face: health, readiness, metrics and problem answers; `lifespan` starts
+    and stops what runs beside it (tideover_runtime.service)."""
+    app = ServiceApp(title=title, version="1.0.0", lifespan=lifespan)
     add_problem_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,65 @@ class ServiceDefinition:
     chores: Sequence[Chore] = ()
 
 
+class _Running:
+    """What runs beside the HTTP server (consumers, outbox relay, lag watch, chores), started
+    and stopped by the app's lifespan; the server is told to exit if the relay dies."""
+
+    def __init__(self, definition: ServiceDefinition, settings: RuntimeSettings, broker: Any, resources: Resources) -> None:
+        self._definition, self._settings, self._broker, self._resources = definition, settings, broker, resources
+        self.server: uvicorn.Server | None = None
+        self.failed: BaseException | None = None
+        self.relay_task: asyncio.Task[None] | None = None
+
+    @asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        settings, pool = self._settings, self._resources.pool
+        publisher = Publisher(settings, client_id=self._definition.name)
+        relay = OutboxRelay(
+            pool,
+            publisher,
+            batch_size=self._definition.outbox_batch_size or settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds,
+        )
+        try:
+            await self._broker.start()
+            await publisher.start()
+        except BaseException as error:
+            self.failed = error  # uvicorn only logs a failed startup: run_service raises it
+            raise
+        self.relay_task = relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        relay_task.add_done_callback(self._relay_ended)
+        tasks = [
+            asyncio.create_task(
+                watch_consumer_lag(
+                    settings.kafka_bootstrap_servers, settings.topic_prefix, self._definition.name, settings.lag_interval_seconds
+                ),
+                name="consumer-lag",
+            ),
+            *(
+                asyncio.create_task(run_periodically(chore, self._resources), name=chore.name)
+                for chore in [*runtime_chores(settings), *self._definition.chores]
+            ),
+        ]
+        log.info("service started", schema=self._definition.schema, http_port=settings.http_port)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            relay.stop()
+            await asyncio.gather(relay_task, *tasks, return_exceptions=True)
+            await publisher.stop()
+            await self._broker.stop()
+
+    def _relay_ended(self, task: asyncio.Task[None]) -> None:
+        # A service whose relay died would consume and commit but never publish: better to exit,
+        # and be restarted, than to look healthy.
+        if not task.cancelled() and self.server is not None and not self.server.should_exit:
+            log.error("outbox relay stopped; the service exits", error=repr(task.exception()))
+            self.server.should_exit = True
+
+
 async def run_service(definition: ServiceDefinition, settings: RuntimeSettings | None = None) -> None:
     settings = settings or RuntimeSettings()
     configure_logging(definition.name, settings.log_level)
@@ -96,20 +156,17 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
     clock = definition.clock or await build_clock(settings.clock, pool)
     broker = build_broker(settings, client_id=definition.name)
     attach(definition.subscriptions, consumer=definition.name, broker=broker, pool=pool, clock=clock, settings=settings)
-    publisher = Publisher(settings, client_id=definition.name)
-    relay = OutboxRelay(
-        pool,
-        publisher,
-        batch_size=definition.outbox_batch_size or settings.outbox_batch_size,
-        poll_seconds=settings.outbox_poll_seconds,
-    )
     resources = Resources(settings, pool, clock, definition.name)
-
-    app = build_http_app(definition.name, {"postgres": lambda: database_ready(pool), "kafka": lambda: kafka_ready(broker)})
+    running = _Running(definition, settings, broker, resources)
+    app = build_http_app(
+        definition.name,
+        {"postgres": lambda: database_ready(pool), "kafka": lambda: kafka_ready(broker)},
+        lifespan=running.lifespan,
+    )
     if definition.routes:
         definition.routes(app, lambda: resources)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off")
+    running.server = server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None, lifespan="on")
     )
     # Everything made so far (modules, templates, the pool) lives as long as the process: keep it
     # out of the collector's way, and collect the young generation less often. A polled batch of
@@ -118,45 +175,18 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    await broker.start()
-    await publisher.start()
-    relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-
-    def relay_ended(task: asyncio.Task[None]) -> None:
-        # A service whose relay died would consume and commit but never publish: better to exit,
-        # and be restarted, than to look healthy.
-        if not task.cancelled() and not server.should_exit:
-            log.error("outbox relay stopped; the service exits", error=repr(task.exception()))
-            server.should_exit = True
-
-    relay_task.add_done_callback(relay_ended)
-    lag_task = asyncio.create_task(
-        watch_consumer_lag(
-            settings.kafka_bootstrap_servers, settings.topic_prefix, definition.name, settings.lag_interval_seconds
-        ),
-        name="consumer-lag",
-    )
-    chore_tasks = [
-        asyncio.create_task(run_periodically(chore, resources), name=chore.name)
-        for chore in [*runtime_chores(settings), *definition.chores]
-    ]
-    # uvicorn catches SIGTERM and SIGINT while serving, then restores the handlers it found and
-    # raises the signal again: with Python's defaults that killed the process before the
-    # shutdown below (no "service stopped", relay and consumers not closed). Ours do nothing.
+    # uvicorn catches SIGTERM and SIGINT while serving, runs the lifespan's shutdown, then
+    # restores the handlers it found and raises the signal again: with Python's defaults that
+    # kills the process (exit -15) after a clean stop. Ours do nothing, so the service exits 0.
     for handled in (signal.SIGTERM, signal.SIGINT):
         signal.signal(handled, lambda *_: None)
-    log.info("service started", schema=definition.schema, http_port=settings.http_port)
     try:
         await server.serve()
     finally:
-        lag_task.cancel()
-        for task in chore_tasks:
-            task.cancel()
-        relay.stop()
-        await asyncio.gather(relay_task, lag_task, *chore_tasks, return_exceptions=True)
-        await publisher.stop()
-        await broker.stop()
         await pool.close()
         log.info("service stopped")
-    if not relay_task.cancelled() and relay_task.exception() is not None:
+    if running.failed is not None:
+        raise running.failed
+    relay_task = running.relay_task
+    if relay_task is not None and not relay_task.cancelled() and relay_task.exception() is not None:
         raise SystemExit(1)
