@@ -21,7 +21,7 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter
 
 from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message
 from tideover_runtime import clock_follower, inbox
@@ -38,7 +38,6 @@ from tideover_runtime.unit import RejectEvent, Unit
 log = structlog.get_logger(__name__)
 
 HANDLED = Counter("tideover_messages_total", "Messages consumed, by outcome", ["topic", "event_type", "outcome"])
-HANDLE_SECONDS = Histogram("tideover_handle_seconds", "Time to handle one polled batch of messages", ["topic"])
 
 
 class MessageProcessor:
@@ -84,8 +83,7 @@ class MessageProcessor:
         if not accepted:
             return
         try:
-            with HANDLE_SECONDS.labels(self._subscription.topic.name).time():
-                handled = await self._handle_batch([item for _, item in accepted])
+            handled = await self._handle_batch([item for _, item in accepted])
         except DATABASE_UNAVAILABLE:
             raise
         except Exception as error:

@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
 
 from tideover_contracts.topics import DLQ_SUFFIX
+from tideover_runtime.observed import observed
 from tideover_runtime.settings import RuntimeSettings
 
 DEAD_LETTERS = Counter("tideover_dead_letters_total", "Messages sent to a dead-letter topic", ["topic", "consumer"])
@@ -28,6 +29,7 @@ def build_broker(settings: RuntimeSettings, client_id: str) -> KafkaBroker:
         # Our JSON logging, not faststream's console format; per-message lines only at DEBUG.
         logger=logging.getLogger("tideover.kafka"),
         log_level=logging.DEBUG,
+        middlewares=[observed(settings.topic_prefix)],
     )
 
 
