@@ -15,10 +15,9 @@ from tideover_contracts.common import WaivedAmounts
 from tideover_contracts.events.negotiation import OptionKind, PlanEffect
 from tideover_contracts.events.plans import ContinuingInstallment, PlanActivated
 from tideover_contracts.examples import cny, loan_booked, plan_schedule
-from tideover_runtime.settings import RuntimeSettings
 from tideover_simulator.book import Borrower, Keeper, Payer
 from tideover_simulator.observer import Standing
-from tideover_simulator.simulation import MISSES_ONCE_LATE, Plan, Services, Simulation
+from tideover_simulator.payments import MISSES_ONCE_LATE, due_from
 
 # Six installments of 1,045.00 due on the 10th, February to July; the plan's lines (348.33,
 # 348.33, 348.34) on the 15th, April to June.
@@ -56,13 +55,12 @@ def borrower(keeper: Keeper) -> Borrower:
 
 async def paid(keeper: Keeper, plan: PlanActivated, ended: str | None = None) -> dict[date, Decimal]:
     """What the borrower pays each day from the plan's activation to the end of the loan."""
-    simulation = Simulation(RuntimeSettings(), Services(), Plan())
     standing = Standing(plan=plan, plan_ended=ended)
     payments = {}
     async with httpx.AsyncClient() as unused:
         day = plan.activated_on
         while day <= date(2026, 8, 31):
-            amount = await simulation._due_from(borrower(keeper), standing, day, unused)
+            amount = await due_from(borrower(keeper), standing, day, unused)
             if amount:
                 payments[day] = amount
             day += timedelta(days=1)

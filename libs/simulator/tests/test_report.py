@@ -2,7 +2,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tideover_simulator.report import BUCKETS, render_report, summary_lines, write_report
+from tideover_simulator.report import render_report, summary_lines, write_report
+from tideover_simulator.report_figures import BUCKETS
 
 
 def day(business_date: str, overdue: dict[str, int], recovered: str, waived: str, **counts: int) -> dict[str, Any]:
