@@ -6,6 +6,7 @@ it; sent again, the right code → PlanAccepted. With the audit log, idempotency
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,6 +45,10 @@ def offer_for(application_id: uuid.UUID, loan_id: uuid.UUID) -> Any:
     )
 
 
+Client = httpx.AsyncClient
+Mine = Callable[[Any], bool]
+
+
 async def test_from_application_to_accepted_plan(
     infrastructure: Infrastructure, intake: str, keys: dict[Role, str], kafka: KafkaTestClient, overdue_loan: Any
 ) -> None:
@@ -77,59 +82,77 @@ async def test_from_application_to_accepted_plan(
             "arrears-3",
             "waiver-arrears-3-supervisor",
         ]
+        await _choose_the_deeper_waiver_and_approve_it(agent, supervisor, watcher, path, offer, ours)
+        code = await _send_and_lock_the_code(agent, watcher, path, offer, ours)
+        await _send_again_and_confirm(agent, borrower, watcher, path, code, ours)
+        await _every_mutation_is_audited(agent, supervisor, application_id)
 
-        # The borrower chooses the deeper waiver: it waits for a supervisor.
-        chosen = await agent.post(
-            f"{path}/choice", json={"offer_id": str(offer.offer_id), "option_id": "waiver-arrears-3-supervisor"}
-        )
-        assert chosen.json()["state"] == "awaiting_approval", chosen.text
-        assert (await watcher.wait_for_event("PlanOptionChosen", ours)).needs_supervisor
-        too_early = await agent.post(f"{path}/sending")
-        assert (too_early.status_code, too_early.json()["current_state"]) == (409, "awaiting_approval")
-        assert (await agent.post(f"{path}/approval", json={"approved": True, "note": "mine"})).status_code == 403
-        queue = (await supervisor.get("/v1/supervisor-queue", params={"limit": 200})).json()
-        assert str(application_id) in [item["application_id"] for item in queue["items"]]
-        approved = await supervisor.post(f"{path}/approval", json={"approved": True, "note": "Proven unemployment"})
-        assert approved.json()["state"] == "chosen", approved.text
-        assert approved.json()["approved_by"].startswith("supervisor-")
 
-        # The written plan goes out with a code; five wrong tries lock it.
-        sent = await agent.post(f"{path}/sending")
-        assert sent.json()["state"] == "sent", sent.text
-        written = await watcher.wait_for_event("PlanSentToBorrower", ours)
-        code = written.confirmation_code
-        # The written plan states what the chosen option asks for (DESIGN.md §3a): its effect, the
-        # offer's basis date, the regular installments that continue beside it, and its rate.
-        chosen_option = offer.options[1]
-        assert (written.plan.effect, written.plan.basis_business_date) == (PlanEffect.ARREARS, offer.basis_business_date)
-        assert written.plan.continuing_installments == chosen_option.continuing_installments != ()
-        assert written.plan.plan_rate == chosen_option.plan_rate is not None
-        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-        for tries_left in (4, 3, 2, 1, 0):
-            refused = await agent.post(f"{path}/confirmation", json={"code": wrong})
-            assert (refused.status_code, refused.json()["tries_left"]) == (422, tries_left)
-        locked = await agent.post(f"{path}/confirmation", json={"code": code})
-        assert (locked.status_code, locked.json()["rule"]) == (422, "code_locked")
+async def _choose_the_deeper_waiver_and_approve_it(
+    agent: Client, supervisor: Client, watcher: TopicWatcher, path: str, offer: Any, ours: Mine
+) -> None:
+    """The borrower chooses the deeper waiver: it waits for a supervisor, who is not the agent."""
+    chosen = await agent.post(
+        f"{path}/choice", json={"offer_id": str(offer.offer_id), "option_id": "waiver-arrears-3-supervisor"}
+    )
+    assert chosen.json()["state"] == "awaiting_approval", chosen.text
+    assert (await watcher.wait_for_event("PlanOptionChosen", ours)).needs_supervisor
+    too_early = await agent.post(f"{path}/sending")
+    assert (too_early.status_code, too_early.json()["current_state"]) == (409, "awaiting_approval")
+    assert (await agent.post(f"{path}/approval", json={"approved": True, "note": "mine"})).status_code == 403
+    queue = (await supervisor.get("/v1/supervisor-queue", params={"limit": 200})).json()
+    assert path.rsplit("/", 1)[1] in [item["application_id"] for item in queue["items"]]
+    approved = await supervisor.post(f"{path}/approval", json={"approved": True, "note": "Proven unemployment"})
+    assert approved.json()["state"] == "chosen", approved.text
+    assert approved.json()["approved_by"].startswith("supervisor-")
 
-        # Sent again: a fresh code, which the borrower enters on the confirm endpoint.
-        assert (await agent.post(f"{path}/sending")).json()["state"] == "sent"
-        fresh = await watcher.wait_for_event("PlanSentToBorrower", lambda e: ours(e) and e.confirmation_code != code)
-        confirmed = await borrower.post(
-            "/v1/borrower/confirmations", json={"application_id": str(application_id), "code": fresh.confirmation_code}
-        )
-        assert confirmed.json()["state"] == "accepted", confirmed.text
-        accepted = await watcher.wait_for_event("PlanAccepted", ours)
-        assert (accepted.option_id, accepted.confirmed_via.value) == ("waiver-arrears-3-supervisor", "borrower_confirm_endpoint")
 
-        # Every mutation is in the audit log, with the state before and after; agents cannot read it.
-        assert (await agent.get("/v1/audit")).status_code == 403
-        entries = (await supervisor.get("/v1/audit", params={"application_id": str(application_id), "limit": 200})).json()
-        actions = [(entry["action"], entry["status"]) for entry in entries["items"]]
-        assert actions[:4] == [("open_application", 201), ("upload_evidence", 201), ("review_evidence", 200), ("submit", 200)]
-        approval = next(entry for entry in entries["items"] if entry["action"] == "approve")
-        assert (approval["before"]["state"], approval["after"]["state"]) == ("awaiting_approval", "chosen")
-        assert ("send_written_plan", 409) in actions  # refused requests are audited too
-        assert ("confirm_via_recorded_call", 422) in actions
+async def _send_and_lock_the_code(agent: Client, watcher: TopicWatcher, path: str, offer: Any, ours: Mine) -> str:
+    """The written plan goes out with a code; five wrong tries lock it. Returns the code."""
+    sent = await agent.post(f"{path}/sending")
+    assert sent.json()["state"] == "sent", sent.text
+    written = await watcher.wait_for_event("PlanSentToBorrower", ours)
+    code: str = written.confirmation_code
+    # The written plan states what the chosen option asks for (DESIGN.md §3a): its effect, the
+    # offer's basis date, the regular installments that continue beside it, and its rate.
+    chosen_option = offer.options[1]
+    assert (written.plan.effect, written.plan.basis_business_date) == (PlanEffect.ARREARS, offer.basis_business_date)
+    assert written.plan.continuing_installments == chosen_option.continuing_installments != ()
+    assert written.plan.plan_rate == chosen_option.plan_rate is not None
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for tries_left in (4, 3, 2, 1, 0):
+        refused = await agent.post(f"{path}/confirmation", json={"code": wrong})
+        assert (refused.status_code, refused.json()["tries_left"]) == (422, tries_left)
+    locked = await agent.post(f"{path}/confirmation", json={"code": code})
+    assert (locked.status_code, locked.json()["rule"]) == (422, "code_locked")
+    return code
+
+
+async def _send_again_and_confirm(
+    agent: Client, borrower: Client, watcher: TopicWatcher, path: str, code: str, ours: Mine
+) -> None:
+    """Sent again: a fresh code, which the borrower enters on the confirm endpoint."""
+    assert (await agent.post(f"{path}/sending")).json()["state"] == "sent"
+    fresh = await watcher.wait_for_event("PlanSentToBorrower", lambda e: ours(e) and e.confirmation_code != code)
+    application_id = path.rsplit("/", 1)[1]
+    confirmed = await borrower.post(
+        "/v1/borrower/confirmations", json={"application_id": application_id, "code": fresh.confirmation_code}
+    )
+    assert confirmed.json()["state"] == "accepted", confirmed.text
+    accepted = await watcher.wait_for_event("PlanAccepted", ours)
+    assert (accepted.option_id, accepted.confirmed_via.value) == ("waiver-arrears-3-supervisor", "borrower_confirm_endpoint")
+
+
+async def _every_mutation_is_audited(agent: Client, supervisor: Client, application_id: uuid.UUID) -> None:
+    """Every mutation is in the audit log, with the state before and after; agents cannot read it."""
+    assert (await agent.get("/v1/audit")).status_code == 403
+    entries = (await supervisor.get("/v1/audit", params={"application_id": str(application_id), "limit": 200})).json()
+    actions = [(entry["action"], entry["status"]) for entry in entries["items"]]
+    assert actions[:4] == [("open_application", 201), ("upload_evidence", 201), ("review_evidence", 200), ("submit", 200)]
+    approval = next(entry for entry in entries["items"] if entry["action"] == "approve")
+    assert (approval["before"]["state"], approval["after"]["state"]) == ("awaiting_approval", "chosen")
+    assert ("send_written_plan", 409) in actions  # refused requests are audited too
+    assert ("confirm_via_recorded_call", 422) in actions
 
 
 async def test_idempotent_posts_and_stale_versions(intake: str, keys: dict[Role, str], overdue_loan: Any) -> None:

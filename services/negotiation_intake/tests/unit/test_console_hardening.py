@@ -10,7 +10,7 @@ import pytest
 from starlette.datastructures import FormData
 
 from negotiation_intake.adapters.store import CURSOR_PATTERN
-from negotiation_intake.entrypoints.console.actions import _if_match, _may_be_a_key
+from negotiation_intake.entrypoints.console import forms
 from negotiation_intake.entrypoints.console.pages import MAX_DAYS_PAST_DUE, MAX_PAGE, MAX_SEARCH, _cursor, queue_filter
 from negotiation_intake.entrypoints.console.sessions import Session, SessionPolicy
 
@@ -65,12 +65,12 @@ def test_a_supervisor_cursor_is_one_the_store_reads_or_the_first_page(after: str
     [(KEY, True), (KEY[:10] + "\x00" + KEY[10:], False), ("tdo_é_x", False), ("", False), ("x" * 10_000, False)],
 )
 def test_only_printable_ascii_of_a_keys_length_is_looked_up(presented: str, may_be: bool) -> None:
-    assert _may_be_a_key(presented) is may_be
+    assert forms.may_be_a_key(presented) is may_be
 
 
 @pytest.mark.parametrize(("version", "if_match"), [("7", '"7"'), ("²", None), ("7a", None), ("9" * 40, None), ("", None)])
 def test_a_forms_version_is_ascii_digits_or_no_precondition(version: str, if_match: str | None) -> None:
-    assert _if_match(FormData({"version": version})) == if_match
+    assert forms.if_match(FormData({"version": version})) == if_match
 
 
 class TestSession:

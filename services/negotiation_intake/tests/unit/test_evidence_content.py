@@ -10,16 +10,17 @@ import zipfile
 import pytest
 from PIL import Image
 
+from negotiation_intake.adapters.evidence_content import checked_document
 from negotiation_intake.domain.evidence import (
     ACTIVE_CONTENT,
     ENCRYPTED,
     IMAGE_DIMENSIONS,
     MALFORMED,
     TRAILING_DATA,
+    CheckedDocument,
     UnacceptableDocumentError,
     display_name,
 )
-from negotiation_intake.domain.evidence_content import CheckedDocument, checked_document
 from tideover_testkit.journeys import PROOF_PDF, pdf_document
 
 PAGES = (b"<</Type/Pages/Kids[3 0 R]/Count 1>>", b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>")

@@ -7,11 +7,11 @@ import uuid
 
 import pytest
 
-from negotiation_intake.application.commands import OneAtATimeError
+from negotiation_intake.application.errors import OneAtATimeError
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.domain.one_at_a_time import ENDED, OPEN, refusal_to_open
 from negotiation_intake.entrypoints.changes import Outcome, _refusal
-from negotiation_intake.entrypoints.console.actions import refusal_errors
+from negotiation_intake.entrypoints.console.forms import refusal_errors
 from negotiation_intake.entrypoints.console.i18n import Words
 
 LOAN, PLAN = uuid.UUID(int=1), uuid.UUID(int=2)

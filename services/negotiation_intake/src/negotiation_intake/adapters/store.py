@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -32,12 +31,12 @@ _DOCUMENT_COLUMNS = (
 CURSOR_PATTERN = r"^[0-9]{1,16}_[0-9a-f]{32}$"
 
 
-def _cursor(created_at: datetime, application_id: uuid.UUID) -> str:
+def cursor_of(created_at: datetime, application_id: uuid.UUID) -> str:
     microseconds = (created_at - EPOCH) // timedelta(microseconds=1)
     return f"{microseconds}_{application_id.hex}"
 
 
-def _position(cursor: str) -> tuple[datetime, uuid.UUID]:
+def position_of(cursor: str) -> tuple[datetime, uuid.UUID]:
     """The page position a cursor names; ValueError if it is not one of ours."""
     if not re.fullmatch(CURSOR_PATTERN, cursor):
         raise ValueError(f"not a page cursor: {cursor!r}")
@@ -135,7 +134,7 @@ class PostgresIntakeStore:
 
     async def applications(self, state: State | None, limit: int, after: str | None) -> Page:
         """Oldest first (a queue is worked from its oldest), `limit` at a time."""
-        created_at, application_id = _position(after) if after else (None, None)
+        created_at, application_id = position_of(after) if after else (None, None)
         rows = await self._connection.fetch(
             f"""
             SELECT {_APPLICATION_COLUMNS} FROM applications
@@ -150,7 +149,7 @@ class PostgresIntakeStore:
         )
         items = [_application(row) for row in rows[:limit]]
         more = len(rows) > limit
-        return Page(items, _cursor(items[-1].created_at, items[-1].application_id) if more else None)
+        return Page(items, cursor_of(items[-1].created_at, items[-1].application_id) if more else None)
 
     async def update_application(self, application_id: uuid.UUID, **fields: Any) -> None:
         if isinstance(fields.get("state"), State):
@@ -220,74 +219,3 @@ class PostgresIntakeStore:
             by,
             at,
         )
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """The agents' work queue: which loans, in which order, which page (1-based)."""
-
-    bucket: str | None = None
-    min_days_past_due: int | None = None
-    status: str | None = None  # "overdue", "under_plan" or "cured"
-    has_application: bool | None = None
-    search: str | None = None  # a loan id or a borrower reference, or the start of one
-    sort: str = "days_past_due"
-    descending: bool = True
-    page: int = 1
-    per_page: int = 25
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    loan_id: uuid.UUID
-    borrower_id: str
-    overdue: bool
-    business_date: date
-    snapshot: dict[str, Any]
-    plan_status: str | None
-    application_state: str | None
-
-
-#: The orders the queue may be sorted in (a whitelist: the column is not the caller's text).
-QUEUE_SORTS = {
-    "days_past_due": "coalesce((snapshot->>'days_past_due')::int, 0)",
-    "overdue_total": "coalesce((snapshot->'overdue'->'total'->>'amount')::numeric, 0)",
-    "business_date": "business_date",
-    "borrower": "borrower_id",
-}
-_QUEUE_STATUS = {
-    "overdue": "overdue AND NOT coalesce((snapshot->>'under_plan')::boolean, false) AND plan_status IS DISTINCT FROM 'active'",
-    "under_plan": "(coalesce((snapshot->>'under_plan')::boolean, false) OR plan_status = 'active')",
-    "cured": "NOT overdue",
-}
-
-
-async def work_queue(connection: Connection, query: QueueFilter) -> tuple[list[QueueRow], int]:
-    """One page of the loans intake knows (from overdue.status.v1), filtered and sorted, and
-    how many match in all."""
-    conditions = [
-        "($1::text IS NULL OR snapshot->>'bucket' = $1)",
-        "($2::int IS NULL OR coalesce((snapshot->>'days_past_due')::int, 0) >= $2)",
-        "($3::boolean IS NULL OR EXISTS (SELECT 1 FROM applications a WHERE a.loan_id = l.loan_id) = $3)",
-        "($4::text IS NULL OR l.loan_id::text LIKE $4 || '%' OR l.borrower_id ILIKE '%' || $4 || '%')",
-    ]
-    if query.status in _QUEUE_STATUS:
-        conditions.append(_QUEUE_STATUS[query.status])
-    where = " AND ".join(conditions)
-    order = f"{QUEUE_SORTS.get(query.sort, QUEUE_SORTS['days_past_due'])} {'DESC' if query.descending else 'ASC'}"
-    search = query.search.strip().lower() if query.search and query.search.strip() else None
-    arguments = (query.bucket or None, query.min_days_past_due, query.has_application, search)
-    total = await connection.fetchval(f"SELECT count(*) FROM loan_views l WHERE {where}", *arguments)
-    rows = await connection.fetch(
-        f"""
-        SELECT l.loan_id, l.borrower_id, l.overdue, l.business_date, l.snapshot, l.plan_status,
-               (SELECT a.state FROM applications a WHERE a.loan_id = l.loan_id ORDER BY a.created_at DESC LIMIT 1)
-                   AS application_state
-        FROM loan_views l WHERE {where} ORDER BY {order}, l.loan_id LIMIT $5 OFFSET $6
-        """,
-        *arguments,
-        query.per_page,
-        (max(query.page, 1) - 1) * query.per_page,
-    )
-    items = [QueueRow(**{**dict(row), "snapshot": json.loads(row["snapshot"])}) for row in rows]
-    return items, int(total)

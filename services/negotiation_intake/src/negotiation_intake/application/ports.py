@@ -1,4 +1,5 @@
-"""What the intake use cases need: storage (adapters/store.py) and the outbox."""
+"""What the intake use cases need: storage (adapters/store.py), the ledger, the outbox, and a
+check of an uploaded document's content."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 
 from negotiation_intake.domain.access import Role
 from negotiation_intake.domain.application_state import State
+from negotiation_intake.domain.evidence import CheckedDocument
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.overdue import LedgerPosition
 from tideover_contracts.events.plans import PlanOffered
@@ -132,3 +134,10 @@ class Outbox(Protocol):
         """Stage `event`; `secret`: it carries a one-time code, and its row is blanked once
         published (tideover_runtime.outbox)."""
         ...
+
+
+class DocumentCheck(Protocol):
+    """Parses an upload (adapters/evidence_content.py): the document to keep, or
+    UnacceptableDocumentError naming the rule it breaks."""
+
+    def __call__(self, content: bytes) -> CheckedDocument: ...

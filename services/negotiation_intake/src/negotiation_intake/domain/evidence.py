@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-import filetype
+from dataclasses import dataclass
 
 from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason
 
@@ -57,16 +56,10 @@ def display_name(filename: str) -> str:
     return name[:MAX_NAME_CHARACTERS] or "document"
 
 
-def media_type_of(content: bytes) -> str:
-    """The document's type from its content; refuses what is empty, too large or not allowed."""
-    if not content:
-        raise UnacceptableDocumentError("the document is empty")
-    if len(content) > MAX_BYTES:
-        raise UnacceptableDocumentError(f"the document is larger than 10 MB ({MAX_BYTES} bytes), the most accepted", 413)
-    kind = filetype.guess(content)
-    media_type: str | None = kind.mime if kind else None
-    if media_type not in MEDIA_TYPES:
-        found = f"its content is {media_type}" if media_type else "its content is not a known file type"
-        raise UnacceptableDocumentError(f"only PDF, JPEG or PNG documents are accepted; {found}", 415)
-    assert media_type is not None
-    return media_type
+@dataclass(frozen=True)
+class CheckedDocument:
+    """A document fit to keep: its type, and the content to store (a PDF as uploaded, an image
+    re-encoded). Checked by parsing it (adapters/evidence_content.py)."""
+
+    media_type: str
+    content: bytes

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from negotiation_intake.application import commands
+from negotiation_intake.application.applications import OpenApplication
+from negotiation_intake.application.errors import StaleVersionError
 from negotiation_intake.application.ports import Application, Document
 from tideover_contracts.events.negotiation import HardshipReason, OptionKind
 from tideover_contracts.money import InputMoney, Money
@@ -81,8 +82,8 @@ class ReasonIn(Strict):
     reason: Text = Field(max_length=1000)
 
 
-def opening_command(payload: ApplicationIn) -> commands.OpenApplication:
-    return commands.OpenApplication(
+def opening_command(payload: ApplicationIn) -> OpenApplication:
+    return OpenApplication(
         loan_id=payload.loan_id,
         reason=payload.hardship.reason,
         description=payload.hardship.description,
@@ -141,5 +142,5 @@ def expected_version(if_match: str | None) -> int | None:
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
     if not re.fullmatch(r"[0-9]{1,18}", tag):  # ASCII digits: "²" is a digit to str.isdigit, not to int()
-        raise commands.StaleVersionError(-1)
+        raise StaleVersionError(-1)
     return int(tag)

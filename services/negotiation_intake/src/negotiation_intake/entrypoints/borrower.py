@@ -15,8 +15,9 @@ import uuid
 from typing import Any
 
 from negotiation_intake.adapters import borrower_tries
-from negotiation_intake.application import commands
+from negotiation_intake.application.errors import TooManyTriesError
 from negotiation_intake.application.ports import Agent, Application
+from negotiation_intake.application.written_plan import confirm_by_borrower
 from negotiation_intake.domain.access import Role
 from negotiation_intake.domain.borrower_limits import PER_APPLICATION, PER_CLIENT
 from negotiation_intake.entrypoints.changes import Handler, Work
@@ -44,8 +45,8 @@ def confirming_by_borrower(application_id: uuid.UUID, code: str, client: str) ->
         if exceeded := await borrower_tries.count_try(work.connection, limits):
             wait = exceeded.retry_after_seconds
             message = f"too many tries that confirmed nothing; try again in {wait} seconds"
-            raise commands.TooManyTriesError(exceeded.limit.scope, message, wait, application_id)
-        accepted, application = await commands.confirm_by_borrower(
+            raise TooManyTriesError(exceeded.limit.scope, message, wait, application_id)
+        accepted, application = await confirm_by_borrower(
             work.store, work.outbox, work.clock, application_id, code, work.code_secret
         )
         if not accepted:

@@ -10,22 +10,20 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from negotiation_intake.adapters import audit, idempotency
-from negotiation_intake.adapters.ledger import configured_ledger
+from negotiation_intake.adapters.evidence_content import checked_document
+from negotiation_intake.adapters.outbox import PostgresCommandOutbox
 from negotiation_intake.adapters.store import PostgresIntakeStore
-from negotiation_intake.application import commands
+from negotiation_intake.application import applications, decisions, errors, evidence, written_plan
 from negotiation_intake.application.ports import Agent, Application, Ledger, LedgerUnavailableError, Outbox
 from negotiation_intake.domain.application_state import InvalidTransitionError
 from negotiation_intake.domain.evidence import UnacceptableDocumentError
+from negotiation_intake.entrypoints.asked_ledger import ask_ledger_first
 from negotiation_intake.entrypoints.bodies import application_body, document_body, expected_version
 from negotiation_intake.entrypoints.code_secret import configured_code_secret
 from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
-from tideover_contracts.events.overdue import LedgerPosition
 from tideover_runtime.clock import Clock
 from tideover_runtime.database import Connection
-from tideover_runtime.outbox import stage_event
 from tideover_runtime.service import Resources
-
-PRODUCER = "negotiation-intake"
 
 
 @dataclass
@@ -72,23 +70,23 @@ def _refusal(error: Exception) -> tuple[int, dict[str, Any]] | None:
     match error:
         case idempotency.IdempotencyKeyReusedError():
             body = _problem_body(422, "Idempotency-Key reused", detail, rule="idempotency_key_reuse")
-        case commands.NotFoundError():
+        case errors.NotFoundError():
             body = _problem_body(404, "Not found", detail)
-        case commands.FourEyesError():
+        case errors.FourEyesError():
             body = _problem_body(403, "Approval by another person", detail, rule=error.rule)
-        case commands.TooManyTriesError():
+        case errors.TooManyTriesError():
             body = _problem_body(429, "Too many tries", detail, rule=error.rule, retry_after=error.retry_after)
-        case commands.StaleVersionError():
+        case errors.StaleVersionError():
             body = _problem_body(412, "Stale application", detail, current_version=error.current)
         case InvalidTransitionError():
             body = _problem_body(409, "Invalid transition", detail, current_state=error.state.value, rule="state_machine")
-        case commands.OneAtATimeError():
+        case errors.OneAtATimeError():
             body = _problem_body(409, "One negotiation at a time", detail, rule=error.rule, **error.names)
-        case commands.ConflictError():
+        case errors.ConflictError():
             body = _problem_body(409, "Conflict", detail)
         case LedgerUnavailableError():
             body = _problem_body(503, "Ledger not available", f"{detail}; nothing was changed, try again", rule="ledger")
-        case commands.RuleError():
+        case errors.RuleError():
             named = {"errors": [{"field": error.field, "message": detail}]} if error.field else {}
             body = _problem_body(422, "Refused by a rule", detail, rule=error.rule, **named)
         case UnacceptableDocumentError():
@@ -124,7 +122,7 @@ async def perform(
     res = resources()
     before: Application | None = None
     try:
-        ledger = await _ask_ledger_first(res, asks_ledger, application_id)
+        ledger = await ask_ledger_first(res, asks_ledger, application_id)
         async with res.pool.acquire() as connection, connection.transaction():
             scoped_key = f"{agent.key_id}:{idempotency_key}" if idempotency_key else None
             if scoped_key:
@@ -133,14 +131,9 @@ async def perform(
                     return Outcome(stored.status, stored.body)
             store = PostgresIntakeStore(connection)
             if application_id is not None:
-                before = await commands.load(store, application_id, expected_version(if_match))
-
-            async def outbox(event: Any, *, event_id: uuid.UUID | None = None, secret: bool = False) -> None:
-                await stage_event(
-                    connection, event, producer=PRODUCER, occurred_at=res.clock.now(), event_id=event_id, secret=secret
-                )
-
+                before = await applications.load(store, application_id, expected_version(if_match))
             secret = configured_code_secret(res.settings.development)
+            outbox = PostgresCommandOutbox(connection, res.clock)
             work = Work(store, outbox, connection, before, agent, res.clock, secret, ledger)
             status, payload, after = await handler(work)
             if scoped_key:
@@ -156,7 +149,7 @@ async def perform(
         if refused is None:
             raise
         status, payload = refused
-        if isinstance(error, commands.TooManyTriesError):
+        if isinstance(error, errors.TooManyTriesError):
             # A flood of tries beyond the limit: kept by the door's bounded log of refused
             # requests (entrypoints/door.py), not one audit entry each.
             return Outcome(status, payload)
@@ -166,43 +159,6 @@ async def perform(
             application_id=application_id, before=application_body(before) if before else None, after=None,
         )  # fmt: skip
     return Outcome(status, payload)
-
-
-async def _ask_ledger_first(
-    res: Resources, loan: uuid.UUID | Literal["application"] | None, application_id: uuid.UUID | None
-) -> Ledger | None:
-    """The ledger's answer for `loan`, asked now and kept for the change (None: nothing to ask,
-    or no ledger configured)."""
-    configured = configured_ledger()
-    if configured is None or loan is None:
-        return None
-    if loan == "application":
-        async with res.pool.acquire() as connection:
-            application = await PostgresIntakeStore(connection).application(application_id) if application_id else None
-        if application is None:
-            return None  # the change refuses it (404) itself
-        loan = application.loan_id
-    assert isinstance(loan, uuid.UUID)
-    try:
-        answer: LedgerPosition | LedgerUnavailableError | None = await configured.position(loan)
-    except LedgerUnavailableError as unavailable:
-        answer = unavailable
-    return AskedLedger(loan, answer)
-
-
-@dataclass(frozen=True)
-class AskedLedger:
-    """What the ledger answered for one loan, before the change's transaction (the Ledger port)."""
-
-    loan_id: uuid.UUID
-    answer: LedgerPosition | LedgerUnavailableError | None
-
-    async def position(self, loan_id: uuid.UUID) -> LedgerPosition | None:
-        if loan_id != self.loan_id:
-            raise LedgerUnavailableError(f"the ledger was asked about loan {self.loan_id}, not {loan_id}")
-        if isinstance(self.answer, LedgerUnavailableError):
-            raise self.answer
-        return self.answer
 
 
 def changing(mutate: Mutation) -> Handler:
@@ -215,9 +171,9 @@ def changing(mutate: Mutation) -> Handler:
     return handler
 
 
-def opening(command: commands.OpenApplication) -> Handler:
+def opening(command: applications.OpenApplication) -> Handler:
     async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-        application = await commands.open_application(work.store, work.clock, command, work.agent, work.ledger)
+        application = await applications.open_application(work.store, work.clock, command, work.agent, work.ledger)
         return 201, application_body(application), application
 
     return handler
@@ -226,7 +182,9 @@ def opening(command: commands.OpenApplication) -> Handler:
 def uploading(kind: EvidenceKind, filename: str, content: bytes) -> Handler:
     async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
         application = work.current
-        document = await commands.upload_evidence(work.store, work.clock, application, kind, filename, content, work.agent)
+        document = await evidence.upload_evidence(
+            work.store, work.clock, application, kind, filename, content, work.agent, checked_document
+        )
         return 201, document_body(document), await work.store.application(application.application_id)
 
     return handler
@@ -234,7 +192,7 @@ def uploading(kind: EvidenceKind, filename: str, content: bytes) -> Handler:
 
 def reviewing(document_id: uuid.UUID, verified: bool, note: str) -> Handler:
     async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-        document = await commands.review_evidence(work.store, work.clock, work.current, document_id, verified, note, work.agent)
+        document = await evidence.review_evidence(work.store, work.clock, work.current, document_id, verified, note, work.agent)
         return 200, document_body(document), await work.store.application(work.current.application_id)
 
     return handler
@@ -242,7 +200,7 @@ def reviewing(document_id: uuid.UUID, verified: bool, note: str) -> Handler:
 
 def confirming(code: str, via: ConfirmationChannel) -> Handler:
     async def handler(work: Work) -> tuple[int, dict[str, Any], Application | None]:
-        result = await commands.confirm(work.store, work.outbox, work.clock, work.current, code, via, work.code_secret)
+        result = await written_plan.confirm(work.store, work.outbox, work.clock, work.current, code, via, work.code_secret)
         if not result.accepted:
             detail = f"the confirmation code is wrong; {result.tries_left} tries left"
             body = {"type": "about:blank", "title": "Wrong confirmation code", "status": 422, "detail": detail,
@@ -254,37 +212,37 @@ def confirming(code: str, via: ConfirmationChannel) -> Handler:
 
 
 async def submitting(work: Work) -> Application:
-    return await commands.submit(work.store, work.outbox, work.clock, work.current, work.ledger)
+    return await applications.submit(work.store, work.outbox, work.clock, work.current, work.ledger)
 
 
 def choosing(offer_id: uuid.UUID, option_id: str) -> Mutation:
     async def mutate(work: Work) -> Application:
-        return await commands.choose(work.store, work.outbox, work.clock, work.current, offer_id, option_id, work.agent)
+        return await decisions.choose(work.store, work.outbox, work.clock, work.current, offer_id, option_id, work.agent)
 
     return mutate
 
 
 async def sending(work: Work) -> Application:
-    application, _ = await commands.send(work.store, work.outbox, work.clock, work.current, work.code_secret)
+    application, _ = await written_plan.send(work.store, work.outbox, work.clock, work.current, work.code_secret)
     return application
 
 
 def declining(reason: str) -> Mutation:
     async def mutate(work: Work) -> Application:
-        return await commands.decline(work.store, work.outbox, work.clock, work.current, reason)
+        return await decisions.decline(work.store, work.outbox, work.clock, work.current, reason)
 
     return mutate
 
 
 def withdrawing(reason: str) -> Mutation:
     async def mutate(work: Work) -> Application:
-        return await commands.withdraw(work.store, work.outbox, work.clock, work.current, reason)
+        return await applications.withdraw(work.store, work.outbox, work.clock, work.current, reason)
 
     return mutate
 
 
 def deciding(approved: bool, note: str) -> Mutation:
     async def mutate(work: Work) -> Application:
-        return await commands.decide_approval(work.store, work.clock, work.current, approved, note, work.agent)
+        return await decisions.decide_approval(work.store, work.clock, work.current, approved, note, work.agent)
 
     return mutate

@@ -15,7 +15,8 @@ from fastapi.responses import Response
 
 from negotiation_intake.adapters import audit
 from negotiation_intake.adapters.ledger import configured_ledger
-from negotiation_intake.adapters.store import CURSOR_PATTERN, QUEUE_SORTS, PostgresIntakeStore, QueueFilter, work_queue
+from negotiation_intake.adapters.store import CURSOR_PATTERN, PostgresIntakeStore
+from negotiation_intake.adapters.work_queue import QUEUE_SORTS, QueueFilter, work_queue
 from negotiation_intake.application.ports import Application, LedgerUnavailableError, LoanView
 from negotiation_intake.domain.access import Right, refusal_to_approve
 from negotiation_intake.domain.application_state import State

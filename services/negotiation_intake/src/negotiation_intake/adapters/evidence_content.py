@@ -9,8 +9,8 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from dataclasses import dataclass
 
+import filetype
 from PIL import Image, ImageOps
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, PdfObject
@@ -21,9 +21,10 @@ from negotiation_intake.domain.evidence import (
     IMAGE_DIMENSIONS,
     MALFORMED,
     MAX_BYTES,
+    MEDIA_TYPES,
     TRAILING_DATA,
+    CheckedDocument,
     UnacceptableDocumentError,
-    media_type_of,
 )
 
 #: A 200-dpi A4 scan is 3.9 million pixels, a 48-megapixel phone photo 48 million: more is refused
@@ -51,15 +52,6 @@ _ORIENTATION = 0x0112
 _STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
 
 
-@dataclass(frozen=True)
-class CheckedDocument:
-    """A document fit to keep: its type, and the content to store (a PDF as uploaded, an image
-    re-encoded)."""
-
-    media_type: str
-    content: bytes
-
-
 def checked_document(content: bytes) -> CheckedDocument:
     """The document to keep from an upload, or UnacceptableDocumentError naming the rule it breaks."""
     media_type = media_type_of(content)
@@ -70,6 +62,21 @@ def checked_document(content: bytes) -> CheckedDocument:
     if len(reencoded) > MAX_BYTES:
         raise UnacceptableDocumentError(f"the image is larger than {MAX_BYTES} bytes once re-encoded", 413)
     return CheckedDocument(media_type, reencoded)
+
+
+def media_type_of(content: bytes) -> str:
+    """The document's type from its content; refuses what is empty, too large or not allowed."""
+    if not content:
+        raise UnacceptableDocumentError("the document is empty")
+    if len(content) > MAX_BYTES:
+        raise UnacceptableDocumentError(f"the document is larger than 10 MB ({MAX_BYTES} bytes), the most accepted", 413)
+    kind = filetype.guess(content)
+    media_type: str | None = kind.mime if kind else None
+    if media_type not in MEDIA_TYPES:
+        found = f"its content is {media_type}" if media_type else "its content is not a known file type"
+        raise UnacceptableDocumentError(f"only PDF, JPEG or PNG documents are accepted; {found}", 415)
+    assert media_type is not None
+    return media_type
 
 
 def _check_pdf(content: bytes) -> None:

@@ -1,0 +1,158 @@
+"""The agents' work on an application: open it, add and review its evidence, submit it, record
+the borrower's choice, send the written plan, confirm it on a recorded call, decline, withdraw."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from negotiation_intake.domain.evidence import MAX_BYTES
+from negotiation_intake.entrypoints.bodies import ApplicationIn, ChoiceIn, ConfirmationIn, ReasonIn, ReviewIn, opening_command
+from negotiation_intake.entrypoints.changes import (
+    choosing,
+    confirming,
+    declining,
+    opening,
+    reviewing,
+    sending,
+    submitting,
+    uploading,
+    withdrawing,
+)
+from negotiation_intake.entrypoints.routes.common import ERRORS, IdempotencyKey, IfMatch, Intake, Worker, change_application, run
+from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
+from tideover_runtime.http import problem
+
+router = APIRouter(responses=ERRORS)
+
+
+@router.post("/v1/applications", status_code=201, tags=["applications"])
+async def open_application(
+    payload: ApplicationIn, request: Request, agent: Worker, resources: Intake, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """Open a hardship application for an overdue loan (a draft until submitted); refused (409)
+    while the loan has another application open or a plan in force."""
+    handler = opening(opening_command(payload))
+    return await run(
+        resources, request, agent, "open_application", handler, idempotency_key=idempotency_key,
+        asks_ledger=payload.loan_id,
+    )  # fmt: skip
+
+
+@router.post("/v1/applications/{application_id}/evidence", status_code=201, tags=["evidence"])
+async def upload_evidence(
+    application_id: uuid.UUID,
+    request: Request,
+    agent: Worker,
+    resources: Intake,
+    kind: Annotated[EvidenceKind, Form()],
+    file: Annotated[UploadFile, File(description=f"PDF, JPEG or PNG, at most {MAX_BYTES} bytes")],
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response:
+    """Add a document; its type is decided by its content, never by its name."""
+    if file.filename and "\0" in file.filename:  # Postgres text cannot hold it
+        return problem(
+            422, "Invalid request", "file: the filename has a NUL character",
+            errors=[{"field": "file", "message": "the filename has a NUL character"}],
+        )  # fmt: skip
+    content = await file.read(MAX_BYTES + 1)
+    handler = uploading(kind, file.filename or "document", content)
+
+    return await run(
+        resources,
+        request, agent, "upload_evidence", handler, idempotency_key=idempotency_key, application_id=application_id,
+        if_match=if_match, body=f"{kind.value}|{file.filename}|{hashlib.sha256(content).hexdigest()}".encode(),
+    )  # fmt: skip
+
+
+@router.post("/v1/applications/{application_id}/evidence/{document_id}/review", tags=["evidence"])
+async def review_evidence(
+    application_id: uuid.UUID,
+    document_id: uuid.UUID,
+    payload: ReviewIn,
+    request: Request,
+    agent: Worker,
+    resources: Intake,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response:
+    """Verify or reject a document, with a note."""
+    handler = reviewing(document_id, payload.verified, payload.note)
+
+    return await run(
+        resources,
+        request, agent, "review_evidence", handler, idempotency_key=idempotency_key, application_id=application_id,
+        if_match=if_match,
+    )  # fmt: skip
+
+
+@router.post("/v1/applications/{application_id}/submit", tags=["applications"])
+async def submit(
+    application_id: uuid.UUID, request: Request, agent: Worker, resources: Intake, idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    """Submit for plans: publishes NegotiationRequested. Needs verified proof for the reasons that need it."""
+    return await change_application(
+        resources, request, agent, "submit", application_id, idempotency_key, if_match, submitting, "application"
+    )
+
+
+@router.post("/v1/applications/{application_id}/choice", tags=["decisions"])
+async def choose(
+    application_id: uuid.UUID, payload: ChoiceIn, request: Request, agent: Worker, resources: Intake,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    """The borrower's choice of an option: publishes PlanOptionChosen; an option beyond the
+    agent's authority waits in the supervisor queue."""
+    mutate = choosing(payload.offer_id, payload.option_id)
+    return await change_application(resources, request, agent, "choose", application_id, idempotency_key, if_match, mutate)
+
+
+@router.post("/v1/applications/{application_id}/sending", tags=["decisions"])
+async def send_written_plan(
+    application_id: uuid.UUID, request: Request, agent: Worker, resources: Intake, idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    """Send the written plan and a fresh one-time code to the borrower (PlanSentToBorrower)."""
+    return await change_application(
+        resources, request, agent, "send_written_plan", application_id, idempotency_key, if_match, sending
+    )
+
+
+@router.post("/v1/applications/{application_id}/confirmation", tags=["decisions"])
+async def confirm_on_recorded_call(
+    application_id: uuid.UUID, payload: ConfirmationIn, request: Request, agent: Worker, resources: Intake,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    """The code the borrower read out on a recorded call: the right one publishes PlanAccepted."""
+    via = ConfirmationChannel.RECORDED_CALL
+    return await run(
+        resources,
+        request, agent, f"confirm_via_{via.value}", confirming(payload.code, via), idempotency_key=idempotency_key,
+        application_id=application_id, if_match=if_match,
+    )  # fmt: skip
+
+
+@router.post("/v1/applications/{application_id}/decline", tags=["decisions"])
+async def decline(
+    application_id: uuid.UUID, payload: ReasonIn, request: Request, agent: Worker, resources: Intake,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    """The borrower refuses the plan: publishes PlanDeclined."""
+    mutate = declining(payload.reason)
+    return await change_application(resources, request, agent, "decline", application_id, idempotency_key, if_match, mutate)
+
+
+@router.post("/v1/applications/{application_id}/withdrawal", tags=["applications"])
+async def withdraw(
+    application_id: uuid.UUID, payload: ReasonIn, request: Request, agent: Worker, resources: Intake,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    """Withdraw the application: publishes NegotiationWithdrawn."""
+    mutate = withdrawing(payload.reason)
+    return await change_application(resources, request, agent, "withdraw", application_id, idempotency_key, if_match, mutate)
