@@ -37,8 +37,8 @@ from benchmarks.common import (
 )
 from benchmarks.common import replicas as benchmark_replicas
 from plan_calculation.application.offers import quote, render_offer
-from plan_calculation.domain.menu import LoanPosition
 from plan_calculation.domain.options import Hardship
+from plan_calculation.domain.position import LoanPosition
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.negotiation import NegotiationRequested
 from tideover_contracts.events.overdue import LoanBecameOverdue, RemainingInstallment

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plan_calculation.domain.explanations import explain
-from plan_calculation.domain.menu import AGENT_INTEREST_WAIVER, SUPERVISOR_INTEREST_WAIVER, LoanPosition, plan_options
+from plan_calculation.domain.menu import AGENT_INTEREST_WAIVER, SUPERVISOR_INTEREST_WAIVER, plan_options
 from plan_calculation.domain.options import Hardship
+from plan_calculation.domain.position import LoanPosition
 from plan_calculation.domain.recommendation import RecommendationRule, recommend
 from tideover_contracts.events.negotiation import OptionKind
 from tideover_contracts.money import Money

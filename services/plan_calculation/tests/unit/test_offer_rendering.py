@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from plan_calculation.application.offers import describe, quote, render_offer
 from plan_calculation.domain.activation import OwedInstallment
 from plan_calculation.domain.calendar import add_months
-from plan_calculation.domain.menu import LoanPosition
 from plan_calculation.domain.options import Hardship
+from plan_calculation.domain.position import LoanPosition
 from tideover_contracts.events.negotiation import EFFECT_OF_KIND
 from tideover_contracts.events.plans import PlanOffered
 from tideover_contracts.money import Money

@@ -14,15 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plan_calculation.application.offers import describe, quote, render_offer
-from plan_calculation.domain.menu import (
-    HOLIDAY_MONTHS,
-    LoanPosition,
-    holiday_offered,
-    is_payment_holiday,
-    payment_holiday,
-    plan_options,
-)
+from plan_calculation.domain.menu import holiday_offered, plan_options
 from plan_calculation.domain.options import ComputedOption, Hardship, PlanLine, holiday_grounds
+from plan_calculation.domain.plan_shapes import HOLIDAY_MONTHS, is_payment_holiday, payment_holiday
+from plan_calculation.domain.position import LoanPosition
 from plan_calculation.domain.recommendation import RecommendationRule, preference, recommend
 from tideover_contracts.events.negotiation import EvidenceKind, EvidenceRef, HardshipReason, OptionKind, PlanEffect
 from tideover_contracts.events.plans import PlanOffered

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from plan_calculation.application.offers import describe, quote
 from plan_calculation.domain.explanations import WHY, explain
-from plan_calculation.domain.menu import LoanPosition, plan_options
+from plan_calculation.domain.menu import plan_options
 from plan_calculation.domain.options import ComputedOption, Hardship, Schedule, Waived
+from plan_calculation.domain.position import LoanPosition
 from plan_calculation.domain.recommendation import RULE_STEPS, RecommendationRule, preference, recommend
 from tideover_contracts.events.negotiation import OptionKind
 from tideover_contracts.money import Money

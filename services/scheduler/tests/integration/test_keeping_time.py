@@ -1,13 +1,11 @@
-"""The scheduler's use cases against its book: in memory (a fast fake) and in Postgres (the real
-adapter, which also stages each close and tick in the outbox) — the same tests, so the fake keeps
-the adapter's contract. Closes each date due once, in order; a catch-up names its latest date;
-paused, nothing; an operator closes only the next date; ticks once a period."""
+"""The scheduler's use cases against its book: in memory (adapters/memory.py, a fast fake) and in
+Postgres (the real adapter) — the same tests, each reading what the book staged in its outbox.
+Closes each date due once, in order; a catch-up names its latest date; paused, nothing; an
+operator closes only the next date; ticks once a period."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,50 +13,25 @@ from typing import Any
 import pytest
 
 from scheduler.adapters.clock_book import PostgresClockBook
+from scheduler.adapters.memory import MemoryClockBook
 from scheduler.application.keeping_time import RefusedError, close_by_hand, pause, take_turn
 from scheduler.application.ports import ClockBook, ClockState
 from scheduler.domain.calendar import CloseCalendar
-from tideover_contracts.events.clock import close_event_id
+from tideover_contracts.envelope import Envelope, parse_message
+from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked, close_event_id
+from tideover_contracts.topics import OPS_CLOCK
 from tideover_testkit.database import fresh_schema
 from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.memory import MemoryOutbox
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "src" / "scheduler" / "migrations"
 CALENDAR = CloseCalendar()
 EVERY = timedelta(minutes=5)
 
 
-@dataclass
-class MemoryClockBook:
-    """ClockBook in memory: what it closed and ticked, in order, as the outbox would publish it."""
-
-    dates: dict[date, tuple[datetime, date | None, str]] = field(default_factory=dict)
-    state_now: ClockState = field(default_factory=lambda: ClockState(None, False, None, None, None))
-    published: list[tuple[str, Any]] = field(default_factory=list)
-
-    async def state(self) -> ClockState:
-        return replace(self.state_now, last_closed=max(self.dates, default=None))
-
-    async def close(self, day: date, closed_at: datetime, catching_up_to: date | None, closed_by: str) -> bool:
-        if day in self.dates:
-            return False
-        self.dates[day] = (closed_at, catching_up_to, closed_by)
-        self.published.append(("BusinessDayClosed", (day, catching_up_to)))
-        return True
-
-    async def tick(self, at: datetime) -> None:
-        self.state_now = replace(self.state_now, last_tick=at)
-        self.published.append(("ClockTicked", at))
-
-    async def set_paused(self, paused: bool, by: str, at: datetime) -> None:
-        self.state_now = replace(self.state_now, paused=paused, changed_by=by, changed_at=at)
-
-    async def closed(self, limit: int) -> list[tuple[date, datetime, date | None, str]]:
-        return [(day, *self.dates[day]) for day in sorted(self.dates, reverse=True)[:limit]]
-
-
 class PostgresBookInTest(PostgresClockBook):
     """The Postgres adapter, each call in its own transaction (as the scheduler's turn is one), and
-    what its outbox holds read back in the fake's terms."""
+    what its outbox holds read back."""
 
     def __init__(self, pool: Any) -> None:
         self.pool = pool
@@ -82,20 +55,9 @@ class PostgresBookInTest(PostgresClockBook):
     async def closed(self, limit: int) -> list[tuple[date, datetime, date | None, str]]:
         return await self._do("closed", limit)  # type: ignore[no-any-return]
 
-    @property
-    async def published(self) -> list[tuple[str, Any]]:
-        rows = await self.pool.fetch("SELECT event_id, event_type, value FROM outbox ORDER BY id")
-        out: list[tuple[str, Any]] = []
-        for row in rows:
-            payload = json.loads(row["value"])["payload"]
-            if row["event_type"] == "BusinessDayClosed":
-                day = date.fromisoformat(payload["business_date"])
-                assert row["event_id"] == close_event_id(day)  # one id per date, whoever closes it
-                up_to = payload["catching_up_to"]
-                out.append(("BusinessDayClosed", (day, date.fromisoformat(up_to) if up_to else None)))
-            else:
-                out.append(("ClockTicked", datetime.fromisoformat(payload["at"])))
-        return out
+    async def staged(self) -> list[Envelope[Any]]:
+        rows = await self.pool.fetch("SELECT value FROM outbox ORDER BY id")
+        return [parse_message(bytes(row["value"]), OPS_CLOCK.event_classes()) for row in rows]
 
 
 @pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.integration)])
@@ -107,14 +69,30 @@ def where(request: pytest.FixtureRequest) -> Infrastructure | None:
 @pytest.fixture
 async def book(where: Infrastructure | None) -> AsyncIterator[ClockBook]:
     if where is None:
-        yield MemoryClockBook()
+        yield MemoryClockBook(MemoryOutbox())
         return
     async with fresh_schema(where.database_url, MIGRATIONS, "scheduler") as pool:
         yield PostgresBookInTest(pool)
 
 
-async def published(book: Any) -> list[tuple[str, Any]]:
-    return await book.published if isinstance(book, PostgresBookInTest) else book.published  # type: ignore[no-any-return]
+async def published(book: ClockBook) -> list[tuple[str, Any]]:
+    """What the book staged, in order, as (event type, what it says)."""
+    if isinstance(book, PostgresBookInTest):
+        envelopes = await book.staged()
+    else:
+        assert isinstance(book, MemoryClockBook)
+        assert isinstance(book.outbox, MemoryOutbox)
+        envelopes = list(book.outbox.staged.values())
+    out: list[tuple[str, Any]] = []
+    for envelope in envelopes:
+        event = envelope.payload
+        if isinstance(event, BusinessDayClosed):
+            assert envelope.event_id == close_event_id(event.business_date)  # one id per date, whoever closes it
+            out.append(("BusinessDayClosed", (event.business_date, event.catching_up_to)))
+        else:
+            assert isinstance(event, ClockTicked)
+            out.append(("ClockTicked", event.at))
+    return out
 
 
 def utc(text: str) -> datetime:

@@ -9,7 +9,7 @@ from typing import Any
 
 from plan_calculation.application.ports import OfferRecord, ProjectedLoan, StoredOffer, still_to_fall_due
 from plan_calculation.domain.activation import LoanStanding, OwedInstallment
-from plan_calculation.domain.menu import LoanPosition
+from plan_calculation.domain.position import LoanPosition
 from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.overdue import OverdueSnapshot
 from tideover_contracts.events.plans import PlanActivated, PlanOffered

@@ -10,8 +10,9 @@ from typing import Any
 from plan_calculation.application.offers import quote, render_offer
 from plan_calculation.application.ports import OfferRecord, Plans, ProjectedLoan, StoredOffer
 from plan_calculation.domain.activation import materially_changed, refusal_to_activate, taken_over
-from plan_calculation.domain.menu import LoanPosition, is_payment_holiday
 from plan_calculation.domain.options import Hardship, disposable_income_needed, holiday_grounds
+from plan_calculation.domain.plan_shapes import is_payment_holiday
+from plan_calculation.domain.position import LoanPosition
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanClosed

@@ -22,8 +22,9 @@ from decimal import Decimal
 
 from plan_calculation.domain.activation import OwedInstallment, taken_over
 from plan_calculation.domain.explanations import explain
-from plan_calculation.domain.menu import LoanPosition, plan_options
+from plan_calculation.domain.menu import plan_options
 from plan_calculation.domain.options import ComputedOption, Hardship, PlanLine
+from plan_calculation.domain.position import LoanPosition
 from plan_calculation.domain.recommendation import Recommendation, RecommendationRule, recommend
 from tideover_contracts.common import ContinuingInstallment, PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.events.negotiation import PlanEffect

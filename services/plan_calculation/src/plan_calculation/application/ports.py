@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from plan_calculation.domain.activation import LoanStanding, OwedInstallment
-from plan_calculation.domain.menu import LoanPosition
+from plan_calculation.domain.position import LoanPosition
 from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.overdue import LedgerPosition, OverdueSnapshot, RemainingInstallment
 from tideover_contracts.events.plans import PlanActivated, PlanOffered
@@ -28,7 +28,8 @@ class ProjectedLoan:
     installments: tuple[OwedInstallment, ...] = ()
 
     @classmethod
-    def at(cls, basis: LedgerPosition) -> ProjectedLoan:
+    def at(cls, basis: LedgerPosition | OverdueSnapshot) -> ProjectedLoan:
+        """The loan as `basis` has it: the ledger's position, or an overdue status (the projection)."""
         overdue = basis.overdue
         return cls(
             loan_id=basis.loan_id,

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchem
 from pydantic_core import PydanticCustomError
 
 from plan_calculation.application.offers import describe, quote
-from plan_calculation.domain.menu import LoanPosition
 from plan_calculation.domain.options import Hardship, holiday_grounds
+from plan_calculation.domain.position import LoanPosition
 from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason
 from tideover_contracts.events.plans import PlanOption

@@ -18,7 +18,7 @@ from typing import Any
 
 from repayment_tracking.application.ports import ActivePlan, Tracking
 from repayment_tracking.application.reports import Outcome, applied_to_plans, completed_event, judgement_events, reports_on
-from repayment_tracking.domain.plan_rules import Due, LineRef, PlanBook, completed_on, judge, plan_months
+from repayment_tracking.domain.plan_rules import Due, LineRef, Month, PlanBook, completed_on, judge, plan_months
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanClosed
 from tideover_contracts.events.negotiation import PlanEffect
@@ -30,18 +30,23 @@ from tideover_runtime.unit import Unit, publish_each
 async def when_plan_activated_track_it(unit: Unit[PlanActivated], tracking: Tracking) -> None:
     """Take the plan in, month by month; then the payments the ledger reported for it before."""
     plan = unit.event
-    continuing = plan.continuing_installments if plan.plan_effect is PlanEffect.ARREARS else ()
-    months = plan_months(
-        [Due(line.sequence, line.due_date, line.total.amount) for line in plan.schedule],
-        [Due(item.sequence, item.due_date, item.amount.amount) for item in continuing],
-        min(plan.activated_on, plan.basis_business_date or plan.activated_on),
-    )
-    if not await tracking.plans.add(plan, months):
+    if not await tracking.plans.add(plan, months_of(plan)):
         return
     early = await tracking.plans.take_early(plan.plan_id)
     if early:
         active = await tracking.plans.active_for_loans([plan.loan_id])
         await _follow(tracking, [(unit, payment, active[plan.loan_id]) for payment in early])
+
+
+def months_of(plan: PlanActivated) -> tuple[Month, ...]:
+    """The plan's months: its own lines and, in an arrears plan, the regular installments that
+    stay due in each (domain plan_months)."""
+    continuing = plan.continuing_installments if plan.plan_effect is PlanEffect.ARREARS else ()
+    return plan_months(
+        [Due(line.sequence, line.due_date, line.total.amount) for line in plan.schedule],
+        [Due(item.sequence, item.due_date, item.amount.amount) for item in continuing],
+        min(plan.activated_on, plan.basis_business_date or plan.activated_on),
+    )
 
 
 async def when_repayments_applied_follow_plans(units: list[Unit[RepaymentApplied]], tracking: Tracking) -> None:

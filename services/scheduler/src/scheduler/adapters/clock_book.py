@@ -5,14 +5,26 @@ every publisher gives it (one close per date, one tick per period)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from scheduler.application.ports import ClockState
-from tideover_contracts.envelope import deterministic_id
+from tideover_contracts.envelope import Envelope, deterministic_id, wrap
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked, close_event_id
 from tideover_runtime.database import Connection
-from tideover_runtime.outbox import stage_event
+from tideover_runtime.outbox import stage
 
 PRODUCER = "scheduler"
+
+
+def closed_envelope(day: date, closed_at: datetime, catching_up_to: date | None) -> Envelope[Any]:
+    """The BusinessDayClosed of `day`, with the id every publisher gives it."""
+    event = BusinessDayClosed(business_date=day, closed_at=closed_at, catching_up_to=catching_up_to)
+    return wrap(event, producer=PRODUCER, occurred_at=closed_at, event_id=close_event_id(day))
+
+
+def ticked_envelope(at: datetime) -> Envelope[Any]:
+    """The ClockTicked of the period starting `at`, with the id every replica gives it."""
+    return wrap(ClockTicked(at=at), producer=PRODUCER, occurred_at=at, event_id=deterministic_id("ClockTicked", at))
 
 
 class PostgresClockBook:
@@ -39,15 +51,12 @@ class PostgresClockBook:
         )  # fmt: skip
         if not recorded:
             return False
-        event = BusinessDayClosed(business_date=day, closed_at=closed_at, catching_up_to=catching_up_to)
-        await stage_event(self._connection, event, producer=PRODUCER, occurred_at=closed_at, event_id=close_event_id(day))
+        await stage(self._connection, closed_envelope(day, closed_at, catching_up_to))
         return True
 
     async def tick(self, at: datetime) -> None:
         await self._connection.execute("UPDATE clock_state SET last_tick_at = $1", at)
-        await stage_event(
-            self._connection, ClockTicked(at=at), producer=PRODUCER, occurred_at=at, event_id=deterministic_id("ClockTicked", at)
-        )
+        await stage(self._connection, ticked_envelope(at))
 
     async def set_paused(self, paused: bool, by: str, at: datetime) -> None:
         await self._connection.execute("UPDATE clock_state SET paused = $1, changed_by = $2, changed_at = $3", paused, by, at)

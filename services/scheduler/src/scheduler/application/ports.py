@@ -1,5 +1,5 @@
-"""What the scheduler's use cases need of its book: adapters/clock_book.py keeps it in Postgres;
-tests/integration/test_keeping_time.py runs the use cases on it and on an in-memory one alike."""
+"""What the scheduler's use cases need of its book: adapters/clock_book.py keeps it in Postgres,
+adapters/memory.py in memory (tests/contract/test_clock_book.py holds both to one contract)."""
 
 from __future__ import annotations
 
