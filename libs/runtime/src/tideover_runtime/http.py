@@ -42,13 +42,18 @@ ReadinessCheck = Callable[[], Awaitable[bool]]
 READINESS_BOUND_SECONDS = 3.0
 
 
-def problem(status: int, title: str, detail: str | None = None, **extensions: Any) -> JSONResponse:
-    """An RFC 9457 problem document."""
+def problem_body(status: int, title: str, detail: str | None = None, **extensions: Any) -> dict[str, Any]:
+    """An RFC 9457 problem document: every refusal of every service is built here."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extensions)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return body
+
+
+def problem(status: int, title: str, detail: str | None = None, **extensions: Any) -> JSONResponse:
+    """A problem document as the answer (problem_body)."""
+    return JSONResponse(problem_body(status, title, detail, **extensions), status_code=status, media_type=PROBLEM_JSON)
 
 
 def field_name(loc: Sequence[int | str]) -> str:

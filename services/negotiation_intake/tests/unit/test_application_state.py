@@ -15,6 +15,7 @@ from negotiation_intake.domain.application_state import (
     InvalidTransitionError,
     ResendLimitError,
     State,
+    allowed_actions,
     code_hash,
     code_matches,
     sends_after_one_more,
@@ -160,3 +161,20 @@ class TestResendLimit:
     def test_one_more_than_a_day_allows_is_refused_naming_the_next_day(self) -> None:
         with pytest.raises(ResendLimitError, match=r"sent 3 times on 2030-03-14.*from 2030-03-15$"):
             sends_after_one_more(self.TODAY, SENDS_A_DAY, self.TODAY)
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_allowed_actions_are_exactly_the_transitions_that_succeed(state: State) -> None:
+    def succeeds(action: Action) -> bool:
+        try:
+            transition(state, action)
+        except InvalidTransitionError:
+            return False
+        return True
+
+    assert allowed_actions(state) == {action for action in Action if succeeds(action)}
+
+
+def test_what_the_agent_may_do_to_a_sent_plan() -> None:
+    assert {Action.CHOOSE, Action.SEND, Action.ACCEPT, Action.DECLINE, Action.WITHDRAW} <= allowed_actions(State.SENT)
+    assert allowed_actions(State.ACCEPTED) == {Action.RECEIVE_OFFER, Action.RECEIVE_REJECTION}

@@ -84,6 +84,18 @@ def transition(state: State, action: Action) -> State:
         raise InvalidTransitionError(state, action) from None
 
 
+def allowed_actions(state: State) -> frozenset[Action]:
+    """What may be done to an application in `state`: the one source of the buttons a page
+    offers (the console's templates ask this, never the states by name)."""
+    return frozenset(action for action in Action if _allowed(state, action))
+
+
+def _allowed(state: State, action: Action) -> bool:
+    if action == Action.WITHDRAW:
+        return state in _WITHDRAWABLE
+    return (state, action) in _TRANSITIONS
+
+
 #: A confirmation code may be tried 5 times and is valid 24 hours (DESIGN.md §4).
 CODE_TRIES = 5
 CODE_VALID_HOURS = 24

@@ -21,15 +21,15 @@ from negotiation_intake.application.written_plan import confirm_by_borrower
 from negotiation_intake.domain.access import Role
 from negotiation_intake.domain.borrower_limits import PER_APPLICATION, PER_CLIENT
 from negotiation_intake.entrypoints.changes import Handler, Work
+from tideover_runtime.http import problem_body
 
 #: The one answer to a try that does not confirm a plan, for whatever reason.
-NOT_CONFIRMED: dict[str, Any] = {
-    "type": "about:blank",
-    "title": "Not confirmed",
-    "status": 422,
-    "detail": "the code does not confirm a written plan of this application: check it, or ask for the plan to be sent again",
-    "rule": "confirmation_code",
-}
+NOT_CONFIRMED: dict[str, Any] = problem_body(
+    422,
+    "Not confirmed",
+    "the code does not confirm a written plan of this application: check it, or ask for the plan to be sent again",
+    rule="confirmation_code",
+)
 
 
 def borrower_of(application_id: uuid.UUID) -> Agent:

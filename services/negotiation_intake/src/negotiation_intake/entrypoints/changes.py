@@ -23,6 +23,7 @@ from negotiation_intake.entrypoints.code_secret import configured_code_secret
 from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
 from tideover_runtime.clock import Clock
 from tideover_runtime.database import Connection
+from tideover_runtime.http import problem_body
 from tideover_runtime.service import Resources
 
 
@@ -69,34 +70,30 @@ def _refusal(error: Exception) -> tuple[int, dict[str, Any]] | None:
     body: dict[str, Any] | None = None
     match error:
         case idempotency.IdempotencyKeyReusedError():
-            body = _problem_body(422, "Idempotency-Key reused", detail, rule="idempotency_key_reuse")
+            body = problem_body(422, "Idempotency-Key reused", detail, rule="idempotency_key_reuse")
         case errors.NotFoundError():
-            body = _problem_body(404, "Not found", detail)
+            body = problem_body(404, "Not found", detail)
         case errors.FourEyesError():
-            body = _problem_body(403, "Approval by another person", detail, rule=error.rule)
+            body = problem_body(403, "Approval by another person", detail, rule=error.rule)
         case errors.TooManyTriesError():
-            body = _problem_body(429, "Too many tries", detail, rule=error.rule, retry_after=error.retry_after)
+            body = problem_body(429, "Too many tries", detail, rule=error.rule, retry_after=error.retry_after)
         case errors.StaleVersionError():
-            body = _problem_body(412, "Stale application", detail, current_version=error.current)
+            body = problem_body(412, "Stale application", detail, current_version=error.current)
         case InvalidTransitionError():
-            body = _problem_body(409, "Invalid transition", detail, current_state=error.state.value, rule="state_machine")
+            body = problem_body(409, "Invalid transition", detail, current_state=error.state.value, rule="state_machine")
         case errors.OneAtATimeError():
-            body = _problem_body(409, "One negotiation at a time", detail, rule=error.rule, **error.names)
+            body = problem_body(409, "One negotiation at a time", detail, rule=error.rule, **error.names)
         case errors.ConflictError():
-            body = _problem_body(409, "Conflict", detail)
+            body = problem_body(409, "Conflict", detail)
         case LedgerUnavailableError():
-            body = _problem_body(503, "Ledger not available", f"{detail}; nothing was changed, try again", rule="ledger")
+            body = problem_body(503, "Ledger not available", f"{detail}; nothing was changed, try again", rule="ledger")
         case errors.RuleError():
             named = {"errors": [{"field": error.field, "message": detail}]} if error.field else {}
-            body = _problem_body(422, "Refused by a rule", detail, rule=error.rule, **named)
+            body = problem_body(422, "Refused by a rule", detail, rule=error.rule, **named)
         case UnacceptableDocumentError():
             named = {"errors": [{"field": "file", "message": detail}]}
-            body = _problem_body(error.status, "Document refused", detail, rule=error.rule, **named)
+            body = problem_body(error.status, "Document refused", detail, rule=error.rule, **named)
     return (body["status"], body) if body else None
-
-
-def _problem_body(status: int, title: str, detail: str, **extensions: Any) -> dict[str, Any]:
-    return {"type": "about:blank", "title": title, "status": status, "detail": detail, **extensions}
 
 
 async def perform(
@@ -203,8 +200,7 @@ def confirming(code: str, via: ConfirmationChannel) -> Handler:
         result = await written_plan.confirm(work.store, work.outbox, work.clock, work.current, code, via, work.code_secret)
         if not result.accepted:
             detail = f"the confirmation code is wrong; {result.tries_left} tries left"
-            body = {"type": "about:blank", "title": "Wrong confirmation code", "status": 422, "detail": detail,
-                    "rule": "confirmation_code", "tries_left": result.tries_left}  # fmt: skip
+            body = problem_body(422, "Wrong confirmation code", detail, rule="confirmation_code", tries_left=result.tries_left)
             return 422, body, result.application
         return 200, application_body(result.application), result.application
 

@@ -19,7 +19,7 @@ from negotiation_intake.adapters.store import CURSOR_PATTERN, PostgresIntakeStor
 from negotiation_intake.adapters.work_queue import QUEUE_SORTS, QueueFilter, work_queue
 from negotiation_intake.application.ports import Application, LedgerUnavailableError, LoanView
 from negotiation_intake.domain.access import Right, refusal_to_approve
-from negotiation_intake.domain.application_state import State
+from negotiation_intake.domain.application_state import State, allowed_actions
 from negotiation_intake.entrypoints.bodies import application_body, document_body
 from negotiation_intake.entrypoints.console.charts import schedule_bars
 from negotiation_intake.entrypoints.console.rendering import Console, PageError, csrf_token, page, signed_in
@@ -261,4 +261,5 @@ async def render_application(
         approval=approval_of(chosen_option(offers, application)),
         errors=feedback.get("errors", {}), values=feedback.get("values", {}),
         waiting=application.state in (State.SUBMITTED, State.ACCEPTED),
+        allowed=[action.value for action in allowed_actions(application.state)],
     )  # fmt: skip
