@@ -14,8 +14,8 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from repayment_tracking.adapters.plans import PostgresPlans
-from repayment_tracking.domain.plan_rules import Month, PlanBook, Rules, month_status
+from repayment_tracking.adapters.plan_reads import PlanDetails, PlanReads
+from repayment_tracking.domain.plan_rules import Month, Rules, month_status
 from tideover_runtime.http import problem
 from tideover_runtime.service import Resources
 from tideover_runtime.service_auth import REFUSALS, guard, requires
@@ -36,50 +36,27 @@ def routes(rules: Rules) -> Callable[[FastAPI, Callable[[], Resources]], None]:
 def add_routes(app: FastAPI, resources: Callable[[], Resources], rules: Rules) -> None:
     guard(app, lambda: resources().pool)
 
-    async def plan_bodies(plans: list[asyncpg.Record]) -> list[dict[str, Any]]:
-        ids = [plan["plan_id"] for plan in plans]
-        async with resources().pool.acquire() as connection:
-            books = await PostgresPlans(connection).books(ids)
-            missed_on = await connection.fetch(
-                "SELECT plan_id, sequence, missed_on FROM plan_installments WHERE plan_id = ANY($1::uuid[])", ids
-            )
-            payments = await connection.fetch(
-                """
-                SELECT plan_id, payment_id, value_date, amount FROM plan_payments
-                WHERE plan_id = ANY($1::uuid[]) ORDER BY value_date, payment_id
-                """,
-                ids,
-            )
-        missed = {(row["plan_id"], row["sequence"]): row["missed_on"] for row in missed_on}
-        return [
-            _plan_body(
-                plan,
-                books[plan["plan_id"]],
-                {sequence: day for (plan_id, sequence), day in missed.items() if plan_id == plan["plan_id"]},
-                [row for row in payments if row["plan_id"] == plan["plan_id"]],
-                rules,
-            )
-            for plan in plans
-        ]
+    async def plan_bodies(reads: PlanReads, plans: list[asyncpg.Record]) -> list[dict[str, Any]]:
+        details = await reads.details(plans)
+        return [_plan_body(plan, details[plan["plan_id"]], rules) for plan in plans]
 
     @app.get("/v1/plans/{plan_id}", dependencies=READER, responses=REFUSALS)
     async def get_plan(plan_id: uuid.UUID) -> JSONResponse:
-        plan = await resources().pool.fetchrow("SELECT * FROM plans WHERE plan_id = $1", plan_id)
+        reads = PlanReads(resources().pool)
+        plan = await reads.plan(plan_id)
         if plan is None:
             return problem(404, "Not found", f"no plan {plan_id}")
-        [body] = await plan_bodies([plan])
+        [body] = await plan_bodies(reads, [plan])
         return JSONResponse(body)
 
     @app.get("/v1/loans/{loan_id}/plans", dependencies=READER, responses=REFUSALS)
     async def plans_of_loan(loan_id: uuid.UUID) -> JSONResponse:
-        rows = await resources().pool.fetch("SELECT * FROM plans WHERE loan_id = $1 ORDER BY activated_on, plan_id", loan_id)
-        return JSONResponse({"loan_id": str(loan_id), "plans": await plan_bodies(list(rows))})
+        reads = PlanReads(resources().pool)
+        return JSONResponse({"loan_id": str(loan_id), "plans": await plan_bodies(reads, await reads.of_loan(loan_id))})
 
 
-def _plan_body(
-    plan: asyncpg.Record, book: PlanBook, missed_on: dict[int, date | None], payments: list[asyncpg.Record], rules: Rules
-) -> dict[str, Any]:
-    currency = plan["currency"]
+def _plan_body(plan: asyncpg.Record, details: PlanDetails, rules: Rules) -> dict[str, Any]:
+    currency, book, missed_on, payments = plan["currency"], details.book, details.missed_on, details.payments
 
     def money(amount: Decimal) -> dict[str, str]:
         return {"amount": str(amount), "currency": currency}
