@@ -1,55 +1,21 @@
-"""Contacts, messages, plans and the contact log in Postgres (schema notification)."""
+"""Contacts, messages, plans and the contact log in Postgres (schema notification): the
+messages and the log in adapters/messages_store.py, the rest here."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Collection
 from datetime import date, datetime
-from typing import Any
 
-from notification.application.codes import FORGOTTEN, forgotten, secret_until
-from notification.application.ports import Contact, LedgerStatus, LogEntry, StatusChange, StoredMessage
-from notification.domain.contact_rules import History, Sent
+from notification.adapters.messages_store import PostgresMessages
+from notification.application.ports import Contact, LedgerStatus
 from tideover_contracts.common import Channel, Jurisdiction, Language, Locale
-from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
-from tideover_contracts.events.negotiation import PlanSentToBorrower
-from tideover_contracts.events.notifications import Purpose
 from tideover_contracts.money import Money
-from tideover_contracts.topics import ALL_EVENT_TYPES
-from tideover_runtime.database import Connection
-
-_MESSAGE_COLUMNS = "notification_id, loan_id, purpose, source_type, source, created_at, status, failed_channels, channel"
 
 
-def _source(source_type: str, source: str) -> Event:
-    """The event a message tells of, as stored; a written plan whose code was forgotten
-    (application/codes.py) is read with the code `FORGOTTEN`, which the contract would refuse."""
-    event_class: type[Event] = ALL_EVENT_TYPES[source_type]
-    if event_class is PlanSentToBorrower:
-        data = json.loads(source)
-        if data.get("confirmation_code") == FORGOTTEN:
-            return forgotten(data)
-    return event_class.model_validate_json(source)
-
-
-def _message(row: Any) -> StoredMessage:
-    return StoredMessage(
-        notification_id=row["notification_id"],
-        loan_id=row["loan_id"],
-        purpose=Purpose(row["purpose"]),
-        source=_source(row["source_type"], row["source"]),
-        created_at=row["created_at"],
-        status=row["status"],
-        failed_channels=frozenset(Channel(channel) for channel in row["failed_channels"]),
-        channel=Channel(row["channel"]) if row["channel"] else None,
-    )
-
-
-class PostgresNotificationStore:
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
+class PostgresNotificationStore(PostgresMessages):
+    """The NotificationStore port (application/ports.py) on one connection."""
 
     async def add_contact(self, loan: LoanBooked) -> None:
         borrower = loan.borrower
@@ -113,118 +79,6 @@ class PostgresNotificationStore:
             )
             for row in rows
         }
-
-    async def add_messages(self, messages: list[StoredMessage]) -> set[uuid.UUID]:
-        """The ids of the messages that are new: one that exists already (a duplicate, even
-        within `messages`) becomes one message. A written plan's is kept with the instant its
-        code expires (`secret_until`), when the code is forgotten (`forget_codes`)."""
-        rows = await self._connection.fetch(
-            """
-            INSERT INTO messages (notification_id, loan_id, purpose, source_type, source, created_at, status, secret_until)
-            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[],
-                                 $8::timestamptz[])
-            ON CONFLICT (notification_id) DO NOTHING RETURNING notification_id
-            """,
-            [m.notification_id for m in messages],
-            [m.loan_id for m in messages],
-            [m.purpose.value for m in messages],
-            [m.source.event_type for m in messages],
-            [m.source.model_dump_json() for m in messages],
-            [m.created_at for m in messages],
-            [m.status for m in messages],
-            [secret_until(m.source) for m in messages],
-        )
-        return {row["notification_id"] for row in rows}
-
-    async def message(self, notification_id: uuid.UUID, *, for_update: bool = False) -> StoredMessage | None:
-        lock = " FOR UPDATE" if for_update else ""
-        row = await self._connection.fetchrow(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE notification_id = $1{lock}", notification_id
-        )
-        return _message(row) if row else None
-
-    async def due(self, now: datetime, limit: int) -> list[StoredMessage]:
-        """Held messages whose time has come, oldest first, locked for this transaction."""
-        rows = await self._connection.fetch(
-            f"""
-            SELECT {_MESSAGE_COLUMNS} FROM messages WHERE status = 'held' AND hold_until <= $1
-            ORDER BY hold_until, created_at LIMIT $2 FOR UPDATE SKIP LOCKED
-            """,
-            now,
-            limit,
-        )
-        return [_message(row) for row in rows]
-
-    async def forget_codes(self, now: datetime, limit: int) -> list[StoredMessage]:
-        """The messages whose one-time code expired by `now` (at most `limit`, the first to
-        expire first), locked for this transaction, with their code forgotten: their stored
-        event holds `FORGOTTEN` in its place from now on."""
-        rows = await self._connection.fetch(
-            f"""
-            UPDATE messages SET source = jsonb_set(source, '{{confirmation_code}}', to_jsonb($3::text)), secret_until = NULL
-            WHERE notification_id IN (
-                SELECT notification_id FROM messages WHERE secret_until <= $1
-                ORDER BY secret_until, notification_id LIMIT $2 FOR UPDATE SKIP LOCKED
-            )
-            RETURNING {_MESSAGE_COLUMNS}
-            """,
-            now,
-            limit,
-            FORGOTTEN,
-        )
-        return sorted((_message(row) for row in rows), key=lambda message: (message.created_at, message.notification_id))
-
-    async def set_statuses(self, changes: list[StatusChange]) -> None:
-        if not changes:
-            return
-        await self._connection.execute(
-            """
-            UPDATE messages m SET status = c.status, hold_until = c.hold_until, channel = c.channel, sent_at = c.sent_at
-            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::timestamptz[])
-                AS c(notification_id, status, hold_until, channel, sent_at)
-            WHERE m.notification_id = c.notification_id
-            """,
-            [c.notification_id for c in changes],
-            [c.status for c in changes],
-            [c.hold_until for c in changes],
-            [c.channel.value if c.channel else None for c in changes],
-            [c.sent_at for c in changes],
-        )
-
-    async def add_failed_channel(self, notification_id: uuid.UUID, channel: Channel) -> None:
-        await self._connection.execute(
-            "UPDATE messages SET failed_channels = array_append(failed_channels, $2) WHERE notification_id = $1",
-            notification_id,
-            channel.value,
-        )
-
-    async def histories(self, loan_ids: Collection[uuid.UUID], since: datetime) -> dict[uuid.UUID, History]:
-        ids = list(loan_ids)
-        sent = await self._connection.fetch(
-            """
-            SELECT loan_id, channel, sent_at, purpose FROM messages
-            WHERE loan_id = ANY($1::uuid[]) AND status = 'sent' AND sent_at >= $2
-            """,
-            ids,
-            since,
-        )
-        talks = await self._connection.fetch("SELECT loan_id, last_at FROM conversations WHERE loan_id = ANY($1::uuid[])", ids)
-        last_talk = {row["loan_id"]: row["last_at"] for row in talks}
-        by_loan: dict[uuid.UUID, list[Sent]] = {loan_id: [] for loan_id in ids}
-        for row in sent:
-            by_loan[row["loan_id"]].append(Sent(Channel(row["channel"]), row["sent_at"], Purpose(row["purpose"])))
-        return {loan_id: History(tuple(items), last_talk.get(loan_id)) for loan_id, items in by_loan.items()}
-
-    async def waiting(self, loan_ids: Collection[uuid.UUID]) -> list[StoredMessage]:
-        """The loans' messages that wait for a fact from another topic, locked for this transaction."""
-        rows = await self._connection.fetch(
-            f"""
-            SELECT {_MESSAGE_COLUMNS} FROM messages WHERE status = 'waiting' AND loan_id = ANY($1::uuid[])
-            ORDER BY created_at, notification_id FOR UPDATE
-            """,
-            list(loan_ids),
-        )
-        return [_message(row) for row in rows]
 
     async def active_plans(self, loan_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """The loans with a plan started and not ended."""
@@ -321,44 +175,3 @@ class PostgresNotificationStore:
             loan_id,
             at,
         )
-
-    async def log(self, entries: list[LogEntry]) -> None:
-        if not entries:
-            return
-        await self._connection.executemany(
-            """
-            INSERT INTO contact_log (notification_id, loan_id, purpose, channel, decision, rule, hold_until, template,
-                                     subject, body, decided_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            """,
-            [
-                (
-                    e.notification_id,
-                    e.loan_id,
-                    e.purpose.value,
-                    e.channel.value if e.channel else "",
-                    e.decision,
-                    e.rule,
-                    e.hold_until,
-                    e.template,
-                    e.subject,
-                    e.body,
-                    e.decided_at,
-                )
-                for e in entries
-            ],
-        )
-
-    async def receipt(self, notification_id: uuid.UUID, channel: Channel, receipt: str, reason: str | None, at: datetime) -> bool:
-        status = await self._connection.execute(
-            """
-            UPDATE contact_log SET receipt = $3, receipt_reason = $4, receipt_at = $5
-            WHERE notification_id = $1 AND channel = $2 AND decision = 'sent' AND receipt IS NULL
-            """,
-            notification_id,
-            channel.value,
-            receipt,
-            reason,
-            at,
-        )
-        return bool(status != "UPDATE 0")

@@ -14,7 +14,7 @@ use until `code_expires_at` (24 hours after it was sent); from then on:
   code (`live_code`).
 
 `FORGOTTEN` does not match the contract's pattern for a code (six digits): the store reads such
-an event back with `forgotten` (adapters/store.py), never as a code a borrower could be sent.
+an event back with `forgotten` (adapters/messages_store.py), never as a code a borrower could be sent.
 """
 
 from __future__ import annotations

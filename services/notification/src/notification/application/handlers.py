@@ -8,49 +8,31 @@ Its id is the business key of the fact (purpose, loan, installment, day), so a r
 repeated event makes no second message. A message that needs a fact another topic brings waits
 for it and is decided when the second of the two arrives (application/waiting.py). A written
 plan's one-time code is kept no longer than it is of use: forgotten once it expires, and the
-message no longer sent (application/codes.py).
+message no longer sent (application/codes.py). How a message is made and decided:
+application/deciding.py.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
 from typing import Any
 
-from notification.application.codes import code_expiry, forget_expired, is_forgotten, live_code
-from notification.application.message_facts import facts_for, purpose_of
-from notification.application.ports import Contact, LedgerStatus, LogEntry, Notifying, StatusChange, StoredMessage
-from notification.application.waiting import Known, cured_by_closure, known_after_locking
-from notification.domain.contact_rules import WEEK, Borrower, Message, Outcome, Sent, decide
-from notification.domain.masking import masked
+from notification.application.deciding import ContactNotYetKnownError, Key, consider, decide_messages, decide_waiting
+from notification.application.ports import LedgerStatus, Notifying
 from tideover_contracts.common import Channel
-from tideover_contracts.envelope import Event, deterministic_id
-from tideover_contracts.events import notifications_v1
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked, close_event_id
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, LoanClosureReason
-from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, NotificationRequested
+from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed
 from tideover_contracts.events.overdue import LoanBecameOverdue, OverdueChangeReason, OverdueStatusChanged
 from tideover_contracts.events.plans import PlanActivated
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
-from tideover_runtime.unit import Unit, publish_each
+from tideover_runtime.unit import Unit
 
-#: How long a gateway may still deliver a request before it is stale.
-REQUEST_TTL = timedelta(hours=12)
 #: Held messages released per clock event (the rest on the next one).
 RELEASE_BATCH = 5000
 #: Status changes that call for a new overdue notice (DESIGN.md §4: on each bucket change and weekly).
 NOTICE_REASONS = frozenset({OverdueChangeReason.BUCKET_CHANGED, OverdueChangeReason.WEEKLY})
-
-
-class ContactNotYetKnownError(Exception):
-    """The loan's LoanBooked has not reached us yet; retried, then dead-lettered for replay."""
-
-
-class ForgottenCodeError(RuntimeError):
-    """A written plan whose code was forgotten came to be rendered: the contact rules suppress it
-    (code_expired) before, so this is a fault, never a message with a masked code."""
 
 
 async def when_loan_booked_keep_contact(unit: Unit[LoanBooked], notifying: Notifying) -> None:
@@ -62,9 +44,6 @@ async def when_contact_changed_update_contact(unit: Unit[BorrowerContactChanged]
     store = notifying.store
     if not await store.change_contact(unit.event):
         raise ContactNotYetKnownError(f"no contact for loan {unit.event.loan_id}")
-
-
-Key = tuple[object, ...]
 
 
 def notify_of(key_of: Callable[[Any], Key | None]) -> Callable[[list[Unit[Any]], Notifying], Awaitable[None]]:
@@ -132,7 +111,7 @@ async def _keep_after_breaks(notifying: Notifying, units: list[Unit[Any]]) -> No
     await store.keep_ledgers_after_breaks(
         [(cause, unit.event.loan_id, _ledger_status(unit.event)) for unit, cause in after_breaks]
     )
-    await _decide_waiting(notifying, [unit for unit, _ in after_breaks])
+    await decide_waiting(notifying, [unit for unit, _ in after_breaks])
 
 
 async def when_loan_closed_stop_pressing(unit: Unit[LoanClosed], notifying: Notifying) -> None:
@@ -143,7 +122,7 @@ async def when_loan_closed_stop_pressing(unit: Unit[LoanClosed], notifying: Noti
     event, store = unit.event, notifying.store
     await store.lock_loans({event.loan_id})
     await store.close_loan(event.loan_id, event.reason, event.closed_on)
-    await _decide_waiting(notifying, [unit])
+    await decide_waiting(notifying, [unit])
     sold = (await store.closures({event.loan_id})).get(event.loan_id) is LoanClosureReason.SOLD  # the first closure stands
     if sold and await store.contacts({event.loan_id}):
         await consider(notifying, [(unit, ("loan_assigned", event.loan_id))])
@@ -175,9 +154,9 @@ async def when_time_passes_release_held(unit: Unit[BusinessDayClosed] | Unit[Clo
     event, store = unit.event, notifying.store
     now = event.closed_at if isinstance(event, BusinessDayClosed) else event.at
     expired = await store.forget_codes(now, RELEASE_BATCH)
-    await _decide(notifying, [(unit, message) for message in expired if message.status in ("held", "waiting")], now)
+    await decide_messages(notifying, [(unit, message) for message in expired if message.status in ("held", "waiting")], now)
     due = await store.due(now, RELEASE_BATCH)
-    await _decide(notifying, [(unit, message) for message in due], now)
+    await decide_messages(notifying, [(unit, message) for message in due], now)
 
 
 async def when_delivered_complete_log(unit: Unit[NotificationDelivered], notifying: Notifying) -> None:
@@ -197,156 +176,8 @@ async def when_failed_fall_back(unit: Unit[NotificationFailed], notifying: Notif
         return  # an old attempt's receipt: the message has moved on
     await store.add_failed_channel(message.notification_id, event.channel)
     retry = replace(message, failed_channels=message.failed_channels | {event.channel})
-    await _decide(notifying, [(unit, retry)], unit.clock.now())
-
-
-async def consider(notifying: Notifying, items: list[tuple[Unit[Any], Key]]) -> None:
-    """A new message about each unit's event, decided now, or stored to wait for a fact from
-    another topic (application/waiting.py); a key seen before (in this run or earlier) is the
-    same message, so a redelivered or repeated fact makes one message."""
-    if not items:
-        return
-    messages = []
-    for unit, key in items:
-        purpose = purpose_of(unit.event)
-        message = StoredMessage(
-            notification_id=deterministic_id("notice", purpose.value, *key),
-            loan_id=unit.event.loan_id,
-            purpose=purpose,
-            source=forget_expired(unit.event, unit.clock.now()),  # a code read after it expired is not kept
-            created_at=unit.clock.now(),
-            status="held",
-            failed_channels=frozenset(),
-            channel=None,
-        )
-        messages.append((unit, message))
-    known = await known_after_locking(notifying.store, [message for _, message in messages])
-    messages = [(unit, replace(m, status="waiting") if known.waits(m) else m) for unit, m in messages]
-    new = await notifying.store.add_messages([message for _, message in messages])
-    fresh: dict[uuid.UUID, tuple[Unit[Any], StoredMessage]] = {}
-    for unit, message in messages:
-        if message.notification_id in new and message.status != "waiting":
-            fresh.setdefault(message.notification_id, (unit, message))
-    await _decide(notifying, list(fresh.values()), items[0][0].clock.now())
-
-
-async def _decide_waiting(notifying: Notifying, units: list[Unit[Any]]) -> None:
-    """Decide the messages of the units' loans that waited and no longer need to; the unit of
-    the fact that completed them causes their requests. The caller holds the loans' locks."""
-    by_loan = {unit.event.loan_id: unit for unit in units}
-    waiting = await notifying.store.waiting(by_loan.keys())
-    known = await Known.of(notifying.store, waiting)
-    ready = [(by_loan[message.loan_id], message) for message in waiting if not known.waits(message)]
-    await _decide(notifying, ready, units[0].clock.now())
+    await decide_messages(notifying, [(unit, retry)], unit.clock.now())
 
 
 def _ledger_status(event: OverdueStatusChanged | LoanBecameOverdue) -> LedgerStatus:
     return LedgerStatus(event.business_date, event.days_past_due, event.overdue.total)
-
-
-async def _decide(notifying: Notifying, items: list[tuple[Unit[Any], StoredMessage]], now: datetime) -> None:
-    """Decide each message at `now`, in order (a message sent counts in the limits of the next);
-    then store, log and publish them all at once."""
-    if not items:
-        return
-    store = notifying.store
-    loans = {message.loan_id for _, message in items}
-    contacts = await store.contacts(loans)
-    if missing := loans - contacts.keys():
-        raise ContactNotYetKnownError(f"no contact for loan(s) {sorted(map(str, missing))}")
-    histories = await store.histories(loans, now - WEEK)
-    plans = await store.active_plans(loans)
-    known = await Known.of(store, [message for _, message in items])
-    changes: list[StatusChange] = []
-    entries: list[LogEntry] = []
-    outgoing: list[tuple[Unit[Any], Event, uuid.UUID]] = []
-    for unit, message in items:
-        contact, history = contacts[message.loan_id], histories[message.loan_id]
-        decision = decide(
-            Message(
-                message.purpose,
-                message.created_at,
-                message.failed_channels,
-                cured_by_closure=cured_by_closure(message),
-                code_expires_at=code_expiry(message),
-            ),
-            _borrower(contact),
-            history,
-            now,
-            plan_active=message.loan_id in plans,
-            profile=notifying.profiles[contact.jurisdiction],
-            closed=known.closures.get(message.loan_id),
-        )
-        entry = LogEntry(
-            message.notification_id, message.loan_id, message.purpose, decision.channel, decision.outcome.value,
-            decision.rule, decision.until, None, None, None, now,
-        )  # fmt: skip
-        if decision.outcome is not Outcome.SEND:
-            status = "held" if decision.outcome is Outcome.HOLD else "suppressed"
-            changes.append(StatusChange(message.notification_id, status, hold_until=decision.until, channel=decision.channel))
-            entries.append(entry)
-            continue
-        channel = decision.channel
-        assert channel is not None
-        request = _request(notifying, message, contact, channel, now, known.ledger_after(message))
-        histories[message.loan_id] = replace(history, sent=(*history.sent, Sent(channel, now, message.purpose)))
-        changes.append(StatusChange(message.notification_id, "sent", channel=channel, sent_at=now))
-        code = live_code(message.source)
-        entries.append(
-            replace(entry, template=request.template, subject=masked(request.subject, code), body=masked(request.body, code))
-        )
-        # The v1 copy keeps the event id v1 always had; a gateway reads one of the two topics.
-        outgoing.append((unit, request, deterministic_id("NotificationRequested.v2", message.notification_id, channel.value)))
-        if (old := notifications_v1.downgraded(request)) is not None:  # for gateways still on notifications.requests.v1
-            outgoing.append((unit, old, deterministic_id("NotificationRequested", message.notification_id, channel.value)))
-    await store.set_statuses(changes)
-    await store.log(entries)
-    await publish_each(outgoing, secret=carries_a_code)
-
-
-def carries_a_code(event: Event) -> bool:
-    """A written plan's request carries the borrower's one-time code in its text: its outbox row
-    is blanked once published (DESIGN.md §5: secrets are not kept in clear after they are sent)."""
-    return isinstance(event, NotificationRequested) and event.purpose.value == "written_plan"
-
-
-def _request(
-    notifying: Notifying, message: StoredMessage, contact: Contact, channel: Channel, now: datetime, ledger: LedgerStatus | None
-) -> NotificationRequested:
-    """The request for `message` on `channel`. A broken plan's message states the ledger's days
-    past due and overdue total after the break (`ledger`). Never a written plan whose code was
-    forgotten (ForgottenCodeError)."""
-    if is_forgotten(message.source):
-        raise ForgottenCodeError(f"message {message.notification_id}: its one-time code was forgotten")
-    address = contact.address(channel)
-    assert address is not None
-    _, facts = facts_for(message.source, ledger=ledger, terms=notifying.plan_terms)
-    language = contact.written_in
-    rendered = notifying.render(message.purpose, channel, language, contact.jurisdiction, contact.time_zone, facts)
-    return NotificationRequested(
-        notification_id=message.notification_id,
-        loan_id=message.loan_id,
-        borrower_id=contact.borrower_id,
-        channel=channel,
-        address=address,
-        purpose=message.purpose,
-        locale=contact.locale,
-        language=language,
-        jurisdiction=contact.jurisdiction,
-        subject=rendered.subject,
-        body=rendered.body,
-        template=rendered.template,
-        expires_at=now + REQUEST_TTL,
-    )
-
-
-def _borrower(contact: Contact) -> Borrower:
-    """The channels in the borrower's order of preference that reach them, SMS last as a fallback."""
-    wanted = dict.fromkeys((*contact.preferred_channels, Channel.SMS))
-    return Borrower(
-        time_zone=contact.time_zone,
-        jurisdiction=contact.jurisdiction,
-        channels=tuple(channel for channel in wanted if contact.address(channel)),
-        opted_out=frozenset(contact.opted_out_channels),
-        do_not_contact=contact.do_not_contact,
-    )

@@ -1,4 +1,5 @@
-"""What the notification use cases need from storage (adapters/store.py implements it)."""
+"""What the notification use cases need from storage (adapters/store.py implements it, adapters/memory.py
+fakes it for tests)."""
 
 from __future__ import annotations
 

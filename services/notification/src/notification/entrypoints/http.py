@@ -1,6 +1,6 @@
 """The contact log of a loan, for agents and support staff: every decision (sent, held until
 when, suppressed by which rule) and every receipt; a one-time code in a message is masked
-(application/handlers.py). It takes a service key granting read_contact_log
+(application/deciding.py). It takes a service key granting read_contact_log
 (tideover_runtime.service_auth)."""
 
 from __future__ import annotations
