@@ -123,7 +123,10 @@ async def when_loan_closed_stop_pressing(unit: Unit[LoanClosed], notifying: Noti
     await store.lock_loans({event.loan_id})
     await store.close_loan(event.loan_id, event.reason, event.closed_on)
     await decide_waiting(notifying, [unit])
-    sold = (await store.closures({event.loan_id})).get(event.loan_id) is LoanClosureReason.SOLD  # the first closure stands
+    # The first closure stands: the assignment is told when the loan was sold, by the sale itself
+    # (a later LoanClosed with another reason tells nothing more).
+    first = (await store.closures({event.loan_id})).get(event.loan_id)
+    sold = event.reason is LoanClosureReason.SOLD and first is LoanClosureReason.SOLD
     if sold and await store.contacts({event.loan_id}):
         await consider(notifying, [(unit, ("loan_assigned", event.loan_id))])
 
