@@ -29,7 +29,8 @@ WITH decided AS (
 owed AS (
     -- LATERAL: each decided loan's installments through the primary key, never a scan of all
     SELECT i.*, l.currency, {OWED} AS owed, {owed("principal")} AS owed_principal
-    FROM decided d JOIN loans l USING (loan_id)
+    -- each loan once, however many of its events are staged together
+    FROM (SELECT DISTINCT loan_id FROM decided) d JOIN loans l USING (loan_id)
     CROSS JOIN LATERAL (SELECT * FROM installments i WHERE i.loan_id = d.loan_id) i
 ),
 schedules AS (

@@ -1,4 +1,4 @@
-"""What the use cases need: the loan book (adapters/loan_book.py) and the charge caps."""
+"""What the use cases need: the loan book (adapters/loan_book.py; in memory: adapters/memory.py) and the charge caps."""
 
 from __future__ import annotations
 

@@ -11,9 +11,11 @@ from typing import Any
 from overdue_detection.application.ports import EnvelopeFacts, LoanBook, StatusEvent
 from overdue_detection.domain.episodes import Decision, Position
 from tideover_contracts.envelope import deterministic_id
+from tideover_contracts.events.clock import BusinessDayClosed
+from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_runtime.unit import Unit
 
-_EVENT_TYPES = {"start": "LoanBecameOverdue", "change": "OverdueStatusChanged", "cure": "LoanCured"}
+_EVENT_TYPES = {"start": LoanBecameOverdue.event_type, "change": OverdueStatusChanged.event_type, "cure": LoanCured.event_type}
 _NOTHING = Position(None, Decimal(0), Decimal(0), Decimal(0), Decimal(0))
 
 
@@ -42,7 +44,7 @@ def _status_event(
     episode = max(decision.state.episode, 1)
     if decision.kind == "change":
         # One status per loan and business day from the close; one per payment otherwise.
-        cause = "close" if unit.envelope.event_type == "BusinessDayClosed" else unit.envelope.event_id
+        cause = "close" if isinstance(unit.event, BusinessDayClosed) else unit.envelope.event_id
         event_id = deterministic_id(event_type, loan_id, episode, business_date, cause)
     else:
         event_id = deterministic_id(event_type, loan_id, episode)

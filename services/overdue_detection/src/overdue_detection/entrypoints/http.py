@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application.queries import ClosedLoanError, ledger_position, shown_days_past_due
+from overdue_detection.domain.loan import LoanRow
 from tideover_runtime.http import problem, problem_response
 from tideover_runtime.service import Resources
 from tideover_runtime.service_auth import REFUSALS, guard, requires
@@ -55,35 +57,42 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
             remaining = (await book.remaining_schedules([loan_id])).get(loan_id, [])
             payments = await book.last_payments(loan_id)
             paused_since = await book.open_pause(loan_id) if loan.under_plan else None
+        return _status(loan_id, loan, business_date, positions[0] if positions else {}, remaining, payments, paused_since)
 
-        def money(amount: Decimal) -> dict[str, str]:
-            return {"amount": str(amount), "currency": loan.currency}
 
-        position: Any = positions[0] if positions else {}
-        oldest_due = position.get("oldest_due")
-        overdue = business_date is not None and oldest_due is not None
-        components = ("principal", "interest", "fee", "penalty")
-        return {
-            "loan_id": str(loan_id),
-            "as_of": business_date.isoformat() if business_date else None,
-            "status": "under_plan" if loan.under_plan else loan.status,
-            "overdue": overdue,
-            "episode": loan.episode,
-            "days_past_due": shown_days_past_due(
-                business_date, oldest_due, position.get("paused_days", 0), loan.overdue_since, paused_since
-            ),
-            "bucket": loan.bucket,
-            "oldest_overdue_due_date": oldest_due.isoformat() if oldest_due else None,
-            "overdue_amounts": {part: money(position[part] if overdue else Decimal(0)) for part in components},
-            "charges_cap_applied": loan.policy.cap_binds,
-            "penalty_rate": str(loan.policy.penalty_rate),
-            "credit": money(loan.credit),
-            "remaining_schedule": [
-                {"sequence": item.sequence, "due_date": item.due_date.isoformat(), "outstanding": money(owed)}
-                for item, owed in remaining
-            ],
-            "last_payments": [
-                {"payment_id": row["payment_id"], "amount": money(row["amount"]), "value_date": row["value_date"].isoformat()}
-                for row in payments
-            ],
-        }
+def _status(
+    loan_id: uuid.UUID, loan: LoanRow, business_date: date | None, position: Any, remaining: list[Any], payments: list[Any],
+    paused_since: date | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The overdue-status body: the loan's position at `business_date`, its schedule and payments."""
+
+    def money(amount: Decimal) -> dict[str, str]:
+        return {"amount": str(amount), "currency": loan.currency}
+
+    oldest_due = position.get("oldest_due")
+    overdue = business_date is not None and oldest_due is not None
+    components = ("principal", "interest", "fee", "penalty")
+    return {
+        "loan_id": str(loan_id),
+        "as_of": business_date.isoformat() if business_date else None,
+        "status": "under_plan" if loan.under_plan else loan.status,
+        "overdue": overdue,
+        "episode": loan.episode,
+        "days_past_due": shown_days_past_due(
+            business_date, oldest_due, position.get("paused_days", 0), loan.overdue_since, paused_since
+        ),
+        "bucket": loan.bucket,
+        "oldest_overdue_due_date": oldest_due.isoformat() if oldest_due else None,
+        "overdue_amounts": {part: money(position[part] if overdue else Decimal(0)) for part in components},
+        "charges_cap_applied": loan.policy.cap_binds,
+        "penalty_rate": str(loan.policy.penalty_rate),
+        "credit": money(loan.credit),
+        "remaining_schedule": [
+            {"sequence": item.sequence, "due_date": item.due_date.isoformat(), "outstanding": money(owed)}
+            for item, owed in remaining
+        ],
+        "last_payments": [
+            {"payment_id": row["payment_id"], "amount": money(row["amount"]), "value_date": row["value_date"].isoformat()}
+            for row in payments
+        ],
+    }
