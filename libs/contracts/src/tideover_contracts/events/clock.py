@@ -55,4 +55,4 @@ class ClockTicked(Event):
 def close_event_id(business_date: date) -> uuid.UUID:
     """The event id of the close of `business_date`: the same from every scheduler replica, a
     restarted one, or the simulator, so that a date is closed once for every consumer."""
-    return deterministic_id("BusinessDayClosed", business_date)
+    return deterministic_id(BusinessDayClosed.event_type, business_date)

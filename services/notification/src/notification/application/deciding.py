@@ -114,7 +114,7 @@ class _Run:
         ids = (message.notification_id, channel.value)
         self.outgoing.append((unit, request, deterministic_id("NotificationRequested.v2", *ids)))
         if (old := notifications_v1.downgraded(request)) is not None:  # for gateways still on notifications.requests.v1
-            self.outgoing.append((unit, old, deterministic_id("NotificationRequested", *ids)))
+            self.outgoing.append((unit, old, deterministic_id(NotificationRequested.event_type, *ids)))
         return Sent(channel, self.now, message.purpose)
 
 

@@ -104,7 +104,7 @@ async def _offer(
     )
     if await plans.store.add_offer(record, offer_json):
         await unit.publish_rendered(
-            PlanOffered, offer_json, key=str(loan.loan_id), event_id=deterministic_id("PlanOffered", record.offer_id)
+            PlanOffered, offer_json, key=str(loan.loan_id), event_id=deterministic_id(PlanOffered.event_type, record.offer_id)
         )
 
 
@@ -118,7 +118,7 @@ async def _reject(unit: Unit[Any], code: str, message: str, *, needed: Money | N
             disposable_income_needed=needed,
             offer_id=offer_id,
         ),
-        event_id=deterministic_id("PlanRejected", unit.envelope.event_id),
+        event_id=deterministic_id(PlanRejected.event_type, unit.envelope.event_id),
     )
 
 
@@ -151,7 +151,7 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
     plan = _activation(acceptance, stored, option)
     await plans.store.set_offer_status(acceptance.offer_id, "accepted")
     if await plans.store.add_plan(plan):
-        await unit.publish(plan, event_id=deterministic_id("PlanActivated", plan.plan_id))
+        await unit.publish(plan, event_id=deterministic_id(PlanActivated.event_type, plan.plan_id))
 
 
 def _changed_since_quote(stored: StoredOffer, position: LoanPosition, effect: PlanEffect) -> bool:
@@ -209,7 +209,7 @@ async def when_business_day_closed_expire_offers(unit: Unit[BusinessDayClosed], 
             OfferExpired(
                 offer_id=offer.offer_id, application_id=offer.application_id, loan_id=offer.loan_id, expired_at=offer.valid_until
             ),
-            event_id=deterministic_id("OfferExpired", offer.offer_id),
+            event_id=deterministic_id(OfferExpired.event_type, offer.offer_id),
         )
 
 

@@ -92,7 +92,7 @@ def _installment_paid(plan: ActivePlan, payment: RepaymentApplied, covered: Line
         fully_paid=covered.left.amount == 0,
         value_date=payment.value_date,
     )
-    return event, deterministic_id("PlanInstallmentPaid", plan.plan_id, covered.line.sequence, payment.payment_id)
+    return event, deterministic_id(PlanInstallmentPaid.event_type, plan.plan_id, covered.line.sequence, payment.payment_id)
 
 
 def completed_event(plan: ActivePlan, book: PlanBook, done_on: date) -> tuple[Event, uuid.UUID]:
@@ -104,7 +104,7 @@ def completed_event(plan: ActivePlan, book: PlanBook, done_on: date) -> tuple[Ev
         total_paid=Money.of(book.paid(), plan.currency),
         final_waiver=plan.conditional_waiver,
     )
-    return event, deterministic_id("PlanCompleted", plan.plan_id)
+    return event, deterministic_id(PlanCompleted.event_type, plan.plan_id)
 
 
 @dataclass
@@ -143,7 +143,7 @@ def judgement_events(
             missed_count=missed.missed_count,
             business_date=missed.on,
         )
-        outcome.events.append((unit, event, deterministic_id("PlanInstallmentMissed", plan.plan_id, missed.sequence)))
+        outcome.events.append((unit, event, deterministic_id(PlanInstallmentMissed.event_type, plan.plan_id, missed.sequence)))
     if (broken := judgement.broken) is not None:
         outcome.broken[plan.plan_id] = broken.on
         broken_event = PlanBroken(
@@ -154,7 +154,7 @@ def judgement_events(
             reinstated_waiver=plan.conditional_waiver,
             unpaid=Money.of(broken.unpaid, plan.currency),
         )
-        outcome.events.append((unit, broken_event, deterministic_id("PlanBroken", plan.plan_id)))
+        outcome.events.append((unit, broken_event, deterministic_id(PlanBroken.event_type, plan.plan_id)))
         return
     if (done_on := judgement.completed_on) is not None:
         outcome.completed[plan.plan_id] = done_on
@@ -171,5 +171,5 @@ def judgement_events(
             amount_due=Money.of(amount, plan.currency),
             days_before=days_before,
         )
-        event_id = deterministic_id("PlanInstallmentDueSoon", plan.plan_id, month.sequence, days_before)
+        event_id = deterministic_id(PlanInstallmentDueSoon.event_type, plan.plan_id, month.sequence, days_before)
         outcome.events.append((unit, reminder, event_id))

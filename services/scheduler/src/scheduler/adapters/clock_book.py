@@ -24,7 +24,7 @@ def closed_envelope(day: date, closed_at: datetime, catching_up_to: date | None)
 
 def ticked_envelope(at: datetime) -> Envelope[Any]:
     """The ClockTicked of the period starting `at`, with the id every replica gives it."""
-    return wrap(ClockTicked(at=at), producer=PRODUCER, occurred_at=at, event_id=deterministic_id("ClockTicked", at))
+    return wrap(ClockTicked(at=at), producer=PRODUCER, occurred_at=at, event_id=deterministic_id(ClockTicked.event_type, at))
 
 
 class PostgresClockBook:
