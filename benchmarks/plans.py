@@ -50,9 +50,17 @@ from tideover_testkit.fixtures import Infrastructure
 BUSINESS_DATE = date(2026, 2, 18)
 # 36,000.00 over 36 months at 7.2%, one installment overdue with its penalty, 35 still to come.
 POSITION = LoanPosition(
-    "CNY", BUSINESS_DATE, Decimal("1000.00"), Decimal("45.00"), Decimal(0), Decimal("3.15"),
-    Decimal("36000.00"), Decimal("0.0720"), tuple([Decimal("1045.00")] * 35), charges_cap=Decimal("0.12"),
-)  # fmt: skip
+    "CNY",
+    BUSINESS_DATE,
+    Decimal("1000.00"),
+    Decimal("45.00"),
+    Decimal(0),
+    Decimal("3.15"),
+    Decimal("36000.00"),
+    Decimal("0.0720"),
+    tuple([Decimal("1045.00")] * 35),
+    charges_cap=Decimal("0.12"),
+)
 #: Disposable income 4,000.00: plans within the agent's authority are affordable.
 HARDSHIP = Hardship(Money.of("4000.00", "CNY"))
 #: 1,453.50: nothing within the agent's authority is (the least of those asks 726.95 a month); the

@@ -197,9 +197,14 @@ async def main() -> None:
     write(
         "tracking",
         figures,
-        {"plans": arguments.plans, "installments_per_plan": 6, "missing_share": 0.05, "repayments": arguments.repayments,
-         "service_logs": str(logs)},
-    )  # fmt: skip
+        {
+            "plans": arguments.plans,
+            "installments_per_plan": 6,
+            "missing_share": 0.05,
+            "repayments": arguments.repayments,
+            "service_logs": str(logs),
+        },
+    )
 
 
 if __name__ == "__main__":

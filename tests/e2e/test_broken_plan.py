@@ -94,7 +94,8 @@ async def test_a_broken_plan_reinstates_its_waiver_and_collection_resumes(
         assert "逾期" in told.body  # the days overdue are stated
         async with httpx.AsyncClient(base_url=intake, timeout=10, headers={"X-API-Key": key}) as http:
             view = await wait_until_ok(
-                f"{intake}/v1/loans/{loan.loan_id}", accept=lambda r: (r.json()["plan"] or {}).get("status") == "broken",
+                f"{intake}/v1/loans/{loan.loan_id}",
+                accept=lambda r: (r.json()["plan"] or {}).get("status") == "broken",
                 headers={"X-API-Key": key},
-            )  # fmt: skip
+            )
         assert view.json()["plan"]["plan_id"] == str(plan.plan_id)

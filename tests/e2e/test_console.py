@@ -194,9 +194,10 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         assert plan.option_id == chosen.option_id
         await wait_until_ok(f"{running['repayment_tracking'].url}/v1/plans/{plan.plan_id}")
         await wait_until_ok(
-            f"{intake}/v1/loans/{loan.loan_id}", accept=lambda r: (r.json()["plan"] or {}).get("status") == "active",
+            f"{intake}/v1/loans/{loan.loan_id}",
+            accept=lambda r: (r.json()["plan"] or {}).get("status") == "active",
             headers={"X-API-Key": agent_key},
-        )  # fmt: skip
+        )
         await agent.goto(f"/console/loans/{loan.loan_id}")
         await expect(agent.locator("#plan-h + p .plan-status")).to_have_text("active")
         await expect(agent.get_by_text(f"0 of {len(plan.schedule)} installments paid")).to_be_visible()
@@ -305,9 +306,13 @@ async def test_an_agent_withdraws_an_application_and_records_a_borrowers_refusal
             requested = await watcher.wait_for_event("NegotiationRequested", ours)
             golden_offer = next(event for event in golden_events() if isinstance(event, PlanOffered))
             offer = golden_offer.model_copy(
-                update={"offer_id": uuid.uuid4(), "application_id": requested.application_id, "loan_id": loan_id,
-                        "valid_until": now + timedelta(days=7)}
-            )  # fmt: skip
+                update={
+                    "offer_id": uuid.uuid4(),
+                    "application_id": requested.application_id,
+                    "loan_id": loan_id,
+                    "valid_until": now + timedelta(days=7),
+                }
+            )
             await kafka.publish(wrap(offer, producer="plan-calculation", occurred_at=now))
             await expect(page.locator("#state")).to_have_text("offered", timeout=30_000)  # the page reloads while it waits
             await page.get_by_text("The borrower declines the plan").click()

@@ -66,9 +66,12 @@ async def test_an_on_time_borrower_receives_only_pre_due_reminders(
     await client.publish(close(DUE - timedelta(days=3), 6))  # 14:00 in Beijing: 3 days ahead
     await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "pre_due_reminder")
     paid = RepaymentReceived(
-        loan_id=loan.loan_id, payment_id=f"PAY-{uuid.uuid4()}", amount=loan.installments[0].total,
-        received_at=datetime(2026, 2, 14, 3, tzinfo=UTC), value_date=date(2026, 2, 14),
-    )  # fmt: skip
+        loan_id=loan.loan_id,
+        payment_id=f"PAY-{uuid.uuid4()}",
+        amount=loan.installments[0].total,
+        received_at=datetime(2026, 2, 14, 3, tzinfo=UTC),
+        value_date=date(2026, 2, 14),
+    )
     await client.publish(upstream(paid))
     # Paid the day before it fell due: taken in before the next close (the payment and the
     # clock are on different topics, so the test waits for it, as a day's wait would).

@@ -70,8 +70,10 @@ async def test_an_application_20_days_before_the_due_date_gets_a_plan_40_days_be
         await _book(infrastructure, kafka, overdue_url)
         position = (await wait_until_ok(f"{overdue_url}/v1/loans/{NEAR.loan_id}/position")).json()
         assert (position["business_date"], position["next_due_date"], position["overdue"]["total"]["amount"]) == (
-            "2027-02-01", "2027-02-21", "0.00",
-        )  # fmt: skip
+            "2027-02-01",
+            "2027-02-21",
+            "0.00",
+        )
 
         # 40 days before: refused with the rule, nothing stored.
         refused = await http.post("/v1/applications", json=hardship_application(FAR.loan_id))
@@ -136,10 +138,12 @@ async def test_an_application_20_days_before_the_due_date_gets_a_plan_40_days_be
         assert (await wait_until_ok(status_url)).json()["overdue"] is False
         first = plan.schedule[0]
         payment = RepaymentReceived(
-            loan_id=NEAR.loan_id, payment_id=f"PAY-{uuid.uuid4()}", amount=first.total,
+            loan_id=NEAR.loan_id,
+            payment_id=f"PAY-{uuid.uuid4()}",
+            amount=first.total,
             received_at=datetime(first.due_date.year, first.due_date.month, first.due_date.day, 2, tzinfo=UTC),
             value_date=first.due_date,
-        )  # fmt: skip
+        )
         await kafka.publish(wrap(payment, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
         await watcher.wait_for_event("RepaymentApplied", lambda e: e.payment_id == payment.payment_id)
         await settled(infrastructure)

@@ -137,10 +137,12 @@ async def test_a_holiday_passes_with_no_payment_and_nothing_overdue_then_complet
         # Payments resume: each rescheduled month paid on its due date.
         for line in later:
             payment = RepaymentReceived(
-                loan_id=loan.loan_id, payment_id=f"PAY-{uuid.uuid4()}", amount=line.total,
+                loan_id=loan.loan_id,
+                payment_id=f"PAY-{uuid.uuid4()}",
+                amount=line.total,
                 received_at=datetime(line.due_date.year, line.due_date.month, line.due_date.day, 2, tzinfo=UTC),
                 value_date=line.due_date,
-            )  # fmt: skip
+            )
             await kafka.publish(wrap(payment, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
             await watcher.wait_for_event("RepaymentApplied", partial(_applies, payment.payment_id))
             await settled(infrastructure)

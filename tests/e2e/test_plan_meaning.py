@@ -105,9 +105,12 @@ class Journey:
 
     async def pay(self, amount: Money, on: date) -> None:
         payment = RepaymentReceived(
-            loan_id=self.loan.loan_id, payment_id=f"PAY-{uuid.uuid4()}", amount=amount,
-            received_at=datetime(on.year, on.month, on.day, 2, tzinfo=UTC), value_date=on,
-        )  # fmt: skip
+            loan_id=self.loan.loan_id,
+            payment_id=f"PAY-{uuid.uuid4()}",
+            amount=amount,
+            received_at=datetime(on.year, on.month, on.day, 2, tzinfo=UTC),
+            value_date=on,
+        )
         await self.kafka.publish(wrap(payment, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
         await self.watcher.wait_for_event("RepaymentApplied", lambda e: e.payment_id == payment.payment_id)
         # Repayment tracking reads what the ledger applied apart from the clock: taken in before the next close.
@@ -213,22 +216,32 @@ async def test_an_extension_completes_with_nothing_settled_that_was_not_paid(jou
 def _requested(loan_id: uuid.UUID) -> NegotiationRequested:
     evidence = EvidenceRef(document_id=uuid.uuid4(), kind=EvidenceKind.UNEMPLOYMENT_PROOF, sha256="0" * 64, verified=True)
     hardship = Hardship(
-        reason=HardshipReason.UNEMPLOYMENT, description="Laid off", monthly_income=cny("9000.00"),
-        essential_expenses=cny("2000.00"), evidence=(evidence,),
-    )  # fmt: skip
+        reason=HardshipReason.UNEMPLOYMENT,
+        description="Laid off",
+        monthly_income=cny("9000.00"),
+        essential_expenses=cny("2000.00"),
+        evidence=(evidence,),
+    )
     return NegotiationRequested(
-        application_id=uuid.uuid4(), loan_id=loan_id, borrower_id="B-1", hardship=hardship, agent_id="agent-1",
+        application_id=uuid.uuid4(),
+        loan_id=loan_id,
+        borrower_id="B-1",
+        hardship=hardship,
+        agent_id="agent-1",
         submitted_at=datetime(2027, 2, 18, 12, tzinfo=UTC),
-    )  # fmt: skip
+    )
 
 
 def _accepted(offer: PlanOffered) -> PlanAccepted:
     assert offer.recommended_option_id is not None
     return PlanAccepted(
-        application_id=offer.application_id, loan_id=offer.loan_id, offer_id=offer.offer_id,
-        option_id=offer.recommended_option_id, confirmed_via=ConfirmationChannel.RECORDED_CALL,
+        application_id=offer.application_id,
+        loan_id=offer.loan_id,
+        offer_id=offer.offer_id,
+        option_id=offer.recommended_option_id,
+        confirmed_via=ConfirmationChannel.RECORDED_CALL,
         accepted_at=datetime(2027, 2, 18, 13, tzinfo=UTC),
-    )  # fmt: skip
+    )
 
 
 async def _two_offers(journey: Journey) -> list[PlanOffered]:

@@ -94,22 +94,38 @@ def _close(month: int, day: int) -> tuple[str, Envelope[Any]]:
 def _pays(name: str, amount: str, month: int, day: int) -> tuple[str, Envelope[Any]]:
     received_at = datetime(2026, month, day, 2, tzinfo=UTC)
     payment = RepaymentReceived(
-        loan_id=LOANS[name].loan_id, payment_id=f"PAY-{name}-{month:02d}{day:02d}", amount=Money.of(amount, "CNY"),
-        received_at=received_at, value_date=received_at.date(),
-    )  # fmt: skip
+        loan_id=LOANS[name].loan_id,
+        payment_id=f"PAY-{name}-{month:02d}{day:02d}",
+        amount=Money.of(amount, "CNY"),
+        received_at=received_at,
+        value_date=received_at.date(),
+    )
     return f"{name} pays {month:02d}-{day:02d}", wrap(payment, producer="upstream-loan-system", occurred_at=received_at)
 
 
 #: Every upstream event of the journey, made once: a redelivery is the same envelope, byte for byte.
 UPSTREAM: dict[str, Envelope[Any]] = dict(
     [
-        *((f"book {name}", wrap(loan, producer="upstream-loan-system", occurred_at=datetime(2026, 1, 15, 2, tzinfo=UTC)))
-          for name, loan in LOANS.items()),
-        _close(2, 12), _pays("on_time", "1045.00", 2, 14), _close(2, 14), _close(2, 16), _pays("late", "500.00", 2, 17),
-        _close(2, 18), _pays("late", "600.00", 2, 19), _close(3, 12), _pays("on_time", "1045.00", 3, 14), _close(3, 14),
-        _pays("hardship", "200.00", 3, 17), _close(3, 17), _pays("hardship", "198.65", 3, 18), _close(3, 18),
+        *(
+            (f"book {name}", wrap(loan, producer="upstream-loan-system", occurred_at=datetime(2026, 1, 15, 2, tzinfo=UTC)))
+            for name, loan in LOANS.items()
+        ),
+        _close(2, 12),
+        _pays("on_time", "1045.00", 2, 14),
+        _close(2, 14),
+        _close(2, 16),
+        _pays("late", "500.00", 2, 17),
+        _close(2, 18),
+        _pays("late", "600.00", 2, 19),
+        _close(3, 12),
+        _pays("on_time", "1045.00", 3, 14),
+        _close(3, 14),
+        _pays("hardship", "200.00", 3, 17),
+        _close(3, 17),
+        _pays("hardship", "198.65", 3, 18),
+        _close(3, 18),
     ]
-)  # fmt: skip
+)
 NEGOTIATE = "the agent negotiates hardship's plan"
 
 #: Each upstream event once, in order; every step waits until all services are idle.

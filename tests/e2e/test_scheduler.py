@@ -202,8 +202,12 @@ async def test_reminders_on_their_days_across_a_weekend_and_one_current_notice_a
             await watcher.caught_up()
 
     assert reminded_on == {
-        date(2026, 2, 11): 0, date(2026, 2, 12): 1, date(2026, 2, 13): 1, date(2026, 2, 14): 2, date(2026, 2, 15): 2,
-    }  # fmt: skip
+        date(2026, 2, 11): 0,
+        date(2026, 2, 12): 1,
+        date(2026, 2, 13): 1,
+        date(2026, 2, 14): 2,
+        date(2026, 2, 15): 2,
+    }
     due_soon = watcher.events("InstallmentDueSoon", lambda e: e.loan_id == loan.loan_id)
     assert [(event.business_date, event.days_before) for event in due_soon] == [(date(2026, 2, 12), 3), (date(2026, 2, 14), 1)]
     told = [

@@ -108,8 +108,11 @@ def credentials(module_infrastructure: Infrastructure, running: dict[str, Servic
             async with schema(url, service) as connection:
                 await connection.execute(
                     "INSERT INTO service_keys (key_id, caller, role, secret_sha256) VALUES ($1, $2, $3, $4)",
-                    retired.key_id, "security-matrix-retired", RETIRED_ROLE, service_keys.digest(retired.secret),
-                )  # fmt: skip
+                    retired.key_id,
+                    "security-matrix-retired",
+                    RETIRED_ROLE,
+                    service_keys.digest(retired.secret),
+                )
         agents = {role: await issue_key(url, f"matrix-{role.value}-{uuid.uuid4().hex[:6]}", role) for role in Role}
         revoked_agent = await issue_key(url, f"matrix-revoked-{uuid.uuid4().hex[:6]}", Role.SUPERVISOR)
         connection = await asyncpg.connect(url, server_settings={"search_path": INTAKE_SCHEMA})

@@ -349,8 +349,11 @@ async def test_m4_no_outbox_or_contact_log_keeps_the_code_once_sent(database: as
              + (SELECT count(*) FROM notification.outbox WHERE key = $1 AND position($2::bytea IN value) > 0)
              + (SELECT count(*) FROM notification.contact_log WHERE loan_id = $3 AND body LIKE '%' || $4 || '%')
         """,
-        str(sent_plan.loan_id), code, sent_plan.loan_id, sent_plan.code,
-    )  # fmt: skip
+        str(sent_plan.loan_id),
+        code,
+        sent_plan.loan_id,
+        sent_plan.code,
+    )
 
     assert {schema: [row["value"] for row in found] for schema, found in rows.items()} == {
         "negotiation_intake": [b""],

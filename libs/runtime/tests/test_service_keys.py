@@ -191,8 +191,11 @@ async def test_a_role_without_the_routes_right_is_403_and_with_it_200() -> None:
     [log] = logs
     _, key_id, secret = operator.split("_", 2)
     assert (log["caller"], log["role"], log["reason"], log["key_id"]) == (
-        "support-desk", "operator", "A caller of role operator may not quote", key_id,
-    )  # fmt: skip
+        "support-desk",
+        "operator",
+        "A caller of role operator may not quote",
+        key_id,
+    )
     assert secret not in repr(logs)
     assert (read.status_code, read.json()) == (200, {"plan_id": "p-1"})
     assert (quoted.status_code, quoted.json()) == (200, {"quoted": "yes"})

@@ -182,6 +182,12 @@ class LoggedRefusals:
             return
         who: dict[str, str | None] = {**caller} if caller else {"key_id": self.presented_key_id(scope)}
         log.warning(
-            "query refused", status=answer.status, reason=answer.reason(), detail=answer.detail(),
-            method=scope["method"], path=scope["path"][:1000], client=client, **who,
-        )  # fmt: skip
+            "query refused",
+            status=answer.status,
+            reason=answer.reason(),
+            detail=answer.detail(),
+            method=scope["method"],
+            path=scope["path"][:1000],
+            client=client,
+            **who,
+        )

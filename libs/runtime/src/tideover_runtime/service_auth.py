@@ -57,9 +57,11 @@ def guard(app: FastAPI, pool: Callable[[], asyncpg.Pool], body_limit_bytes: int 
         Middleware(LoggedRefusals, caller_of=_caller_of, presented_key_id=_presented_key_id, monotonic=time.monotonic)
     )
     door = Middleware(
-        KeyFirst, authenticate=lambda request: request.app.state.authenticate_service(request, request.headers.get(HEADER)),
-        body_limit=lambda _method, _path: body_limit_bytes, state_key=STATE_KEY,
-    )  # fmt: skip
+        KeyFirst,
+        authenticate=lambda request: request.app.state.authenticate_service(request, request.headers.get(HEADER)),
+        body_limit=lambda _method, _path: body_limit_bytes,
+        state_key=STATE_KEY,
+    )
     app.user_middleware.append(door)
 
 

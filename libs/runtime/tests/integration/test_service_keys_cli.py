@@ -62,8 +62,11 @@ def test_create_list_rotate_and_revoke(database_url: str, capsys: pytest.Capture
     key_id, secret = parse(token)  # type: ignore[misc]
     desk = ServiceCaller(key_id, "support-desk", "operator")
     assert callers(url, token) == {
-        "overdue-detection": None, "notification": desk, "plan-calculation": None, "repayment-tracking": desk,
-    }  # fmt: skip
+        "overdue-detection": None,
+        "notification": desk,
+        "plan-calculation": None,
+        "repayment-tracking": desk,
+    }
 
     status, listing = run(capsys, "list")
     assert status == 0

@@ -25,9 +25,16 @@ async def issue_key(database_url: str, agent_id: str, role: str) -> str:
     (`tideover-intake-keys create`): the simulator talks to intake through its API and CLI only."""
     command = shutil.which("tideover-intake-keys", path=str(Path(sys.executable).parent)) or "tideover-intake-keys"
     process = await asyncio.create_subprocess_exec(
-        command, "create", "--agent-id", agent_id, "--role", role,
-        env={**os.environ, "DATABASE_URL": database_url}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        command,
+        "create",
+        "--agent-id",
+        agent_id,
+        "--role",
+        role,
+        env={**os.environ, "DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await process.communicate()
     if process.returncode != 0:
         raise RuntimeError(f"tideover-intake-keys create failed ({process.returncode}): {err.decode().strip()}")

@@ -78,8 +78,11 @@ def pdf_document(*objects: bytes) -> bytes:
     table = b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     size = len(objects) + 1
     return content + b"xref\n0 %d\n0000000000 65535 f \n%strailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (
-        size, table, size, len(content)
-    )  # fmt: skip
+        size,
+        table,
+        size,
+        len(content),
+    )
 
 
 #: The smallest well-formed PDF, one blank page: a stand-in for a scanned unemployment certificate.

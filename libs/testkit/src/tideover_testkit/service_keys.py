@@ -56,8 +56,11 @@ async def guard_test_keys(database_url: str, service: str, allowed: CallerRole, 
     async with schema(database_url, service) as connection:
         await connection.execute(
             "INSERT INTO service_keys (key_id, caller, role, secret_sha256) VALUES ($1, $2, $3, $4)",
-            lacking.key_id, "test-lacking", lacking_role, digest(lacking.secret),
-        )  # fmt: skip
+            lacking.key_id,
+            "test-lacking",
+            lacking_role,
+            digest(lacking.secret),
+        )
     return {
         "none": None,
         "unknown": new_key().token,

@@ -41,28 +41,57 @@ def _snapshot(loan_id: uuid.UUID, days_past_due: int = 12) -> str:
 
 def _application(loan_id: uuid.UUID, created_at: datetime = AT, state: State = State.DRAFT) -> Application:
     return Application(
-        application_id=uuid.uuid4(), loan_id=loan_id, borrower_id="B-1", state=state, reason="unemployment",
-        description="lost the job", monthly_income=Decimal("5000.00"), essential_expenses=Decimal("3000.50"),
-        currency="CNY", requested_options=("arrears_installments",), agent_id="agent-a", created_at=created_at,
-        updated_at=created_at, version=1, offer_id=None, option_id=None, code_hash=None, code_expires_at=None,
-        code_tries=0, rejection=None,
-    )  # fmt: skip
+        application_id=uuid.uuid4(),
+        loan_id=loan_id,
+        borrower_id="B-1",
+        state=state,
+        reason="unemployment",
+        description="lost the job",
+        monthly_income=Decimal("5000.00"),
+        essential_expenses=Decimal("3000.50"),
+        currency="CNY",
+        requested_options=("arrears_installments",),
+        agent_id="agent-a",
+        created_at=created_at,
+        updated_at=created_at,
+        version=1,
+        offer_id=None,
+        option_id=None,
+        code_hash=None,
+        code_expires_at=None,
+        code_tries=0,
+        rejection=None,
+    )
 
 
 def _offer(application: Application, received: int = 0) -> PlanOffered:
     golden = next(event for event in golden_events() if isinstance(event, PlanOffered))
     return golden.model_copy(
-        update={"offer_id": uuid.uuid4(), "application_id": application.application_id, "loan_id": application.loan_id,
-                "basis_business_date": DAY + timedelta(days=received)}
-    )  # fmt: skip
+        update={
+            "offer_id": uuid.uuid4(),
+            "application_id": application.application_id,
+            "loan_id": application.loan_id,
+            "basis_business_date": DAY + timedelta(days=received),
+        }
+    )
 
 
 def _document(application: Application, uploaded_at: datetime = AT) -> Document:
     return Document(
-        document_id=uuid.uuid4(), application_id=application.application_id, kind="income_proof", filename="pay.pdf",
-        media_type="application/pdf", size_bytes=3, sha256="ab" * 32, uploaded_by="agent-a", uploaded_at=uploaded_at,
-        status="pending", review_note=None, reviewed_by=None, reviewed_at=None,
-    )  # fmt: skip
+        document_id=uuid.uuid4(),
+        application_id=application.application_id,
+        kind="income_proof",
+        filename="pay.pdf",
+        media_type="application/pdf",
+        size_bytes=3,
+        sha256="ab" * 32,
+        uploaded_by="agent-a",
+        uploaded_at=uploaded_at,
+        status="pending",
+        review_note=None,
+        reviewed_by=None,
+        reviewed_at=None,
+    )
 
 
 async def test_a_loan_is_kept_as_told_and_takes_news_of_its_day_or_later(store: IntakeStore) -> None:

@@ -61,15 +61,21 @@ def offer_with_a_deeper_waiver(application_id: uuid.UUID, loan_id: uuid.UUID) ->
     offer = golden("PlanOffered")
     plain = offer.options[0]
     deeper = plain.model_copy(
-        update={"option_id": "waiver-arrears-3-supervisor", "kind": OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS,
-                "needs_supervisor": True}
-    )  # fmt: skip
+        update={
+            "option_id": "waiver-arrears-3-supervisor",
+            "kind": OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS,
+            "needs_supervisor": True,
+        }
+    )
     return offer.model_copy(
         update={
-            "offer_id": uuid.uuid4(), "application_id": application_id, "loan_id": loan_id, "options": (plain, deeper),
+            "offer_id": uuid.uuid4(),
+            "application_id": application_id,
+            "loan_id": loan_id,
+            "options": (plain, deeper),
             "valid_until": datetime.now(UTC) + timedelta(days=7),
         }
-    )  # fmt: skip
+    )
 
 
 #: Files an application with the key given, and returns it and the offer it got, once offered.
@@ -85,9 +91,10 @@ def offered_application(kafka: KafkaTestClient, intake: str, overdue_loan: Overd
         offer = offer_with_a_deeper_waiver(application_id, loan_id)
         await kafka.publish(wrap(offer, producer="plan-calculation", occurred_at=datetime.now(UTC)))
         await wait_until_ok(
-            f"{intake}/v1/applications/{application_id}", accept=lambda r: r.json()["state"] == "offered",
+            f"{intake}/v1/applications/{application_id}",
+            accept=lambda r: r.json()["state"] == "offered",
             headers={"X-API-Key": key},
-        )  # fmt: skip
+        )
         return application_id, offer
 
     return make

@@ -20,37 +20,61 @@ ENDPOINTS: list[tuple[str, str, Right | None, str, dict[str, object] | None]] = 
     ("GET", "/v1/loans/{loan_id}", Right.READ, f"/v1/loans/{uuid.uuid4()}", None),
     ("GET", "/v1/applications", Right.READ, "/v1/applications", None),
     ("GET", "/v1/applications/{application_id}", Right.READ, f"/v1/applications/{A}", None),
-    ("GET", "/v1/applications/{application_id}/evidence/{document_id}/content", Right.READ,
-     f"/v1/applications/{A}/evidence/{D}/content", None),
+    (
+        "GET",
+        "/v1/applications/{application_id}/evidence/{document_id}/content",
+        Right.READ,
+        f"/v1/applications/{A}/evidence/{D}/content",
+        None,
+    ),
     ("POST", "/v1/applications", Right.WORK, "/v1/applications", {}),
     ("POST", "/v1/applications/{application_id}/evidence", Right.WORK, f"/v1/applications/{A}/evidence", {}),
-    ("POST", "/v1/applications/{application_id}/evidence/{document_id}/review", Right.WORK,
-     f"/v1/applications/{A}/evidence/{D}/review", {"verified": True, "note": "ok"}),
+    (
+        "POST",
+        "/v1/applications/{application_id}/evidence/{document_id}/review",
+        Right.WORK,
+        f"/v1/applications/{A}/evidence/{D}/review",
+        {"verified": True, "note": "ok"},
+    ),
     ("POST", "/v1/applications/{application_id}/submit", Right.WORK, f"/v1/applications/{A}/submit", None),
-    ("POST", "/v1/applications/{application_id}/choice", Right.WORK, f"/v1/applications/{A}/choice",
-     {"offer_id": str(uuid.uuid4()), "option_id": "arrears-3"}),
+    (
+        "POST",
+        "/v1/applications/{application_id}/choice",
+        Right.WORK,
+        f"/v1/applications/{A}/choice",
+        {"offer_id": str(uuid.uuid4()), "option_id": "arrears-3"},
+    ),
     ("POST", "/v1/applications/{application_id}/sending", Right.WORK, f"/v1/applications/{A}/sending", None),
-    ("POST", "/v1/applications/{application_id}/confirmation", Right.WORK, f"/v1/applications/{A}/confirmation",
-     {"code": "123456"}),
+    (
+        "POST",
+        "/v1/applications/{application_id}/confirmation",
+        Right.WORK,
+        f"/v1/applications/{A}/confirmation",
+        {"code": "123456"},
+    ),
     ("POST", "/v1/applications/{application_id}/decline", Right.WORK, f"/v1/applications/{A}/decline", {"reason": "no"}),
-    ("POST", "/v1/applications/{application_id}/withdrawal", Right.WORK, f"/v1/applications/{A}/withdrawal",
-     {"reason": "no"}),
+    ("POST", "/v1/applications/{application_id}/withdrawal", Right.WORK, f"/v1/applications/{A}/withdrawal", {"reason": "no"}),
     ("GET", "/v1/supervisor-queue", Right.APPROVE, "/v1/supervisor-queue", None),
-    ("POST", "/v1/applications/{application_id}/approval", Right.APPROVE, f"/v1/applications/{A}/approval",
-     {"approved": True, "note": "ok"}),
+    (
+        "POST",
+        "/v1/applications/{application_id}/approval",
+        Right.APPROVE,
+        f"/v1/applications/{A}/approval",
+        {"approved": True, "note": "ok"},
+    ),
     ("GET", "/v1/audit", Right.AUDIT, "/v1/audit", None),
     ("GET", "/v1/audit/refusals", Right.AUDIT, "/v1/audit/refusals", None),
-    ("POST", "/v1/borrower/confirmations", None, "/v1/borrower/confirmations",
-     {"application_id": str(A), "code": "123456"}),
-]  # fmt: skip
+    ("POST", "/v1/borrower/confirmations", None, "/v1/borrower/confirmations", {"application_id": str(A), "code": "123456"}),
+]
 
 
 async def test_the_matrix_covers_every_endpoint(intake: str) -> None:
     async with httpx.AsyncClient(base_url=intake) as http:
         documented = {
-            (method.upper(), path) for path, operations in (await http.get("/openapi.json")).json()["paths"].items()
+            (method.upper(), path)
+            for path, operations in (await http.get("/openapi.json")).json()["paths"].items()
             for method in operations
-        }  # fmt: skip
+        }
     assert documented == {(method, template) for method, template, *_ in ENDPOINTS}
 
 

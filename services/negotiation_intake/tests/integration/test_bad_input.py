@@ -26,16 +26,22 @@ def cny(amount: str) -> dict[str, str]:
 BAD_HARDSHIPS = [
     ("negative expenses", {"essential_expenses": cny("-1000.00")}, "hardship.essential_expenses", "negative"),
     ("negative income", {"monthly_income": cny("-4000.00")}, "hardship.monthly_income", "negative"),
-    ("an amount past the decimal context", {"monthly_income": cny("1E+1000000")}, "hardship.monthly_income",
-     "out of range"),
-    ("income of 13 integer digits", {"monthly_income": cny("1000000000000.00")}, "hardship.monthly_income",
-     "12 integer digits"),
-    ("expenses of 18 integer digits", {"essential_expenses": cny("999999999999999999.99")},
-     "hardship.essential_expenses", "12 integer digits"),
-    ("USD expenses against a CNY income", {"essential_expenses": {"amount": "2000.00", "currency": "USD"}},
-     "hardship.essential_expenses", "USD is not the monthly income's currency CNY"),
+    ("an amount past the decimal context", {"monthly_income": cny("1E+1000000")}, "hardship.monthly_income", "out of range"),
+    ("income of 13 integer digits", {"monthly_income": cny("1000000000000.00")}, "hardship.monthly_income", "12 integer digits"),
+    (
+        "expenses of 18 integer digits",
+        {"essential_expenses": cny("999999999999999999.99")},
+        "hardship.essential_expenses",
+        "12 integer digits",
+    ),
+    (
+        "USD expenses against a CNY income",
+        {"essential_expenses": {"amount": "2000.00", "currency": "USD"}},
+        "hardship.essential_expenses",
+        "USD is not the monthly income's currency CNY",
+    ),
     ("a NUL in the description", {"description": "Laid off\x00 in January"}, "hardship.description", "pattern"),
-]  # fmt: skip
+]
 
 Call = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]
 
@@ -62,17 +68,29 @@ def uploading(filename: str, kind: str = "income_proof") -> Call:
 
 # (what, the request on an open application with one document, who asks, the field named)
 BAD_CHANGES: list[tuple[str, Callable[[str], Call], Role, str]] = [
-    ("a NUL in a review note", lambda document: posting(f"/evidence/{document}/review",
-                                                        {"verified": True, "note": "seen\x00"}), Role.AGENT, "note"),
+    (
+        "a NUL in a review note",
+        lambda document: posting(f"/evidence/{document}/review", {"verified": True, "note": "seen\x00"}),
+        Role.AGENT,
+        "note",
+    ),
     ("a NUL in a filename", lambda _: uploading("payslip\x00.pdf"), Role.AGENT, "file"),
     ("a NUL in a document's kind", lambda _: uploading("payslip.pdf", kind="income_proof\x00"), Role.AGENT, "kind"),
     ("a NUL in a withdrawal reason", lambda _: posting("/withdrawal", {"reason": "\x00"}), Role.AGENT, "reason"),
     ("a NUL in a decline reason", lambda _: posting("/decline", {"reason": "too much\x00"}), Role.AGENT, "reason"),
-    ("a NUL in an option id", lambda _: posting("/choice", {"offer_id": str(uuid.uuid4()), "option_id": "arrears-3\x00"}),
-     Role.AGENT, "option_id"),
-    ("a NUL in an approval note", lambda _: posting("/approval", {"approved": True, "note": "fine\x00"}),
-     Role.SUPERVISOR, "note"),
-]  # fmt: skip
+    (
+        "a NUL in an option id",
+        lambda _: posting("/choice", {"offer_id": str(uuid.uuid4()), "option_id": "arrears-3\x00"}),
+        Role.AGENT,
+        "option_id",
+    ),
+    (
+        "a NUL in an approval note",
+        lambda _: posting("/approval", {"approved": True, "note": "fine\x00"}),
+        Role.SUPERVISOR,
+        "note",
+    ),
+]
 
 # (what, the query, the field named)
 BAD_QUERIES = [
@@ -206,7 +224,8 @@ async def test_an_if_match_of_no_version_is_a_stale_version(intake: str, keys: d
             for etag in ODD_ETAGS
         }
 
-        wrong = {etag: f"{answer.status_code} {answer.text[:200]}" for etag, answer in answers.items()
-                 if answer.status_code != 412}  # fmt: skip
+        wrong = {
+            etag: f"{answer.status_code} {answer.text[:200]}" for etag, answer in answers.items() if answer.status_code != 412
+        }
         assert wrong == {}
         assert (await http.get(path)).json()["state"] == "draft"

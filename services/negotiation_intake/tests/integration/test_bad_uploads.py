@@ -45,18 +45,38 @@ REFUSED = [
     ("an executable", b"MZ\x90\x00" + b"\0" * 64, 415, "evidence_type_and_size", "only PDF, JPEG or PNG"),
     ("nothing", b"", 422, "evidence_type_and_size", "empty"),
     ("more than 10 MB", PROOF_PDF + b"\0" * MAX_BYTES, 413, "evidence_type_and_size", "larger than 10 MB"),
-    ("a web page after the PDF header", PROOF_PDF.replace(b"%PDF-1.4\n", b"%PDF-1.4\n<html><script>alert(1)</script>\n"),
-     422, "evidence_malformed", "a browser may read it as a web page"),
+    (
+        "a web page after the PDF header",
+        PROOF_PDF.replace(b"%PDF-1.4\n", b"%PDF-1.4\n<html><script>alert(1)</script>\n"),
+        422,
+        "evidence_malformed",
+        "a browser may read it as a web page",
+    ),
     ("a PNG's signature and nothing of a PNG", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, 422, "evidence_malformed", "PNG"),
-    ("JavaScript run on opening", with_catalog(b"/OpenAction<</S/JavaScript/JS(app.alert(1))>>"), 422,
-     "evidence_active_content", "/JS"),
-    ("a program launched on opening", with_catalog(b"/OpenAction 4 0 R", b"<</S/Launch/F(cmd.exe)>>"), 422,
-     "evidence_active_content", "/Launch"),
-    ("an embedded file", with_catalog(b"/Names<</EmbeddedFiles 4 0 R>>", b"<</Names[]>>"), 422, "evidence_active_content",
-     "/EmbeddedFiles"),
+    (
+        "JavaScript run on opening",
+        with_catalog(b"/OpenAction<</S/JavaScript/JS(app.alert(1))>>"),
+        422,
+        "evidence_active_content",
+        "/JS",
+    ),
+    (
+        "a program launched on opening",
+        with_catalog(b"/OpenAction 4 0 R", b"<</S/Launch/F(cmd.exe)>>"),
+        422,
+        "evidence_active_content",
+        "/Launch",
+    ),
+    (
+        "an embedded file",
+        with_catalog(b"/Names<</EmbeddedFiles 4 0 R>>", b"<</Names[]>>"),
+        422,
+        "evidence_active_content",
+        "/EmbeddedFiles",
+    ),
     ("a PNG with a ZIP appended", png() + a_zip(), 422, "evidence_trailing_data", "another file appended"),
     ("a PDF with a ZIP appended", PROOF_PDF + a_zip(), 422, "evidence_trailing_data", "another file appended"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("what", "content", "status", "rule", "words"), REFUSED, ids=[what for what, *_ in REFUSED])

@@ -83,9 +83,10 @@ async def test_refused_tries_for_an_application_are_limited_whatever_the_code(
         limited = await confirm(http, sent.application_id, sent.code, client_address())  # even the right code
         unknown = [(await confirm(http, uuid.uuid4(), wrong, client_address())).status_code for _ in range(2)]
         audit = await http.get(
-            "/v1/audit", params={"application_id": str(sent.application_id), "limit": 200},
+            "/v1/audit",
+            params={"application_id": str(sent.application_id), "limit": 200},
             headers={"X-API-Key": keys[Role.SUPERVISOR]},
-        )  # fmt: skip
+        )
 
     assert PER_APPLICATION.tries == 10
     assert answers == [422] * 10

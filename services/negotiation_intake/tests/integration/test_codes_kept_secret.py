@@ -58,10 +58,13 @@ async def test_the_written_plan_leaves_the_outbox_blank_once_published(database:
             await asyncio.sleep(0.05)
 
     assert (row["event_type"], row["secret"], row["value"]) == ("PlanSentToBorrower", True, b"")
-    assert await database.fetchval(
-        "SELECT count(*) FROM outbox WHERE position($1::bytea IN value) > 0 AND event_type = 'PlanSentToBorrower'",
-        f'"confirmation_code":"{sent.code}"'.encode(),
-    ) == 0  # fmt: skip
+    assert (
+        await database.fetchval(
+            "SELECT count(*) FROM outbox WHERE position($1::bytea IN value) > 0 AND event_type = 'PlanSentToBorrower'",
+            f'"confirmation_code":"{sent.code}"'.encode(),
+        )
+        == 0
+    )
     others = await database.fetchval("SELECT count(*) FROM outbox WHERE event_type <> 'PlanSentToBorrower' AND value = ''")
     assert others == 0  # only the secret is blanked
 

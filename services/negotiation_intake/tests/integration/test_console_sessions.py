@@ -224,7 +224,7 @@ BAD_REQUESTS: list[tuple[str, str, str, dict[str, str] | None, int]] = [
     ("a NUL in the sign-in key", "visitor", "/sign-in", {"api_key": "tdo_abc\x00def_ghi"}, 401),
     ("a 100 kB sign-in key", "visitor", "/sign-in", {"api_key": "tdo_" + "x" * 100_000}, 401),
     ("a CSRF token that is not ASCII", "agent", "/sign-out", {"csrf": "é"}, 403),
-]  # fmt: skip
+]
 
 
 async def test_what_gave_a_500_is_a_4xx_page_or_ignored(browser: Browser, keys: dict[Role, str]) -> None:

@@ -39,8 +39,11 @@ async def _refused_then_approved_by_another(
         after = (await http.get(path, headers={"X-API-Key": maker})).json()
         assert (after["state"], after["version"], after["approved_by"]) == ("awaiting_approval", before["version"], None)
 
-        entries = (await http.get("/v1/audit", params={"application_id": str(application_id), "limit": 200},
-                                  headers={"X-API-Key": auditor})).json()["items"]  # fmt: skip
+        entries = (
+            await http.get(
+                "/v1/audit", params={"application_id": str(application_id), "limit": 200}, headers={"X-API-Key": auditor}
+            )
+        ).json()["items"]
         assert [(entry["action"], entry["status"]) for entry in entries if entry["action"] == "approve"] == [("approve", 403)]
 
         approved = await http.post(

@@ -62,8 +62,10 @@ async def test_a_second_application_waits_for_the_first_to_end(intake: str, keys
         assert second.headers["content-type"] == "application/problem+json"
         refusal = second.json()
         assert (refusal["rule"], refusal["application_id"], refusal["application_state"]) == (
-            "application_open", first_id, "draft"
-        )  # fmt: skip
+            "application_open",
+            first_id,
+            "draft",
+        )
         assert first_id in refusal["detail"]
         # Refused, so nothing was opened; and the refusal is in the audit log like every other.
         applications = (await agent.get(f"/v1/loans/{loan_id}")).json()["applications"]
@@ -108,8 +110,13 @@ async def test_the_console_shows_the_same_refusal_on_the_loan_page(intake: str, 
         assert signed_in.status_code == 303
         csrf = re.search(r'name="csrf" value="([^"]+)"', (await browser.get(f"/loans/{loan_id}")).text)  # a new session
         assert csrf is not None
-        form = {"csrf": csrf.group(1), "reason": "family_emergency", "description": "A parent's operation",
-                "monthly_income": "4000", "essential_expenses": "2000"}  # fmt: skip
+        form = {
+            "csrf": csrf.group(1),
+            "reason": "family_emergency",
+            "description": "A parent's operation",
+            "monthly_income": "4000",
+            "essential_expenses": "2000",
+        }
         opened = await browser.post(f"/loans/{loan_id}/applications", data=form)
         assert opened.status_code == 303, opened.text
         first_id = opened.headers["location"].rsplit("/", 1)[-1]

@@ -126,14 +126,29 @@ async def test_a_streamed_body_is_cut_off_at_the_routes_limit(door: Door, keys: 
 # (what, method, path, body, extra headers, the role whose key goes with it or None)
 TOO_LARGE: list[tuple[str, str, str, bytes, Role | None]] = [
     ("JSON past 64 KiB", "POST", "/v1/applications", b"[" + b" " * JSON_BODY_BYTES + b"]", Role.AGENT),
-    ("a review note past 64 KiB", "POST", f"/v1/applications/{uuid.uuid4()}/evidence/{uuid.uuid4()}/review",
-     json.dumps({"verified": True, "note": "x" * JSON_BODY_BYTES}).encode(), Role.AGENT),
-    ("a body on a route that takes none", "POST", f"/v1/applications/{uuid.uuid4()}/submit", b" " * (JSON_BODY_BYTES + 1),
-     Role.AGENT),
-    ("an upload past 10 MB and its framing", "POST", f"/v1/applications/{uuid.uuid4()}/evidence",
-     b"-" * (UPLOAD_BODY_BYTES + 1), Role.AGENT),
+    (
+        "a review note past 64 KiB",
+        "POST",
+        f"/v1/applications/{uuid.uuid4()}/evidence/{uuid.uuid4()}/review",
+        json.dumps({"verified": True, "note": "x" * JSON_BODY_BYTES}).encode(),
+        Role.AGENT,
+    ),
+    (
+        "a body on a route that takes none",
+        "POST",
+        f"/v1/applications/{uuid.uuid4()}/submit",
+        b" " * (JSON_BODY_BYTES + 1),
+        Role.AGENT,
+    ),
+    (
+        "an upload past 10 MB and its framing",
+        "POST",
+        f"/v1/applications/{uuid.uuid4()}/evidence",
+        b"-" * (UPLOAD_BODY_BYTES + 1),
+        Role.AGENT,
+    ),
     ("the borrower's endpoint, which takes no key", "POST", "/v1/borrower/confirmations", b" " * (JSON_BODY_BYTES + 1), None),
-]  # fmt: skip
+]
 
 
 async def test_a_declared_body_past_the_routes_limit_is_refused_unread(door: Door, keys: dict[Role, str]) -> None:
@@ -182,21 +197,37 @@ async def test_a_document_of_10_mb_still_passes_the_door(intake: str, keys: dict
 Send = Callable[[httpx.AsyncClient], Any]
 REFUSALS: list[tuple[str, Send, Role | str | None, int, str]] = [
     ("no key", lambda http: http.get("/v1/applications"), None, 401, "Missing API key: send it in X-API-Key"),
-    ("an unknown key", lambda http: http.get("/v1/applications"), "tdo_0123456789ab_madeup", 401,
-     "Unknown or revoked API key"),
+    ("an unknown key", lambda http: http.get("/v1/applications"), "tdo_0123456789ab_madeup", 401, "Unknown or revoked API key"),
     ("a role without the right", lambda http: http.get("/v1/audit"), Role.AGENT, 403, "A agent may not audit"),
     ("invalid input", lambda http: http.post("/v1/applications", json={}), Role.AGENT, 422, "Invalid request"),
-    ("JSON that does not parse", lambda http: http.post("/v1/applications", content=b"{", headers={
-        "Content-Type": "application/json"}), Role.AGENT, 422, "Invalid request"),
-    ("a multipart body without its boundary", lambda http: http.post(f"/v1/applications/{uuid.uuid4()}/evidence",
-     content=b"x", headers={"Content-Type": "multipart/form-data"}), Role.AGENT, 400, "Missing boundary in multipart."),
+    (
+        "JSON that does not parse",
+        lambda http: http.post("/v1/applications", content=b"{", headers={"Content-Type": "application/json"}),
+        Role.AGENT,
+        422,
+        "Invalid request",
+    ),
+    (
+        "a multipart body without its boundary",
+        lambda http: http.post(
+            f"/v1/applications/{uuid.uuid4()}/evidence", content=b"x", headers={"Content-Type": "multipart/form-data"}
+        ),
+        Role.AGENT,
+        400,
+        "Missing boundary in multipart.",
+    ),
     ("nothing by that id", lambda http: http.get(f"/v1/applications/{uuid.uuid4()}"), Role.AGENT, 404, "Not found"),
     ("no such route", lambda http: http.get("/v1/nowhere"), Role.AGENT, 404, "Not Found"),
     ("a NUL in the path", lambda http: http.get("/v1/nowhere%00"), Role.AGENT, 404, "Not Found"),
-    ("too large a body", lambda http: http.post("/v1/applications", content=b" " * (JSON_BODY_BYTES + 1)), Role.AGENT,
-     413, "Content Too Large"),
+    (
+        "too large a body",
+        lambda http: http.post("/v1/applications", content=b" " * (JSON_BODY_BYTES + 1)),
+        Role.AGENT,
+        413,
+        "Content Too Large",
+    ),
     ("a server error", lambda http: http.get("/v1/broken"), Role.AGENT, 500, "Internal server error"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("what", "send", "caller", "status", "reason"), REFUSALS, ids=[what for what, *_ in REFUSALS])
@@ -214,8 +245,11 @@ async def test_a_refused_request_is_kept_with_its_reason(
     assert len(rows) == 1, rows
     [kept] = rows
     assert (kept["status"], kept["reason"], kept["method"], kept["path"]) == (
-        status, reason, response.request.method, response.request.url.path.replace("\x00", "\ufffd"),
-    )  # fmt: skip
+        status,
+        reason,
+        response.request.method,
+        response.request.url.path.replace("\x00", "\ufffd"),
+    )
     assert kept["role"] == (caller.value if isinstance(caller, Role) else None)
     assert kept["key_id"] == (None if caller is None else (key or "").split("_")[1])
     assert (kept["agent_id"] is not None) == isinstance(caller, Role)

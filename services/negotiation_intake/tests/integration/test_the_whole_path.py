@@ -31,9 +31,12 @@ def offer_for(application_id: uuid.UUID, loan_id: uuid.UUID) -> Any:
     offer = next(event for event in golden_events() if type(event).__name__ == "PlanOffered")
     plain = offer.options[0]
     deeper = plain.model_copy(
-        update={"option_id": "waiver-arrears-3-supervisor", "kind": OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS,
-                "needs_supervisor": True}
-    )  # fmt: skip
+        update={
+            "option_id": "waiver-arrears-3-supervisor",
+            "kind": OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS,
+            "needs_supervisor": True,
+        }
+    )
     return offer.model_copy(
         update={
             "offer_id": uuid.uuid4(),

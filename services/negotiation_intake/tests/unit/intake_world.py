@@ -44,9 +44,13 @@ def opening(
     loan_id: uuid.UUID, reason: HardshipReason = HardshipReason.UNEMPLOYMENT, **changes: Any
 ) -> applications.OpenApplication:
     fields: dict[str, Any] = {
-        "loan_id": loan_id, "reason": reason, "description": "lost the job in February", "monthly_income": cny("5000.00"),
-        "essential_expenses": cny("3000.00"), "requested_options": (OptionKind.ARREARS_INSTALLMENTS,),
-    }  # fmt: skip
+        "loan_id": loan_id,
+        "reason": reason,
+        "description": "lost the job in February",
+        "monthly_income": cny("5000.00"),
+        "essential_expenses": cny("3000.00"),
+        "requested_options": (OptionKind.ARREARS_INSTALLMENTS,),
+    }
     return applications.OpenApplication(**{**fields, **changes})
 
 
@@ -111,9 +115,14 @@ class World:
         golden_offer = golden(PlanOffered)
         option = golden_offer.options[0].model_copy(update={"needs_supervisor": needs_supervisor})
         offer = golden_offer.model_copy(
-            update={"offer_id": uuid.uuid4(), "application_id": application.application_id, "loan_id": application.loan_id,
-                    "options": (option,), "valid_until": AT + timedelta(days=7)}
-        )  # fmt: skip
+            update={
+                "offer_id": uuid.uuid4(),
+                "application_id": application.application_id,
+                "loan_id": application.loan_id,
+                "options": (option,),
+                "valid_until": AT + timedelta(days=7),
+            }
+        )
         await self.store.add_offer(offer, self.clock.now())
         await self.store.update_application(application.application_id, state=State.OFFERED)
         return await self.current(application), offer

@@ -23,28 +23,67 @@ from tideover_contracts.money import Money
 def application(state: str, rejection: dict[str, Any] | None = None) -> dict[str, Any]:
     money = {"amount": "9000.00", "currency": "CNY"}
     return {
-        "application_id": str(uuid.uuid4()), "loan_id": str(uuid.uuid4()), "state": state, "reason": "unemployment",
-        "description": "Laid off", "monthly_income": money, "essential_expenses": money, "requested_options": [],
-        "agent_id": "agent-1", "version": 3, "offer_id": None, "option_id": None, "needs_supervisor": False,
-        "approved_by": None, "approval_note": None, "code_tries_left": None, "rejection": rejection,
-    }  # fmt: skip
+        "application_id": str(uuid.uuid4()),
+        "loan_id": str(uuid.uuid4()),
+        "state": state,
+        "reason": "unemployment",
+        "description": "Laid off",
+        "monthly_income": money,
+        "essential_expenses": money,
+        "requested_options": [],
+        "agent_id": "agent-1",
+        "version": 3,
+        "offer_id": None,
+        "option_id": None,
+        "needs_supervisor": False,
+        "approved_by": None,
+        "approval_note": None,
+        "code_tries_left": None,
+        "rejection": rejection,
+    }
 
 
 def render(app: dict[str, Any], offer: PlanOffered | None, lang: str = "en") -> str:
     chosen = next((option for option in offer.options if option.option_id == app["option_id"]), None) if offer else None
     return TEMPLATES.get_template("application.html").render(
-        t=Words(lang), lang=lang, base=PREFIX, agent=None, may_work=False, may_approve=False, may_audit=False,
-        csrf="token", here="/", flash=None, application=app, documents=[], offer=offer_view(offer) if offer else None,
-        kinds=[], errors={}, values={}, waiting=False, approval=approval_of(chosen),
-    )  # fmt: skip
+        t=Words(lang),
+        lang=lang,
+        base=PREFIX,
+        agent=None,
+        may_work=False,
+        may_approve=False,
+        may_audit=False,
+        csrf="token",
+        here="/",
+        flash=None,
+        application=app,
+        documents=[],
+        offer=offer_view(offer) if offer else None,
+        kinds=[],
+        errors={},
+        values={},
+        waiting=False,
+        approval=approval_of(chosen),
+    )
 
 
 def render_supervisor_queue(app: dict[str, Any], option: PlanOption, lang: str = "en", own: bool = False) -> str:
     item = {**app, "option": option.model_dump(mode="json"), "approval": approval_of(option), "own": own}
     return TEMPLATES.get_template("supervisor.html").render(
-        t=Words(lang), lang=lang, base=PREFIX, agent=None, may_work=False, may_approve=True, may_audit=False,
-        csrf="token", here="/", flash=None, items=[item], after=None, errors={},
-    )  # fmt: skip
+        t=Words(lang),
+        lang=lang,
+        base=PREFIX,
+        agent=None,
+        may_work=False,
+        may_approve=True,
+        may_audit=False,
+        csrf="token",
+        here="/",
+        flash=None,
+        items=[item],
+        after=None,
+        errors={},
+    )
 
 
 def golden(kind: type[Any]) -> Any:

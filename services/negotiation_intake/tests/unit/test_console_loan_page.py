@@ -22,24 +22,47 @@ def _plan(status: str, activated_on: str, ended_on: str | None, paid: int, insta
         return {"amount": amount, "currency": "CNY"}
 
     return {
-        "plan_id": str(uuid.uuid4()), "status": status, "activated_on": activated_on, "ended_on": ended_on,
+        "plan_id": str(uuid.uuid4()),
+        "status": status,
+        "activated_on": activated_on,
+        "ended_on": ended_on,
         "installments": [
-            {"sequence": n + 1, "due_date": f"2026-{n + 4:02d}-15", "amount": money("348.33"),
-             "paid": money("348.33" if n < paid else "0.00"), "status": "paid" if n < paid else "due", "missed_on": None}
+            {
+                "sequence": n + 1,
+                "due_date": f"2026-{n + 4:02d}-15",
+                "amount": money("348.33"),
+                "paid": money("348.33" if n < paid else "0.00"),
+                "status": "paid" if n < paid else "due",
+                "missed_on": None,
+            }
             for n in range(installments)
         ],
-    }  # fmt: skip
+    }
 
 
 def render(plans: list[dict[str, Any]] | None) -> str:
     overdue = next(event for event in golden_events() if isinstance(event, LoanBecameOverdue))
     loan = SimpleNamespace(loan_id=overdue.loan_id, borrower_id="B-000123", overdue=True, plan_status="active")
     return TEMPLATES.get_template("loan.html").render(
-        t=Words("en"), lang="en", base=PREFIX, agent=None, may_work=False, may_approve=False, may_audit=False,
-        csrf="token", here="/", flash=None, loan=loan, snapshot=overdue.model_dump(mode="json"), applications=[],
-        upstream={"overdue": None, "contacts": None, "plans": {"plans": plans}}, plans=plans, reasons=[],
-        errors={}, values={},
-    )  # fmt: skip
+        t=Words("en"),
+        lang="en",
+        base=PREFIX,
+        agent=None,
+        may_work=False,
+        may_approve=False,
+        may_audit=False,
+        csrf="token",
+        here="/",
+        flash=None,
+        loan=loan,
+        snapshot=overdue.model_dump(mode="json"),
+        applications=[],
+        upstream={"overdue": None, "contacts": None, "plans": {"plans": plans}},
+        plans=plans,
+        reasons=[],
+        errors={},
+        values={},
+    )
 
 
 def earlier_rows(html: str) -> list[str]:
@@ -72,10 +95,25 @@ def test_no_plans_and_tracking_not_answering_say_so() -> None:
 def _status_line(overdue: bool, plan_status: str | None, snapshot: dict[str, Any]) -> str:
     loan = SimpleNamespace(loan_id=uuid.uuid4(), borrower_id="B-000123", overdue=overdue, plan_status=plan_status)
     return TEMPLATES.get_template("loan.html").render(
-        t=Words("en"), lang="en", base=PREFIX, agent=None, may_work=False, may_approve=False, may_audit=False,
-        csrf="token", here="/", flash=None, loan=loan, snapshot=snapshot, applications=[],
-        upstream={"overdue": None, "contacts": None, "plans": None}, plans=None, reasons=[], errors={}, values={},
-    )  # fmt: skip
+        t=Words("en"),
+        lang="en",
+        base=PREFIX,
+        agent=None,
+        may_work=False,
+        may_approve=False,
+        may_audit=False,
+        csrf="token",
+        here="/",
+        flash=None,
+        loan=loan,
+        snapshot=snapshot,
+        applications=[],
+        upstream={"overdue": None, "contacts": None, "plans": None},
+        plans=None,
+        reasons=[],
+        errors={},
+        values={},
+    )
 
 
 def test_a_loan_known_from_an_early_application_says_nothing_is_overdue_yet() -> None:

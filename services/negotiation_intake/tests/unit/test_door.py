@@ -66,9 +66,13 @@ def tiny_api(kept: Kept) -> FastAPI:
         raise RuntimeError("hunter2")
 
     door = Middleware(
-        Door, authenticate=authenticate, refusals=kept, clock=SystemClock, body_limit=lambda *_: LIMIT,
+        Door,
+        authenticate=authenticate,
+        refusals=kept,
+        clock=SystemClock,
+        body_limit=lambda *_: LIMIT,
         open_paths=frozenset({"/v1/open"}),
-    )  # fmt: skip
+    )
     app.user_middleware.append(door)
     return app
 
@@ -124,8 +128,10 @@ async def test_a_body_past_the_limit_is_refused(http: httpx.AsyncClient, kept: K
     within = await http.post(path, json={"name": "x" * (LIMIT - 20)}, headers=headers)
 
     assert (declared.status_code, declared.headers["content-type"], declared.json()["limit_bytes"]) == (
-        413, "application/problem+json", LIMIT,
-    )  # fmt: skip
+        413,
+        "application/problem+json",
+        LIMIT,
+    )
     assert (chunked.status_code, chunked.headers["content-type"], streamed.read) == (413, "application/problem+json", 2)
     assert within.status_code == 200
     assert [refusal.status for refusal in kept.refusals] == [413, 413]

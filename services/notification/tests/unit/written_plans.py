@@ -187,8 +187,20 @@ def _day(text: str, language: Language) -> date:
     parts = re.fullmatch(r"([A-Z][a-z]+) (\d+), (\d+)", text)
     assert parts is not None, text
     month_name, day_of_month, year_number = parts.groups()
-    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December"]  # fmt: skip
+    months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
     return date(int(year_number), months.index(month_name) + 1, int(day_of_month))
 
 

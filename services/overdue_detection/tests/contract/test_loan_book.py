@@ -21,17 +21,24 @@ D = Decimal
 
 def _pay(loan_id: uuid.UUID, payment_id: str, amount: str, on: date) -> RepaymentReceived:
     return RepaymentReceived(
-        loan_id=loan_id, payment_id=payment_id, amount=Money.of(amount, "CNY"), value_date=on,
+        loan_id=loan_id,
+        payment_id=payment_id,
+        amount=Money.of(amount, "CNY"),
+        value_date=on,
         received_at=datetime(on.year, on.month, on.day, 9, tzinfo=UTC),
-    )  # fmt: skip
+    )
 
 
 def _plan(plan_id: uuid.UUID | None = None) -> PlanTerms:
     return PlanTerms(
-        plan_id=plan_id or uuid.uuid4(), ordinal=0, effect=PlanEffect.ARREARS, basis_date=date(2026, 3, 1),
-        activated_on=date(2026, 3, 2), lines=(PlanLine(1, date(2026, 4, 2), D("500.00"), D("20.00"), D(0), D("0.31")),),
+        plan_id=plan_id or uuid.uuid4(),
+        ordinal=0,
+        effect=PlanEffect.ARREARS,
+        basis_date=date(2026, 3, 1),
+        activated_on=date(2026, 3, 2),
+        lines=(PlanLine(1, date(2026, 4, 2), D("500.00"), D("20.00"), D(0), D("0.31")),),
         waiver={"penalty": D("0.31"), "interest": D(0), "fee": D(0)},
-    )  # fmt: skip
+    )
 
 
 async def test_a_loan_is_booked_once_with_its_schedule_and_policy(book: Book) -> None:
@@ -98,8 +105,11 @@ async def test_saved_ledgers_update_the_lines_write_plan_lines_anew_and_keep_the
     assert (await book.port.get(loan.loan_id)).credit == D("12.50")  # type: ignore[union-attr]
     [owed] = (await book.port.remaining_schedules([loan.loan_id])).values()
     assert [(item.sequence, amount) for item, amount in owed] == [
-        (1, D("1000.31")), (2, D("1045.00")), (3, D("1045.00")), (1001, D("1045.00")),
-    ]  # fmt: skip
+        (1, D("1000.31")),
+        (2, D("1045.00")),
+        (3, D("1045.00")),
+        (1001, D("1045.00")),
+    ]
     await book.port.save_ledgers({loan.loan_id: ((), D(0))}, with_plans={loan.loan_id})  # the plan's lines are gone
     assert [item.sequence for item, _ in (await book.port.remaining_schedules([loan.loan_id]))[loan.loan_id]] == [1, 2, 3]
 

@@ -34,8 +34,12 @@ async def test_positions_read_overdue_and_episode_loans_that_are_active(book: Bo
     assert set(rows) == {overdue, in_episode}
     row = rows[overdue]
     assert (row["oldest_due"], row["principal"], row["interest"], row["fee"], row["penalty"]) == (
-        date(2026, 2, 15), D("1000.00"), D("45.00"), D("0.00"), D("0.31")
-    )  # fmt: skip
+        date(2026, 2, 15),
+        D("1000.00"),
+        D("45.00"),
+        D("0.00"),
+        D("0.31"),
+    )
     assert (row["episode"], row["bucket"], row["overdue_since"], row["untold_kind"], row["paused_days"]) == (
         0,
         "current",
@@ -53,11 +57,18 @@ async def test_episode_states_are_kept_with_what_waits_untold(book: Book) -> Non
     await book.port.save_episodes([(loan, EpisodeState(2, date(2026, 2, 16), Bucket.M2, DAY, 3, untold))])
     [row] = await book.port.positions(DAY, [loan])
     assert (row["episode"], row["overdue_since"], row["bucket"], row["last_reported_on"], row["paused_days"]) == (
-        2, date(2026, 2, 16), "M2", DAY, 0
-    )  # fmt: skip
+        2,
+        date(2026, 2, 16),
+        "M2",
+        DAY,
+        0,
+    )
     assert (row["untold_kind"], list(row["untold_reasons"]), row["untold_previous_bucket"], row["untold_cure_reason"]) == (
-        "change", ["bucket_changed", "weekly"], "M1", "paid"
-    )  # fmt: skip
+        "change",
+        ["bucket_changed", "weekly"],
+        "M1",
+        "paid",
+    )
     stored = await book.port.get(loan)
     assert stored is not None
     assert (stored.episode, stored.bucket, stored.paused_days) == (2, "M2", 3)
@@ -70,8 +81,12 @@ async def test_due_soon_finds_the_installments_to_remind_of(book: Book) -> None:
     await book.port.set_status(planned, under_plan=True)
     [row] = await book.port.due_soon(date(2026, 2, 12), (3, 1))
     assert (row["loan_id"], row["sequence"], row["due_date"], row["days_before"], row["amount_due"]) == (
-        loan, 1, date(2026, 2, 15), 3, D("1045.00")
-    )  # fmt: skip
+        loan,
+        1,
+        date(2026, 2, 15),
+        3,
+        D("1045.00"),
+    )
     assert row["currency"] == "CNY"
     assert "borrower_id" in row["contact"]
     assert await book.port.due_soon(date(2026, 2, 13), (3, 1)) == []
@@ -84,11 +99,23 @@ async def test_due_soon_finds_the_installments_to_remind_of(book: Book) -> None:
 
 def _event(kind: str, loan_id: uuid.UUID, **fields: object) -> StatusEvent:
     values: dict[str, object] = {
-        "event_id": uuid.uuid4(), "event_type": kind, "loan_id": loan_id, "episode": 1, "days_past_due": 3,
-        "bucket": "M1", "oldest_due": date(2026, 2, 15), "principal": D("1000.00"), "interest": D("45.00"),
-        "fee": D("0.00"), "penalty": D("0.31"), "reasons": [], "previous_bucket": "current", "cure_reason": "paid",
-        "correlation_id": "corr-1", "causation_id": uuid.uuid4(),
-    }  # fmt: skip
+        "event_id": uuid.uuid4(),
+        "event_type": kind,
+        "loan_id": loan_id,
+        "episode": 1,
+        "days_past_due": 3,
+        "bucket": "M1",
+        "oldest_due": date(2026, 2, 15),
+        "principal": D("1000.00"),
+        "interest": D("45.00"),
+        "fee": D("0.00"),
+        "penalty": D("0.31"),
+        "reasons": [],
+        "previous_bucket": "current",
+        "cure_reason": "paid",
+        "correlation_id": "corr-1",
+        "causation_id": uuid.uuid4(),
+    }
     return StatusEvent(**{**values, **fields})  # type: ignore[arg-type]
 
 
@@ -105,25 +132,38 @@ async def test_status_events_are_staged_once_as_the_contracts_read_them(book: Bo
         await book.status_events(), key=lambda e: ["LoanBecameOverdue", "OverdueStatusChanged", "LoanCured"].index(e.event_type)
     )
     assert [(e.event_id, e.event_type) for e in envelopes] == [
-        (became.event_id, "LoanBecameOverdue"), (changed.event_id, "OverdueStatusChanged"), (cured.event_id, "LoanCured"),
-    ]  # fmt: skip
+        (became.event_id, "LoanBecameOverdue"),
+        (changed.event_id, "OverdueStatusChanged"),
+        (cured.event_id, "LoanCured"),
+    ]
     first = envelopes[0]
     assert (first.producer, first.occurred_at, first.correlation_id, first.causation_id) == (
-        "overdue-detection", FACTS.occurred_at, "corr-1", became.causation_id
-    )  # fmt: skip
+        "overdue-detection",
+        FACTS.occurred_at,
+        "corr-1",
+        became.causation_id,
+    )
     payload = first.payload
     assert isinstance(payload, LoanBecameOverdue)
     assert (payload.business_date, payload.days_past_due, payload.bucket, payload.oldest_overdue_due_date) == (
-        DAY, 3, Bucket.M1, date(2026, 2, 15)
-    )  # fmt: skip
+        DAY,
+        3,
+        Bucket.M1,
+        date(2026, 2, 15),
+    )
     assert payload.overdue.total.amount == D("1045.31")
     assert payload.outstanding_principal.amount == D("3000.00")
     assert [(item.installment.sequence, item.outstanding.amount) for item in payload.remaining_schedule] == [
-        (1, D("1045.31")), (2, D("1045.00")), (3, D("1045.00")),
-    ]  # fmt: skip
+        (1, D("1045.31")),
+        (2, D("1045.00")),
+        (3, D("1045.00")),
+    ]
     assert (payload.contract_rate, payload.overdue_rate, payload.charges_cap_applied, payload.under_plan) == (
-        D("0.0720"), D("0.0360"), False, False
-    )  # fmt: skip
+        D("0.0720"),
+        D("0.0360"),
+        False,
+        False,
+    )
     assert isinstance(envelopes[1].payload, OverdueStatusChanged)
     assert (envelopes[1].payload.reasons, envelopes[1].payload.previous_bucket) == (
         (OverdueChangeReason.PAYMENT_APPLIED,),

@@ -76,9 +76,12 @@ def close(day: date) -> BusinessDayClosed:
 
 def pay(loan_id: uuid.UUID, amount: str, on: date) -> RepaymentReceived:
     return RepaymentReceived(
-        loan_id=loan_id, payment_id=f"P-{uuid.uuid4()}", amount=cny(amount), received_at=datetime(2026, 3, 1, tzinfo=UTC),
+        loan_id=loan_id,
+        payment_id=f"P-{uuid.uuid4()}",
+        amount=cny(amount),
+        received_at=datetime(2026, 3, 1, tzinfo=UTC),
         value_date=on,
-    )  # fmt: skip
+    )
 
 
 def arrears_plan(loan_id: uuid.UUID) -> PlanActivated:
@@ -98,11 +101,20 @@ def arrears_plan(loan_id: uuid.UUID) -> PlanActivated:
     )
     waiver = WaivedAmounts(penalty=cny("0.31"), interest=cny("0.00"), fee=cny("0.00"), total=cny("0.31"))
     return PlanActivated(
-        plan_id=uuid.uuid4(), offer_id=uuid.uuid4(), option_id="waiver-arrears-3", application_id=uuid.uuid4(),
-        loan_id=loan_id, kind=OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS, activated_on=date(2026, 2, 19), schedule=schedule,
-        total_payable=cny("1045.00"), conditional_waiver=waiver, effect=PlanEffect.ARREARS,
-        basis_business_date=date(2026, 2, 18), replaced_installments=(1,),
-    )  # fmt: skip
+        plan_id=uuid.uuid4(),
+        offer_id=uuid.uuid4(),
+        option_id="waiver-arrears-3",
+        application_id=uuid.uuid4(),
+        loan_id=loan_id,
+        kind=OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS,
+        activated_on=date(2026, 2, 19),
+        schedule=schedule,
+        total_payable=cny("1045.00"),
+        conditional_waiver=waiver,
+        effect=PlanEffect.ARREARS,
+        basis_business_date=date(2026, 2, 18),
+        replaced_installments=(1,),
+    )
 
 
 async def under_an_arrears_plan(pool: asyncpg.Pool) -> tuple[LoanBooked, PlanActivated]:
@@ -117,9 +129,12 @@ async def under_an_arrears_plan(pool: asyncpg.Pool) -> tuple[LoanBooked, PlanAct
 
 def completed(plan: PlanActivated) -> PlanCompleted:
     return PlanCompleted(
-        plan_id=plan.plan_id, loan_id=plan.loan_id, completed_on=date(2026, 5, 18), total_paid=cny("1045.00"),
+        plan_id=plan.plan_id,
+        loan_id=plan.loan_id,
+        completed_on=date(2026, 5, 18),
+        total_paid=cny("1045.00"),
         final_waiver=plan.conditional_waiver,
-    )  # fmt: skip
+    )
 
 
 async def lines(pool: asyncpg.Pool, loan_id: uuid.UUID) -> dict[int, asyncpg.Record]:

@@ -187,9 +187,12 @@ async def test_what_a_catch_up_passes_is_told_once_at_its_latest_date_with_its_f
     for day in (date(2026, 2, 18), date(2026, 2, 19)):
         await _handle(pool, _close(day, catching_up_to=latest), handlers.when_business_day_closed_settle_overdue)
     part = RepaymentReceived(
-        loan_id=loan_id, payment_id="P-part", amount=Money.of("100.00", "CNY"),
-        received_at=datetime(2026, 2, 19, 12, tzinfo=UTC), value_date=date(2026, 2, 19),
-    )  # fmt: skip
+        loan_id=loan_id,
+        payment_id="P-part",
+        amount=Money.of("100.00", "CNY"),
+        received_at=datetime(2026, 2, 19, 12, tzinfo=UTC),
+        value_date=date(2026, 2, 19),
+    )
     await _handle(pool, part, repaid)
     for day in (date(2026, 2, 20), latest):
         await _handle(pool, _close(day, catching_up_to=latest), handlers.when_business_day_closed_settle_overdue)

@@ -95,9 +95,17 @@ async def test_a_broken_plan_is_undone_and_its_waiver_reinstated(pool: asyncpg.P
     await handle(pool, pay(loan.loan_id, "100.00", date(2026, 3, 1)))
     await handle(pool, close(date(2026, 3, 21)))
 
-    events = await handle(pool, PlanBroken(plan_id=plan.plan_id, loan_id=loan.loan_id, reason=PlanBreakReason.TWO_MISSED,
-                                            business_date=date(2026, 3, 21), reinstated_waiver=plan.conditional_waiver,
-                                            unpaid=cny("945.00")))  # fmt: skip
+    events = await handle(
+        pool,
+        PlanBroken(
+            plan_id=plan.plan_id,
+            loan_id=loan.loan_id,
+            reason=PlanBreakReason.TWO_MISSED,
+            business_date=date(2026, 3, 21),
+            reinstated_waiver=plan.conditional_waiver,
+            unpaid=cny("945.00"),
+        ),
+    )
     reinstated = [event for event in events if isinstance(event, WaiverGranted)]
     assert [(e.status, e.reason, e.waived.penalty) for e in reinstated] == [
         (WaiverStatus.REINSTATED, WaiverReason.PLAN, cny("0.31")),

@@ -42,9 +42,13 @@ async def test_a_plans_end_read_before_its_activation_is_applied_once_the_activa
     await handle(pool, close(date(2026, 2, 18)))
     plan = arrears_plan(loan.loan_id)
     broken = PlanBroken(
-        plan_id=plan.plan_id, loan_id=loan.loan_id, reason=PlanBreakReason.UNPAID_30_DAYS, business_date=date(2026, 4, 17),
-        reinstated_waiver=plan.conditional_waiver, unpaid=cny("1045.00"),
-    )  # fmt: skip
+        plan_id=plan.plan_id,
+        loan_id=loan.loan_id,
+        reason=PlanBreakReason.UNPAID_30_DAYS,
+        business_date=date(2026, 4, 17),
+        reinstated_waiver=plan.conditional_waiver,
+        unpaid=cny("1045.00"),
+    )
     await handle(pool, close(date(2026, 4, 17)))
     assert await handle(pool, broken) == []  # kept until the activation is read
     events = await handle(pool, plan)
@@ -68,9 +72,13 @@ async def test_an_activation_read_before_the_previous_plans_end_waits_for_it(poo
     second = arrears_plan(loan.loan_id).model_copy(update={"activated_on": date(2026, 3, 25)})
     assert await handle(pool, second) == []  # held: the first plan is in force here
     broken = PlanBroken(
-        plan_id=first.plan_id, loan_id=loan.loan_id, reason=PlanBreakReason.TWO_MISSED, business_date=date(2026, 3, 22),
-        reinstated_waiver=first.conditional_waiver, unpaid=cny("1045.00"),
-    )  # fmt: skip
+        plan_id=first.plan_id,
+        loan_id=loan.loan_id,
+        reason=PlanBreakReason.TWO_MISSED,
+        business_date=date(2026, 3, 22),
+        reinstated_waiver=first.conditional_waiver,
+        unpaid=cny("1045.00"),
+    )
     events = await handle(pool, broken)
     granted = [(e.plan_id, e.status) for e in events if isinstance(e, WaiverGranted)]
     assert (first.plan_id, WaiverStatus.REINSTATED) in granted

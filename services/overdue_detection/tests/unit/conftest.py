@@ -52,9 +52,12 @@ def close(day: date, catching_up_to: date | None = None) -> BusinessDayClosed:
 
 def pay(loan_id: uuid.UUID, amount: str, on: date, payment_id: str | None = None, currency: str = "CNY") -> RepaymentReceived:
     return RepaymentReceived(
-        loan_id=loan_id, payment_id=payment_id or f"P-{uuid.uuid4()}", amount=Money.of(amount, currency), value_date=on,
+        loan_id=loan_id,
+        payment_id=payment_id or f"P-{uuid.uuid4()}",
+        amount=Money.of(amount, currency),
+        value_date=on,
         received_at=datetime(on.year, on.month, on.day, 9, tzinfo=UTC),
-    )  # fmt: skip
+    )
 
 
 def arrears_plan(loan_id: uuid.UUID, activated_on: date = date(2026, 2, 19)) -> PlanActivated:
@@ -62,18 +65,32 @@ def arrears_plan(loan_id: uuid.UUID, activated_on: date = date(2026, 2, 19)) -> 
     parts = [("333.33", "15.00"), ("333.33", "15.00"), ("333.34", "15.00")]
     schedule = tuple(
         PlanInstallmentLine(
-            sequence=n, due_date=date(2026, 2 + n, 18), principal=cny(p), interest=cny(i), penalty=cny("0.00"),
-            fee=cny("0.00"), total=cny(str(Decimal(p) + Decimal(i))),
+            sequence=n,
+            due_date=date(2026, 2 + n, 18),
+            principal=cny(p),
+            interest=cny(i),
+            penalty=cny("0.00"),
+            fee=cny("0.00"),
+            total=cny(str(Decimal(p) + Decimal(i))),
         )
         for n, (p, i) in enumerate(parts, start=1)
-    )  # fmt: skip
+    )
     waiver = WaivedAmounts(penalty=cny("0.31"), interest=cny("0.00"), fee=cny("0.00"), total=cny("0.31"))
     return PlanActivated(
-        plan_id=uuid.uuid4(), offer_id=uuid.uuid4(), option_id="waiver-arrears-3", application_id=uuid.uuid4(),
-        loan_id=loan_id, kind=OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS, activated_on=activated_on, schedule=schedule,
-        total_payable=cny("1045.00"), conditional_waiver=waiver, effect=PlanEffect.ARREARS,
-        basis_business_date=FEB_18, replaced_installments=(1,),
-    )  # fmt: skip
+        plan_id=uuid.uuid4(),
+        offer_id=uuid.uuid4(),
+        option_id="waiver-arrears-3",
+        application_id=uuid.uuid4(),
+        loan_id=loan_id,
+        kind=OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS,
+        activated_on=activated_on,
+        schedule=schedule,
+        total_payable=cny("1045.00"),
+        conditional_waiver=waiver,
+        effect=PlanEffect.ARREARS,
+        basis_business_date=FEB_18,
+        replaced_installments=(1,),
+    )
 
 
 @dataclass

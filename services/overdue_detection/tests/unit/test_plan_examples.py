@@ -23,8 +23,11 @@ class TestTheCaseOfIssue15:
     schedule = tuple(Installment(n, add_months(date(2026, 1, 15), n - 1), D("7000.00"), D("652.90"), D("0")) for n in range(1, 7))
 
     def test_only_the_plan_parts_paid_leave_the_regular_installments_owed(self) -> None:
-        paid = (Payment("p1", D("7652.90"), date(2026, 1, 15)), Payment("p2", D("7652.90"), date(2026, 2, 15)),
-                Payment("p3", D("7652.90"), date(2026, 3, 15)))  # fmt: skip
+        paid = (
+            Payment("p1", D("7652.90"), date(2026, 1, 15)),
+            Payment("p2", D("7652.90"), date(2026, 2, 15)),
+            Payment("p3", D("7652.90"), date(2026, 3, 15)),
+        )
         basis = date(2026, 4, 20)
         before = replay(self.schedule, paid, basis, CN, AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL)
         fourth = before.installments[3].owed(365)
@@ -41,8 +44,15 @@ class TestTheCaseOfIssue15:
             )
             for n, line in enumerate(lines)
         )
-        after = replay(self.schedule, paid + plan_payments, date(2026, 7, 21), CN,
-                       AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL, (Pause(basis, date(2026, 7, 20)),), (plan,))  # fmt: skip
+        after = replay(
+            self.schedule,
+            paid + plan_payments,
+            date(2026, 7, 21),
+            CN,
+            AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL,
+            (Pause(basis, date(2026, 7, 20)),),
+            (plan,),
+        )
         owed_principal = sum((line.owed(365)["principal"] for line in after.installments), start=ZERO)
         # The plan payments went to the oldest obligations first: installment 5 (due 15 May)
         # before the plan's first line (due 20 May), and so on; what is owed is what was not paid.
@@ -76,9 +86,14 @@ def test_a_payment_on_the_basis_date_is_in_the_quote_when_the_plan_is_activated_
     owed = {c: sum((line.owed(policy.day_count)[c] for line in lines), start=ZERO) for c in COMPONENTS}
     assert owed["penalty"] == 0  # the payment paid the penalty accrued to it (penalty first)
     plan = PlanTerms(
-        uuid.uuid4(), 1, PlanEffect.ARREARS, basis, basis,
-        (PlanLine(1, date(2027, 2, 28), owed["principal"], owed["interest"], owed["fee"], owed["penalty"]),), {},
-    )  # fmt: skip
+        uuid.uuid4(),
+        1,
+        PlanEffect.ARREARS,
+        basis,
+        basis,
+        (PlanLine(1, date(2027, 2, 28), owed["principal"], owed["interest"], owed["fee"], owed["penalty"]),),
+        {},
+    )
     ledger = replay(schedule, paid, basis, policy, AllocationOrder.PENALTY_FEE_INTEREST_PRINCIPAL, (), (plan,))
     assert ledger.waivers[plan.plan_id].quote_honoured["penalty"] == 0
     old = next(line for line in ledger.installments if line.sequence == 1)

@@ -31,16 +31,23 @@ FEB_19 = date(2026, 2, 19)
 
 def broken(plan: PlanActivated, on: date = date(2026, 3, 25)) -> PlanBroken:
     return PlanBroken(
-        plan_id=plan.plan_id, loan_id=plan.loan_id, reason=PlanBreakReason.UNPAID_30_DAYS, business_date=on,
-        reinstated_waiver=plan.conditional_waiver, unpaid=cny("348.33"),
-    )  # fmt: skip
+        plan_id=plan.plan_id,
+        loan_id=plan.loan_id,
+        reason=PlanBreakReason.UNPAID_30_DAYS,
+        business_date=on,
+        reinstated_waiver=plan.conditional_waiver,
+        unpaid=cny("348.33"),
+    )
 
 
 def completed(plan: PlanActivated) -> PlanCompleted:
     return PlanCompleted(
-        plan_id=plan.plan_id, loan_id=plan.loan_id, completed_on=date(2026, 5, 18), total_paid=cny("1045.00"),
+        plan_id=plan.plan_id,
+        loan_id=plan.loan_id,
+        completed_on=date(2026, 5, 18),
+        total_paid=cny("1045.00"),
         final_waiver=plan.conditional_waiver,
-    )  # fmt: skip
+    )
 
 
 async def under_a_plan(world: World) -> PlanActivated:

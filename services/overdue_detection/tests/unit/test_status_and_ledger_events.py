@@ -59,8 +59,10 @@ async def test_decisions_are_staged_with_ids_from_their_cause_and_every_state_ke
     assert deterministic_id("OverdueStatusChanged", changed, 1, DAY, "close") in ids  # one a day from the close
     envelope = world.outbox.staged[deterministic_id("LoanBecameOverdue", started, 1)]
     assert (envelope.producer, envelope.causation_id, envelope.correlation_id) == (
-        "overdue-detection", unit.envelope.event_id, unit.envelope.correlation_id
-    )  # fmt: skip
+        "overdue-detection",
+        unit.envelope.event_id,
+        unit.envelope.correlation_id,
+    )
     assert world.book.loans[quiet]["last_reported_on"] == DAY  # a state is kept even when nothing is told
     assert world.book.loans[started]["episode"] == 1
 
@@ -102,5 +104,8 @@ def test_a_waiver_granted_carries_its_total() -> None:
     plan_id = uuid.uuid4()
     granted = waiver_granted(uuid.uuid4(), plan_id, WaiverReason.PLAN, WaiverStatus.FINAL, {"interest": D("4")}, "CNY", DAY)
     assert (granted.plan_id, granted.status, granted.waived.interest, granted.waived.total) == (
-        plan_id, WaiverStatus.FINAL, cny("4"), cny("4")
-    )  # fmt: skip
+        plan_id,
+        WaiverStatus.FINAL,
+        cny("4"),
+        cny("4"),
+    )

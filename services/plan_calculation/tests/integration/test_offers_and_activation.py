@@ -77,9 +77,13 @@ def _restated(overdue: LoanBecameOverdue, day: date, reason: str, **amounts: Mon
 
 def _accept(request: Any, offer: Any, option_id: str, at: datetime) -> PlanAccepted:
     return PlanAccepted(
-        application_id=request.application_id, loan_id=request.loan_id, offer_id=offer.offer_id, option_id=option_id,
-        confirmed_via=ConfirmationChannel.RECORDED_CALL, accepted_at=at,
-    )  # fmt: skip
+        application_id=request.application_id,
+        loan_id=request.loan_id,
+        offer_id=offer.offer_id,
+        option_id=option_id,
+        confirmed_via=ConfirmationChannel.RECORDED_CALL,
+        accepted_at=at,
+    )
 
 
 async def test_an_offer_is_activated_once_accepted_in_time(pool: asyncpg.Pool) -> None:
@@ -177,12 +181,19 @@ def _golden(event_type: str) -> Any:
 def _position_of(status: LoanBecameOverdue, day: date, **changes: Any) -> LedgerPosition:
     """The ledger's position of the loan on `day`, as overdue-detection serves it (GET …/position)."""
     return LedgerPosition(
-        loan_id=status.loan_id, business_date=day, days_past_due=status.days_past_due,
-        oldest_overdue_due_date=status.oldest_overdue_due_date, next_due_date=date(2026, 3, 15),
-        overdue=status.overdue, outstanding_principal=status.outstanding_principal, contract_rate=status.contract_rate,
-        overdue_rate=status.overdue_rate, under_plan=False, remaining_schedule=status.remaining_schedule,
+        loan_id=status.loan_id,
+        business_date=day,
+        days_past_due=status.days_past_due,
+        oldest_overdue_due_date=status.oldest_overdue_due_date,
+        next_due_date=date(2026, 3, 15),
+        overdue=status.overdue,
+        outstanding_principal=status.outstanding_principal,
+        contract_rate=status.contract_rate,
+        overdue_rate=status.overdue_rate,
+        under_plan=False,
+        remaining_schedule=status.remaining_schedule,
         contact=status.contact,
-    ).model_copy(update=changes)  # fmt: skip
+    ).model_copy(update=changes)
 
 
 async def test_a_request_is_priced_on_the_position_it_carries(pool: asyncpg.Pool) -> None:
@@ -195,9 +206,10 @@ async def test_a_request_is_priced_on_the_position_it_carries(pool: asyncpg.Pool
     penalty = cny("1.20")
     fresh = overdue.overdue.model_copy(update={"penalty": penalty, "total": overdue.overdue.total + penalty})
     [offer] = await _handle(
-        pool, request.model_copy(update={"basis": _position_of(overdue, today, overdue=fresh)}),
+        pool,
+        request.model_copy(update={"basis": _position_of(overdue, today, overdue=fresh)}),
         handlers.when_negotiation_requested_offer_plans,
-    )  # fmt: skip
+    )
     assert offer.event_type == "PlanOffered"
     assert offer.basis_business_date == today
     arrears_3 = next(option for option in offer.options if option.option_id == "arrears-3")

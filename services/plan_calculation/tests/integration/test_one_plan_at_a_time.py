@@ -57,15 +57,20 @@ async def test_a_reschedule_replaces_the_whole_remaining_schedule_as_it_stood_wh
     # The next status has the third installment paid off early: the arrears are unchanged, so
     # the offer stands, and the plan takes over the installments as the offer saw them.
     remaining = overdue.remaining_schedule[:2]
-    await _handle(pool, _status_changed(overdue, business_date=date(2026, 2, 19), remaining_schedule=remaining),
-                  handlers.when_loan_overdue_project_it)  # fmt: skip
+    await _handle(
+        pool,
+        _status_changed(overdue, business_date=date(2026, 2, 19), remaining_schedule=remaining),
+        handlers.when_loan_overdue_project_it,
+    )
     [activated] = await _handle(
         pool, _accept(request, offer, "extension-6", CLOSED + timedelta(days=1)), handlers.when_plan_accepted_activate_it
     )
     assert activated.event_type == "PlanActivated"
     assert (activated.effect, activated.replaced_installments, activated.continuing_installments) == (
-        PlanEffect.RESCHEDULE, (1, 2, 3), ()
-    )  # fmt: skip
+        PlanEffect.RESCHEDULE,
+        (1, 2, 3),
+        (),
+    )
 
 
 async def test_a_second_plan_on_a_loan_is_refused_until_the_first_ends(pool: asyncpg.Pool) -> None:
@@ -82,8 +87,10 @@ async def test_a_second_plan_on_a_loan_is_refused_until_the_first_ends(pool: asy
         pool, _accept(second_request, second_offer, "arrears-6", at), handlers.when_plan_accepted_activate_it
     )
     assert (refused.event_type, refused.offer_id, refused.reasons[0].code) == (
-        "PlanRejected", second_offer.offer_id, "plan_already_active"
-    )  # fmt: skip
+        "PlanRejected",
+        second_offer.offer_id,
+        "plan_already_active",
+    )
     assert str(plan.plan_id) in refused.reasons[0].message
 
     # The plan breaks: the loan may have another one, and the offer still standing is activated.

@@ -80,9 +80,13 @@ def _loan_and_request(evidence_kind: EvidenceKind) -> tuple[LoanBecameOverdue, N
 
 def _accept(request: NegotiationRequested, offer: Any, option_id: str) -> PlanAccepted:
     return PlanAccepted(
-        application_id=request.application_id, loan_id=request.loan_id, offer_id=offer.offer_id, option_id=option_id,
-        confirmed_via=ConfirmationChannel.RECORDED_CALL, accepted_at=CLOSED + timedelta(days=1),
-    )  # fmt: skip
+        application_id=request.application_id,
+        loan_id=request.loan_id,
+        offer_id=offer.offer_id,
+        option_id=option_id,
+        confirmed_via=ConfirmationChannel.RECORDED_CALL,
+        accepted_at=CLOSED + timedelta(days=1),
+    )
 
 
 async def test_a_borrower_with_no_income_and_verified_unemployment_is_offered_a_holiday(pool: asyncpg.Pool) -> None:
@@ -107,8 +111,11 @@ async def test_a_borrower_with_no_income_and_verified_unemployment_is_offered_a_
     assert outstanding == overdue.outstanding_principal.amount  # the whole outstanding principal, no more
     # Nothing but the holidays is affordable to a borrower with no income.
     assert {option.option_id for option in offer.options if option.affordable} == {
-        "holiday-3", "holiday-3-extension-6", "holiday-3-extension-12", "holiday-3-extension-24",
-    }  # fmt: skip
+        "holiday-3",
+        "holiday-3-extension-6",
+        "holiday-3-extension-12",
+        "holiday-3-extension-24",
+    }
     assert "Payments resume on 2026-06-18" in holiday.explanation["en"]
     assert "推荐理由" in holiday.explanation["zh-CN"]
 

@@ -44,8 +44,12 @@ async def test_a_quote_takes_a_service_key_granting_quote(
         health = await http.get("/healthz")
 
     assert {name: answer.status_code for name, answer in answers.items()} == {
-        "none": 401, "unknown": 401, "revoked": 401, "lacking": 403, "allowed": 200,
-    }  # fmt: skip
+        "none": 401,
+        "unknown": 401,
+        "revoked": 401,
+        "lacking": 403,
+        "allowed": 200,
+    }
     assert answers["none"].headers["www-authenticate"] == 'ServiceKey header="X-Service-Key"'
     assert answers["lacking"].json()["title"] == "A caller of role operator may not quote"
     assert answers["allowed"].json()["recommended_option_id"] == "extension-equal-principal-6"

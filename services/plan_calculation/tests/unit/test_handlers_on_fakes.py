@@ -95,8 +95,10 @@ async def test_a_hardship_request_is_offered_the_plans_its_position_allows_once(
     request = requested()
     offer = await service.request(request)
     assert (offer.application_id, offer.basis_business_date, offer.valid_until) == (
-        request.application_id, BASIS, NOW + timedelta(days=7),
-    )  # fmt: skip
+        request.application_id,
+        BASIS,
+        NOW + timedelta(days=7),
+    )
     assert offer.offer_id == deterministic_id("offer", request.application_id, BASIS, Decimal("1045.00"))
     assert offer.recommended_option_id == "extension-equal-principal-6"
     arrears = next(option for option in offer.options if option.option_id == "arrears-3")
@@ -203,8 +205,14 @@ async def test_no_plan_on_a_loan_cured_since_the_quote(service: Service) -> None
     offer = await service.request()
     await handlers.when_loan_overdue_project_it(service.unit(overdue_on(BASIS)), service.plans)
     loan = overdue_on(BASIS)
-    cured = LoanCured(loan_id=loan.loan_id, episode=1, business_date=date(2026, 3, 1), reason=CureReason.PAID,
-                      outstanding_principal=cny("2000.00"), contact=loan.contact)  # fmt: skip
+    cured = LoanCured(
+        loan_id=loan.loan_id,
+        episode=1,
+        business_date=date(2026, 3, 1),
+        reason=CureReason.PAID,
+        outstanding_principal=cny("2000.00"),
+        contact=loan.contact,
+    )
     await handlers.when_loan_cured_forget_arrears(service.unit(cured), service.plans)
     await service.accept(offer)
     assert service.rejections() == [("loan_cured", offer.offer_id)]
@@ -237,8 +245,10 @@ async def test_offers_past_their_validity_expire_at_a_close(service: Service) ->
         await handlers.when_business_day_closed_expire_offers(service.unit(close), service.plans)
     [expired] = service.outbox.events(OfferExpired)
     assert (expired.offer_id, expired.application_id, expired.expired_at) == (
-        offer.offer_id, offer.application_id, NOW + timedelta(days=7),
-    )  # fmt: skip
+        offer.offer_id,
+        offer.application_id,
+        NOW + timedelta(days=7),
+    )
     assert service.store.offers[offer.offer_id].status == "expired"
 
 
@@ -249,12 +259,23 @@ async def test_a_plan_that_ends_lets_the_loan_have_another(service: Service, end
     [plan] = service.outbox.events(PlanActivated)
     day = date(2026, 5, 20)
     if ending == "broken":
-        event: Any = PlanBroken(plan_id=plan.plan_id, loan_id=plan.loan_id, reason=PlanBreakReason.TWO_MISSED,
-                                business_date=day, reinstated_waiver=plan.conditional_waiver, unpaid=cny("696.67"))  # fmt: skip
+        event: Any = PlanBroken(
+            plan_id=plan.plan_id,
+            loan_id=plan.loan_id,
+            reason=PlanBreakReason.TWO_MISSED,
+            business_date=day,
+            reinstated_waiver=plan.conditional_waiver,
+            unpaid=cny("696.67"),
+        )
         await handlers.when_plan_broken_end_it(service.unit(event), service.plans)
     else:
-        event = PlanCompleted(plan_id=plan.plan_id, loan_id=plan.loan_id, completed_on=day, total_paid=cny("1045.00"),
-                              final_waiver=plan.conditional_waiver)  # fmt: skip
+        event = PlanCompleted(
+            plan_id=plan.plan_id,
+            loan_id=plan.loan_id,
+            completed_on=day,
+            total_paid=cny("1045.00"),
+            final_waiver=plan.conditional_waiver,
+        )
         await handlers.when_plan_completed_end_it(service.unit(event), service.plans)
     kept = service.store.plans[plan.plan_id]
     assert (kept.status, kept.ended_on) == (ending, day)

@@ -86,9 +86,16 @@ def test_a_worked_menu() -> None:
     # Overdue 1,000.00 principal + 45.00 interest + 0.31 penalty; two regular installments of
     # 1,045.00 still to come; 3,000.00 principal outstanding at 7.2% a year.
     position = LoanPosition(
-        "CNY", date(2026, 2, 18), Decimal("1000.00"), Decimal("45.00"), Decimal(0), Decimal("0.31"),
-        Decimal("3000.00"), Decimal("0.0720"), (Decimal("1045.00"), Decimal("1045.00")),
-    )  # fmt: skip
+        "CNY",
+        date(2026, 2, 18),
+        Decimal("1000.00"),
+        Decimal("45.00"),
+        Decimal(0),
+        Decimal("0.31"),
+        Decimal("3000.00"),
+        Decimal("0.0720"),
+        (Decimal("1045.00"), Decimal("1045.00")),
+    )
     options = {option.option_id: option for option in plan_options(position, evidence_verified=True)}
     arrears_3 = options["arrears-3"]
     # 1,045.31 in three parts: 348.43, 348.43, 348.45 — plus the regular 1,045.00 the same month.
@@ -124,9 +131,16 @@ def test_a_worked_menu() -> None:
 
 def test_deeper_waivers_are_offered_only_when_nothing_within_authority_is_affordable() -> None:
     position = LoanPosition(
-        "CNY", date(2026, 2, 18), Decimal("1000.00"), Decimal("45.00"), Decimal(0), Decimal("0.31"),
-        Decimal("3000.00"), Decimal("0.0720"), (Decimal("1045.00"), Decimal("1045.00")),
-    )  # fmt: skip
+        "CNY",
+        date(2026, 2, 18),
+        Decimal("1000.00"),
+        Decimal("45.00"),
+        Decimal(0),
+        Decimal("0.31"),
+        Decimal("3000.00"),
+        Decimal("0.0720"),
+        (Decimal("1045.00"), Decimal("1045.00")),
+    )
     # The most affordable option within authority, waiver-extension-24, asks 126.59 a month:
     # affordable from 253.18 of disposable income.
     enough = Hardship(Money.of("253.18", "CNY"))
@@ -150,9 +164,17 @@ def test_deeper_waivers_are_offered_only_when_nothing_within_authority_is_afford
 def test_the_charges_cap_bounds_the_plan_rate() -> None:
     # A 24% loan in CN: a plan charges at most 12% a year (4 × the 3.0% one-year LPR).
     position = LoanPosition(
-        "CNY", date(2026, 2, 18), Decimal("1000.00"), Decimal("45.00"), Decimal(0), Decimal("0.31"),
-        Decimal("12000.00"), Decimal("0.2400"), (Decimal("1100.00"),) * 11, charges_cap=Decimal("0.12"),
-    )  # fmt: skip
+        "CNY",
+        date(2026, 2, 18),
+        Decimal("1000.00"),
+        Decimal("45.00"),
+        Decimal(0),
+        Decimal("0.31"),
+        Decimal("12000.00"),
+        Decimal("0.2400"),
+        (Decimal("1100.00"),) * 11,
+        charges_cap=Decimal("0.12"),
+    )
     uncapped = {option.option_id: option for option in plan_options(replace(position, charges_cap=None), False)}
     capped = {option.option_id: option for option in plan_options(position, False)}
     # First month of extension-6 (17 months): 12,000.00 × 1% = 120.00 (not 240.00 at 2%), plus 45.00 / 17 = 2.64.
@@ -164,9 +186,16 @@ def test_the_charges_cap_bounds_the_plan_rate() -> None:
 
 def test_equal_principal_is_the_alternative_shape_of_each_extension() -> None:
     position = LoanPosition(
-        "CNY", date(2026, 2, 18), Decimal("1000.00"), Decimal("45.00"), Decimal(0), Decimal("0.31"),
-        Decimal("3000.00"), Decimal("0.0720"), (Decimal("1045.00"), Decimal("1045.00")),
-    )  # fmt: skip
+        "CNY",
+        date(2026, 2, 18),
+        Decimal("1000.00"),
+        Decimal("45.00"),
+        Decimal(0),
+        Decimal("0.31"),
+        Decimal("3000.00"),
+        Decimal("0.0720"),
+        (Decimal("1045.00"), Decimal("1045.00")),
+    )
     options = {option.option_id: option for option in plan_options(position, evidence_verified=False)}
     annuity, equal = options["extension-6"], options["extension-equal-principal-6"]
     # 3,000.00 over 8 months: 375.00 of principal each month; interest on the falling balance.
@@ -184,9 +213,16 @@ def test_before_anything_is_overdue_the_menu_reschedules_the_coming_installments
     come. No arrears to split, so no arrears plan and no waiver: extensions of the schedule only,
     each collecting the outstanding principal."""
     position = LoanPosition(
-        "CNY", date(2027, 2, 1), Decimal(0), Decimal(0), Decimal(0), Decimal(0),
-        Decimal("6000.00"), Decimal("0.0720"), (Decimal("1036.00"),) * 6,
-    )  # fmt: skip
+        "CNY",
+        date(2027, 2, 1),
+        Decimal(0),
+        Decimal(0),
+        Decimal(0),
+        Decimal(0),
+        Decimal("6000.00"),
+        Decimal("0.0720"),
+        (Decimal("1036.00"),) * 6,
+    )
     options = plan_options(position, evidence_verified=True, hardship=Hardship(Money.of("1200.00", "CNY")))
     assert {option.kind for option in options} == {OptionKind.TERM_EXTENSION}
     assert all(option.waived.total == 0 for option in options)

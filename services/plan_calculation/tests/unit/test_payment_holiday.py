@@ -30,9 +30,16 @@ ZERO_INCOME = Hardship(Money.of("0.00", "CNY"), holiday_grounds=True)
 #: test_menu's worked loan: 1,000.00 principal + 45.00 interest + 0.31 penalty overdue, two
 #: installments of 1,045.00 to come, 3,000.00 principal outstanding at 7.2% a year (0.6% a month).
 WORKED = LoanPosition(
-    "CNY", date(2026, 2, 18), D("1000.00"), D("45.00"), D(0), D("0.31"),
-    D("3000.00"), D("0.0720"), (D("1045.00"), D("1045.00")),
-)  # fmt: skip
+    "CNY",
+    date(2026, 2, 18),
+    D("1000.00"),
+    D("45.00"),
+    D(0),
+    D("0.31"),
+    D("3000.00"),
+    D("0.0720"),
+    (D("1045.00"), D("1045.00")),
+)
 
 
 def _evidence(kind: EvidenceKind, verified: bool = True) -> EvidenceRef:
@@ -136,8 +143,11 @@ def test_a_zero_income_borrower_with_verified_unemployment_is_offered_and_recomm
     options = plan_options(WORKED, True, ZERO_INCOME)
     holidays = _holidays(options)
     assert [option.option_id for option in holidays] == [
-        "holiday-3", "holiday-3-extension-6", "holiday-3-extension-12", "holiday-3-extension-24",
-    ]  # fmt: skip
+        "holiday-3",
+        "holiday-3-extension-6",
+        "holiday-3-extension-12",
+        "holiday-3-extension-24",
+    ]
     assert all(option.needs_supervisor and option.affordable(ZERO_INCOME) for option in holidays)
     # Nothing else is affordable at zero income; of the holidays, nothing waived by any, the shortest costs least.
     assert [option for option in options if option.affordable(ZERO_INCOME)] == holidays
@@ -167,9 +177,14 @@ def test_a_holiday_is_not_offered_while_a_plan_within_the_agents_authority_is_af
 def test_a_holiday_offer_renders_as_the_contract_reads_it() -> None:
     menu = quote(WORKED, ZERO_INCOME, True)
     rendered = render_offer(
-        menu, offer_id=uuid.uuid4(), application_id=uuid.uuid4(), loan_id=uuid.uuid4(),
-        basis_business_date=WORKED.business_date, valid_until=datetime(2026, 2, 25, tzinfo=UTC), supersedes_offer_id=None,
-    )  # fmt: skip
+        menu,
+        offer_id=uuid.uuid4(),
+        application_id=uuid.uuid4(),
+        loan_id=uuid.uuid4(),
+        basis_business_date=WORKED.business_date,
+        valid_until=datetime(2026, 2, 25, tzinfo=UTC),
+        supersedes_offer_id=None,
+    )
     offer = PlanOffered.model_validate_json(rendered)
     assert offer.recommended_option_id == "holiday-3"
     holiday = next(option for option in offer.options if option.option_id == "holiday-3")

@@ -94,45 +94,86 @@ def changed(path: str, value: Any) -> dict[str, Any]:
 BAD_QUOTES = [
     ("business date past 2100", changed("business_date", "9999-12-31"), "business_date", "2100-12-31"),
     ("business date before 2000", changed("business_date", "0001-01-01"), "business_date", "2000-01-01"),
-    ("principal of 18 integer digits", changed("outstanding_principal", cny("999999999999999999.99")),
-     "outstanding_principal", "12 integer digits"),
-    ("overdue principal of 13 integer digits", changed("overdue.principal", cny("1000000000000.00")),
-     "overdue.principal", "12 integer digits"),
-    ("an installment of 13 integer digits", changed("future_installments", [cny("1045.00"), cny("1000000000000.00")]),
-     "future_installments.1", "12 integer digits"),
+    (
+        "principal of 18 integer digits",
+        changed("outstanding_principal", cny("999999999999999999.99")),
+        "outstanding_principal",
+        "12 integer digits",
+    ),
+    (
+        "overdue principal of 13 integer digits",
+        changed("overdue.principal", cny("1000000000000.00")),
+        "overdue.principal",
+        "12 integer digits",
+    ),
+    (
+        "an installment of 13 integer digits",
+        changed("future_installments", [cny("1045.00"), cny("1000000000000.00")]),
+        "future_installments.1",
+        "12 integer digits",
+    ),
     ("an amount past the decimal context", changed("monthly_income", cny("1E+1000000")), "monthly_income", "out of range"),
     ("a contract rate above 1", changed("contract_rate", "1.5"), "contract_rate", "outside [0, 1]"),
-    ("overdue principal above outstanding", changed("overdue.principal", cny("5000.00")),
-     "outstanding_principal", "less than the overdue principal 5000.00"),
+    (
+        "overdue principal above outstanding",
+        changed("overdue.principal", cny("5000.00")),
+        "outstanding_principal",
+        "less than the overdue principal 5000.00",
+    ),
     ("negative overdue principal", changed("overdue.principal", cny("-1.00")), "overdue.principal", "negative"),
     ("negative interest", changed("overdue.interest", cny("-45.00")), "overdue.interest", "negative"),
     ("negative fee", changed("overdue.fee", cny("-0.01")), "overdue.fee", "negative"),
     ("negative penalty", changed("overdue.penalty", cny("-0.31")), "overdue.penalty", "negative"),
-    ("negative outstanding principal", changed("outstanding_principal", cny("-3000.00")), "outstanding_principal",
-     "negative"),
+    ("negative outstanding principal", changed("outstanding_principal", cny("-3000.00")), "outstanding_principal", "negative"),
     ("negative installment", changed("future_installments", [cny("-1045.00")]), "future_installments.0", "negative"),
     ("negative income", changed("monthly_income", cny("-4000.00")), "monthly_income", "negative"),
     ("negative expenses", changed("essential_expenses", cny("-2000.00")), "essential_expenses", "negative"),
-    ("a USD income on a CNY loan", changed("monthly_income", {"amount": "4000.00", "currency": "USD"}),
-     "monthly_income", "USD is not the loan's currency CNY"),
-    ("USD expenses on a CNY loan", changed("essential_expenses", {"amount": "2000.00", "currency": "USD"}),
-     "essential_expenses", "USD is not the loan's currency CNY"),
-    ("USD overdue interest on a CNY principal", changed("overdue.interest", {"amount": "45.00", "currency": "USD"}),
-     "overdue.interest", "USD is not the loan's currency CNY"),
-    ("a USD installment on a CNY loan", changed("future_installments", [{"amount": "1045.00", "currency": "USD"}]),
-     "future_installments", "USD is not the loan's currency CNY"),
-    ("a NUL in a currency", changed("monthly_income", {"amount": "4000.00", "currency": "C\x00NY"}), "monthly_income",
-     "unknown currency"),
-    ("a hardship reason the contracts do not know", changed("hardship_reason", "bankruptcy"), "hardship_reason",
-     "Input should be 'unemployment'"),
+    (
+        "a USD income on a CNY loan",
+        changed("monthly_income", {"amount": "4000.00", "currency": "USD"}),
+        "monthly_income",
+        "USD is not the loan's currency CNY",
+    ),
+    (
+        "USD expenses on a CNY loan",
+        changed("essential_expenses", {"amount": "2000.00", "currency": "USD"}),
+        "essential_expenses",
+        "USD is not the loan's currency CNY",
+    ),
+    (
+        "USD overdue interest on a CNY principal",
+        changed("overdue.interest", {"amount": "45.00", "currency": "USD"}),
+        "overdue.interest",
+        "USD is not the loan's currency CNY",
+    ),
+    (
+        "a USD installment on a CNY loan",
+        changed("future_installments", [{"amount": "1045.00", "currency": "USD"}]),
+        "future_installments",
+        "USD is not the loan's currency CNY",
+    ),
+    (
+        "a NUL in a currency",
+        changed("monthly_income", {"amount": "4000.00", "currency": "C\x00NY"}),
+        "monthly_income",
+        "unknown currency",
+    ),
+    (
+        "a hardship reason the contracts do not know",
+        changed("hardship_reason", "bankruptcy"),
+        "hardship_reason",
+        "Input should be 'unemployment'",
+    ),
     ("a hardship reason that is not a string", changed("hardship_reason", 3), "hardship_reason", "Input should be"),
-    ("an evidence kind the contracts do not know", changed("verified_evidence", ["payslip"]), "verified_evidence.0",
-     "Input should be 'income_proof'"),
-    ("evidence kinds as one string", changed("verified_evidence", "unemployment_proof"), "verified_evidence",
-     "valid list"),
-    ("more evidence kinds than there are", changed("verified_evidence", ["other"] * 6), "verified_evidence",
-     "at most 5 items"),
-]  # fmt: skip
+    (
+        "an evidence kind the contracts do not know",
+        changed("verified_evidence", ["payslip"]),
+        "verified_evidence.0",
+        "Input should be 'income_proof'",
+    ),
+    ("evidence kinds as one string", changed("verified_evidence", "unemployment_proof"), "verified_evidence", "valid list"),
+    ("more evidence kinds than there are", changed("verified_evidence", ["other"] * 6), "verified_evidence", "at most 5 items"),
+]
 
 
 @pytest.mark.parametrize(("body", "field", "words"), [case[1:] for case in BAD_QUOTES], ids=[case[0] for case in BAD_QUOTES])
@@ -162,8 +203,11 @@ async def test_verified_unemployment_at_zero_income_is_quoted_a_payment_holiday(
     assert body["recommended_option_id"] == "holiday-3"
     holidays = [option for option in body["options"] if option["option_id"].startswith("holiday-")]
     assert [option["option_id"] for option in holidays] == [
-        "holiday-3", "holiday-3-extension-6", "holiday-3-extension-12", "holiday-3-extension-24",
-    ]  # fmt: skip
+        "holiday-3",
+        "holiday-3-extension-6",
+        "holiday-3-extension-12",
+        "holiday-3-extension-24",
+    ]
     holiday = holidays[0]
     assert [line["total"]["amount"] for line in holiday["schedule"][:3]] == ["0.00", "0.00", "0.00"]
     assert holiday["needs_supervisor"] is True

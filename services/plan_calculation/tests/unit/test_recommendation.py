@@ -32,14 +32,29 @@ Rule = RecommendationRule
 #: waived, without evidence. A 14-month extension at the CN cap (12%) costs less than the
 #: contract's own interest, so with nothing waived the cheapest plan is still an extension.
 CASE_15000 = LoanPosition(
-    "CNY", date(2026, 4, 20), D("1149.00"), D("300.00"), D(0), D("1.20"),
-    D("10341.00"), D("0.2400"), (D("1449.00"),) * 8, charges_cap=D("0.12"),
-)  # fmt: skip
+    "CNY",
+    date(2026, 4, 20),
+    D("1149.00"),
+    D("300.00"),
+    D(0),
+    D("1.20"),
+    D("10341.00"),
+    D("0.2400"),
+    (D("1449.00"),) * 8,
+    charges_cap=D("0.12"),
+)
 #: The worked menu of test_menu: 1,045.31 overdue at 7.2%, two installments of 1,045.00 to come.
 WORKED = LoanPosition(
-    "CNY", date(2026, 2, 18), D("1000.00"), D("45.00"), D(0), D("0.31"),
-    D("3000.00"), D("0.0720"), (D("1045.00"), D("1045.00")),
-)  # fmt: skip
+    "CNY",
+    date(2026, 2, 18),
+    D("1000.00"),
+    D("45.00"),
+    D(0),
+    D("0.31"),
+    D("3000.00"),
+    D("0.0720"),
+    (D("1045.00"), D("1045.00")),
+)
 #: No interest at all: every plan costs the same 3,000.00.
 INTEREST_FREE = LoanPosition(
     "CNY", date(2026, 2, 18), D("1000.00"), D(0), D(0), D(0), D("3000.00"), D(0), (D("1000.00"), D("1000.00"))

@@ -79,8 +79,11 @@ async def test_a_plan_is_taken_in_once_with_its_months_and_lines(plans: Plans) -
     assert await plans.known([plan.plan_id, uuid.uuid4()]) == {plan.plan_id}
     active = (await plans.active_for_loans([plan.loan_id, uuid.uuid4()]))[plan.loan_id]
     assert (active.plan_id, active.currency, active.activated_on, active.closed_through) == (
-        plan.plan_id, "CNY", date(2026, 3, 16), None,
-    )  # fmt: skip
+        plan.plan_id,
+        "CNY",
+        date(2026, 3, 16),
+        None,
+    )
     assert active.conditional_waiver == plan.conditional_waiver
     book = (await plans.books([plan.plan_id]))[plan.plan_id]
     assert book.months == months_of(plan)

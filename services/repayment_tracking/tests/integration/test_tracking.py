@@ -291,8 +291,12 @@ async def test_a_plan_and_a_loans_plans_take_a_service_key_granting_read_plans(
         for path in (f"/v1/plans/{plan.plan_id}", f"/v1/loans/{plan.loan_id}/plans"):
             answers = {name: await http.get(path, headers=key_header(key)) for name, key in keys.items()}
             assert {name: answer.status_code for name, answer in answers.items()} == {
-                "none": 401, "unknown": 401, "revoked": 401, "lacking": 403, "allowed": 200,
-            }, path  # fmt: skip
+                "none": 401,
+                "unknown": 401,
+                "revoked": 401,
+                "lacking": 403,
+                "allowed": 200,
+            }, path
             assert answers["unknown"].headers["www-authenticate"] == 'ServiceKey header="X-Service-Key"'
             assert answers["lacking"].json()["title"] == "A caller of role retired-role may not read plans"
             assert str(plan.plan_id) in answers["allowed"].text

@@ -108,8 +108,10 @@ async def test_a_plan_activated_is_taken_in_once(service: Service) -> None:
     await handlers.when_plan_activated_track_it(service.unit(plan), service.tracking)  # redelivered
     stored = service.plans.plans[plan.plan_id]
     assert [(month.sequence, month.due_date, month.total) for month in stored.months] == [
-        (1, APRIL, Decimal("348.33")), (2, MAY, Decimal("348.33")), (3, JUNE, Decimal("348.34")),
-    ]  # fmt: skip
+        (1, APRIL, Decimal("348.33")),
+        (2, MAY, Decimal("348.33")),
+        (3, JUNE, Decimal("348.34")),
+    ]
     assert (stored.status, stored.closed_through) == ("active", None)
     assert service.outbox.types() == []
 

@@ -72,8 +72,10 @@ class TestMonths:
             [plan_line(3)],
         ]
         assert [(month.total, month.regular_part) for month in months] == [
-            (D("1348.33"), D("1000.00")), (D("848.33"), D("500.00")), (D("348.34"), D("0")),
-        ]  # fmt: skip
+            (D("1348.33"), D("1000.00")),
+            (D("848.33"), D("500.00")),
+            (D("348.34"), D("0")),
+        ]
 
     def test_month_zero_is_the_basis_date_when_earlier_than_the_activation(self) -> None:
         months = plan_months(LINES, (Due(5, date(2026, 3, 16), D("500.00")),), date(2026, 3, 15))
@@ -103,8 +105,10 @@ class TestWorkedExamples:
         assert [m.sequence for m in judgement.missed] == [1]
         assert judgement.broken is not None
         assert (judgement.broken.reason, judgement.broken.on, judgement.broken.unpaid) == (
-            PlanBreakReason.UNPAID_30_DAYS, date(2026, 5, 15), D("1045.00"),
-        )  # fmt: skip
+            PlanBreakReason.UNPAID_30_DAYS,
+            date(2026, 5, 15),
+            D("1045.00"),
+        )
 
     def test_broken_when_two_months_are_missed_at_the_same_time(self) -> None:
         # Installments ten days apart: #1 half paid and missed on 19 April; #2 missed on 29 April

@@ -89,8 +89,10 @@ def test_a_payment_reports_on_a_plan_only_when_it_covered_a_line_its_months_ask_
 
 def test_payments_become_reports_numbered_after_the_books_and_plan_lines_are_announced() -> None:
     book = BOOK.with_reports([Report(LineRef(LineKind.PLAN, 1), "P-0", date(2026, 4, 1), 4, Decimal(1), Decimal(299))])
-    first = unit_of(payment("P-1", date(2026, 4, 12), covered(7, None, "49.00", "0.00"), covered(8, None, "1.00", "9.00")),
-                    producer="repayment-tracking")  # fmt: skip
+    first = unit_of(
+        payment("P-1", date(2026, 4, 12), covered(7, None, "49.00", "0.00"), covered(8, None, "1.00", "9.00")),
+        producer="repayment-tracking",
+    )
     second = unit_of(payment("P-2", date(2026, 4, 9), covered(1, PLAN_ID, "99.00", "199.00")), producer="repayment-tracking")
     applied = applied_to_plans([(first, first.event, PLAN), (second, second.event, PLAN)], {PLAN_ID: book})
     assert [(r.ref, r.payment_id, r.arrival, r.paid, r.left) for r in applied.reports[PLAN_ID]] == [
@@ -103,8 +105,11 @@ def test_payments_become_reports_numbered_after_the_books_and_plan_lines_are_ann
     assert unit is second
     assert isinstance(event, PlanInstallmentPaid)
     assert (event.sequence, event.applied, event.remaining_on_installment, event.fully_paid) == (
-        1, cny("100.00"), cny("199.00"), False,
-    )  # fmt: skip
+        1,
+        cny("100.00"),
+        cny("199.00"),
+        False,
+    )
     assert event_id == deterministic_id("PlanInstallmentPaid", PLAN_ID, 1, "P-2")
 
 

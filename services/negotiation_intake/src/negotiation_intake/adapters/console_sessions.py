@@ -53,8 +53,13 @@ async def start(connection: Connection, token: str, session: StoredSession, life
         INSERT INTO console_sessions (token_sha256, key_id, csrf_token, language, flash, expires_at)
         VALUES ($1, $2, $3, $4, $5, now() + $6::interval)
         """,
-        _digest(token), session.key_id, session.csrf_token, session.language, session.flash, lifetime,
-    )  # fmt: skip
+        _digest(token),
+        session.key_id,
+        session.csrf_token,
+        session.language,
+        session.flash,
+        lifetime,
+    )
 
 
 async def resume(connection: Connection, token: str, idle: timedelta) -> StoredSession | None:

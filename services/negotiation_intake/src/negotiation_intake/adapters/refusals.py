@@ -122,9 +122,14 @@ class RefusalLog:
         await asyncio.sleep(delay)
         dropped = self._budget.take_dropped(window)
         summary = Refusal(
-            at=self._resources().clock.now(), status=0, reason=OVER_THE_BOUND, method="", path="", client=None,
+            at=self._resources().clock.now(),
+            status=0,
+            reason=OVER_THE_BOUND,
+            method="",
+            path="",
+            client=None,
             detail=over_the_bound(self._budget, dropped),
-        )  # fmt: skip
+        )
         try:
             async with self._resources().pool.acquire() as connection:
                 await _insert(connection, summary, dropped=dropped.total())
@@ -139,9 +144,18 @@ async def _insert(connection: Connection, refusal: Refusal, dropped: int = 0) ->
         INSERT INTO refused_requests (at, status, reason, detail, method, path, agent_id, role, key_id, client, dropped)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         """,
-        refusal.at, None if summary else refusal.status, _text(refusal.reason), _text(refusal.detail),
-        _text(refusal.method), _text(refusal.path), refusal.agent_id, refusal.role, refusal.key_id, refusal.client, dropped,
-    )  # fmt: skip
+        refusal.at,
+        None if summary else refusal.status,
+        _text(refusal.reason),
+        _text(refusal.detail),
+        _text(refusal.method),
+        _text(refusal.path),
+        refusal.agent_id,
+        refusal.role,
+        refusal.key_id,
+        refusal.client,
+        dropped,
+    )
 
 
 def _text(value: str | None) -> str | None:

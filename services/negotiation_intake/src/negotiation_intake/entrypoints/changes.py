@@ -96,51 +96,37 @@ def _refusal(error: Exception) -> tuple[int, dict[str, Any]] | None:
     return (body["status"], body) if body else None
 
 
-async def perform(
-    resources: Callable[[], Resources],
-    agent: Agent,
-    action: str,
-    handler: Handler,
-    *,
-    method: str,
-    path: str,
-    body: bytes,
-    idempotency_key: str | None = None,
-    application_id: uuid.UUID | None = None,
-    if_match: str | None = None,
-    asks_ledger: uuid.UUID | Literal["application"] | None = None,
-) -> Outcome:
-    """One transaction: idempotency key, state change, outbox rows and audit entry commit
-    together; a refused request is audited on its own. Shared by the API and the console.
+@dataclass(frozen=True)
+class Change:
+    """One change an agent, a supervisor or the borrower asks for, as the API and the console
+    both make it: who, what (`action`, for the audit; `handler`, what it does), the request it
+    came in (`method`, `path`, `body`: the idempotency fingerprint), and what it needs first.
 
     `asks_ledger`: the loan whose position in overdue-detection's ledger the change needs (or
-    that of the application named) — asked before the transaction opens, so that no row lock or
+    that of the application named), asked before the transaction opens, so that no row lock or
     pooled connection is held while another service answers."""
+
+    agent: Agent
+    action: str
+    handler: Handler
+    method: str
+    path: str
+    body: bytes
+    idempotency_key: str | None = None
+    application_id: uuid.UUID | None = None
+    if_match: str | None = None
+    asks_ledger: uuid.UUID | Literal["application"] | None = None
+
+
+async def perform(resources: Callable[[], Resources], change: Change) -> Outcome:
+    """One transaction: idempotency key, state change, outbox rows and audit entry commit
+    together; a refused change is audited on its own. The one function every change goes through."""
     res = resources()
-    before: Application | None = None
+    loaded: list[Application] = []  # the application before the change, once loaded
     try:
-        ledger = await ask_ledger_first(res, asks_ledger, application_id)
+        ledger = await ask_ledger_first(res, change.asks_ledger, change.application_id)
         async with res.pool.acquire() as connection, connection.transaction():
-            scoped_key = f"{agent.key_id}:{idempotency_key}" if idempotency_key else None
-            if scoped_key:
-                stored = await idempotency.claim(connection, scoped_key, idempotency.fingerprint(method, path, body))
-                if stored is not None:
-                    return Outcome(stored.status, stored.body)
-            store = PostgresIntakeStore(connection)
-            if application_id is not None:
-                before = await applications.load(store, application_id, expected_version(if_match))
-            secret = configured_code_secret(res.settings.development)
-            outbox = PostgresCommandOutbox(connection, res.clock)
-            work = Work(store, outbox, connection, before, agent, res.clock, secret, ledger)
-            status, payload, after = await handler(work)
-            if scoped_key:
-                await idempotency.remember(connection, scoped_key, status, payload)
-            await audit.append(
-                connection, at=res.clock.now(), agent=agent, action=action, method=method, path=path, status=status,
-                application_id=after.application_id if after else application_id,
-                before=application_body(before) if before else None, after=application_body(after) if after else None,
-            )  # fmt: skip
-            return Outcome(status, payload, after)
+            return await _commit(res, connection, change, ledger, loaded)
     except Exception as error:
         refused = _refusal(error)
         if refused is None:
@@ -151,11 +137,56 @@ async def perform(
             # requests (entrypoints/door.py), not one audit entry each.
             return Outcome(status, payload)
     async with res.pool.acquire() as connection:
-        await audit.append(
-            connection, at=res.clock.now(), agent=agent, action=action, method=method, path=path, status=status,
-            application_id=application_id, before=application_body(before) if before else None, after=None,
-        )  # fmt: skip
+        await _audit(connection, res, change, status, change.application_id, loaded[0] if loaded else None, None)
     return Outcome(status, payload)
+
+
+async def _commit(
+    res: Resources, connection: Connection, change: Change, ledger: Ledger | None, loaded: list[Application]
+) -> Outcome:
+    scoped_key = f"{change.agent.key_id}:{change.idempotency_key}" if change.idempotency_key else None
+    if scoped_key:
+        fingerprint = idempotency.fingerprint(change.method, change.path, change.body)
+        stored = await idempotency.claim(connection, scoped_key, fingerprint)
+        if stored is not None:
+            return Outcome(stored.status, stored.body)
+    store = PostgresIntakeStore(connection)
+    before = None
+    if change.application_id is not None:
+        before = await applications.load(store, change.application_id, expected_version(change.if_match))
+        loaded.append(before)
+    secret = configured_code_secret(res.settings.development)
+    outbox = PostgresCommandOutbox(connection, res.clock)
+    work = Work(store, outbox, connection, before, change.agent, res.clock, secret, ledger)
+    status, payload, after = await change.handler(work)
+    if scoped_key:
+        await idempotency.remember(connection, scoped_key, status, payload)
+    application_id = after.application_id if after else change.application_id
+    await _audit(connection, res, change, status, application_id, before, after)
+    return Outcome(status, payload, after)
+
+
+async def _audit(
+    connection: Connection,
+    res: Resources,
+    change: Change,
+    status: int,
+    application_id: uuid.UUID | None,
+    before: Application | None,
+    after: Application | None,
+) -> None:
+    await audit.append(
+        connection,
+        at=res.clock.now(),
+        agent=change.agent,
+        action=change.action,
+        method=change.method,
+        path=change.path,
+        status=status,
+        application_id=application_id,
+        before=application_body(before) if before else None,
+        after=application_body(after) if after else None,
+    )
 
 
 def changing(mutate: Mutation) -> Handler:

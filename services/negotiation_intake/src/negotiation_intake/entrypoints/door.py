@@ -61,9 +61,13 @@ class Door:
 
     def __post_init__(self) -> None:
         self._serve = KeyFirst(
-            self.app, self.authenticate, self.body_limit, state_key="agent",
-            keyed_prefix=self.keyed_prefix, open_paths=self.open_paths,
-        )  # fmt: skip
+            self.app,
+            self.authenticate,
+            self.body_limit,
+            state_key="agent",
+            keyed_prefix=self.keyed_prefix,
+            open_paths=self.open_paths,
+        )
 
     async def _keep(self, scope: Scope, answer: Answer) -> None:
         agent = scope.get("state", {}).get("agent")

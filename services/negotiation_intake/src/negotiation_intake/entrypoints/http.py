@@ -46,8 +46,11 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources], refusal_log: re
     # Innermost of the middleware (appended, where add_middleware would put it outermost): its
     # own 401 gets the headers every answer carries.
     door = Middleware(
-        Door, authenticate=lambda request: caller(request, request.headers.get(KEY_HEADER.model.name)),
-        refusals=refusal_log or refusals.RefusalLog(resources), clock=lambda: resources().clock, body_limit=body_limit,
+        Door,
+        authenticate=lambda request: caller(request, request.headers.get(KEY_HEADER.model.name)),
+        refusals=refusal_log or refusals.RefusalLog(resources),
+        clock=lambda: resources().clock,
+        body_limit=body_limit,
         open_paths=OPEN_PATHS,
-    )  # fmt: skip
+    )
     app.user_middleware.append(door)

@@ -93,9 +93,18 @@ class _Run:
     def record(self, unit: Unit[Any], message: StoredMessage, contact: Contact, decision: Decision) -> Sent | None:
         """Add what `decision` does to `message`; the message as sent, if it is."""
         entry = LogEntry(
-            message.notification_id, message.loan_id, message.purpose, decision.channel, decision.outcome.value,
-            decision.rule, decision.until, None, None, None, self.now,
-        )  # fmt: skip
+            message.notification_id,
+            message.loan_id,
+            message.purpose,
+            decision.channel,
+            decision.outcome.value,
+            decision.rule,
+            decision.until,
+            None,
+            None,
+            None,
+            self.now,
+        )
         if decision.outcome is not Outcome.SEND:
             status = "held" if decision.outcome is Outcome.HOLD else "suppressed"
             change = StatusChange(message.notification_id, status, hold_until=decision.until, channel=decision.channel)

@@ -121,9 +121,12 @@ class ClosingQueries:
             currency = r["currency"]
             # Built without validating again: these rows satisfied the contract when booked.
             installment = ScheduledInstallment.model_construct(
-                sequence=r["sequence"], due_date=r["due_date"], principal=Money.trusted(r["principal"], currency),
-                interest=Money.trusted(r["interest"], currency), fee=Money.trusted(r["fee"], currency),
-            )  # fmt: skip
+                sequence=r["sequence"],
+                due_date=r["due_date"],
+                principal=Money.trusted(r["principal"], currency),
+                interest=Money.trusted(r["interest"], currency),
+                fee=Money.trusted(r["fee"], currency),
+            )
             schedules[r["loan_id"]].append((installment, r["owed"]))
         return schedules
 
@@ -137,12 +140,17 @@ class ClosingQueries:
             """,
             [
                 (
-                    loan_id, state.episode, state.overdue_since, state.bucket.value, state.last_reported_on,
-                    state.paused_days, *untold_columns(state.untold),
+                    loan_id,
+                    state.episode,
+                    state.overdue_since,
+                    state.bucket.value,
+                    state.last_reported_on,
+                    state.paused_days,
+                    *untold_columns(state.untold),
                 )
                 for loan_id, state in states
             ],
-        )  # fmt: skip
+        )
 
     async def tell_close(self, business_date: date) -> date | None:
         return await tell_close(self._connection, business_date)

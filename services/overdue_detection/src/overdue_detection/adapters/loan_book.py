@@ -63,8 +63,12 @@ class LoanBook(PlanRecords, ClosingQueries):
             [policy.day_count for _, policy in booked],
         )
         inserted = {row["loan_id"] for row in new}
-        rows = [(loan.loan_id, i.sequence, i.due_date, i.principal.amount, i.interest.amount, i.fee.amount)
-                for loan in loans if loan.loan_id in inserted for i in loan.installments]  # fmt: skip
+        rows = [
+            (loan.loan_id, i.sequence, i.due_date, i.principal.amount, i.interest.amount, i.fee.amount)
+            for loan in loans
+            if loan.loan_id in inserted
+            for i in loan.installments
+        ]
         if rows:
             columns = [list(column) for column in zip(*rows, strict=True)]
             await self._connection.execute(
@@ -186,9 +190,12 @@ class LoanBook(PlanRecords, ClosingQueries):
             SELECT * FROM unnest($1::text[], $2::uuid[], $3::numeric[], $4::date[], $5::timestamptz[])
             ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id
             """,
-            [p.payment_id for p in payments], [p.loan_id for p in payments], [p.amount.amount for p in payments],
-            [p.value_date for p in payments], [p.received_at for p in payments],
-        )  # fmt: skip
+            [p.payment_id for p in payments],
+            [p.loan_id for p in payments],
+            [p.amount.amount for p in payments],
+            [p.value_date for p in payments],
+            [p.received_at for p in payments],
+        )
         return {row["payment_id"] for row in rows}
 
     async def last_payments(self, loan_id: uuid.UUID, limit: int = 10) -> list[Any]:

@@ -17,14 +17,41 @@ from tideover_contracts.events.negotiation import PlanEffect
 
 #: Every column of a line the replay reads and writes back.
 INSTALLMENT_COLUMNS = (
-    "sequence", "due_date", "principal", "interest", "fee", "paid_principal", "paid_interest", "paid_fee", "paid_penalty",
-    "penalty_basis", "accrued_through", "plan_id", "plan_sequence", "rescheduled_by", "waived_penalty", "waived_interest",
-    "waived_fee", "rescheduled_principal", "rescheduled_interest", "rescheduled_fee", "rescheduled_penalty",
-    "written_off_principal", "written_off_interest", "written_off_fee", "written_off_penalty",
-)  # fmt: skip
+    "sequence",
+    "due_date",
+    "principal",
+    "interest",
+    "fee",
+    "paid_principal",
+    "paid_interest",
+    "paid_fee",
+    "paid_penalty",
+    "penalty_basis",
+    "accrued_through",
+    "plan_id",
+    "plan_sequence",
+    "rescheduled_by",
+    "waived_penalty",
+    "waived_interest",
+    "waived_fee",
+    "rescheduled_principal",
+    "rescheduled_interest",
+    "rescheduled_fee",
+    "rescheduled_penalty",
+    "written_off_principal",
+    "written_off_interest",
+    "written_off_fee",
+    "written_off_penalty",
+)
 #: Their Postgres types, where not numeric.
-TYPES = {"sequence": "int", "due_date": "date", "accrued_through": "date", "plan_id": "uuid", "plan_sequence": "int",
-         "rescheduled_by": "uuid"}  # fmt: skip
+TYPES = {
+    "sequence": "int",
+    "due_date": "date",
+    "accrued_through": "date",
+    "plan_id": "uuid",
+    "plan_sequence": "int",
+    "rescheduled_by": "uuid",
+}
 
 
 def plan_from_row(row: Any) -> PlanTerms:
@@ -38,10 +65,16 @@ def plan_from_row(row: Any) -> PlanTerms:
         for line in json.loads(row["lines"])
     )
     return PlanTerms(
-        plan_id=row["plan_id"], ordinal=row["ordinal"], effect=PlanEffect(row["effect"]), basis_date=row["basis_date"],
-        activated_on=row["activated_on"], lines=lines, waiver={c: Decimal(v) for c, v in waiver.items()},
-        outcome=row["outcome"], ended_on=row["ended_on"],
-    )  # fmt: skip
+        plan_id=row["plan_id"],
+        ordinal=row["ordinal"],
+        effect=PlanEffect(row["effect"]),
+        basis_date=row["basis_date"],
+        activated_on=row["activated_on"],
+        lines=lines,
+        waiver={c: Decimal(v) for c, v in waiver.items()},
+        outcome=row["outcome"],
+        ended_on=row["ended_on"],
+    )
 
 
 def loan_from_row(row: Any) -> LoanRow:

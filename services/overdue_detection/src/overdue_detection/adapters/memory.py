@@ -28,9 +28,16 @@ from tideover_runtime.unit import Outbox
 
 #: The episode columns of a loan, as booked.
 _EPISODE: dict[str, Any] = {
-    "episode": 0, "overdue_since": None, "bucket": "current", "last_reported_on": None, "paused_days": 0,
-    "untold_kind": None, "untold_reasons": (), "untold_previous_bucket": None, "untold_cure_reason": None,
-}  # fmt: skip
+    "episode": 0,
+    "overdue_since": None,
+    "bucket": "current",
+    "last_reported_on": None,
+    "paused_days": 0,
+    "untold_kind": None,
+    "untold_reasons": (),
+    "untold_previous_bucket": None,
+    "untold_cure_reason": None,
+}
 
 
 class MemoryLoanBook(MemoryPlanRecords):
@@ -56,13 +63,25 @@ class MemoryLoanBook(MemoryPlanRecords):
             b = loan.borrower
             contact = ContactRef(borrower_id=b.borrower_id, locale=b.locale, time_zone=b.time_zone, jurisdiction=b.jurisdiction)
             self.loans[loan.loan_id] = {
-                "loan_id": loan.loan_id, "borrower_id": b.borrower_id, "currency": loan.principal.currency,
-                "principal": loan.principal.amount, "contract_rate": loan.contract_rate, "overdue_rate": loan.overdue_rate,
-                "allocation_order": loan.allocation_order.value, "contact": contact.model_dump_json(),
-                "booked_on": loan.booked_on, "jurisdiction": b.jurisdiction.value, "cap_rate": policy.cap_rate,
-                "penalty_rate": policy.penalty_rate, "cap_binds": policy.cap_binds, "day_count": policy.day_count,
-                "status": "active", "under_plan": False, "credit": ZERO, **_EPISODE,
-            }  # fmt: skip
+                "loan_id": loan.loan_id,
+                "borrower_id": b.borrower_id,
+                "currency": loan.principal.currency,
+                "principal": loan.principal.amount,
+                "contract_rate": loan.contract_rate,
+                "overdue_rate": loan.overdue_rate,
+                "allocation_order": loan.allocation_order.value,
+                "contact": contact.model_dump_json(),
+                "booked_on": loan.booked_on,
+                "jurisdiction": b.jurisdiction.value,
+                "cap_rate": policy.cap_rate,
+                "penalty_rate": policy.penalty_rate,
+                "cap_binds": policy.cap_binds,
+                "day_count": policy.day_count,
+                "status": "active",
+                "under_plan": False,
+                "credit": ZERO,
+                **_EPISODE,
+            }
             self.installments[loan.loan_id] = {
                 i.sequence: Installment(i.sequence, i.due_date, i.principal.amount, i.interest.amount, i.fee.amount)
                 for i in loan.installments
@@ -182,11 +201,14 @@ class MemoryLoanBook(MemoryPlanRecords):
                 if i.due_date < business_date and sum((owed := i.owed(loan["day_count"])).values(), start=ZERO) > 0
             ]
             oldest_due = min((due for due, _ in overdue), default=None)
-            rows.append({
-                **{c: loan[c] for c in ("loan_id", "currency", *_EPISODE)}, "oldest_due": oldest_due,
-                **{c: sum((owed[c] for _, owed in overdue), start=ZERO) for c in COMPONENTS},
-                "paused_days": paused_days(self._pauses(loan_id), oldest_due, business_date),
-            })  # fmt: skip
+            rows.append(
+                {
+                    **{c: loan[c] for c in ("loan_id", "currency", *_EPISODE)},
+                    "oldest_due": oldest_due,
+                    **{c: sum((owed[c] for _, owed in overdue), start=ZERO) for c in COMPONENTS},
+                    "paused_days": paused_days(self._pauses(loan_id), oldest_due, business_date),
+                }
+            )
         return rows
 
     def _may_be_overdue(self, loan_id: uuid.UUID, business_date: date) -> bool:
@@ -196,11 +218,12 @@ class MemoryLoanBook(MemoryPlanRecords):
             loan["overdue_since"] is not None
             or loan["untold_kind"] is not None
             or any(
-                i.due_date < business_date and i.rescheduled_by is None
+                i.due_date < business_date
+                and i.rescheduled_by is None
                 and i.paid_principal + i.paid_interest + i.paid_fee < i.principal + i.interest + i.fee
                 for i in self._lines(loan_id)
             )
-        )  # fmt: skip
+        )
 
     async def remaining_schedules(self, loan_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[tuple[ScheduledInstallment, Decimal]]]:
         schedules: dict[uuid.UUID, list[tuple[ScheduledInstallment, Decimal]]] = {}
@@ -211,9 +234,12 @@ class MemoryLoanBook(MemoryPlanRecords):
             for i in sorted(self._lines(loan_id), key=lambda i: i.sequence):
                 if (owed := i.outstanding(loan["day_count"])) > 0:
                     scheduled = ScheduledInstallment.model_construct(
-                        sequence=i.sequence, due_date=i.due_date, principal=Money.trusted(i.principal, currency),
-                        interest=Money.trusted(i.interest, currency), fee=Money.trusted(i.fee, currency),
-                    )  # fmt: skip
+                        sequence=i.sequence,
+                        due_date=i.due_date,
+                        principal=Money.trusted(i.principal, currency),
+                        interest=Money.trusted(i.interest, currency),
+                        fee=Money.trusted(i.fee, currency),
+                    )
                     schedules.setdefault(loan_id, []).append((scheduled, owed))
         return schedules
 
@@ -222,10 +248,16 @@ class MemoryLoanBook(MemoryPlanRecords):
             kind, reasons, previous, cure = untold_columns(state.untold)
             if loan_id in self.loans:
                 self.loans[loan_id].update(
-                    episode=state.episode, overdue_since=state.overdue_since, bucket=state.bucket.value,
-                    last_reported_on=state.last_reported_on, paused_days=state.paused_days, untold_kind=kind,
-                    untold_reasons=reasons, untold_previous_bucket=previous, untold_cure_reason=cure,
-                )  # fmt: skip
+                    episode=state.episode,
+                    overdue_since=state.overdue_since,
+                    bucket=state.bucket.value,
+                    last_reported_on=state.last_reported_on,
+                    paused_days=state.paused_days,
+                    untold_kind=kind,
+                    untold_reasons=reasons,
+                    untold_previous_bucket=previous,
+                    untold_cure_reason=cure,
+                )
 
     async def tell_close(self, business_date: date) -> date | None:
         before, self.told = self.told, business_date if self.told is None else max(self.told, business_date)
@@ -246,9 +278,15 @@ class MemoryLoanBook(MemoryPlanRecords):
             for i in self._lines(loan_id):
                 reminded = any((since or business_date) <= i.due_date - timedelta(days=d) <= business_date for d in days_before)
                 if i.due_date > business_date and reminded and (owed := i.outstanding(loan["day_count"])) > 0:
-                    rows.append({
-                        "loan_id": loan_id, "sequence": i.sequence, "due_date": i.due_date,
-                        "days_before": (i.due_date - business_date).days, "amount_due": owed,
-                        "currency": loan["currency"], "contact": loan["contact"],
-                    })  # fmt: skip
+                    rows.append(
+                        {
+                            "loan_id": loan_id,
+                            "sequence": i.sequence,
+                            "due_date": i.due_date,
+                            "days_before": (i.due_date - business_date).days,
+                            "amount_due": owed,
+                            "currency": loan["currency"],
+                            "contact": loan["contact"],
+                        }
+                    )
         return rows

@@ -58,13 +58,29 @@ class MemoryPlanRecords:
         return True
 
     async def record_act(
-        self, act_id: uuid.UUID, loan_id: uuid.UUID, plan_id: uuid.UUID | None, kind: str, reason: str, status: str,
-        business_date: date, amounts: dict[str, Decimal],
-    ) -> None:  # fmt: skip
-        self.ledger_acts.setdefault(act_id, {
-            "act_id": act_id, "loan_id": loan_id, "plan_id": plan_id, "kind": kind, "reason": reason, "status": status,
-            "business_date": business_date, **{c: amounts.get(c, Decimal(0)) for c in COMPONENTS},
-        })  # fmt: skip
+        self,
+        act_id: uuid.UUID,
+        loan_id: uuid.UUID,
+        plan_id: uuid.UUID | None,
+        kind: str,
+        reason: str,
+        status: str,
+        business_date: date,
+        amounts: dict[str, Decimal],
+    ) -> None:
+        self.ledger_acts.setdefault(
+            act_id,
+            {
+                "act_id": act_id,
+                "loan_id": loan_id,
+                "plan_id": plan_id,
+                "kind": kind,
+                "reason": reason,
+                "status": status,
+                "business_date": business_date,
+                **{c: amounts.get(c, Decimal(0)) for c in COMPONENTS},
+            },
+        )
 
     async def acts(self, plan_id: uuid.UUID, status: str) -> list[Any]:
         found = [act for act in self.ledger_acts.values() if act["plan_id"] == plan_id and act["status"] == status]

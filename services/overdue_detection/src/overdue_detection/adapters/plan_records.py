@@ -21,19 +21,27 @@ class PlanRecords:
     async def add_plan(self, loan_id: uuid.UUID, plan: PlanTerms) -> bool:
         """Record a plan in force (ordinal: the loan's next); False when it was recorded before."""
         lines = [
-            {"sequence": line.sequence, "due_date": line.due_date.isoformat(),
-             **{c: str(getattr(line, c)) for c in ("principal", "interest", "fee", "penalty")}}
+            {
+                "sequence": line.sequence,
+                "due_date": line.due_date.isoformat(),
+                **{c: str(getattr(line, c)) for c in ("principal", "interest", "fee", "penalty")},
+            }
             for line in plan.lines
-        ]  # fmt: skip
+        ]
         inserted = await self._connection.fetchval(
             """
             INSERT INTO plans (plan_id, loan_id, ordinal, effect, basis_date, activated_on, waiver, lines)
             SELECT $1, $2, coalesce(max(ordinal), 0) + 1, $3, $4, $5, $6::jsonb, $7::jsonb FROM plans WHERE loan_id = $2
             ON CONFLICT (plan_id) DO NOTHING RETURNING true
             """,
-            plan.plan_id, loan_id, plan.effect.value, plan.basis_date, plan.activated_on,
-            json.dumps({c: str(v) for c, v in plan.waiver.items()}), json.dumps(lines),
-        )  # fmt: skip
+            plan.plan_id,
+            loan_id,
+            plan.effect.value,
+            plan.basis_date,
+            plan.activated_on,
+            json.dumps({c: str(v) for c, v in plan.waiver.items()}),
+            json.dumps(lines),
+        )
         return bool(inserted)
 
     async def active_plan(self, loan_id: uuid.UUID) -> uuid.UUID | None:
@@ -81,9 +89,16 @@ class PlanRecords:
         return bool(ended)
 
     async def record_act(
-        self, act_id: uuid.UUID, loan_id: uuid.UUID, plan_id: uuid.UUID | None, kind: str, reason: str, status: str,
-        business_date: date, amounts: dict[str, Decimal],
-    ) -> None:  # fmt: skip
+        self,
+        act_id: uuid.UUID,
+        loan_id: uuid.UUID,
+        plan_id: uuid.UUID | None,
+        kind: str,
+        reason: str,
+        status: str,
+        business_date: date,
+        amounts: dict[str, Decimal],
+    ) -> None:
         """A waiver or a write-off as recorded, once: an act is never rewritten (tideover-reconcile
         compares the ledger's lines with the acts, so a replay that moved a waiver shows)."""
         await self._connection.execute(
@@ -93,9 +108,15 @@ class PlanRecords:
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             ON CONFLICT (act_id) DO NOTHING
             """,
-            act_id, loan_id, plan_id, kind, reason, status, business_date,
+            act_id,
+            loan_id,
+            plan_id,
+            kind,
+            reason,
+            status,
+            business_date,
             *(amounts.get(c, Decimal(0)) for c in ("principal", "interest", "fee", "penalty")),
-        )  # fmt: skip
+        )
 
     async def acts(self, plan_id: uuid.UUID, status: str) -> list[Any]:
         return await self._connection.fetch(

@@ -86,11 +86,32 @@ async def stage_status_events(
 ) -> None:
     if not events:
         return
-    columns = list(zip(*[
-        (e.event_id, e.event_type, e.loan_id, e.episode, e.days_past_due, e.bucket, e.oldest_due, e.principal, e.interest,
-         e.fee, e.penalty, ",".join(e.reasons), e.previous_bucket, e.cure_reason, e.correlation_id, e.causation_id)
-        for e in events
-    ], strict=True))  # fmt: skip
+    columns = list(
+        zip(
+            *[
+                (
+                    e.event_id,
+                    e.event_type,
+                    e.loan_id,
+                    e.episode,
+                    e.days_past_due,
+                    e.bucket,
+                    e.oldest_due,
+                    e.principal,
+                    e.interest,
+                    e.fee,
+                    e.penalty,
+                    ",".join(e.reasons),
+                    e.previous_bucket,
+                    e.cure_reason,
+                    e.correlation_id,
+                    e.causation_id,
+                )
+                for e in events
+            ],
+            strict=True,
+        )
+    )
     occurred_at = facts.occurred_at.isoformat().replace("+00:00", "Z")
     arrays = [list(column) for column in columns]
     await connection.execute(_STAGE, *arrays[:14], business_date, occurred_at, facts.producer, *arrays[14:])

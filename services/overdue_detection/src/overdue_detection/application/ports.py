@@ -79,9 +79,16 @@ class LoanBook(Protocol):
     async def plan_outcome(self, plan_id: uuid.UUID) -> str | None: ...
     async def end_plan(self, plan_id: uuid.UUID, outcome: str, ended_on: date) -> bool: ...
     async def record_act(
-        self, act_id: uuid.UUID, loan_id: uuid.UUID, plan_id: uuid.UUID | None, kind: str, reason: str, status: str,
-        business_date: date, amounts: dict[str, Decimal],
-    ) -> None: ...  # fmt: skip
+        self,
+        act_id: uuid.UUID,
+        loan_id: uuid.UUID,
+        plan_id: uuid.UUID | None,
+        kind: str,
+        reason: str,
+        status: str,
+        business_date: date,
+        amounts: dict[str, Decimal],
+    ) -> None: ...
     async def acts(self, plan_id: uuid.UUID, status: str) -> list[Any]: ...
     async def accrue_penalties(self, business_date: date) -> int: ...
     async def positions(

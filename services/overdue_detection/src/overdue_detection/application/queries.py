@@ -46,9 +46,15 @@ async def ledger_position(book: LoanBook, loan_id: uuid.UUID) -> LedgerPosition 
         raise ClosedLoanError(f"loan {loan_id} is {loan.status}")
     parts = (await book.ledgers([loan_id]))[loan_id]
     ledger = as_of(
-        business_date, parts.installments, parts.payments, loan.policy, loan.allocation_order,
-        parts.pauses, parts.plans, parts.write_offs,
-    )  # fmt: skip
+        business_date,
+        parts.installments,
+        parts.payments,
+        loan.policy,
+        loan.allocation_order,
+        parts.pauses,
+        parts.plans,
+        parts.write_offs,
+    )
     day_count = loan.policy.day_count
     owed = [(line, line.owed(day_count)) for line in sorted(ledger.installments, key=lambda line: line.sequence)]
     remaining = [(line, parts_owed) for line, parts_owed in owed if sum(parts_owed.values(), start=Decimal(0)) > 0]

@@ -29,9 +29,11 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
     guard(app, lambda: resources().pool)
 
     @app.get(
-        "/v1/loans/{loan_id}/position", response_model=None, dependencies=READER,
+        "/v1/loans/{loan_id}/position",
+        response_model=None,
+        dependencies=READER,
         responses={**REFUSALS, 409: problem_response("The loan left the book: nothing to price a plan on")},
-    )  # fmt: skip
+    )
     async def position(loan_id: uuid.UUID) -> dict[str, Any] | JSONResponse:
         """The loan's LedgerPosition (contracts) at the last closed business day."""
         async with resources().pool.acquire() as connection:
@@ -61,9 +63,14 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
 
 
 def _status(
-    loan_id: uuid.UUID, loan: LoanRow, business_date: date | None, position: Any, remaining: list[Any], payments: list[Any],
+    loan_id: uuid.UUID,
+    loan: LoanRow,
+    business_date: date | None,
+    position: Any,
+    remaining: list[Any],
+    payments: list[Any],
     paused_since: date | None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The overdue-status body: the loan's position at `business_date`, its schedule and payments."""
 
     def money(amount: Decimal) -> dict[str, str]:

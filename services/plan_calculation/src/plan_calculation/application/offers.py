@@ -196,9 +196,18 @@ def _money_json(currency: str) -> str:
 def _render_option(option: ComputedOption, menu: Menu) -> str:
     money = _money_json(option.currency)
     line_json = (
-        '{"sequence":%d,"due_date":"%s","principal":' + money + ',"interest":' + money + ',"penalty":' + money
-        + ',"fee":' + money + ',"total":' + money + "}"
-    )  # fmt: skip
+        '{"sequence":%d,"due_date":"%s","principal":'
+        + money
+        + ',"interest":'
+        + money
+        + ',"penalty":'
+        + money
+        + ',"fee":'
+        + money
+        + ',"total":'
+        + money
+        + "}"
+    )
     schedule = ",".join([line_json % row for row in option.columns.rows()])
     facts = _facts(option, menu)
     unit = minor_unit(option.currency)
@@ -225,12 +234,22 @@ def _render_option(option: ComputedOption, menu: Menu) -> str:
         for item in facts.continuing
     )
     amounts = (
-        ',"first_payment":' + money % option.first_payment
-        + ',"largest_payment":' + money % option.largest_payment
-        + ',"total_payable":' + money % option.total_payable
-        + ',"cost_vs_status_quo":' + money % Money.of(facts.cost_vs_status_quo, option.currency).amount
-        + ',"waived":{"penalty":' + money % waived.penalty.quantize(unit)
-        + ',"interest":' + money % waived.interest.quantize(unit)
-        + ',"fee":' + money % waived.fee.quantize(unit) + ',"total":' + money % waived.total.quantize(unit) + "}"
-    )  # fmt: skip
+        ',"first_payment":'
+        + money % option.first_payment
+        + ',"largest_payment":'
+        + money % option.largest_payment
+        + ',"total_payable":'
+        + money % option.total_payable
+        + ',"cost_vs_status_quo":'
+        + money % Money.of(facts.cost_vs_status_quo, option.currency).amount
+        + ',"waived":{"penalty":'
+        + money % waived.penalty.quantize(unit)
+        + ',"interest":'
+        + money % waived.interest.quantize(unit)
+        + ',"fee":'
+        + money % waived.fee.quantize(unit)
+        + ',"total":'
+        + money % waived.total.quantize(unit)
+        + "}"
+    )
     return f'{head[:-1]}{amounts},"continuing_installments":[{continuing}],"schedule":[{schedule}]}}'

@@ -148,9 +148,16 @@ async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tr
         days = [first + timedelta(days=n) for n in range((business_date - first).days + 1)]
         judgement = judge(books[plan.plan_id], days, tracking.rules)
         judgement_events(
-            unit, tracking.rules, plan, books[plan.plan_id], judgement, days[-1], outcome,
-            remind=not quietly, since=since,
-        )  # fmt: skip
+            unit,
+            tracking.rules,
+            plan,
+            books[plan.plan_id],
+            judgement,
+            days[-1],
+            outcome,
+            remind=not quietly,
+            since=since,
+        )
     await tracking.plans.mark_missed(outcome.missed)
     await tracking.plans.end(outcome.broken, "broken")
     await tracking.plans.end(outcome.completed, "completed")

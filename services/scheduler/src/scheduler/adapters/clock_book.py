@@ -47,8 +47,11 @@ class PostgresClockBook:
             INSERT INTO closed_dates (business_date, closed_at, catching_up_to, closed_by) VALUES ($1, $2, $3, $4)
             ON CONFLICT (business_date) DO NOTHING RETURNING true
             """,
-            day, closed_at, catching_up_to, closed_by,
-        )  # fmt: skip
+            day,
+            closed_at,
+            catching_up_to,
+            closed_by,
+        )
         if not recorded:
             return False
         await stage(self._connection, closed_envelope(day, closed_at, catching_up_to))

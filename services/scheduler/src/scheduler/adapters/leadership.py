@@ -18,8 +18,11 @@ LOCK_KEY = int.from_bytes(b"tideover", "big") >> 1
 #: connection of a leader that vanished (TCP keepalives, user timeout), letting the lock go.
 COMMAND_TIMEOUT_SECONDS = 30.0
 CONNECTION = {
-    "tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3", "tcp_user_timeout": "30000",
-}  # fmt: skip
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+    "tcp_user_timeout": "30000",
+}
 #: What says the lock's connection is gone: a failed or a timed-out statement.
 LOST: tuple[type[BaseException], ...] = (*FAILED, TimeoutError)
 

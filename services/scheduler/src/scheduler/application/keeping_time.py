@@ -41,8 +41,9 @@ async def take_turn(
     if todo.skipped_from is not None:
         log.warning(
             "dates left unclosed: the scheduler was down longer than a catch-up covers",
-            first=str(todo.skipped_from), closing=str(todo.dates[-1]),
-        )  # fmt: skip
+            first=str(todo.skipped_from),
+            closing=str(todo.dates[-1]),
+        )
     closed = tuple([day for day in todo.dates if await book.close(day, calendar.cutoff_at(day), todo.catching_up_to, SCHEDULER)])
     ticked = tick_due(state.last_tick, now, tick_every)
     if ticked is not None:

@@ -64,14 +64,16 @@ async def status(connection: asyncpg.Connection, settings: SchedulerSettings, no
         "next_close": {"date": str(next_date), "at": next_at.isoformat()},
         "last_tick": state.last_tick.isoformat() if state.last_tick else None,
         "calendar": {
-            "cutoff": settings.cutoff.strftime("%H:%M"), "time_zone": settings.time_zone, "kind": settings.calendar.value,
+            "cutoff": settings.cutoff.strftime("%H:%M"),
+            "time_zone": settings.time_zone,
+            "kind": settings.calendar.value,
             "holidays": sorted(str(day) for day in calendar.holidays),
         },
         "recent": [
             {"date": str(day), "closed_at": at.isoformat(), "catching_up_to": str(up_to) if up_to else None, "closed_by": by}
             for day, at, up_to, by in recent
         ],
-    }  # fmt: skip
+    }
 
 
 def _print_status(found: dict[str, Any]) -> None:

@@ -87,19 +87,26 @@ async def open_application(loan_id: uuid.UUID, request: Request, console: Consol
     body = {
         "loan_id": str(loan_id),
         "hardship": {
-            "reason": values["reason"], "description": values["description"],
+            "reason": values["reason"],
+            "description": values["description"],
             "monthly_income": {"amount": values["monthly_income"], "currency": currency},
             "essential_expenses": {"amount": values["essential_expenses"], "currency": currency},
         },
-    }  # fmt: skip
+    }
     fields = {name: name for name in values}
     payload, errors = validated(bodies.ApplicationIn, body, fields)
     status = 422
     if payload is not None:
         outcome = await act(
-            console, request, agent, "open_application", changes.opening(bodies.opening_command(payload)), None, form,
+            console,
+            request,
+            agent,
+            "open_application",
+            changes.opening(bodies.opening_command(payload)),
+            None,
+            form,
             asks_ledger=loan_id,
-        )  # fmt: skip
+        )
         if outcome.status < 400 and outcome.application is not None:
             return see_other(f"/applications/{outcome.application.application_id}")
         # As the API refused it (409: another application open or a plan in force).

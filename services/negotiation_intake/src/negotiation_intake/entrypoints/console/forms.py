@@ -90,22 +90,40 @@ def validated(model: type[BaseModel], body: dict[str, Any], fields: dict[str, st
 
 
 async def act(
-    console: Console, request: Request, agent: Agent, action: str, handler: changes.Handler,
-    application_id: uuid.UUID | None, form: FormData, body: bytes | None = None,
+    console: Console,
+    request: Request,
+    agent: Agent,
+    action: str,
+    handler: changes.Handler,
+    application_id: uuid.UUID | None,
+    form: FormData,
+    body: bytes | None = None,
     asks_ledger: uuid.UUID | Literal["application"] | None = None,
-) -> changes.Outcome:  # fmt: skip
+) -> changes.Outcome:
     """The change, performed as the API performs it (the form's fields are its fingerprint)."""
     fingerprint = body or "&".join(f"{key}={value}" for key, value in form.items() if key != "csrf").encode()
-    return await changes.perform(
-        console.resources, agent, action, handler, method="POST", path=request.url.path, body=fingerprint,
-        application_id=application_id, if_match=if_match(form), asks_ledger=asks_ledger,
-    )  # fmt: skip
+    change = changes.Change(
+        agent,
+        action,
+        handler,
+        method="POST",
+        path=request.url.path,
+        body=fingerprint,
+        application_id=application_id,
+        if_match=if_match(form),
+        asks_ledger=asks_ledger,
+    )
+    return await changes.perform(console.resources, change)
 
 
 async def after(
-    console: Console, request: Request, agent: Agent, application_id: uuid.UUID, outcome: changes.Outcome,
+    console: Console,
+    request: Request,
+    agent: Agent,
+    application_id: uuid.UUID,
+    outcome: changes.Outcome,
     values: dict[str, str],
-) -> Response:  # fmt: skip
+) -> Response:
     """The application's page: after a change, or with the refusal next to its field."""
     if outcome.status < 400:
         return see_other(f"/applications/{application_id}")

@@ -132,10 +132,18 @@ def add_pages(app: FastAPI, console: Console) -> None:
             rows, total = await work_queue(connection, query)
         pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
         return page(
-            request, "queue.html", agent, rows=rows, total=total, query=query, params=params, pages=pages,
-            buckets=[bucket.value for bucket in Bucket if bucket is not Bucket.CURRENT], statuses=STATUSES,
+            request,
+            "queue.html",
+            agent,
+            rows=rows,
+            total=total,
+            query=query,
+            params=params,
+            pages=pages,
+            buckets=[bucket.value for bucket in Bucket if bucket is not Bucket.CURRENT],
+            statuses=STATUSES,
             sorts=list(QUEUE_SORTS),
-        )  # fmt: skip
+        )
 
     @app.get("/loans/{loan_id}", include_in_schema=False)
     async def loan_page(loan_id: uuid.UUID, request: Request) -> Response:
@@ -220,10 +228,19 @@ async def render_loan(
     upstream = await console.upstream.loan(loan_id)
     plans = (upstream["plans"] or {}).get("plans") if upstream["plans"] is not None else None
     return page(
-        request, "loan.html", agent, status=status, loan=loan, snapshot=loan.snapshot, applications=applications,
-        upstream=upstream, plans=plans, reasons=list(HardshipReason),
-        errors=feedback.get("errors", {}), values=feedback.get("values", {}),
-    )  # fmt: skip
+        request,
+        "loan.html",
+        agent,
+        status=status,
+        loan=loan,
+        snapshot=loan.snapshot,
+        applications=applications,
+        upstream=upstream,
+        plans=plans,
+        reasons=list(HardshipReason),
+        errors=feedback.get("errors", {}),
+        values=feedback.get("values", {}),
+    )
 
 
 async def loan_view(store: PostgresIntakeStore, loan_id: uuid.UUID) -> LoanView | None:
@@ -256,10 +273,17 @@ async def render_application(
         documents = [document_body(document) for document in await store.documents(application_id)]
         offers = await store.offers(application_id)
     return page(
-        request, "application.html", agent, status=status, application=application_body(application),
-        documents=documents, offer=offer_view(offers[-1]) if offers else None, kinds=list(EvidenceKind),
+        request,
+        "application.html",
+        agent,
+        status=status,
+        application=application_body(application),
+        documents=documents,
+        offer=offer_view(offers[-1]) if offers else None,
+        kinds=list(EvidenceKind),
         approval=approval_of(chosen_option(offers, application)),
-        errors=feedback.get("errors", {}), values=feedback.get("values", {}),
+        errors=feedback.get("errors", {}),
+        values=feedback.get("values", {}),
         waiting=application.state in (State.SUBMITTED, State.ACCEPTED),
         allowed=[action.value for action in allowed_actions(application.state)],
-    )  # fmt: skip
+    )

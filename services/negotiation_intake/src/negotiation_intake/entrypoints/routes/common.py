@@ -19,7 +19,7 @@ from negotiation_intake.domain.access import Right, may
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.domain.evidence import MAX_BYTES
 from negotiation_intake.entrypoints.bodies import application_body, etag
-from negotiation_intake.entrypoints.changes import Handler, Mutation, changing, perform
+from negotiation_intake.entrypoints.changes import Change, Handler, Mutation, changing, perform
 from tideover_runtime.http import problem_response
 from tideover_runtime.service import Resources
 
@@ -113,10 +113,19 @@ async def run(
 ) -> Response:
     """`perform` for an API request, answered as JSON (problem+json when refused)."""
     body = await request.body() if body is None else body  # a form was read already: its digest
-    outcome = await perform(
-        resources, agent, action, handler, method=request.method, path=request.url.path, body=body,
-        idempotency_key=idempotency_key, application_id=application_id, if_match=if_match, asks_ledger=asks_ledger,
-    )  # fmt: skip
+    change = Change(
+        agent,
+        action,
+        handler,
+        method=request.method,
+        path=request.url.path,
+        body=body,
+        idempotency_key=idempotency_key,
+        application_id=application_id,
+        if_match=if_match,
+        asks_ledger=asks_ledger,
+    )
+    outcome = await perform(resources, change)
     headers = {"ETag": etag(outcome.application)} if outcome.application else None
     media_type = "application/problem+json" if outcome.status >= 400 else "application/json"
     return JSONResponse(outcome.body, status_code=outcome.status, media_type=media_type, headers=headers)
@@ -135,10 +144,16 @@ async def change_application(
 ) -> Response:
     """A POST that changes the application it names and answers with it."""
     return await run(
-        resources, request, agent, action, changing(mutate), idempotency_key=idempotency_key,
+        resources,
+        request,
+        agent,
+        action,
+        changing(mutate),
+        idempotency_key=idempotency_key,
         application_id=application_id,
-        if_match=if_match, asks_ledger=asks_ledger,
-    )  # fmt: skip
+        if_match=if_match,
+        asks_ledger=asks_ledger,
+    )
 
 
 #: Every refusal the API may answer with, documented on every route.

@@ -13,7 +13,7 @@ from negotiation_intake.adapters import audit, refusals
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.entrypoints.bodies import ApprovalIn, BorrowerConfirmationIn
 from negotiation_intake.entrypoints.borrower import borrower_of, confirming_by_borrower
-from negotiation_intake.entrypoints.changes import deciding, perform
+from negotiation_intake.entrypoints.changes import Change, deciding, perform
 from negotiation_intake.entrypoints.routes.common import (
     ERRORS,
     ApplicationsAfter,
@@ -56,9 +56,14 @@ async def supervisor_queue(_: Approver, resources: Intake, limit: Limit = 50, af
 
 @router.post("/v1/applications/{application_id}/approval", tags=["supervisor"])
 async def decide_approval(
-    application_id: uuid.UUID, payload: ApprovalIn, request: Request, agent: Approver, resources: Intake,
-    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
-) -> Response:  # fmt: skip
+    application_id: uuid.UUID,
+    payload: ApprovalIn,
+    request: Request,
+    agent: Approver,
+    resources: Intake,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response:
     """Approve the option beyond the agent's authority — a deeper waiver, a payment holiday — (the plan
     may then be sent) or refuse it (the borrower chooses again)."""
     action = "approve" if payload.approved else "refuse_approval"
@@ -96,11 +101,16 @@ async def confirm_by_borrower(
     the credential; 5 wrong tries lock it). Every refusal is the same 422, whatever the
     reason; refused tries are limited per application and per client address (429)."""
     client = request.client.host if request.client else "unknown"
-    outcome = await perform(
-        resources, borrower_of(payload.application_id), "confirm_via_borrower_confirm_endpoint",
+    change = Change(
+        borrower_of(payload.application_id),
+        "confirm_via_borrower_confirm_endpoint",
         confirming_by_borrower(payload.application_id, payload.code, client),
-        method=request.method, path=request.url.path, body=await request.body(), idempotency_key=idempotency_key,
-    )  # fmt: skip
+        method=request.method,
+        path=request.url.path,
+        body=await request.body(),
+        idempotency_key=idempotency_key,
+    )
+    outcome = await perform(resources, change)
     # No ETag, nothing of the application: the caller has proven nothing unless accepted.
     if outcome.status < 400:
         return JSONResponse(outcome.body)

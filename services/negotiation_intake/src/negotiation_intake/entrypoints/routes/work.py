@@ -38,9 +38,14 @@ async def open_application(
     while the loan has another application open or a plan in force."""
     handler = opening(opening_command(payload))
     return await run(
-        resources, request, agent, "open_application", handler, idempotency_key=idempotency_key,
+        resources,
+        request,
+        agent,
+        "open_application",
+        handler,
+        idempotency_key=idempotency_key,
         asks_ledger=payload.loan_id,
-    )  # fmt: skip
+    )
 
 
 @router.post("/v1/applications/{application_id}/evidence", status_code=201, tags=["evidence"])
@@ -57,17 +62,25 @@ async def upload_evidence(
     """Add a document; its type is decided by its content, never by its name."""
     if file.filename and "\0" in file.filename:  # Postgres text cannot hold it
         return problem(
-            422, "Invalid request", "file: the filename has a NUL character",
+            422,
+            "Invalid request",
+            "file: the filename has a NUL character",
             errors=[{"field": "file", "message": "the filename has a NUL character"}],
-        )  # fmt: skip
+        )
     content = await file.read(MAX_BYTES + 1)
     handler = uploading(kind, file.filename or "document", content)
 
     return await run(
         resources,
-        request, agent, "upload_evidence", handler, idempotency_key=idempotency_key, application_id=application_id,
-        if_match=if_match, body=f"{kind.value}|{file.filename}|{hashlib.sha256(content).hexdigest()}".encode(),
-    )  # fmt: skip
+        request,
+        agent,
+        "upload_evidence",
+        handler,
+        idempotency_key=idempotency_key,
+        application_id=application_id,
+        if_match=if_match,
+        body=f"{kind.value}|{file.filename}|{hashlib.sha256(content).hexdigest()}".encode(),
+    )
 
 
 @router.post("/v1/applications/{application_id}/evidence/{document_id}/review", tags=["evidence"])
@@ -86,16 +99,25 @@ async def review_evidence(
 
     return await run(
         resources,
-        request, agent, "review_evidence", handler, idempotency_key=idempotency_key, application_id=application_id,
+        request,
+        agent,
+        "review_evidence",
+        handler,
+        idempotency_key=idempotency_key,
+        application_id=application_id,
         if_match=if_match,
-    )  # fmt: skip
+    )
 
 
 @router.post("/v1/applications/{application_id}/submit", tags=["applications"])
 async def submit(
-    application_id: uuid.UUID, request: Request, agent: Worker, resources: Intake, idempotency_key: IdempotencyKey = None,
+    application_id: uuid.UUID,
+    request: Request,
+    agent: Worker,
+    resources: Intake,
+    idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
-) -> Response:  # fmt: skip
+) -> Response:
     """Submit for plans: publishes NegotiationRequested. Needs verified proof for the reasons that need it."""
     return await change_application(
         resources, request, agent, "submit", application_id, idempotency_key, if_match, submitting, "application"
@@ -104,9 +126,14 @@ async def submit(
 
 @router.post("/v1/applications/{application_id}/choice", tags=["decisions"])
 async def choose(
-    application_id: uuid.UUID, payload: ChoiceIn, request: Request, agent: Worker, resources: Intake,
-    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
-) -> Response:  # fmt: skip
+    application_id: uuid.UUID,
+    payload: ChoiceIn,
+    request: Request,
+    agent: Worker,
+    resources: Intake,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response:
     """The borrower's choice of an option: publishes PlanOptionChosen; an option beyond the
     agent's authority waits in the supervisor queue."""
     mutate = choosing(payload.offer_id, payload.option_id)
@@ -115,9 +142,13 @@ async def choose(
 
 @router.post("/v1/applications/{application_id}/sending", tags=["decisions"])
 async def send_written_plan(
-    application_id: uuid.UUID, request: Request, agent: Worker, resources: Intake, idempotency_key: IdempotencyKey = None,
+    application_id: uuid.UUID,
+    request: Request,
+    agent: Worker,
+    resources: Intake,
+    idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
-) -> Response:  # fmt: skip
+) -> Response:
     """Send the written plan and a fresh one-time code to the borrower (PlanSentToBorrower)."""
     return await change_application(
         resources, request, agent, "send_written_plan", application_id, idempotency_key, if_match, sending
@@ -126,23 +157,38 @@ async def send_written_plan(
 
 @router.post("/v1/applications/{application_id}/confirmation", tags=["decisions"])
 async def confirm_on_recorded_call(
-    application_id: uuid.UUID, payload: ConfirmationIn, request: Request, agent: Worker, resources: Intake,
-    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
-) -> Response:  # fmt: skip
+    application_id: uuid.UUID,
+    payload: ConfirmationIn,
+    request: Request,
+    agent: Worker,
+    resources: Intake,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response:
     """The code the borrower read out on a recorded call: the right one publishes PlanAccepted."""
     via = ConfirmationChannel.RECORDED_CALL
     return await run(
         resources,
-        request, agent, f"confirm_via_{via.value}", confirming(payload.code, via), idempotency_key=idempotency_key,
-        application_id=application_id, if_match=if_match,
-    )  # fmt: skip
+        request,
+        agent,
+        f"confirm_via_{via.value}",
+        confirming(payload.code, via),
+        idempotency_key=idempotency_key,
+        application_id=application_id,
+        if_match=if_match,
+    )
 
 
 @router.post("/v1/applications/{application_id}/decline", tags=["decisions"])
 async def decline(
-    application_id: uuid.UUID, payload: ReasonIn, request: Request, agent: Worker, resources: Intake,
-    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
-) -> Response:  # fmt: skip
+    application_id: uuid.UUID,
+    payload: ReasonIn,
+    request: Request,
+    agent: Worker,
+    resources: Intake,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response:
     """The borrower refuses the plan: publishes PlanDeclined."""
     mutate = declining(payload.reason)
     return await change_application(resources, request, agent, "decline", application_id, idempotency_key, if_match, mutate)
@@ -150,9 +196,14 @@ async def decline(
 
 @router.post("/v1/applications/{application_id}/withdrawal", tags=["applications"])
 async def withdraw(
-    application_id: uuid.UUID, payload: ReasonIn, request: Request, agent: Worker, resources: Intake,
-    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
-) -> Response:  # fmt: skip
+    application_id: uuid.UUID,
+    payload: ReasonIn,
+    request: Request,
+    agent: Worker,
+    resources: Intake,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> Response:
     """Withdraw the application: publishes NegotiationWithdrawn."""
     mutate = withdrawing(payload.reason)
     return await change_application(resources, request, agent, "withdraw", application_id, idempotency_key, if_match, mutate)
