@@ -13,6 +13,7 @@ from typing import Any
 from negotiation_intake.adapters.store import cursor_of, position_of
 from negotiation_intake.application.ports import Application, Document, LedgerUnavailableError, LoanView, Page
 from negotiation_intake.domain.application_state import State
+from negotiation_intake.domain.statuses import PlanStatus
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.overdue import LedgerPosition
 from tideover_contracts.events.plans import PlanOffered
@@ -65,17 +66,17 @@ class MemoryIntakeStore:
         known = self.plans.get(plan_id)
         if known is None:
             self.plans[plan_id] = (loan_id, status)
-        elif known[1] == "active":  # an ended plan stays ended
+        elif known[1] == PlanStatus.ACTIVE:  # an ended plan stays ended
             self.plans[plan_id] = (known[0], status)
         in_force_elsewhere = any(
-            other_loan == loan_id and other_status == "active" and other != plan_id
+            other_loan == loan_id and other_status == PlanStatus.ACTIVE and other != plan_id
             for other, (other_loan, other_status) in self.plans.items()
         )
         if (loan := self.loans.get(loan_id)) is not None and not in_force_elsewhere:
             loan.plan_id, loan.plan_status = plan_id, self.plans[plan_id][1]
 
     async def active_plan(self, loan_id: uuid.UUID) -> uuid.UUID | None:
-        active = [plan_id for plan_id, (loan, status) in self.plans.items() if loan == loan_id and status == "active"]
+        active = [plan_id for plan_id, (loan, status) in self.plans.items() if loan == loan_id and status == PlanStatus.ACTIVE]
         return min(active) if active else None
 
     async def add_application(self, application: Application) -> None:

@@ -13,6 +13,7 @@ from negotiation_intake.domain.application_state import Action, State, transitio
 from negotiation_intake.domain.early_hardship import refusal_to_open_early, refusal_to_submit_early
 from negotiation_intake.domain.evidence import PROOF_FOR
 from negotiation_intake.domain.one_at_a_time import refusal_to_open
+from negotiation_intake.domain.statuses import DocumentStatus
 from tideover_contracts.events.negotiation import (
     EvidenceKind,
     EvidenceRef,
@@ -138,14 +139,14 @@ async def submit(
     documents = await store.documents(application.application_id)
     reason = HardshipReason(application.reason)
     needed = PROOF_FOR.get(reason)
-    if needed and not any(doc.status == "verified" and EvidenceKind(doc.kind) in needed for doc in documents):
+    if needed and not any(doc.status == DocumentStatus.VERIFIED and EvidenceKind(doc.kind) in needed for doc in documents):
         kinds = " or ".join(sorted(kind.value for kind in needed))
         raise RuleError("proof_required", f"a {reason.value} application needs a verified {kinds} document")
     basis = await ledger.position(application.loan_id) if ledger else None
     if ledger is not None and basis is None:
         raise ConflictError(f"loan {application.loan_id} is no longer open in the ledger; there is nothing to negotiate")
     if basis is not None and basis.overdue.total.amount == 0:  # nothing overdue (any more): early rules
-        verified = any(doc.status == "verified" for doc in documents)
+        verified = any(doc.status == DocumentStatus.VERIFIED for doc in documents)
         refusal = refusal_to_open_early(basis.business_date, basis.next_due_date) or refusal_to_submit_early(verified)
         if refusal:
             raise RuleError(refusal.rule, refusal.message)
@@ -169,10 +170,10 @@ async def submit(
                         document_id=doc.document_id,
                         kind=EvidenceKind(doc.kind),
                         sha256=doc.sha256,
-                        verified=doc.status == "verified",
+                        verified=doc.status == DocumentStatus.VERIFIED,
                     )
                     for doc in documents
-                    if doc.status != "rejected"
+                    if doc.status != DocumentStatus.REJECTED
                 ),
             ),
             requested_options=tuple(OptionKind(option) for option in application.requested_options),

@@ -12,6 +12,7 @@ from negotiation_intake.application.errors import ConflictError, NotFoundError, 
 from negotiation_intake.application.ports import Agent, Application, Document, DocumentCheck, IntakeStore
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.domain.evidence import display_name
+from negotiation_intake.domain.statuses import DocumentStatus
 from tideover_contracts.events.negotiation import EvidenceKind
 from tideover_runtime.clock import Clock
 
@@ -44,7 +45,7 @@ async def upload_evidence(
         sha256=hashlib.sha256(checked.content).hexdigest(),
         uploaded_by=agent.agent_id,
         uploaded_at=clock.now(),
-        status="pending",
+        status=DocumentStatus.PENDING,
         review_note=None,
         reviewed_by=None,
         reviewed_at=None,
@@ -63,7 +64,7 @@ async def review_evidence(
     if application.state is not State.DRAFT:
         raise ConflictError(f"evidence is reviewed before submission; the application is {application.state.value}")
     now = clock.now()
-    status = "verified" if verified else "rejected"
+    status = DocumentStatus.VERIFIED if verified else DocumentStatus.REJECTED
     await store.review_document(document_id, status, note, agent.agent_id, now)
     await update(store, application, updated_at=now)
     return replace(document, status=status, review_note=note, reviewed_by=agent.agent_id, reviewed_at=now)

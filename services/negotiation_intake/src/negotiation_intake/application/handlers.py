@@ -6,6 +6,7 @@ from typing import Any
 
 from negotiation_intake.application.ports import IntakeStore
 from negotiation_intake.domain.application_state import Action, InvalidTransitionError, transition
+from negotiation_intake.domain.statuses import PlanStatus
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted
@@ -51,12 +52,12 @@ async def when_offer_expired_expire_application(unit: Unit[OfferExpired], store:
 
 
 async def when_plan_activated_show_plan(unit: Unit[PlanActivated], store: IntakeStore) -> None:
-    await store.set_plan(unit.event.loan_id, unit.event.plan_id, "active")
+    await store.set_plan(unit.event.loan_id, unit.event.plan_id, PlanStatus.ACTIVE)
 
 
 async def when_plan_completed_show_it(unit: Unit[PlanCompleted], store: IntakeStore) -> None:
-    await store.set_plan(unit.event.loan_id, unit.event.plan_id, "completed")
+    await store.set_plan(unit.event.loan_id, unit.event.plan_id, PlanStatus.COMPLETED)
 
 
 async def when_plan_broken_show_it(unit: Unit[PlanBroken], store: IntakeStore) -> None:
-    await store.set_plan(unit.event.loan_id, unit.event.plan_id, "broken")
+    await store.set_plan(unit.event.loan_id, unit.event.plan_id, PlanStatus.BROKEN)

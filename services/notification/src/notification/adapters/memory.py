@@ -13,7 +13,8 @@ from typing import TypeVar
 
 from notification.application.codes import forget, secret_until
 from notification.application.ports import Contact, LedgerStatus, LogEntry, StatusChange, StoredMessage
-from notification.domain.contact_rules import History, Sent
+from notification.domain.contact_rules import History, Outcome, Sent
+from notification.domain.statuses import MessageStatus
 from tideover_contracts.common import Channel
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
 from tideover_contracts.events.negotiation import PlanSentToBorrower
@@ -130,7 +131,9 @@ class MemoryNotificationStore:
         return row.read() if row else None
 
     async def due(self, now: datetime, limit: int) -> list[StoredMessage]:
-        held = [r for r in self.messages.values() if r.message.status == "held" and r.hold_until and r.hold_until <= now]
+        held = [
+            r for r in self.messages.values() if r.message.status == MessageStatus.HELD and r.hold_until and r.hold_until <= now
+        ]
         held.sort(key=lambda r: (r.hold_until, r.message.created_at))
         return [row.read() for row in held[:limit]]
 
@@ -157,14 +160,14 @@ class MemoryNotificationStore:
         sent: dict[uuid.UUID, list[Sent]] = {loan_id: [] for loan_id in loan_ids}
         for row in self.messages.values():
             message = row.message
-            if message.loan_id in sent and message.status == "sent" and row.sent_at and row.sent_at >= since:
+            if message.loan_id in sent and message.status == MessageStatus.SENT and row.sent_at and row.sent_at >= since:
                 assert message.channel is not None
                 sent[message.loan_id].append(Sent(message.channel, row.sent_at, message.purpose))
         return {loan_id: History(tuple(items), self.conversations.get(loan_id)) for loan_id, items in sent.items()}
 
     async def waiting(self, loan_ids: Collection[uuid.UUID]) -> list[StoredMessage]:
         loans = set(loan_ids)
-        rows = [r for r in self.messages.values() if r.message.status == "waiting" and r.message.loan_id in loans]
+        rows = [r for r in self.messages.values() if r.message.status == MessageStatus.WAITING and r.message.loan_id in loans]
         return sorted((row.read() for row in rows), key=lambda m: (m.created_at, m.notification_id))
 
     async def active_plans(self, loan_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
@@ -219,7 +222,7 @@ class MemoryNotificationStore:
             for row in self.contact_log
             if row.entry.notification_id == notification_id
             and row.channel == channel.value
-            and row.entry.decision == "sent"
+            and row.entry.decision == Outcome.SEND
             and row.receipt is None
         ]
         for row in rows:

@@ -16,6 +16,7 @@ from notification.application.ports import Contact, LedgerStatus, LogEntry, Noti
 from notification.application.waiting import Known, cured_by_closure, known_after_locking
 from notification.domain.contact_rules import WEEK, Borrower, Decision, History, Message, Outcome, Sent, decide
 from notification.domain.masking import masked
+from notification.domain.statuses import MessageStatus
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event, deterministic_id
 from tideover_contracts.events import notifications_v1
@@ -54,17 +55,17 @@ async def consider(notifying: Notifying, items: list[tuple[Unit[Any], Key]]) -> 
             purpose=purpose,
             source=forget_expired(unit.event, unit.clock.now()),  # a code read after it expired is not kept
             created_at=unit.clock.now(),
-            status="held",
+            status=MessageStatus.HELD,
             failed_channels=frozenset(),
             channel=None,
         )
         messages.append((unit, message))
     known = await known_after_locking(notifying.store, [message for _, message in messages])
-    messages = [(unit, replace(m, status="waiting") if known.waits(m) else m) for unit, m in messages]
+    messages = [(unit, replace(m, status=MessageStatus.WAITING) if known.waits(m) else m) for unit, m in messages]
     new = await notifying.store.add_messages([message for _, message in messages])
     fresh: dict[uuid.UUID, tuple[Unit[Any], StoredMessage]] = {}
     for unit, message in messages:
-        if message.notification_id in new and message.status != "waiting":
+        if message.notification_id in new and message.status != MessageStatus.WAITING:
             fresh.setdefault(message.notification_id, (unit, message))
     await decide_messages(notifying, list(fresh.values()), items[0][0].clock.now())
 
@@ -106,7 +107,7 @@ class _Run:
             self.now,
         )
         if decision.outcome is not Outcome.SEND:
-            status = "held" if decision.outcome is Outcome.HOLD else "suppressed"
+            status = MessageStatus.HELD if decision.outcome is Outcome.HOLD else MessageStatus.SUPPRESSED
             change = StatusChange(message.notification_id, status, hold_until=decision.until, channel=decision.channel)
             self.changes.append(change)
             self.entries.append(entry)
@@ -114,7 +115,7 @@ class _Run:
         channel = decision.channel
         assert channel is not None
         request = _request(self.notifying, message, contact, channel, self.now, self.known.ledger_after(message))
-        self.changes.append(StatusChange(message.notification_id, "sent", channel=channel, sent_at=self.now))
+        self.changes.append(StatusChange(message.notification_id, MessageStatus.SENT, channel=channel, sent_at=self.now))
         code = live_code(message.source)
         self.entries.append(
             replace(entry, template=request.template, subject=masked(request.subject, code), body=masked(request.body, code))

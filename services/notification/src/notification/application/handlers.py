@@ -20,6 +20,7 @@ from typing import Any
 
 from notification.application.deciding import ContactNotYetKnownError, Key, consider, decide_messages, decide_waiting
 from notification.application.ports import LedgerStatus, Notifying
+from notification.domain.statuses import MessageStatus
 from tideover_contracts.common import Channel
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked, close_event_id
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, LoanClosureReason
@@ -157,7 +158,9 @@ async def when_time_passes_release_held(unit: Unit[BusinessDayClosed] | Unit[Clo
     event, store = unit.event, notifying.store
     now = event.closed_at if isinstance(event, BusinessDayClosed) else event.at
     expired = await store.forget_codes(now, RELEASE_BATCH)
-    await decide_messages(notifying, [(unit, message) for message in expired if message.status in ("held", "waiting")], now)
+    await decide_messages(
+        notifying, [(unit, message) for message in expired if message.status in (MessageStatus.HELD, MessageStatus.WAITING)], now
+    )
     due = await store.due(now, RELEASE_BATCH)
     await decide_messages(notifying, [(unit, message) for message in due], now)
 
@@ -175,7 +178,7 @@ async def when_failed_fall_back(unit: Unit[NotificationFailed], notifying: Notif
     event, store = unit.event, notifying.store
     await store.receipt(event.notification_id, event.channel, "failed", event.reason, event.failed_at)
     message = await store.message(event.notification_id, for_update=True)
-    if message is None or message.status != "sent" or message.channel != event.channel:
+    if message is None or message.status != MessageStatus.SENT or message.channel != event.channel:
         return  # an old attempt's receipt: the message has moved on
     await store.add_failed_channel(message.notification_id, event.channel)
     retry = replace(message, failed_channels=message.failed_channels | {event.channel})

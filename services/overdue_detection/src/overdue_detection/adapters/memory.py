@@ -20,6 +20,7 @@ from overdue_detection.domain.episodes import EpisodeState
 from overdue_detection.domain.ledger import COMPONENTS, ZERO, ChargePolicy, Installment, Pause, Payment, accrue
 from overdue_detection.domain.loan import LoanRow
 from overdue_detection.domain.replay import WriteOff
+from overdue_detection.domain.statuses import LoanStatus
 from tideover_contracts.common import ContactRef, ScheduledInstallment
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
@@ -77,7 +78,7 @@ class MemoryLoanBook(MemoryPlanRecords):
                 "penalty_rate": policy.penalty_rate,
                 "cap_binds": policy.cap_binds,
                 "day_count": policy.day_count,
-                "status": "active",
+                "status": LoanStatus.ACTIVE,
                 "under_plan": False,
                 "credit": ZERO,
                 **_EPISODE,
@@ -174,7 +175,7 @@ class MemoryLoanBook(MemoryPlanRecords):
         """The rows the SQL updates (adapters/closing_sql.py), accrued by the domain (domain/ledger.py accrue)."""
         count = 0
         for loan_id, loan in self.loans.items():
-            if loan["status"] != "active" or loan["under_plan"]:
+            if loan["status"] != LoanStatus.ACTIVE or loan["under_plan"]:
                 continue
             policy = loan_from_row(loan).policy
             for sequence, i in self.installments.get(loan_id, {}).items():
@@ -193,7 +194,7 @@ class MemoryLoanBook(MemoryPlanRecords):
         rows = []
         for loan_id in loan_ids:
             loan = self.loans.get(loan_id)
-            if loan is None or loan["status"] != "active" or (loan["under_plan"] and not include_under_plan):
+            if loan is None or loan["status"] != LoanStatus.ACTIVE or (loan["under_plan"] and not include_under_plan):
                 continue
             overdue = [
                 (i.due_date, owed)
@@ -273,7 +274,7 @@ class MemoryLoanBook(MemoryPlanRecords):
     async def due_soon(self, business_date: date, days_before: tuple[int, ...], since: date | None = None) -> list[Any]:
         rows = []
         for loan_id, loan in self.loans.items():
-            if loan["status"] != "active" or loan["under_plan"]:
+            if loan["status"] != LoanStatus.ACTIVE or loan["under_plan"]:
                 continue
             for i in self._lines(loan_id):
                 reminded = any((since or business_date) <= i.due_date - timedelta(days=d) <= business_date for d in days_before)

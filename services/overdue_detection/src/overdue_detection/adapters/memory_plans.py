@@ -11,6 +11,7 @@ from typing import Any
 
 from overdue_detection.domain.ledger import COMPONENTS
 from overdue_detection.domain.plan_effects import PlanTerms
+from overdue_detection.domain.statuses import PlanOutcome
 
 
 class MemoryPlanRecords:
@@ -27,11 +28,11 @@ class MemoryPlanRecords:
         if await self.active_plan(loan_id) is not None:
             raise ValueError(f"loan {loan_id} has a plan in force")  # the index one_active_plan_per_loan
         ordinal = max((p.ordinal for owner, p in self.plans.values() if owner == loan_id), default=0) + 1
-        self.plans[plan.plan_id] = (loan_id, replace(plan, ordinal=ordinal, outcome="active", ended_on=None))
+        self.plans[plan.plan_id] = (loan_id, replace(plan, ordinal=ordinal, outcome=PlanOutcome.ACTIVE, ended_on=None))
         return True
 
     async def active_plan(self, loan_id: uuid.UUID) -> uuid.UUID | None:
-        return next((p.plan_id for owner, p in self.plans.values() if owner == loan_id and p.outcome == "active"), None)
+        return next((p.plan_id for owner, p in self.plans.values() if owner == loan_id and p.outcome == PlanOutcome.ACTIVE), None)
 
     async def wait_for_activation(self, plan_id: uuid.UUID, loan_id: uuid.UUID, envelope: str) -> None:
         self.plan_ends_waiting.setdefault(plan_id, (loan_id, envelope))
@@ -51,7 +52,7 @@ class MemoryPlanRecords:
         return self.plans[plan_id][1].outcome if plan_id in self.plans else None
 
     async def end_plan(self, plan_id: uuid.UUID, outcome: str, ended_on: date) -> bool:
-        if plan_id not in self.plans or self.plans[plan_id][1].outcome != "active":
+        if plan_id not in self.plans or self.plans[plan_id][1].outcome != PlanOutcome.ACTIVE:
             return False
         loan_id, plan = self.plans[plan_id]
         self.plans[plan_id] = (loan_id, replace(plan, outcome=outcome, ended_on=ended_on))

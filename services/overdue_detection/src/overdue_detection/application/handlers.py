@@ -20,6 +20,7 @@ from overdue_detection.application.status_events import publish_decisions
 from overdue_detection.domain.episodes import EpisodeState, Position, Trigger, decide
 from overdue_detection.domain.ledger import ZERO
 from overdue_detection.domain.policy import charge_policy
+from overdue_detection.domain.statuses import LoanStatus, PlanOutcome
 from tideover_contracts.common import Bucket
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
 from tideover_contracts.events.overdue import WaiverStatus
@@ -58,10 +59,10 @@ async def when_contact_changed_update_it(unit: Unit[BorrowerContactChanged], ctx
 
 async def when_loan_closed_stop_tracking(unit: Unit[LoanClosed], ctx: Overdue) -> None:
     loan = await locked_loan(ctx, unit.event.loan_id)
-    await ctx.book.set_status(loan.loan_id, status="closed")
+    await ctx.book.set_status(loan.loan_id, status=LoanStatus.CLOSED)
     if (plan_id := await ctx.book.active_plan(loan.loan_id)) is not None:
         # The plan ends with the loan; what it waived stays waived (upstream closed the loan).
-        await end_plan(unit, ctx, plan_id, "closed", unit.event.closed_on, WaiverStatus.FINAL)
+        await end_plan(unit, ctx, plan_id, PlanOutcome.CLOSED, unit.event.closed_on, WaiverStatus.FINAL)
     if loan.overdue_since is not None:
         state = EpisodeState(loan.episode, loan.overdue_since, Bucket(loan.bucket), None, loan.paused_days)
         decision = decide(state, Position(None, ZERO, ZERO, ZERO, ZERO), unit.event.closed_on, Trigger.LOAN_CLOSED)
@@ -76,7 +77,7 @@ async def when_repayments_received_apply_them(units: list[Unit[RepaymentReceived
         payment, loan = unit.event, loans.get(unit.event.loan_id)
         if loan is None:
             raise RejectEvent(f"payment {payment.payment_id} is for unknown loan {payment.loan_id}")
-        if loan.status == "closed":
+        if loan.status == LoanStatus.CLOSED:
             raise RejectEvent(f"payment {payment.payment_id} is for closed loan {payment.loan_id}")
         if payment.amount.currency != loan.currency:
             raise RejectEvent(f"payment in {payment.amount.currency} for a loan in {loan.currency}")

@@ -12,6 +12,7 @@ from overdue_detection.application.replayed import locked_loan, publish_applied,
 from overdue_detection.domain.episodes import Trigger
 from overdue_detection.domain.loan import LoanRow
 from overdue_detection.domain.plan_effects import PlanLine, PlanTerms
+from overdue_detection.domain.statuses import LoanStatus, PlanOutcome
 from tideover_contracts.envelope import deterministic_id, parse_message
 from tideover_contracts.events.overdue import WaiverReason, WaiverStatus
 from tideover_contracts.events.plans import PlanActivated
@@ -43,7 +44,7 @@ async def when_plan_activated_apply_it(unit: Unit[PlanActivated], ctx: Overdue) 
     covers stops escalating and accrues no penalty beyond what it says; its waiver is recorded."""
     plan = unit.event
     loan = await locked_loan(ctx, plan.loan_id)
-    if loan.status == "closed":
+    if loan.status == LoanStatus.CLOSED:
         raise RejectEvent(f"plan {plan.plan_id} activated for closed loan {plan.loan_id}")
     active = await ctx.book.active_plan(loan.loan_id)
     if active is not None and active != plan.plan_id:
@@ -92,13 +93,13 @@ async def end_plan(
     waivers become final or are reinstated."""
     loan = await locked_loan(ctx, unit.event.loan_id)
     if not await ctx.book.end_plan(plan_id, outcome, on):
-        if await ctx.book.plan_outcome(plan_id) is None and outcome != "closed":
+        if await ctx.book.plan_outcome(plan_id) is None and outcome != PlanOutcome.CLOSED:
             # Its activation is yet to be read (another topic): handled once it is.
             await ctx.book.wait_for_activation(plan_id, loan.loan_id, unit.envelope.model_dump_json())
         return None  # it ended before: told once
     # Collection resumes on the day a plan broke; the day a plan completed is still the plan's (the
     # payment that completed it that day owes no penalty for that day).
-    await ctx.book.end_pause(loan.loan_id, on if outcome != "completed" else on + timedelta(days=1))
+    await ctx.book.end_pause(loan.loan_id, on if outcome != PlanOutcome.COMPLETED else on + timedelta(days=1))
     await ctx.book.set_status(loan.loan_id, under_plan=False)
     granted = {row["reason"]: row for row in await ctx.book.acts(plan_id, WaiverStatus.CONDITIONAL.value)}
     amounts = [
@@ -139,7 +140,7 @@ async def when_plan_broken_resume_clock(unit: Unit[PlanBroken], ctx: Overdue) ->
     """The plan is undone from its activation day: its waiver is reinstated, every payment is
     applied again to the loan's own installments, and collection resumes from where it stood
     (the days under the plan do not count)."""
-    loan = await end_plan(unit, ctx, unit.event.plan_id, "broken", unit.event.business_date, WaiverStatus.REINSTATED)
+    loan = await end_plan(unit, ctx, unit.event.plan_id, PlanOutcome.BROKEN, unit.event.business_date, WaiverStatus.REINSTATED)
     if loan is not None:
         await _after_the_plan(unit, ctx, loan, Trigger.PLAN_BROKEN)
 
@@ -147,6 +148,6 @@ async def when_plan_broken_resume_clock(unit: Unit[PlanBroken], ctx: Overdue) ->
 async def when_plan_completed_cure_loan(unit: Unit[PlanCompleted], ctx: Overdue) -> None:
     """The plan is paid: its waiver becomes final. Nothing is settled that was not paid or
     waived; a regular installment still owed keeps the loan overdue (DESIGN.md §3a)."""
-    loan = await end_plan(unit, ctx, unit.event.plan_id, "completed", unit.event.completed_on, WaiverStatus.FINAL)
+    loan = await end_plan(unit, ctx, unit.event.plan_id, PlanOutcome.COMPLETED, unit.event.completed_on, WaiverStatus.FINAL)
     if loan is not None:
         await _after_the_plan(unit, ctx, loan, Trigger.PLAN_COMPLETED)

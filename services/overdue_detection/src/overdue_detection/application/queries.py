@@ -12,6 +12,7 @@ from overdue_detection.application.ports import LoanBook
 from overdue_detection.domain.delinquency import days_past_due, paused_days
 from overdue_detection.domain.ledger import Installment
 from overdue_detection.domain.replay import as_of
+from overdue_detection.domain.statuses import LoanStatus
 from tideover_contracts.common import OverdueAmounts, ScheduledInstallment
 from tideover_contracts.events.overdue import LedgerPosition, RemainingInstallment
 from tideover_contracts.money import Money
@@ -42,7 +43,7 @@ async def ledger_position(book: LoanBook, loan_id: uuid.UUID) -> LedgerPosition 
     business_date = await book.last_business_date()
     if loan is None or business_date is None:
         return None
-    if loan.status != "active":
+    if loan.status != LoanStatus.ACTIVE:
         raise ClosedLoanError(f"loan {loan_id} is {loan.status}")
     parts = (await book.ledgers([loan_id]))[loan_id]
     ledger = as_of(

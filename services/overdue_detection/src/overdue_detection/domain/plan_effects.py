@@ -28,6 +28,7 @@ from datetime import date
 from decimal import Decimal
 
 from overdue_detection.domain.ledger import ZERO, Installment, oldest_first
+from overdue_detection.domain.statuses import PlanOutcome
 from tideover_contracts.events.negotiation import PlanEffect
 
 #: A plan's lines are numbered 1000 × the plan's ordinal + their own sequence (loans have fewer
@@ -56,13 +57,13 @@ class PlanTerms:
     activated_on: date
     lines: tuple[PlanLine, ...]
     waiver: dict[str, Decimal]  # penalty, interest, fee
-    outcome: str = "active"  # active | completed | broken | closed
+    outcome: str = PlanOutcome.ACTIVE
     ended_on: date | None = None
 
     @property
     def in_force(self) -> bool:
         """A broken plan is undone; every other one took effect on its activation day."""
-        return self.outcome != "broken"
+        return self.outcome != PlanOutcome.BROKEN
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from plan_calculation.application.ports import OfferRecord, ProjectedLoan, StoredOffer
 from plan_calculation.domain.activation import LoanStanding
+from plan_calculation.domain.statuses import OfferStatus, PlanStatus
 from tideover_contracts.events.overdue import OverdueSnapshot
 from tideover_contracts.events.plans import PlanActivated, PlanOffered
 
@@ -31,7 +32,7 @@ class Projection:
 class KeptOffer:
     record: OfferRecord
     offer_json: str
-    status: str = "offered"
+    status: str = OfferStatus.OFFERED
 
 
 @dataclass
@@ -41,7 +42,7 @@ class KeptPlan:
     loan_id: uuid.UUID
     option_id: str
     activated_on: date
-    status: str = "active"
+    status: str = PlanStatus.ACTIVE
     ended_on: date | None = None
 
 
@@ -95,7 +96,7 @@ class MemoryPlanStore:
 
     async def standing(self, loan_id: uuid.UUID) -> LoanStanding:
         closure, kept = self.closures.get(loan_id), self.projections.get(loan_id)
-        active = [plan.plan_id for plan in self.plans.values() if plan.loan_id == loan_id and plan.status == "active"]
+        active = [plan.plan_id for plan in self.plans.values() if plan.loan_id == loan_id and plan.status == PlanStatus.ACTIVE]
         return LoanStanding(
             loan_id, closure[0] if closure else None, kept.cured_on if kept else None, active[0] if active else None
         )
@@ -116,18 +117,20 @@ class MemoryPlanStore:
 
     async def end_plan(self, plan_id: uuid.UUID, status: str, ended_on: date) -> None:
         kept = self.plans.get(plan_id)
-        if kept is not None and kept.status == "active":
+        if kept is not None and kept.status == PlanStatus.ACTIVE:
             kept.status, kept.ended_on = status, ended_on
 
     async def close_loan(self, loan_id: uuid.UUID, closed_on: date, reason: str) -> None:
         self.closures.setdefault(loan_id, (closed_on, reason))
         for kept in self.plans.values():
-            if kept.loan_id == loan_id and kept.status == "active":
-                kept.status, kept.ended_on = "closed", closed_on
+            if kept.loan_id == loan_id and kept.status == PlanStatus.ACTIVE:
+                kept.status, kept.ended_on = PlanStatus.CLOSED, closed_on
 
     async def expire_offers(self, until: datetime) -> list[OfferRecord]:
-        expired = [kept for kept in self.offers.values() if kept.status == "offered" and kept.record.valid_until < until]
+        expired = [
+            kept for kept in self.offers.values() if kept.status == OfferStatus.OFFERED and kept.record.valid_until < until
+        ]
         for kept in expired:
-            kept.status = "expired"
+            kept.status = OfferStatus.EXPIRED
         # The Postgres adapter returns what it keeps in columns of its own, not the installments.
         return [replace(kept.record, installments=(), basis_arrears=None) for kept in expired]

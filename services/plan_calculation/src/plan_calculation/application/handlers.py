@@ -13,6 +13,7 @@ from plan_calculation.domain.activation import materially_changed, refusal_to_ac
 from plan_calculation.domain.options import Hardship, disposable_income_needed, holiday_grounds
 from plan_calculation.domain.plan_shapes import is_payment_holiday
 from plan_calculation.domain.position import LoanPosition
+from plan_calculation.domain.statuses import OfferStatus, PlanStatus
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanClosed
@@ -140,7 +141,7 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
     loan = await plans.store.projection(acceptance.loan_id)
     if loan is not None and _changed_since_quote(stored, loan.position, option.effect or EFFECT_OF_KIND[option.kind]):
         # The loan changed materially since the offer: quote again instead of activating.
-        await plans.store.set_offer_status(stored.offer.offer_id, "superseded")
+        await plans.store.set_offer_status(stored.offer.offer_id, OfferStatus.SUPERSEDED)
         # The grounds for a payment holiday are not stored with the offer; they were found when it holds one.
         grounds = any(is_payment_holiday(option.option_id) for option in stored.offer.options)
         hardship = Hardship(stored.offer.disposable_income, holiday_grounds=grounds)
@@ -149,7 +150,7 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
         )
         return
     plan = _activation(acceptance, stored, option)
-    await plans.store.set_offer_status(acceptance.offer_id, "accepted")
+    await plans.store.set_offer_status(acceptance.offer_id, OfferStatus.ACCEPTED)
     if await plans.store.add_plan(plan):
         await unit.publish(plan, event_id=deterministic_id(PlanActivated.event_type, plan.plan_id))
 
@@ -194,7 +195,7 @@ def _activation(acceptance: PlanAccepted, stored: StoredOffer, option: PlanOptio
 def _refusal(stored: StoredOffer | None, acceptance: PlanAccepted) -> tuple[str, str] | None:
     if stored is None:
         return "unknown_offer", f"offer {acceptance.offer_id} was never made"
-    if stored.status != "offered":
+    if stored.status != OfferStatus.OFFERED:
         return f"offer_{stored.status}", f"offer {acceptance.offer_id} is {stored.status}"
     if acceptance.accepted_at > stored.offer.valid_until:
         return "offer_expired", f"offer {acceptance.offer_id} expired at {stored.offer.valid_until.isoformat()}"
@@ -214,11 +215,11 @@ async def when_business_day_closed_expire_offers(unit: Unit[BusinessDayClosed], 
 
 
 async def when_plan_broken_end_it(unit: Unit[PlanBroken], plans: Plans) -> None:
-    await plans.store.end_plan(unit.event.plan_id, "broken", unit.event.business_date)
+    await plans.store.end_plan(unit.event.plan_id, PlanStatus.BROKEN, unit.event.business_date)
 
 
 async def when_plan_completed_end_it(unit: Unit[PlanCompleted], plans: Plans) -> None:
-    await plans.store.end_plan(unit.event.plan_id, "completed", unit.event.completed_on)
+    await plans.store.end_plan(unit.event.plan_id, PlanStatus.COMPLETED, unit.event.completed_on)
 
 
 async def when_loan_closed_end_its_plan(unit: Unit[LoanClosed], plans: Plans) -> None:

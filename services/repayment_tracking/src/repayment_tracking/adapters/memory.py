@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from repayment_tracking.application.ports import ActivePlan
 from repayment_tracking.domain.plan_rules import ZERO, Line, LineRef, Month, PlanBook, Report, Rules
+from repayment_tracking.domain.statuses import PlanStatus
 from tideover_contracts.common import WaivedAmounts
 from tideover_contracts.events.overdue import RepaymentApplied
 from tideover_contracts.events.plans import PlanActivated
@@ -29,7 +30,7 @@ class StoredPlan:
     effect: str
     basis_date: date | None
     months: tuple[Month, ...]
-    status: str = "active"
+    status: str = PlanStatus.ACTIVE
     closed_through: date | None = None
     ended_on: date | None = None
     missed_on: dict[int, date] = field(default_factory=dict)
@@ -66,7 +67,7 @@ class MemoryPlans:
     async def add(self, plan: PlanActivated, months: Sequence[Month]) -> bool:
         if plan.plan_id in self.plans:
             return False
-        if any(other.loan_id == plan.loan_id and other.status == "active" for other in self.plans.values()):
+        if any(other.loan_id == plan.loan_id and other.status == PlanStatus.ACTIVE for other in self.plans.values()):
             raise ValueError(f"loan {plan.loan_id} has an active plan already")  # the unique index one_active_plan_per_loan
         lines = [line for month in months for line in month.lines]
         self.plans[plan.plan_id] = StoredPlan(
@@ -84,7 +85,11 @@ class MemoryPlans:
         return True
 
     async def active_for_loans(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, ActivePlan]:
-        return {plan.loan_id: plan.active() for plan in self._sorted() if plan.loan_id in loan_ids and plan.status == "active"}
+        return {
+            plan.loan_id: plan.active()
+            for plan in self._sorted()
+            if plan.loan_id in loan_ids and plan.status == PlanStatus.ACTIVE
+        }
 
     async def known(self, plan_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         return {plan_id for plan_id in plan_ids if plan_id in self.plans}
@@ -102,7 +107,7 @@ class MemoryPlans:
         return [
             plan.active()
             for plan in self._sorted()
-            if plan.status == "active" and plan.judged < business_date and _may_change(plan, business_date, rules, since)
+            if plan.status == PlanStatus.ACTIVE and plan.judged < business_date and _may_change(plan, business_date, rules, since)
         ]
 
     async def tell_close(self, business_date: date) -> date | None:
@@ -156,12 +161,12 @@ class MemoryPlans:
 
     async def close_for_loan(self, loan_id: uuid.UUID, closed_on: date) -> None:
         for plan in self.plans.values():
-            if plan.loan_id == loan_id and plan.status == "active":
-                plan.status, plan.ended_on = "closed", closed_on
+            if plan.loan_id == loan_id and plan.status == PlanStatus.ACTIVE:
+                plan.status, plan.ended_on = PlanStatus.CLOSED, closed_on
 
     async def close_all(self, business_date: date) -> None:
         for plan in self.plans.values():
-            if plan.status == "active" and plan.judged < business_date:
+            if plan.status == PlanStatus.ACTIVE and plan.judged < business_date:
                 plan.closed_through = business_date
 
     def _sorted(self) -> list[StoredPlan]:

@@ -19,6 +19,7 @@ from typing import Any
 from repayment_tracking.application.ports import ActivePlan, Tracking
 from repayment_tracking.application.reports import Outcome, applied_to_plans, completed_event, judgement_events, reports_on
 from repayment_tracking.domain.plan_rules import Due, LineRef, Month, PlanBook, completed_on, judge, plan_months
+from repayment_tracking.domain.statuses import PlanStatus
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanClosed
 from tideover_contracts.events.negotiation import PlanEffect
@@ -127,7 +128,7 @@ async def _complete_those_done(
         if done_on is not None:
             ended[plan_id] = done_on
             events.append((unit, *completed_event(plan, books[plan_id], done_on)))
-    await tracking.plans.end(ended, "completed")
+    await tracking.plans.end(ended, PlanStatus.COMPLETED)
     await publish_each(events)
 
 
@@ -159,8 +160,8 @@ async def when_business_day_closed_check_plans(unit: Unit[BusinessDayClosed], tr
             since=since,
         )
     await tracking.plans.mark_missed(outcome.missed)
-    await tracking.plans.end(outcome.broken, "broken")
-    await tracking.plans.end(outcome.completed, "completed")
+    await tracking.plans.end(outcome.broken, PlanStatus.BROKEN)
+    await tracking.plans.end(outcome.completed, PlanStatus.COMPLETED)
     await tracking.plans.close_all(business_date)
     await publish_each(outcome.events)
 
