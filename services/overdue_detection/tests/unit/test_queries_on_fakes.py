@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from overdue_detection.application.queries import ClosedLoanError, ledger_position, shown_days_past_due
+from overdue_detection.application.queries import ClosedLoanError, ledger_position
+from overdue_detection.domain.delinquency import shown_days_past_due
 from tideover_contracts.events.loans import LoanClosed, LoanClosureReason
 
 from .conftest import World, arrears_plan, close, cny, pay

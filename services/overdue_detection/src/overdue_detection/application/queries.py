@@ -5,30 +5,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 
 from overdue_detection.application.ports import LoanBook
-from overdue_detection.domain.delinquency import days_past_due, paused_days
+from overdue_detection.domain.delinquency import paused_days, shown_days_past_due
 from overdue_detection.domain.ledger import Installment
 from overdue_detection.domain.replay import as_of
 from overdue_detection.domain.statuses import LoanStatus
 from tideover_contracts.common import OverdueAmounts, ScheduledInstallment
 from tideover_contracts.events.overdue import LedgerPosition, RemainingInstallment
 from tideover_contracts.money import Money
-
-
-def shown_days_past_due(
-    business_date: date | None, oldest_due: date | None, paused: int, overdue_since: date | None, paused_since: date | None
-) -> int:
-    """While a plan is in force the days past due stand still where they were when it began
-    (DESIGN.md §3); otherwise they leave out the `paused` days under plans after the oldest unpaid
-    due date."""
-    if business_date is None:
-        return 0
-    if paused_since is not None:
-        return days_past_due(paused_since, overdue_since)
-    return days_past_due(business_date, oldest_due, paused)
 
 
 class ClosedLoanError(Exception):

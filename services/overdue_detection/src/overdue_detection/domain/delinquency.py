@@ -43,3 +43,16 @@ def paused_days(pauses: Iterable[Pause], after: date | None, through: date) -> i
         last = through if pause.end is None else min(pause.end - timedelta(days=1), through)
         days += max(0, (last - max(pause.start, after)).days)
     return days
+
+
+def shown_days_past_due(
+    business_date: date | None, oldest_due: date | None, paused: int, overdue_since: date | None, paused_since: date | None
+) -> int:
+    """While a plan is in force the days past due stand still where they were when it began
+    (DESIGN.md §3); otherwise they leave out the `paused` days under plans after the oldest unpaid
+    due date."""
+    if business_date is None:
+        return 0
+    if paused_since is not None:
+        return days_past_due(paused_since, overdue_since)
+    return days_past_due(business_date, oldest_due, paused)

@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from overdue_detection.adapters.loan_book import LoanBook
-from overdue_detection.application.queries import ClosedLoanError, ledger_position, shown_days_past_due
+from overdue_detection.application.queries import ClosedLoanError, ledger_position
+from overdue_detection.domain.delinquency import shown_days_past_due
 from overdue_detection.domain.loan import LoanRow
 from tideover_runtime.http import problem, problem_response
 from tideover_runtime.service import Resources
