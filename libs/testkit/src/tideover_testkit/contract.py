@@ -10,6 +10,9 @@ of a suite both:
         else:
             async with adapter.postgres(MIGRATIONS, "loans") as connection:
                 yield PostgresLoanBook(connection)
+
+The fakes have no transactions: a use case that raises after staging leaves what it did in the
+fake. All or nothing (DESIGN.md §5) is the runtime's, and the integration tests check it.
 """
 
 from __future__ import annotations

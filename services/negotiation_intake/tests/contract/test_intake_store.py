@@ -13,7 +13,8 @@ import pytest
 
 from negotiation_intake.adapters.memory import MemoryIntakeStore
 from negotiation_intake.adapters.store import PostgresIntakeStore
-from negotiation_intake.application.ports import Application, Document, IntakeStore
+from negotiation_intake.application.ports import IntakeStore
+from negotiation_intake.domain.application import Application, Document
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.entrypoints.bootstrap import MIGRATIONS
 from tideover_contracts.events.overdue import LoanBecameOverdue

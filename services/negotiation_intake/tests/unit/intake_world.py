@@ -11,8 +11,9 @@ from typing import Any
 from negotiation_intake.adapters.evidence_content import checked_document
 from negotiation_intake.adapters.memory import MemoryIntakeStore, MemoryLedger, RecordingOutbox
 from negotiation_intake.application import applications, decisions, evidence, written_plan
-from negotiation_intake.application.ports import Agent, Application
+from negotiation_intake.application.ports import Agent
 from negotiation_intake.domain.access import Role
+from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.application_state import State
 from tideover_contracts.common import OverdueAmounts
 from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason, OptionKind

@@ -11,7 +11,7 @@ import pytest
 from negotiation_intake.adapters.evidence_content import checked_document
 from negotiation_intake.application import evidence
 from negotiation_intake.application.errors import ConflictError, NotFoundError, RuleError
-from negotiation_intake.application.ports import Application, Document
+from negotiation_intake.domain.application import Application, Document
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.domain.evidence import TYPE_AND_SIZE, UnacceptableDocumentError
 from tideover_contracts.events.negotiation import EvidenceKind

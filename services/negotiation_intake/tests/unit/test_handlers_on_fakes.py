@@ -13,7 +13,7 @@ import pytest
 
 from negotiation_intake.adapters.memory import MemoryIntakeStore
 from negotiation_intake.application import handlers
-from negotiation_intake.application.ports import Application
+from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.application_state import State
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged

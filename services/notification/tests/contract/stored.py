@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 from notification.adapters.memory import MemoryNotificationStore
 from notification.application.message_facts import purpose_of
-from notification.application.ports import LedgerStatus, NotificationStore, StoredMessage
+from notification.application.ports import LedgerStatus, NotificationStore
+from notification.domain.messages import StoredMessage
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.overdue import LoanBecameOverdue
@@ -29,6 +30,17 @@ class Kept:
 
     store: NotificationStore
     connection: Connection | None
+
+    async def locks_held(self) -> int:
+        """How many loan locks this transaction holds."""
+        if isinstance(self.store, MemoryNotificationStore):
+            return len(self.store.locked)
+        assert self.connection is not None
+        return int(
+            await self.connection.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+            )
+        )
 
     async def log(self) -> list[tuple[Any, ...]]:
         """Each line: id, channel, decision, rule, template, body, receipt, receipt reason, receipt instant."""

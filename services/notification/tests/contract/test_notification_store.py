@@ -9,7 +9,8 @@ import uuid
 from datetime import date
 from typing import Any
 
-from notification.application.ports import Contact, LedgerStatus, LogEntry, NotificationStore, StoredMessage
+from notification.application.ports import LedgerStatus, LogEntry, NotificationStore
+from notification.domain.messages import Contact, StoredMessage
 from tideover_contracts.common import Channel, Language, Locale
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanClosureReason
 from tideover_contracts.examples import borrower, loan_booked
@@ -118,9 +119,11 @@ class TestPlansAndLoans:
 
         assert await store.closures({loan_id, uuid.uuid4()}) == {loan_id: LoanClosureReason.SOLD}
 
-    async def test_loans_are_locked_in_any_number(self, store: NotificationStore) -> None:
-        await store.lock_loans({uuid.uuid4(), uuid.uuid4()})
-        await store.lock_loans(set())
+    async def test_loans_are_locked_in_any_number_until_the_transaction_ends(self, kept: Kept) -> None:
+        assert await kept.locks_held() == 0
+        await kept.store.lock_loans({uuid.uuid4(), uuid.uuid4()})
+        await kept.store.lock_loans(set())
+        assert await kept.locks_held() == 2
 
 
 def entry(message: StoredMessage, channel: Channel | None, decision: str, **fields: Any) -> LogEntry:

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 from notification.adapters.memory import MemoryNotificationStore
 from notification.adapters.templates import render
 from notification.application import handlers
-from notification.application.ports import Notifying, StoredMessage
+from notification.application.ports import Notifying
+from notification.domain.messages import StoredMessage
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Envelope, Event, wrap
 from tideover_contracts.events.clock import ClockTicked

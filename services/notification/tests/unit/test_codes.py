@@ -17,7 +17,7 @@ from notification.application.codes import (
     live_code,
     secret_until,
 )
-from notification.application.ports import StoredMessage
+from notification.domain.messages import StoredMessage
 from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import Purpose
 from tideover_contracts.examples import golden_events

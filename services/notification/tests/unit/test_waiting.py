@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 import pytest
 
 from notification.application.message_facts import purpose_of
-from notification.application.ports import LedgerStatus, StoredMessage
+from notification.application.ports import LedgerStatus
 from notification.application.waiting import Known, cured_by_closure, may_wait
+from notification.domain.messages import StoredMessage
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import LoanClosureReason
 from tideover_contracts.events.overdue import CureReason, LoanBecameOverdue, LoanCured

@@ -13,8 +13,8 @@ import pytest
 
 from notification.application import handlers
 from notification.application.message_facts import purpose_of
-from notification.application.ports import StoredMessage
 from notification.application.waiting import known_after_locking
+from notification.domain.messages import StoredMessage
 from tideover_contracts.envelope import Envelope, Event, wrap
 from tideover_contracts.events.clock import BusinessDayClosed, close_event_id
 from tideover_contracts.events.loans import LoanClosed, LoanClosureReason

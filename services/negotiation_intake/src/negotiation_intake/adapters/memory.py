@@ -11,7 +11,8 @@ from datetime import date, datetime
 from typing import Any
 
 from negotiation_intake.adapters.store import cursor_of, position_of
-from negotiation_intake.application.ports import Application, Document, LedgerUnavailableError, LoanView, Page
+from negotiation_intake.application.ports import LedgerUnavailableError, Page
+from negotiation_intake.domain.application import Application, Document, LoanView
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.domain.statuses import PlanStatus
 from tideover_contracts.envelope import Event

@@ -10,7 +10,8 @@ from typing import Any
 
 import asyncpg
 
-from negotiation_intake.application.ports import Application, Document, LoanView, Page
+from negotiation_intake.application.ports import Page
+from negotiation_intake.domain.application import Application, Document, LoanView
 from negotiation_intake.domain.application_state import State
 from tideover_contracts.events.plans import PlanOffered
 from tideover_runtime.database import Connection

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from negotiation_intake.application.errors import ConflictError, NotFoundError, OneAtATimeError, RuleError, StaleVersionError
-from negotiation_intake.application.ports import Agent, Application, IntakeStore, Ledger, LoanView, Outbox
+from negotiation_intake.application.ports import Agent, IntakeStore, Ledger, Outbox
+from negotiation_intake.domain.application import Application, LoanView
 from negotiation_intake.domain.application_state import Action, State, transition
 from negotiation_intake.domain.early_hardship import refusal_to_open_early, refusal_to_submit_early
 from negotiation_intake.domain.evidence import PROOF_FOR

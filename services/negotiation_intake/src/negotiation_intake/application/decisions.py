@@ -7,8 +7,9 @@ import uuid
 
 from negotiation_intake.application.applications import update
 from negotiation_intake.application.errors import ConflictError, FourEyesError, NotFoundError
-from negotiation_intake.application.ports import Agent, Application, IntakeStore, Outbox
+from negotiation_intake.application.ports import Agent, IntakeStore, Outbox
 from negotiation_intake.domain.access import refusal_to_approve
+from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.application_state import Action, transition
 from tideover_contracts.events.negotiation import PlanDeclined, PlanOptionChosen
 from tideover_contracts.events.plans import PlanOffered, PlanOption

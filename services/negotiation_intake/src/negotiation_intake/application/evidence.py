@@ -9,7 +9,8 @@ from dataclasses import replace
 
 from negotiation_intake.application.applications import update
 from negotiation_intake.application.errors import ConflictError, NotFoundError, RuleError
-from negotiation_intake.application.ports import Agent, Application, Document, DocumentCheck, IntakeStore
+from negotiation_intake.application.ports import Agent, DocumentCheck, IntakeStore
+from negotiation_intake.domain.application import Application, Document
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.domain.evidence import display_name
 from negotiation_intake.domain.statuses import DocumentStatus

@@ -11,7 +11,8 @@ from datetime import timedelta
 from negotiation_intake.application.applications import update
 from negotiation_intake.application.decisions import current_offer, option_of
 from negotiation_intake.application.errors import RuleError
-from negotiation_intake.application.ports import Application, IntakeStore, Outbox
+from negotiation_intake.application.ports import IntakeStore, Outbox
+from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.application_state import (
     CODE_TRIES,
     CODE_VALID_HOURS,

@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from negotiation_intake.application.applications import OpenApplication
 from negotiation_intake.application.errors import StaleVersionError
-from negotiation_intake.application.ports import Application, Document
+from negotiation_intake.domain.application import Application, Document
 from tideover_contracts.events.negotiation import HardshipReason, OptionKind
 from tideover_contracts.money import InputMoney, Money
 

@@ -16,9 +16,10 @@ from typing import Any
 
 from negotiation_intake.adapters import borrower_tries
 from negotiation_intake.application.errors import TooManyTriesError
-from negotiation_intake.application.ports import Agent, Application
+from negotiation_intake.application.ports import Agent
 from negotiation_intake.application.written_plan import confirm_by_borrower
 from negotiation_intake.domain.access import Role
+from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.borrower_limits import PER_APPLICATION, PER_CLIENT
 from negotiation_intake.entrypoints.changes import Handler, Work
 from tideover_runtime.http import problem_body

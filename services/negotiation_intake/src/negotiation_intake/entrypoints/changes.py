@@ -14,7 +14,8 @@ from negotiation_intake.adapters.evidence_content import checked_document
 from negotiation_intake.adapters.outbox import PostgresCommandOutbox
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application import applications, decisions, errors, evidence, written_plan
-from negotiation_intake.application.ports import Agent, Application, Ledger, LedgerUnavailableError, Outbox
+from negotiation_intake.application.ports import Agent, Ledger, LedgerUnavailableError, Outbox
+from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.application_state import InvalidTransitionError
 from negotiation_intake.domain.evidence import UnacceptableDocumentError
 from negotiation_intake.entrypoints.asked_ledger import ask_ledger_first

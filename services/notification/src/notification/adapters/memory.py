@@ -12,8 +12,9 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from notification.application.codes import forget, secret_until
-from notification.application.ports import Contact, LedgerStatus, LogEntry, StatusChange, StoredMessage
+from notification.application.ports import LedgerStatus, LogEntry, StatusChange
 from notification.domain.contact_rules import History, Outcome, Sent
+from notification.domain.messages import Contact, StoredMessage
 from notification.domain.statuses import MessageStatus
 from tideover_contracts.common import Channel
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason

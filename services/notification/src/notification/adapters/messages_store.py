@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from notification.application.codes import FORGOTTEN, forgotten, secret_until
-from notification.application.ports import LogEntry, StatusChange, StoredMessage
+from notification.application.ports import LogEntry, StatusChange
 from notification.domain.contact_rules import History, Sent
+from notification.domain.messages import StoredMessage
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.negotiation import PlanSentToBorrower

@@ -8,7 +8,8 @@ from collections.abc import Collection
 from datetime import date, datetime
 
 from notification.adapters.messages_store import PostgresMessages
-from notification.application.ports import Contact, LedgerStatus
+from notification.application.ports import LedgerStatus
+from notification.domain.messages import Contact
 from tideover_contracts.common import Channel, Jurisdiction, Language, Locale
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
 from tideover_contracts.money import Money

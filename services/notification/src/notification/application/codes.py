@@ -22,8 +22,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from notification.application.ports import StoredMessage
 from notification.domain.masking import MASK
+from notification.domain.messages import StoredMessage
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.negotiation import PlanSentToBorrower
 

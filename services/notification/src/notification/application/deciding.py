@@ -12,10 +12,11 @@ from typing import Any
 
 from notification.application.codes import code_expiry, forget_expired, is_forgotten, live_code
 from notification.application.message_facts import facts_for, purpose_of
-from notification.application.ports import Contact, LedgerStatus, LogEntry, Notifying, StatusChange, StoredMessage
+from notification.application.ports import LedgerStatus, LogEntry, Notifying, StatusChange
 from notification.application.waiting import Known, cured_by_closure, known_after_locking
 from notification.domain.contact_rules import WEEK, Borrower, Decision, History, Message, Outcome, Sent, decide
 from notification.domain.masking import masked
+from notification.domain.messages import Contact, StoredMessage
 from notification.domain.statuses import MessageStatus
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event, deterministic_id

@@ -11,56 +11,11 @@ from typing import Protocol
 
 from notification.application.written_plan import WrittenPlanTerms
 from notification.domain.contact_rules import PROFILES, History, Profile
-from tideover_contracts.common import Channel, Jurisdiction, Language, Locale
-from tideover_contracts.envelope import Event
+from notification.domain.messages import Contact, StoredMessage
+from tideover_contracts.common import Channel, Jurisdiction, Language
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
 from tideover_contracts.events.notifications import Purpose
 from tideover_contracts.money import Money
-
-
-@dataclass(frozen=True)
-class Contact:
-    loan_id: uuid.UUID
-    borrower_id: str
-    phone: str
-    email: str | None
-    push_token: str | None
-    locale: Locale
-    #: As upstream stated it (LoanBooked, BorrowerContactChanged); None: never stated.
-    language: Language | None
-    time_zone: str
-    jurisdiction: Jurisdiction
-    preferred_channels: tuple[Channel, ...]
-    opted_out_channels: tuple[Channel, ...]
-    do_not_contact: bool
-
-    @property
-    def written_in(self) -> Language:
-        """The language messages to the borrower are written in (the contracts' one rule)."""
-        return Language.of(self.locale, self.language)
-
-    def address(self, channel: Channel) -> str | None:
-        """Where a channel reaches the borrower, if it does."""
-        return {
-            Channel.SMS: self.phone,
-            Channel.VOICE_CALL: self.phone,
-            Channel.EMAIL: self.email,
-            Channel.PUSH: self.push_token,
-        }.get(channel)
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    """A message as decided so far, with the event it tells of."""
-
-    notification_id: uuid.UUID
-    loan_id: uuid.UUID
-    purpose: Purpose
-    source: Event
-    created_at: datetime
-    status: str  # waiting (for a fact from another topic, application/waiting.py) | held | sent | suppressed
-    failed_channels: frozenset[Channel]
-    channel: Channel | None
 
 
 @dataclass(frozen=True)

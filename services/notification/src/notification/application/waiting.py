@@ -28,7 +28,8 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from notification.application.ports import LedgerStatus, NotificationStore, StoredMessage
+from notification.application.ports import LedgerStatus, NotificationStore
+from notification.domain.messages import StoredMessage
 from tideover_contracts.events.loans import LoanClosureReason
 from tideover_contracts.events.overdue import CureReason, LoanCured
 from tideover_contracts.events.tracking import PlanBroken

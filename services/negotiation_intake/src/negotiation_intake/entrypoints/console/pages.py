@@ -17,8 +17,9 @@ from negotiation_intake.adapters import audit
 from negotiation_intake.adapters.ledger import configured_ledger
 from negotiation_intake.adapters.store import CURSOR_PATTERN, PostgresIntakeStore
 from negotiation_intake.adapters.work_queue import QUEUE_SORTS, QueueFilter, work_queue
-from negotiation_intake.application.ports import Application, LedgerUnavailableError, LoanView
+from negotiation_intake.application.ports import LedgerUnavailableError
 from negotiation_intake.domain.access import Right, refusal_to_approve
+from negotiation_intake.domain.application import Application, LoanView
 from negotiation_intake.domain.application_state import State, allowed_actions
 from negotiation_intake.entrypoints.bodies import application_body, document_body
 from negotiation_intake.entrypoints.console.charts import schedule_bars
