@@ -27,8 +27,8 @@ from tideover_runtime.http import build_http_app
 from tideover_runtime.lag import watch_consumer_lag
 from tideover_runtime.logging import configure_logging
 from tideover_runtime.messaging import Publisher, build_broker
-from tideover_runtime.outbox import OutboxRelay
 from tideover_runtime.readiness import database_ready, kafka_ready
+from tideover_runtime.relay import OutboxRelay
 from tideover_runtime.retention import Retention
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.subscriptions import Subscriptions

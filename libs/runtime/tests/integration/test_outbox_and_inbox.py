@@ -18,7 +18,8 @@ from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.examples import loan_booked
 from tideover_runtime.database import Connection, create_pool, migrate
 from tideover_runtime.messaging import Publisher
-from tideover_runtime.outbox import OutboxRelay, stage
+from tideover_runtime.outbox import stage
+from tideover_runtime.relay import OutboxRelay
 from tideover_runtime.settings import RuntimeSettings
 from tideover_testkit.fixtures import Infrastructure
 from tideover_testkit.kafka import TopicWatcher
