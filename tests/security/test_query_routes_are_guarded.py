@@ -6,12 +6,12 @@ test_contact_flow.py, test_tracking.py.)"""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 import httpx
 import pytest
-from fastapi.routing import APIRoute
 
 import notification.entrypoints.bootstrap as notification
 import overdue_detection.entrypoints.bootstrap as overdue_detection
@@ -44,15 +44,15 @@ def app_of(service: str) -> Any:
 @pytest.mark.parametrize("service", sorted(BOOTSTRAPS))
 async def test_every_query_route_refuses_a_request_without_a_key(service: str) -> None:
     app = app_of(service)
-    routes = [route for route in app.routes if isinstance(route, APIRoute) and route.path not in OPEN]
+    # Every operation the app documents (its routers included), each parameter a fresh id.
+    routes = [(path, method.upper()) for path, item in app.openapi()["paths"].items() for method in item]
     assert routes
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service") as http:
-        for route in routes:
-            path = route.path_format.format(**{name: uuid.uuid4() for name in route.param_convertors})
-            for method in route.methods:
-                answer = await http.request(method, path, json={})
-                assert answer.status_code == 401, (service, method, path)
-                assert answer.headers["content-type"] == "application/problem+json"
-                assert answer.headers["www-authenticate"] == 'ServiceKey header="X-Service-Key"'
+        for template, method in routes:
+            path = re.sub(r"\{[^}]+\}", lambda _: str(uuid.uuid4()), template)
+            answer = await http.request(method, path, json={})
+            assert answer.status_code == 401, (service, method, path)
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.headers["www-authenticate"] == 'ServiceKey header="X-Service-Key"'
         for path in sorted(OPEN):
             assert (await http.get(path)).status_code == 200, (service, path)

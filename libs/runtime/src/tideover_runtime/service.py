@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import structlog
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from tideover_runtime.clock import Clock, build_clock
 from tideover_runtime.consumer import attach
@@ -30,6 +30,7 @@ from tideover_runtime.messaging import Publisher, build_broker
 from tideover_runtime.readiness import database_ready, kafka_ready
 from tideover_runtime.relay import OutboxRelay
 from tideover_runtime.retention import Retention
+from tideover_runtime.service_auth import BODY_LIMIT_BYTES, guard
 from tideover_runtime.settings import RuntimeSettings
 from tideover_runtime.subscriptions import Subscriptions
 
@@ -46,6 +47,32 @@ class Resources:
     pool: asyncpg.Pool
     clock: Clock
     producer: str
+
+
+def resources_of(request: Request) -> Resources:
+    """A route's dependency: the service's resources (set on the app by `query_api`)."""
+    resources: Callable[[], Resources] = request.app.state.resources
+    return resources()
+
+
+#: What a route declares to use the service's pool and clock (no parameter of the API).
+ServiceResources = Annotated[Resources, Depends(resources_of)]
+Routes = Callable[[FastAPI, Callable[[], Resources]], None]
+
+
+def query_api(router: APIRouter, *, body_limit_bytes: int = BODY_LIMIT_BYTES, **state: Any) -> Routes:
+    """A query service's HTTP API: `router`'s routes (module-level, each with its `requires`)
+    behind the service-key door (service_auth.guard); `state` is configuration its routes read
+    from `request.app.state` (e.g. the policy's rules)."""
+
+    def add(app: FastAPI, resources: Callable[[], Resources]) -> None:
+        app.state.resources = resources
+        for name, value in state.items():
+            setattr(app.state, name, value)
+        guard(app, lambda: resources().pool, body_limit_bytes=body_limit_bytes)
+        app.include_router(router)
+
+    return add
 
 
 @dataclass(frozen=True)
@@ -80,7 +107,7 @@ class ServiceDefinition:
     schema: str  # its Postgres schema
     migrations: Path
     subscriptions: Subscriptions[Any]
-    routes: Callable[[FastAPI, Callable[[], Resources]], None] | None = None
+    routes: Routes | None = None
     clock: Clock | None = None
     #: Events the outbox relay publishes at a time, where the service's events are too large
     #: for the setting's default (TIDEOVER_OUTBOX_BATCH_SIZE).

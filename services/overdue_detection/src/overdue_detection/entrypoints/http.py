@@ -6,12 +6,11 @@ key granting read_ledger (tideover_runtime.service_auth)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from overdue_detection.adapters.loan_book import LoanBook
@@ -19,48 +18,52 @@ from overdue_detection.application.queries import ClosedLoanError, ledger_positi
 from overdue_detection.domain.delinquency import shown_days_past_due
 from overdue_detection.domain.loan import LoanRow
 from tideover_runtime.http import problem, problem_response
-from tideover_runtime.service import Resources
-from tideover_runtime.service_auth import REFUSALS, guard, requires
+from tideover_runtime.service import ServiceResources, query_api
+from tideover_runtime.service_auth import REFUSALS, requires
 from tideover_runtime.service_keys import Right
 
 READER = [requires(Right.READ_LEDGER)]
 
 
-def add_routes(app: FastAPI, resources: Callable[[], Resources]) -> None:
-    guard(app, lambda: resources().pool)
+router = APIRouter()
 
-    @app.get(
-        "/v1/loans/{loan_id}/position",
-        response_model=None,
-        dependencies=READER,
-        responses={**REFUSALS, 409: problem_response("The loan left the book: nothing to price a plan on")},
-    )
-    async def position(loan_id: uuid.UUID) -> dict[str, Any] | JSONResponse:
-        """The loan's LedgerPosition (contracts) at the last closed business day."""
-        async with resources().pool.acquire() as connection:
-            try:
-                # One snapshot: a close or a payment committing meanwhile is either all in or all out.
-                async with connection.transaction(isolation="repeatable_read", readonly=True):
-                    found = await ledger_position(LoanBook(connection), loan_id)
-            except ClosedLoanError as closed:
-                return problem(409, "Loan closed", str(closed))
-        if found is None:
-            return problem(404, "Unknown loan", f"no loan {loan_id} is booked here, or no business day was closed yet")
-        return found.model_dump(mode="json")
 
-    @app.get("/v1/loans/{loan_id}/overdue-status", response_model=None, dependencies=READER, responses=REFUSALS)
-    async def overdue_status(loan_id: uuid.UUID) -> dict[str, Any] | JSONResponse:
-        async with resources().pool.acquire() as connection:
-            book = LoanBook(connection)
-            loan = await book.get(loan_id)
-            if loan is None:
-                return problem(404, "Unknown loan", f"no loan {loan_id} is booked here")
-            business_date = await book.last_business_date()
-            positions = await book.positions(business_date, [loan_id], include_under_plan=True) if business_date else []
-            remaining = (await book.remaining_schedules([loan_id])).get(loan_id, [])
-            payments = await book.last_payments(loan_id)
-            paused_since = await book.open_pause(loan_id) if loan.under_plan else None
-        return _status(loan_id, loan, business_date, positions[0] if positions else {}, remaining, payments, paused_since)
+@router.get(
+    "/v1/loans/{loan_id}/position",
+    response_model=None,
+    dependencies=READER,
+    responses={**REFUSALS, 409: problem_response("The loan left the book: nothing to price a plan on")},
+)
+async def position(loan_id: uuid.UUID, resources: ServiceResources) -> dict[str, Any] | JSONResponse:
+    """The loan's LedgerPosition (contracts) at the last closed business day."""
+    async with resources.pool.acquire() as connection:
+        try:
+            # One snapshot: a close or a payment committing meanwhile is either all in or all out.
+            async with connection.transaction(isolation="repeatable_read", readonly=True):
+                found = await ledger_position(LoanBook(connection), loan_id)
+        except ClosedLoanError as closed:
+            return problem(409, "Loan closed", str(closed))
+    if found is None:
+        return problem(404, "Unknown loan", f"no loan {loan_id} is booked here, or no business day was closed yet")
+    return found.model_dump(mode="json")
+
+
+@router.get("/v1/loans/{loan_id}/overdue-status", response_model=None, dependencies=READER, responses=REFUSALS)
+async def overdue_status(loan_id: uuid.UUID, resources: ServiceResources) -> dict[str, Any] | JSONResponse:
+    async with resources.pool.acquire() as connection:
+        book = LoanBook(connection)
+        loan = await book.get(loan_id)
+        if loan is None:
+            return problem(404, "Unknown loan", f"no loan {loan_id} is booked here")
+        business_date = await book.last_business_date()
+        positions = await book.positions(business_date, [loan_id], include_under_plan=True) if business_date else []
+        remaining = (await book.remaining_schedules([loan_id])).get(loan_id, [])
+        payments = await book.last_payments(loan_id)
+        paused_since = await book.open_pause(loan_id) if loan.under_plan else None
+    return _status(loan_id, loan, business_date, positions[0] if positions else {}, remaining, payments, paused_since)
+
+
+add_routes = query_api(router)
 
 
 def _status(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from plan_calculation.adapters.store import PostgresPlanStore
 from plan_calculation.application import handlers
 from plan_calculation.application.ports import Plans
-from plan_calculation.entrypoints.http import add_routes
+from plan_calculation.entrypoints.http import routes
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanClosed
 from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted
@@ -50,7 +49,7 @@ def definition() -> ServiceDefinition:
         schema="plan_calculation",
         migrations=MIGRATIONS,
         subscriptions=subscriptions(caps),
-        routes=partial(add_routes, caps=caps),
+        routes=routes(caps),
         # An offer is about 200 kB of JSON: the relay publishes a few megabytes at a time.
         outbox_batch_size=50,
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -21,8 +21,8 @@ from tideover_contracts.events.plans import PlanOption
 from tideover_contracts.money import InputMoney, Money, Rate
 from tideover_contracts.policy import ChargeCaps
 from tideover_runtime.http import problem, problem_response
-from tideover_runtime.service import Resources
-from tideover_runtime.service_auth import REFUSALS, guard, requires
+from tideover_runtime.service import Resources, Routes, query_api
+from tideover_runtime.service_auth import REFUSALS, requires
 from tideover_runtime.service_keys import Right
 
 #: The business dates a quote takes: far wider than any loan book, and narrow enough that every
@@ -175,46 +175,60 @@ authority is affordable. Without `hardship_reason` and `verified_evidence`, no h
 Every amount is in the loan's currency; a bad input is a 422 problem+json naming the field."""
 
 
-def add_routes(app: FastAPI, resources: Callable[[], Resources], caps: ChargeCaps | None = None) -> None:
-    caps = caps or ChargeCaps()
-    guard(app, lambda: resources().pool, body_limit_bytes=QUOTE_BODY_BYTES)
+router = APIRouter()
 
-    @app.post(
-        "/v1/quotes",
-        response_model=QuoteOut,
-        responses={
-            **REFUSALS,
-            422: problem_response("Invalid input, naming the field (`errors`), or a rule the schema cannot say"),
-        },
-        dependencies=[requires(Right.QUOTE)],
-        summary="Every plan option for a loan's position and a hardship, and the recommended one",
-        description=QUOTE_DESCRIPTION,
+
+def _caps(request: Request) -> ChargeCaps:
+    """The charges caps the service was configured with (set on the app by `routes`)."""
+    caps: ChargeCaps = request.app.state.caps
+    return caps
+
+
+@router.post(
+    "/v1/quotes",
+    response_model=QuoteOut,
+    responses={
+        **REFUSALS,
+        422: problem_response("Invalid input, naming the field (`errors`), or a rule the schema cannot say"),
+    },
+    dependencies=[requires(Right.QUOTE)],
+    summary="Every plan option for a loan's position and a hardship, and the recommended one",
+    description=QUOTE_DESCRIPTION,
+)
+async def post_quote(request: QuoteIn, caps: Annotated[ChargeCaps, Depends(_caps)]) -> Any:
+    currency = request.outstanding_principal.currency
+    position = LoanPosition(
+        currency=currency,
+        business_date=request.business_date,
+        principal=request.overdue.principal.amount,
+        interest=request.overdue.interest.amount,
+        fee=request.overdue.fee.amount,
+        penalty=request.overdue.penalty.amount,
+        outstanding_principal=request.outstanding_principal.amount,
+        contract_rate=request.contract_rate,
+        future_installments=tuple(money.amount for money in request.future_installments),
+        charges_cap=caps.cap_for(request.jurisdiction),
     )
-    async def post_quote(request: QuoteIn) -> Any:
-        currency = request.outstanding_principal.currency
-        position = LoanPosition(
-            currency=currency,
-            business_date=request.business_date,
-            principal=request.overdue.principal.amount,
-            interest=request.overdue.interest.amount,
-            fee=request.overdue.fee.amount,
-            penalty=request.overdue.penalty.amount,
-            outstanding_principal=request.outstanding_principal.amount,
-            contract_rate=request.contract_rate,
-            future_installments=tuple(money.amount for money in request.future_installments),
-            charges_cap=caps.cap_for(request.jurisdiction),
+    if position.overdue_total <= 0 and position.outstanding_principal <= 0:
+        return problem(
+            422,
+            "Nothing to plan",
+            "the loan has nothing overdue or outstanding",
+            errors=[{"field": "overdue", "message": "is zero"}],
         )
-        if position.overdue_total <= 0 and position.outstanding_principal <= 0:
-            return problem(
-                422,
-                "Nothing to plan",
-                "the loan has nothing overdue or outstanding",
-                errors=[{"field": "overdue", "message": "is zero"}],
-            )
-        hardship = _hardship(request)
-        menu = quote(position, hardship, request.any_evidence_verified)
-        return QuoteOut(
-            disposable_income=hardship.disposable_income,
-            recommended_option_id=menu.recommended_option_id,
-            options=list(describe(menu)),
-        )
+    hardship = _hardship(request)
+    menu = quote(position, hardship, request.any_evidence_verified)
+    return QuoteOut(
+        disposable_income=hardship.disposable_income,
+        recommended_option_id=menu.recommended_option_id,
+        options=list(describe(menu)),
+    )
+
+
+def routes(caps: ChargeCaps | None = None) -> Routes:
+    """The quote endpoint behind the service-key door, quoting with `caps`."""
+    return query_api(router, body_limit_bytes=QUOTE_BODY_BYTES, caps=caps or ChargeCaps())
+
+
+def add_routes(app: FastAPI, resources: Callable[[], Resources], caps: ChargeCaps | None = None) -> None:
+    routes(caps)(app, resources)

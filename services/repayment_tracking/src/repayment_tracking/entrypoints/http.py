@@ -5,54 +5,60 @@ route takes a service key granting read_plans (tideover_runtime.service_auth).""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from repayment_tracking.adapters.plan_reads import PlanDetails, PlanReads
 from repayment_tracking.domain.plan_rules import Month, Rules, month_status
 from tideover_runtime.http import problem
-from tideover_runtime.service import Resources
-from tideover_runtime.service_auth import REFUSALS, guard, requires
+from tideover_runtime.service import Routes, ServiceResources, query_api
+from tideover_runtime.service_auth import REFUSALS, requires
 from tideover_runtime.service_keys import Right
 
 READER = [requires(Right.READ_PLANS)]
 
 
-def routes(rules: Rules) -> Callable[[FastAPI, Callable[[], Resources]], None]:
-    """The routes, judging each month's status by the service's `rules`."""
-
-    def add(app: FastAPI, resources: Callable[[], Resources]) -> None:
-        add_routes(app, resources, rules)
-
-    return add
+router = APIRouter()
 
 
-def add_routes(app: FastAPI, resources: Callable[[], Resources], rules: Rules) -> None:
-    guard(app, lambda: resources().pool)
+def _rules(request: Request) -> Rules:
+    """The plan rules the service was configured with (set on the app by `routes`)."""
+    rules: Rules = request.app.state.rules
+    return rules
 
-    async def plan_bodies(reads: PlanReads, plans: list[asyncpg.Record]) -> list[dict[str, Any]]:
-        details = await reads.details(plans)
-        return [_plan_body(plan, details[plan["plan_id"]], rules) for plan in plans]
 
-    @app.get("/v1/plans/{plan_id}", dependencies=READER, responses=REFUSALS)
-    async def get_plan(plan_id: uuid.UUID) -> JSONResponse:
-        reads = PlanReads(resources().pool)
-        plan = await reads.plan(plan_id)
-        if plan is None:
-            return problem(404, "Not found", f"no plan {plan_id}")
-        [body] = await plan_bodies(reads, [plan])
-        return JSONResponse(body)
+PlanRules = Annotated[Rules, Depends(_rules)]
 
-    @app.get("/v1/loans/{loan_id}/plans", dependencies=READER, responses=REFUSALS)
-    async def plans_of_loan(loan_id: uuid.UUID) -> JSONResponse:
-        reads = PlanReads(resources().pool)
-        return JSONResponse({"loan_id": str(loan_id), "plans": await plan_bodies(reads, await reads.of_loan(loan_id))})
+
+@router.get("/v1/plans/{plan_id}", dependencies=READER, responses=REFUSALS)
+async def get_plan(plan_id: uuid.UUID, resources: ServiceResources, rules: PlanRules) -> JSONResponse:
+    reads = PlanReads(resources.pool)
+    plan = await reads.plan(plan_id)
+    if plan is None:
+        return problem(404, "Not found", f"no plan {plan_id}")
+    [body] = await _plan_bodies(reads, [plan], rules)
+    return JSONResponse(body)
+
+
+@router.get("/v1/loans/{loan_id}/plans", dependencies=READER, responses=REFUSALS)
+async def plans_of_loan(loan_id: uuid.UUID, resources: ServiceResources, rules: PlanRules) -> JSONResponse:
+    reads = PlanReads(resources.pool)
+    return JSONResponse({"loan_id": str(loan_id), "plans": await _plan_bodies(reads, await reads.of_loan(loan_id), rules)})
+
+
+def routes(rules: Rules) -> Routes:
+    """The routes behind the service-key door, judging each month's status by `rules`."""
+    return query_api(router, rules=rules)
+
+
+async def _plan_bodies(reads: PlanReads, plans: list[asyncpg.Record], rules: Rules) -> list[dict[str, Any]]:
+    details = await reads.details(plans)
+    return [_plan_body(plan, details[plan["plan_id"]], rules) for plan in plans]
 
 
 def _plan_body(plan: asyncpg.Record, details: PlanDetails, rules: Rules) -> dict[str, Any]:
