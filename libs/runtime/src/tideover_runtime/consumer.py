@@ -28,7 +28,6 @@ from tideover_runtime import clock_follower, inbox
 from tideover_runtime.clock import Clock
 from tideover_runtime.database import UNAVAILABLE as DATABASE_UNAVAILABLE
 from tideover_runtime.database import Connection
-from tideover_runtime.faults import FaultInjector
 from tideover_runtime.messaging import send_to_dead_letters
 from tideover_runtime.outbox import PostgresOutbox
 from tideover_runtime.settings import RuntimeSettings
@@ -36,6 +35,18 @@ from tideover_runtime.subscriptions import BatchHandler, Subscription, Subscript
 from tideover_runtime.unit import RejectEvent, Unit
 
 log = structlog.get_logger(__name__)
+
+#: Called at each point of a message's handling (`kill-before-commit`: handled, before the
+#: database commit; `kill-after-commit`: after it, before the Kafka offset commit) with the event
+#: type. Empty in a service; the reliability tests' launcher (tideover_testkit.faults) adds a
+#: crash here, so that no test code ships in the product.
+checkpoints: list[Callable[[str, str], None]] = []
+
+
+def _checkpoint(point: str, event_type: str) -> None:
+    for check in checkpoints:
+        check(point, event_type)
+
 
 HANDLED = Counter("tideover_messages_total", "Messages consumed, by outcome", ["topic", "event_type", "outcome"])
 
@@ -59,7 +70,6 @@ class MessageProcessor:
         self._broker = broker
         self._clock = clock
         self._settings = settings
-        self._faults = FaultInjector(settings.fault)
 
     async def _accept(self, record: ConsumerRecord[Any, Any]) -> tuple[Envelope[Event], BatchHandler] | None:
         """Parse a record; malformed ones go to the DLQ, ones nobody here handles are skipped."""
@@ -112,7 +122,7 @@ class MessageProcessor:
                 for run in inbox.runs_by_type(fresh):
                     await self._run(connection, run)
             for envelope, _ in outcomes:
-                self._faults.maybe_crash("kill-after-commit", envelope.event_type)
+                _checkpoint("kill-after-commit", envelope.event_type)
         return outcomes
 
     async def _run(self, connection: Connection, group: list[tuple[Envelope[Event], BatchHandler]]) -> list[Unit[Event]]:
@@ -127,7 +137,7 @@ class MessageProcessor:
         with _log_context(group[0][0]) if len(group) == 1 else nullcontext():
             await group[0][1](units, connection)
         for envelope, _ in group:
-            self._faults.maybe_crash("kill-before-commit", envelope.event_type)
+            _checkpoint("kill-before-commit", envelope.event_type)
         return units
 
     async def _handle_with_retries(
@@ -166,7 +176,7 @@ class MessageProcessor:
                     log.info("duplicate skipped")
                     return "duplicate"
                 [unit] = await self._run(connection, [(envelope, handler)])
-            self._faults.maybe_crash("kill-after-commit", envelope.event_type)
+            _checkpoint("kill-after-commit", envelope.event_type)
         clock_follower.advance(self._clock, envelope)
         log.info("handled", staged=unit.staged)
         return "handled"

@@ -47,7 +47,6 @@ class RuntimeSettings(BaseSettings):
     )
     retention_every_seconds: float = Field(default=300.0, gt=0, description="How often retention runs")
     clock: str = Field(default="system", pattern="^(system|business)$")
-    fault: str = Field(default="", description="Test-only crash injection, e.g. kill-before-commit:BusinessDayClosed")
     env: str = Field(
         default="production",
         pattern="^(production|development)$",

@@ -56,8 +56,14 @@ class ServiceProcess:
 
     def start(self, extra_env: dict[str, str] | None = None, timeout: float = 60.0) -> ServiceProcess:
         log = self.log_path.open("ab")
+        env = {**self.env, **(extra_env or {})}
+        # With a fault to inject, the service runs under the test kit's launcher (faults.py).
+        command = ["-m", "tideover_testkit.faults", self.module] if env.get("TIDEOVER_FAULT") else ["-m", self.module]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", self.module], env={**self.env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, *command],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.wait_ready(timeout)
         return self
