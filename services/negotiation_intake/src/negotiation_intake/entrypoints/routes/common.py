@@ -156,6 +156,51 @@ async def change_application(
     )
 
 
+class Asked:
+    """What an agent's change of an application carries besides its body (a dependency of the
+    work routes): the request, the agent, the service's resources, and its Idempotency-Key and
+    If-Match headers."""
+
+    def __init__(
+        self, request: Request, agent: Worker, resources: Intake, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None
+    ) -> None:
+        self.request, self.agent, self.resources = request, agent, resources
+        self.idempotency_key, self.if_match = idempotency_key, if_match
+
+    async def run(self, action: str, handler: Handler, application_id: uuid.UUID, *, body: bytes | None = None) -> Response:
+        """`run` for this request, on the application it names."""
+        return await run(
+            self.resources,
+            self.request,
+            self.agent,
+            action,
+            handler,
+            idempotency_key=self.idempotency_key,
+            application_id=application_id,
+            if_match=self.if_match,
+            body=body,
+        )
+
+    async def change(
+        self, action: str, application_id: uuid.UUID, mutate: Mutation, asks_ledger: Literal["application"] | None = None
+    ) -> Response:
+        """`change_application` for this request."""
+        return await change_application(
+            self.resources,
+            self.request,
+            self.agent,
+            action,
+            application_id,
+            self.idempotency_key,
+            self.if_match,
+            mutate,
+            asks_ledger,
+        )
+
+
+#: A work route's request (Asked), as a dependency.
+Asking = Annotated[Asked, Depends()]
+
 #: Every refusal the API may answer with, documented on every route.
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: problem_response("A body that cannot be parsed at all (a multipart body without its boundary, text that is not UTF-8)"),

@@ -23,7 +23,7 @@ from negotiation_intake.entrypoints.changes import (
     uploading,
     withdrawing,
 )
-from negotiation_intake.entrypoints.routes.common import ERRORS, IdempotencyKey, IfMatch, Intake, Worker, change_application, run
+from negotiation_intake.entrypoints.routes.common import ERRORS, Asking, IdempotencyKey, IfMatch, Intake, Worker, run
 from tideover_contracts.events.negotiation import ConfirmationChannel, EvidenceKind
 from tideover_runtime.http import problem
 
@@ -88,122 +88,61 @@ async def review_evidence(
     application_id: uuid.UUID,
     document_id: uuid.UUID,
     payload: ReviewIn,
-    request: Request,
-    agent: Worker,
-    resources: Intake,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
+    asked: Asking,
 ) -> Response:
     """Verify or reject a document, with a note."""
-    handler = reviewing(document_id, payload.verified, payload.note)
-
-    return await run(
-        resources,
-        request,
-        agent,
-        "review_evidence",
-        handler,
-        idempotency_key=idempotency_key,
-        application_id=application_id,
-        if_match=if_match,
-    )
+    return await asked.run("review_evidence", reviewing(document_id, payload.verified, payload.note), application_id)
 
 
 @router.post("/v1/applications/{application_id}/submit", tags=["applications"])
-async def submit(
-    application_id: uuid.UUID,
-    request: Request,
-    agent: Worker,
-    resources: Intake,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> Response:
+async def submit(application_id: uuid.UUID, asked: Asking) -> Response:
     """Submit for plans: publishes NegotiationRequested. Needs verified proof for the reasons that need it."""
-    return await change_application(
-        resources, request, agent, "submit", application_id, idempotency_key, if_match, submitting, "application"
-    )
+    return await asked.change("submit", application_id, submitting, "application")
 
 
 @router.post("/v1/applications/{application_id}/choice", tags=["decisions"])
 async def choose(
     application_id: uuid.UUID,
     payload: ChoiceIn,
-    request: Request,
-    agent: Worker,
-    resources: Intake,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
+    asked: Asking,
 ) -> Response:
     """The borrower's choice of an option: publishes PlanOptionChosen; an option beyond the
     agent's authority waits in the supervisor queue."""
-    mutate = choosing(payload.offer_id, payload.option_id)
-    return await change_application(resources, request, agent, "choose", application_id, idempotency_key, if_match, mutate)
+    return await asked.change("choose", application_id, choosing(payload.offer_id, payload.option_id))
 
 
 @router.post("/v1/applications/{application_id}/sending", tags=["decisions"])
-async def send_written_plan(
-    application_id: uuid.UUID,
-    request: Request,
-    agent: Worker,
-    resources: Intake,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> Response:
+async def send_written_plan(application_id: uuid.UUID, asked: Asking) -> Response:
     """Send the written plan and a fresh one-time code to the borrower (PlanSentToBorrower)."""
-    return await change_application(
-        resources, request, agent, "send_written_plan", application_id, idempotency_key, if_match, sending
-    )
+    return await asked.change("send_written_plan", application_id, sending)
 
 
 @router.post("/v1/applications/{application_id}/confirmation", tags=["decisions"])
 async def confirm_on_recorded_call(
     application_id: uuid.UUID,
     payload: ConfirmationIn,
-    request: Request,
-    agent: Worker,
-    resources: Intake,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
+    asked: Asking,
 ) -> Response:
     """The code the borrower read out on a recorded call: the right one publishes PlanAccepted."""
     via = ConfirmationChannel.RECORDED_CALL
-    return await run(
-        resources,
-        request,
-        agent,
-        f"confirm_via_{via.value}",
-        confirming(payload.code, via),
-        idempotency_key=idempotency_key,
-        application_id=application_id,
-        if_match=if_match,
-    )
+    return await asked.run(f"confirm_via_{via.value}", confirming(payload.code, via), application_id)
 
 
 @router.post("/v1/applications/{application_id}/decline", tags=["decisions"])
 async def decline(
     application_id: uuid.UUID,
     payload: ReasonIn,
-    request: Request,
-    agent: Worker,
-    resources: Intake,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
+    asked: Asking,
 ) -> Response:
     """The borrower refuses the plan: publishes PlanDeclined."""
-    mutate = declining(payload.reason)
-    return await change_application(resources, request, agent, "decline", application_id, idempotency_key, if_match, mutate)
+    return await asked.change("decline", application_id, declining(payload.reason))
 
 
 @router.post("/v1/applications/{application_id}/withdrawal", tags=["applications"])
 async def withdraw(
     application_id: uuid.UUID,
     payload: ReasonIn,
-    request: Request,
-    agent: Worker,
-    resources: Intake,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
+    asked: Asking,
 ) -> Response:
     """Withdraw the application: publishes NegotiationWithdrawn."""
-    mutate = withdrawing(payload.reason)
-    return await change_application(resources, request, agent, "withdraw", application_id, idempotency_key, if_match, mutate)
+    return await asked.change("withdraw", application_id, withdrawing(payload.reason))
