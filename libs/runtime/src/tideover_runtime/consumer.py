@@ -28,6 +28,7 @@ from tideover_runtime import clock_follower, inbox
 from tideover_runtime.clock import Clock
 from tideover_runtime.database import UNAVAILABLE as DATABASE_UNAVAILABLE
 from tideover_runtime.database import Connection
+from tideover_runtime.lag import Consumer
 from tideover_runtime.messaging import send_to_dead_letters
 from tideover_runtime.outbox import PostgresOutbox
 from tideover_runtime.settings import RuntimeSettings
@@ -209,12 +210,14 @@ def attach(
     pool: asyncpg.Pool,
     clock: Clock,
     settings: RuntimeSettings,
-) -> None:
+) -> Callable[[], dict[str, Consumer | None]]:
     """Register one faststream subscriber per topic. Offsets are committed only after the
     handler returned, i.e. after the database commit (NACK_ON_ERROR rewinds on a raise).
+    Returns what reads each topic's Kafka consumer once started (the lag gauge, lag.py).
 
     A service on the business clock follows `ops.clock.v1` even where no use case needs it."""
     clock_follower.subscribe(subscriptions, clock)
+    subscribers: dict[str, Any] = {}
     for subscription in subscriptions:
         processor = MessageProcessor(subscription, consumer=consumer, pool=pool, broker=broker, clock=clock, settings=settings)
         group = f"{settings.topic_prefix}{consumer}.{subscription.topic.name}" + clock_follower.group_suffix(
@@ -234,6 +237,8 @@ def attach(
             batch_timeout_ms=50,
         )
         subscriber(_consume_with(processor))
+        subscribers[subscription.topic.name] = subscriber
+    return lambda: {topic: subscriber.consumer for topic, subscriber in subscribers.items()}
 
 
 def _consume_with(processor: MessageProcessor) -> Callable[..., Awaitable[None]]:

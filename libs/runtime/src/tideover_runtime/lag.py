@@ -4,16 +4,19 @@ Group ids are `<topic prefix><consumer>.<topic>` (tideover_runtime.consumer.atta
 per-process suffix on `ops.clock.v1` under the business clock; only groups with members count
 (a stopped process's clock group stays behind forever and means nothing).
 
-A running service reports its own groups' lag as the gauge `tideover_consumer_lag{topic}` on
-/metrics (`watch_consumer_lag`, every TIDEOVER_LAG_INTERVAL_SECONDS).
+`LagProbe` measures it from outside (settling a test run, the simulator). A running service
+reports its own lag as the gauge `tideover_consumer_lag{topic}` on /metrics from its consumers'
+own positions (`watch_own_lag`, every TIDEOVER_LAG_INTERVAL_SECONDS): for each partition it is
+assigned, the end of the partition as its last fetch saw it less the offset it committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import suppress
+from collections.abc import Callable
 from types import TracebackType
+from typing import Protocol
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -29,7 +32,7 @@ log = structlog.get_logger(__name__)
 DEPARTED_AFTER_SECONDS = 60.0
 
 CONSUMER_LAG = Gauge(
-    "tideover_consumer_lag", "Messages this service has not yet committed, summed over the topic's partitions", ["topic"]
+    "tideover_consumer_lag", "Messages this process has not yet committed, summed over the partitions it is assigned", ["topic"]
 )
 
 
@@ -147,27 +150,39 @@ class LagProbe:
         return response.groups[0][2] not in ("Empty", "Dead")
 
 
-async def measure_consumer_lag(bootstrap_servers: str, prefix: str, consumer: str, timeout: float) -> dict[str, int]:
-    """One consumer's lag per registry topic, on a probe of its own (a long-lived probe would
-    take a group seen empty while the service was still joining as gone for good)."""
-    probe = LagProbe(bootstrap_servers, prefix, consumer)
-    try:
-        async with asyncio.timeout(timeout):
-            await probe.__aenter__()
-            return lag_by_topic(await probe.lag(), prefix)
-    finally:
-        with suppress(Exception):
-            await asyncio.wait_for(probe.__aexit__(None, None, None), timeout)
+class Consumer(Protocol):
+    """What the gauge reads of a subscriber's Kafka consumer (aiokafka's AIOKafkaConsumer)."""
+
+    def assignment(self) -> set[TopicPartition]: ...
+    def highwater(self, partition: TopicPartition) -> int | None: ...
+    async def committed(self, partition: TopicPartition) -> int | None: ...
 
 
-async def watch_consumer_lag(bootstrap_servers: str, prefix: str, consumer: str, interval: float) -> None:
+async def own_lag(consumers: dict[str, Consumer | None]) -> dict[str, int]:
+    """Per registry topic, the messages this process's consumers were handed partitions of and
+    have not committed (`consumers`: by topic; None while a subscriber has not started)."""
+    lag: dict[str, int] = {}
+    for topic, consumer in consumers.items():
+        if consumer is None:
+            continue
+        behind = 0
+        for partition in consumer.assignment():
+            end = consumer.highwater(partition)
+            if end is not None:
+                behind += max(0, end - (await consumer.committed(partition) or 0))
+        lag[topic] = lag.get(topic, 0) + behind
+    return lag
+
+
+async def watch_own_lag(consumers: Callable[[], dict[str, Consumer | None]], interval: float) -> None:
     """Set `tideover_consumer_lag` every `interval` seconds until cancelled. A failed
     measurement (the broker away) is logged and the gauge keeps its last values: lag is a
     symptom to watch, never a reason for the service to stop."""
     while True:
         try:
-            for topic, behind in (await measure_consumer_lag(bootstrap_servers, prefix, consumer, max(interval, 5.0))).items():
-                CONSUMER_LAG.labels(topic).set(behind)
+            async with asyncio.timeout(max(interval, 5.0)):
+                for topic, behind in (await own_lag(consumers())).items():
+                    CONSUMER_LAG.labels(topic).set(behind)
         except Exception as error:  # any failure: retried at the next interval
             log.warning("consumer lag not measured", error=repr(error))
         await asyncio.sleep(interval)

@@ -24,7 +24,7 @@ from tideover_runtime.clock import Clock, build_clock
 from tideover_runtime.consumer import attach
 from tideover_runtime.database import create_pool, migrate
 from tideover_runtime.http import build_http_app
-from tideover_runtime.lag import watch_consumer_lag
+from tideover_runtime.lag import Consumer, watch_own_lag
 from tideover_runtime.logging import configure_logging
 from tideover_runtime.messaging import Publisher, build_broker
 from tideover_runtime.readiness import database_ready, kafka_ready
@@ -125,6 +125,8 @@ class _Running:
         self.server: uvicorn.Server | None = None
         self.failed: BaseException | None = None
         self.relay_task: asyncio.Task[None] | None = None
+        #: Each topic's Kafka consumer once started (consumer.attach), for the lag gauge.
+        self.consumers: Callable[[], dict[str, Consumer | None]] = dict
 
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
@@ -145,12 +147,7 @@ class _Running:
         self.relay_task = relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         relay_task.add_done_callback(self._relay_ended)
         tasks = [
-            asyncio.create_task(
-                watch_consumer_lag(
-                    settings.kafka_bootstrap_servers, settings.topic_prefix, self._definition.name, settings.lag_interval_seconds
-                ),
-                name="consumer-lag",
-            ),
+            asyncio.create_task(watch_own_lag(self.consumers, settings.lag_interval_seconds), name="consumer-lag"),
             *(
                 asyncio.create_task(run_periodically(chore, self._resources), name=chore.name)
                 for chore in [*runtime_chores(settings), *self._definition.chores]
@@ -182,9 +179,12 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
     pool = await create_pool(settings.database_url, definition.schema, settings.pool_min_size, settings.pool_max_size)
     clock = definition.clock or await build_clock(settings.clock, pool)
     broker = build_broker(settings, client_id=definition.name)
-    attach(definition.subscriptions, consumer=definition.name, broker=broker, pool=pool, clock=clock, settings=settings)
+    consumers = attach(
+        definition.subscriptions, consumer=definition.name, broker=broker, pool=pool, clock=clock, settings=settings
+    )
     resources = Resources(settings, pool, clock, definition.name)
     running = _Running(definition, settings, broker, resources)
+    running.consumers = consumers
     app = build_http_app(
         definition.name,
         {"postgres": lambda: database_ready(pool), "kafka": lambda: kafka_ready(broker)},
