@@ -49,6 +49,7 @@ infra: venv
 .PHONY: browser
 browser:
 	deploy/browser/chromium.sh
+	deploy/browser/axe.sh
 
 .PHONY: topics
 topics: venv

@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import wrap
+from tideover_contracts.events.negotiation import EFFECT_OF_KIND, PlanEffect
 from tideover_contracts.events.overdue import LoanBecameOverdue
 from tideover_contracts.events.plans import PlanOffered
 from tideover_contracts.examples import golden_events, loan_booked
@@ -78,6 +80,28 @@ async def shot(page: Page, name: str) -> Path:
     return path
 
 
+async def assert_the_months_add_up(page: Page, offer: PlanOffered) -> None:
+    """Every option's months (plan and regular installments) add up to its total from now on, the
+    largest is what it pays per month, and an extension's total is its schedule's (issue 20, finding 2)."""
+    cards = await page.locator("[data-option-id]").evaluate_all(
+        """cards => cards.map(card => ({
+            id: card.dataset.optionId, pays: card.dataset.paysPerMonth, total: card.dataset.totalFromNow,
+            months: [...card.querySelectorAll("[data-month-amount]")].map(month => month.dataset.monthAmount)}))"""
+    )
+    options = {option.option_id: option for option in offer.options}
+    for card in cards:
+        months = [Decimal(amount) for amount in card["months"]]
+        assert sum(months, start=Decimal(0)) == Decimal(card["total"]), card["id"]
+        assert max(months) == Decimal(card["pays"]), card["id"]
+        option = options[card["id"]]
+        if (option.effect or EFFECT_OF_KIND[option.kind]) is PlanEffect.RESCHEDULE:
+            assert Decimal(card["total"]) == option.total_payable.amount, card["id"]
+        else:
+            assert Decimal(card["total"]) >= option.total_payable.amount + sum(
+                (item.amount.amount for item in option.continuing_installments), start=Decimal(0)
+            ), card["id"]
+
+
 async def sign_in(browser: Browser, base: str, key: str) -> Page:
     context = await browser.new_context(viewport=LAPTOP, base_url=base)
     page = await context.new_page()
@@ -122,6 +146,13 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         await expect(agent.get_by_role("heading", name="Overdue status")).to_be_visible()
         await expect(agent.get_by_role("row", name=re.compile("Overdue amount"))).to_contain_text("1,045.")
         await expect(agent.get_by_role("heading", name="Contact log")).to_be_visible()
+        # Owed today is overdue-detection's figure of the day, as of its business date (issue 20, finding 1).
+        live = (await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")).json()
+        owed = agent.locator("#summary [data-owed-total]")
+        await expect(owed).to_have_attribute("data-source", "ledger")
+        await expect(owed).to_have_attribute("data-as-of", live["as_of"])
+        live_total = sum((Decimal(money["amount"]) for money in live["overdue_amounts"].values()), start=Decimal(0))
+        assert Decimal(str(await owed.get_attribute("data-owed-total"))) == live_total
         await shot(agent, "02-loan")
         await agent.get_by_role("button", name="Open the application").click()  # empty: refused next to the fields
         await expect(agent.locator("#reason-error")).to_be_visible()
@@ -156,21 +187,26 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         # The offer: compare and choose the recommended option, which needs a supervisor.
         offer = await watcher.wait_for_event("PlanOffered", ours)
         await expect(agent.locator("#state")).to_have_text("offered", timeout=30_000)
-        await expect(agent.locator("tr.recommended .badge")).to_have_text("Recommended")
-        assert await agent.locator("table.offers tbody tr").count() == len(offer.options)
-        assert await agent.locator("table.offers svg.chart").count() == len(offer.options)
+        cards = agent.locator("[data-option-id]")
+        await expect(cards.first).to_have_attribute("data-option-id", str(offer.recommended_option_id))
+        await expect(cards.first.locator(".badge").first).to_have_text("Recommended")
+        assert await cards.count() == len(offer.options)
+        assert await agent.locator("[data-option-id] svg.chart").count() == len(offer.options)
+        await assert_the_months_add_up(agent, offer)
         await shot(agent, "04-offer-comparison")
         chosen = next(option for option in offer.options if option.option_id == offer.recommended_option_id)
         assert chosen.needs_supervisor
-        await agent.locator(f'tr[data-option="{chosen.option_id}"]').get_by_role("button", name="Choose").click()
+        await agent.locator(f'[data-option-id="{chosen.option_id}"]').get_by_role("button", name="Choose:").click()
         application_url = agent.url
         await expect(agent.locator("#state")).to_have_text("awaiting approval")
+        await expect(agent.locator("#status-message")).to_contain_text("waiting for a supervisor")
+        await expect(agent.locator("#status-message")).to_be_focused()
         supervisor = await sign_in(browser, intake, supervisor_key)
         await expect(supervisor.get_by_role("heading", name="Plans awaiting approval")).to_be_visible()
         await shot(supervisor, "05-supervisor-queue")
         await supervisor.get_by_label("Note (required)").fill("Hardship proven; the waiver keeps the plan affordable")
         await supervisor.get_by_role("button", name="Approve").click()
-        await expect(supervisor.get_by_role("status")).to_contain_text("Approved")
+        await expect(supervisor.locator("#status-message")).to_contain_text("Approved")
         await agent.goto(application_url)
         await expect(agent.locator("#state")).to_have_text("chosen")
 
@@ -207,7 +243,13 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         # The same page in Chinese.
         await agent.get_by_role("button", name="中文").click()
         await expect(agent.get_by_role("heading", name="逾期状态")).to_be_visible()
-        await expect(agent.get_by_text("¥1,045.").first).to_be_visible()
+        # The plan took the arrears over: owed today is the ledger's, not intake's copy of the 1,045.00 then.
+        live = (await wait_until_ok(f"{running['overdue_detection'].url}/v1/loans/{loan.loan_id}/overdue-status")).json()
+        live_total = sum((Decimal(money["amount"]) for money in live["overdue_amounts"].values()), start=Decimal(0))
+        owed = agent.locator("#summary [data-owed-total]")
+        await expect(owed).to_have_text(re.compile(r"^¥[\d,]+\.\d\d$"))
+        assert Decimal(str(await owed.get_attribute("data-owed-total"))) == live_total
+        await expect(agent.locator("#summary")).to_contain_text("账务系统实时数据")
         await shot(agent, "08-loan-zh-CN")
 
 
@@ -274,6 +316,11 @@ async def test_an_agent_withdraws_an_application_and_records_a_borrowers_refusal
             await wait_until_ok(f"{intake.url}/v1/loans/{loan_id}", headers={"X-API-Key": key})
             page = await sign_in(browser, intake.url, key)
             await page.goto(f"/console/loans/{loan_id}")
+            # Overdue detection is not running here: the page shows intake's copy and says so.
+            owed = page.locator("#summary [data-owed-total]")
+            await expect(owed).to_have_attribute("data-source", "copy")
+            await expect(owed).to_have_attribute("data-as-of", overdue.business_date.isoformat())
+            await expect(page.locator("#copy-note")).to_contain_text("intake's copy")
 
             async def open_application() -> None:
                 await page.get_by_label("Reason").select_option("family_emergency")  # needs no proof
@@ -293,7 +340,7 @@ async def test_an_agent_withdraws_an_application_and_records_a_borrowers_refusal
             await page.get_by_label("Why it is withdrawn").fill("The family paid the arrears")
             await page.get_by_role("button", name="Withdraw", exact=True).click()
             await expect(page.locator("#state")).to_have_text("withdrawn")
-            await expect(page.get_by_role("status")).to_contain_text("The application was withdrawn.")
+            await expect(page.locator("#status-message")).to_contain_text("The application is withdrawn.")
             withdrawn = await watcher.wait_for_event("NegotiationWithdrawn", ours)
             assert withdrawn.reason == "The family paid the arrears"
             await expect(page.get_by_text("Withdraw the application")).to_have_count(0)
@@ -319,7 +366,8 @@ async def test_an_agent_withdraws_an_application_and_records_a_borrowers_refusal
             await page.get_by_label("What the borrower said").fill("Will sell the car and pay in full")
             await page.get_by_role("button", name="Record the refusal").click()
             await expect(page.locator("#state")).to_have_text("declined")
-            await expect(page.get_by_role("status")).to_contain_text("The borrower declined the plan")
+            await expect(page.locator("#status-message")).to_contain_text("The borrower declined the plan")
+            await expect(page.locator("#status-message")).to_be_focused()
             declined = await watcher.wait_for_event("PlanDeclined", ours)
             assert (declined.offer_id, declined.reason) == (offer.offer_id, "Will sell the car and pay in full")
             await expect(page.get_by_role("button", name="Choose")).to_have_count(0)

@@ -11,7 +11,8 @@ from starlette.datastructures import FormData
 
 from negotiation_intake.adapters.store import CURSOR_PATTERN
 from negotiation_intake.entrypoints.console import forms
-from negotiation_intake.entrypoints.console.pages import MAX_DAYS_PAST_DUE, MAX_PAGE, MAX_SEARCH, _cursor, queue_filter
+from negotiation_intake.entrypoints.console.pages import _cursor
+from negotiation_intake.entrypoints.console.queue_view import MAX_DAYS_PAST_DUE, MAX_PAGE, MAX_SEARCH, queue_filter
 from negotiation_intake.entrypoints.console.sessions import Session, SessionPolicy
 
 KEY = "tdo_0123456789ab_" + "A" * 43

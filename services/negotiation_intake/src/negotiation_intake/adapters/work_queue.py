@@ -19,6 +19,8 @@ class QueueFilter:
     min_days_past_due: int | None = None
     status: str | None = None  # "overdue", "under_plan" or "cured"
     has_application: bool | None = None
+    #: The state of the loan's latest application, or "none" for a loan without any.
+    application_state: str | None = None
     search: str | None = None  # a loan id or a borrower reference, or the start of one
     sort: str = "days_past_due"
     descending: bool = True
@@ -49,6 +51,7 @@ _QUEUE_STATUS = {
     "under_plan": "(coalesce((snapshot->>'under_plan')::boolean, false) OR plan_status = 'active')",
     "cured": "NOT overdue",
 }
+_LATEST_APPLICATION_STATE = "(SELECT a.state FROM applications a WHERE a.loan_id = l.loan_id ORDER BY a.created_at DESC LIMIT 1)"
 
 
 async def work_queue(connection: Connection, query: QueueFilter) -> tuple[list[QueueRow], int]:
@@ -59,20 +62,20 @@ async def work_queue(connection: Connection, query: QueueFilter) -> tuple[list[Q
         "($2::int IS NULL OR coalesce((snapshot->>'days_past_due')::int, 0) >= $2)",
         "($3::boolean IS NULL OR EXISTS (SELECT 1 FROM applications a WHERE a.loan_id = l.loan_id) = $3)",
         "($4::text IS NULL OR l.loan_id::text LIKE $4 || '%' OR l.borrower_id ILIKE '%' || $4 || '%')",
+        f"($5::text IS NULL OR coalesce({_LATEST_APPLICATION_STATE}, 'none') = $5)",
     ]
     if query.status in _QUEUE_STATUS:
         conditions.append(_QUEUE_STATUS[query.status])
     where = " AND ".join(conditions)
     order = f"{QUEUE_SORTS.get(query.sort, QUEUE_SORTS['days_past_due'])} {'DESC' if query.descending else 'ASC'}"
     search = query.search.strip().lower() if query.search and query.search.strip() else None
-    arguments = (query.bucket or None, query.min_days_past_due, query.has_application, search)
+    arguments = (query.bucket or None, query.min_days_past_due, query.has_application, search, query.application_state)
     total = await connection.fetchval(f"SELECT count(*) FROM loan_views l WHERE {where}", *arguments)
     rows = await connection.fetch(
         f"""
         SELECT l.loan_id, l.borrower_id, l.overdue, l.business_date, l.snapshot, l.plan_status,
-               (SELECT a.state FROM applications a WHERE a.loan_id = l.loan_id ORDER BY a.created_at DESC LIMIT 1)
-                   AS application_state
-        FROM loan_views l WHERE {where} ORDER BY {order}, l.loan_id LIMIT $5 OFFSET $6
+               {_LATEST_APPLICATION_STATE} AS application_state
+        FROM loan_views l WHERE {where} ORDER BY {order}, l.loan_id LIMIT $6 OFFSET $7
         """,
         *arguments,
         query.per_page,

@@ -12,9 +12,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.staticfiles import StaticFiles
 
 from negotiation_intake.entrypoints.console import actions, pages
+from negotiation_intake.entrypoints.console.i18n import DEFAULT_TIME_ZONE
 from negotiation_intake.entrypoints.console.rendering import PREFIX, STATIC, Console, add_error_pages
 from negotiation_intake.entrypoints.console.sessions import ConsoleSessions, SessionPolicy
 from negotiation_intake.entrypoints.console.upstream import Upstream
+from tideover_contracts.common import TimeZone
 from tideover_runtime.security_headers import SecurityHeaders
 from tideover_runtime.service import Resources
 
@@ -37,12 +39,14 @@ class ConsoleSettings(BaseSettings):
     notification_url: str | None = Field(default=None, description="notification, for the contact log")
     tracking_url: str | None = Field(default=None, description="repayment-tracking, for the plan's progress")
     service_key: str | None = Field(default=None, description="Sent to those three (tideover-service-keys)")
+    console_time_zone: TimeZone = Field(default=DEFAULT_TIME_ZONE, description="The lender's: every time shown is in it")
 
 
 def mount_console(app: FastAPI, resources: Callable[[], Resources], settings: ConsoleSettings) -> None:
     console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     upstream = Upstream(settings.overdue_url, settings.notification_url, settings.tracking_url, settings.service_key)
     state = Console(resources, upstream)
+    console.state.time_zone = settings.console_time_zone  # rendering.words
     policy = SessionPolicy(
         secure=not resources().settings.development,
         lifetime=timedelta(hours=settings.console_session_hours),

@@ -33,6 +33,7 @@ from negotiation_intake.entrypoints.console.rendering import (
     words,
 )
 from negotiation_intake.entrypoints.console.sessions import session_of
+from negotiation_intake.entrypoints.console.status_message import OPENED
 from tideover_contracts.events.negotiation import EvidenceKind
 
 router = APIRouter(include_in_schema=False)
@@ -108,6 +109,7 @@ async def open_application(loan_id: uuid.UUID, request: Request, console: Consol
             asks_ledger=loan_id,
         )
         if outcome.status < 400 and outcome.application is not None:
+            session_of(request).put_flash(OPENED)
             return see_other(f"/applications/{outcome.application.application_id}")
         # As the API refused it (409: another application open or a plan in force).
         status, errors = outcome.status, refusal_errors(outcome, words(request))

@@ -16,6 +16,8 @@ from negotiation_intake.entrypoints import changes
 from negotiation_intake.entrypoints.console.i18n import Words
 from negotiation_intake.entrypoints.console.pages import render_application
 from negotiation_intake.entrypoints.console.rendering import Console, see_other
+from negotiation_intake.entrypoints.console.sessions import session_of
+from negotiation_intake.entrypoints.console.status_message import status_after
 
 #: Which form field a refusal by a rule concerns (the rest are shown above the form).
 RULE_FIELDS = {
@@ -126,6 +128,7 @@ async def after(
 ) -> Response:
     """The application's page: after a change, or with the refusal next to its field."""
     if outcome.status < 400:
+        session_of(request).put_flash(status_after(outcome))
         return see_other(f"/applications/{application_id}")
     return await render_application(
         console, request, agent, application_id, status=outcome.status, errors=refusal_errors(outcome), values=values

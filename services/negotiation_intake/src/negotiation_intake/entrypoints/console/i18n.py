@@ -9,13 +9,16 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_currency
 
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "en"
+#: The lender's time zone, unless the console is told another (ConsoleSettings.console_time_zone).
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 @cache
@@ -26,9 +29,10 @@ def messages(language: str) -> dict[str, str]:
 class Words:
     """What a page says, in one language."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, time_zone: str = DEFAULT_TIME_ZONE) -> None:
         self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
         self._babel = self.language.replace("-", "_")
+        self.time_zone = time_zone
 
     def __call__(self, key: str, **values: Any) -> str:
         text = messages(self.language).get(key) or messages(DEFAULT_LANGUAGE).get(key, key)
@@ -46,8 +50,12 @@ class Words:
         day = date.fromisoformat(value) if isinstance(value, str) else value
         return str(format_date(day, format="medium", locale=self._babel))
 
-    def instant(self, value: str | datetime | None) -> str:
+    def instant(self, value: str | datetime | None, time_zone: str | None = None) -> str:
+        """The instant in the lender's time zone (or `time_zone`), the zone named: "2/13/26, 10:00 AM
+        China Standard Time", "2026/2/13 10:00 中国标准时间"."""
         if not value:
             return "—"
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-        return str(format_datetime(moment, format="short", locale=self._babel))
+        time = f"{get_time_format('short', self._babel).pattern} zzzz"
+        pattern = str(get_datetime_format("short", self._babel)).format(time, get_date_format("short", self._babel).pattern)
+        return str(format_datetime(moment, pattern, tzinfo=ZoneInfo(time_zone or self.time_zone), locale=self._babel))

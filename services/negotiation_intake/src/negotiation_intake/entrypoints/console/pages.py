@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from decimal import Decimal
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -16,58 +16,26 @@ from fastapi.responses import Response
 from negotiation_intake.adapters import audit
 from negotiation_intake.adapters.ledger import configured_ledger
 from negotiation_intake.adapters.store import CURSOR_PATTERN, PostgresIntakeStore
-from negotiation_intake.adapters.work_queue import QUEUE_SORTS, QueueFilter, work_queue
+from negotiation_intake.adapters.work_queue import QUEUE_SORTS, work_queue
 from negotiation_intake.application.ports import LedgerUnavailableError
 from negotiation_intake.domain.access import Right, refusal_to_approve
 from negotiation_intake.domain.application import Application, LoanView
 from negotiation_intake.domain.application_state import State, allowed_actions
 from negotiation_intake.entrypoints.bodies import application_body, document_body
-from negotiation_intake.entrypoints.console.charts import schedule_bars
+from negotiation_intake.entrypoints.console.loan_summary import loan_page_context
+from negotiation_intake.entrypoints.console.offer_comparison import loan_schedule, needs_loan_schedule, offer_view
+from negotiation_intake.entrypoints.console.queue_view import (
+    APPLICATION_STATES,
+    PER_PAGE,
+    STATUSES,
+    queue_filter,
+    queue_lines,
+)
 from negotiation_intake.entrypoints.console.rendering import Console, PageError, csrf_token, page, signed_in
+from negotiation_intake.entrypoints.console.supervisor_view import decision_facts
 from tideover_contracts.common import Bucket
 from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason
 from tideover_contracts.events.plans import PlanOffered, PlanOption
-
-PER_PAGE = 25
-STATUSES = ("overdue", "under_plan", "cured")
-#: Bounds of the queue's numbers: a page past the last is empty, a loan is not a century overdue;
-#: what lies beyond is taken as the bound, so no number overflows a query's parameter.
-MAX_PAGE = 100_000
-MAX_DAYS_PAST_DUE = 36_500
-#: The search box's text at most; control characters (a NUL cannot be a Postgres text) are dropped.
-MAX_SEARCH = 100
-
-
-def _whole(value: str | None, at_most: int) -> int | None:
-    """A whole number in ASCII digits ("²" is a digit to str.isdigit, not to int), capped."""
-    digits = (value or "").strip()
-    if not digits or not digits.isascii() or not digits.isdigit():
-        return None
-    return at_most if len(digits) > len(str(at_most)) else min(int(digits), at_most)
-
-
-def _search(value: str | None) -> str | None:
-    text = "".join(char for char in (value or "") if char.isprintable())[:MAX_SEARCH].strip()
-    return text or None
-
-
-def _yes_no(value: str | None) -> bool | None:
-    return {"yes": True, "no": False}.get(value or "")
-
-
-def queue_filter(params: dict[str, str]) -> QueueFilter:
-    """The queue's query string, tolerant: what does not parse is no filter."""
-    return QueueFilter(
-        bucket=params.get("bucket") if params.get("bucket") in {bucket.value for bucket in Bucket} else None,
-        min_days_past_due=_whole(params.get("min_dpd"), MAX_DAYS_PAST_DUE),
-        status=params.get("status") if params.get("status") in STATUSES else None,
-        has_application=_yes_no(params.get("has_application")),
-        search=_search(params.get("q")),
-        sort=sort if (sort := params.get("sort", "")) in QUEUE_SORTS else "days_past_due",
-        descending=params.get("order") != "asc",
-        page=max(_whole(params.get("page"), MAX_PAGE) or 1, 1),
-        per_page=PER_PAGE,
-    )
 
 
 class Approval(StrEnum):
@@ -100,24 +68,6 @@ def chosen_option(offers: Sequence[PlanOffered], application: Application) -> Pl
     return next((option for option in offers[-1].options if option.option_id == application.option_id), None)
 
 
-def offer_view(offer: PlanOffered) -> dict[str, Any]:
-    """The current offer's options side by side, each with its schedule as bars on one scale."""
-    largest = max(line.total.amount for option in offer.options for line in option.schedule)
-    options = []
-    for option in offer.options:
-        amounts = [line.total.amount for line in option.schedule]
-        options.append(
-            {
-                **option.model_dump(mode="json"),
-                "recommended": option.option_id == offer.recommended_option_id,
-                "bars": schedule_bars(amounts, largest),
-                "ratio_percent": (Decimal(option.payment_to_disposable_income) * 100).quantize(Decimal(1)),
-            }
-        )
-    options.sort(key=lambda option: not option["recommended"])
-    return {**offer.model_dump(mode="json", exclude={"options"}), "options": options}
-
-
 def add_pages(app: FastAPI, console: Console) -> None:
     @app.get("/sign-in", include_in_schema=False)
     async def sign_in_page(request: Request) -> Response:
@@ -131,18 +81,20 @@ def add_pages(app: FastAPI, console: Console) -> None:
         query = queue_filter(params)
         async with console.resources().pool.acquire() as connection:
             rows, total = await work_queue(connection, query)
+        logs = await console.upstream.contact_logs([row.loan_id for row in rows])
         pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
         return page(
             request,
             "queue.html",
             agent,
-            rows=rows,
+            lines=queue_lines(rows, logs),
             total=total,
             query=query,
             params=params,
             pages=pages,
             buckets=[bucket.value for bucket in Bucket if bucket is not Bucket.CURRENT],
             statuses=STATUSES,
+            application_states=APPLICATION_STATES,
             sorts=list(QUEUE_SORTS),
         )
 
@@ -162,7 +114,8 @@ def add_pages(app: FastAPI, console: Console) -> None:
         async with console.resources().pool.acquire() as connection:
             store = PostgresIntakeStore(connection)
             queue = await store.applications(State.AWAITING_APPROVAL, PER_PAGE, _cursor(after, CURSOR_PATTERN))
-            items = [await _with_chosen_option(store, application, agent.agent_id) for application in queue.items]
+            now = console.resources().clock.now()
+            items = [await _with_chosen_option(store, application, agent.agent_id, now) for application in queue.items]
         return page(request, "supervisor.html", agent, items=items, after=queue.after, errors={})
 
     @app.get("/audit", include_in_schema=False)
@@ -203,15 +156,20 @@ def _cursor(after: str | None, pattern: str) -> str | None:
     return after if after and re.fullmatch(pattern, after) else None
 
 
-async def _with_chosen_option(store: PostgresIntakeStore, application: Application, viewer_id: str) -> dict[str, Any]:
+async def _with_chosen_option(
+    store: PostgresIntakeStore, application: Application, viewer_id: str, now: datetime
+) -> dict[str, Any]:
     """An item of the supervisor's queue; `own` when the viewer opened it or chose its option,
     so that they may refuse it but another supervisor must approve it (four eyes)."""
-    option = chosen_option(await store.offers(application.application_id), application)
+    offers = await store.offers(application.application_id)
+    option = chosen_option(offers, application)
+    later = await loan_schedule(store, application.loan_id) if needs_loan_schedule(offers) else None
     return {
         **application_body(application),
         "option": option.model_dump(mode="json") if option else None,
         "approval": approval_of(option),
         "own": refusal_to_approve(viewer_id, application.agent_id, application.chosen_by) is not None,
+        **decision_facts(offers[-1] if offers else None, option, application, now, later),
     }
 
 
@@ -227,7 +185,6 @@ async def render_loan(
             raise PageError(404, "error_not_found")
         applications = [application_body(application) for application in await store.applications_for_loan(loan_id)]
     upstream = await console.upstream.loan(loan_id)
-    plans = (upstream["plans"] or {}).get("plans") if upstream["plans"] is not None else None
     return page(
         request,
         "loan.html",
@@ -237,7 +194,7 @@ async def render_loan(
         snapshot=loan.snapshot,
         applications=applications,
         upstream=upstream,
-        plans=plans,
+        **loan_page_context(loan, applications, upstream),
         reasons=list(HardshipReason),
         errors=feedback.get("errors", {}),
         values=feedback.get("values", {}),
@@ -273,14 +230,16 @@ async def render_application(
             raise PageError(404, "error_not_found")
         documents = [document_body(document) for document in await store.documents(application_id)]
         offers = await store.offers(application_id)
+        later = await loan_schedule(store, application.loan_id) if needs_loan_schedule(offers) else None
+    body = application_body(application)
     return page(
         request,
         "application.html",
         agent,
         status=status,
-        application=application_body(application),
+        application=body,
         documents=documents,
-        offer=offer_view(offers[-1]) if offers else None,
+        offer=offer_view(offers[-1], body, later) if offers else None,
         kinds=list(EvidenceKind),
         approval=approval_of(chosen_option(offers, application)),
         errors=feedback.get("errors", {}),

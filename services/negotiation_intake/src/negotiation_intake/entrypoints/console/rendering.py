@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from negotiation_intake.adapters import api_keys
 from negotiation_intake.application.ports import Agent
 from negotiation_intake.domain.access import Right, may
-from negotiation_intake.entrypoints.console.i18n import LANGUAGES, Words
+from negotiation_intake.entrypoints.console.i18n import DEFAULT_TIME_ZONE, LANGUAGES, Words
 from negotiation_intake.entrypoints.console.sessions import session_of
 from negotiation_intake.entrypoints.console.upstream import Upstream
 from tideover_runtime.service import Resources
@@ -57,7 +57,8 @@ def csrf_token(request: Request) -> str:
 
 
 def words(request: Request) -> Words:
-    return Words(session_of(request).language)
+    """The session's language; times in the lender's zone (mount_console sets it on the console app)."""
+    return Words(session_of(request).language, getattr(request.app.state, "time_zone", DEFAULT_TIME_ZONE))
 
 
 def set_language(request: Request, language: str) -> None:

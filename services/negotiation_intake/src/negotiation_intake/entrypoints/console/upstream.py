@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -34,6 +35,13 @@ class Upstream:
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, headers=self._headers) as client:
             answers = await asyncio.gather(*(self._get(client, name, paths[name]) for name in paths))
         return dict(zip(paths, answers, strict=True))
+
+    async def contact_logs(self, loan_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any | None]:
+        """Each loan's contact log, asked at once (the work queue's last contact); None when not available."""
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, headers=self._headers) as client:
+            paths = [f"/v1/loans/{loan_id}/contact-log" for loan_id in loan_ids]
+            answers = await asyncio.gather(*(self._get(client, "contacts", path) for path in paths))
+        return dict(zip(loan_ids, answers, strict=True))
 
     async def _get(self, client: httpx.AsyncClient, name: str, path: str) -> Any | None:
         base = self._urls[name]

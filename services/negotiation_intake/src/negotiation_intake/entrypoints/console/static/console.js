@@ -14,3 +14,26 @@ document.addEventListener("change", (event) => {
   if (view instanceof HTMLImageElement) { view.src = url; view.alt = file.name; } else { view.data = url; view.type = file.type; }
   box.append(view);
 });
+
+// After an action the page says what it came to (#status-message, role=status): the focus moves
+// there, so that a screen reader reads it and the keyboard goes on from it.
+const statusMessage = document.getElementById("status-message");
+if (statusMessage) statusMessage.focus();
+
+// While the application waits (for its offer, for the borrower's confirmation to be taken in),
+// the page asks for itself every few seconds and reloads only when the application's state has
+// changed: no timed refresh of what the agent is reading (WCAG 2.2.1), no lost focus.
+const watched = document.querySelector("[data-watch]");
+if (watched) {
+  const every = Number(watched.dataset.watch) * 1000;
+  const check = async () => {
+    try {
+      const answer = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      const page = new DOMParser().parseFromString(await answer.text(), "text/html");
+      const now = page.getElementById(watched.id);
+      if (answer.ok && now && now.className !== watched.className) { location.reload(); return; }
+    } catch (error) { /* the network is away: try again later */ }
+    setTimeout(check, every);
+  };
+  setTimeout(check, every);
+}
