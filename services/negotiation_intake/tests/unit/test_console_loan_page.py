@@ -341,3 +341,29 @@ def test_the_new_application_form_hides_while_a_plan_is_in_force_and_shows_other
     assert 'id="reason"' in free
     assert 'id="no-new-application"' not in free
     assert 'id="continue-application"' not in free
+
+
+def next_contact_text(window: dict[str, Any] | None, language: str = "en") -> str:
+    upstream = {"overdue": LIVE, "contacts": {"entries": []}, "window": window, "plans": None}
+    html = render_loan_page(overdue_loan(None), upstream, language=language)
+    found = re.search(r'<dd id="next-contact">(.*?)</dd>', html, flags=re.S)
+    assert found is not None
+    return " ".join(visible_text(found.group(1)).split())
+
+
+WINDOW_AT = "2026-09-10T04:00:00+00:00"
+
+
+def test_the_summary_says_when_the_contact_rules_next_allow_a_contact() -> None:
+    now = {"loan_id": str(uuid.uuid4()), "at": WINDOW_AT, "outcome": "sent", "channel": "sms", "until": None, "rule": None}
+    assert next_contact_text(now) == "May be contacted now (SMS)"
+    held = {**now, "outcome": "held", "channel": "sms", "until": "2026-09-11T00:00:00+00:00", "rule": "daily_limit"}
+    assert next_contact_text(held).startswith("Not before (Daily contact limit reached): ")
+    assert "China Standard Time" in next_contact_text(held)
+    suppressed = {**now, "outcome": "suppressed", "channel": None, "rule": "plan_active"}
+    assert next_contact_text(suppressed) == "No collection contact: A plan is in force: no collection messages"
+    assert next_contact_text(suppressed, "zh-CN").startswith("不可催收联系：")
+
+
+def test_without_the_contact_window_the_summary_falls_back_to_the_log() -> None:
+    assert next_contact_text(None) == "No message waiting"

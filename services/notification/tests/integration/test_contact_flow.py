@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -244,3 +244,20 @@ async def test_the_contact_log_shows_a_written_plans_code_masked_while_the_borro
     finally:
         await connection.close()
     assert code not in stored
+
+
+async def test_the_contact_window_says_when_the_rules_next_let_the_borrower_be_pressed(
+    private_infrastructure: Infrastructure, notification: ServiceProcess, client: KafkaTestClient
+) -> None:
+    """Issue 20, finding 7: the console's "next allowed contact", from notification's own rules."""
+    await at(private_infrastructure, client, EVENING)
+    overdue = await overdue_loan(private_infrastructure, client)
+    async with httpx.AsyncClient(base_url=notification.url, headers=harness_headers(CallerRole.NEGOTIATION_INTAKE)) as http:
+        window = (await http.get(f"/v1/loans/{overdue.loan_id}/contact-window")).json()
+        unknown = await http.get(f"/v1/loans/{uuid.uuid4()}/contact-window")
+    async with httpx.AsyncClient(base_url=notification.url) as anonymous:
+        refused = await anonymous.get(f"/v1/loans/{overdue.loan_id}/contact-window")
+    assert (window["outcome"], window["channel"], window["rule"]) == ("held", "sms", "quiet_hours")
+    assert datetime.fromisoformat(window["until"]) == MORNING  # 08:00 in the borrower's morning
+    assert datetime.fromisoformat(window["at"]) == EVENING
+    assert (unknown.status_code, refused.status_code) == (404, 401)

@@ -169,7 +169,7 @@ def _decision(
             cured_by_closure=cured_by_closure(message),
             code_expires_at=code_expiry(message),
         ),
-        _borrower(contact),
+        borrower_of(contact),
         history,
         now,
         plan_active=plan_active,
@@ -214,7 +214,7 @@ def _request(
     )
 
 
-def _borrower(contact: Contact) -> Borrower:
+def borrower_of(contact: Contact) -> Borrower:
     """The channels in the borrower's order of preference that reach them, SMS last as a fallback."""
     wanted = dict.fromkeys((*contact.preferred_channels, Channel.SMS))
     return Borrower(

@@ -18,7 +18,7 @@ from notification.application import handlers
 from notification.application.ports import Notifying
 from notification.application.written_plan import WrittenPlanTerms
 from notification.domain.contact_rules import PROFILES, Profile, configured
-from notification.entrypoints.http import add_routes
+from notification.entrypoints.http import routes
 from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed
@@ -103,12 +103,13 @@ def subscriptions(
 
 def definition() -> ServiceDefinition:
     settings = NotificationSettings()
+    profiles = configured(settings.contact_profiles)
     return ServiceDefinition(
         name="notification",
         schema=SCHEMA,
         migrations=MIGRATIONS,
-        subscriptions=subscriptions(configured(settings.contact_profiles), plan_terms(settings, PlanRulesSettings().rules())),
-        routes=add_routes,
+        subscriptions=subscriptions(profiles, plan_terms(settings, PlanRulesSettings().rules())),
+        routes=routes(profiles),
         chores=[contact_log_purge(settings)],
     )
 

@@ -1,16 +1,26 @@
-"""The contact log of a loan, for agents and support staff: every decision (sent, held until
-when, suppressed by which rule) and every receipt; a one-time code in a message is masked
-(application/deciding.py). It takes a service key granting read_contact_log
+"""For agents and support staff: the contact log of a loan, every decision (sent, held until
+when, suppressed by which rule) and every receipt, a one-time code in a message masked
+(application/deciding.py); and its contact window, when the borrower may next be pressed for
+payment (application/contact_window.py). It takes a service key granting read_contact_log
 (tideover_runtime.service_auth)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 
-from tideover_runtime.service import ServiceResources, query_api
+from notification.adapters.store import PostgresNotificationStore
+from notification.adapters.templates import render
+from notification.application.contact_window import contact_window
+from notification.application.ports import Notifying
+from notification.domain.contact_rules import PROFILES, Profile
+from tideover_contracts.common import Jurisdiction
+from tideover_runtime.http import problem, problem_response
+from tideover_runtime.service import Routes, ServiceResources, query_api
 from tideover_runtime.service_auth import REFUSALS, requires
 from tideover_runtime.service_keys import Right
 
@@ -54,4 +64,42 @@ async def contact_log(loan_id: uuid.UUID, resources: ServiceResources) -> dict[s
     }
 
 
-add_routes = query_api(router)
+def _profiles(request: Request) -> Mapping[Jurisdiction, Profile]:
+    """The contact rules the service was configured with (set on the app by `routes`)."""
+    profiles: Mapping[Jurisdiction, Profile] = request.app.state.profiles
+    return profiles
+
+
+@router.get(
+    "/v1/loans/{loan_id}/contact-window",
+    response_model=None,
+    dependencies=[requires(Right.READ_CONTACT_LOG)],
+    responses={**REFUSALS, 404: problem_response("No contact is known for the loan")},
+)
+async def window(
+    loan_id: uuid.UUID, resources: ServiceResources, profiles: Annotated[Mapping[Jurisdiction, Profile], Depends(_profiles)]
+) -> dict[str, Any] | JSONResponse:
+    """Whether the contact rules let the borrower be pressed for payment now (an overdue notice,
+    the channel it would take), else from when and by which rule, or not at all and why."""
+    now = resources.clock.now()
+    async with resources.pool.acquire() as connection:
+        notifying = Notifying(PostgresNotificationStore(connection), render, profiles)
+        decision = await contact_window(notifying, loan_id, now)
+    if decision is None:
+        return problem(404, "Not found", f"no contact is known for loan {loan_id}")
+    return {
+        "loan_id": str(loan_id),
+        "at": now.isoformat(),
+        "outcome": decision.outcome.value,
+        "channel": decision.channel.value if decision.channel else None,
+        "until": decision.until.isoformat() if decision.until else None,
+        "rule": decision.rule,
+    }
+
+
+def routes(profiles: Mapping[Jurisdiction, Profile] | None = None) -> Routes:
+    """The contact log and the contact window behind the service-key door, by `profiles`."""
+    return query_api(router, profiles=profiles or PROFILES)
+
+
+add_routes = routes()

@@ -132,6 +132,7 @@ def loan_page_context(loan: LoanView, applications: Sequence[dict[str, Any]], up
     return {
         "figures": overdue_figures(upstream.get("overdue"), loan.snapshot),
         "contacts": contact_log(upstream.get("contacts")),
+        "window": upstream.get("window"),
         "open_app": open_application(applications),
         "blocked": refusal_to_open_another(loan, applications),
         "borrower_zone": borrower_time_zone(loan.snapshot),

@@ -22,14 +22,16 @@ class Upstream:
     def __init__(
         self, overdue_url: str | None, notification_url: str | None, tracking_url: str | None, service_key: str | None = None
     ) -> None:
-        self._urls = {"overdue": overdue_url, "contacts": notification_url, "plans": tracking_url}
+        self._urls = {"overdue": overdue_url, "contacts": notification_url, "window": notification_url, "plans": tracking_url}
         self._headers = key_header(service_key)
 
     async def loan(self, loan_id: uuid.UUID) -> dict[str, Any | None]:
-        """{"overdue": ..., "contacts": ..., "plans": ...}, each None when not available."""
+        """{"overdue": ..., "contacts": ..., "window": ..., "plans": ...}, each None when not available
+        ("window": when notification's contact rules next let the borrower be pressed for payment)."""
         paths = {
             "overdue": f"/v1/loans/{loan_id}/overdue-status",
             "contacts": f"/v1/loans/{loan_id}/contact-log",
+            "window": f"/v1/loans/{loan_id}/contact-window",
             "plans": f"/v1/loans/{loan_id}/plans",
         }
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, headers=self._headers) as client:
