@@ -22,7 +22,8 @@ from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.loans import LoanBooked
-from tideover_contracts.events.plans import PlanOffered
+from tideover_contracts.events.negotiation import EFFECT_OF_KIND, PlanEffect
+from tideover_contracts.events.plans import PlanOffered, PlanOption
 from tideover_contracts.examples import loan_booked
 from tideover_testkit.console import (
     LAPTOP,
@@ -93,11 +94,28 @@ class Walk:
 
 
 async def looked_at(page: Page, walk: Walk, name: str, axe: str) -> None:
-    """Every page, as it stands: axe finds nothing, nothing is wider than the window, no raw
-    code in its text; what is wrong is noted on the walk (all of it reported at the end)."""
+    """Every page, as it stands and with everything folded opened (the options beyond the first,
+    the earlier contacts, a plan's months): axe finds nothing, nothing is wider than the window,
+    no raw code in its text; what is wrong is noted on the walk (all of it reported at the end)."""
     await page.wait_for_load_state("load")
     await shot(page, screenshot_path(SCREENSHOTS, walk.name(name)))
     where = f"{walk.view} {walk.language} {name} ({page.url})"
+    await _checked(page, walk, where, axe)
+    if await page.evaluate(UNFOLD):
+        await _checked(page, walk, f"{where} unfolded", axe)
+        await page.evaluate(FOLD_AGAIN)  # as the agent left it
+
+
+UNFOLD = (
+    "() => { const shut = [...document.querySelectorAll('details:not([open])')];"
+    " shut.forEach(d => { d.open = true; d.dataset.unfolded = ''; }); return shut.length; }"
+)
+FOLD_AGAIN = (
+    "() => document.querySelectorAll('details[data-unfolded]').forEach(d => { d.open = false; delete d.dataset.unfolded; })"
+)
+
+
+async def _checked(page: Page, walk: Walk, where: str, axe: str) -> None:
     for violation in await axe_violations(page, axe):
         walk.problems.append(f"{where}: axe {violation['rule']} ({violation['impact']}): {violation['nodes'][:3]}")
     if (overflow := await overflow_px(page)) > 0:
@@ -211,9 +229,15 @@ async def open_and_submit_an_application(page: Page, walk: Walk, axe: str, proof
     return application_id
 
 
+def effect(option: PlanOption) -> PlanEffect:
+    """What the option does to the loan's ledger, as the contract says (DESIGN.md §3a)."""
+    return option.effect or EFFECT_OF_KIND[option.kind]
+
+
 async def the_offer_adds_up(page: Page, walk: Walk, axe: str, offer: PlanOffered) -> None:
     """Each option's months add up to its total from now on; no option is named by its code."""
     options = page.locator("[data-option-id]")
+    regular_counted: list[bool] = []
     await expect(options).to_have_count(len(offer.options), timeout=30_000)  # the page reloads while it waits
     for index in range(await options.count()):
         shown = options.nth(index)
@@ -227,6 +251,19 @@ async def the_offer_adds_up(page: Page, walk: Walk, axe: str, offer: PlanOffered
         assert months, f"option {option_id} shows no months"
         assert sum(months, start=Decimal(0)) == Decimal(str(await shown.get_attribute("data-total-from-now"))), option_id
         assert Decimal(str(await shown.get_attribute("data-pays-per-month"))) == max(months), option_id
+        # Against the offer itself: an extension replaces the schedule, so it pays its own lines;
+        # an arrears plan pays its lines, the regular installments due beside them and those after.
+        option = next(option for option in offer.options if option.option_id == option_id)
+        own = sum((line.total.amount for line in option.schedule), start=Decimal(0))
+        beside = sum((installment.amount.amount for installment in option.continuing_installments), start=Decimal(0))
+        total = sum(months, start=Decimal(0))
+        if effect(option) is PlanEffect.RESCHEDULE:
+            assert total == own, option_id
+        else:
+            assert total >= own + beside, option_id
+            regular_counted.append(total > own)
+    assert {effect(option) for option in offer.options} >= {PlanEffect.ARREARS, PlanEffect.RESCHEDULE}
+    assert any(regular_counted), "no arrears option counts the regular installments that keep running"
     text = await page.evaluate("() => document.body.innerText")
     labels = await page.locator("[aria-label]").evaluate_all("(all) => all.map((e) => e.getAttribute('aria-label'))")
     for option in offer.options:

@@ -329,3 +329,20 @@ def test_a_payment_holiday_says_why_it_is_affordable_beside_its_share_of_income(
     assert (card["name_key"], card["percent"]) == ("name_holiday", Decimal(78))
     assert "3-month payment holiday, then 2 months" in unescape(html)
     assert "Affordable now: nothing to pay for 3 months" in unescape(html)
+
+
+@pytest.mark.parametrize("option_id", ["waiver", "waiver-supervisor"])
+def test_a_waiver_on_its_own_is_named_so_whatever_its_id(option_id: str) -> None:
+    waiver = ARREARS.model_copy(update={"option_id": option_id, "kind": OptionKind.WAIVER, "months": 1})
+    assert offer_comparison.option_name(waiver) == ("name_waiver_alone", {"months": 1})
+
+
+def test_a_plan_closed_with_its_loan_is_said_in_words() -> None:
+    for language in ("en", "zh-CN"):
+        assert Words(language)("plan_closed") != "plan_closed"
+
+
+def test_nothing_waived_is_nothing_in_any_currencys_decimals() -> None:
+    assert Words.nothing({"amount": "0", "currency": "JPY"})
+    assert Words.nothing({"amount": "0.00", "currency": "CNY"})
+    assert not Words.nothing({"amount": "0.01", "currency": "CNY"})

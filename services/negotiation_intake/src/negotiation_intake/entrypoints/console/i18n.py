@@ -44,6 +44,11 @@ class Words:
             return "—"
         return str(format_currency(Decimal(money["amount"]), money["currency"], locale=self._babel))
 
+    @staticmethod
+    def nothing(money: dict[str, str] | None) -> bool:
+        """Whether a wire amount is none or zero (in any currency's decimals)."""
+        return not money or Decimal(money["amount"]) == 0
+
     def day(self, value: str | date | None) -> str:
         if not value:
             return "—"

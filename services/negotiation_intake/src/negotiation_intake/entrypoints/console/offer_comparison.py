@@ -19,7 +19,7 @@ from negotiation_intake.application.ports import LedgerUnavailableError
 from negotiation_intake.entrypoints.console.charts import schedule_bars
 from negotiation_intake.entrypoints.console.comparison import OptionCost, effect_of, option_cost, regular_installments
 from tideover_contracts.common import ContinuingInstallment
-from tideover_contracts.events.negotiation import PlanEffect
+from tideover_contracts.events.negotiation import OptionKind, PlanEffect
 from tideover_contracts.events.overdue import RemainingInstallment
 from tideover_contracts.events.plans import PlanOffered, PlanOption
 
@@ -65,7 +65,7 @@ def option_name(option: PlanOption) -> tuple[str, dict[str, Any]]:
     if effect_of(option) is PlanEffect.RESCHEDULE:
         shape = "name_extension_equal_principal" if EQUAL_PRINCIPAL in option.option_id else "name_extension"
         return shape, {"months": option.months}
-    if option.option_id == "waiver":
+    if option.kind is OptionKind.WAIVER:
         return "name_waiver_alone", {"months": option.months}
     return "name_arrears", {"months": option.months}
 
