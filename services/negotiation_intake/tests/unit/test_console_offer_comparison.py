@@ -305,7 +305,8 @@ async def test_the_loans_regular_installments_come_from_the_ledger_else_intakes_
 ) -> None:
     monkeypatch.setattr(offer_comparison, "configured_ledger", lambda: Ledger(ledger))
 
-    found = await offer_comparison.loan_schedule(Store(), SNAPSHOT.loan_id)  # type: ignore[arg-type]
+    copy = await Store().loan(SNAPSHOT.loan_id)
+    found = await offer_comparison.loan_schedule(SNAPSHOT.loan_id, copy)
 
     assert (None if found is None else [item.sequence for item in found]) == sequences
 

@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from negotiation_intake.adapters.ledger import configured_ledger
-from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application.ports import LedgerUnavailableError
+from negotiation_intake.domain.application import LoanView
 from negotiation_intake.entrypoints.console.charts import schedule_bars
 from negotiation_intake.entrypoints.console.comparison import OptionCost, effect_of, option_cost, regular_installments
 from tideover_contracts.common import ContinuingInstallment
@@ -31,10 +31,11 @@ EQUAL_PRINCIPAL = "equal-principal"
 CHOICE_STANDS = ("chosen", "awaiting_approval", "sent", "accepted")
 
 
-async def loan_schedule(store: PostgresIntakeStore, loan_id: uuid.UUID) -> tuple[ContinuingInstallment, ...] | None:
+async def loan_schedule(loan_id: uuid.UUID, copy: LoanView | None) -> tuple[ContinuingInstallment, ...] | None:
     """The loan's regular installments still owed: from overdue-detection's ledger (the book of
-    record), else intake's copy of the last overdue status; None where neither is at hand or the
-    loan is under a plan (its schedule then is the plan's, not the one the offer left running)."""
+    record), else intake's `copy` of the last overdue status (read by the caller beforehand: no
+    connection is held while the ledger answers); None where neither is at hand or the loan is
+    under a plan (its schedule then is the plan's, not the one the offer left running)."""
     ledger = configured_ledger()
     try:
         position = await ledger.position(loan_id) if ledger else None
@@ -42,11 +43,10 @@ async def loan_schedule(store: PostgresIntakeStore, loan_id: uuid.UUID) -> tuple
         position = None
     if position is not None:
         return None if position.under_plan else regular_installments(position.remaining_schedule)
-    loan = await store.loan(loan_id)
-    if loan is None or loan.snapshot.get("under_plan") or "remaining_schedule" not in loan.snapshot:
+    if copy is None or copy.snapshot.get("under_plan") or "remaining_schedule" not in copy.snapshot:
         return None
     try:
-        return regular_installments([RemainingInstallment.model_validate(item) for item in loan.snapshot["remaining_schedule"]])
+        return regular_installments([RemainingInstallment.model_validate(item) for item in copy.snapshot["remaining_schedule"]])
     except ValidationError:
         return None
 

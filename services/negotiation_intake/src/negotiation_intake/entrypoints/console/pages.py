@@ -3,6 +3,7 @@ supervisor queue and the audit log."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Sequence
@@ -115,7 +116,9 @@ def add_pages(app: FastAPI, console: Console) -> None:
             store = PostgresIntakeStore(connection)
             queue = await store.applications(State.AWAITING_APPROVAL, PER_PAGE, _cursor(after, CURSOR_PATTERN))
             now = console.resources().clock.now()
-            items = [await _with_chosen_option(store, application, agent.agent_id, now) for application in queue.items]
+            read = [await _read_for_decision(store, application) for application in queue.items]
+        # The ledger is asked once the connection is back in the pool, for every item at once.
+        items = await asyncio.gather(*(_with_chosen_option(*known, agent.agent_id, now) for known in read))
         return page(request, "supervisor.html", agent, items=items, after=queue.after, errors={})
 
     @app.get("/audit", include_in_schema=False)
@@ -156,14 +159,22 @@ def _cursor(after: str | None, pattern: str) -> str | None:
     return after if after and re.fullmatch(pattern, after) else None
 
 
+async def _read_for_decision(
+    store: PostgresIntakeStore, application: Application
+) -> tuple[Application, list[PlanOffered], LoanView | None]:
+    """What intake keeps of an application awaiting approval: its offers, and its loan when an
+    arrears option needs the loan's schedule."""
+    offers = await store.offers(application.application_id)
+    return application, offers, await store.loan(application.loan_id) if needs_loan_schedule(offers) else None
+
+
 async def _with_chosen_option(
-    store: PostgresIntakeStore, application: Application, viewer_id: str, now: datetime
+    application: Application, offers: list[PlanOffered], copy: LoanView | None, viewer_id: str, now: datetime
 ) -> dict[str, Any]:
     """An item of the supervisor's queue; `own` when the viewer opened it or chose its option,
     so that they may refuse it but another supervisor must approve it (four eyes)."""
-    offers = await store.offers(application.application_id)
     option = chosen_option(offers, application)
-    later = await loan_schedule(store, application.loan_id) if needs_loan_schedule(offers) else None
+    later = await loan_schedule(application.loan_id, copy) if needs_loan_schedule(offers) else None
     return {
         **application_body(application),
         "option": option.model_dump(mode="json") if option else None,
@@ -230,7 +241,8 @@ async def render_application(
             raise PageError(404, "error_not_found")
         documents = [document_body(document) for document in await store.documents(application_id)]
         offers = await store.offers(application_id)
-        later = await loan_schedule(store, application.loan_id) if needs_loan_schedule(offers) else None
+        copy = await store.loan(application.loan_id) if needs_loan_schedule(offers) else None
+    later = await loan_schedule(application.loan_id, copy) if needs_loan_schedule(offers) else None
     body = application_body(application)
     return page(
         request,
