@@ -367,3 +367,20 @@ def test_the_summary_says_when_the_contact_rules_next_allow_a_contact() -> None:
 
 def test_without_the_contact_window_the_summary_falls_back_to_the_log() -> None:
     assert next_contact_text(None) == "No message waiting"
+
+
+def test_the_next_contact_says_the_borrowers_local_time_too() -> None:
+    """Quiet hours are the borrower's: the strip says when the window opens where they are."""
+    loan = overdue_loan(None, contact={**overdue_loan(None).snapshot["contact"], "time_zone": "America/New_York"})
+    held = {
+        "loan_id": str(loan.loan_id),
+        "at": WINDOW_AT,
+        "outcome": "held",
+        "channel": "sms",
+        "until": "2026-09-10T12:00:00+00:00",
+        "rule": "quiet_hours",
+    }
+    upstream = {"overdue": LIVE, "contacts": {"entries": []}, "window": held, "plans": None}
+    found = re.search(r'<dd id="next-contact">(.*?)</dd>', render_loan_page(loan, upstream), flags=re.S)
+    assert found is not None
+    assert "borrower's local time: 9/10/26, 8:00\u202fAM Eastern Daylight Time" in visible_text(found.group(1))
