@@ -7,7 +7,7 @@ per-process suffix on `ops.clock.v1` under the business clock; only groups with 
 `LagProbe` measures it from outside (settling a test run, the simulator). A running service
 reports its own lag as the gauge `tideover_consumer_lag{topic}` on /metrics from its consumers'
 own positions (`watch_own_lag`, every TIDEOVER_LAG_INTERVAL_SECONDS): for each partition it is
-assigned, the end of the partition as its last fetch saw it less the offset it committed.
+assigned, the end of the partition (asked by the consumer itself) less the offset it committed.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ class Consumer(Protocol):
     """What the gauge reads of a subscriber's Kafka consumer (aiokafka's AIOKafkaConsumer)."""
 
     def assignment(self) -> set[TopicPartition]: ...
-    def highwater(self, partition: TopicPartition) -> int | None: ...
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]: ...
     async def committed(self, partition: TopicPartition) -> int | None: ...
 
 
@@ -165,11 +165,13 @@ async def own_lag(consumers: dict[str, Consumer | None]) -> dict[str, int]:
     for topic, consumer in consumers.items():
         if consumer is None:
             continue
+        assigned = sorted(consumer.assignment())
+        # The ends asked of the broker by the consumer itself: what its last fetch saw of a
+        # partition goes stale while a handler holds the batch (no fetch for a buffered partition).
+        ends = await consumer.end_offsets(assigned) if assigned else {}
         behind = 0
-        for partition in consumer.assignment():
-            end = consumer.highwater(partition)
-            if end is not None:
-                behind += max(0, end - (await consumer.committed(partition) or 0))
+        for partition in assigned:
+            behind += max(0, ends[partition] - (await consumer.committed(partition) or 0))
         lag[topic] = lag.get(topic, 0) + behind
     return lag
 

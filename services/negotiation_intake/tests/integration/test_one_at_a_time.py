@@ -125,7 +125,10 @@ async def test_the_console_shows_the_same_refusal_on_the_loan_page(intake: str, 
         assert refused.status_code == 409
         assert 'role="alert"' in refused.text
         assert f"This loan already has an open application ({first_id})" in refused.text
-        assert "A parent&#39;s operation" in refused.text  # what the agent typed is kept
+        # No second form to fill in: the page says why, and leads to the open application.
+        assert 'id="no-new-application"' in refused.text
+        assert f'id="continue-application" href="/console/applications/{first_id}"' in refused.text
+        assert f'action="/console/loans/{loan_id}/applications"' not in refused.text
 
 
 @pytest.fixture
