@@ -19,7 +19,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import wrap
-from tideover_contracts.events.negotiation import EFFECT_OF_KIND, PlanEffect
+from tideover_contracts.events.negotiation import PlanEffect
 from tideover_contracts.events.overdue import LoanBecameOverdue
 from tideover_contracts.events.plans import PlanOffered
 from tideover_contracts.examples import golden_events, loan_booked
@@ -94,7 +94,7 @@ async def assert_the_months_add_up(page: Page, offer: PlanOffered) -> None:
         assert sum(months, start=Decimal(0)) == Decimal(card["total"]), card["id"]
         assert max(months) == Decimal(card["pays"]), card["id"]
         option = options[card["id"]]
-        if (option.effect or EFFECT_OF_KIND[option.kind]) is PlanEffect.RESCHEDULE:
+        if option.plan_effect is PlanEffect.RESCHEDULE:
             assert Decimal(card["total"]) == option.total_payable.amount, card["id"]
         else:
             assert Decimal(card["total"]) >= option.total_payable.amount + sum(

@@ -22,8 +22,8 @@ from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.loans import LoanBooked
-from tideover_contracts.events.negotiation import EFFECT_OF_KIND, PlanEffect
-from tideover_contracts.events.plans import PlanOffered, PlanOption
+from tideover_contracts.events.negotiation import PlanEffect
+from tideover_contracts.events.plans import PlanOffered
 from tideover_contracts.examples import loan_booked
 from tideover_testkit.console import (
     LAPTOP,
@@ -229,11 +229,6 @@ async def open_and_submit_an_application(page: Page, walk: Walk, axe: str, proof
     return application_id
 
 
-def effect(option: PlanOption) -> PlanEffect:
-    """What the option does to the loan's ledger, as the contract says (DESIGN.md §3a)."""
-    return option.effect or EFFECT_OF_KIND[option.kind]
-
-
 async def the_offer_adds_up(page: Page, walk: Walk, axe: str, offer: PlanOffered) -> None:
     """Each option's months add up to its total from now on; no option is named by its code."""
     options = page.locator("[data-option-id]")
@@ -257,12 +252,12 @@ async def the_offer_adds_up(page: Page, walk: Walk, axe: str, offer: PlanOffered
         own = sum((line.total.amount for line in option.schedule), start=Decimal(0))
         beside = sum((installment.amount.amount for installment in option.continuing_installments), start=Decimal(0))
         total = sum(months, start=Decimal(0))
-        if effect(option) is PlanEffect.RESCHEDULE:
+        if option.plan_effect is PlanEffect.RESCHEDULE:
             assert total == own, option_id
         else:
             assert total >= own + beside, option_id
             regular_counted.append(total > own)
-    assert {effect(option) for option in offer.options} >= {PlanEffect.ARREARS, PlanEffect.RESCHEDULE}
+    assert {option.plan_effect for option in offer.options} >= {PlanEffect.ARREARS, PlanEffect.RESCHEDULE}
     assert any(regular_counted), "no arrears option counts the regular installments that keep running"
     text = await page.evaluate("() => document.body.innerText")
     labels = await page.locator("[aria-label]").evaluate_all("(all) => all.map((e) => e.getAttribute('aria-label'))")

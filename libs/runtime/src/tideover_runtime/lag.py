@@ -36,33 +36,19 @@ CONSUMER_LAG = Gauge(
 )
 
 
-def topic_of_group(group: str, prefix: str, consumer: str | None = None) -> str | None:
-    """The registry topic a group of ours consumes (of `consumer` only, when given), or None
-    for a group that is not ours."""
+def topic_of_group(group: str, prefix: str) -> str | None:
+    """The registry topic a group of ours consumes, or None for a group that is not ours."""
     if not group.startswith(prefix):
         return None
-    name, _, rest = group[len(prefix) :].partition(".")
-    if consumer is not None and name != consumer:
-        return None
+    _, _, rest = group[len(prefix) :].partition(".")
     return next((topic.name for topic in TOPICS if rest == topic.name or rest.startswith(topic.name + ".")), None)
-
-
-def lag_by_topic(lag: dict[str, int], prefix: str) -> dict[str, int]:
-    """Group lag per registry topic; where several live groups read one topic (each replica's
-    clock group), the one furthest behind."""
-    topics: dict[str, int] = {}
-    for group, behind in lag.items():
-        if topic := topic_of_group(group, prefix):
-            topics[topic] = max(topics.get(topic, 0), behind)
-    return topics
 
 
 class LagProbe:
     """Asks the broker for committed and end offsets (`async with LagProbe(...) as probe`)."""
 
-    def __init__(self, bootstrap_servers: str, prefix: str = "", consumer: str | None = None) -> None:
+    def __init__(self, bootstrap_servers: str, prefix: str = "") -> None:
         self._prefix = prefix
-        self._consumer = consumer
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
         self._ends = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
         self._partitions: dict[str, list[TopicPartition]] = {}
@@ -94,12 +80,11 @@ class LagProbe:
         return True
 
     async def lag(self) -> dict[str, int]:
-        """Messages not yet committed, per live consumer group under the prefix (of the one
-        consumer, when the probe was given one)."""
+        """Messages not yet committed, per live consumer group under the prefix."""
         ours = {
             group: topic
             for group, *_ in await self._admin.list_consumer_groups()
-            if (topic := topic_of_group(group, self._prefix, self._consumer))
+            if (topic := topic_of_group(group, self._prefix))
         }
         if not ours:
             return {}

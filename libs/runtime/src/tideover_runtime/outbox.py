@@ -79,6 +79,31 @@ async def stage_event(
     return envelope
 
 
+def rendered_value(
+    event_class: type[Event],
+    payload_json: str,
+    *,
+    event_id: uuid.UUID,
+    producer: str,
+    occurred_at: datetime,
+    causation: Envelope[Any],
+) -> bytes:
+    """The message an event rendered as JSON goes out as: its envelope around `payload_json`."""
+    envelope = json.dumps(
+        {
+            "event_id": str(event_id),
+            "event_type": event_class.event_type,
+            "schema_version": event_class.schema_version,
+            "occurred_at": occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "producer": producer,
+            "correlation_id": causation.correlation_id,
+            "causation_id": str(causation.event_id),
+        },
+        ensure_ascii=False,
+    )
+    return f'{envelope[:-1]},"payload":{payload_json}}}'.encode()
+
+
 async def stage_rendered(
     connection: Connection,
     event_class: type[Event],
@@ -95,19 +120,9 @@ async def stage_rendered(
     `event_class`'s contract: for events too large to build as pydantic objects at the rate
     they are produced (a plan offer carries hundreds of schedule lines). The caller's tests
     parse what it renders with the contract."""
-    envelope = json.dumps(
-        {
-            "event_id": str(event_id),
-            "event_type": event_class.event_type,
-            "schema_version": event_class.schema_version,
-            "occurred_at": occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "producer": producer,
-            "correlation_id": causation.correlation_id,
-            "causation_id": str(causation.event_id),
-        },
-        ensure_ascii=False,
+    value = rendered_value(
+        event_class, payload_json, event_id=event_id, producer=producer, occurred_at=occurred_at, causation=causation
     )
-    value = f'{envelope[:-1]},"payload":{payload_json}}}'.encode()
     headers = {
         "event_type": event_class.event_type,
         "schema_version": str(event_class.schema_version),

@@ -120,13 +120,20 @@ class _Running:
     """What runs beside the HTTP server (consumers, outbox relay, lag watch, chores), started
     and stopped by the app's lifespan; the server is told to exit if the relay dies."""
 
-    def __init__(self, definition: ServiceDefinition, settings: RuntimeSettings, broker: Any, resources: Resources) -> None:
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        settings: RuntimeSettings,
+        broker: Any,
+        resources: Resources,
+        consumers: Callable[[], dict[str, Consumer | None]],
+    ) -> None:
         self._definition, self._settings, self._broker, self._resources = definition, settings, broker, resources
+        #: Each topic's Kafka consumer once started (consumer.attach), for the lag gauge.
+        self._consumers = consumers
         self.server: uvicorn.Server | None = None
         self.failed: BaseException | None = None
         self.relay_task: asyncio.Task[None] | None = None
-        #: Each topic's Kafka consumer once started (consumer.attach), for the lag gauge.
-        self.consumers: Callable[[], dict[str, Consumer | None]] = dict
 
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
@@ -147,7 +154,7 @@ class _Running:
         self.relay_task = relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         relay_task.add_done_callback(self._relay_ended)
         tasks = [
-            asyncio.create_task(watch_own_lag(self.consumers, settings.lag_interval_seconds), name="consumer-lag"),
+            asyncio.create_task(watch_own_lag(self._consumers, settings.lag_interval_seconds), name="consumer-lag"),
             *(
                 asyncio.create_task(run_periodically(chore, self._resources), name=chore.name)
                 for chore in [*runtime_chores(settings), *self._definition.chores]
@@ -183,8 +190,7 @@ async def run_service(definition: ServiceDefinition, settings: RuntimeSettings |
         definition.subscriptions, consumer=definition.name, broker=broker, pool=pool, clock=clock, settings=settings
     )
     resources = Resources(settings, pool, clock, definition.name)
-    running = _Running(definition, settings, broker, resources)
-    running.consumers = consumers
+    running = _Running(definition, settings, broker, resources, consumers)
     app = build_http_app(
         definition.name,
         {"postgres": lambda: database_ready(pool), "kafka": lambda: kafka_ready(broker)},

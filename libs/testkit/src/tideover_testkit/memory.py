@@ -8,15 +8,15 @@ tideover_runtime.outbox.PostgresOutbox."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from tideover_contracts.envelope import Envelope, Event, parse_message, wrap
 from tideover_contracts.topics import topic_of
 from tideover_runtime.clock import BusinessClock
+from tideover_runtime.outbox import rendered_value
 from tideover_runtime.unit import Secret, Unit
 
 E = TypeVar("E", bound=Event)
@@ -48,17 +48,10 @@ class MemoryOutbox:
     ) -> None:
         if event_id in self.staged:
             return
-        value = {
-            "event_id": str(event_id),
-            "event_type": event_class.event_type,
-            "schema_version": event_class.schema_version,
-            "occurred_at": occurred_at.astimezone(UTC).isoformat(),
-            "producer": producer,
-            "correlation_id": causation.correlation_id,
-            "causation_id": str(causation.event_id),
-            "payload": json.loads(payload_json),
-        }
-        envelope = parse_message(json.dumps(value).encode(), topic_of(event_class).event_classes())
+        value = rendered_value(
+            event_class, payload_json, event_id=event_id, producer=producer, occurred_at=occurred_at, causation=causation
+        )
+        envelope = parse_message(value, topic_of(event_class).event_classes())  # the bytes the real outbox would send
         if envelope.payload.partition_key() != key:
             raise AssertionError(
                 f"{event_class.event_type} staged with key {key}, its contract says {envelope.payload.partition_key()}"

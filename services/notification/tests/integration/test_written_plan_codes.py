@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -30,26 +29,12 @@ from tideover_testkit.service_keys import harness_headers
 from tideover_testkit.settle import settled, taken_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+# `notification` and `client`: conftest.py
 
 EVENING = datetime(2031, 3, 3, 15, 30, tzinfo=UTC)  # 23:30 in Beijing
 MORNING = datetime(2031, 3, 4, 0, 0, tzinfo=UTC)  # 08:00 in Beijing: the quiet hours end
 MIDDAY = datetime(2031, 3, 4, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
 CODE = "731904"
-
-
-@pytest.fixture
-def notification(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[ServiceProcess]:
-    process = ServiceProcess("notification", private_infrastructure.service_env(), tmp_path).start()
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@pytest.fixture
-async def client(private_infrastructure: Infrastructure) -> AsyncIterator[KafkaTestClient]:
-    async with KafkaTestClient(private_infrastructure.bootstrap_servers, private_infrastructure.topic_prefix) as kafka:
-        yield kafka
 
 
 @pytest.fixture

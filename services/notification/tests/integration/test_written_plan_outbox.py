@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -24,24 +23,10 @@ from tideover_testkit.processes import ServiceProcess
 from tideover_testkit.settle import settled, taken_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+# `notification` and `client`: conftest.py
 
 MIDDAY = datetime(2031, 3, 4, 4, 0, tzinfo=UTC)  # 12:00 in Beijing: nothing is held
 CODE = "731904"
-
-
-@pytest.fixture
-def notification(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[ServiceProcess]:
-    process = ServiceProcess("notification", private_infrastructure.service_env(), tmp_path).start()
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@pytest.fixture
-async def client(private_infrastructure: Infrastructure) -> AsyncIterator[KafkaTestClient]:
-    async with KafkaTestClient(private_infrastructure.bootstrap_servers, private_infrastructure.topic_prefix) as kafka:
-        yield kafka
 
 
 @pytest.fixture

@@ -64,6 +64,11 @@ class PlanOption(Frozen):
         ),
     )
 
+    @property
+    def plan_effect(self) -> PlanEffect:
+        """What the option does to the loan's ledger: its `effect`, else its kind's (DESIGN.md §3a)."""
+        return self.effect or EFFECT_OF_KIND[self.kind]
+
     @model_validator(mode="after")
     def _totals_match_schedule(self) -> Self:
         currency = self.total_payable.currency

@@ -26,7 +26,6 @@ from negotiation_intake.domain.application_state import (
 )
 from tideover_contracts.common import ContactRef
 from tideover_contracts.events.negotiation import (
-    EFFECT_OF_KIND,
     ConfirmationChannel,
     PlanAccepted,
     PlanSentToBorrower,
@@ -53,7 +52,7 @@ def written_plan(offer: PlanOffered, option: PlanOption) -> WrittenPlan:
         waived=option.waived,
         waiver_conditional=option.waiver_conditional,
         first_due_date=option.schedule[0].due_date,
-        effect=option.effect or EFFECT_OF_KIND[option.kind],
+        effect=option.plan_effect,
         basis_business_date=offer.basis_business_date,
         continuing_installments=option.continuing_installments,
         plan_rate=option.plan_rate,

@@ -17,7 +17,7 @@ from plan_calculation.domain.statuses import OfferStatus, PlanStatus
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanClosed
-from tideover_contracts.events.negotiation import EFFECT_OF_KIND, NegotiationRequested, PlanAccepted, PlanEffect
+from tideover_contracts.events.negotiation import NegotiationRequested, PlanAccepted, PlanEffect
 from tideover_contracts.events.overdue import LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import (
     ContinuingInstallment,
@@ -139,7 +139,7 @@ async def when_plan_accepted_activate_it(unit: Unit[PlanAccepted], plans: Plans)
         await _reject(unit, refused.code, refused.message, offer_id=acceptance.offer_id)
         return
     loan = await plans.store.projection(acceptance.loan_id)
-    if loan is not None and _changed_since_quote(stored, loan.position, option.effect or EFFECT_OF_KIND[option.kind]):
+    if loan is not None and _changed_since_quote(stored, loan.position, option.plan_effect):
         # The loan changed materially since the offer: quote again instead of activating.
         await plans.store.set_offer_status(stored.offer.offer_id, OfferStatus.SUPERSEDED)
         # The grounds for a payment holiday are not stored with the offer; they were found when it holds one.
@@ -167,7 +167,7 @@ def _changed_since_quote(stored: StoredOffer, position: LoanPosition, effect: Pl
 def _activation(acceptance: PlanAccepted, stored: StoredOffer, option: PlanOption) -> PlanActivated:
     """The accepted option in force, with what it takes over of the loan's installments as they
     stood at the offer's basis date (DESIGN.md §3a: the offer honours its quote)."""
-    effect = option.effect or EFFECT_OF_KIND[option.kind]
+    effect = option.plan_effect
     basis = stored.offer.basis_business_date
     taken = taken_over(effect, basis, stored.installments, option.schedule[-1].due_date)
     currency = option.total_payable.currency

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from tideover_contracts.common import ContinuingInstallment, plan_months
-from tideover_contracts.events.negotiation import EFFECT_OF_KIND, PlanEffect
+from tideover_contracts.events.negotiation import PlanEffect
 from tideover_contracts.events.overdue import RemainingInstallment
 from tideover_contracts.events.plans import PlanOption
 
@@ -63,10 +63,6 @@ class OptionCost:
         return (self.pays_per_month / disposable_income * PERCENT).quantize(Decimal(1))
 
 
-def effect_of(option: PlanOption) -> PlanEffect:
-    return option.effect or EFFECT_OF_KIND[option.kind]
-
-
 def regular_installments(remaining: Iterable[RemainingInstallment]) -> tuple[ContinuingInstallment, ...]:
     """The loan's installments with something still owed, as the months of an arrears plan ask for them."""
     return tuple(
@@ -79,7 +75,7 @@ def regular_installments(remaining: Iterable[RemainingInstallment]) -> tuple[Con
 def option_cost(option: PlanOption, basis: date, later: Sequence[ContinuingInstallment] | None) -> OptionCost:
     """What the borrower pays each month from the offer's `basis` date on under `option`; `later`:
     the loan's regular installments (its remaining schedule), None when not known."""
-    effect = effect_of(option)
+    effect = option.plan_effect
     if effect is PlanEffect.RESCHEDULE:
         return OptionCost(effect, tuple(Month(line.due_date, line.total.amount) for line in option.schedule))
     last = option.schedule[-1].due_date

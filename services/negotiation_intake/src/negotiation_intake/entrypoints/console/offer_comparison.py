@@ -17,7 +17,7 @@ from negotiation_intake.adapters.ledger import configured_ledger
 from negotiation_intake.application.ports import LedgerUnavailableError
 from negotiation_intake.domain.application import LoanView
 from negotiation_intake.entrypoints.console.charts import schedule_bars
-from negotiation_intake.entrypoints.console.comparison import OptionCost, effect_of, option_cost, regular_installments
+from negotiation_intake.entrypoints.console.comparison import OptionCost, option_cost, regular_installments
 from tideover_contracts.common import ContinuingInstallment
 from tideover_contracts.events.negotiation import OptionKind, PlanEffect
 from tideover_contracts.events.overdue import RemainingInstallment
@@ -53,7 +53,7 @@ async def loan_schedule(loan_id: uuid.UUID, copy: LoanView | None) -> tuple[Cont
 
 def needs_loan_schedule(offers: Sequence[PlanOffered]) -> bool:
     """Whether the current offer has an arrears option, whose regular installments continue."""
-    return bool(offers) and any(effect_of(option) is PlanEffect.ARREARS for option in offers[-1].options)
+    return bool(offers) and any(option.plan_effect is PlanEffect.ARREARS for option in offers[-1].options)
 
 
 def option_name(option: PlanOption) -> tuple[str, dict[str, Any]]:
@@ -62,7 +62,7 @@ def option_name(option: PlanOption) -> tuple[str, dict[str, Any]]:
     if option.option_id.startswith(HOLIDAY_PREFIX):
         holiday = int(option.option_id.removeprefix(HOLIDAY_PREFIX).split("-")[0])
         return "name_holiday", {"holiday": holiday, "rest": option.months - holiday}
-    if effect_of(option) is PlanEffect.RESCHEDULE:
+    if option.plan_effect is PlanEffect.RESCHEDULE:
         shape = "name_extension_equal_principal" if EQUAL_PRINCIPAL in option.option_id else "name_extension"
         return shape, {"months": option.months}
     if option.kind is OptionKind.WAIVER:
