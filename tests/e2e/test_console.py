@@ -5,7 +5,6 @@ refusals (roles, CSRF). Screenshots of each page go to var/screenshots/."""
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
@@ -23,6 +22,7 @@ from tideover_contracts.events.negotiation import PlanEffect
 from tideover_contracts.events.overdue import LoanBecameOverdue
 from tideover_contracts.events.plans import PlanOffered
 from tideover_contracts.examples import golden_events, loan_booked
+from tideover_testkit.console import LAPTOP, OTHERS, chromium, console_page, screenshot_path, shot, start_intake
 from tideover_testkit.fixtures import Infrastructure
 from tideover_testkit.journeys import PROOF_PDF, SERVICE_OUTPUT_TOPICS, book_overdue_loan
 from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
@@ -32,8 +32,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
-OTHERS = ("overdue_detection", "notification", "plan_calculation", "repayment_tracking")
-LAPTOP = {"width": 1366, "height": 768}
 #: What the browser said the console's Content-Security-Policy blocked, on any page of a test.
 blocked_by_csp: list[str] = []
 
@@ -46,13 +44,6 @@ def csp_blocks_nothing_of_the_console() -> Iterator[None]:
     assert blocked_by_csp == []
 
 
-def start_intake(infrastructure: Infrastructure, logs: Path, others: dict[str, ServiceProcess]) -> ServiceProcess:
-    """Intake, told where the other services' query APIs are (the loan page asks them)."""
-    urls = {"overdue_detection": "OVERDUE", "notification": "NOTIFICATION", "repayment_tracking": "TRACKING"}
-    extra = {f"TIDEOVER_{name}_URL": others[module].url for module, name in urls.items() if module in others}
-    return ServiceProcess("negotiation_intake", infrastructure.service_env(), logs).start(extra_env=extra)
-
-
 @pytest.fixture
 def running(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[dict[str, ServiceProcess]]:
     with started_services(private_infrastructure.service_env(), tmp_path, OTHERS) as started:
@@ -62,22 +53,8 @@ def running(private_infrastructure: Infrastructure, tmp_path: Path) -> Iterator[
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is needed (apt-get install chromium); .ci/run installs it")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-async def shot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
-    return path
+    async with chromium() as launched:
+        yield launched
 
 
 async def assert_the_months_add_up(page: Page, offer: PlanOffered) -> None:
@@ -103,9 +80,7 @@ async def assert_the_months_add_up(page: Page, offer: PlanOffered) -> None:
 
 
 async def sign_in(browser: Browser, base: str, key: str) -> Page:
-    context = await browser.new_context(viewport=LAPTOP, base_url=base)
-    page = await context.new_page()
-    page.on("console", lambda message: blocked_by_csp.append(message.text) if "Content Security Policy" in message.text else None)
+    page = await console_page(browser, base, LAPTOP, blocked_by_csp)
     await page.goto("/console/")
     await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
     await page.get_by_label("API key").fill(key)
@@ -139,7 +114,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         await expect(agent.get_by_text("1 loans")).to_be_visible()
         row = agent.get_by_role("row").filter(has_text=loan.borrower.borrower_id)
         await expect(row).to_contain_text("M1")
-        await shot(agent, "01-work-queue")
+        await shot(agent, screenshot_path(SCREENSHOTS, "01-work-queue"))
         await row.get_by_role("link").click()
 
         # The loan page: status, components, the schedule from overdue-detection; open an application.
@@ -153,7 +128,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         await expect(owed).to_have_attribute("data-as-of", live["as_of"])
         live_total = sum((Decimal(money["amount"]) for money in live["overdue_amounts"].values()), start=Decimal(0))
         assert Decimal(str(await owed.get_attribute("data-owed-total"))) == live_total
-        await shot(agent, "02-loan")
+        await shot(agent, screenshot_path(SCREENSHOTS, "02-loan"))
         await agent.get_by_role("button", name="Open the application").click()  # empty: refused next to the fields
         await expect(agent.locator("#reason-error")).to_be_visible()
         await agent.get_by_label("Reason").select_option("unemployment")
@@ -171,6 +146,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         # Evidence: submit without proof is refused; upload the PDF, see its preview, verify, submit.
         await agent.get_by_role("button", name="Submit for plans").click()
         await expect(agent.get_by_role("alert")).to_contain_text("needs a verified")
+        await expect(agent.get_by_role("alert")).to_be_focused()  # the refusal takes the focus (console.js)
         await agent.get_by_label("Kind").select_option("unemployment_proof")
         await agent.get_by_label("File").set_input_files(str(proof))
         await agent.get_by_role("button", name="Upload").click()
@@ -181,7 +157,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         await agent.get_by_label("Review note").fill("Unemployment certificate from the local labour bureau")
         await agent.get_by_role("button", name="Verify").click()
         await expect(agent.get_by_text("verified", exact=True)).to_be_visible()
-        await shot(agent, "03-application-evidence")
+        await shot(agent, screenshot_path(SCREENSHOTS, "03-application-evidence"))
         await agent.get_by_role("button", name="Submit for plans").click()
 
         # The offer: compare and choose the recommended option, which needs a supervisor.
@@ -193,7 +169,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         assert await cards.count() == len(offer.options)
         assert await agent.locator("[data-option-id] svg.chart").count() == len(offer.options)
         await assert_the_months_add_up(agent, offer)
-        await shot(agent, "04-offer-comparison")
+        await shot(agent, screenshot_path(SCREENSHOTS, "04-offer-comparison"))
         chosen = next(option for option in offer.options if option.option_id == offer.recommended_option_id)
         assert chosen.needs_supervisor
         await agent.locator(f'[data-option-id="{chosen.option_id}"]').get_by_role("button", name="Choose:").click()
@@ -203,7 +179,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         await expect(agent.locator("#status-message")).to_be_focused()
         supervisor = await sign_in(browser, intake, supervisor_key)
         await expect(supervisor.get_by_role("heading", name="Plans awaiting approval")).to_be_visible()
-        await shot(supervisor, "05-supervisor-queue")
+        await shot(supervisor, screenshot_path(SCREENSHOTS, "05-supervisor-queue"))
         await supervisor.get_by_label("Note (required)").fill("Hardship proven; the waiver keeps the plan affordable")
         await supervisor.get_by_role("button", name="Approve").click()
         await expect(supervisor.locator("#status-message")).to_contain_text("Approved")
@@ -220,10 +196,11 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         await agent.get_by_label("The borrower's 6-digit code").fill(wrong)
         await agent.get_by_role("button", name="Confirm").click()
         await expect(agent.locator("#code-error")).to_contain_text("4 tries left")
+        await expect(agent.get_by_label("The borrower's 6-digit code")).to_be_focused()  # the field refused
         await agent.get_by_label("The borrower's 6-digit code").fill(code.group(1))
         await agent.get_by_role("button", name="Confirm").click()
         await expect(agent.locator("#state")).to_have_text("accepted")
-        await shot(agent, "06-accepted")
+        await shot(agent, screenshot_path(SCREENSHOTS, "06-accepted"))
 
         # Once the plan is activated the loan page shows it, with its progress.
         plan = await watcher.wait_for_event("PlanActivated", ours)
@@ -238,7 +215,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         await expect(agent.locator("#plan-h + p .plan-status")).to_have_text("active")
         await expect(agent.get_by_text(f"0 of {len(plan.schedule)} installments paid")).to_be_visible()
         await expect(agent.locator(".decision-sent").first).to_be_visible()  # the contact log, from notification
-        await shot(agent, "07-loan-with-plan")
+        await shot(agent, screenshot_path(SCREENSHOTS, "07-loan-with-plan"))
 
         # The same page in Chinese.
         await agent.get_by_role("button", name="中文").click()
@@ -250,7 +227,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         await expect(owed).to_have_text(re.compile(r"^¥[\d,]+\.\d\d$"))
         assert Decimal(str(await owed.get_attribute("data-owed-total"))) == live_total
         await expect(agent.locator("#summary")).to_contain_text("账务系统实时数据")
-        await shot(agent, "08-loan-zh-CN")
+        await shot(agent, screenshot_path(SCREENSHOTS, "08-loan-zh-CN"))
 
 
 async def test_an_agent_cannot_reach_the_supervisor_pages_and_a_post_needs_the_csrf_token(
@@ -271,7 +248,7 @@ async def test_an_agent_cannot_reach_the_supervisor_pages_and_a_post_needs_the_c
             assert response is not None
             assert response.status == 403, path
             await expect(page.get_by_role("alert")).to_have_text("Your role may not open this page.")
-        await shot(page, "09-agent-refused-supervisor-queue")
+        await shot(page, screenshot_path(SCREENSHOTS, "09-agent-refused-supervisor-queue"))
         cookies = {cookie["name"]: cookie["value"] for cookie in await page.context.cookies()}
         session = next(cookie for cookie in await page.context.cookies() if cookie["name"] == "tideover_console")
         assert session["httpOnly"]
@@ -344,7 +321,7 @@ async def test_an_agent_withdraws_an_application_and_records_a_borrowers_refusal
             withdrawn = await watcher.wait_for_event("NegotiationWithdrawn", ours)
             assert withdrawn.reason == "The family paid the arrears"
             await expect(page.get_by_text("Withdraw the application")).to_have_count(0)
-            await shot(page, "10-application-withdrawn")
+            await shot(page, screenshot_path(SCREENSHOTS, "10-application-withdrawn"))
 
             # A second application gets an offer, which the borrower refuses on the phone.
             await page.get_by_role("link", name="See the loan").click()
@@ -362,6 +339,13 @@ async def test_an_agent_withdraws_an_application_and_records_a_borrowers_refusal
             )
             await kafka.publish(wrap(offer, producer="plan-calculation", occurred_at=now))
             await expect(page.locator("#state")).to_have_text("offered", timeout=30_000)  # the page reloads while it waits
+            # The arrears option counts the regular installments of intake's copy, and says so.
+            copied = page.locator('[data-option-id][data-regular-installments="copy"]')
+            await expect(copied).to_have_count(len([o for o in offer.options if o.plan_effect is PlanEffect.ARREARS]))
+            await expect(copied.first).to_contain_text(
+                f"Regular installments from intake's copy of the loan's schedule, as of {overdue.business_date:%b} "
+                f"{overdue.business_date.day}, {overdue.business_date.year}: overdue detection is not answering"
+            )
             await page.get_by_text("The borrower declines the plan").click()
             await page.get_by_label("What the borrower said").fill("Will sell the car and pay in full")
             await page.get_by_role("button", name="Record the refusal").click()
@@ -371,6 +355,6 @@ async def test_an_agent_withdraws_an_application_and_records_a_borrowers_refusal
             declined = await watcher.wait_for_event("PlanDeclined", ours)
             assert (declined.offer_id, declined.reason) == (offer.offer_id, "Will sell the car and pay in full")
             await expect(page.get_by_role("button", name="Choose")).to_have_count(0)
-            await shot(page, "11-plan-declined")
+            await shot(page, screenshot_path(SCREENSHOTS, "11-plan-declined"))
     finally:
         intake.stop()

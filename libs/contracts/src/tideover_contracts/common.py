@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
@@ -219,21 +220,29 @@ class PlanMonth(Frozen):
         return sum((i.amount for i in self.continuing), start=self.line.total)
 
 
+def plan_month_of(due: date, plan_due_dates: Sequence[date], since: date | None) -> int | None:
+    """The index of the plan month that asks for a regular installment due on `due` (DESIGN.md §3a),
+    the one window rule for the written plan, the plan in force and what an option asks each month
+    (tideover_contracts.outflow): month m takes what falls due after month m−1's date up to and
+    including month m's, the first month from `since` (the basis date: an installment due that
+    day continues, as activation takes it over; None: open). None for an installment due before
+    `since` or after the last month: not the plan's. `plan_due_dates` ascend, one a month."""
+    index = bisect_left(plan_due_dates, due)
+    if index == len(plan_due_dates) or (index == 0 and since is not None and due < since):
+        return None
+    return index
+
+
 def plan_months(
     schedule: Sequence[PlanInstallmentLine], continuing: Sequence[ContinuingInstallment], since: date | None
 ) -> tuple[PlanMonth, ...]:
     """What the borrower owes each plan month (DESIGN.md §3a), the one rule for the written plan
     and the plan in force: month m is the plan's line m and every continuing regular installment
-    due after month m−1's date up to and including month m's, the first month's window opening
-    on `since` (the basis date: an installment due that day continues, as activation takes it
-    over; None: open). A continuing installment due after the last month is not the plan's."""
-    months: list[PlanMonth] = []
-    for line in schedule:
-        after = months[-1].line.due_date if months else None
-
-        def in_month(item: ContinuingInstallment, after: date | None = after, due: date = line.due_date) -> bool:
-            opened = (since is None or since <= item.due_date) if after is None else after < item.due_date
-            return opened and item.due_date <= due
-
-        months.append(PlanMonth(line=line, continuing=tuple(i for i in continuing if in_month(i))))
-    return tuple(months)
+    in its window (`plan_month_of`). A continuing installment due after the last month is not the plan's."""
+    due_dates = [line.due_date for line in schedule]
+    beside: list[list[ContinuingInstallment]] = [[] for _ in schedule]
+    for item in continuing:
+        index = plan_month_of(item.due_date, due_dates, since)
+        if index is not None:
+            beside[index].append(item)
+    return tuple(PlanMonth(line=line, continuing=tuple(items)) for line, items in zip(schedule, beside, strict=True))

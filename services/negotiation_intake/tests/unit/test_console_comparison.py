@@ -1,5 +1,7 @@
 """One definition of what the borrower pays under an option (issue 20, finding 2): the months add
-up to the total from now on for every plan effect, regular installments included once each."""
+up to the total from now on for every plan effect, regular installments included once each; the
+plan's months are the offer's (tideover_contracts.outflow), and the loan's schedule only adds the
+months after the plan. tests/laws/test_option_outflow.py checks them against plan-calculation."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from negotiation_intake.entrypoints.console.comparison import option_cost, regular_installments
+from negotiation_intake.entrypoints.console.comparison import option_cost, percent_of_income, regular_installments
 from tideover_contracts.common import ContinuingInstallment, PlanInstallmentLine, ScheduledInstallment, WaivedAmounts
 from tideover_contracts.events.negotiation import PlanEffect
 from tideover_contracts.events.overdue import RemainingInstallment
@@ -30,7 +32,9 @@ def month(index: int) -> date:
     return BASIS + timedelta(days=30 * index)
 
 
-def plan(effect: PlanEffect, totals: list[Decimal], continuing: Sequence[ContinuingInstallment] = ()) -> PlanOption:
+def plan(
+    effect: PlanEffect, totals: list[Decimal], continuing: Sequence[ContinuingInstallment] = (), share: str = "0.1"
+) -> PlanOption:
     zero = cny("0.00")
     lines = tuple(
         PlanInstallmentLine(
@@ -50,7 +54,7 @@ def plan(effect: PlanEffect, totals: list[Decimal], continuing: Sequence[Continu
         waived=WaivedAmounts(penalty=zero, interest=zero, fee=zero, total=zero),
         waiver_conditional=False,
         cost_vs_status_quo=zero,
-        payment_to_disposable_income="0.1",
+        payment_to_disposable_income=share,
         affordable=True,
         needs_supervisor=False,
         explanation={"en": "", "zh-CN": ""},
@@ -73,7 +77,25 @@ def test_an_arrears_plan_asks_for_the_regular_installments_beside_it_and_after_i
     assert cost.pays_per_month == Decimal("800.00")
     assert cost.total_from_now == Decimal("2580.00")
     assert cost.complete
-    assert cost.percent_of(Decimal("2000.00")) == Decimal(40)
+
+
+def test_the_share_of_disposable_income_is_the_offers_own() -> None:
+    """Plan-calculation wrote it of the largest month by the same rule; the console does not judge again."""
+    assert percent_of_income(plan(PlanEffect.ARREARS, [Decimal("300.00")], share="0.4000"), Decimal("2000.00")) == Decimal(40)
+    assert percent_of_income(plan(PlanEffect.ARREARS, [Decimal("300.00")], share="0.5001"), Decimal("600.00")) == Decimal("50.01")
+    assert percent_of_income(plan(PlanEffect.ARREARS, [Decimal("300.00")], share="999.9999"), Decimal(0)) is None
+
+
+def test_a_regular_installment_after_the_plan_larger_than_any_month_of_it_is_not_its_largest_month() -> None:
+    """The loan's own installments after the plan are not the plan's (a balloon, say): shown and
+    counted in the total, they change neither pays per month nor what it is judged on."""
+    option = plan(PlanEffect.ARREARS, [Decimal("300.00")], [installment(7, month(1), "500.00")])
+
+    known = option_cost(option, BASIS, [installment(7, month(1), "500.00"), installment(8, month(2), "5000.00")])
+
+    assert [m.amount for m in known.months] == [Decimal("800.00"), Decimal("5000.00")]
+    assert known.pays_per_month == option_cost(option, BASIS, None).pays_per_month == Decimal("800.00")
+    assert known.total_from_now == Decimal("5800.00")
 
 
 def test_without_the_loans_schedule_an_arrears_plan_counts_what_the_offer_carries_and_says_so() -> None:
@@ -91,7 +113,6 @@ def test_an_extension_replaces_the_schedule_so_its_months_are_its_own() -> None:
 
     assert [m.amount for m in cost.months] == [Decimal("410.00"), Decimal("400.00")]
     assert (cost.total_from_now, cost.pays_per_month) == (Decimal("810.00"), Decimal("410.00"))
-    assert cost.percent_of(Decimal(0)) is None
 
 
 def test_the_loans_schedule_gives_the_installments_still_owed() -> None:
@@ -108,39 +129,43 @@ amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(9000), places
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> tuple[PlanOption, list[ContinuingInstallment] | None, list[ContinuingInstallment]]:
+def cases(draw: st.DrawFn) -> tuple[PlanOption, list[ContinuingInstallment] | None]:
     """An option of either effect, the loan's regular installments (some due before the basis),
-    whether the offer carries those due during the plan, and whether the schedule is known."""
+    the offer carrying those due during an arrears plan, and whether the schedule is known."""
     effect = draw(st.sampled_from(PlanEffect))
     totals = draw(st.lists(amounts, min_size=1, max_size=12))
     days = draw(st.lists(st.integers(min_value=-60, max_value=30 * 20), max_size=24))
     regular = [installment(seq, BASIS + timedelta(days=day), str(draw(amounts))) for seq, day in enumerate(days, start=1)]
     last = month(len(totals))
-    during = [item for item in regular if BASIS <= item.due_date <= last]
-    carried = during if effect is PlanEffect.ARREARS and draw(st.booleans()) else []
-    return plan(effect, totals, carried), (regular if draw(st.booleans()) else None), carried
+    carried = [item for item in regular if BASIS <= item.due_date <= last] if effect is PlanEffect.ARREARS else []
+    return plan(effect, totals, carried), (regular if draw(st.booleans()) else None)
 
 
 @given(cases())
 def test_the_months_add_up_to_the_total_from_now_on_for_every_effect(
-    case: tuple[PlanOption, list[ContinuingInstallment] | None, list[ContinuingInstallment]],
+    case: tuple[PlanOption, list[ContinuingInstallment] | None],
 ) -> None:
-    option, later, carried = case
+    option, later = case
 
     cost = option_cost(option, BASIS, later)
 
     amounts = [m.amount for m in cost.months]
+    plan_months = cost.months[: len(option.schedule)]
     assert cost.total_from_now == sum(amounts, start=Decimal(0))
-    assert cost.pays_per_month == max(amounts)
-    assert [m.plan for m in cost.months if m.plan] == [line.total.amount for line in option.schedule if line.total.amount]
+    # The largest month of the plan, the offer's, whatever the loan's schedule adds after it.
+    assert cost.pays_per_month == max(m.amount for m in plan_months) == option.outflow(BASIS).pays_per_month
+    assert cost.pays_per_month == option_cost(option, BASIS, None).pays_per_month
+    assert [m.plan for m in plan_months] == [line.total.amount for line in option.schedule]
+    assert all(m.plan == 0 and m.due_date > option.schedule[-1].due_date for m in cost.months[len(option.schedule) :])
     if cost.effect is PlanEffect.RESCHEDULE:
         assert cost.total_from_now == option.total_payable.amount
         assert cost.pays_per_month == option.largest_payment.amount
     else:
-        # Each regular installment from the basis on, once: those the offer carries, and the rest
-        # of the loan's schedule where it is known.
-        counted = {item.sequence: item for item in carried}
-        counted.update({item.sequence: item for item in later or () if item.due_date >= BASIS and item.sequence not in counted})
+        # Each regular installment from the basis on, once: those the offer carries, and those after
+        # the plan where the loan's schedule is known.
+        counted = {item.sequence: item for item in option.continuing_installments}
+        last = option.schedule[-1].due_date
+        counted.update({item.sequence: item for item in later or () if item.due_date > last})
         regular = sum((item.amount.amount for item in counted.values()), start=Decimal(0))
         assert cost.total_from_now == option.total_payable.amount + regular
         assert cost.complete is (later is not None)

@@ -224,8 +224,10 @@ def test_the_lenders_zone_is_a_console_setting_and_must_be_a_zone() -> None:
     [("en", "as of Jun 28, 2027", "M1 (1–30 days)"), ("zh-CN", "截至 2027年6月28日", "M1（逾期1–30天）")],
 )
 def test_the_queues_figures_say_they_are_intakes_copy_and_as_of_when(language: str, as_of: str, bucket: str) -> None:
-    """The queue lists many loans: it shows intake's copy, each amount with the date it is as of."""
-    row = QueueRow(uuid.uuid4(), "B-000123", True, date(2027, 6, 28), the_copy(), None, None)
+    """When overdue-detection does not answer, the queue shows intake's copy, each amount with
+    the date it is as of (with it, the ledger's: test_console_queue_view.py)."""
+    copy = {**the_copy(), "business_date": "2027-06-28"}
+    row = QueueRow(uuid.uuid4(), "B-000123", True, date(2027, 6, 28), copy, None, None)
     html = TEMPLATES.get_template("queue.html").render(
         t=Words(language),
         lang=language,
@@ -234,7 +236,7 @@ def test_the_queues_figures_say_they_are_intakes_copy_and_as_of_when(language: s
         csrf="token",
         here="/",
         flash=None,
-        lines=queue_lines([row], {row.loan_id: None}),
+        lines=queue_lines([row], {"overdue": None, "contacts": None, "window": None}),
         total=1,
         query=QueueFilter(),
         params={},
@@ -247,7 +249,7 @@ def test_the_queues_figures_say_they_are_intakes_copy_and_as_of_when(language: s
     cells = html.split(f'data-loan-id="{row.loan_id}"')[1].split("</tr>")[0]
     assert as_of in cells
     assert bucket in cells
-    assert Words(language)("source_copy") in unescape(html.split("</thead>")[0])
+    assert Words(language)("copy_as_of", date=Words(language).day("2027-06-28")) in unescape(cells)
 
 
 def test_the_console_writes_times_in_the_zone_it_was_mounted_with() -> None:

@@ -22,7 +22,7 @@ from negotiation_intake.domain.application_state import State
 from negotiation_intake.entrypoints.changes import Outcome
 from negotiation_intake.entrypoints.console import offer_comparison
 from negotiation_intake.entrypoints.console.i18n import Words
-from negotiation_intake.entrypoints.console.offer_comparison import offer_view
+from negotiation_intake.entrypoints.console.offer_comparison import LoanSchedule, offer_view
 from negotiation_intake.entrypoints.console.rendering import PREFIX, TEMPLATES
 from negotiation_intake.entrypoints.console.status_message import SAVED, status_after
 from tideover_contracts.common import ContinuingInstallment, PlanInstallmentLine, WaivedAmounts
@@ -45,6 +45,9 @@ LATER = (
     ContinuingInstallment(sequence=4, due_date=date(2026, 7, 15), amount=cny("1045.00")),
     ContinuingInstallment(sequence=5, due_date=date(2026, 8, 15), amount=cny("1045.00")),
 )
+#: The same, live from overdue-detection's ledger; and as intake's copy of the last overdue status.
+LIVE = LoanSchedule(LATER)
+COPIED = LoanSchedule(LATER, "copy", "2026-06-10")
 
 
 WAIVED = WaivedAmounts(penalty=cny("0.00"), interest=cny("22.50"), fee=cny("0.00"), total=cny("22.50"))
@@ -113,7 +116,7 @@ def application(state: str = "offered", **changes: Any) -> dict[str, Any]:
     }
 
 
-def render(app: dict[str, Any], lang: str = "en", flash: str | None = None, later: Any = LATER) -> str:
+def render(app: dict[str, Any], lang: str = "en", flash: str | None = None, schedule: LoanSchedule | None = LIVE) -> str:
     return TEMPLATES.get_template("application.html").render(
         t=Words(lang),
         lang=lang,
@@ -127,7 +130,7 @@ def render(app: dict[str, Any], lang: str = "en", flash: str | None = None, late
         flash=flash,
         application=app,
         documents=[],
-        offer=offer_view(OFFER, app, later),
+        offer=offer_view(OFFER, app, schedule),
         kinds=[],
         errors={},
         values={},
@@ -184,20 +187,47 @@ def test_every_options_months_add_up_to_what_it_pays_from_now_on_regular_install
     assert "CN¥1,045.00</strong> <small>(regular installment, after the plan)" in html
 
 
-def test_the_share_of_disposable_income_is_the_largest_month_of_all() -> None:
-    html = unescape(render(application()))
+def test_the_share_of_disposable_income_is_the_offers_own_of_the_largest_month() -> None:
+    """Plan-calculation writes the share of the largest month by the contracts' rule
+    (tideover_contracts.outflow): the golden offer's 1,393.33 of 3,000.00 is 0.4645, rounded up. The
+    console shows the share as the offer states it, whatever it is."""
+    stated = ARREARS.model_copy(update={"payment_to_disposable_income": Decimal("0.6967"), "affordable": False})
+    card = offer_view(GOLDEN.model_copy(update={"options": (stated,)}), application(), LIVE)["shown"][0]  # the recommended
 
-    # 1,393.33 of 2,000.00 a month (the offer's own ratio left out installment 3's 1,045.00).
-    assert "CN¥1,393.33" in html
-    assert "70% of disposable income" in html
+    assert (card["pays_per_month"]["amount"], card["percent"], card["affordable"]) == ("1393.33", Decimal("69.67"), False)
+    assert "46.45% of disposable income" in unescape(render(application()))  # the golden offer's own figure
 
 
 def test_without_the_loans_schedule_the_total_says_what_it_leaves_out() -> None:
-    options = {option["data-option-id"]: option for option in options_of(render(application(), later=None))}
+    options = {option["data-option-id"]: option for option in options_of(render(application(), schedule=None))}
 
     assert options["arrears-3"]["data-total-from-now"] == "2090.00"
-    assert "Regular installments after the plan not included" in render(application(), later=None)
+    assert options["arrears-3"]["data-regular-installments"] == "unknown"
+    assert "data-regular-installments" not in options["extension-6"]  # an extension replaces them
+    assert "Regular installments after the plan not included" in render(application(), schedule=None)
+    assert "未含方案结束后的正常月供" in render(application(), "zh-CN", schedule=None)
     assert "Regular installments after the plan not included" not in render(application())
+
+
+def test_regular_installments_from_intakes_copy_are_said_to_be_the_copy_on_each_arrears_card() -> None:
+    """Overdue detection did not answer: the arrears options count the installments of intake's
+    copy of the last overdue status, and say so with its date; the extensions count none."""
+    english, chinese = render(application(), schedule=COPIED), render(application(), "zh-CN", schedule=COPIED)
+    options = {option["data-option-id"]: option for option in options_of(english)}
+
+    assert options["arrears-3"]["data-total-from-now"] == options_of(render(application()))[0]["data-total-from-now"]
+    assert options["arrears-3"]["data-regular-installments"] == "copy"
+    assert "data-regular-installments" not in options["extension-6"]
+    said = (
+        "Regular installments from intake's copy of the loan's schedule, as of Jun 10, 2026: overdue detection is not answering"
+    )
+    assert unescape(english).count(said) == 2  # the two arrears options, none of the extensions
+    assert unescape(chinese).count("正常月供取自受理系统保存的还款计划副本（截至 2026年6月10日）") == 2
+    live = render(application())
+    assert {option["data-regular-installments"] for option in options_of(live) if "data-regular-installments" in option} == {
+        "ledger"
+    }
+    assert "intake's copy" not in unescape(live)
 
 
 def test_the_recommended_option_comes_first_and_what_needs_a_supervisor_or_is_unaffordable_is_folded() -> None:
@@ -242,6 +272,8 @@ def test_a_refused_option_is_shown_refused_with_the_supervisors_note_and_not_cho
     assert "Refused by a supervisor" in html
     assert "A supervisor refused the option chosen" in html
     assert "Income proof is a year old" in html
+    # It takes the focus as a status message does (console.js: the first [data-refusal]).
+    assert '<div class="refusal" id="approval-refusal" role="alert" tabindex="-1" data-refusal>' in html
 
 
 def test_an_option_awaiting_approval_is_chosen_and_not_refused() -> None:
@@ -292,30 +324,35 @@ LEDGER_SCHEDULE = (SNAPSHOT.remaining_schedule[2],)
 
 
 @pytest.mark.parametrize(
-    ("ledger", "sequences"),
+    ("ledger", "found"),
     [
-        (SimpleNamespace(under_plan=False, remaining_schedule=LEDGER_SCHEDULE), [3]),  # the book of record
-        (LedgerUnavailableError("down"), [1, 2, 3]),  # intake's copy of the last overdue status
+        (SimpleNamespace(under_plan=False, remaining_schedule=LEDGER_SCHEDULE), ([3], "ledger", None)),  # the book of record
+        # Intake's copy of the last overdue status, as of its business date.
+        (LedgerUnavailableError("down"), ([1, 2, 3], "copy", SNAPSHOT.business_date.isoformat())),
         (SimpleNamespace(under_plan=True, remaining_schedule=LEDGER_SCHEDULE), None),  # the plan's schedule: not known
     ],
     ids=["ledger", "copy", "under-plan"],
 )
 async def test_the_loans_regular_installments_come_from_the_ledger_else_intakes_copy(
-    monkeypatch: pytest.MonkeyPatch, ledger: Any, sequences: list[int] | None
+    monkeypatch: pytest.MonkeyPatch, ledger: Any, found: tuple[list[int], str, str | None] | None
 ) -> None:
     monkeypatch.setattr(offer_comparison, "configured_ledger", lambda: Ledger(ledger))
 
     copy = await Store().loan(SNAPSHOT.loan_id)
-    found = await offer_comparison.loan_schedule(SNAPSHOT.loan_id, copy)
+    schedule = await offer_comparison.loan_schedule(SNAPSHOT.loan_id, copy)
 
-    assert (None if found is None else [item.sequence for item in found]) == sequences
+    assert (
+        None if schedule is None else ([item.sequence for item in schedule.installments], schedule.source, schedule.as_of)
+    ) == found
 
 
 def test_a_payment_holiday_says_why_it_is_affordable_beside_its_share_of_income() -> None:
     """The policy judges a holiday on its holiday months (DESIGN.md §4): the card says so rather
     than "Affordable" beside a largest month far above the income."""
-    holiday = extension("holiday-3-extension-6", ["0.00"] * 3 + ["1563.18"] * 2).model_copy(update={"needs_supervisor": True})
-    card = offer_view(GOLDEN.model_copy(update={"options": (holiday,)}), application(), LATER)["folded"][0]
+    holiday = extension("holiday-3-extension-6", ["0.00"] * 3 + ["1563.18"] * 2).model_copy(
+        update={"needs_supervisor": True, "payment_to_disposable_income": Decimal("0.7816")}  # 1,563.18 / 2,000.00, rounded up
+    )
+    card = offer_view(GOLDEN.model_copy(update={"options": (holiday,)}), application(), LIVE)["folded"][0]
     html = TEMPLATES.get_template("_offer_comparison.html").render(
         t=Words("en"),
         lang="en",
@@ -327,7 +364,7 @@ def test_a_payment_holiday_says_why_it_is_affordable_beside_its_share_of_income(
         offer={"shown": [card], "folded": [], "count": 1, "refused": False, "offer_id": "x", "disposable_income": None},
     )
 
-    assert (card["name_key"], card["percent"]) == ("name_holiday", Decimal(78))
+    assert (card["name_key"], card["percent"]) == ("name_holiday", Decimal("78.16"))
     assert "3-month payment holiday, then 2 months" in unescape(html)
     assert "Affordable now: nothing to pay for 3 months" in unescape(html)
 

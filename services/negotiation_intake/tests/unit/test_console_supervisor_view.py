@@ -21,6 +21,7 @@ from tideover_contracts.events.negotiation import OptionKind, PlanEffect
 from tideover_contracts.events.plans import PlanOffered, PlanOption
 from tideover_contracts.examples import golden_events
 from tideover_contracts.money import Money
+from tideover_contracts.outflow import share_of_income
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 
@@ -30,7 +31,8 @@ def golden_offer() -> PlanOffered:
 
 
 def option(option_id: str, *, monthly: str, affordable: bool, supervisor: bool, months: int = 3) -> PlanOption:
-    """An extension (its months are its schedule's lines) asking `monthly` each month."""
+    """An extension (its months are its schedule's lines) asking `monthly` each month, its share of
+    the golden offer's disposable income stated as plan-calculation states it."""
     golden = golden_offer().options[0]
     lines = tuple(
         golden.schedule[0].model_copy(update={"sequence": n + 1, "total": Money(amount=Decimal(monthly), currency="CNY")})
@@ -44,6 +46,7 @@ def option(option_id: str, *, monthly: str, affordable: bool, supervisor: bool, 
             "months": months,
             "schedule": lines,
             "continuing_installments": (),
+            "payment_to_disposable_income": share_of_income(Decimal(monthly), golden_offer().disposable_income.amount),
             "affordable": affordable,
             "needs_supervisor": supervisor,
         }
@@ -54,11 +57,11 @@ def offer(*options: PlanOption, valid_until: datetime = NOW + timedelta(days=5))
     return golden_offer().model_copy(update={"options": options, "valid_until": valid_until})
 
 
-CHOSEN = option("extension-equal-principal-6", monthly="500.00", affordable=True, supervisor=True, months=6)
-TOO_DEAR = option("extension-3", monthly="600.00", affordable=False, supervisor=False)
-FITS = option("extension-12", monthly="900.00", affordable=True, supervisor=False)
-CHEAPER_FIT = option("extension-2", monthly="900.00", affordable=True, supervisor=False, months=2)
-DEEPER = option("holiday-3-extension-6", monthly="300.00", affordable=True, supervisor=True, months=9)
+CHOSEN = option("extension-equal-principal-6", monthly="750.00", affordable=True, supervisor=True, months=6)
+TOO_DEAR = option("extension-3", monthly="1800.00", affordable=False, supervisor=False)
+FITS = option("extension-12", monthly="1350.00", affordable=True, supervisor=False)
+CHEAPER_FIT = option("extension-2", monthly="1350.00", affordable=True, supervisor=False, months=2)
+DEEPER = option("holiday-3-extension-6", monthly="450.00", affordable=True, supervisor=True, months=9)
 
 
 def alternative_to(*options: PlanOption) -> str | None:
@@ -74,12 +77,15 @@ def test_the_best_alternative_is_an_affordable_option_the_agent_may_agree_alone(
 
 
 def test_an_arrears_option_asks_its_line_and_the_regular_installment_of_the_month() -> None:
-    """One definition with the offer comparison (finding 2): the month the plan's CNY 348.33 falls
-    due with the loan's regular CNY 1,045.00 asks CNY 1,393.33, 70% of CNY 2,000.00."""
-    arrears = golden_offer().options[0]
-    facts = decision_facts(golden_offer(), arrears, application(NOW), NOW)
+    """One definition with the offer comparison and plan-calculation (finding 2): the month the
+    plan's CNY 348.33 falls due with the loan's regular CNY 1,045.00 asks CNY 1,393.33; the share is
+    the offer's own, which plan-calculation writes of that month: 0.4645 of CNY 3,000.00."""
+    golden = golden_offer()
+    arrears = golden.options[0]
+    facts = decision_facts(golden, arrears, application(NOW), NOW)
     assert facts["chosen"]["pays_per_month"] == {"amount": "1393.33", "currency": "CNY"}
-    assert facts["chosen"]["percent"] == Decimal(70)
+    assert share_of_income(Decimal("1393.33"), golden.disposable_income.amount) == arrears.payment_to_disposable_income
+    assert facts["chosen"]["percent"] == Decimal("46.45")
     assert facts["chosen"]["name_key"] == "name_arrears"
 
 
@@ -154,14 +160,14 @@ def test_each_item_shows_income_affordability_the_alternative_expiry_and_wait() 
     app = application(NOW - timedelta(hours=5, minutes=10))
     html = unescape(render(item(app, offer(CHOSEN, TOO_DEAR, FITS))))
     assert ">Application of B-000123</a>" in html
-    assert 'data-disposable-income="2000.00"' in html
+    assert 'data-disposable-income="3000.00"' in html
     chosen = html.split('class="chosen-option"')[1].split("</td>")[0]
-    assert "Pays per month (largest): CN¥500.00" in chosen
-    assert "Total from now on: CN¥3,000.00" in chosen
+    assert "Pays per month (largest): CN¥750.00" in chosen
+    assert "Total from now on: CN¥4,500.00" in chosen
     assert "25% of disposable income" in chosen
     alternative = html.split('class="alternative"')[1].split("</td>")[0]
     assert "45% of disposable income" in alternative
-    assert "Total from now on: CN¥2,700.00" in alternative
+    assert "Total from now on: CN¥4,050.00" in alternative
     assert "Affordable" in alternative
     assert "name_" not in html
     assert "3/25/26" in html  # the offer's expiry

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from notification.adapters.memory import MemoryNotificationStore
 from notification.adapters.templates import render
-from notification.application.contact_window import contact_window
+from notification.application.contact_window import contact_window, contact_windows
 from notification.application.ports import Notifying, StatusChange
 from notification.domain.contact_rules import Outcome
 from notification.domain.messages import StoredMessage
@@ -84,3 +84,27 @@ async def test_under_a_plan_or_once_closed_nobody_presses_for_payment() -> None:
 async def test_a_loan_whose_contact_is_unknown_has_no_window() -> None:
     notifying, _ = await booked()
     assert await contact_window(notifying, uuid.uuid4(), MIDDAY) is None
+
+
+async def test_many_loans_windows_at_once_are_each_loans_own_in_the_order_asked() -> None:
+    """The work queue's page asks for every loan at once (issue 20, finding 9): each loan's
+    window is the one it is asked for alone; a loan whose contact is unknown is left out."""
+    notifying, free = await booked()
+    store = notifying.store
+    busy, planned = loan_booked(loan_id=uuid.uuid4()), loan_booked(loan_id=uuid.uuid4())
+    for loan in (busy, planned):
+        await store.add_contact(loan)
+    await sent_today(notifying, busy.loan_id, 3)
+    await store.note_plan(uuid.uuid4(), planned.loan_id, started=True)
+    unknown = uuid.uuid4()
+    asked = [planned.loan_id, unknown, busy.loan_id, free, planned.loan_id]
+    windows = await contact_windows(notifying, asked, MIDDAY)
+    assert list(windows) == [planned.loan_id, busy.loan_id, free]
+    assert [(w.outcome, w.rule) for w in windows.values()] == [
+        (Outcome.SUPPRESS, "plan_active"),
+        (Outcome.HOLD, "daily_limit"),
+        (Outcome.SEND, None),
+    ]
+    for loan_id, window in windows.items():
+        assert window == await contact_window(notifying, loan_id, MIDDAY)
+    assert await contact_windows(notifying, [unknown], MIDDAY) == {}

@@ -179,6 +179,21 @@ async def test_a_pause_opens_once_and_ends_with_its_length(book: Book) -> None:
     assert parts.pauses == (Pause(date(2026, 3, 2), date(2026, 3, 12)),)
 
 
+async def test_many_loans_and_their_open_pauses_are_read_at_once(book: Book) -> None:
+    first, second, third = await book.book(), await book.book(), await book.book()
+    await book.port.set_status(second.loan_id, status="closed")
+    read = await book.port.get_many([second.loan_id, uuid.uuid4(), first.loan_id])
+    assert set(read) == {first.loan_id, second.loan_id}
+    assert read[first.loan_id] == await book.port.get(first.loan_id)
+    assert read[second.loan_id].status == "closed"
+    assert await book.port.get_many([]) == {}
+    await book.port.start_pause(first.loan_id, date(2026, 3, 2))
+    await book.port.start_pause(second.loan_id, date(2026, 3, 1))
+    await book.port.end_pause(second.loan_id, date(2026, 3, 5))
+    asked = [first.loan_id, second.loan_id, third.loan_id, uuid.uuid4()]
+    assert await book.port.open_pauses(asked) == {first.loan_id: date(2026, 3, 2)}
+
+
 async def test_the_calendar_says_which_days_closed_and_which_close_was_told(book: Book) -> None:
     assert await book.port.last_business_date() is None
     assert await book.port.closed_days_around(date(2026, 3, 2)) == (None, None)

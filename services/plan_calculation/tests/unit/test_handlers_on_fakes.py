@@ -40,7 +40,7 @@ def cny(amount: str) -> Money:
 
 
 def requested(*, basis: bool = True, income: str = "4000.00", verified: bool = True) -> NegotiationRequested:
-    """The golden request (unemployment, 4,000.00 a month against 2,000.00 of expenses, proven)
+    """The golden request (unemployment, 4,000.00 a month against 1,000.00 of expenses, proven)
     for an application of its own."""
     request: NegotiationRequested = golden(NegotiationRequested)
     evidence = tuple(document.model_copy(update={"verified": verified}) for document in request.hardship.evidence)
@@ -135,7 +135,7 @@ async def test_a_request_for_a_loan_with_nothing_overdue_is_rejected(service: Se
 
 async def test_a_request_nothing_is_affordable_for_is_rejected_with_the_income_needed(service: Service) -> None:
     # No income beyond the expenses and no proof: no plan fits, and no payment holiday is offered.
-    request = requested(income="2000.00", verified=False)
+    request = requested(income="1000.00", verified=False)
     await handlers.when_negotiation_requested_offer_plans(service.unit(request), service.plans)
     [rejected] = service.outbox.events(PlanRejected)
     assert rejected.reasons[0].code == "unaffordable"

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plan_calculation.domain import options
 from plan_calculation.domain.calendar import add_months
 from plan_calculation.domain.options import (
     ComputedOption,
@@ -19,6 +18,7 @@ from plan_calculation.domain.options import (
     disposable_income_needed,
     split,
 )
+from tideover_contracts import outflow
 from tideover_contracts.events.negotiation import OptionKind
 from tideover_contracts.money import Money, minor_unit
 
@@ -155,19 +155,24 @@ class TestAffordability:
         # 348.34 / 2000.00 = 0.17417 -> 0.1742
         assert arrears_3().payment_to_disposable_income(Hardship(cny("2000.00"))) == Decimal("0.1742")
 
+    def test_payment_to_disposable_income_rounds_up_so_that_at_most_half_is_affordable(self) -> None:
+        # 348.34 / 696.67 = 0.500007... -> 0.5001, not 0.5000: one cent short is not affordable.
+        assert arrears_3().payment_to_disposable_income(Hardship(cny("696.67"))) == Decimal("0.5001")
+        assert arrears_3().payment_to_disposable_income(Hardship(cny("696.68"))) == Decimal("0.5000")
+
     def test_disposable_income_needed_is_twice_the_largest_payment(self) -> None:
         # 348.34 / 0.50 = 696.68
         assert disposable_income_needed([arrears_3()]) == cny("696.68")
 
     def test_disposable_income_needed_rounds_up(self, monkeypatch: pytest.MonkeyPatch) -> None:
         # With a 30% share: 348.34 / 0.30 = 1161.1333... -> 1161.14 (rounding down would give 1161.13)
-        monkeypatch.setattr(options, "AFFORDABILITY_SHARE", Decimal("0.30"))
+        monkeypatch.setattr(outflow, "AFFORDABILITY_SHARE", Decimal("0.30"))
 
         assert disposable_income_needed([arrears_3()]) == cny("1161.14")
 
     def test_disposable_income_needed_is_the_least_affordable_income(self, monkeypatch: pytest.MonkeyPatch) -> None:
         # 30% of 1161.14 = 348.342 >= 348.34, but 30% of 1161.13 = 348.339 < 348.34
-        monkeypatch.setattr(options, "AFFORDABILITY_SHARE", Decimal("0.30"))
+        monkeypatch.setattr(outflow, "AFFORDABILITY_SHARE", Decimal("0.30"))
         needed = disposable_income_needed([arrears_3()])
 
         assert arrears_3().affordable(Hardship(needed))

@@ -13,6 +13,7 @@ from tideover_contracts.common import ContinuingInstallment, Frozen, PlanInstall
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.negotiation import EFFECT_OF_KIND, OptionKind, PlanEffect
 from tideover_contracts.money import DecimalString, Money, Rate
+from tideover_contracts.outflow import Outflow
 
 #: ContinuingInstallment and PlanMonth live in common (the written plan needs them too) and are
 #: still importable from here, where consumers found them first.
@@ -44,7 +45,12 @@ class PlanOption(Frozen):
     waived: WaivedAmounts
     waiver_conditional: bool = Field(description="A conditional waiver is reinstated if the plan breaks")
     cost_vs_status_quo: Money = Field(description="Total payable minus what the status quo would cost")
-    payment_to_disposable_income: DecimalString = Field(description="Largest payment / (income − expenses)")
+    payment_to_disposable_income: DecimalString = Field(
+        description=(
+            "The largest month the borrower pays under the plan (its line, and for an arrears plan the regular"
+            " installments due that month) / (income − expenses), rounded up to 4 places: tideover_contracts.outflow"
+        )
+    )
     affordable: bool
     needs_supervisor: bool
     explanation: dict[str, str] = Field(description="One paragraph per locale (zh-CN, en)")
@@ -68,6 +74,18 @@ class PlanOption(Frozen):
     def plan_effect(self) -> PlanEffect:
         """What the option does to the loan's ledger: its `effect`, else its kind's (DESIGN.md §3a)."""
         return self.effect or EFFECT_OF_KIND[self.kind]
+
+    def outflow(self, basis: date) -> Outflow:
+        """What the borrower pays each month of the plan, from the offer's `basis` date on: its lines,
+        and for an arrears plan the continuing installments each month asks for beside its line
+        (tideover_contracts.outflow, the rule `payment_to_disposable_income` and `affordable` state)."""
+        return Outflow.of(
+            self.plan_effect,
+            [line.due_date for line in self.schedule],
+            [line.total.amount for line in self.schedule],
+            [(item.due_date, item.amount.amount) for item in self.continuing_installments],
+            basis,
+        )
 
     @model_validator(mode="after")
     def _totals_match_schedule(self) -> Self:

@@ -80,7 +80,7 @@ def plan_events() -> list[Event]:
             application_id=APPLICATION_ID,
             loan_id=LOAN_ID,
             basis_business_date=date(2026, 3, 15),
-            disposable_income=cny("2000.00"),
+            disposable_income=cny("3000.00"),
             options=(_option(),),
             recommended_option_id="arrears-3",
             valid_until=AT + timedelta(days=7),
@@ -91,7 +91,7 @@ def plan_events() -> list[Event]:
             reasons=(
                 RejectionReason(code="unaffordable", message="No option's largest payment is within 50% of disposable income"),
             ),
-            disposable_income_needed=cny("696.68"),
+            disposable_income_needed=cny("2786.66"),
         ),
         PlanActivated(
             plan_id=PLAN_ID,
@@ -123,7 +123,7 @@ def _negotiation_requested() -> NegotiationRequested:
             reason=HardshipReason.UNEMPLOYMENT,
             description="Laid off in January; new job starts in April.",
             monthly_income=cny("4000.00"),
-            essential_expenses=cny("2000.00"),
+            essential_expenses=cny("1000.00"),
             evidence=(
                 EvidenceRef(
                     document_id=uuid.UUID("d0c00000-0000-4000-8000-000000000001"),
@@ -180,7 +180,7 @@ def _option() -> PlanOption:
         waived=no_waiver(),
         waiver_conditional=False,
         cost_vs_status_quo=cny("0.00"),
-        payment_to_disposable_income=Decimal("0.1742"),
+        payment_to_disposable_income=Decimal("0.4645"),
         affordable=True,
         needs_supervisor=False,
         explanation={"en": "Pay the overdue CNY 1,045.00 in 3 monthly parts.", "zh-CN": "逾期金额 ¥1,045.00 分 3 个月偿还。"},

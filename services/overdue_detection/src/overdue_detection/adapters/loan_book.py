@@ -84,6 +84,11 @@ class LoanBook(PlanRecords, ClosingQueries):
         row = await self._connection.fetchrow(f"SELECT * FROM loans WHERE loan_id = $1{lock}", loan_id)
         return loan_from_row(row) if row else None
 
+    async def get_many(self, loan_ids: list[uuid.UUID]) -> dict[uuid.UUID, LoanRow]:
+        """The loans booked here among `loan_ids` (read, not locked)."""
+        rows = await self._connection.fetch("SELECT * FROM loans WHERE loan_id = ANY($1::uuid[])", loan_ids)
+        return {row["loan_id"]: loan_from_row(row) for row in rows}
+
     async def set_status(self, loan_id: uuid.UUID, **fields: Any) -> None:
         assignments = ", ".join(f"{name} = ${index}" for index, name in enumerate(fields, start=2))
         await self._connection.execute(f"UPDATE loans SET {assignments} WHERE loan_id = $1", loan_id, *fields.values())

@@ -92,6 +92,9 @@ class MemoryLoanBook(MemoryPlanRecords):
         row = self.loans.get(loan_id)
         return loan_from_row(row) if row else None
 
+    async def get_many(self, loan_ids: list[uuid.UUID]) -> dict[uuid.UUID, LoanRow]:
+        return {loan_id: loan_from_row(self.loans[loan_id]) for loan_id in loan_ids if loan_id in self.loans}
+
     async def set_status(self, loan_id: uuid.UUID, **fields: Any) -> None:
         if loan_id in self.loans:
             if unknown := set(fields) - set(self.loans[loan_id]):

@@ -99,3 +99,6 @@ class MemoryPlanRecords:
 
     async def open_pause(self, loan_id: uuid.UUID) -> date | None:
         return next((start for start, end in self.pauses.get(loan_id, {}).items() if end is None), None)
+
+    async def open_pauses(self, loan_ids: list[uuid.UUID]) -> dict[uuid.UUID, date]:
+        return {loan_id: start for loan_id in loan_ids if (start := await self.open_pause(loan_id)) is not None}

@@ -143,3 +143,10 @@ class PlanRecords:
             "SELECT start_date FROM pauses WHERE loan_id = $1 AND end_date IS NULL", loan_id
         )
         return value
+
+    async def open_pauses(self, loan_ids: list[uuid.UUID]) -> dict[uuid.UUID, date]:
+        """open_pause of many loans at once: those with a pause open, and since when."""
+        rows = await self._connection.fetch(
+            "SELECT loan_id, start_date FROM pauses WHERE loan_id = ANY($1::uuid[]) AND end_date IS NULL", loan_ids
+        )
+        return {row["loan_id"]: row["start_date"] for row in rows}

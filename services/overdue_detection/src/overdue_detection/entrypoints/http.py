@@ -1,22 +1,22 @@
 """Read-only query API: a loan's overdue status as of the last closed business day, with its
-components and its last payments — for the intake service and for support staff — and its
-position in the ledger, the basis a hardship request is priced on. Each route takes a service
+components and its last payments — for the intake service and for support staff — or many
+loans' at once (the console's work queue, application/overdue_status.py), and its position in
+the ledger, the basis a hardship request is priced on. Each route takes a service
 key granting read_ledger (tideover_runtime.service_auth)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from overdue_detection.adapters.loan_book import LoanBook
+from overdue_detection.application.overdue_status import OverdueStatus, overdue_statuses
 from overdue_detection.application.queries import ClosedLoanError, ledger_position
-from overdue_detection.domain.delinquency import shown_days_past_due
-from overdue_detection.domain.loan import LoanRow
 from tideover_runtime.http import problem, problem_response
 from tideover_runtime.service import ServiceResources, query_api
 from tideover_runtime.service_auth import REFUSALS, requires
@@ -50,54 +50,18 @@ async def position(loan_id: uuid.UUID, resources: ServiceResources) -> dict[str,
 
 @router.get("/v1/loans/{loan_id}/overdue-status", response_model=None, dependencies=READER, responses=REFUSALS)
 async def overdue_status(loan_id: uuid.UUID, resources: ServiceResources) -> dict[str, Any] | JSONResponse:
-    async with resources.pool.acquire() as connection:
+    """The loan's overdue status at the last closed business day, its remaining schedule and its
+    last payments."""
+    async with resources.pool.acquire() as connection, connection.transaction(isolation="repeatable_read", readonly=True):
         book = LoanBook(connection)
-        loan = await book.get(loan_id)
-        if loan is None:
+        status = (await overdue_statuses(book, [loan_id])).get(loan_id)
+        if status is None:
             return problem(404, "Unknown loan", f"no loan {loan_id} is booked here")
-        business_date = await book.last_business_date()
-        positions = await book.positions(business_date, [loan_id], include_under_plan=True) if business_date else []
         remaining = (await book.remaining_schedules([loan_id])).get(loan_id, [])
         payments = await book.last_payments(loan_id)
-        paused_since = await book.open_pause(loan_id) if loan.under_plan else None
-    return _status(loan_id, loan, business_date, positions[0] if positions else {}, remaining, payments, paused_since)
-
-
-add_routes = query_api(router)
-
-
-def _status(
-    loan_id: uuid.UUID,
-    loan: LoanRow,
-    business_date: date | None,
-    position: Any,
-    remaining: list[Any],
-    payments: list[Any],
-    paused_since: date | None,
-) -> dict[str, Any]:
-    """The overdue-status body: the loan's position at `business_date`, its schedule and payments."""
-
-    def money(amount: Decimal) -> dict[str, str]:
-        return {"amount": str(amount), "currency": loan.currency}
-
-    oldest_due = position.get("oldest_due")
-    overdue = business_date is not None and oldest_due is not None
-    components = ("principal", "interest", "fee", "penalty")
+    money = _money(status.loan.currency)
     return {
-        "loan_id": str(loan_id),
-        "as_of": business_date.isoformat() if business_date else None,
-        "status": "under_plan" if loan.under_plan else loan.status,
-        "overdue": overdue,
-        "episode": loan.episode,
-        "days_past_due": shown_days_past_due(
-            business_date, oldest_due, position.get("paused_days", 0), loan.overdue_since, paused_since
-        ),
-        "bucket": loan.bucket,
-        "oldest_overdue_due_date": oldest_due.isoformat() if oldest_due else None,
-        "overdue_amounts": {part: money(position[part] if overdue else Decimal(0)) for part in components},
-        "charges_cap_applied": loan.policy.cap_binds,
-        "penalty_rate": str(loan.policy.penalty_rate),
-        "credit": money(loan.credit),
+        **_figures(status),
         "remaining_schedule": [
             {"sequence": item.sequence, "due_date": item.due_date.isoformat(), "outstanding": money(owed)}
             for item, owed in remaining
@@ -106,4 +70,68 @@ def _status(
             {"payment_id": row["payment_id"], "amount": money(row["amount"]), "value_date": row["value_date"].isoformat()}
             for row in payments
         ],
+    }
+
+
+#: The most loans one request of /v1/loans/overdue-statuses may name (the console's work queue
+#: asks for a page of 25).
+MAX_LOANS_PER_REQUEST = 100
+LoanIds = Annotated[
+    list[uuid.UUID],
+    Query(
+        alias="loan_id",
+        min_length=1,
+        max_length=MAX_LOANS_PER_REQUEST,
+        description=f"A loan to answer for, repeated for each (1 to {MAX_LOANS_PER_REQUEST}; a repeated id is answered once)",
+    ),
+]
+
+
+@router.get(
+    "/v1/loans/overdue-statuses",
+    response_model=None,
+    dependencies=READER,
+    responses={**REFUSALS, 422: problem_response(f"No loan_id, more than {MAX_LOANS_PER_REQUEST}, or one not a UUID")},
+)
+async def overdue_statuses_of_many(loan_ids: LoanIds, resources: ServiceResources) -> dict[str, Any]:
+    """Many loans' overdue status at once, as /v1/loans/{loan_id}/overdue-status says it without
+    the schedule and payments (the console's work queue): `loans` in the order asked, `unknown`
+    the ids not booked here. All of one snapshot of the book, as of one business day."""
+    async with resources.pool.acquire() as connection, connection.transaction(isolation="repeatable_read", readonly=True):
+        book = LoanBook(connection)
+        statuses = await overdue_statuses(book, loan_ids)
+        as_of = await book.last_business_date()
+    return {
+        "as_of": as_of.isoformat() if as_of else None,
+        "loans": [_figures(status) for status in statuses.values()],
+        "unknown": [str(loan_id) for loan_id in dict.fromkeys(loan_ids) if loan_id not in statuses],
+    }
+
+
+add_routes = query_api(router)
+
+
+def _money(currency: str) -> Callable[[Decimal], dict[str, str]]:
+    def money(amount: Decimal) -> dict[str, str]:
+        return {"amount": str(amount), "currency": currency}
+
+    return money
+
+
+def _figures(status: OverdueStatus) -> dict[str, Any]:
+    """A loan's overdue figures as the overdue-status bodies (one loan or many) write them."""
+    loan, money = status.loan, _money(status.loan.currency)
+    return {
+        "loan_id": str(loan.loan_id),
+        "as_of": status.business_date.isoformat() if status.business_date else None,
+        "status": "under_plan" if loan.under_plan else loan.status,
+        "overdue": status.overdue,
+        "episode": loan.episode,
+        "days_past_due": status.days_past_due,
+        "bucket": loan.bucket,
+        "oldest_overdue_due_date": status.oldest_due.isoformat() if status.oldest_due else None,
+        "overdue_amounts": {part: money(amount) for part, amount in status.amounts.items()},
+        "charges_cap_applied": loan.policy.cap_binds,
+        "penalty_rate": str(loan.policy.penalty_rate),
+        "credit": money(loan.credit),
     }

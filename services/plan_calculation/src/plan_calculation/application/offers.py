@@ -65,7 +65,7 @@ def quote(
 ) -> Menu:
     """The menu for `position`; `installments`: the loan's, as owed at the position's business
     date (ProjectedLoan.installments), for what continues beside an arrears plan."""
-    options = plan_options(position, evidence_verified, hardship)
+    options = plan_options(position, evidence_verified, hardship, installments)
     return Menu(position, hardship, options, recommend(options, hardship), installments)
 
 

@@ -24,12 +24,14 @@ domain/plan_shapes.py computes each shape; domain/recommendation.py recommends o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_DOWN, Decimal
 
+from plan_calculation.domain.activation import OwedInstallment
 from plan_calculation.domain.amortization import annuity
 from plan_calculation.domain.calendar import add_months
 from plan_calculation.domain.options import LONGEST_PLAN_MONTHS, ZERO, ComputedOption, Hardship, Waived
-from plan_calculation.domain.plan_shapes import Waiver, arrears, extension, payment_holiday
+from plan_calculation.domain.plan_shapes import Waiver, arrears, extension, payment_holiday, regular_installments
 from plan_calculation.domain.position import LoanPosition
 from tideover_contracts.money import minor_unit
 
@@ -90,11 +92,17 @@ def waiver_offered(waiver: Waiver, evidence_verified: bool, affordable_without: 
     return evidence_verified or not affordable_without
 
 
-def plan_options(position: LoanPosition, evidence_verified: bool, hardship: Hardship | None = None) -> list[ComputedOption]:
+def plan_options(
+    position: LoanPosition,
+    evidence_verified: bool,
+    hardship: Hardship | None = None,
+    installments: Sequence[OwedInstallment] = (),
+) -> list[ComputedOption]:
     """Every option the policy offers, plain arrears first; each waiver `waiver_offered` allows
     with each plan shape, and equal principal as the alternative to each plain extension; last,
     the payment holidays `holiday_offered` allows. Each extension length is amortized once and
-    shared by its waiver variants.
+    shared by its waiver variants. `installments`: the loan's, as owed at the position's business
+    date, whose regular installments each arrears month asks for too (plan_shapes.regular_installments).
 
     Affordability is judged for `hardship`; without one nothing is known to be affordable, so
     every waiver the evidence allows is listed (a catalogue, for tests and what-if questions)."""
@@ -110,10 +118,11 @@ def plan_options(position: LoanPosition, evidence_verified: bool, hardship: Hard
 
     # Before anything is overdue (early hardship, DESIGN.md §4) there are no arrears to split.
     arrears_months = ARREARS_MONTHS if position.overdue_total > 0 else ()
+    regular = regular_installments(position, installments)
 
     def with_waiver(waiver: Waiver | None) -> list[ComputedOption]:
-        options = [arrears(position, 1, waiver, alone=True)] if waiver else []
-        options += [arrears(position, months, waiver) for months in arrears_months]
+        options = [arrears(position, 1, waiver, regular, alone=True)] if waiver else []
+        options += [arrears(position, months, waiver, regular) for months in arrears_months]
         options += [option for extra in lengths if (option := extension(position, extra, waiver, amortized[extra]))]
         return options
 

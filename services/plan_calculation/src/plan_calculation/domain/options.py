@@ -1,7 +1,9 @@
 """The plan options the policy allows (DESIGN.md §3 step 5, §4).
 
 The shared pieces: the hardship, a computed option with its affordability and cost, even
-splits whose parts add up, and the arrears schedule. domain/menu.py builds every option.
+splits whose parts add up, and the arrears schedule. domain/menu.py builds every option. What an
+option asks each month, and whether that is affordable, is the contracts' one definition
+(tideover_contracts.outflow), which the agents' console reads the offer by too.
 
 A menu computes hundreds of schedule lines, so everything here is plain decimals at the
 minor unit; contract objects (Money, PlanOption) are made only for what is offered.
@@ -24,9 +26,9 @@ from tideover_contracts.events.negotiation import (
     PlanEffect,
 )
 from tideover_contracts.money import Money
+from tideover_contracts.outflow import Outflow, income_needed, share_of_income
+from tideover_contracts.outflow import affordable as is_affordable
 
-#: Plan payment ≤ 50% of (monthly income − essential expenses) (DESIGN.md §4, policy).
-AFFORDABILITY_SHARE = Decimal("0.50")
 #: No plan runs past 60 months (DESIGN.md §4, credit-card hardship installment rule art. 70).
 LONGEST_PLAN_MONTHS = 60
 ZERO = Decimal(0)
@@ -157,9 +159,10 @@ class ComputedOption:
     columns: Schedule
     currency: str
     waived: Waived = NOTHING_WAIVED
-    #: The regular installment the borrower still pays in the same months (arrears plans run
-    #: on top of the loan's own schedule), counted in the monthly outflow.
-    alongside: Decimal = ZERO
+    #: What each plan month asks for beside its line: the loan's regular installments due in it
+    #: (arrears plans run on top of the loan's own schedule, DESIGN.md §3a), counted in the
+    #: monthly outflow; empty: nothing (a reschedule).
+    beside: tuple[Decimal, ...] = ()
     #: What the borrower pays beyond the plan under this option (the regular schedule that
     #: continues beside an arrears plan).
     beyond_plan: Decimal = ZERO
@@ -196,10 +199,15 @@ class ComputedOption:
     def months(self) -> int:
         return len(self.columns)
 
+    @cached_property
+    def outflow(self) -> Outflow:
+        """What the borrower pays each month of the plan (tideover_contracts.outflow)."""
+        return Outflow(self.columns.due_dates, self.columns.total, self.beside)
+
     @property
     def largest_outflow(self) -> Decimal:
-        """The most the borrower pays in one month under this option, regular installment included."""
-        return self.largest_payment + self.alongside
+        """The most the borrower pays in one month of the plan, regular installments included."""
+        return self.outflow.pays_per_month
 
     @property
     def total_cost(self) -> Decimal:
@@ -212,18 +220,14 @@ class ComputedOption:
         payment holiday the largest of its holiday months (0.00). The payments after a holiday
         are not judged now: the income they will come from is not known yet (DESIGN.md §4, payment
         holiday: affordable at zero income)."""
-        if self.holiday_months:
-            return max(self.columns.total[: self.holiday_months])
-        return self.largest_outflow
+        return self.outflow.judged(self.holiday_months)
 
     def affordable(self, hardship: Hardship) -> bool:
-        return self.judged_outflow <= hardship.disposable_income.amount * AFFORDABILITY_SHARE
+        return is_affordable(self.judged_outflow, hardship.disposable_income.amount)
 
     def payment_to_disposable_income(self, hardship: Hardship) -> Decimal:
-        disposable = hardship.disposable_income.amount
-        if disposable == 0:
-            return Decimal("999.9999")
-        return (self.largest_outflow / disposable).quantize(Decimal("0.0001"))
+        """The largest month over the disposable income, rounded up (tideover_contracts.outflow)."""
+        return share_of_income(self.largest_outflow, hardship.disposable_income.amount)
 
 
 def split(amount: Decimal, parts: int, unit: Decimal) -> list[Decimal]:
@@ -247,5 +251,4 @@ def arrears_installments(owed: Parts, months: int, first_due: date, unit: Decima
 def disposable_income_needed(options: list[ComputedOption]) -> Money:
     """The lowest disposable income that makes one of `options` affordable."""
     cheapest = min(options, key=lambda option: option.judged_outflow)
-    needed = cheapest.judged_outflow / AFFORDABILITY_SHARE
-    return Money.rounded(needed, cheapest.currency, rounding=ROUND_UP)
+    return Money.rounded(income_needed(cheapest.judged_outflow), cheapest.currency, rounding=ROUND_UP)

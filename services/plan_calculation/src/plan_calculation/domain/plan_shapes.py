@@ -4,9 +4,12 @@ domain/menu.py says which of them are offered."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
+from plan_calculation.domain.activation import OwedInstallment
 from plan_calculation.domain.amortization import Amortized, accrued_interest, annuity, equal_principal
 from plan_calculation.domain.calendar import add_months, monthly_due_dates
 from plan_calculation.domain.options import (
@@ -23,6 +26,7 @@ from plan_calculation.domain.options import (
 from plan_calculation.domain.position import LoanPosition
 from tideover_contracts.events.negotiation import OptionKind
 from tideover_contracts.money import minor_unit
+from tideover_contracts.outflow import regular_by_month
 
 #: A payment holiday runs up to 3 months (DESIGN.md §4). Only the full 3 months is offered: the
 #: recommendation prefers the lowest cost, and would pick the shortest holiday for a borrower
@@ -51,24 +55,46 @@ def _owed(position: LoanPosition, waived: Waived) -> Parts:
     )
 
 
-def arrears(position: LoanPosition, months: int, waiver: Waiver | None, *, alone: bool = False) -> ComputedOption:
-    """The overdue amounts (less any waiver) over `months`, beside the regular installments;
-    `alone`: the waiver by itself, the rest paid next month."""
+def regular_installments(position: LoanPosition, installments: Sequence[OwedInstallment]) -> tuple[tuple[date, Decimal], ...]:
+    """The loan's regular installments from the position's business date on with something owed,
+    as (due date, amount): those an arrears plan leaves running beside it (DESIGN.md §3a; the
+    offer states those due during the plan, activation.taken_over). Where the loan's `installments`
+    are not known (a what-if quote gives only what is owed on each), its future installments are
+    taken to fall due one a month on the plan's own due dates, the first in its first month."""
+    if installments:
+        return tuple(
+            (item.due_date, item.owed) for item in installments if item.owed > 0 and item.due_date >= position.business_date
+        )
+    future = position.future_installments
+    return tuple(zip(monthly_due_dates(add_months(position.business_date, 1), len(future)), future, strict=True))
+
+
+def arrears(
+    position: LoanPosition,
+    months: int,
+    waiver: Waiver | None,
+    regular: Sequence[tuple[date, Decimal]] = (),
+    *,
+    alone: bool = False,
+) -> ComputedOption:
+    """The overdue amounts (less any waiver) over `months`, beside the `regular` installments
+    (`regular_installments`) each month asks for too; `alone`: the waiver by itself, the rest paid
+    next month."""
     waived = waiver.waived if waiver else NOTHING_WAIVED
     first = add_months(position.business_date, 1)
-    future = position.future_installments
     if alone:
         kind = OptionKind.WAIVER
     else:
         kind = OptionKind.WAIVER_WITH_ARREARS_INSTALLMENTS if waiver else OptionKind.ARREARS_INSTALLMENTS
+    columns = arrears_installments(_owed(position, waived), months, first, minor_unit(position.currency))
     return ComputedOption(
         option_id=_option_id("arrears", None if alone else months, waiver),
         kind=kind,
-        columns=arrears_installments(_owed(position, waived), months, first, minor_unit(position.currency)),
+        columns=columns,
         currency=position.currency,
         waived=waived,
-        alongside=max(future[:months], default=ZERO),
-        beyond_plan=sum(future, start=ZERO),
+        beside=regular_by_month(columns.due_dates, regular, position.business_date),
+        beyond_plan=sum(position.future_installments, start=ZERO),
         needs_supervisor=bool(waiver and waiver.needs_supervisor),
     )
 

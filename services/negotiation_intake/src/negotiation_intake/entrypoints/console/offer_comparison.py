@@ -2,12 +2,14 @@
 borrower pays (console/comparison.py), named apart, the recommended one first, then those the
 agent may agree without a supervisor and the borrower can afford; the rest folded. The option the
 application chose is marked chosen only while the choice stands: a supervisor's refusal is shown
-as one, with the supervisor's note."""
+as one, with the supervisor's note. An arrears option's card says where the regular installments
+beside it come from when that is not the ledger: intake's copy of the schedule, or nowhere."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +19,8 @@ from negotiation_intake.adapters.ledger import configured_ledger
 from negotiation_intake.application.ports import LedgerUnavailableError
 from negotiation_intake.domain.application import LoanView
 from negotiation_intake.entrypoints.console.charts import schedule_bars
-from negotiation_intake.entrypoints.console.comparison import OptionCost, option_cost, regular_installments
+from negotiation_intake.entrypoints.console.comparison import OptionCost, option_cost, percent_of_income, regular_installments
+from negotiation_intake.entrypoints.console.loan_summary import COPY, LEDGER
 from tideover_contracts.common import ContinuingInstallment
 from tideover_contracts.events.negotiation import OptionKind, PlanEffect
 from tideover_contracts.events.overdue import RemainingInstallment
@@ -29,9 +32,22 @@ HOLIDAY_PREFIX = "holiday-"
 EQUAL_PRINCIPAL = "equal-principal"
 #: The states in which the application's option stands chosen.
 CHOICE_STANDS = ("chosen", "awaiting_approval", "sent", "accepted")
+#: Where an arrears option's regular installments came from when its card does not know them.
+UNKNOWN = "unknown"
 
 
-async def loan_schedule(loan_id: uuid.UUID, copy: LoanView | None) -> tuple[ContinuingInstallment, ...] | None:
+@dataclass(frozen=True)
+class LoanSchedule:
+    """The loan's regular installments still owed, and where they come from: `source` is LEDGER
+    (overdue-detection's remaining schedule, live) or COPY (intake's copy of the last overdue
+    status, as of its business date `as_of`)."""
+
+    installments: tuple[ContinuingInstallment, ...]
+    source: str = LEDGER
+    as_of: str | None = None
+
+
+async def loan_schedule(loan_id: uuid.UUID, copy: LoanView | None) -> LoanSchedule | None:
     """The loan's regular installments still owed: from overdue-detection's ledger (the book of
     record), else intake's `copy` of the last overdue status (read by the caller beforehand: no
     connection is held while the ledger answers); None where neither is at hand or the loan is
@@ -42,13 +58,14 @@ async def loan_schedule(loan_id: uuid.UUID, copy: LoanView | None) -> tuple[Cont
     except LedgerUnavailableError:
         position = None
     if position is not None:
-        return None if position.under_plan else regular_installments(position.remaining_schedule)
+        return None if position.under_plan else LoanSchedule(regular_installments(position.remaining_schedule))
     if copy is None or copy.snapshot.get("under_plan") or "remaining_schedule" not in copy.snapshot:
         return None
     try:
-        return regular_installments([RemainingInstallment.model_validate(item) for item in copy.snapshot["remaining_schedule"]])
+        remaining = [RemainingInstallment.model_validate(item) for item in copy.snapshot["remaining_schedule"]]
     except ValidationError:
         return None
+    return LoanSchedule(regular_installments(remaining), COPY, copy.snapshot.get("business_date"))
 
 
 def needs_loan_schedule(offers: Sequence[PlanOffered]) -> bool:
@@ -74,7 +91,17 @@ def _money(amount: Decimal, currency: str) -> dict[str, str]:
     return {"amount": str(amount), "currency": currency}
 
 
-def _card(option: PlanOption, cost: OptionCost, offer: PlanOffered, application: dict[str, Any]) -> dict[str, Any]:
+def _regular_source(cost: OptionCost, schedule: LoanSchedule | None) -> str | None:
+    """Where the regular installments an arrears option counts come from (LEDGER, COPY, or
+    UNKNOWN when its figures leave them out); None for an extension, which replaces them."""
+    if cost.effect is not PlanEffect.ARREARS:
+        return None
+    return schedule.source if schedule is not None and cost.complete else UNKNOWN
+
+
+def _card(
+    option: PlanOption, cost: OptionCost, offer: PlanOffered, application: dict[str, Any], schedule: LoanSchedule | None
+) -> dict[str, Any]:
     currency = offer.disposable_income.currency
     mine = application.get("option_id") == option.option_id and application.get("offer_id") == str(offer.offer_id)
     name, values = option_name(option)
@@ -90,8 +117,10 @@ def _card(option: PlanOption, cost: OptionCost, offer: PlanOffered, application:
         "refused": mine and refused(application),
         "pays_per_month": _money(cost.pays_per_month, currency),
         "total_from_now": _money(cost.total_from_now, currency),
-        "percent": cost.percent_of(offer.disposable_income.amount),
+        "percent": percent_of_income(option, offer.disposable_income.amount),
         "complete": cost.complete,
+        "regular_source": _regular_source(cost, schedule),
+        "regular_as_of": schedule.as_of if schedule else None,
         "month_list": [
             {
                 "due_date": month.due_date,
@@ -120,16 +149,18 @@ def _rank(card: dict[str, Any]) -> tuple[bool, bool, bool, Decimal]:
 
 
 def offer_view(
-    offer: PlanOffered, application: dict[str, Any] | None = None, later: Sequence[ContinuingInstallment] | None = None
+    offer: PlanOffered, application: dict[str, Any] | None = None, schedule: LoanSchedule | None = None
 ) -> dict[str, Any]:
     """The current offer's options as cards: `shown` (recommended, the application's own, and those
     within the agent's authority and affordable) and `folded` (the rest: a supervisor needed, or
-    not affordable — the policy lets the borrower choose them, so they keep their Choose)."""
+    not affordable — the policy lets the borrower choose them, so they keep their Choose);
+    `schedule`: the loan's regular installments (loan_schedule), which an arrears option counts."""
+    later = schedule.installments if schedule is not None else None
     costs = [option_cost(option, offer.basis_business_date, later) for option in offer.options]
     largest = max(cost.pays_per_month for cost in costs)
     cards = []
     for option, cost in zip(offer.options, costs, strict=True):
-        card = _card(option, cost, offer, application or {})
+        card = _card(option, cost, offer, application or {}, schedule)
         card["bars"] = schedule_bars([month.amount for month in cost.months], largest)
         card["sort"] = cost.total_from_now
         cards.append(card)

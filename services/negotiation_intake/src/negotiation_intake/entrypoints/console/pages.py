@@ -29,6 +29,7 @@ from negotiation_intake.entrypoints.console.queue_view import (
     APPLICATION_STATES,
     PER_PAGE,
     STATUSES,
+    in_order_shown,
     queue_filter,
     queue_lines,
 )
@@ -82,13 +83,13 @@ def add_pages(app: FastAPI, console: Console) -> None:
         query = queue_filter(params)
         async with console.resources().pool.acquire() as connection:
             rows, total = await work_queue(connection, query)
-        logs = await console.upstream.contact_logs([row.loan_id for row in rows])
+        upstream = await console.upstream.queue([row.loan_id for row in rows])  # the connection back in the pool
         pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
         return page(
             request,
             "queue.html",
             agent,
-            lines=queue_lines(rows, logs),
+            lines=in_order_shown(queue_lines(rows, upstream), query),
             total=total,
             query=query,
             params=params,
@@ -174,7 +175,8 @@ async def _with_chosen_option(
     """An item of the supervisor's queue; `own` when the viewer opened it or chose its option,
     so that they may refuse it but another supervisor must approve it (four eyes)."""
     option = chosen_option(offers, application)
-    later = await loan_schedule(application.loan_id, copy) if needs_loan_schedule(offers) else None
+    schedule = await loan_schedule(application.loan_id, copy) if needs_loan_schedule(offers) else None
+    later = schedule.installments if schedule is not None else None
     return {
         **application_body(application),
         "option": option.model_dump(mode="json") if option else None,
@@ -242,7 +244,7 @@ async def render_application(
         documents = [document_body(document) for document in await store.documents(application_id)]
         offers = await store.offers(application_id)
         copy = await store.loan(application.loan_id) if needs_loan_schedule(offers) else None
-    later = await loan_schedule(application.loan_id, copy) if needs_loan_schedule(offers) else None
+    schedule = await loan_schedule(application.loan_id, copy) if needs_loan_schedule(offers) else None
     body = application_body(application)
     return page(
         request,
@@ -251,7 +253,7 @@ async def render_application(
         status=status,
         application=body,
         documents=documents,
-        offer=offer_view(offers[-1], body, later) if offers else None,
+        offer=offer_view(offers[-1], body, schedule) if offers else None,
         kinds=list(EvidenceKind),
         approval=approval_of(chosen_option(offers, application)),
         errors=feedback.get("errors", {}),

@@ -1,17 +1,24 @@
 """The work queue as an agent decides from it whom to call (issue 20, finding 9): its query string
 read tolerantly, each loan's status and latest application in words (an accepted plan that broke
-says so), and when the borrower was last contacted (notification's contact log)."""
+says so), its amount owed and days past due live from overdue-detection (the loan page's reading,
+loan_summary.overdue_figures; intake's copy, flagged with its date, only when overdue-detection
+does not answer), when the borrower was last contacted and when they may next be pressed for
+payment (notification's). The page's figures come in one request to each service for the whole
+page (console/upstream.py Upstream.queue); how the queue is sorted and filtered by days and amount
+before the page is known, and why, is said in adapters/work_queue.py."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from negotiation_intake.adapters.work_queue import QUEUE_SORTS, QueueFilter, QueueRow
 from negotiation_intake.domain.application_state import State
+from negotiation_intake.entrypoints.console.loan_summary import OverdueFigures, borrower_time_zone, overdue_figures
 from tideover_contracts.common import Bucket
 
 PER_PAGE = 25
@@ -110,22 +117,69 @@ def last_contact(log: Mapping[str, Any] | None) -> str | None:
 
 @dataclass(frozen=True)
 class QueueLine:
+    """A row of the queue as the page shows it: the loan's overdue figures live from the ledger
+    (else intake's copy, as of its date), its last contact and when the contact rules next let
+    the borrower be pressed for payment (notification's; `contacts_known`, `windows_known`:
+    whether notification answered), the times in the borrower's zone beside the lender's."""
+
     row: QueueRow
     status: str
     application: str
+    figures: OverdueFigures
     last_contact: str | None
     contacts_known: bool
+    window: Mapping[str, Any] | None
+    windows_known: bool
+    borrower_zone: str | None
+
+    @property
+    def owes(self) -> bool:
+        """Whether the figures shown are owed: the ledger's always; a copy only while it says overdue
+        (a cured loan's copy keeps the figures it last had overdue)."""
+        return self.figures.live or self.row.overdue
 
 
-def queue_lines(rows: Sequence[QueueRow], logs: Mapping[uuid.UUID, Any | None]) -> list[QueueLine]:
-    """The queue's rows with their words and last contact (unknown when notification is silent)."""
+def queue_lines(rows: Sequence[QueueRow], upstream: Mapping[str, Mapping[uuid.UUID, Any] | None]) -> list[QueueLine]:
+    """The queue's rows with their words, figures and contacts (Upstream.queue's answers)."""
+    live, contacts, windows = (upstream.get(name) for name in ("overdue", "contacts", "window"))
     return [
         QueueLine(
             row=row,
             status=loan_status(row.overdue, row.plan_status, row.snapshot),
             application=application_words(row.application_state, row.plan_status),
-            last_contact=last_contact(logs.get(row.loan_id)),
-            contacts_known=logs.get(row.loan_id) is not None,
+            figures=overdue_figures((live or {}).get(row.loan_id), _copy(row)),
+            last_contact=last_contact((contacts or {}).get(row.loan_id)),
+            contacts_known=contacts is not None,
+            window=(windows or {}).get(row.loan_id),
+            windows_known=windows is not None,
+            borrower_zone=borrower_time_zone(row.snapshot),
         )
         for row in rows
     ]
+
+
+def _copy(row: QueueRow) -> dict[str, Any]:
+    """Intake's copy as of the last status event it heard: a cure keeps the snapshot it had
+    overdue, but the copy is as of the cure."""
+    return {**row.snapshot, "business_date": row.business_date.isoformat()}
+
+
+def _shown_days(line: QueueLine) -> int:
+    return (line.figures.days_past_due or 0) if line.owes else 0
+
+
+def _shown_amount(line: QueueLine) -> Decimal:
+    return Decimal(line.figures.total["amount"]) if line.owes and line.figures.total else Decimal(0)
+
+
+_SHOWN_ORDER: dict[str, Callable[[QueueLine], Any]] = {"days_past_due": _shown_days, "overdue_total": _shown_amount}
+
+
+def in_order_shown(lines: Sequence[QueueLine], query: QueueFilter) -> list[QueueLine]:
+    """The page's rows in the order of the figures they show, when sorted by days past due or
+    amount: the queue sorted the loans by what their copies imply today (adapters/work_queue.py),
+    the page shows the ledger's figures, and where a copy lags (an event on its way, the penalty
+    since the last weekly status) the page still reads in order. Stable: rows that show the same
+    keep the queue's order."""
+    shown = _SHOWN_ORDER.get(query.sort)
+    return sorted(lines, key=shown, reverse=query.descending) if shown else list(lines)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from negotiation_intake.domain.application import Application
-from negotiation_intake.entrypoints.console.comparison import OptionCost, option_cost
+from negotiation_intake.entrypoints.console.comparison import OptionCost, option_cost, percent_of_income
 from negotiation_intake.entrypoints.console.offer_comparison import option_name
 from tideover_contracts.common import ContinuingInstallment
 from tideover_contracts.events.plans import PlanOffered, PlanOption
@@ -56,7 +56,7 @@ def _money(amount: Decimal, currency: str) -> dict[str, str]:
 
 def option_facts(option: PlanOption, cost: OptionCost, offer: PlanOffered) -> dict[str, Any]:
     """An option as the offer comparison names and costs it: what it asks a month (regular
-    installments included), in all from now on, and as a share of the disposable income."""
+    installments included), in all from now on, and the offer's own share of the disposable income."""
     name, values = option_name(option)
     currency = offer.disposable_income.currency
     return {
@@ -66,7 +66,7 @@ def option_facts(option: PlanOption, cost: OptionCost, offer: PlanOffered) -> di
         "waived": option.waived.total.model_dump(mode="json"),
         "pays_per_month": _money(cost.pays_per_month, currency),
         "total_from_now": _money(cost.total_from_now, currency),
-        "percent": cost.percent_of(offer.disposable_income.amount),
+        "percent": percent_of_income(option, offer.disposable_income.amount),
         "complete": cost.complete,
     }
 

@@ -15,10 +15,14 @@ document.addEventListener("change", (event) => {
   box.append(view);
 });
 
-// After an action the page says what it came to (#status-message, role=status): the focus moves
-// there, so that a screen reader reads it and the keyboard goes on from it.
-const statusMessage = document.getElementById("status-message");
-if (statusMessage) statusMessage.focus();
+// After an action the page says what it came to, and the focus moves there, so that a screen
+// reader reads it and the keyboard goes on from it: #status-message (role=status) after a change;
+// else a refusal ([data-refusal], role=alert: the problem the server answered, or a supervisor's
+// refusal of the option chosen), the first in the page; else the first field refused.
+const said = document.getElementById("status-message")
+  || document.querySelector("[data-refusal]")
+  || document.querySelector('[aria-invalid="true"]');
+if (said) said.focus();
 
 // While the application waits (for its offer, for the borrower's confirmation to be taken in),
 // the page asks for itself every few seconds and reloads only when the application's state has
