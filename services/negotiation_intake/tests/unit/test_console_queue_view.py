@@ -194,6 +194,12 @@ def test_the_queue_shows_the_application_in_words_the_last_contact_and_readable_
     assert '<option value="none" >No application</option>' in html
 
 
+def test_the_count_says_one_loan_or_many() -> None:
+    one, other = row("B-000777", None, None), row("B-000888", None, None)
+    assert ">1 loan</p>" in render([one], answers(), QueueFilter())
+    assert ">2 loans</p>" in render([one, other], answers(), QueueFilter())
+
+
 def test_the_queue_in_chinese_says_it_in_chinese() -> None:
     broken = row("B-000777", "broken", "accepted")
     upstream = answers(contacts=[(broken, {"entries": []})], windows=[(broken, window(broken, "sent"))])
