@@ -48,6 +48,7 @@ OPTIONS_KAFKA = "kafka-0.kafka:9092,kafka-1.kafka:9092,kafka-2.kafka:9092"  # ci
 FAKE_SECRETS = {
     "databaseUrl": "postgresql://tideover:fake-db-password-0001@db.example:5432/tideover",
     "codeSecret": "fake-code-secret-0123456789abcdef0123456789abcdef",
+    "linkSecret": "fake-link-secret-0123456789abcdef0123456789abcdef",
     "intakeServiceKey": "tsk_fakeid_fake-service-key-secret-part",
 }
 
@@ -210,13 +211,14 @@ def test_no_secret_in_clear() -> None:
         assert secret not in text, "a secret is rendered in clear"
     for name, config_map in of_kind(documents, "ConfigMap").items():
         data = config_map.get("data") or {}
-        assert not {"DATABASE_URL", "TIDEOVER_CODE_SECRET", "TIDEOVER_SERVICE_KEY"} & set(data), name
+        assert not {"DATABASE_URL", "TIDEOVER_CODE_SECRET", "TIDEOVER_LINK_SECRET", "TIDEOVER_SERVICE_KEY"} & set(data), name
         assert not any(secret in value for value in data.values() for secret in FAKE_SECRETS.values()), name
     (secret,) = of_kind(documents, "Secret").values()
     decoded = {key: base64.b64decode(value).decode() for key, value in secret["data"].items()}
     assert decoded == {
         "DATABASE_URL": FAKE_SECRETS["databaseUrl"],
         "TIDEOVER_CODE_SECRET": FAKE_SECRETS["codeSecret"],
+        "TIDEOVER_LINK_SECRET": FAKE_SECRETS["linkSecret"],
         "TIDEOVER_INTAKE_SERVICE_KEY": FAKE_SECRETS["intakeServiceKey"],
     }
     deployments = of_kind(documents, "Deployment")
@@ -227,13 +229,38 @@ def test_no_secret_in_clear() -> None:
         has_intakes = {"TIDEOVER_CODE_SECRET", "TIDEOVER_SERVICE_KEY"} <= set(env)
         assert has_intakes == (name == named("negotiation-intake")), name
         assert "value" not in env.get("TIDEOVER_CODE_SECRET", {})
+        # The link secret to the two that sign and open the borrowers' links (issue 21), and no other.
+        assert ("TIDEOVER_LINK_SECRET" in env) == (name in {named("notification"), named("negotiation-intake")}), name
+        assert "value" not in env.get("TIDEOVER_LINK_SECRET", {})
     intake = env_of(deployments[named("negotiation-intake")])
     assert intake["TIDEOVER_CODE_SECRET"]["valueFrom"]["secretKeyRef"]["optional"] is False
+    for process in ("notification", "negotiation-intake"):
+        assert env_of(deployments[named(process)])["TIDEOVER_LINK_SECRET"]["valueFrom"]["secretKeyRef"] == {
+            "name": secret["metadata"]["name"],
+            "key": "TIDEOVER_LINK_SECRET",
+            "optional": False,  # required outside development: both refuse to start without it
+        }
     assert intake["TIDEOVER_SERVICE_KEY"]["valueFrom"]["secretKeyRef"] == {
         "name": secret["metadata"]["name"],
         "key": "TIDEOVER_INTAKE_SERVICE_KEY",
         "optional": True,
     }
+
+
+def test_in_development_the_code_and_link_secrets_may_be_missing() -> None:
+    """TIDEOVER_ENV=development: the services use the public development secrets (never on a cluster others can reach)."""
+    result = run_helm("template", RELEASE, str(CHART), *values_arguments("defaults"), "--set", "config.TIDEOVER_ENV=development")
+    assert result.returncode == 0, result.stderr
+    deployments = of_kind([d for d in yaml.safe_load_all(result.stdout) if d], "Deployment")
+    optional = {
+        (process, variable): env_of(deployments[named(process)])[variable]["valueFrom"]["secretKeyRef"]["optional"]
+        for process, variable in (
+            ("notification", "TIDEOVER_LINK_SECRET"),
+            ("negotiation-intake", "TIDEOVER_LINK_SECRET"),
+            ("negotiation-intake", "TIDEOVER_CODE_SECRET"),
+        )
+    }
+    assert set(optional.values()) == {True}
 
 
 def test_no_default_secret() -> None:
@@ -242,7 +269,13 @@ def test_no_default_secret() -> None:
 
 
 def test_a_secret_in_settings_is_refused() -> None:
-    for key in ("config.TIDEOVER_CODE_SECRET", "config.DATABASE_URL", "services.negotiationIntake.config.TIDEOVER_SERVICE_KEY"):
+    for key in (
+        "config.TIDEOVER_CODE_SECRET",
+        "config.TIDEOVER_LINK_SECRET",
+        "config.DATABASE_URL",
+        "services.negotiationIntake.config.TIDEOVER_SERVICE_KEY",
+        "services.notification.config.TIDEOVER_LINK_SECRET",
+    ):
         result = run_helm("template", RELEASE, str(CHART), *values_arguments("defaults"), "--set", f"{key}=oops")
         assert result.returncode != 0, key
         assert "looks like a secret" in result.stderr, key
@@ -259,6 +292,8 @@ def test_existing_secret() -> None:
         assert "checksum/secret" not in deployment["spec"]["template"]["metadata"]["annotations"]
     intake = env_of(deployments[named("negotiation-intake")])
     assert intake["TIDEOVER_CODE_SECRET"]["valueFrom"]["secretKeyRef"]["key"] == "code-secret"
+    for process in ("notification", "negotiation-intake"):
+        assert env_of(deployments[named(process)])["TIDEOVER_LINK_SECRET"]["valueFrom"]["secretKeyRef"]["key"] == "link-secret"
     assert intake["TIDEOVER_SERVICE_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "intake-service-key"
     assert intake["TIDEOVER_POD_NAME"]["valueFrom"]["fieldRef"] == {"fieldPath": "metadata.name"}
 
@@ -278,8 +313,12 @@ def test_replicas_and_settings_from_values() -> None:
     assert "TIDEOVER_REMINDER_DAYS" not in config_of(documents, "notification")
     instructions = yaml.safe_load(config_of(documents, "notification")["TIDEOVER_PAYMENT_INSTRUCTIONS"])
     assert set(instructions) == {"en", "zh-Hans"}
+    # The borrower's page, where notification's links lead (issue 21).
+    assert config_of(documents, "notification")["TIDEOVER_BORROWER_PAGE_URL"] == "https://pay.lender.example/b/"
+    assert config_of(documents, "notification")["TIDEOVER_LINK_VALID_DAYS"] == "5"
     # A setting left "" is not passed: the service's own default applies.
     assert "TIDEOVER_BATCH_SIZE" not in config_of(rendered("defaults"), "notification")
+    assert "TIDEOVER_BORROWER_PAGE_URL" not in config_of(rendered("defaults"), "notification")
 
 
 def test_the_scheduler() -> None:

@@ -1,11 +1,12 @@
 {{/*
 The processes: values key -> name (Deployment, Service, consumer group) and the module the image
-runs with `python -m`. Intake alone gets the code secret, its service key and the others' URLs.
+runs with `python -m`. Intake alone gets the code secret, its service key and the others' URLs;
+notification (which signs the borrowers' links) and intake (which opens them) the link secret.
 */}}
 {{- define "tideover.components" -}}
 overdueDetection: {name: overdue-detection, module: overdue_detection}
-notification: {name: notification, module: notification}
-negotiationIntake: {name: negotiation-intake, module: negotiation_intake, intake: true}
+notification: {name: notification, module: notification, links: true}
+negotiationIntake: {name: negotiation-intake, module: negotiation_intake, intake: true, links: true}
 planCalculation: {name: plan-calculation, module: plan_calculation}
 repaymentTracking: {name: repayment-tracking, module: repayment_tracking}
 scheduler: {name: scheduler, module: scheduler}

@@ -3,6 +3,7 @@ Kafka and Postgres, with its own topics, database and business clock."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -26,8 +27,10 @@ MORNING = datetime(2031, 3, 4, 0, 0, tzinfo=UTC)  # 08:00 in Beijing
 MIDDAY = datetime(2031, 3, 4, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
 
 
-def envelope(event: Any) -> Envelope[Any]:
-    return wrap(event, producer="test", occurred_at=datetime.now(UTC))
+def envelope(event: Any, occurred_at: datetime | None = None) -> Envelope[Any]:
+    """`event` stamped now, or at `occurred_at`: an event on a business-time topic moves the
+    service's clock to its stamp, so a test that sets the time of day stamps its events with it."""
+    return wrap(event, producer="test", occurred_at=occurred_at or datetime.now(UTC))
 
 
 async def handled(infrastructure: Infrastructure, *envelopes: Envelope[Any]) -> None:
@@ -48,9 +51,12 @@ async def at(infrastructure: Infrastructure, kafka: KafkaTestClient, instant: da
     await handled(infrastructure, tick)
 
 
-async def overdue_loan(infrastructure: Infrastructure, kafka: KafkaTestClient, **contact: Any) -> Any:
+async def overdue_loan(
+    infrastructure: Infrastructure, kafka: KafkaTestClient, stamped_at: datetime | None = None, **contact: Any
+) -> Any:
     loan_id = uuid.uuid4()
-    booked = envelope(loan_booked(loan_id=loan_id).model_copy(update={"borrower": borrower().model_copy(update=contact)}))
+    booked_event = loan_booked(loan_id=loan_id).model_copy(update={"borrower": borrower().model_copy(update=contact)})
+    booked = envelope(booked_event, stamped_at)
     await kafka.publish(booked)
     await handled(infrastructure, booked)
     overdue = next(event for event in golden_events() if type(event).__name__ == "LoanBecameOverdue")
@@ -61,6 +67,16 @@ async def contact_log(service: ServiceProcess, loan_id: uuid.UUID) -> list[dict[
     async with httpx.AsyncClient(base_url=service.url, headers=harness_headers()) as http:
         entries: list[dict[str, Any]] = (await http.get(f"/v1/loans/{loan_id}/contact-log")).json()["entries"]
         return entries
+
+
+#: The borrower's page as the service signs its links without TIDEOVER_BORROWER_PAGE_URL (the harness sets none).
+PAGE = "http://127.0.0.1:8103/b/"
+
+
+def link_token(body: str) -> str:
+    """The token of the one borrower's link `body` carries (notification's application/links.py)."""
+    [token] = re.findall(re.escape(PAGE) + r"([A-Za-z0-9_-]{40})(?=\s|$)", body)
+    return token
 
 
 def golden(event_type: str, **changes: Any) -> Any:

@@ -31,11 +31,13 @@ from .flow import (
     EVENING,
     MIDDAY,
     MORNING,
+    PAGE,
     at,
     contact_log,
     envelope,
     golden,
     handled,
+    link_token,
     overdue_loan,
     publish_in_turn,
     quiet,
@@ -166,16 +168,17 @@ async def test_a_borrower_who_reads_traditional_chinese_is_written_to_in_zh_hant
 
     assert (sent.channel, sent.address) == (Channel.SMS, "+8613900139000")
     assert (sent.locale, sent.language) == (Locale.ZH_CN, Language.ZH_HANT)
-    assert sent.template == "overdue_notice/sms.zh-Hant@v1"
+    assert sent.template == "overdue_notice/sms.zh-Hant@v2"
+    token = link_token(sent.body)
     assert sent.body == (
         "【Tideover】您的貸款已逾期1天，逾期金額¥1,045.00（應還款日2026年2月15日）。"
-        "請儘快還款；如還款有困難，請聯絡我們協商還款方案。"
+        f"請儘快還款；如還款有困難，可在 {PAGE}{token} 查看貸款、申請還款方案，或聯絡我們。"
     )
     # Version 1 has no language: the same text, under the locale it always had.
     assert (sent_v1.body, sent_v1.locale) == (sent.body, Locale.ZH_CN)
     assert "language" not in sent_v1.model_dump()
     [entry] = await contact_log(notification, overdue.loan_id)
-    assert (entry["decision"], entry["template"], entry["body"]) == ("sent", sent.template, sent.body)
+    assert (entry["decision"], entry["template"], entry["body"]) == ("sent", sent.template, sent.body.replace(token, "******"))
 
 
 async def test_a_borrower_booked_without_a_language_reads_the_locales_own(
@@ -187,7 +190,7 @@ async def test_a_borrower_booked_without_a_language_reads_the_locales_own(
 
     sent = await watcher.wait_for_event("NotificationRequested", lambda e: e.loan_id == overdue.loan_id)
 
-    assert (sent.locale, sent.language, sent.template) == (Locale.ZH_CN, Language.ZH_HANS, "overdue_notice/sms.zh-CN@v1")
+    assert (sent.locale, sent.language, sent.template) == (Locale.ZH_CN, Language.ZH_HANS, "overdue_notice/sms.zh-CN@v2")
     assert "逾期金额¥1,045.00" in sent.body
 
 
@@ -236,7 +239,7 @@ async def test_the_contact_log_shows_a_written_plans_code_masked_while_the_borro
     assert f"验证码{code}" in request.body
     [entry] = await contact_log(notification, overdue.loan_id)
     assert (entry["purpose"], entry["decision"], entry["template"]) == ("written_plan", "sent", request.template)
-    assert entry["body"] == request.body.replace(code, "******")
+    assert entry["body"] == request.body.replace(code, "******").replace(link_token(request.body), "******")
     assert "验证码******" in entry["body"]
     connection = await asyncpg.connect(private_infrastructure.database_url)
     try:

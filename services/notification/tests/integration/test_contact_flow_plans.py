@@ -44,13 +44,13 @@ async def test_a_broken_plan_message_states_the_ledgers_days_past_due_whichever_
 ) -> None:
     noon = datetime(2026, 6, 18, 4, tzinfo=UTC)  # in Beijing
     await at(private_infrastructure, client, noon)
-    overdue = await overdue_loan(private_infrastructure, client)
+    overdue = await overdue_loan(private_infrastructure, client, noon)
     loan = {"loan_id": overdue.loan_id}
     ours = lambda e: e.loan_id == overdue.loan_id  # noqa: E731
     # The golden plan broke on 18 June, its oldest missed installment due 15 May (34 days before).
     # overdue-detection undid the plan in its ledger and reports 31 days past due (the days under
     # the plan do not count) and 712.40 overdue: those are the figures the borrower is told.
-    broken = envelope(golden("PlanBroken", **loan))
+    broken = envelope(golden("PlanBroken", **loan), noon)
     overdue_amounts = OverdueAmounts(
         principal=cny("666.67"), interest=cny("30.00"), fee=cny("0.00"), penalty=cny("15.73"), total=cny("712.40")
     )
@@ -68,11 +68,11 @@ async def test_a_broken_plan_message_states_the_ledgers_days_past_due_whichever_
     after_break = wrap(ledger, producer="overdue-detection", occurred_at=noon, causation=broken)
     first, second = (after_break, broken) if ledger_first else (broken, after_break)
 
-    missed = envelope(golden("PlanInstallmentMissed", **loan))
+    missed = envelope(golden("PlanInstallmentMissed", **loan), noon)
     await publish_in_turn(private_infrastructure, client, missed, first)
     assert "plan_broken" not in [entry["purpose"] for entry in await contact_log(notification, overdue.loan_id)]
     # The plan's activation (plans.offers.v1) is read last: the order of the topics must not matter.
-    await publish_in_turn(private_infrastructure, client, second, envelope(golden("PlanActivated", **loan)))
+    await publish_in_turn(private_infrastructure, client, second, envelope(golden("PlanActivated", **loan), noon))
     told = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")
     assert "逾期31天" in told.body
     assert "逾期总额¥712.40" in told.body
@@ -80,14 +80,14 @@ async def test_a_broken_plan_message_states_the_ledgers_days_past_due_whichever_
     assert "34天" not in told.body
 
     # Never twice: both events redelivered, and the break told again under another event id.
-    again = envelope(broken.payload)
+    again = envelope(broken.payload, noon)
     await client.publish(broken, after_break, again)
     await handled(private_infrastructure, again)
     log = await contact_log(notification, overdue.loan_id)
     assert [entry["decision"] for entry in log if entry["purpose"] == "plan_broken"] == ["sent"]
 
     # The plan ended: collection messages go out again.
-    later = envelope(overdue.model_copy(update={"business_date": date(2026, 6, 18), "episode": 2}))
+    later = envelope(overdue.model_copy(update={"business_date": date(2026, 6, 18), "episode": 2}), noon)
     await client.publish(later)
     notice = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "overdue_notice")
     assert "逾期1天" in notice.body
@@ -107,10 +107,10 @@ async def test_an_early_plan_broken_is_told_with_the_episode_the_break_began(
     broken-plan message states as it would an OverdueStatusChanged(plan_broken)."""
     noon = datetime(2026, 6, 18, 4, tzinfo=UTC)
     await at(private_infrastructure, client, noon)
-    overdue = await overdue_loan(private_infrastructure, client)
+    overdue = await overdue_loan(private_infrastructure, client, noon)
     loan = {"loan_id": overdue.loan_id}
     ours = lambda e: e.loan_id == overdue.loan_id  # noqa: E731
-    broken = envelope(golden("PlanBroken", **loan))
+    broken = envelope(golden("PlanBroken", **loan), noon)
     amounts = OverdueAmounts(
         principal=cny("666.67"), interest=cny("30.00"), fee=cny("0.00"), penalty=cny("1.20"), total=cny("697.87")
     )
@@ -118,7 +118,7 @@ async def test_an_early_plan_broken_is_told_with_the_episode_the_break_began(
     after_break = wrap(begun, producer="overdue-detection", occurred_at=noon, causation=broken)
 
     first, second = (after_break, broken) if ledger_first else (broken, after_break)
-    await publish_in_turn(private_infrastructure, client, first, second, envelope(golden("PlanActivated", **loan)))
+    await publish_in_turn(private_infrastructure, client, first, second, envelope(golden("PlanActivated", **loan), noon))
     told = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")
 
     assert "逾期3天" in told.body

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from notification.adapters.memory import MemoryNotificationStore
 from notification.adapters.templates import render
 from notification.application import handlers
+from notification.application.links import BorrowerLinks
 from notification.application.ports import Notifying
 from notification.domain.messages import StoredMessage
 from tideover_contracts.common import Channel
@@ -41,7 +42,7 @@ class World:
 
     def __init__(self, at: datetime = MIDDAY) -> None:
         self.store = MemoryNotificationStore()
-        self.notifying = Notifying(self.store, render)
+        self.notifying = Notifying(self.store, render, links=BorrowerLinks.for_development())
         self.clock = BusinessClock(at)
         self.outbox = MemoryOutbox()
 

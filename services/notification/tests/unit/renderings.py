@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from notification.adapters.templates import Rendered, render
+from notification.application.links import carries_link
 from notification.application.message_facts import Facts, NoMessageForEventError, facts_for
 from notification.application.ports import LedgerStatus
 from tideover_contracts.common import Channel, Jurisdiction, Language, WaivedAmounts
@@ -20,6 +21,7 @@ from tideover_contracts.events.tracking import PlanBroken
 from tideover_contracts.examples import OFFER_ID, golden_events
 from tideover_contracts.money import Money
 
+from .signed_links import with_link
 from .written_plans import CHINESE
 
 EventT = TypeVar("EventT", bound=Event)
@@ -34,13 +36,16 @@ LEDGER_AFTER_BREAK = LedgerStatus(date(2026, 6, 18), BROKEN_PLAN_DAYS_PAST_DUE, 
 #: Template versions above 1: plan_broken v2 states the ledger's overdue total; written_plan v2
 #: states every term of the plan in every channel (test_written_plan.py); its SMS, push and call
 #: v3 tell months due on the last day of shorter months in one run, and the SMS a schedule too
-#: long for it compactly.
+#: long for it compactly. The text of every message that carries the borrower's link (issue 21)
+#: is one version up: the overdue notice's and the plan installment reminder's v2, the written
+#: plan's SMS and push v4 and its e-mail v3 (application/links.py).
 VERSIONS = {Purpose.PLAN_BROKEN: 2, Purpose.WRITTEN_PLAN: 2}
 V3 = {(Purpose.WRITTEN_PLAN, channel) for channel in (Channel.SMS, Channel.PUSH, Channel.VOICE_CALL)}
 
 
 def version(purpose: Purpose, channel: Channel) -> int:
-    return 3 if (purpose, channel) in V3 else VERSIONS.get(purpose, 1)
+    before = 3 if (purpose, channel) in V3 else VERSIONS.get(purpose, 1)
+    return before + 1 if carries_link(purpose, channel) else before
 
 
 #: The file key of each language: zh-Hans keeps the name its files had before languages were
@@ -103,7 +108,7 @@ def rendered(
     jurisdiction: Jurisdiction = Jurisdiction.CN,
     facts: Facts | None = None,
 ) -> Rendered:
-    chosen = FACTS[purpose] if facts is None else facts
+    chosen = with_link(purpose, channel, FACTS[purpose] if facts is None else facts)
     return render(purpose, channel, language, jurisdiction, TIME_ZONES[jurisdiction], chosen)
 
 

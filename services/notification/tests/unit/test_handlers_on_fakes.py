@@ -4,6 +4,7 @@ fact told twice, a failed channel falling back, receipts, and the plan messages.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ import pytest
 
 from notification.application import handlers
 from notification.application.deciding import ContactNotYetKnownError
+from notification.domain.masking import MASK
 from tideover_contracts.common import Channel, Language
 from tideover_contracts.envelope import deterministic_id
 from tideover_contracts.events import notifications_v1
@@ -50,7 +52,7 @@ class TestContacts:
         await world.many(handlers.when_loan_became_overdue_send_notice, overdue(loan_id))
 
         [request] = world.requests(loan_id)
-        assert (request.language, request.template) == (Language.ZH_HANT, "overdue_notice/sms.zh-Hant@v1")
+        assert (request.language, request.template) == (Language.ZH_HANT, "overdue_notice/sms.zh-Hant@v2")
 
 
 class TestANotice:
@@ -69,11 +71,12 @@ class TestANotice:
             deterministic_id("NotificationRequested.v2", request.notification_id, "sms"),
             deterministic_id("NotificationRequested", request.notification_id, "sms"),
         }
-        assert not world.outbox.secret
+        assert world.outbox.secret == set(world.outbox.staged)  # it carries the borrower's link (test_borrower_link.py)
         assert world.log(loan_id) == [("sms", "sent", None)]
         message = world.message(loan_id)
         assert (message.status, message.channel) == ("sent", Channel.SMS)
-        assert world.store.contact_log[0].entry.body == request.body
+        [token] = re.findall(r"/b/([A-Za-z0-9_-]{40}) ", request.body)
+        assert world.store.contact_log[0].entry.body == request.body.replace(token, MASK)
 
     async def test_due_at_night_is_held_until_eight_in_the_borrowers_morning(self) -> None:
         world = World(EVENING)

@@ -18,6 +18,7 @@ from datetime import date
 import pytest
 
 from notification.adapters.templates import template_names
+from notification.application.links import carries_link
 from notification.application.message_facts import facts_for
 from notification.application.ports import LedgerStatus
 from tideover_contracts.common import Channel, Jurisdiction, Language
@@ -40,6 +41,7 @@ from .renderings import (
     text,
     version,
 )
+from .signed_links import LINK
 from .written_plans import CHINESE, SMS_BOUND
 
 
@@ -81,7 +83,11 @@ class TestEveryTemplate:
             assert sms.startswith("【Tideover】")
             # The written plan is the exception: its SMS carries the whole plan, in at most 10
             # segments of a concatenated SMS (test_written_plan.py, TestTheSmsIsOneConcatenatedMessage).
-            assert len(sms) <= (SMS_BOUND[language] if purpose is Purpose.WRITTEN_PLAN else 120)
+            # The borrower's link takes a segment more (test_borrower_link_sms.py pins how many).
+            if purpose is Purpose.WRITTEN_PLAN:
+                assert len(sms) <= SMS_BOUND[language]
+            else:
+                assert len(sms) <= (3 * 67 if carries_link(purpose, Channel.SMS) else 120)
 
 
 class TestGoldenRenderings:
@@ -172,16 +178,16 @@ class TestOverdueNotice:
 
         assert body == (
             "【Tideover】您的贷款已逾期1天，逾期金额¥1,045.00（应还款日2026年2月15日）。"
-            "请尽快还款；如还款有困难，请联系我们协商还款方案。"
+            f"请尽快还款；如还款有困难，可在 {LINK[Purpose.OVERDUE_NOTICE].url} 查看贷款、申请还款方案，或联系我们。"
         )
 
     def test_zh_hant_sms(self) -> None:
         message = rendered(Purpose.OVERDUE_NOTICE, Channel.SMS, Language.ZH_HANT)
 
-        assert message.template == "overdue_notice/sms.zh-Hant@v1"
+        assert message.template == "overdue_notice/sms.zh-Hant@v2"
         assert message.body == (
             "【Tideover】您的貸款已逾期1天，逾期金額¥1,045.00（應還款日2026年2月15日）。"
-            "請儘快還款；如還款有困難，請聯絡我們協商還款方案。"
+            f"請儘快還款；如還款有困難，可在 {LINK[Purpose.OVERDUE_NOTICE].url} 查看貸款、申請還款方案，或聯絡我們。"
         )
 
     def test_en_sms(self) -> None:

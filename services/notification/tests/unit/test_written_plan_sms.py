@@ -109,7 +109,8 @@ class TestTheSmsIsOneConcatenatedMessage:
 
     @pytest.mark.parametrize("language", list(Language))
     def test_a_schedule_of_differing_months_that_fits_is_told_month_by_month(self, language: Language) -> None:
-        case = long_extension(12)
+        # 9 months: the borrower's link (issue 21) takes a segment of a Chinese SMS, where 12 fitted before.
+        case = long_extension(9)
         body = written(case, Channel.SMS, language).body
 
         assert within_ten_segments(body, language)

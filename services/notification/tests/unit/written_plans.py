@@ -27,6 +27,8 @@ from tideover_contracts.events.notifications import Purpose
 from tideover_contracts.examples import cny, golden_events, plan_schedule
 from tideover_contracts.policy import PlanRules
 
+from .signed_links import with_link
+
 #: Rules and instructions unlike the defaults (3 days, 1% or 10.00, 2 months, 30 days), so that a
 #: figure written into a template would show.
 TERMS = WrittenPlanTerms(
@@ -228,7 +230,9 @@ def months_read_back(body: str, channel: Channel, language: Language) -> dict[da
 
 def written(case: Case, channel: Channel, language: Language, jurisdiction: Jurisdiction = Jurisdiction.CN) -> Rendered:
     _, facts = facts_for(case.event(), terms=TERMS)
-    return render(Purpose.WRITTEN_PLAN, channel, language, jurisdiction, "Asia/Shanghai", facts)
+    return render(
+        Purpose.WRITTEN_PLAN, channel, language, jurisdiction, "Asia/Shanghai", with_link(Purpose.WRITTEN_PLAN, channel, facts)
+    )
 
 
 def day_text(day: date, language: Language) -> str:

@@ -1,7 +1,9 @@
 """How a message is made and decided: stored under the business key of its fact, then decided by
 the contact rules (domain/contact_rules.py) at an instant, and, when it is sent, rendered in the
 borrower's language and staged as a request for the gateways (application/handlers.py calls
-these for each fact and each clock event)."""
+these for each fact and each clock event). A message that needs one carries the borrower's link,
+signed as it is rendered (application/links.py); the contact log keeps it, and a one-time code,
+masked."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from notification.application.codes import code_expiry, forget_expired, is_forgotten, live_code
+from notification.application.links import MissingLinksError, SignedLink, carries_link
 from notification.application.message_facts import facts_for, purpose_of
 from notification.application.ports import LedgerStatus, LogEntry, Notifying, StatusChange
 from notification.application.waiting import Known, cured_by_closure, known_after_locking
@@ -22,7 +25,7 @@ from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event, deterministic_id
 from tideover_contracts.events import notifications_v1
 from tideover_contracts.events.loans import LoanClosureReason
-from tideover_contracts.events.notifications import NotificationRequested
+from tideover_contracts.events.notifications import NotificationRequested, Purpose
 from tideover_runtime.unit import Unit, publish_each
 
 #: How long a gateway may still deliver a request before it is stale.
@@ -115,11 +118,13 @@ class _Run:
             return None
         channel = decision.channel
         assert channel is not None
-        request = _request(self.notifying, message, contact, channel, self.now, self.known.ledger_after(message))
+        request, link = _request(self.notifying, message, contact, channel, self.now, self.known.ledger_after(message))
         self.changes.append(StatusChange(message.notification_id, MessageStatus.SENT, channel=channel, sent_at=self.now))
-        code = live_code(message.source)
+        secrets = (live_code(message.source), link.token if link else None)  # the log says one was sent, not which
         self.entries.append(
-            replace(entry, template=request.template, subject=masked(request.subject, code), body=masked(request.body, code))
+            replace(
+                entry, template=request.template, subject=masked(request.subject, *secrets), body=masked(request.body, *secrets)
+            )
         )
         # The v1 copy keeps the event id v1 always had; a gateway reads one of the two topics.
         ids = (message.notification_id, channel.value)
@@ -149,7 +154,7 @@ async def decide_messages(notifying: Notifying, items: list[tuple[Unit[Any], Sto
             histories[message.loan_id] = replace(history, sent=(*history.sent, sent))
     await store.set_statuses(run.changes)
     await store.log(run.entries)
-    await publish_each(run.outgoing, secret=carries_a_code)
+    await publish_each(run.outgoing, secret=carries_a_secret)
 
 
 def _decision(
@@ -178,16 +183,21 @@ def _decision(
     )
 
 
-def carries_a_code(event: Event) -> bool:
-    """A written plan's request carries the borrower's one-time code in its text: its outbox row
-    is blanked once published (DESIGN.md §5: secrets are not kept in clear after they are sent)."""
-    return isinstance(event, NotificationRequested) and event.purpose.value == "written_plan"
+def carries_a_secret(event: Event) -> bool:
+    """A written plan's request carries the borrower's one-time code in its text, and a request
+    that carries the borrower's link (application/links.py) its token: their outbox rows are
+    blanked once published (DESIGN.md §5: secrets are not kept in clear after they are sent)."""
+    if not isinstance(event, NotificationRequested):
+        return False
+    purpose = Purpose(event.purpose.value)  # the v1 copy's purpose is v1's enum
+    return purpose is Purpose.WRITTEN_PLAN or carries_link(purpose, event.channel)
 
 
 def _request(
     notifying: Notifying, message: StoredMessage, contact: Contact, channel: Channel, now: datetime, ledger: LedgerStatus | None
-) -> NotificationRequested:
-    """The request for `message` on `channel`. A broken plan's message states the ledger's days
+) -> tuple[NotificationRequested, SignedLink | None]:
+    """The request for `message` on `channel`, and the borrower's link it carries, signed now for
+    the borrower on file (application/links.py). A broken plan's message states the ledger's days
     past due and overdue total after the break (`ledger`). Never a written plan whose code was
     forgotten (ForgottenCodeError)."""
     if is_forgotten(message.source):
@@ -195,9 +205,12 @@ def _request(
     address = contact.address(channel)
     assert address is not None
     _, facts = facts_for(message.source, ledger=ledger, terms=notifying.plan_terms)
+    link = _link(notifying, message, contact, channel)
+    if link is not None:
+        facts = {**facts, **link.facts()}
     language = contact.written_in
     rendered = notifying.render(message.purpose, channel, language, contact.jurisdiction, contact.time_zone, facts)
-    return NotificationRequested(
+    request = NotificationRequested(
         notification_id=message.notification_id,
         loan_id=message.loan_id,
         borrower_id=contact.borrower_id,
@@ -212,6 +225,15 @@ def _request(
         template=rendered.template,
         expires_at=now + REQUEST_TTL,
     )
+    return request, link
+
+
+def _link(notifying: Notifying, message: StoredMessage, contact: Contact, channel: Channel) -> SignedLink | None:
+    if not carries_link(message.purpose, channel):
+        return None
+    if notifying.links is None:
+        raise MissingLinksError(f"message {message.notification_id} carries the borrower's link: no link secret to sign it")
+    return notifying.links.for_message(message, contact.borrower_id, channel)
 
 
 def borrower_of(contact: Contact) -> Borrower:

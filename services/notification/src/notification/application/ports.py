@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from notification.application.links import BorrowerLinks
 from notification.application.written_plan import WrittenPlanTerms
 from notification.domain.contact_rules import PROFILES, History, Profile
 from notification.domain.messages import Contact, StoredMessage
@@ -120,3 +121,6 @@ class Notifying:
     profiles: Mapping[Jurisdiction, Profile] = field(default_factory=lambda: dict(PROFILES))
     #: What the written plan states beyond the plan: the plan rules, how and where to pay.
     plan_terms: WrittenPlanTerms = field(default_factory=WrittenPlanTerms)
+    #: Signs the borrower's link into the messages that carry one (application/links.py); None
+    #: where nothing is sent (the contact window), and a message with a link cannot be rendered.
+    links: BorrowerLinks | None = None

@@ -10,7 +10,8 @@ the plan is kept, and what a break does.
 - The plan's rules are the policy's (tideover_contracts.policy.PlanRules): the figures
   repayment-tracking judges the plan by, configured by the same TIDEOVER_PLAN_* variables.
 - How and where to pay is the lender's to say and no event carries it: a notification setting
-  (TIDEOVER_PAYMENT_INSTRUCTIONS, one text per language), `HOW_TO_PAY` by default.
+  (TIDEOVER_PAYMENT_INSTRUCTIONS, one text per language), `HOW_TO_PAY` by default: the
+  contracts' (tideover_contracts.policy), which the borrower's page states too.
 - The months are `WrittenPlan.months()`, the contracts' one rule (tideover_contracts.common
   `plan_months`). The short versions (SMS, push, voice) state them as runs: consecutive months
   due monthly on one day (a plan's dates are day D of each month, the last day of a month
@@ -32,24 +33,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from types import MappingProxyType
 
-from tideover_contracts.common import ContinuingInstallment, Language, Locale, PlanInstallmentLine, PlanMonth
+from tideover_contracts.common import ContinuingInstallment, Language, PlanInstallmentLine, PlanMonth
 from tideover_contracts.money import Money
-from tideover_contracts.policy import PlanRules
-
-#: How and where to pay, by default: upstream sends no payment instructions, so the loan
-#: contract's repayment account and the loan reference are what a borrower can always use.
-HOW_TO_PAY: Mapping[Language, str] = MappingProxyType(
-    {
-        Language.EN: (
-            "In the Tideover app, or by bank transfer to the repayment account named in your loan contract,"
-            " quoting your loan reference."
-        ),
-        Language.ZH_HANS: "通过Tideover App还款，或银行转账至您借款合同所列的还款账户，并在附言中注明贷款编号。",
-        Language.ZH_HANT: "透過Tideover App還款，或以銀行轉帳至您借款合約所列的還款帳戶，並於轉帳備註中註明貸款編號。",
-    }
-)
+from tideover_contracts.policy import HOW_TO_PAY, PlanRules, payment_instructions
 
 
 @dataclass(frozen=True)
@@ -63,10 +50,7 @@ class WrittenPlanTerms:
         """These terms with the payment instructions of `instructions`, by language ({"en": ...,
         "zh-Hans": ..., "zh-Hant": ...}; "zh-CN", the locale, names zh-Hans as it did before
         languages were named); a language it does not name keeps its text."""
-        texts = {**self.how_to_pay, **{_language(code): text.strip() for code, text in instructions.items()}}
-        if not all(texts.values()):
-            raise ValueError("payment instructions may not be blank")
-        return WrittenPlanTerms(self.rules, MappingProxyType(texts))
+        return WrittenPlanTerms(self.rules, payment_instructions(instructions, self.how_to_pay))
 
 
 @dataclass(frozen=True)
@@ -220,14 +204,6 @@ def _monthly(first: date, months_after: int, due: date) -> bool:
     the last day of a month shorter than that (the plan's dates: plan-calculation `add_months`)."""
     days_in_month = calendar.monthrange(due.year, due.month)[1]
     return _months_between(first, due) == months_after and due.day == min(first.day, days_in_month)
-
-
-def _language(code: str) -> Language:
-    """A language tag, or a locale for its own language ("zh-CN" → zh-Hans)."""
-    try:
-        return Language(code)
-    except ValueError:
-        return Language.of(Locale(code))
 
 
 def percent(fraction: Decimal, *, places: int | None = None) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from notification.adapters.contact_records import purge_contact_records
 from notification.adapters.store import PostgresNotificationStore
 from notification.adapters.templates import render
 from notification.application import handlers
+from notification.application.links import BorrowerLinks
 from notification.application.ports import Notifying
 from notification.application.written_plan import WrittenPlanTerms
 from notification.domain.contact_rules import PROFILES, Profile, configured
@@ -28,9 +30,10 @@ from tideover_contracts.events.overdue import InstallmentDueSoon, LoanBecameOver
 from tideover_contracts.events.plans import PlanActivated, PlanOffered, PlanRejected
 from tideover_contracts.events.tracking import PlanBroken, PlanCompleted, PlanInstallmentDueSoon, PlanInstallmentMissed
 from tideover_contracts.policy import PlanRules
+from tideover_runtime.borrower_links import LinkSettings, MissingLinkSecretError, link_secret
 from tideover_runtime.database import Connection
 from tideover_runtime.service import Chore, Resources, ServiceDefinition, run_service
-from tideover_runtime.settings import PlanRulesSettings
+from tideover_runtime.settings import PlanRulesSettings, RuntimeSettings
 from tideover_runtime.subscriptions import Subscriptions
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"  # inside the package: it ships in the wheel
@@ -72,11 +75,42 @@ def contact_log_purge(settings: NotificationSettings) -> Chore:
     return Chore("contact-log-purge", settings.contact_log_purge_every_hours * 3600, purge)
 
 
+class BorrowerPageError(RuntimeError):
+    """The borrower's page is not where a borrower's phone can open it safely."""
+
+
+def borrower_links(settings: LinkSettings, development: bool) -> BorrowerLinks:
+    """What signs the borrowers' links (issue 21, tideover_runtime.borrower_links): outside
+    development, a proper TIDEOVER_LINK_SECRET (MissingLinkSecretError) and the page's public
+    https address (BorrowerPageError): the default, this machine's, would send every borrower a
+    link to nowhere, and a bearer credential is not sent to an http page."""
+    secret = link_secret(settings, development)
+    page = settings.borrower_page_url
+    if not page.endswith("/") or not (development or page.startswith("https://")):
+        raise BorrowerPageError(
+            "TIDEOVER_BORROWER_PAGE_URL must be the https address of negotiation-intake's borrower page, ending in / "
+            f"(e.g. https://pay.example.com/b/), unless TIDEOVER_ENV=development; it is {page!r}"
+        )
+    return BorrowerLinks(settings, secret)
+
+
+@cache
+def configured_links() -> BorrowerLinks:
+    """The borrowers' links as the environment sets them: TIDEOVER_LINK_SECRET (the same as
+    negotiation-intake's), TIDEOVER_BORROWER_PAGE_URL (the token is appended to it) and
+    TIDEOVER_LINK_VALID_DAYS (7). Read once, when the service starts (`main`)."""
+    return borrower_links(LinkSettings(), RuntimeSettings().development)
+
+
 def subscriptions(
-    profiles: Mapping[Jurisdiction, Profile] | None = None, terms: WrittenPlanTerms | None = None
+    profiles: Mapping[Jurisdiction, Profile] | None = None,
+    terms: WrittenPlanTerms | None = None,
+    links: Callable[[], BorrowerLinks] = configured_links,
 ) -> Subscriptions[Any]:
     def notifying(connection: Connection) -> Notifying:
-        return Notifying(PostgresNotificationStore(connection), render, profiles or PROFILES, terms or WrittenPlanTerms())
+        return Notifying(
+            PostgresNotificationStore(connection), render, profiles or PROFILES, terms or WrittenPlanTerms(), links()
+        )
 
     subs = Subscriptions(notifying)
     subs.on(LoanBooked, handlers.when_loan_booked_keep_contact)
@@ -115,4 +149,8 @@ def definition() -> ServiceDefinition:
 
 
 def main() -> None:
+    try:  # refused before anything starts: links signed without the server's secret could be forged
+        configured_links()
+    except (MissingLinkSecretError, BorrowerPageError) as error:
+        raise SystemExit(f"notification: {error}") from None
     asyncio.run(run_service(definition()))
