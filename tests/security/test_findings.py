@@ -234,8 +234,10 @@ async def test_h1_the_contact_log_answers_no_one_without_a_key_and_never_shows_t
     assert anonymous.headers["www-authenticate"] == f'ServiceKey header="{HEADER}"'
     assert "entries" not in anonymous.text
     [written] = [entry for entry in operator.json()["entries"] if entry["purpose"] == "written_plan"]
-    assert sent_plan.code in sent_plan.sms  # the borrower's SMS carries it ...
-    assert written["body"] == sent_plan.sms.replace(sent_plan.code, "******")  # ... the log shows it masked
+    [token] = re.findall(r"/b/([A-Za-z0-9_-]{40}) ", sent_plan.sms)
+    assert sent_plan.code in sent_plan.sms  # the borrower's SMS carries it, and their link (issue 21) ...
+    assert written["body"] == sent_plan.sms.replace(sent_plan.code, "******").replace(token, "******")  # ... the log masks both
+    assert token not in operator.text
     # No six digits anywhere in what the log shows of the loan's messages (but in the loan's id).
     shown = " ".join(str(entry["body"]) for entry in operator.json()["entries"]).replace(str(sent_plan.loan_id), "")
     assert re.search(r"\d{6}", shown) is None
@@ -329,7 +331,8 @@ async def test_m4_the_stored_code_is_not_the_hmac_keyed_with_the_application_id(
 
 async def test_m4_no_outbox_or_contact_log_keeps_the_code_once_sent(database: asyncpg.Connection, sent_plan: SentPlan) -> None:
     """Intake's PlanSentToBorrower and notification's written-plan requests are blanked in
-    their outboxes once published; the contact log keeps the message masked."""
+    their outboxes once published; the contact log keeps the message masked. So is the token of
+    the borrower's link the written plan carries (issue 21), and every request carrying one."""
     outboxes = {"negotiation_intake": "PlanSentToBorrower", "notification": "NotificationRequested"}
 
     def published(schema: str) -> Callable[[], Awaitable[list[asyncpg.Record] | None]]:
@@ -342,23 +345,34 @@ async def test_m4_no_outbox_or_contact_log_keeps_the_code_once_sent(database: as
 
     # Blanked in the transaction that marks them sent, just after publishing.
     rows = {schema: await eventually(published(schema)) for schema in outboxes}
-    code = sent_plan.code.encode()
-    in_clear = await database.fetchval(
-        """
-        SELECT (SELECT count(*) FROM negotiation_intake.outbox WHERE key = $1 AND position($2::bytea IN value) > 0)
-             + (SELECT count(*) FROM notification.outbox WHERE key = $1 AND position($2::bytea IN value) > 0)
-             + (SELECT count(*) FROM notification.contact_log WHERE loan_id = $3 AND body LIKE '%' || $4 || '%')
-        """,
-        str(sent_plan.loan_id),
-        code,
+    [token] = re.findall(r"/b/([A-Za-z0-9_-]{40}) ", sent_plan.sms)
+    in_clear = 0
+    for secret in (sent_plan.code, token):
+        in_clear += await database.fetchval(
+            """
+            SELECT (SELECT count(*) FROM negotiation_intake.outbox WHERE key = $1 AND position($2::bytea IN value) > 0)
+                 + (SELECT count(*) FROM notification.outbox WHERE key = $1 AND position($2::bytea IN value) > 0)
+                 + (SELECT count(*) FROM notification.contact_log WHERE loan_id = $3 AND body LIKE '%' || $4 || '%')
+            """,
+            str(sent_plan.loan_id),
+            secret.encode(),
+            sent_plan.loan_id,
+            secret,
+        )
+
+    # The message keeps the code until it expires (notification's application/codes.py), never the link.
+    in_clear += await database.fetchval(
+        "SELECT count(*) FROM notification.messages WHERE loan_id = $1 AND position($2 IN source::text) > 0",
         sent_plan.loan_id,
-        sent_plan.code,
+        token,
     )
 
-    assert {schema: [row["value"] for row in found] for schema, found in rows.items()} == {
-        "negotiation_intake": [b""],
-        "notification": [b"", b""],  # the request, and its version 1 for the gateways not yet moved on
-    }
+    values = {schema: [row["value"] for row in found] for schema, found in rows.items()}
+    assert values["negotiation_intake"] == [b""]
+    # The written plan's request and its version 1 for the gateways not yet moved on, and so every
+    # request that carries the borrower's link (the loan's overdue notices).
+    assert len(values["notification"]) >= 2
+    assert set(values["notification"]) == {b""}
     assert in_clear == 0
 
 
@@ -595,7 +609,11 @@ async def test_m6_the_cookie_is_secure_by_default_and_sessions_are_shared_by_eve
     """A second intake as production runs it (no TIDEOVER_ENV=development): its cookie is Secure
     with the __Host- prefix, and it knows the sessions the first one opened — the store is
     Postgres, not a secret random per process — until they are signed out."""
-    production = {"TIDEOVER_ENV": "production", "TIDEOVER_CODE_SECRET": secrets.token_urlsafe(32)}
+    production = {
+        "TIDEOVER_ENV": "production",
+        "TIDEOVER_CODE_SECRET": secrets.token_urlsafe(32),
+        "TIDEOVER_LINK_SECRET": secrets.token_urlsafe(32),  # required too outside development (issue 21)
+    }
     env = {**system.infrastructure.service_env(), **production}
     replica = ServiceProcess("negotiation_intake", env, tmp_path).start()
     try:

@@ -2,10 +2,75 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 
-from tideover_contracts.common import Jurisdiction
+from tideover_contracts.common import Bucket, Jurisdiction, Language, Locale
+
+#: The most days past due of each bucket, industry convention (DESIGN.md §4: M1 1–30, M2 31–60,
+#: M3 61–90, M4 91–180, M5+ 181+): overdue-detection classifies by them, and the borrower's page
+#: says when the next one begins.
+BUCKET_LIMITS: tuple[tuple[int, Bucket], ...] = (
+    (0, Bucket.CURRENT),
+    (30, Bucket.M1),
+    (60, Bucket.M2),
+    (90, Bucket.M3),
+    (180, Bucket.M4),
+)
+
+
+def bucket_for(dpd: int) -> Bucket:
+    """The bucket of a loan `dpd` days past due."""
+    for limit, bucket in BUCKET_LIMITS:
+        if dpd <= limit:
+            return bucket
+    return Bucket.M5_PLUS
+
+
+def next_bucket(dpd: int) -> tuple[Bucket, int] | None:
+    """The bucket a loan `dpd` days past due comes to next, and the days past due it begins at;
+    None from the last bucket on."""
+    later = [(limit + 1, bucket) for limit, bucket in BUCKET_LIMITS if limit >= dpd]
+    if not later:
+        return None
+    starts = later[0][0]
+    return bucket_for(starts), starts
+
+
+#: How and where to pay, by default: upstream sends no payment instructions, so the loan
+#: contract's repayment account and the loan reference are what a borrower can always use. The
+#: written plan (notification) and the borrower's page (negotiation-intake) state it, each with
+#: TIDEOVER_PAYMENT_INSTRUCTIONS over it (`payment_instructions`).
+HOW_TO_PAY: Mapping[Language, str] = MappingProxyType(
+    {
+        Language.EN: (
+            "In the Tideover app, or by bank transfer to the repayment account named in your loan contract,"
+            " quoting your loan reference."
+        ),
+        Language.ZH_HANS: "通过Tideover App还款，或银行转账至您借款合同所列的还款账户，并在附言中注明贷款编号。",
+        Language.ZH_HANT: "透過Tideover App還款，或以銀行轉帳至您借款合約所列的還款帳戶，並於轉帳備註中註明貸款編號。",
+    }
+)
+
+
+def payment_instructions(instructions: Mapping[str, str], base: Mapping[Language, str] = HOW_TO_PAY) -> Mapping[Language, str]:
+    """`base` with the texts of `instructions`, by language ({"en": ..., "zh-Hans": ...,
+    "zh-Hant": ...}; "zh-CN", the locale, names zh-Hans); a language it does not name keeps its
+    text. ValueError for a tag that names no language, or a blank text."""
+    texts = {**base, **{_language(code): text.strip() for code, text in instructions.items()}}
+    if not all(texts.values()):
+        raise ValueError("payment instructions may not be blank")
+    return MappingProxyType(texts)
+
+
+def _language(code: str) -> Language:
+    """A language tag, or a locale for its own language ("zh-CN" → zh-Hans)."""
+    try:
+        return Language(code)
+    except ValueError:
+        return Language.of(Locale(code))
 
 
 @dataclass(frozen=True)

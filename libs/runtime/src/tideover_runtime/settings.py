@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tideover_contracts.policy import ChargeCaps, PlanRules
+from tideover_contracts.common import Language
+from tideover_contracts.policy import ChargeCaps, PlanRules, payment_instructions
 
 
 class RuntimeSettings(BaseSettings):
@@ -94,3 +96,16 @@ class ChargeCapsSettings(BaseSettings):
 
     def caps(self) -> ChargeCaps:
         return ChargeCaps(self.one_year_lpr, self.lpr_multiple)
+
+
+class PaymentInstructionsSettings(BaseSettings):
+    """How and where to pay (tideover_contracts.policy.HOW_TO_PAY) with TIDEOVER_PAYMENT_INSTRUCTIONS
+    over it, one text per language as JSON: notification's written plan and intake's borrower page
+    state it, each reading the same variable."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDEOVER_", extra="ignore")
+
+    payment_instructions: dict[str, str] = {}
+
+    def texts(self) -> Mapping[Language, str]:
+        return payment_instructions(self.payment_instructions)

@@ -86,6 +86,12 @@ def note_audited() -> None:
         watch.audited = True
 
 
+def note_kept() -> None:
+    """The request being served was kept as refused by its route, with what the door cannot see
+    (the borrower's page: why a link was refused, and not its token): not kept twice."""
+    note_audited()
+
+
 class RefusalLog:
     """Keeps refusals within the Budget; writes each minute's summary of those left out once the
     minute is over, and deletes rows past KEPT_DAYS at most once an hour."""

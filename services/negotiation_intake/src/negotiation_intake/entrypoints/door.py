@@ -8,6 +8,7 @@ floods) unless the audit log has the request already (a change refused by a rule
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -25,6 +26,9 @@ log = structlog.get_logger(__name__)
 
 #: The presented key's id (tdo_<id>_<secret>), kept for a refused key: never the secret.
 KEY_ID_LENGTH = 12
+#: A path that carries a credential, kept without it: the borrower's link (/b/<token>, issue 21),
+#: anything under /b/ but the page's own paths (entrypoints/borrower_page).
+CREDENTIAL_IN_PATH = re.compile(r"^/b/(?!(?:static|language|leave|left|plan)(?:/|$))[^/]+")
 
 
 @dataclass
@@ -79,7 +83,7 @@ class Door:
                     reason=answer.reason(),
                     detail=answer.detail(),
                     method=scope["method"],
-                    path=scope["path"][:1000],
+                    path=kept_path(scope["path"]),
                     client=scope["client"][0] if scope.get("client") else None,
                     agent_id=agent.agent_id if isinstance(agent, Agent) else None,
                     role=agent.role.value if isinstance(agent, Agent) else None,
@@ -96,3 +100,8 @@ def _presented_key_id(scope: Scope) -> str | None:
     prefix, _, rest = presented.partition("_")
     key_id = rest.partition("_")[0]
     return key_id if prefix == "tdo" and len(key_id) == KEY_ID_LENGTH and key_id.isalnum() and key_id.isascii() else None
+
+
+def kept_path(path: str) -> str:
+    """`path` as a refusal keeps it: bounded, and with no credential (CREDENTIAL_IN_PATH)."""
+    return CREDENTIAL_IN_PATH.sub("/b/{token}", path)[:1000]

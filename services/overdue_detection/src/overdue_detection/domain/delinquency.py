@@ -6,16 +6,10 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from overdue_detection.domain.ledger import Pause
-from tideover_contracts.common import Bucket
+from tideover_contracts.policy import BUCKET_LIMITS, bucket_for
 
-#: Upper DPD bound of each bucket; industry convention (DESIGN.md §4).
-BUCKET_LIMITS: tuple[tuple[int, Bucket], ...] = (
-    (0, Bucket.CURRENT),
-    (30, Bucket.M1),
-    (60, Bucket.M2),
-    (90, Bucket.M3),
-    (180, Bucket.M4),
-)
+#: The buckets are the contracts' (tideover_contracts.policy): the borrower's page says when the next begins.
+__all__ = ["BUCKET_LIMITS", "bucket_for", "days_past_due", "paused_days", "shown_days_past_due"]
 
 
 def days_past_due(business_date: date, oldest_unpaid_due_date: date | None, paused_days: int = 0) -> int:
@@ -24,13 +18,6 @@ def days_past_due(business_date: date, oldest_unpaid_due_date: date | None, paus
     if oldest_unpaid_due_date is None or business_date <= oldest_unpaid_due_date:
         return 0
     return max(0, (business_date - oldest_unpaid_due_date).days - paused_days)
-
-
-def bucket_for(dpd: int) -> Bucket:
-    for limit, bucket in BUCKET_LIMITS:
-        if dpd <= limit:
-            return bucket
-    return Bucket.M5_PLUS
 
 
 def paused_days(pauses: Iterable[Pause], after: date | None, through: date) -> int:

@@ -1,0 +1,163 @@
+"""The borrower's page against an attacker (issue 21, "Done when": an expired, altered or other
+loan's link is refused without telling what exists; the page is rate limited), with all five
+services running on the module's own topics and database (conftest.py).
+
+A prober who knows a loan exists learns it from no answer; junk never reaches a 500; the link is a
+bearer credential for days, so neither intake's tables nor its log keep it in clear, whatever
+happened to it; and intake does not start outside development without its own link secret."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import string
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from negotiation_intake.domain.borrower_limits import LINK_PER_CLIENT
+from negotiation_intake.entrypoints.bootstrap import SCHEMA
+from tideover_contracts.envelope import wrap
+from tideover_contracts.events.loans import LoanBooked
+from tideover_contracts.examples import loan_booked
+from tideover_contracts.topics import OVERDUE_STATUS
+from tideover_runtime.borrower_links import DEVELOPMENT_LINK_SECRET, TOKEN_LENGTH, sign
+from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.journeys import day_closed
+from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
+from tideover_testkit.processes import ServiceProcess, wait_until_ok
+from tideover_testkit.settle import settled
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+CLOSED_ON = date(2027, 6, 18)
+NOW = datetime(2027, 6, 18, 10, tzinfo=UTC)  # the business clock once CLOSED_ON is closed
+SECRET = DEVELOPMENT_LINK_SECRET.encode()  # the harness runs TIDEOVER_ENV=development
+TOKEN_ALPHABET = string.ascii_letters + string.digits + "-_"
+
+
+@dataclass(frozen=True)
+class Page:
+    infrastructure: Infrastructure
+    intake: ServiceProcess
+    #: A loan for each test that tries its links: the refused tries of one loan are limited.
+    loans: dict[str, LoanBooked]
+
+    def browser(self, **headers: str) -> httpx.AsyncClient:
+        """From an address of its own (uvicorn trusts X-Forwarded-For from 127.0.0.1)."""
+        sent = {"X-Forwarded-For": an_address(), "Accept-Language": "zh-CN", **headers}
+        return httpx.AsyncClient(base_url=self.intake.url, headers=sent, timeout=10, follow_redirects=True)
+
+
+def an_address() -> str:
+    """An address of the benchmarking range (RFC 2544) no other request speaks from."""
+    number = uuid.uuid4().int
+    return f"198.19.{number % 256}.{number // 256 % 254 + 1}"
+
+
+async def book(infrastructure: Infrastructure, overdue_url: str, loans: list[LoanBooked]) -> None:
+    """Booked, one business day closed after their first due date, and every service settled."""
+    async with (
+        KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as kafka,
+        TopicWatcher(infrastructure.bootstrap_servers, [OVERDUE_STATUS.name], infrastructure.topic_prefix) as watcher,
+    ):
+        for loan in loans:
+            await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
+        for loan in loans:
+            await wait_until_ok(f"{overdue_url}/v1/loans/{loan.loan_id}/overdue-status")
+        await settled(infrastructure)
+        await kafka.publish(day_closed(CLOSED_ON))
+        ids = {loan.loan_id for loan in loans}
+        await watcher.wait_for(lambda _: ids <= {event.loan_id for event in watcher.events("LoanBecameOverdue")})
+        await settled(infrastructure)
+
+
+@pytest.fixture(scope="module")
+def page(module_infrastructure: Infrastructure, running: dict[str, ServiceProcess]) -> Page:
+    loans = {name: loan_booked(loan_id=uuid.uuid4(), booked_on=date(2027, 5, 15)) for name in ("probed", "kept")}
+    asyncio.run(book(module_infrastructure, running["overdue_detection"].url, list(loans.values())))
+    return Page(module_infrastructure, running["negotiation_intake"], loans)
+
+
+async def test_the_link_is_never_kept_in_clear(page: Page) -> None:
+    loan = page.loans["kept"]
+    token = sign(loan.loan_id, loan.borrower.borrower_id, NOW + timedelta(days=7), SECRET)
+    address = an_address()
+    async with page.browser(**{"X-Forwarded-For": address}) as browser:
+        opened = await browser.get(f"/b/{token}")
+        for n in range(LINK_PER_CLIENT.tries):
+            await browser.get(f"/b/{token[:-1]}{TOKEN_ALPHABET[n]}")  # altered: refused, kept with a reason
+        held = await browser.get(f"/b/{token}")  # over the limit: refused, kept too
+        await browser.post(f"/b/{token}")  # a method it does not take: kept by the door
+    assert opened.status_code == 200  # the redirect followed
+    assert held.status_code == 429
+
+    connection = await asyncpg.connect(page.infrastructure.database_url)
+    try:
+        tables = await connection.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = $1", SCHEMA)
+        rows = [
+            str(row)
+            for table in tables
+            for row in await connection.fetch(f'SELECT row_to_json(t)::text AS r FROM "{SCHEMA}"."{table["table_name"]}" AS t')
+        ]
+        kept = await connection.fetchval(
+            f"SELECT count(*) FROM {SCHEMA}.refused_requests WHERE path = '/b/{{token}}' AND client = $1", address
+        )
+    finally:
+        await connection.close()
+    assert kept >= 3  # first in the module: within the refusal log's bound a minute (adapters/refusals.py)
+    assert not [row for row in rows if token[:30] in row]
+    assert token[:30] not in page.intake.log_path.read_text()
+
+
+async def test_a_prober_who_knows_the_loan_learns_nothing_from_the_answers(page: Page) -> None:
+    loan_id, borrower = page.loans["probed"].loan_id, page.loans["probed"].borrower.borrower_id
+    later = NOW + timedelta(days=7)
+    probes = {
+        "the loan, a guessed borrower": sign(loan_id, "B-000001", later, SECRET),
+        "the loan, another secret": sign(loan_id, borrower, later, b"guessed" * 8),
+        "the loan, expired": sign(loan_id, borrower, NOW - timedelta(hours=1), SECRET),
+        "no such loan": sign(uuid.uuid4(), borrower, later, SECRET),
+        "no token at all": secrets.token_urlsafe(30),
+    }
+    answers = {}
+    for name, token in probes.items():
+        async with page.browser() as browser:
+            answers[name] = await browser.get(f"/b/{token}")
+
+    assert {answer.status_code for answer in answers.values()} == {404}
+    assert len({answer.text for answer in answers.values()}) == 1
+    assert len({tuple(sorted(answer.headers.keys())) for answer in answers.values()}) == 1
+    assert "无法打开此链接" in answers["no such loan"].text  # in the browser's language
+
+
+async def test_junk_never_reaches_a_500(page: Page) -> None:
+    draw = random.Random(21)
+    junk = [
+        *("".join(draw.choices(TOKEN_ALPHABET, k=TOKEN_LENGTH)) for _ in range(40)),
+        *("".join(chr(draw.randrange(32, 0x2FFF)) for _ in range(draw.randrange(1, 90))) for _ in range(40)),
+    ]
+    statuses = []
+    for token in junk:
+        async with page.browser() as browser:
+            statuses.append((await browser.get(f"/b/{token}")).status_code)
+    assert set(statuses) <= {404, 400}, statuses
+
+
+@pytest.mark.parametrize("secret", ["", DEVELOPMENT_LINK_SECRET, "too-short"])
+async def test_intake_refuses_to_start_outside_development_without_a_link_secret(page: Page, tmp_path: Path, secret: str) -> None:
+    production = {
+        "TIDEOVER_ENV": "production",
+        "TIDEOVER_CODE_SECRET": secrets.token_urlsafe(32),
+        "TIDEOVER_LINK_SECRET": secret,
+    }
+    replica = ServiceProcess("negotiation_intake", {**page.infrastructure.service_env(), **production}, tmp_path)
+    with pytest.raises(RuntimeError, match="exited with 1"):
+        replica.start(timeout=30)
+    assert "TIDEOVER_LINK_SECRET must be set" in replica.log_path.read_text()
