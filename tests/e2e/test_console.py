@@ -111,7 +111,7 @@ async def test_an_agent_takes_a_hardship_application_to_an_active_plan_in_the_br
         await expect(agent.get_by_role("heading", name="Overdue loans")).to_be_visible()
         await agent.get_by_label("Loan or borrower").fill(str(loan.loan_id)[:8])
         await agent.get_by_role("button", name="Show").click()
-        await expect(agent.get_by_text("1 loans")).to_be_visible()
+        await expect(agent.get_by_text("1 loan", exact=True)).to_be_visible()
         row = agent.get_by_role("row").filter(has_text=loan.borrower.borrower_id)
         await expect(row).to_contain_text("M1")
         await shot(agent, screenshot_path(SCREENSHOTS, "01-work-queue"))
