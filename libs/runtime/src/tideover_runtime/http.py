@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -35,6 +36,25 @@ class ProblemOut(BaseModel):
 def problem_response(description: str) -> dict[str, Any]:
     """An OpenAPI `responses` entry for a problem+json answer."""
     return {"description": description, "model": ProblemOut, "content": {PROBLEM_JSON: {}}}
+
+
+#: The most loans one request of a batch read may name (the console's work queue asks for a page
+#: of 25).
+MAX_LOANS_PER_REQUEST = 100
+#: The loans a batch read answers for: `?loan_id=…&loan_id=…`.
+LoanIds = Annotated[
+    list[uuid.UUID],
+    Query(
+        alias="loan_id",
+        min_length=1,
+        max_length=MAX_LOANS_PER_REQUEST,
+        description=f"A loan to answer for, repeated for each (1 to {MAX_LOANS_PER_REQUEST}; a repeated id is answered once)",
+    ),
+]
+#: A batch read's answer to too few, too many or malformed loan ids, for its OpenAPI `responses`.
+TOO_MANY_LOANS: dict[int | str, dict[str, Any]] = {
+    422: problem_response(f"No loan_id, more than {MAX_LOANS_PER_REQUEST}, or one not a UUID (`errors`)")
+}
 
 
 ReadinessCheck = Callable[[], Awaitable[bool]]

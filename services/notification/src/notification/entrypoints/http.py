@@ -21,28 +21,13 @@ from notification.application.ports import Notifying
 from notification.domain.contact_rules import PROFILES, Decision, Outcome, Profile
 from tideover_contracts.common import Jurisdiction
 from tideover_runtime.database import Connection
-from tideover_runtime.http import problem, problem_response
+from tideover_runtime.http import TOO_MANY_LOANS, LoanIds, problem, problem_response
 from tideover_runtime.service import Routes, ServiceResources, query_api
 from tideover_runtime.service_auth import REFUSALS, requires
 from tideover_runtime.service_keys import Right
 
 router = APIRouter()
 READER = [requires(Right.READ_CONTACT_LOG)]
-#: The most loans one request of a batch form may name (the console's work queue asks for a page
-#: of 25).
-MAX_LOANS_PER_REQUEST = 100
-LoanIds = Annotated[
-    list[uuid.UUID],
-    Query(
-        alias="loan_id",
-        min_length=1,
-        max_length=MAX_LOANS_PER_REQUEST,
-        description=f"A loan to answer for, repeated for each (1 to {MAX_LOANS_PER_REQUEST}; a repeated id is answered once)",
-    ),
-]
-TOO_MANY: dict[int | str, dict[str, Any]] = {
-    422: problem_response(f"No loan_id, more than {MAX_LOANS_PER_REQUEST}, or one not a UUID (`errors`)")
-}
 
 
 @router.get("/v1/loans/{loan_id}/contact-log", dependencies=READER, responses=REFUSALS)
@@ -52,7 +37,7 @@ async def contact_log(loan_id: uuid.UUID, resources: ServiceResources) -> dict[s
     return {"loan_id": str(loan_id), "entries": logs[loan_id]}
 
 
-@router.get("/v1/loans/contact-logs", dependencies=READER, responses={**REFUSALS, **TOO_MANY})
+@router.get("/v1/loans/contact-logs", dependencies=READER, responses={**REFUSALS, **TOO_MANY_LOANS})
 async def contact_logs(
     loan_ids: LoanIds,
     resources: ServiceResources,
@@ -142,7 +127,7 @@ async def window(loan_id: uuid.UUID, resources: ServiceResources, profiles: Prof
     return {**_window(loan_id, decision), "at": now.isoformat()}
 
 
-@router.get("/v1/loans/contact-windows", dependencies=READER, responses={**REFUSALS, **TOO_MANY})
+@router.get("/v1/loans/contact-windows", dependencies=READER, responses={**REFUSALS, **TOO_MANY_LOANS})
 async def windows(loan_ids: LoanIds, resources: ServiceResources, profiles: Profiles) -> dict[str, Any]:
     """/v1/loans/{loan_id}/contact-window of many loans at once, all at one instant `at` (the
     console's work queue): `loans` in the order asked, `unknown` those whose contact is not known."""

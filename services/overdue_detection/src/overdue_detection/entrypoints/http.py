@@ -9,15 +9,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from overdue_detection.adapters.loan_book import LoanBook
 from overdue_detection.application.overdue_status import OverdueStatus, overdue_statuses
 from overdue_detection.application.queries import ClosedLoanError, ledger_position
-from tideover_runtime.http import problem, problem_response
+from tideover_runtime.http import TOO_MANY_LOANS, LoanIds, problem, problem_response
 from tideover_runtime.service import ServiceResources, query_api
 from tideover_runtime.service_auth import REFUSALS, requires
 from tideover_runtime.service_keys import Right
@@ -73,25 +73,11 @@ async def overdue_status(loan_id: uuid.UUID, resources: ServiceResources) -> dic
     }
 
 
-#: The most loans one request of /v1/loans/overdue-statuses may name (the console's work queue
-#: asks for a page of 25).
-MAX_LOANS_PER_REQUEST = 100
-LoanIds = Annotated[
-    list[uuid.UUID],
-    Query(
-        alias="loan_id",
-        min_length=1,
-        max_length=MAX_LOANS_PER_REQUEST,
-        description=f"A loan to answer for, repeated for each (1 to {MAX_LOANS_PER_REQUEST}; a repeated id is answered once)",
-    ),
-]
-
-
 @router.get(
     "/v1/loans/overdue-statuses",
     response_model=None,
     dependencies=READER,
-    responses={**REFUSALS, 422: problem_response(f"No loan_id, more than {MAX_LOANS_PER_REQUEST}, or one not a UUID")},
+    responses={**REFUSALS, **TOO_MANY_LOANS},
 )
 async def overdue_statuses_of_many(loan_ids: LoanIds, resources: ServiceResources) -> dict[str, Any]:
     """Many loans' overdue status at once, as /v1/loans/{loan_id}/overdue-status says it without
