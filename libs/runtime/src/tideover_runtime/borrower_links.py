@@ -32,6 +32,8 @@ from functools import cache
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tideover_runtime.settings import MIN_SECRET_LENGTH, MissingSecretError, server_secret
+
 VERSION = 1
 MAC_BYTES = 10
 TOKEN_BYTES = 1 + 16 + 3 + MAC_BYTES
@@ -39,7 +41,6 @@ TOKEN_LENGTH = TOKEN_BYTES * 4 // 3
 DEFAULT_VALID_DAYS = 7
 #: What a developer's machine and the tests sign with when they set no secret: never production's.
 DEVELOPMENT_LINK_SECRET = "tideover-development-link-secret-never-in-production"  # noqa: S105 — public by design
-MIN_SECRET_LENGTH = 32
 _HOUR = 3600
 
 
@@ -54,22 +55,20 @@ class LinkSettings(BaseSettings):
     link_valid_days: int = Field(default=DEFAULT_VALID_DAYS, ge=1, le=90)
 
 
-class MissingLinkSecretError(RuntimeError):
-    pass
+#: The link secret's error, by its own name for callers that catch it.
+MissingLinkSecretError = MissingSecretError
 
 
 def link_secret(settings: LinkSettings, development: bool) -> bytes:
     """The secret to sign links with; MissingLinkSecretError outside development without a proper one."""
-    secret = settings.link_secret.get_secret_value() if settings.link_secret is not None else None
-    if development:
-        return (secret or DEVELOPMENT_LINK_SECRET).encode()
-    if secret is None or secret == DEVELOPMENT_LINK_SECRET or len(secret) < MIN_SECRET_LENGTH:
-        raise MissingLinkSecretError(
-            f"TIDEOVER_LINK_SECRET must be set to a random secret of at least {MIN_SECRET_LENGTH} characters, the "
-            "same for notification and negotiation-intake (e.g. `openssl rand -base64 32`), unless "
-            "TIDEOVER_ENV=development"
-        )
-    return secret.encode()
+    return server_secret(
+        settings.link_secret,
+        development,
+        DEVELOPMENT_LINK_SECRET,
+        f"TIDEOVER_LINK_SECRET must be set to a random secret of at least {MIN_SECRET_LENGTH} characters, the "
+        "same for notification and negotiation-intake (e.g. `openssl rand -base64 32`), unless "
+        "TIDEOVER_ENV=development",
+    )
 
 
 @cache

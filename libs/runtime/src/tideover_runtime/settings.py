@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tideover_contracts.common import Language
@@ -109,3 +109,24 @@ class PaymentInstructionsSettings(BaseSettings):
 
     def texts(self) -> Mapping[Language, str]:
         return payment_instructions(self.payment_instructions)
+
+
+#: As many characters as a random 32-byte secret has in base64 (`openssl rand -base64 32`).
+MIN_SECRET_LENGTH = 32
+
+
+class MissingSecretError(RuntimeError):
+    """A server-side secret is missing, short, or the development one, outside development."""
+
+
+def server_secret(secret: SecretStr | None, development: bool, development_secret: str, error: str) -> bytes:
+    """A server-side secret as bytes (DESIGN.md §5): in development, the one given or the public
+    development one; elsewhere one of at least MIN_SECRET_LENGTH characters that is not the
+    development one, else MissingSecretError with `error`. The rule of the link's and the
+    one-time codes' secrets alike."""
+    value = secret.get_secret_value() if secret is not None else None
+    if development:
+        return (value or development_secret).encode()
+    if value is None or value == development_secret or len(value) < MIN_SECRET_LENGTH:
+        raise MissingSecretError(error)
+    return value.encode()

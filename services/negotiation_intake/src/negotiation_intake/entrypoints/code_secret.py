@@ -14,10 +14,12 @@ from functools import cache
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tideover_runtime.settings import MIN_SECRET_LENGTH, MissingSecretError, server_secret
+
 #: What a developer's machine and the tests hash with when they set no secret: never production's.
 DEVELOPMENT_CODE_SECRET = "tideover-development-code-secret-never-in-production"  # noqa: S105 — public by design
 #: As many characters as a random 32-byte secret has in base64 (`openssl rand -base64 32`).
-MIN_LENGTH = 32
+MIN_LENGTH = MIN_SECRET_LENGTH
 
 
 class CodeSecretSettings(BaseSettings):
@@ -26,22 +28,20 @@ class CodeSecretSettings(BaseSettings):
     code_secret: SecretStr | None = Field(default=None, description="Keys the HMAC of the one-time codes")
 
 
-class MissingCodeSecretError(RuntimeError):
-    pass
+#: Raised outside development without a proper secret.
+MissingCodeSecretError = MissingSecretError
 
 
 def code_secret(settings: CodeSecretSettings, development: bool) -> bytes:
     """The secret to hash codes with; MissingCodeSecretError outside development without a
     proper one."""
-    secret = settings.code_secret.get_secret_value() if settings.code_secret is not None else None
-    if development:
-        return (secret or DEVELOPMENT_CODE_SECRET).encode()
-    if secret is None or secret == DEVELOPMENT_CODE_SECRET or len(secret) < MIN_LENGTH:
-        raise MissingCodeSecretError(
-            f"TIDEOVER_CODE_SECRET must be set to a random secret of at least {MIN_LENGTH} characters, the same on "
-            "every replica (e.g. `openssl rand -base64 32`), unless TIDEOVER_ENV=development"
-        )
-    return secret.encode()
+    return server_secret(
+        settings.code_secret,
+        development,
+        DEVELOPMENT_CODE_SECRET,
+        f"TIDEOVER_CODE_SECRET must be set to a random secret of at least {MIN_LENGTH} characters, the same on "
+        "every replica (e.g. `openssl rand -base64 32`), unless TIDEOVER_ENV=development",
+    )
 
 
 @cache
