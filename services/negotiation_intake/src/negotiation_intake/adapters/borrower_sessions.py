@@ -9,12 +9,11 @@ Idle time and expiry are measured by the database's clock: they protect a person
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from negotiation_intake.adapters.console_sessions import PURGE_BATCH, TOKEN_PATTERN, new_token
+from negotiation_intake.adapters.console_sessions import TOKEN_PATTERN, digest, new_token, purge_ended
 from negotiation_intake.domain.borrower_access import BorrowerSession
 from tideover_runtime.database import Connection
 
@@ -26,27 +25,15 @@ def new_csrf() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def start(connection: Connection, token: str, session: BorrowerSession, lifetime: timedelta, idle: timedelta) -> None:
     """Store a new session under `token` for `lifetime`, after deleting a few that have ended."""
-    await connection.execute(
-        """
-        DELETE FROM borrower_sessions WHERE token_sha256 IN (
-            SELECT token_sha256 FROM borrower_sessions
-            WHERE expires_at <= now() OR last_seen_at <= now() - $1::interval LIMIT $2)
-        """,
-        idle,
-        PURGE_BATCH,
-    )
+    await purge_ended(connection, "borrower_sessions", idle)
     await connection.execute(
         """
         INSERT INTO borrower_sessions (token_sha256, loan_id, borrower_id, csrf_token, language, link_expires_at, expires_at)
         VALUES ($1, $2, $3, $4, $5, $6, now() + $7::interval)
         """,
-        _digest(token),
+        digest(token),
         session.loan_id,
         session.borrower_id,
         session.csrf_token,
@@ -66,7 +53,7 @@ async def resume(connection: Connection, token: str, idle: timedelta) -> Borrowe
         WHERE token_sha256 = $1 AND expires_at > now() AND last_seen_at > now() - $2::interval
         RETURNING loan_id, borrower_id, csrf_token, language, link_expires_at
         """,
-        _digest(token),
+        digest(token),
         idle,
     )
     if row is None:
@@ -77,9 +64,9 @@ async def resume(connection: Connection, token: str, idle: timedelta) -> Borrowe
 
 
 async def set_language(connection: Connection, token: str, language: str) -> None:
-    await connection.execute("UPDATE borrower_sessions SET language = $2 WHERE token_sha256 = $1", _digest(token), language)
+    await connection.execute("UPDATE borrower_sessions SET language = $2 WHERE token_sha256 = $1", digest(token), language)
 
 
 async def end(connection: Connection, token: str) -> None:
     if TOKEN_PATTERN.fullmatch(token):
-        await connection.execute("DELETE FROM borrower_sessions WHERE token_sha256 = $1", _digest(token))
+        await connection.execute("DELETE FROM borrower_sessions WHERE token_sha256 = $1", digest(token))

@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from tideover_runtime.database import Connection
 
@@ -33,27 +34,33 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
+    """What a sessions table keeps of a token: its SHA-256, so a copy of the table opens no session."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def start(connection: Connection, token: str, session: StoredSession, lifetime: timedelta, idle: timedelta) -> None:
-    """Store a new session under `token`, after deleting a few that have ended."""
+async def purge_ended(connection: Connection, table: Literal["console_sessions", "borrower_sessions"], idle: timedelta) -> None:
+    """Delete a few sessions of `table` that have ended (expired, or idle longer than `idle`)."""
     await connection.execute(
-        """
-        DELETE FROM console_sessions WHERE token_sha256 IN (
-            SELECT token_sha256 FROM console_sessions
+        f"""
+        DELETE FROM {table} WHERE token_sha256 IN (
+            SELECT token_sha256 FROM {table}
             WHERE expires_at <= now() OR last_seen_at <= now() - $1::interval LIMIT $2)
         """,
         idle,
         PURGE_BATCH,
     )
+
+
+async def start(connection: Connection, token: str, session: StoredSession, lifetime: timedelta, idle: timedelta) -> None:
+    """Store a new session under `token`, after deleting a few that have ended."""
+    await purge_ended(connection, "console_sessions", idle)
     await connection.execute(
         """
         INSERT INTO console_sessions (token_sha256, key_id, csrf_token, language, flash, expires_at)
         VALUES ($1, $2, $3, $4, $5, now() + $6::interval)
         """,
-        _digest(token),
+        digest(token),
         session.key_id,
         session.csrf_token,
         session.language,
@@ -72,7 +79,7 @@ async def resume(connection: Connection, token: str, idle: timedelta) -> StoredS
         WHERE token_sha256 = $1 AND expires_at > now() AND last_seen_at > now() - $2::interval
         RETURNING key_id, csrf_token, language, flash
         """,
-        _digest(token),
+        digest(token),
         idle,
     )
     return StoredSession(row["key_id"], row["csrf_token"], row["language"], row["flash"]) if row else None
@@ -80,12 +87,12 @@ async def resume(connection: Connection, token: str, idle: timedelta) -> StoredS
 
 async def update(connection: Connection, token: str, language: str, flash: str | None) -> None:
     await connection.execute(
-        "UPDATE console_sessions SET language = $2, flash = $3 WHERE token_sha256 = $1", _digest(token), language, flash
+        "UPDATE console_sessions SET language = $2, flash = $3 WHERE token_sha256 = $1", digest(token), language, flash
     )
 
 
 async def end(connection: Connection, token: str) -> None:
-    await connection.execute("DELETE FROM console_sessions WHERE token_sha256 = $1", _digest(token))
+    await connection.execute("DELETE FROM console_sessions WHERE token_sha256 = $1", digest(token))
 
 
 async def end_all(connection: Connection, key_id: str | None = None) -> int:
