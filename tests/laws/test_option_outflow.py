@@ -32,6 +32,8 @@ from plan_calculation.domain.activation import OwedInstallment
 from plan_calculation.domain.calendar import add_months
 from plan_calculation.domain.options import Hardship
 from plan_calculation.domain.position import LoanPosition
+from repayment_tracking.domain.plan_rules import Due
+from repayment_tracking.domain.plan_rules import plan_months as tracking_months
 from tideover_contracts.common import ContinuingInstallment
 from tideover_contracts.events.negotiation import PlanEffect
 from tideover_contracts.events.plans import PlanOffered
@@ -194,3 +196,25 @@ def test_a_month_with_two_regular_installments_is_judged_on_both() -> None:
     view = offer_view(offer, None, the_ledgers_schedule(installments, "CNY"))
     card = next(card for card in (*view["shown"], *view["folded"]) if card["option_id"] == "arrears-3")
     assert (card["pays_per_month"]["amount"], card["percent"], card["affordable"]) == ("2438.33", Decimal("81.28"), False)
+
+
+@given(loan=loans())
+@settings(max_examples=100, deadline=None)
+def test_repayment_tracking_asks_each_month_what_the_offer_judged(loan: Loan) -> None:
+    """The plan in force asks each month what the option was judged on (DESIGN.md §3a): for every
+    option, repayment-tracking's months (its domain's plan_months, from the option's lines and the
+    regular installments that continue beside an arrears plan, from the basis date) are the offer's
+    months by the contracts' rule, month by month."""
+    position, installments, hardship, verified = loan
+    menu = quote(position, hardship, verified, installments)
+    assume(menu.options)
+    offer = published(menu)
+    basis = offer.basis_business_date
+    for option in offer.options:
+        continuing = option.continuing_installments if option.plan_effect is PlanEffect.ARREARS else ()
+        tracked = tracking_months(
+            [Due(line.sequence, line.due_date, line.total.amount) for line in option.schedule],
+            [Due(item.sequence, item.due_date, item.amount.amount) for item in continuing],
+            basis,
+        )
+        assert tuple(month.total for month in tracked) == option.outflow(basis).amounts, option.option_id

@@ -21,6 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 
+from tideover_contracts.common import plan_month_of
 from tideover_contracts.events.tracking import PlanBreakReason
 from tideover_contracts.policy import PlanRules
 
@@ -88,25 +89,22 @@ class Month:
 
 
 def plan_months(plan_lines: Sequence[Due], continuing: Sequence[Due], starts: date) -> tuple[Month, ...]:
-    """Month m = plan line m and every continuing installment due in (due date of month m−1,
-    due date of month m]; month 1's window opens on `starts`, the basis date, itself included
-    (an installment due that day continues: activation takes it over so). DESIGN.md §3a; the same
-    rule as tideover_contracts.common.plan_months. A continuing installment due after the last
-    plan month is not the plan's."""
-    months: list[Month] = []
-    previous = starts
-    for due in sorted(plan_lines, key=lambda item: item.sequence):
-        first = not months
-        regular = tuple(
-            Line(LineRef(LineKind.REGULAR, item.sequence), item.due_date, item.amount)
-            for item in sorted(continuing, key=lambda item: (item.due_date, item.sequence))
-            if (previous <= item.due_date if first else previous < item.due_date) and item.due_date <= due.due_date
-        )
-        months.append(
-            Month(due.sequence, due.due_date, Line(LineRef(LineKind.PLAN, due.sequence), due.due_date, due.amount), regular)
-        )
-        previous = max(previous, due.due_date)
-    return tuple(months)
+    """Month m = plan line m and every continuing installment in its window, by the one window rule
+    of the written plan and the offer (tideover_contracts.common.plan_month_of, DESIGN.md §3a):
+    due after month m−1's date up to and including month m's, month 1's from `starts`, the basis
+    date, itself included (an installment due that day continues: activation takes it over so). A
+    continuing installment due after the last plan month is not the plan's."""
+    ordered = sorted(plan_lines, key=lambda item: item.sequence)
+    due_dates = [due.due_date for due in ordered]
+    beside: list[list[Line]] = [[] for _ in ordered]
+    for item in sorted(continuing, key=lambda item: (item.due_date, item.sequence)):
+        index = plan_month_of(item.due_date, due_dates, starts)
+        if index is not None:
+            beside[index].append(Line(LineRef(LineKind.REGULAR, item.sequence), item.due_date, item.amount))
+    return tuple(
+        Month(due.sequence, due.due_date, Line(LineRef(LineKind.PLAN, due.sequence), due.due_date, due.amount), tuple(regular))
+        for due, regular in zip(ordered, beside, strict=True)
+    )
 
 
 @dataclass(frozen=True)
