@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from functools import cache
 
 from tideover_contracts.envelope import Event
-from tideover_contracts.events import notifications_v1
+from tideover_contracts.events import notifications_v1, notifications_v2
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
 from tideover_contracts.events.negotiation import (
+    BorrowerCodeRequested,
     NegotiationRequested,
     NegotiationWithdrawn,
     PlanAccepted,
@@ -109,7 +110,15 @@ NEGOTIATION_APPLICATIONS = Topic(
     "Hardship applications and the decisions taken on them.",
     NEGOTIATION_INTAKE,
     (NOTIFICATION, PLAN_CALCULATION),
-    (NegotiationRequested, PlanOptionChosen, PlanSentToBorrower, PlanAccepted, PlanDeclined, NegotiationWithdrawn),
+    (
+        NegotiationRequested,
+        PlanOptionChosen,
+        PlanSentToBorrower,
+        PlanAccepted,
+        PlanDeclined,
+        NegotiationWithdrawn,
+        BorrowerCodeRequested,
+    ),
     business_time=True,
 )
 PLANS_OFFERS = Topic(
@@ -129,17 +138,27 @@ PLANS_TRACKING = Topic(
     business_time=True,
 )
 NOTIFICATIONS_REQUESTS = Topic(
-    "notifications.requests.v2",
+    "notifications.requests.v3",
     "Messages for the gateways to deliver now, fully rendered.",
     NOTIFICATION,
     (GATEWAYS,),
     (NotificationRequested,),
     business_time=True,
 )
+NOTIFICATIONS_REQUESTS_V2 = Topic(
+    "notifications.requests.v2",
+    "Messages for the gateways to deliver now, fully rendered: version 2, published beside "
+    "notifications.requests.v3 until every gateway reads v3, for the purposes version 2 knows.",
+    NOTIFICATION,
+    (GATEWAYS,),
+    (notifications_v2.NotificationRequested,),
+    superseded_by=NOTIFICATIONS_REQUESTS.name,
+    business_time=True,
+)
 NOTIFICATIONS_REQUESTS_V1 = Topic(
     "notifications.requests.v1",
     "Messages for the gateways to deliver now, fully rendered: version 1, published beside "
-    "notifications.requests.v2 until every gateway reads v2, for the purposes version 1 knows.",
+    "notifications.requests.v3 until every gateway reads v3, for the purposes version 1 knows.",
     NOTIFICATION,
     (GATEWAYS,),
     (notifications_v1.NotificationRequested,),
@@ -162,6 +181,7 @@ TOPICS: tuple[Topic, ...] = (
     PLANS_OFFERS,
     PLANS_TRACKING,
     NOTIFICATIONS_REQUESTS,
+    NOTIFICATIONS_REQUESTS_V2,
     NOTIFICATIONS_REQUESTS_V1,
     NOTIFICATIONS_RECEIPTS,
 )

@@ -1,5 +1,5 @@
 """The REFERENCE gateway: a stand-in for the SMS, push, e-mail and voice providers, for demos and
-tests only. It takes NotificationRequested from `notifications.requests.v2`, "delivers" it (to
+tests only. It takes NotificationRequested from `notifications.requests.v3`, "delivers" it (to
 nobody) and answers on `notifications.receipts.v1` with NotificationDelivered or, at a
 configurable rate or for configured channels, NotificationFailed. A real gateway does the same
 with a provider behind it.

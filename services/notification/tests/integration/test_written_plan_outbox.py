@@ -1,5 +1,5 @@
 """A written plan's request carries the borrower's one-time code: notification publishes it whole
-(on both request topics) and keeps nothing of it in its outbox after (issue 17, M4); a
+(on every request topic: v3, v2 and v1) and keeps nothing of it in its outbox after (issue 17, M4); a
 redelivered PlanSentToBorrower brings neither a second message nor the code back."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from tideover_contracts.envelope import Envelope, wrap
 from tideover_contracts.events.clock import ClockTicked
 from tideover_contracts.examples import golden_events, loan_booked
-from tideover_contracts.topics import NOTIFICATIONS_REQUESTS, NOTIFICATIONS_REQUESTS_V1
+from tideover_contracts.topics import NOTIFICATIONS_REQUESTS, NOTIFICATIONS_REQUESTS_V1, NOTIFICATIONS_REQUESTS_V2
 from tideover_testkit.fixtures import Infrastructure
 from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
 from tideover_testkit.processes import ServiceProcess
@@ -75,7 +75,7 @@ async def test_a_written_plans_request_is_published_whole_and_blanked_in_the_out
             "code_expires_at": MIDDAY + timedelta(hours=24),  # valid when read (an expired one is not sent)
         }
     )
-    topics = (NOTIFICATIONS_REQUESTS.name, NOTIFICATIONS_REQUESTS_V1.name)
+    topics = (NOTIFICATIONS_REQUESTS.name, NOTIFICATIONS_REQUESTS_V2.name, NOTIFICATIONS_REQUESTS_V1.name)
     async with TopicWatcher(private_infrastructure.bootstrap_servers, topics, private_infrastructure.topic_prefix) as watcher:
         sent = await taken(private_infrastructure, client, plan)
         await settled(private_infrastructure)  # every outbox row published (and marked sent)
@@ -90,7 +90,6 @@ async def test_a_written_plans_request_is_published_whole_and_blanked_in_the_out
     assert all(CODE in request.body for _, request in ours)
     rows = await written_plan_rows(database, loan_id)
     assert [(row["event_type"], row["value"], row["sent_at"] is not None) for row in rows] == [
-        ("NotificationRequested", b"", True),
-        ("NotificationRequested", b"", True),
-    ]
+        ("NotificationRequested", b"", True)
+    ] * len(topics)
     assert await database.fetchval("SELECT count(*) FROM outbox WHERE position($1::bytea IN value) > 0", CODE.encode()) == 0

@@ -72,9 +72,9 @@ class World:
         await self.one(handlers.when_time_passes_release_held, ClockTicked(at=at))
 
     def requests(self, loan_id: uuid.UUID) -> list[NotificationRequested]:
-        """The requests (notifications.requests.v2) staged for the loan, in order."""
+        """The requests (notifications.requests.v3) staged for the loan, in order."""
         requests = self.outbox.events(NotificationRequested)
-        return [r for r in requests if type(r) is NotificationRequested and r.loan_id == loan_id]  # not the v1 copies
+        return [r for r in requests if type(r) is NotificationRequested and r.loan_id == loan_id]  # not the v2 and v1 copies
 
     def channels(self, loan_id: uuid.UUID) -> list[Channel]:
         return [request.channel for request in self.requests(loan_id)]

@@ -15,6 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notification.domain.contact_rules import (
+    ASKED_FOR_NOW,
+    CODES_A_DAY,
     COLLECTION,
     PRESSING,
     PROFILES,
@@ -161,7 +163,8 @@ def test_the_rules_hold_for_any_history(
     assert not world.held  # every held message was released or suppressed once its window opened
     for _, message, sent, borrower, plan_active, closed in world.sent:
         local = sent.at.astimezone(tz).time()
-        assert profile.quiet_until <= local < profile.quiet_from  # never in quiet hours
+        # Never in quiet hours, but a change code the borrower just asked for (not a collection contact).
+        assert message.purpose in ASKED_FOR_NOW or profile.quiet_until <= local < profile.quiet_from
         assert not borrower.do_not_contact
         assert sent.channel not in borrower.opted_out
         assert not (plan_active and message.purpose in COLLECTION)
@@ -176,6 +179,9 @@ def test_the_rules_hold_for_any_history(
                 day = sent.at.astimezone(tz).date()
                 per_day[day] = per_day.get(day, 0) + 1
         assert all(count <= limit for count in per_day.values())
+    codes = sorted(sent.at for _, _, sent, _, _, _ in world.sent if sent.purpose is Purpose.CHANGE_CODE)
+    for index, at in enumerate(codes):  # never more than CODES_A_DAY change codes in 24 hours
+        assert sum(1 for other in codes[: index + 1] if at - other < timedelta(hours=24)) <= CODES_A_DAY
     if profile.calls_per_week is not None:
         calls = sorted(sent.at for _, _, sent, _, _, _ in world.sent if sent.channel == Channel.VOICE_CALL)
         for index, at in enumerate(calls):

@@ -15,7 +15,7 @@ from notification.application.deciding import ContactNotYetKnownError
 from notification.domain.masking import MASK
 from tideover_contracts.common import Channel, Language
 from tideover_contracts.envelope import deterministic_id
-from tideover_contracts.events import notifications_v1
+from tideover_contracts.events import notifications_v1, notifications_v2
 from tideover_contracts.events.loans import BorrowerContactChanged
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed, Purpose
 from tideover_contracts.events.overdue import InstallmentDueSoon, LoanBecameOverdue, OverdueChangeReason, OverdueStatusChanged
@@ -67,7 +67,10 @@ class TestANotice:
         assert request.expires_at == MIDDAY + timedelta(hours=12)
         [v1] = world.outbox.events(notifications_v1.NotificationRequested)
         assert (v1.notification_id, v1.body) == (request.notification_id, request.body)
+        [v2] = world.outbox.events(notifications_v2.NotificationRequested)
+        assert (v2.notification_id, v2.body) == (request.notification_id, request.body)
         assert set(world.outbox.staged) == {
+            deterministic_id("NotificationRequested.v3", request.notification_id, "sms"),
             deterministic_id("NotificationRequested.v2", request.notification_id, "sms"),
             deterministic_id("NotificationRequested", request.notification_id, "sms"),
         }
@@ -103,7 +106,7 @@ class TestANotice:
 
         assert len(world.messages(loan_id)) == 1
         assert world.log(loan_id) == [("sms", "sent", None)]
-        assert len(world.outbox.staged) == 2  # v2 and v1
+        assert len(world.outbox.staged) == 3  # v3, v2 and v1
 
     async def test_for_a_loan_not_booked_yet_is_retried(self, world: World) -> None:
         with pytest.raises(ContactNotYetKnownError):

@@ -70,7 +70,7 @@ class TestEveryTemplate:
         opt_outs = {f"_opt_out/{c.value}.{KEY[language]}" for c in (Channel.SMS, Channel.EMAIL) for language in Language}
 
         assert template_names() == messages | opt_outs
-        assert len(messages) == 11 * 4 * 3
+        assert len(messages) == 12 * 4 * 3
 
     @pytest.mark.parametrize("language", list(Language))
     @pytest.mark.parametrize("purpose", list(Purpose))

@@ -203,3 +203,24 @@ class NegotiationWithdrawn(Event):
     loan_id: uuid.UUID
     reason: str
     withdrawn_at: AwareDatetime
+
+
+class BorrowerCodeRequested(Event):
+    """The borrower asked on their page for a one-time code to confirm a change they are making
+    there (issue 21): notification sends it at once by SMS to the phone on file. The change waits
+    in negotiation-intake, bound to the borrower's session, until the code is entered; intake
+    keeps only the code's keyed hash. Since 2026-12-08 (libs/contracts/CHANGELOG.md)."""
+
+    event_type: ClassVar[str] = "BorrowerCodeRequested"
+
+    request_id: uuid.UUID = Field(description="The pending change the code confirms (one id per code sent)")
+    loan_id: uuid.UUID
+    borrower_id: str
+    change: str = Field(
+        max_length=64,
+        description="What the code confirms, for the message's wording: `hardship_application` (I need help); "
+        "a value a reader does not know is told as a change on the borrower's page",
+    )
+    confirmation_code: str = Field(pattern=r"^[0-9]{6}$", description="One-time code, valid until code_expires_at")
+    code_expires_at: AwareDatetime
+    requested_at: AwareDatetime

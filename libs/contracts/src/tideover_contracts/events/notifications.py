@@ -1,10 +1,12 @@
-"""`notifications.requests.v2` (and v1, until every gateway reads v2) and
+"""`notifications.requests.v3` (and v2 and v1, until every gateway reads v3) and
 `notifications.receipts.v1`: our side of the gateways.
 
-Version 2 of NotificationRequested names two purposes more (a plan the borrower confirmed that
-could not be put in force, and the assignment of a sold loan). A new value of an enum a reader
-checks is not an optional field, so by the contract rules (DESIGN.md §2) it is a new topic;
-`notifications.requests.v1` carries the same requests, as version 1, for the purposes it knows.
+Version 2 of NotificationRequested named two purposes more than version 1 (a plan the borrower
+confirmed that could not be put in force, and the assignment of a sold loan); version 3 names one
+more (the one-time code a borrower asked for on their page to confirm a change). A new value of an
+enum a reader checks is not an optional field, so by the contract rules (DESIGN.md §2) each is a
+new topic; `notifications.requests.v2` and `.v1` carry the same requests, in their versions, for
+the purposes they know (notifications_v2, notifications_v1).
 """
 
 from __future__ import annotations
@@ -36,13 +38,16 @@ class Purpose(StrEnum):
     PLAN_REFUSED = "plan_refused"
     #: Since version 2: the loan was sold (LoanClosed, reason sold); whom the borrower pays now.
     LOAN_ASSIGNED = "loan_assigned"
+    #: Since version 3: the one-time code the borrower asked for on their page to confirm a change
+    #: there (negotiation.applications.v1 BorrowerCodeRequested), by SMS to the phone on file.
+    CHANGE_CODE = "change_code"
 
 
 class NotificationRequested(Event):
     """A message a gateway should deliver now: everything it needs is here."""
 
     event_type: ClassVar[str] = "NotificationRequested"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
 
     notification_id: uuid.UUID
     loan_id: uuid.UUID

@@ -1,7 +1,7 @@
-"""`notifications.requests.v1`: NotificationRequested version 1, published beside version 2
-until every gateway reads `notifications.requests.v2`; then this module goes (see the
+"""`notifications.requests.v1`: NotificationRequested version 1, published beside version 3
+until every gateway reads `notifications.requests.v3`; then this module goes (see the
 contracts' CHANGELOG). Its purposes are the nine version 1 knows; a request for another purpose
-is published in version 2 only."""
+is published in versions 2 and 3 only."""
 
 from __future__ import annotations
 

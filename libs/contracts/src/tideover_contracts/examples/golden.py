@@ -26,10 +26,17 @@ def golden_events() -> list[Event]:
 
 def golden_events_of_every_version() -> list[Event]:
     """The golden events, and each in the older versions still published beside it."""
-    from tideover_contracts.events.notifications_v1 import downgraded  # v1 goes when it is retired
+    from tideover_contracts.events import notifications_v1, notifications_v2  # each goes when it is retired
 
     events = golden_events()
-    return [*events, *(old for event in events if isinstance(event, NotificationRequested) if (old := downgraded(event)))]
+    requests = [event for event in events if isinstance(event, NotificationRequested)]
+    older = [
+        old
+        for downgraded in (notifications_v2.downgraded, notifications_v1.downgraded)
+        for r in requests
+        if (old := downgraded(r))
+    ]
+    return [*events, *older]
 
 
 def golden_envelopes() -> list[Envelope[Event]]:

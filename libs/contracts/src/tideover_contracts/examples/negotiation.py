@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.negotiation import (
+    BorrowerCodeRequested,
     ConfirmationChannel,
     EvidenceKind,
     EvidenceRef,
@@ -69,6 +70,15 @@ def negotiation_events() -> list[Event]:
             declined_at=AT,
         ),
         NegotiationWithdrawn(application_id=APPLICATION_ID, loan_id=LOAN_ID, reason="Borrower paid the arrears", withdrawn_at=AT),
+        BorrowerCodeRequested(
+            request_id=uuid.UUID("3c7d2b1a-6e5f-4d3c-8b2a-9f8e7d6c5b4a"),
+            loan_id=LOAN_ID,
+            borrower_id="B-000123",
+            change="hardship_application",
+            confirmation_code="730164",
+            code_expires_at=AT + timedelta(minutes=10),
+            requested_at=AT,
+        ),
     ]
 
 

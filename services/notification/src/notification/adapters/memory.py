@@ -11,14 +11,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TypeVar
 
-from notification.application.codes import forget, secret_until
+from notification.application.codes import CODE_EVENTS, forget, secret_until
 from notification.application.ports import LedgerStatus, LogEntry, StatusChange
 from notification.domain.contact_rules import History, Outcome, Sent
 from notification.domain.messages import Contact, StoredMessage
 from notification.domain.statuses import MessageStatus
 from tideover_contracts.common import Channel
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
-from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.money import Money
 
 T = TypeVar("T")
@@ -142,7 +141,7 @@ class MemoryNotificationStore:
         expired = [r for r in self.messages.values() if r.secret_until and r.secret_until <= now]
         expired.sort(key=lambda r: (r.secret_until, r.message.notification_id))
         for row in expired[:limit]:
-            assert isinstance(row.message.source, PlanSentToBorrower)  # the only event stored with a secret
+            assert isinstance(row.message.source, CODE_EVENTS)  # the only events stored with a secret
             row.message = replace(row.message, source=forget(row.message.source))
             row.secret_until = None
         return sorted((row.read() for row in expired[:limit]), key=lambda m: (m.created_at, m.notification_id))

@@ -9,13 +9,12 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from notification.application.codes import FORGOTTEN, forgotten, secret_until
+from notification.application.codes import CODE_EVENTS, FORGOTTEN, forgotten, secret_until
 from notification.application.ports import LogEntry, StatusChange
 from notification.domain.contact_rules import History, Sent
 from notification.domain.messages import StoredMessage
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event
-from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.events.notifications import Purpose
 from tideover_contracts.topics import ALL_EVENT_TYPES
 from tideover_runtime.database import Connection
@@ -24,13 +23,14 @@ _MESSAGE_COLUMNS = "notification_id, loan_id, purpose, source_type, source, crea
 
 
 def _source(source_type: str, source: str) -> Event:
-    """The event a message tells of, as stored; a written plan whose code was forgotten
-    (application/codes.py) is read with the code `FORGOTTEN`, which the contract would refuse."""
+    """The event a message tells of, as stored; a written plan or a change code whose code was
+    forgotten (application/codes.py) is read with the code `FORGOTTEN`, which the contract would
+    refuse."""
     event_class: type[Event] = ALL_EVENT_TYPES[source_type]
-    if event_class is PlanSentToBorrower:
+    if event_class in CODE_EVENTS:
         data = json.loads(source)
         if data.get("confirmation_code") == FORGOTTEN:
-            return forgotten(data)
+            return forgotten(data, event_class)  # type: ignore[arg-type]
     return event_class.model_validate_json(source)
 
 

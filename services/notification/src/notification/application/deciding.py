@@ -23,7 +23,7 @@ from notification.domain.messages import Contact, StoredMessage
 from notification.domain.statuses import MessageStatus
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event, deterministic_id
-from tideover_contracts.events import notifications_v1
+from tideover_contracts.events import notifications_v1, notifications_v2
 from tideover_contracts.events.loans import LoanClosureReason
 from tideover_contracts.events.notifications import NotificationRequested, Purpose
 from tideover_runtime.unit import Unit, publish_each
@@ -126,11 +126,13 @@ class _Run:
                 entry, template=request.template, subject=masked(request.subject, *secrets), body=masked(request.body, *secrets)
             )
         )
-        # The v1 copy keeps the event id v1 always had; a gateway reads one of the two topics.
+        # The v2 and v1 copies keep the event ids they always had; a gateway reads one of the topics.
         ids = (message.notification_id, channel.value)
-        self.outgoing.append((unit, request, deterministic_id("NotificationRequested.v2", *ids)))
-        if (old := notifications_v1.downgraded(request)) is not None:  # for gateways still on notifications.requests.v1
-            self.outgoing.append((unit, old, deterministic_id(NotificationRequested.event_type, *ids)))
+        self.outgoing.append((unit, request, deterministic_id("NotificationRequested.v3", *ids)))
+        if (v2 := notifications_v2.downgraded(request)) is not None:  # for gateways still on notifications.requests.v2
+            self.outgoing.append((unit, v2, deterministic_id("NotificationRequested.v2", *ids)))
+        if (v1 := notifications_v1.downgraded(request)) is not None:  # for gateways still on notifications.requests.v1
+            self.outgoing.append((unit, v1, deterministic_id(NotificationRequested.event_type, *ids)))
         return Sent(channel, self.now, message.purpose)
 
 
@@ -184,13 +186,14 @@ def _decision(
 
 
 def carries_a_secret(event: Event) -> bool:
-    """A written plan's request carries the borrower's one-time code in its text, and a request
-    that carries the borrower's link (application/links.py) its token: their outbox rows are
-    blanked once published (DESIGN.md §5: secrets are not kept in clear after they are sent)."""
+    """A written plan's request and a change code's carry the borrower's one-time code in their
+    text, and a request that carries the borrower's link (application/links.py) its token: their
+    outbox rows are blanked once published (DESIGN.md §5: secrets are not kept in clear after
+    they are sent)."""
     if not isinstance(event, NotificationRequested):
         return False
-    purpose = Purpose(event.purpose.value)  # the v1 copy's purpose is v1's enum
-    return purpose is Purpose.WRITTEN_PLAN or carries_link(purpose, event.channel)
+    purpose = Purpose(event.purpose.value)  # an older copy's purpose is its version's enum
+    return purpose in (Purpose.WRITTEN_PLAN, Purpose.CHANGE_CODE) or carries_link(purpose, event.channel)
 
 
 def _request(

@@ -81,6 +81,13 @@ async def when_plan_sent_send_written_plan(units: list[Unit[Any]], notifying: No
     await consider(notifying, [(unit, ("written_plan", unit.event.application_id, unit.envelope.event_id)) for unit in units])
 
 
+async def when_code_requested_send_code(units: list[Unit[Any]], notifying: Notifying) -> None:
+    """The change code the borrower asked for on their page, by SMS to the phone on file: keyed,
+    like a written plan, by the request's event id, never by its code. Sent at once whatever the
+    hour (domain/contact_rules.py: not a collection contact), within its own daily limit."""
+    await consider(notifying, [(unit, ("change_code", unit.event.request_id, unit.envelope.event_id)) for unit in units])
+
+
 async def when_overdue_status_changed_maybe_notify(units: list[Unit[OverdueStatusChanged]], notifying: Notifying) -> None:
     """A notice on a bucket change or weekly. A status overdue-detection published as it undid a
     broken plan (reason plan_broken, caused by the PlanBroken) is the ledger's word on the loan

@@ -14,7 +14,7 @@ from notification.application.written_plan import WrittenPlanTerms, compact, mon
 from tideover_contracts.common import OverdueAmounts, PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.loans import LoanClosed, LoanClosureReason
-from tideover_contracts.events.negotiation import PlanSentToBorrower
+from tideover_contracts.events.negotiation import BorrowerCodeRequested, PlanSentToBorrower
 from tideover_contracts.events.notifications import Purpose
 from tideover_contracts.events.overdue import (
     InstallmentDueSoon,
@@ -106,6 +106,16 @@ def written_plan_facts(event: PlanSentToBorrower, terms: WrittenPlanTerms = DEFA
     }
 
 
+def change_code_facts(event: BorrowerCodeRequested) -> Facts:
+    """The code the borrower asked for on their page, what it confirms and how long it holds."""
+    return {
+        "confirmation_code": event.confirmation_code,
+        "code_expires_at": event.code_expires_at,
+        "code_valid_minutes": max(1, (event.code_expires_at - event.requested_at) // timedelta(minutes=1)),
+        "change": event.change,
+    }
+
+
 def plan_activated_facts(event: PlanActivated) -> Facts:
     """The waiver of an active plan is conditional by definition: a broken plan reinstates it."""
     return {
@@ -183,6 +193,7 @@ PURPOSES: dict[type[Event], Purpose] = {
     PlanRejected: Purpose.PLAN_REFUSED,
     PlanOffered: Purpose.PLAN_REFUSED,
     LoanClosed: Purpose.LOAN_ASSIGNED,
+    BorrowerCodeRequested: Purpose.CHANGE_CODE,
 }
 
 
@@ -233,6 +244,8 @@ def facts_for(
             facts = plan_refused_facts(event)
         case LoanClosed():
             facts = loan_assigned_facts(event)
+        case BorrowerCodeRequested():
+            facts = change_code_facts(event)
         case _:
             assert isinstance(event, PlanCompleted)
             facts = plan_completed_facts(event)

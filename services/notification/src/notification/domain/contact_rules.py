@@ -22,6 +22,16 @@ Rules, in the order they are applied:
 8. a message held past its useful life (`stale_after`) is suppressed rather than sent late; a
    written plan whose one-time code has expired (`code_expires_at`) is no use at all, and is
    suppressed from that instant (`code_expired`), whether held, waiting or falling back.
+
+A change code (Purpose.CHANGE_CODE, issue 21) is not a collection contact: the borrower asked for
+it on their page a moment ago to confirm a change they are making, and it is of use for 10
+minutes. So quiet hours (rule 5) do not hold it — the borrower who asks at 23:00 is awake and
+waiting for it; held until 08:00 it would have expired — and it is not counted in, nor held by,
+the daily limits of messages that press for payment (rule 6). It goes by SMS to the phone on file
+alone (CHANNELS_FOR). Do-not-contact and an SMS opt-out still stop it (rules 1 and 4): the page
+then has the borrower call us. Its own limit keeps the page from being used to flood a phone: at
+most `CODES_A_DAY` change codes a loan in any 24 hours; beyond, suppressed (`change_code_limit`),
+never held (a late code is no use).
 Duplicates (same purpose, loan, installment and day) share one notification id and become one
 message before these rules run.
 """
@@ -61,7 +71,13 @@ CHANNELS_FOR: dict[Purpose, frozenset[Channel]] = {
     Purpose.CURED_CONFIRMATION: _TEXT,
     Purpose.PLAN_REFUSED: _TEXT,
     Purpose.LOAN_ASSIGNED: _TEXT,
+    Purpose.CHANGE_CODE: frozenset({Channel.SMS}),
 }
+#: Messages the borrower asked for just now, at their own request: no quiet hours hold them.
+ASKED_FOR_NOW = frozenset({Purpose.CHANGE_CODE})
+#: Change codes a loan may be sent in any 24 hours (negotiation-intake limits the asking too).
+CODES_A_DAY = 5
+DAY = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -165,7 +181,7 @@ def decide(
     closed: LoanClosureReason | None = None,
 ) -> Decision:
     """Send, hold or suppress `message` at `now`; `closed`: why the loan closed, if it has."""
-    refusal = _refusal(message, borrower, now, plan_active=plan_active, closed=closed)
+    refusal = _refusal(message, borrower, now, plan_active=plan_active, closed=closed) or _over_code_limit(message, history, now)
     if refusal is not None:
         return Decision(Outcome.SUPPRESS, rule=refusal)
     allowed = [c for c in borrower.channels if c in CHANNELS_FOR.get(message.purpose, ALL_CHANNELS)]
@@ -193,6 +209,14 @@ def _refusal(
     return None
 
 
+def _over_code_limit(message: Message, history: History, now: datetime) -> str | None:
+    """A change code beyond `CODES_A_DAY` sent for the loan in the 24 hours before `now`."""
+    if message.purpose is not Purpose.CHANGE_CODE:
+        return None
+    sent = [s for s in history.sent if s.purpose is Purpose.CHANGE_CODE and now - s.at < DAY]
+    return "change_code_limit" if len(sent) >= CODES_A_DAY else None
+
+
 def closed_loan_refuses(message: Message, closed: LoanClosureReason | None) -> bool:
     """Rule 2: whether the loan's closure forbids `message` (DESIGN.md §3a: a closed loan left the
     book; nothing more is collected for it)."""
@@ -207,7 +231,7 @@ def _hold(
     """Rules 5 to 7: the ones that make a message wait."""
     zone = ZoneInfo(borrower.time_zone)
     local = now.astimezone(zone)
-    if _quiet(local.time(), profile):
+    if message.purpose not in ASKED_FOR_NOW and _quiet(local.time(), profile):
         return Decision(Outcome.HOLD, channel, _window_opens(local, profile), "quiet_hours")
     limit = profile.daily_limit.get(channel) if message.purpose in PRESSING else None
     today = [
