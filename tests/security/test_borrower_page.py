@@ -4,12 +4,15 @@ services running on the module's own topics and database (conftest.py).
 
 A prober who knows a loan exists learns it from no answer; junk never reaches a 500; the link is a
 bearer credential for days, so neither intake's tables nor its log keep it in clear, whatever
-happened to it; and intake does not start outside development without its own link secret."""
+happened to it; intake does not start outside development without its own link secret; and a
+change on the page (*I need help*) is not made without the code sent to the phone on file."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import random
+import re
 import secrets
 import string
 import uuid
@@ -20,6 +23,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from PIL import Image
 
 from negotiation_intake.domain.borrower_limits import LINK_PER_CLIENT
 from negotiation_intake.entrypoints.bootstrap import SCHEMA
@@ -80,7 +84,7 @@ async def book(infrastructure: Infrastructure, overdue_url: str, loans: list[Loa
 
 @pytest.fixture(scope="module")
 def page(module_infrastructure: Infrastructure, running: dict[str, ServiceProcess]) -> Page:
-    loans = {name: loan_booked(loan_id=uuid.uuid4(), booked_on=date(2027, 5, 15)) for name in ("probed", "kept")}
+    loans = {name: loan_booked(loan_id=uuid.uuid4(), booked_on=date(2027, 5, 15)) for name in ("probed", "kept", "changed")}
     asyncio.run(book(module_infrastructure, running["overdue_detection"].url, list(loans.values())))
     return Page(module_infrastructure, running["negotiation_intake"], loans)
 
@@ -161,3 +165,52 @@ async def test_intake_refuses_to_start_outside_development_without_a_link_secret
     with pytest.raises(RuntimeError, match="exited with 1"):
         replica.start(timeout=30)
     assert "TIDEOVER_LINK_SECRET must be set" in replica.log_path.read_text()
+
+
+async def _applications(page: Page, loan: LoanBooked) -> tuple[int, int]:
+    """The loan's applications and its changes applied, as intake keeps them."""
+    connection = await asyncpg.connect(page.infrastructure.database_url, server_settings={"search_path": SCHEMA})
+    try:
+        made = await connection.fetchval("SELECT count(*) FROM applications WHERE loan_id = $1", loan.loan_id)
+        applied = await connection.fetchval(
+            "SELECT count(*) FROM borrower_changes WHERE loan_id = $1 AND state = 'applied'", loan.loan_id
+        )
+    finally:
+        await connection.close()
+    return made, applied
+
+
+def _csrf(answer: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', answer.text)
+    assert found is not None, answer.text[:300]
+    return found.group(1)
+
+
+async def test_a_change_without_the_code_is_refused(page: Page) -> None:
+    loan = page.loans["changed"]
+    token = sign(loan.loan_id, loan.borrower.borrower_id, NOW + timedelta(days=7), SECRET)
+    photo = io.BytesIO()
+    Image.new("RGB", (32, 32), (90, 90, 90)).save(photo, "PNG")
+    fields = {"reason": "illness", "monthly_income": "3000", "essential_expenses": "2500", "description": "in hospital"}
+    async with page.browser() as browser, page.browser() as stranger:
+        assert (await browser.get(f"/b/{token}")).status_code == 200  # the redirect followed
+        section = await browser.get("/b/help")
+        files = [("files", ("scan.png", photo.getvalue(), "image/png"))]
+        waiting = await browser.post("/b/help", data={"csrf": _csrf(section), **fields}, files=files)
+        assert 'action="/b/help/code"' in waiting.text  # kept, a code sent: nothing made yet
+        csrf = _csrf(waiting)
+        tries = [{"csrf": csrf}, {"csrf": csrf, "code": ""}, {"csrf": csrf, "code": "abcdef"}, {"csrf": csrf, "code": "1" * 40}]
+        tries += [{"csrf": csrf, "code": f"{n:06d}"} for n in (0, 123456, 999999)]
+        answers = [await browser.post("/b/help/code", data=form) for form in tries]
+        no_token = await browser.post("/b/help/code", data={"code": "000000"})
+        # Another browser with the same link has a session of its own: the change is not its to confirm.
+        assert (await stranger.get(f"/b/{token}")).status_code == 200
+        elsewhere = await stranger.post("/b/help/code", data={"csrf": _csrf(await stranger.get("/b/help")), "code": "000000"})
+
+    refused = [answer for answer in answers if answer.status_code == 422]
+    assert len(refused) == len(answers), [answer.status_code for answer in answers]
+    alerts = {re.findall(r'role="alert"[^>]*>([^<]+)<', answer.text)[0] for answer in [*answers, elsewhere]}
+    assert len(alerts) == 1  # one and the same refusal, whatever was sent
+    assert elsewhere.status_code == 422
+    assert no_token.status_code == 403
+    assert await _applications(page, loan) == (0, 0)

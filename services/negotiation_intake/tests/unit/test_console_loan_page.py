@@ -169,6 +169,7 @@ RULES = (
     "daily_limit",
     "week_after_conversation",
     "calls_per_week",
+    "change_code_limit",
 )
 RECEIPTS = ("delivered", "failed")
 

@@ -11,9 +11,11 @@ from datetime import date, datetime
 from typing import Any
 
 from negotiation_intake.adapters.store import cursor_of, position_of
+from negotiation_intake.application.borrower_changes import ChangeFile
 from negotiation_intake.application.ports import LedgerUnavailableError, Page
 from negotiation_intake.domain.application import Application, Document, LoanView
 from negotiation_intake.domain.application_state import State
+from negotiation_intake.domain.borrower_changes import PendingChange
 from negotiation_intake.domain.statuses import PlanStatus
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.overdue import LedgerPosition
@@ -194,3 +196,28 @@ class RecordingOutbox:
 
     def types(self) -> list[str]:
         return [type(item.event).__name__ for item in self.staged]
+
+
+class MemoryPendingChanges:
+    """The borrowers' pending changes and their files (application/borrower_changes.py)."""
+
+    def __init__(self) -> None:
+        self.changes: dict[uuid.UUID, PendingChange] = {}
+        self.kept_files: dict[uuid.UUID, list[ChangeFile]] = {}
+
+    async def add(self, change: PendingChange, files: list[ChangeFile]) -> None:
+        self.changes[change.change_id] = change
+        self.kept_files[change.change_id] = list(files)
+
+    async def get(self, change_id: uuid.UUID, *, for_update: bool = False) -> PendingChange | None:
+        return self.changes.get(change_id)
+
+    async def files(self, change_id: uuid.UUID) -> list[ChangeFile]:
+        return list(self.kept_files.get(change_id, []))
+
+    async def save(self, change: PendingChange) -> None:
+        self.changes[change.change_id] = change
+
+    async def latest(self, loan_id: uuid.UUID, session_key: str) -> PendingChange | None:
+        mine = [c for c in self.changes.values() if c.loan_id == loan_id and c.session_key == session_key]
+        return max(mine, key=lambda c: c.created_at, default=None)

@@ -37,3 +37,9 @@ LINK_PER_CLIENT = TryLimit("borrower_link_tries_per_client", tries=20, window=ti
 LINK_PER_LOAN = TryLimit("borrower_link_tries_per_loan", tries=10, window=timedelta(minutes=15))
 #: Every request to the borrower's page from one address, the link's included.
 PAGE_PER_CLIENT = TryLimit("borrower_page_requests_per_client", tries=300, window=timedelta(minutes=15))
+#: Change codes asked for one loan (*I need help* sent, or a new code asked for): each is an SMS
+#: to the borrower's phone, so a page left open or a script cannot flood it. Notification sends at
+#: most 5 a day for a loan (its change_code_limit); intake stops asking well before that matters.
+CODES_PER_LOAN = TryLimit("borrower_codes_per_loan", tries=3, window=timedelta(minutes=15))
+#: Change codes asked for from one address, across loans.
+CODES_PER_CLIENT = TryLimit("borrower_codes_per_client", tries=10, window=timedelta(minutes=15))

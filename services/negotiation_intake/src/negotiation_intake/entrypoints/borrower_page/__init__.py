@@ -1,6 +1,6 @@
 """The borrower's own page (issue 21), served under /b: opened from the signed link in a message
 (entry.py), then the borrower's session (adapters/borrower_sessions.py) and its sections
-(pages.py: *My loan* first; plan_page.py: *My plan*), server-rendered like the console, in
+(pages.py: *My loan* first; help_page.py: *I need help*; plan_page.py: *My plan*), server-rendered like the console, in
 zh-CN, zh-Hant and en (i18n.py), mobile first, with the console's security headers and
 Content-Security-Policy."""
 
@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from negotiation_intake.adapters.refusals import RefusalLog
-from negotiation_intake.entrypoints.borrower_page import entry, pages, plan_page
+from negotiation_intake.entrypoints.borrower_page import entry, help_page, pages, plan_page
 from negotiation_intake.entrypoints.borrower_page.i18n import Words, accepted_language
 from negotiation_intake.entrypoints.borrower_page.state import (
     PREFIX,
@@ -69,6 +69,7 @@ def mount_borrower_page(
     _add_error_pages(borrower)
     borrower.include_router(pages.router)
     borrower.include_router(plan_page.router)
+    borrower.include_router(help_page.router)
     borrower.include_router(entry.router)  # last: its path takes whatever the page's own do not
     app.mount(PREFIX + "/static", StaticFiles(directory=STATIC), name="borrower-static")
     app.mount(PREFIX, borrower)
