@@ -5,7 +5,8 @@ FastAPI reads and parses a request's body before it runs the route's dependencie
 among them: a 100 MB JSON body without a key was parsed before the 401. The door checks the key
 first for every keyed route (under `keyed_prefix`, but `open_paths`) and leaves the caller in the
 request's state under `state_key`, where the route's own key check finds it. Then it bounds the
-body (`body_limit` of the method and path): a declared Content-Length over the limit is refused
+body of every request, keyed or not (a page's form as much as the API's JSON: `body_limit` of the
+method and path): a declared Content-Length over the limit is refused
 unread, and a body streamed without one is cut off where it passes the limit; both 413
 problem+json. (FastAPI's own `max_body_size` answers a declared one in text/plain.)
 
@@ -40,10 +41,10 @@ class KeyFirst:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(self.keyed_prefix):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if path not in self.open_paths:
+        if path.startswith(self.keyed_prefix) and path not in self.open_paths:
             try:
                 caller = await self.authenticate(Request(scope))
             except HTTPException as error:

@@ -144,3 +144,26 @@ async def test_a_wrong_code_is_refused_and_makes_nothing(connection: Connection)
     assert await PostgresIntakeStore(connection).applications_for_loan(change.loan_id) == []
     assert await connection.fetchval("SELECT code_tries FROM borrower_changes") == 1
     assert await connection.fetchval("SELECT count(*) FROM borrower_change_files") == 2
+
+
+async def test_a_new_change_drops_the_sessions_earlier_one_and_those_long_expired(connection: Connection) -> None:
+    """One change waits for a code per session; a change never confirmed is not kept a day past
+    its code (its hardship details and proofs with it); an applied one stays."""
+    first = await pending(connection)
+    applied = await pending(connection)
+    await connection.execute(
+        "UPDATE borrower_changes SET state = 'applied', session_key = $2 WHERE change_id = $1", applied.change_id, "c" * 64
+    )
+    abandoned = await pending(connection)
+    await connection.execute(
+        "UPDATE borrower_changes SET session_key = $2, created_at = created_at - interval '3 days' WHERE change_id = $1",
+        abandoned.change_id,
+        "b" * 64,
+    )
+    second = PendingChange(uuid.uuid4(), first.loan_id, first.borrower_id, SESSION, first.kind, first.details, datetime.now(UTC))
+    await PostgresPendingChanges(connection).add(second, [])
+
+    kept = {row["change_id"] for row in await connection.fetch("SELECT change_id FROM borrower_changes")}
+    assert kept == {applied.change_id, second.change_id}
+    files_of = await connection.fetch("SELECT DISTINCT change_id FROM borrower_change_files")
+    assert {row["change_id"] for row in files_of} == {applied.change_id}

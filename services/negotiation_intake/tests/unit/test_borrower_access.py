@@ -117,6 +117,7 @@ class TestIfNothingIsPaid:
         ("/b/", "/b/"),
         ("/b/language", "/b/language"),
         ("/b/plan/confirmation", "/b/plan/confirmation"),
+        ("/b/help/code", "/b/help/code"),
         ("/b/static/borrower.css", "/b/static/borrower.css"),
         ("/v1/loans/x", "/v1/loans/x"),
     ],

@@ -62,6 +62,19 @@ class TestTheForm:
         assert (form.reason, form.income, form.expenses) == ("income_reduction", Decimal("4200"), Decimal("2600.50"))
         assert [(f.filename, f.kind) for f in form.files] == [("payslip.jpg", "income_proof"), ("letter.pdf", "income_proof")]
 
+    def test_a_photo_is_kept_as_the_check_made_it_without_its_camera_metadata(self) -> None:
+        buffer = io.BytesIO()
+        exif = Image.Exif()
+        exif[0x010F] = "PhoneMaker"  # Make; a camera's GPS sits in the same block
+        Image.new("RGB", (40, 30), (200, 120, 40)).save(buffer, "JPEG", exif=exif)
+        sent = buffer.getvalue()
+
+        [kept] = read([SentFile("payslip.jpg", sent)]).files
+
+        assert kept.content == checked_document(sent).content
+        assert b"PhoneMaker" in sent
+        assert b"PhoneMaker" not in kept.content
+
     @pytest.mark.parametrize(
         ("typed", "read_as"),
         [

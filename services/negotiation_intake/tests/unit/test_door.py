@@ -16,7 +16,10 @@ from starlette.middleware import Middleware
 from negotiation_intake.adapters.refusals import Refusal, RefusalLog, note_audited
 from negotiation_intake.application.ports import Agent
 from negotiation_intake.domain.access import Role
+from negotiation_intake.domain.evidence import MAX_BYTES
+from negotiation_intake.entrypoints.borrower_page.need_help import MAX_FILES
 from negotiation_intake.entrypoints.door import Door
+from negotiation_intake.entrypoints.http import JSON_BODY_BYTES, UPLOAD_BODY_BYTES, body_limit
 from tideover_runtime.clock import SystemClock
 from tideover_runtime.http import build_http_app
 
@@ -59,6 +62,10 @@ def tiny_api(kept: Kept) -> FastAPI:
 
     @app.post("/v1/open")
     async def open_to_all(thing: Thing) -> dict[str, str]:
+        return {"name": thing.name}
+
+    @app.post("/b/help")
+    async def a_page_form(thing: Thing) -> dict[str, str]:
         return {"name": thing.name}
 
     @app.get("/v1/broken")
@@ -119,7 +126,9 @@ async def test_the_caller_goes_through_to_the_route(http: httpx.AsyncClient, kep
 
 
 @pytest.mark.parametrize(
-    ("path", "headers"), [("/v1/things", {"X-API-Key": "good"}), ("/v1/open", {})], ids=["with a key", "an open route"]
+    ("path", "headers"),
+    [("/v1/things", {"X-API-Key": "good"}), ("/v1/open", {}), ("/b/help", {})],
+    ids=["with a key", "an open route", "a page's form, not under the API"],
 )
 async def test_a_body_past_the_limit_is_refused(http: httpx.AsyncClient, kept: Kept, path: str, headers: dict[str, str]) -> None:
     streamed = Counted(1000)
@@ -165,3 +174,18 @@ async def test_a_refused_key_is_kept_by_its_id_never_its_secret(http: httpx.Asyn
 
     assert [(refusal.key_id, refusal.agent_id) for refusal in kept.refusals] == [("a1b2c3d4e5f6", None), (None, None)]
     assert "the-secret-part" not in repr(kept.refusals)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "limit"),
+    [
+        ("POST", "/v1/applications/a1/evidence", UPLOAD_BODY_BYTES),
+        ("POST", "/console/applications/a1/evidence", UPLOAD_BODY_BYTES),
+        ("POST", "/b/help", MAX_FILES * MAX_BYTES + 64 * 1024),
+        ("POST", "/b/help/code", JSON_BODY_BYTES),
+        ("POST", "/console/sign-in", JSON_BODY_BYTES),
+        ("POST", "/v1/applications", JSON_BODY_BYTES),
+    ],
+)
+def test_every_body_is_bounded_an_upload_by_what_it_may_carry(method: str, path: str, limit: int) -> None:
+    assert body_limit(method, path) == limit

@@ -41,6 +41,23 @@ class PostgresPendingChanges:
         self._connection = connection
 
     async def add(self, change: PendingChange, files: list[ChangeFile]) -> None:
+        """Keep `change` and its files; the session's earlier pending changes of the loan are
+        dropped (one waits for a code at a time), and so, a few at a time, are pending changes
+        whose code expired a day before (with their files: hardship details and proofs are not
+        kept for a change that was never confirmed)."""
+        await self._connection.execute(
+            """
+            DELETE FROM borrower_changes WHERE state = 'pending' AND (
+                (loan_id = $1 AND session_key = $2)
+                OR change_id IN (
+                    SELECT change_id FROM borrower_changes
+                    WHERE state = 'pending' AND coalesce(code_expires_at, created_at) < $3::timestamptz - interval '1 day'
+                    LIMIT 100))
+            """,
+            change.loan_id,
+            change.session_key,
+            change.created_at,
+        )
         await self._connection.execute(
             f"INSERT INTO borrower_changes ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12)",
             change.change_id,

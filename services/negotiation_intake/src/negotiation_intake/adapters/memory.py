@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from negotiation_intake.adapters.store import cursor_of, position_of
@@ -15,7 +15,7 @@ from negotiation_intake.application.borrower_changes import ChangeFile
 from negotiation_intake.application.ports import LedgerUnavailableError, Page
 from negotiation_intake.domain.application import Application, Document, LoanView
 from negotiation_intake.domain.application_state import State
-from negotiation_intake.domain.borrower_changes import PendingChange
+from negotiation_intake.domain.borrower_changes import ChangeState, PendingChange
 from negotiation_intake.domain.statuses import PlanStatus
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.overdue import LedgerPosition
@@ -206,6 +206,15 @@ class MemoryPendingChanges:
         self.kept_files: dict[uuid.UUID, list[ChangeFile]] = {}
 
     async def add(self, change: PendingChange, files: list[ChangeFile]) -> None:
+        """As the Postgres adapter: the session's earlier pending changes of the loan, and those
+        whose code expired a day before, are dropped with their files."""
+        stale = change.created_at - timedelta(days=1)
+        for other in list(self.changes.values()):
+            same_session = (other.loan_id, other.session_key) == (change.loan_id, change.session_key)
+            expired = (other.code_expires_at or other.created_at) < stale
+            if other.state is ChangeState.PENDING and (same_session or expired):
+                del self.changes[other.change_id]
+                self.kept_files.pop(other.change_id, None)
         self.changes[change.change_id] = change
         self.kept_files[change.change_id] = list(files)
 

@@ -28,7 +28,7 @@ log = structlog.get_logger(__name__)
 KEY_ID_LENGTH = 12
 #: A path that carries a credential, kept without it: the borrower's link (/b/<token>, issue 21),
 #: anything under /b/ but the page's own paths (entrypoints/borrower_page).
-CREDENTIAL_IN_PATH = re.compile(r"^/b/(?!(?:static|language|leave|left|plan)(?:/|$))[^/]+")
+CREDENTIAL_IN_PATH = re.compile(r"^/b/(?!(?:static|language|leave|left|plan|help)(?:/|$))[^/]+")
 
 
 @dataclass
@@ -91,7 +91,7 @@ class Door:
                 )
             )
         except Exception as error:  # the answer has gone already: whatever fails here goes to the log alone
-            log.exception("refused request not kept", error=repr(error), status=answer.status, path=scope["path"])
+            log.exception("refused request not kept", error=repr(error), status=answer.status, path=kept_path(scope["path"]))
 
 
 def _presented_key_id(scope: Scope) -> str | None:

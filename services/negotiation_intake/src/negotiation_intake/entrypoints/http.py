@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from negotiation_intake.adapters import refusals
+from negotiation_intake.domain.evidence import MAX_BYTES
+from negotiation_intake.entrypoints.borrower_page.need_help import MAX_FILES
 from negotiation_intake.entrypoints.door import Door
 from negotiation_intake.entrypoints.routes import reading, supervision, work
 from negotiation_intake.entrypoints.routes.common import JSON_BODY_BYTES, KEY_HEADER, UPLOAD_BODY_BYTES, caller
@@ -25,12 +27,22 @@ from tideover_runtime.service import Resources
 
 __all__ = ["JSON_BODY_BYTES", "OPEN_PATHS", "UPLOAD_BODY_BYTES", "add_routes", "body_limit"]
 
-UPLOAD_PATH = re.compile(r"/v1/applications/[^/]+/evidence")
+#: Where an agent uploads one document: the API and the console.
+UPLOAD_PATH = re.compile(r"/(?:v1|console)/applications/[^/]+/evidence")
+#: Where a borrower sends the hardship form with its proofs (borrower_page/help_page.py).
+BORROWER_HELP_PATH = "/b/help"
+BORROWER_HELP_BODY_BYTES = MAX_FILES * MAX_BYTES + 64 * 1024
 
 
 def body_limit(method: str, path: str) -> int:
-    """The most bytes a request's body may have (the door refuses more, 413)."""
-    return UPLOAD_BODY_BYTES if method == "POST" and UPLOAD_PATH.fullmatch(path) else JSON_BODY_BYTES
+    """The most bytes a request's body may have, the API's, the console's and the borrower's page
+    alike (the door refuses more, 413): one document's upload, the borrower's form with its proofs,
+    else 64 KiB."""
+    if method == "POST" and UPLOAD_PATH.fullmatch(path):
+        return UPLOAD_BODY_BYTES
+    if method == "POST" and path == BORROWER_HELP_PATH:
+        return BORROWER_HELP_BODY_BYTES
+    return JSON_BODY_BYTES
 
 
 #: Routes that take no API key: the borrower's, where the one-time code is the credential.

@@ -127,9 +127,10 @@ async def enter_code(request: Request, page: PageState) -> Response:
         return render(request, "message.html", words, 403, message="form_expired")
     try:
         confirmed = await _confirmed(request, page, visit, entered_code(form.get("code", "")))
-    except (ConflictError, RuleError, NotFoundError, UnacceptableDocumentError):
+    except (ConflictError, RuleError, NotFoundError, UnacceptableDocumentError, ValueError):
         # The right code, but the application cannot be opened now (an agent opened one meanwhile,
-        # a plan came into force): nothing was made, and the section says why.
+        # a plan came into force, an amount the loan's currency cannot hold): nothing was made,
+        # and the section says why.
         return await _section(request, page, visit, words, 409, error="help_not_possible")
     if confirmed.applied:
         return RedirectResponse(f"{PREFIX}{HELP_PATH}?done=applied", status_code=303)

@@ -117,12 +117,14 @@ def _checked_files(
         if len(file.content) > MAX_BYTES:
             return (), "error_file_too_large"
         try:
-            check(file.content)
+            checked = check(file.content)
         except UnacceptableDocumentError as error:
             return (), f"error_{error.rule}"
         if "\x00" in file.filename:
             return (), "error_file_name"
-        kept.append(ChangeFile(file.filename or "document", PROOF_KIND[reason].value, file.content))
+        # What the check made of it (an image re-encoded: no camera metadata, no location), not
+        # the bytes as sent.
+        kept.append(ChangeFile(file.filename or "document", PROOF_KIND[reason].value, checked.content))
     return tuple(kept), None
 
 
