@@ -85,8 +85,8 @@ async def test_a_change_and_its_files_are_kept_and_found(connection: Connection)
     changes = PostgresPendingChanges(connection)
 
     assert await changes.get(change.change_id) == change
-    assert await changes.latest(change.loan_id, SESSION) == change
-    assert await changes.latest(change.loan_id, "b" * 64) is None
+    assert await changes.latest(change.loan_id, SESSION, change.kind) == change
+    assert await changes.latest(change.loan_id, "b" * 64, change.kind) is None
     assert [(f.filename, f.kind, f.content) for f in await changes.files(change.change_id)] == [
         ("payslip-0.pdf", "income_proof", PROOF_PDF),
         ("payslip-1.pdf", "income_proof", PROOF_PDF),

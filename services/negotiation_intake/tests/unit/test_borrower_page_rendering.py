@@ -5,6 +5,7 @@ refusal that is the same for every reason; and the language the page picks."""
 
 from __future__ import annotations
 
+import json
 import re
 import string
 import uuid
@@ -229,7 +230,7 @@ def test_the_refusal_says_how_to_get_a_new_link() -> None:
 
 class TestWords:
     def asked_for(self) -> set[str]:
-        sources = [*PAGE.glob("templates/*.html"), *PAGE.glob("*.py")]
+        sources = [*PAGE.glob("templates/**/*.html"), *PAGE.glob("*.py")]
         return {key for path in sources for key in ASKED.findall(path.read_text(encoding="utf-8"))}
 
     @pytest.mark.parametrize("language", i18n.LANGUAGES)
@@ -249,6 +250,12 @@ class TestWords:
             other = i18n.messages(language)
             assert set(other) == set(english)
             assert [key for key in english if placeholders(english[key]) != placeholders(other[key])] == []
+
+    @pytest.mark.parametrize("language", i18n.LANGUAGES)
+    def test_a_word_is_said_in_one_file_only(self, language: str) -> None:
+        files = [i18n.LOCALES / f"{language}.json", *sorted(i18n.LOCALES.glob(f"*/{language}.json"))]
+        keys = [key for path in files for key in json.loads(path.read_text(encoding="utf-8"))]
+        assert sorted({key for key in keys if keys.count(key) > 1}) == []
 
     @pytest.mark.parametrize(("language", "text"), [("en", "3.6%"), ("zh-CN", "3.6%"), ("zh-Hant", "3.6%")])
     def test_a_rate_is_a_percentage(self, language: str, text: str) -> None:

@@ -105,10 +105,14 @@ class PostgresPendingChanges:
         if change.state is ChangeState.APPLIED:
             await self._connection.execute("DELETE FROM borrower_change_files WHERE change_id = $1", change.change_id)
 
-    async def latest(self, loan_id: uuid.UUID, session_key: str) -> PendingChange | None:
+    async def latest(self, loan_id: uuid.UUID, session_key: str, kind: ChangeKind) -> PendingChange | None:
         row = await self._connection.fetchrow(
-            f"SELECT {_COLUMNS} FROM borrower_changes WHERE loan_id = $1 AND session_key = $2 ORDER BY created_at DESC LIMIT 1",
+            f"""
+            SELECT {_COLUMNS} FROM borrower_changes WHERE loan_id = $1 AND session_key = $2 AND kind = $3
+            ORDER BY created_at DESC LIMIT 1
+            """,
             loan_id,
             session_key,
+            kind.value,
         )
         return _change(row) if row else None

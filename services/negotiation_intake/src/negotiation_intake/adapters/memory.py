@@ -15,7 +15,7 @@ from negotiation_intake.application.borrower_changes import ChangeFile
 from negotiation_intake.application.ports import LedgerUnavailableError, Page
 from negotiation_intake.domain.application import Application, Document, LoanView
 from negotiation_intake.domain.application_state import State
-from negotiation_intake.domain.borrower_changes import ChangeState, PendingChange
+from negotiation_intake.domain.borrower_changes import ChangeKind, ChangeState, PendingChange
 from negotiation_intake.domain.statuses import PlanStatus
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.overdue import LedgerPosition
@@ -227,6 +227,6 @@ class MemoryPendingChanges:
     async def save(self, change: PendingChange) -> None:
         self.changes[change.change_id] = change
 
-    async def latest(self, loan_id: uuid.UUID, session_key: str) -> PendingChange | None:
-        mine = [c for c in self.changes.values() if c.loan_id == loan_id and c.session_key == session_key]
+    async def latest(self, loan_id: uuid.UUID, session_key: str, kind: ChangeKind) -> PendingChange | None:
+        mine = [c for c in self.changes.values() if c.loan_id == loan_id and c.session_key == session_key and c.kind is kind]
         return max(mine, key=lambda c: c.created_at, default=None)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from negotiation_intake.application.ports import Outbox
-from negotiation_intake.domain.borrower_changes import ChangeState, PendingChange, Verdict, verdict
+from negotiation_intake.domain.borrower_changes import ChangeKind, ChangeState, PendingChange, Verdict, verdict
 from tideover_contracts.events.negotiation import BorrowerCodeRequested
 from tideover_runtime.clock import Clock
 
@@ -33,7 +33,7 @@ class PendingChanges(Protocol):
     async def get(self, change_id: uuid.UUID, *, for_update: bool = False) -> PendingChange | None: ...
     async def files(self, change_id: uuid.UUID) -> list[ChangeFile]: ...
     async def save(self, change: PendingChange) -> None: ...
-    async def latest(self, loan_id: uuid.UUID, session_key: str) -> PendingChange | None: ...
+    async def latest(self, loan_id: uuid.UUID, session_key: str, kind: ChangeKind) -> PendingChange | None: ...
 
 
 #: Applies a change (in the caller's transaction); the id of what it made.

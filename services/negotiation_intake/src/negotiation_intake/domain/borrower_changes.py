@@ -30,7 +30,9 @@ CODE_TRIES = 5
 class ChangeKind(StrEnum):
     """What a change does once confirmed; BorrowerCodeRequested names it to notification."""
 
-    HARDSHIP_APPLICATION = "hardship_application"
+    HARDSHIP_APPLICATION = "hardship_application"  # I need help: an application opened
+    OPTION_CHOICE = "option_choice"  # My options: an option of the current offer chosen
+    CONTACT_PREFERENCES = "contact_preferences"  # How we contact you: channels, opt-outs, hours
 
 
 class ChangeState(StrEnum):

@@ -109,7 +109,7 @@ async def new_code(request: Request, page: PageState) -> Response:
     resources = page.resources()
     async with resources.pool.acquire() as connection, connection.transaction():
         changes = PostgresPendingChanges(connection)
-        pending = await changes.latest(visit.loan.loan_id, session_key(visit))
+        pending = await changes.latest(visit.loan.loan_id, session_key(visit), ChangeKind.HARDSHIP_APPLICATION)
         if pending is None or pending.state is not ChangeState.PENDING:  # nothing waits for a code
             return RedirectResponse(PREFIX + HELP_PATH, status_code=303)
         await counted(connection, [(CODES_PER_LOAN, str(visit.loan.loan_id)), (CODES_PER_CLIENT, client_of(request))])
@@ -145,7 +145,7 @@ async def _confirmed(request: Request, page: BorrowerPage, visit: Visit, code: s
     async with resources.pool.acquire() as connection, connection.transaction():
         await counted(connection, limits)
         changes = PostgresPendingChanges(connection)
-        pending = await changes.latest(visit.loan.loan_id, session_key(visit))
+        pending = await changes.latest(visit.loan.loan_id, session_key(visit), ChangeKind.HARDSHIP_APPLICATION)
         if code is None or pending is None:
             return Confirmed(None)
         apply = applying_for_help(PostgresIntakeStore(connection), resources.clock, checked_document)
@@ -187,7 +187,7 @@ async def _section(
     else the code to enter for the change sent, else the form."""
     resources = page.resources()
     async with resources.pool.acquire() as connection:
-        pending = await PostgresPendingChanges(connection).latest(visit.loan.loan_id, session_key(visit))
+        pending = await PostgresPendingChanges(connection).latest(visit.loan.loan_id, session_key(visit), ChangeKind.HARDSHIP_APPLICATION)
         active_plan = await PostgresIntakeStore(connection).active_plan(visit.loan.loan_id)
     applications = [(a.application_id, a.state) for a in visit.applications]
     hidden = why_no_form(applications, visit.loan.loan_id, active_plan)

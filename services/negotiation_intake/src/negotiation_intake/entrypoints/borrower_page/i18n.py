@@ -1,5 +1,5 @@
 """The borrower's page in the borrower's language (issue 21): zh-CN, zh-Hant and en, one JSON file
-each (locales/<language>.json), amounts and dates written as notification's messages write them
+each (locales/<language>.json, and a section's own words in locales/<section>/<language>.json), amounts and dates written as notification's messages write them
 (its adapters/templates.py), so that the page and the notice it came from read alike.
 
 The language is the one the borrower chose on the page; else the one their messages are written
@@ -45,7 +45,12 @@ _MOST_HEADER = 500
 
 @cache
 def messages(language: str) -> dict[str, str]:
-    return dict(json.loads((LOCALES / f"{language}.json").read_text(encoding="utf-8")))
+    """The page's words (locales/<language>.json) and each section's own (locales/<section>/<language>.json);
+    a key is said in one file only (a unit test checks it)."""
+    words: dict[str, str] = {}
+    for path in [LOCALES / f"{language}.json", *sorted(LOCALES.glob(f"*/{language}.json"))]:
+        words.update(json.loads(path.read_text(encoding="utf-8")))
+    return words
 
 
 class Words:
