@@ -13,7 +13,7 @@ from negotiation_intake.adapters import audit, idempotency
 from negotiation_intake.adapters.evidence_content import checked_document
 from negotiation_intake.adapters.outbox import PostgresCommandOutbox
 from negotiation_intake.adapters.store import PostgresIntakeStore
-from negotiation_intake.application import applications, decisions, errors, evidence, written_plan
+from negotiation_intake.application import applications, borrower_options, decisions, errors, evidence, written_plan
 from negotiation_intake.application.ports import Agent, Ledger, LedgerUnavailableError, Outbox
 from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.application_state import InvalidTransitionError
@@ -270,7 +270,11 @@ def withdrawing(reason: str) -> Mutation:
 
 
 def deciding(approved: bool, note: str) -> Mutation:
+    """The supervisor's decision; an approved choice the borrower made on their page has its
+    written plan sent at once (application/borrower_options.py)."""
+
     async def mutate(work: Work) -> Application:
-        return await decisions.decide_approval(work.store, work.clock, work.current, approved, note, work.agent)
+        decided = await decisions.decide_approval(work.store, work.clock, work.current, approved, note, work.agent)
+        return await borrower_options.send_when_borrowers_choice(work.store, work.outbox, work.clock, decided, work.code_secret)
 
     return mutate

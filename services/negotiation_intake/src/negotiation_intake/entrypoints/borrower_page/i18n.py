@@ -1,6 +1,7 @@
 """The borrower's page in the borrower's language (issue 21): zh-CN, zh-Hant and en, one JSON file
-each (locales/<language>.json, and a section's own words in locales/<section>/<language>.json), amounts and dates written as notification's messages write them
-(its adapters/templates.py), so that the page and the notice it came from read alike.
+each (locales/<language>.json; a section's own words in locales/<section>/<language>.json),
+amounts and dates written as notification's messages write them (its adapters/templates.py), so
+that the page and the notice it came from read alike.
 
 The language is the one the borrower chose on the page; else the one their messages are written
 in (the contact of the loan's status: tideover_contracts.common.Language.of); else the browser's
@@ -79,6 +80,11 @@ class Words:
         if self.language == "en":
             return str(format_currency(amount, currency, format=_EN_MONEY_FORMAT, currency_digits=True, locale=locale))
         return str(format_currency(amount, currency, locale=locale))
+
+    @staticmethod
+    def nothing(money: dict[str, str] | None) -> bool:
+        """Whether a wire amount is none or zero (in any currency's decimals)."""
+        return not money or Decimal(money["amount"]) == 0
 
     def day(self, value: str | date | None) -> str:
         if not value:

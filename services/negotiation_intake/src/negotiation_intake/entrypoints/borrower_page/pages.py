@@ -44,7 +44,12 @@ from negotiation_intake.entrypoints.borrower_page.state import (
 router = APIRouter(include_in_schema=False)
 #: The page's sections that exist, in the order the navigation lists them (issue 21 adds *I need
 #: help*, *My options* and *How we contact you* as each is built): name, path.
-SECTIONS: tuple[tuple[str, str], ...] = (("my_loan", "/"), ("need_help", "/help"), ("my_plan", "/plan"))
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("my_loan", "/"),
+    ("need_help", "/help"),
+    ("my_options", "/options"),
+    ("my_plan", "/plan"),
+)
 #: A form of the page has a field or two; nothing is uploaded here.
 MOST_FIELDS = 5
 

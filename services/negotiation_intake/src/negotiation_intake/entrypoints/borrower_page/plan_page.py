@@ -50,6 +50,8 @@ PLAN_PATH = "/plan"
 ACTION = "confirm_via_borrower_confirm_endpoint"
 #: After a confirmation, the section says so (`?done=confirmed`) if the plan stands accepted.
 CONFIRMED = "confirmed"
+#: Once the written plan of the borrower's own choice was sent (options_page.py), `?done=plan_sent`.
+PLAN_SENT = "plan_sent"
 CODE_DIGITS = 6
 
 
@@ -59,7 +61,8 @@ async def my_plan_page(request: Request, page: PageState, done: str | None = Non
     words = words_of(visit, request)
     view = await _my_plan(page, visit, words)
     accepted = view.progress is not None or (view.written is not None and view.written.accepted)
-    said = "plan_confirmed" if done == CONFIRMED and accepted else None
+    sent = view.written is not None and not view.written.accepted
+    said = "plan_confirmed" if done == CONFIRMED and accepted else "options_plan_sent" if done == PLAN_SENT and sent else None
     return _section(request, page, visit, words, view, said=said)
 
 

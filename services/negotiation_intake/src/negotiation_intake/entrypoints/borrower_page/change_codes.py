@@ -1,0 +1,81 @@
+"""The change code as every section of the borrower's page asks for it and takes it (issue 21:
+"any change the borrower makes is confirmed with a one-time code sent to their phone on file"):
+a change kept pending for the session, its code asked of notification within the code limits
+(domain/borrower_limits.py), and the code entered applied once, counted as a refused try from the
+address unless it applied the change (application/borrower_changes.py)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from fastapi import Request
+
+from negotiation_intake.adapters import borrower_tries
+from negotiation_intake.adapters.borrower_changes import PostgresPendingChanges
+from negotiation_intake.adapters.outbox import PostgresCommandOutbox
+from negotiation_intake.application.borrower_changes import Apply, ChangeFile, Confirmed, confirm_change, send_code
+from negotiation_intake.domain.borrower_changes import ChangeKind, PendingChange
+from negotiation_intake.domain.borrower_limits import CODES_PER_CLIENT, CODES_PER_LOAN, PER_CLIENT
+from negotiation_intake.entrypoints.borrower_page.pages import Visit
+from negotiation_intake.entrypoints.borrower_page.state import BorrowerPage, client_of, counted
+from negotiation_intake.entrypoints.code_secret import configured_code_secret
+from tideover_runtime.database import Connection
+
+
+def session_key(visit: Visit) -> str:
+    """What a change is bound to: the session token's SHA-256, as borrower_sessions keeps it."""
+    return hashlib.sha256(visit.token.encode()).hexdigest()
+
+
+def code_secret(page: BorrowerPage) -> bytes:
+    return configured_code_secret(page.resources().settings.development)
+
+
+async def ask_code(
+    connection: Connection,
+    request: Request,
+    page: BorrowerPage,
+    change: PendingChange,
+    *,
+    new: bool,
+    files: list[ChangeFile] | None = None,
+) -> None:
+    """Within the caller's transaction: counted against the code limits (OverTheLimitError beyond
+    them), `change` kept if `new` (with its files), and a fresh code for it sent through
+    notification."""
+    await counted(connection, [(CODES_PER_LOAN, str(change.loan_id)), (CODES_PER_CLIENT, client_of(request))])
+    changes = PostgresPendingChanges(connection)
+    if new:
+        await changes.add(change, files or [])
+    resources = page.resources()
+    outbox = PostgresCommandOutbox(connection, resources.clock)
+    await send_code(changes, outbox, resources.clock, change, code_secret(page))
+
+
+async def confirmed_change(
+    request: Request,
+    page: BorrowerPage,
+    visit: Visit,
+    kind: ChangeKind,
+    code: str | None,
+    applying: Callable[[Connection], Apply],
+) -> Confirmed:
+    """The code entered against the session's latest change of `kind`, applied by what
+    `applying` makes of the transaction's connection; counted as a refused try from the address
+    unless it applied the change. An error the change raises rolls it all back."""
+    resources = page.resources()
+    limits = [(PER_CLIENT, client_of(request))]
+    async with resources.pool.acquire() as connection, connection.transaction():
+        await counted(connection, limits)
+        changes = PostgresPendingChanges(connection)
+        pending = await changes.latest(visit.loan.loan_id, session_key(visit), kind)
+        if code is None or pending is None:
+            return Confirmed(None)
+        now = resources.clock.now()
+        confirmed = await confirm_change(
+            changes, now, pending.change_id, session_key(visit), code, code_secret(page), applying(connection)
+        )
+        if confirmed.applied:
+            await borrower_tries.forgive_try(connection, limits)
+    return confirmed
