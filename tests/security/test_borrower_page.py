@@ -25,7 +25,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from negotiation_intake.domain.borrower_limits import LINK_PER_CLIENT
+from negotiation_intake.domain.borrower_limits import LINK_PER_CLIENT, LINK_PER_LOAN
 from negotiation_intake.entrypoints.bootstrap import SCHEMA
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.loans import LoanBooked
@@ -84,7 +84,8 @@ async def book(infrastructure: Infrastructure, overdue_url: str, loans: list[Loa
 
 @pytest.fixture(scope="module")
 def page(module_infrastructure: Infrastructure, running: dict[str, ServiceProcess]) -> Page:
-    loans = {name: loan_booked(loan_id=uuid.uuid4(), booked_on=date(2027, 5, 15)) for name in ("probed", "kept", "changed")}
+    names = ("probed", "kept", "changed", "locked")
+    loans = {name: loan_booked(loan_id=uuid.uuid4(), booked_on=date(2027, 5, 15)) for name in names}
     asyncio.run(book(module_infrastructure, running["overdue_detection"].url, list(loans.values())))
     return Page(module_infrastructure, running["negotiation_intake"], loans)
 
@@ -139,6 +140,26 @@ async def test_a_prober_who_knows_the_loan_learns_nothing_from_the_answers(page:
     assert len({answer.text for answer in answers.values()}) == 1
     assert len({tuple(sorted(answer.headers.keys())) for answer in answers.values()}) == 1
     assert "无法打开此链接" in answers["no such loan"].text  # in the browser's language
+
+
+async def test_a_prober_who_forges_links_to_a_known_loan_cannot_lock_its_borrower_out(page: Page) -> None:
+    loan = page.loans["locked"]
+    later = NOW + timedelta(days=7)
+    forged = [
+        sign(loan.loan_id, loan.borrower.borrower_id, later, secrets.token_bytes(32)),  # a guessed secret
+        sign(loan.loan_id, "B-000001", later, SECRET),  # another borrower's name on the loan
+        *(sign(loan.loan_id, loan.borrower.borrower_id, later, SECRET)[:-2] + tail for tail in ("AA", "zz", "-_")),
+    ]
+    statuses = []
+    for _ in range(LINK_PER_LOAN.tries):
+        for token in forged:
+            async with page.browser() as browser:  # from addresses of their own: no address is limited
+                statuses.append((await browser.get(f"/b/{token}")).status_code)
+    async with page.browser() as borrower:
+        opened = await borrower.get(f"/b/{sign(loan.loan_id, loan.borrower.borrower_id, later, SECRET)}")
+
+    assert set(statuses) == {404}
+    assert opened.status_code == 200  # the redirect followed: the borrower's own link still opens
 
 
 async def test_junk_never_reaches_a_500(page: Page) -> None:

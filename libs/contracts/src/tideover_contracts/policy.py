@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -37,6 +38,15 @@ def next_bucket(dpd: int) -> tuple[Bucket, int] | None:
         return None
     starts = later[0][0]
     return bucket_for(starts), starts
+
+
+#: Change codes (issue 21: a change on the borrower's page is confirmed with a one-time code sent
+#: to the phone on file) one loan may be sent in any 24 hours. Notification sends no more
+#: (contact_rules, `change_code_limit`) and negotiation-intake asks for no more (borrower_limits):
+#: one figure, so that intake never promises a borrower a code notification will not send.
+CHANGE_CODES_A_DAY = 5
+#: The window CHANGE_CODES_A_DAY is counted in: any 24 hours, not a calendar day.
+CHANGE_CODE_DAY = timedelta(hours=24)
 
 
 #: How and where to pay, by default: upstream sends no payment instructions, so the loan

@@ -11,6 +11,7 @@ from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
 from tideover_contracts.events.negotiation import (
     BorrowerCodeRequested,
+    ContactPreferencesChosen,
     NegotiationRequested,
     NegotiationWithdrawn,
     PlanAccepted,
@@ -118,6 +119,7 @@ NEGOTIATION_APPLICATIONS = Topic(
         PlanDeclined,
         NegotiationWithdrawn,
         BorrowerCodeRequested,
+        ContactPreferencesChosen,
     ),
     business_time=True,
 )

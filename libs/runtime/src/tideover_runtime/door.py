@@ -7,8 +7,10 @@ first for every keyed route (under `keyed_prefix`, but `open_paths`) and leaves 
 request's state under `state_key`, where the route's own key check finds it. Then it bounds the
 body of every request, keyed or not (a page's form as much as the API's JSON: `body_limit` of the
 method and path): a declared Content-Length over the limit is refused
-unread, and a body streamed without one is cut off where it passes the limit; both 413
-problem+json. (FastAPI's own `max_body_size` answers a declared one in text/plain.)
+unread, and a body streamed without one is cut off where it passes the limit; both 413,
+problem+json unless `too_large` answers a path otherwise (a page's HTML; the streamed case is
+answered by the app's own handler of the HTTPException). (FastAPI's own `max_body_size` answers
+a declared one in text/plain.)
 
 The query services use it through service_auth.guard; negotiation-intake's own door wraps it and
 keeps every refused answer (negotiation_intake/entrypoints/door.py)."""
@@ -19,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tideover_runtime.http import problem
@@ -38,6 +41,8 @@ class KeyFirst:
     state_key: str
     keyed_prefix: str = "/v1/"
     open_paths: frozenset[str] = field(default_factory=frozenset)
+    #: The 413 answer to a declared body over `limit` bytes for the request, if not problem+json.
+    too_large: Callable[[Request, int], Response | None] = field(default=lambda _request, _limit: None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -57,7 +62,8 @@ class KeyFirst:
         declared = Request(scope).headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             detail = f"the body is {declared} bytes; this route takes {limit} at most"
-            await problem(413, TOO_LARGE, detail, limit_bytes=limit)(scope, receive, send)
+            answer = self.too_large(Request(scope), limit) or problem(413, TOO_LARGE, detail, limit_bytes=limit)
+            await answer(scope, receive, send)
             return
         await self.app(scope, bounded(receive, limit), send)
 

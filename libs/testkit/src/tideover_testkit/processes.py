@@ -21,7 +21,7 @@ from tideover_testkit.service_keys import harness_headers
 ALL_SERVICES = ("overdue_detection", "notification", "negotiation_intake", "plan_calculation", "repayment_tracking")
 
 #: Whose query API a service asks, under which setting (deploy/services.sh sets the same).
-_ASKS = {"negotiation_intake": {"overdue_detection": "TIDEOVER_OVERDUE_URL"}}
+_ASKS = {"negotiation_intake": {"overdue_detection": "TIDEOVER_OVERDUE_URL", "notification": "TIDEOVER_NOTIFICATION_URL"}}
 
 
 def query_apis(name: str, started: dict[str, ServiceProcess]) -> dict[str, str]:

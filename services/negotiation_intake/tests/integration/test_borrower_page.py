@@ -297,13 +297,49 @@ async def test_refused_links_from_one_address_are_limited_then_429_whatever_the_
     assert good.status_code == 303
 
 
-async def test_refused_links_to_one_loan_are_limited_from_any_address(system: System) -> None:
-    loan = booked("B-000321")  # a loan id nobody else tries: intake does not know it, which changes nothing
+async def test_expired_links_to_one_loan_are_limited_from_any_address_but_the_good_link_opens(system: System) -> None:
+    expired = system.link("moved", expires_at=NOW - timedelta(hours=1))  # signed by us, for its borrower
     answers = []
     for _ in range(LINK_PER_LOAN.tries + 1):
         async with system.browser() as browser:
-            answers.append(await browser.get(f"/b/{sign(loan.loan_id, 'B-000321', NOW + timedelta(days=1), SECRET)}"))
+            answers.append(await browser.get(f"/b/{expired}"))
+    async with system.browser() as browser:
+        good = await browser.get(f"/b/{system.link('moved')}")
     assert [answer.status_code for answer in answers] == [404] * LINK_PER_LOAN.tries + [429]
+    assert good.status_code == 303  # the loan's limit holds back refused links only
+
+
+async def test_forged_links_naming_a_known_loan_do_not_lock_its_borrower_out(system: System) -> None:
+    loan = system.loans["moved"]
+    forged = {
+        "another secret": sign(loan.loan_id, loan.borrower.borrower_id, NOW + timedelta(days=1), b"guessed" * 8),
+        "another borrower": sign(loan.loan_id, "B-000001", NOW + timedelta(days=1), SECRET),
+    }
+    answers = []
+    for _ in range(LINK_PER_LOAN.tries + 1):
+        for token in forged.values():
+            async with system.browser() as browser:  # many addresses: the per-address limit is not reached
+                answers.append((await browser.get(f"/b/{token}")).status_code)
+    async with system.browser() as browser:
+        good = await browser.get(f"/b/{system.link('moved')}")
+    assert set(answers) == {404}
+    assert good.status_code == 303
+
+
+async def test_an_ipv6_client_is_limited_by_its_64(system: System) -> None:
+    prefix = f"2001:db8:{uuid.uuid4().int % 0xFFFF:x}:1"
+    refused = []
+    for n in range(LINK_PER_CLIENT.tries):  # another address of the /64 each time, as a script may take
+        async with system.browser(f"{prefix}::{n + 1:x}") as browser:
+            refused.append((await browser.get(f"/b/junk-{n}")).status_code)
+    async with system.browser(f"{prefix}:ffff:ffff:ffff:ffff") as browser:
+        over = await browser.get(f"/b/{system.link()}")
+    async with system.browser(f"2001:db8:{uuid.uuid4().int % 0xFFFF:x}:2::1") as browser:
+        elsewhere = await browser.get(f"/b/{system.link()}")
+
+    assert set(refused) == {404}
+    assert over.status_code == 429
+    assert elsewhere.status_code == 303
 
 
 async def test_the_page_is_limited_per_address(system: System, database: asyncpg.Connection) -> None:

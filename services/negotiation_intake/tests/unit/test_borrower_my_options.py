@@ -18,7 +18,7 @@ from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.application_state import State
 from negotiation_intake.entrypoints.borrower_page import i18n
 from negotiation_intake.entrypoints.borrower_page.i18n import Words
-from negotiation_intake.entrypoints.borrower_page.my_options import STAGE, MyOptions, my_options
+from negotiation_intake.entrypoints.borrower_page.my_options import MOST_SHOWN, STAGE, MyOptions, my_options
 from negotiation_intake.entrypoints.borrower_page.options_page import section_context
 from negotiation_intake.entrypoints.borrower_page.state import PREFIX, TEMPLATES
 from negotiation_intake.entrypoints.console.comparison import option_cost
@@ -27,7 +27,7 @@ from tideover_testkit.console import raw_codes
 
 from .intake_world import World
 from .test_borrower_page_rendering import text_of, visit_of
-from .test_console_offer_comparison import LIVE, OFFER
+from .test_console_offer_comparison import LIVE, OFFER, extension
 
 OPTION = re.compile(r'<article class="card option[^"]*"[^>]*data-option-id="([^"]+)"')
 
@@ -67,6 +67,16 @@ class TestTheOrder:
         assert [card["option_id"] for card in view.folded] == ["extension-equal-principal-6"]
         totals = [Decimal(card["total_from_now"]["amount"]) for card in view.shown[1:]]
         assert totals == sorted(totals)
+
+    async def test_at_most_four_are_shown_at_first_the_borrowers_own_choice_among_them(self) -> None:
+        many = OFFER.model_copy(
+            update={"options": (*OFFER.options, *(extension(f"extension-{n}", ["100.00"] * n) for n in (7, 8, 9, 10)))}
+        )
+        _, application = await offered(State.SENT, option_id="extension-10")
+        view = my_options(application, offer_view(many, body_of(application), LIVE))
+        assert len(view.shown) == MOST_SHOWN
+        assert [card["option_id"] for card in view.shown[:2]] == ["arrears-3", "extension-10"]
+        assert len(view.shown) + len(view.folded) == len(many.options)
 
     async def test_an_option_needing_a_supervisor_is_shown_where_its_affordability_puts_it(self) -> None:
         loan, application = await offered()
@@ -108,7 +118,7 @@ class TestTheCards:
         html = rendered(loan, application, view_of(application))
         assert html.count('action="/b/options/choose"') == len(OFFER.options)
         assert html.count('name="csrf" value="form-token"') >= len(OFFER.options)
-        labels = re.findall(r'aria-label="(Choose [^"]+)"', html)
+        labels = re.findall(r'aria-label="(Choose this option: [^"]+)"', html)
         assert len(set(labels)) == len(OFFER.options)
 
     async def test_awaiting_a_supervisor_nothing_may_be_chosen_and_it_says_so(self) -> None:

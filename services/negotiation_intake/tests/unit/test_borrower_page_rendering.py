@@ -198,6 +198,7 @@ class TestTheFrame:
             (f"{PREFIX}/help", "I need help"),
             (f"{PREFIX}/options", "My options"),
             (f"{PREFIX}/plan", "My plan"),
+            (f"{PREFIX}/contact", "How we contact you"),
         ]
 
     def test_the_switch_offers_the_other_languages_each_in_itself(self) -> None:

@@ -99,6 +99,8 @@ REFUSED = [
     ("a JPEG cut short", image("JPEG")[:-2], MALFORMED),
     ("a PNG with a damaged chunk", image("PNG").replace(b"IDAT", b"IDAt"), MALFORMED),
     ("a PNG declaring 60 million pixels", png_declaring(10_000, 6_000), IMAGE_DIMENSIONS),
+    # More than a phone's photo (12 or 24.5 megapixels) or a page's scan needs: refused undecoded.
+    ("a PNG declaring 30 million pixels", png_declaring(6_000, 5_000), IMAGE_DIMENSIONS),
     ("a PNG declaring 10 billion pixels", png_declaring(100_000, 100_000), IMAGE_DIMENSIONS),
 ]
 

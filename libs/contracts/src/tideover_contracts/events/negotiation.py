@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, time
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Self
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from tideover_contracts.common import (
+    Channel,
     ContactRef,
     ContinuingInstallment,
     Frozen,
@@ -218,9 +219,56 @@ class BorrowerCodeRequested(Event):
     borrower_id: str
     change: str = Field(
         max_length=64,
-        description="What the code confirms, for the message's wording: `hardship_application` (I need help); "
-        "a value a reader does not know is told as a change on the borrower's page",
+        description="What the code confirms, for the message's wording: `hardship_application` (I need help), "
+        "`option_choice` (My options), `contact_preferences` (How we contact you); a value a reader does not know "
+        "is told as a change on the borrower's page",
     )
     confirmation_code: str = Field(pattern=r"^[0-9]{6}$", description="One-time code, valid until code_expires_at")
     code_expires_at: AwareDatetime
     requested_at: AwareDatetime
+
+
+class PreferredHours(Frozen):
+    """The hours of the day, in the borrower's local time, when they prefer to be contacted:
+    from `start` up to (not including) `end`, within one day, on whole or half hours. Notification
+    keeps them within the jurisdiction's legal window: never a contact outside it."""
+
+    start: time = Field(description="Local time, on the hour or the half hour (e.g. 09:00 or 09:30)")
+    end: time = Field(description="Local time after `start`, on the hour or the half hour; not included")
+
+    @model_validator(mode="after")
+    def _whole_or_half_hours_in_order(self) -> Self:
+        for moment in (self.start, self.end):
+            if moment.tzinfo is not None or moment.minute not in (0, 30) or moment.second or moment.microsecond:
+                raise ValueError("preferred hours are local times on the hour or the half hour")
+        if self.start >= self.end:
+            raise ValueError("preferred hours end after they start, within one day")
+        return self
+
+
+class ContactPreferencesChosen(Event):
+    """The borrower chose on their page how we contact them (issue 21, *How we contact you*) and
+    confirmed it with the code sent to their phone: the channels in their order of preference,
+    the channels they opted out of, and the hours they prefer. Notification honours them within
+    the law of the borrower's jurisdiction; they add to what upstream states
+    (BorrowerContactChanged), never lift it. Each choice replaces the one before. Since
+    2026-12-08 (libs/contracts/CHANGELOG.md)."""
+
+    event_type: ClassVar[str] = "ContactPreferencesChosen"
+
+    change_id: uuid.UUID = Field(description="The confirmed change on the borrower's page (the event id derives from it)")
+    loan_id: uuid.UUID
+    borrower_id: str
+    preferred_channels: tuple[Channel, ...] = Field(description="In the borrower's order of preference, first first")
+    opted_out_channels: tuple[Channel, ...] = Field(
+        default=(), description="Channels the borrower asked not to be contacted on (beside upstream's opt-outs)"
+    )
+    preferred_hours: PreferredHours | None = Field(default=None, description="None: any time the law allows")
+    chosen_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _each_channel_once(self) -> Self:
+        named = [*self.preferred_channels, *self.opted_out_channels]
+        if len(named) != len(set(named)):
+            raise ValueError("a channel is named once: preferred or opted out")
+        return self

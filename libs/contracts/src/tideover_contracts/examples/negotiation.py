@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
+from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.negotiation import (
     BorrowerCodeRequested,
     ConfirmationChannel,
+    ContactPreferencesChosen,
     EvidenceKind,
     EvidenceRef,
     Hardship,
@@ -22,6 +24,7 @@ from tideover_contracts.events.negotiation import (
     PlanEffect,
     PlanOptionChosen,
     PlanSentToBorrower,
+    PreferredHours,
     WrittenPlan,
 )
 from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanOption, PlanRejected, RejectionReason
@@ -78,6 +81,15 @@ def negotiation_events() -> list[Event]:
             confirmation_code="730164",
             code_expires_at=AT + timedelta(minutes=10),
             requested_at=AT,
+        ),
+        ContactPreferencesChosen(
+            change_id=uuid.UUID("5e2f4a9c-1b7d-4c3e-9a8f-2d6b0c4e7f13"),
+            loan_id=LOAN_ID,
+            borrower_id="B-000123",
+            preferred_channels=(Channel.SMS, Channel.EMAIL),
+            opted_out_channels=(Channel.VOICE_CALL,),
+            preferred_hours=PreferredHours(start=time(9, 0), end=time(12, 30)),
+            chosen_at=AT,
         ),
     ]
 

@@ -1,15 +1,17 @@
 """The borrowers' pending changes in Postgres (application/borrower_changes.py `PendingChanges`;
-migration 0008). A change's files are deleted once it is applied: its application's evidence
-keeps them from then on."""
+migration 0008), and when codes were asked for each loan (migration 0009). A change's files are
+deleted once it is applied: its application's evidence keeps them from then on."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 from negotiation_intake.application.borrower_changes import ChangeFile
 from negotiation_intake.domain.borrower_changes import ChangeKind, ChangeState, PendingChange
+from negotiation_intake.domain.borrower_limits import CODES_A_DAY_PER_LOAN
 from tideover_runtime.database import Connection
 
 _COLUMNS = (
@@ -116,3 +118,25 @@ class PostgresPendingChanges:
             kind.value,
         )
         return _change(row) if row else None
+
+    async def codes_asked(self, loan_id: uuid.UUID, since: datetime) -> list[datetime]:
+        """Locks the loan's count until the transaction ends: two codes asked at once take turns."""
+        await self._connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('borrower_code_requests:' || $1::uuid::text, 0))", loan_id
+        )
+        rows = await self._connection.fetch(
+            "SELECT asked_at FROM borrower_code_requests WHERE loan_id = $1 AND asked_at > $2 ORDER BY asked_at", loan_id, since
+        )
+        return [row["asked_at"] for row in rows]
+
+    async def note_code_asked(self, loan_id: uuid.UUID, at: datetime) -> None:
+        """Kept a day (CODES_A_DAY_PER_LOAN's window); older ones, a few at a time, are deleted."""
+        await self._connection.execute(
+            """
+            DELETE FROM borrower_code_requests WHERE ctid IN (
+                SELECT ctid FROM borrower_code_requests WHERE asked_at < $1::timestamptz - $2::interval LIMIT 100)
+            """,
+            at,
+            CODES_A_DAY_PER_LOAN.window,
+        )
+        await self._connection.execute("INSERT INTO borrower_code_requests (loan_id, asked_at) VALUES ($1, $2)", loan_id, at)

@@ -27,9 +27,13 @@ from negotiation_intake.domain.evidence import (
     UnacceptableDocumentError,
 )
 
-#: A 200-dpi A4 scan is 3.9 million pixels, a 48-megapixel phone photo 48 million: more is refused
-#: before it is decoded (an image of a few KB may declare billions of pixels).
-MAX_PIXELS = 50_000_000
+#: What a proof needs, and no more: a phone camera's photo is 12 megapixels by default (4032 ×
+#: 3024), an iPhone 15's or 16's 24 (5712 × 4284 = 24.5 million), a 300-dpi A4 scan 8.7 million.
+#: The 48- and 50-megapixel modes some phones offer are chosen on purpose, and their JPEGs rarely fit
+#: in MAX_BYTES anyway. More is refused before it is decoded (an image of a few KB may declare
+#: billions of pixels); 25 million pixels decode to 75 MB (RGB), so that the borrower's page's
+#: concurrent checks (borrower_page/state.py DOCUMENT_CHECKS) stay within the pod's memory.
+MAX_PIXELS = 25_000_000
 #: Objects looked at in a PDF: a scanned document has hundreds; far more is refused unread.
 MAX_PDF_OBJECTS = 200_000
 #: What a browser sniffs to decide a document is HTML (the WHATWG sniffing window is 1445 bytes).

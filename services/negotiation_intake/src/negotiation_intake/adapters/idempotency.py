@@ -1,9 +1,15 @@
 """Idempotency-Key for POSTs: a repeat returns the first response; the same key with another
-body is refused. The key row is written in the same transaction as the state change."""
+body is refused. The key row is written in the same transaction as the state change.
+
+A body that carries a secret of few possibilities — the borrower's six-digit code — is
+fingerprinted by its HMAC with the server's secret (`secret`): a plain hash of it is brute-forced
+in a second from a copy of the table (DESIGN.md §5: secrets hashed with a server-side secret).
+The same body with the same secret gives the same fingerprint, so a repeat still replays."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +27,12 @@ class IdempotencyKeyReusedError(Exception):
     pass
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+def fingerprint(method: str, path: str, body: bytes, secret: bytes | None = None) -> str:
+    """The request's fingerprint: SHA-256 of it, or its HMAC-SHA256 with `secret` when given."""
+    request = b"\n".join([method.encode(), path.encode(), body])
+    if secret is not None:
+        return "hmac-sha256:" + hmac.new(secret, request, hashlib.sha256).hexdigest()
+    return hashlib.sha256(request).hexdigest()
 
 
 async def claim(connection: Connection, key: str, request_hash: str) -> StoredResponse | None:

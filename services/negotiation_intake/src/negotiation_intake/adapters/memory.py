@@ -204,6 +204,7 @@ class MemoryPendingChanges:
     def __init__(self) -> None:
         self.changes: dict[uuid.UUID, PendingChange] = {}
         self.kept_files: dict[uuid.UUID, list[ChangeFile]] = {}
+        self.asked: list[tuple[uuid.UUID, datetime]] = []
 
     async def add(self, change: PendingChange, files: list[ChangeFile]) -> None:
         """As the Postgres adapter: the session's earlier pending changes of the loan, and those
@@ -230,3 +231,9 @@ class MemoryPendingChanges:
     async def latest(self, loan_id: uuid.UUID, session_key: str, kind: ChangeKind) -> PendingChange | None:
         mine = [c for c in self.changes.values() if c.loan_id == loan_id and c.session_key == session_key and c.kind is kind]
         return max(mine, key=lambda c: c.created_at, default=None)
+
+    async def codes_asked(self, loan_id: uuid.UUID, since: datetime) -> list[datetime]:
+        return sorted(at for loan, at in self.asked if loan == loan_id and at > since)
+
+    async def note_code_asked(self, loan_id: uuid.UUID, at: datetime) -> None:
+        self.asked.append((loan_id, at))

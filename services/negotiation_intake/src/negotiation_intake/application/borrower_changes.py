@@ -11,8 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from negotiation_intake.application.errors import TooManyTriesError
 from negotiation_intake.application.ports import Outbox
 from negotiation_intake.domain.borrower_changes import ChangeKind, ChangeState, PendingChange, Verdict, verdict
+from negotiation_intake.domain.borrower_limits import CODES_A_DAY_PER_LOAN, code_wait_seconds
 from tideover_contracts.events.negotiation import BorrowerCodeRequested
 from tideover_runtime.clock import Clock
 
@@ -34,6 +36,11 @@ class PendingChanges(Protocol):
     async def files(self, change_id: uuid.UUID) -> list[ChangeFile]: ...
     async def save(self, change: PendingChange) -> None: ...
     async def latest(self, loan_id: uuid.UUID, session_key: str, kind: ChangeKind) -> PendingChange | None: ...
+    async def codes_asked(self, loan_id: uuid.UUID, since: datetime) -> list[datetime]:
+        """When codes were asked for the loan's changes since `since` (any session's, any kind)."""
+        ...
+
+    async def note_code_asked(self, loan_id: uuid.UUID, at: datetime) -> None: ...
 
 
 #: Applies a change (in the caller's transaction); the id of what it made.
@@ -54,11 +61,20 @@ class Confirmed:
 async def send_code(changes: PendingChanges, outbox: Outbox, clock: Clock, change: PendingChange, secret: bytes) -> str:
     """A fresh code for the pending `change` (the one sent before no longer works), kept as its
     HMAC with `secret`, and BorrowerCodeRequested for notification to send it; the outbox row is
-    blanked once published. Returns the code (for tests only: the page never shows it)."""
+    blanked once published. Returns the code (for tests only: the page never shows it).
+
+    The change's wrong tries carry over to the new code: a change allows CODE_TRIES wrong tries
+    in all, however many codes are asked for it. TooManyTriesError (nothing sent) beyond the
+    codes notification sends for a loan in any 24 hours (CODES_A_DAY_PER_LOAN)."""
     now = clock.now()
+    since = now - CODES_A_DAY_PER_LOAN.window
+    if (wait := code_wait_seconds(await changes.codes_asked(change.loan_id, since), now)) is not None:
+        message = f"as many change codes as are sent for a loan in a day; try again in {wait} seconds"
+        raise TooManyTriesError(CODES_A_DAY_PER_LOAN.scope, message, wait)
     code = f"{secrets.randbelow(1_000_000):06d}"
     expires = change.code_expiry(now)
-    await changes.save(replace(change, code_hash=change.hashed(secret, code), code_expires_at=expires, code_tries=0))
+    await changes.save(replace(change, code_hash=change.hashed(secret, code), code_expires_at=expires))
+    await changes.note_code_asked(change.loan_id, now)
     await outbox(
         BorrowerCodeRequested(
             request_id=change.change_id,

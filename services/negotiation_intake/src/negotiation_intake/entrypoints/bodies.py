@@ -124,6 +124,7 @@ def application_body(application: Application) -> dict[str, Any]:
         "offer_id": str(application.offer_id) if application.offer_id else None,
         "option_id": application.option_id,
         "needs_supervisor": application.needs_supervisor,
+        "chosen_by": application.chosen_by,
         "approved_by": application.approved_by,
         "approval_note": application.approval_note,
         "code_tries_left": 5 - application.code_tries if application.code_hash else None,

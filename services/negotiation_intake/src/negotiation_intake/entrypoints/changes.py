@@ -105,7 +105,10 @@ class Change:
 
     `asks_ledger`: the loan whose position in overdue-detection's ledger the change needs (or
     that of the application named), asked before the transaction opens, so that no row lock or
-    pooled connection is held while another service answers."""
+    pooled connection is held while another service answers.
+
+    `secret_in_body`: the body carries a one-time code, so its fingerprint is keyed with the code
+    secret (adapters/idempotency.py)."""
 
     agent: Agent
     action: str
@@ -117,6 +120,7 @@ class Change:
     application_id: uuid.UUID | None = None
     if_match: str | None = None
     asks_ledger: uuid.UUID | Literal["application"] | None = None
+    secret_in_body: bool = False
 
 
 async def perform(resources: Callable[[], Resources], change: Change) -> Outcome:
@@ -146,8 +150,10 @@ async def _commit(
     res: Resources, connection: Connection, change: Change, ledger: Ledger | None, loaded: list[Application]
 ) -> Outcome:
     scoped_key = f"{change.agent.key_id}:{change.idempotency_key}" if change.idempotency_key else None
+    secret = configured_code_secret(res.settings.development)
     if scoped_key:
-        fingerprint = idempotency.fingerprint(change.method, change.path, change.body)
+        keyed = secret if change.secret_in_body else None
+        fingerprint = idempotency.fingerprint(change.method, change.path, change.body, keyed)
         stored = await idempotency.claim(connection, scoped_key, fingerprint)
         if stored is not None:
             return Outcome(stored.status, stored.body)
@@ -156,7 +162,6 @@ async def _commit(
     if change.application_id is not None:
         before = await applications.load(store, change.application_id, expected_version(change.if_match))
         loaded.append(before)
-    secret = configured_code_secret(res.settings.development)
     outbox = PostgresCommandOutbox(connection, res.clock)
     work = Work(store, outbox, connection, before, change.agent, res.clock, secret, ledger)
     status, payload, after = await change.handler(work)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import structlog
 from fastapi import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from negotiation_intake.adapters.refusals import Refusal, RefusalLog, stop_watching, watching
@@ -45,6 +46,8 @@ class Door:
     body_limit: Callable[[str, str], int]
     keyed_prefix: str = "/v1/"
     open_paths: frozenset[str] = field(default_factory=frozenset)
+    #: The 413 a page answers in HTML (entrypoints/too_large.py); None: problem+json.
+    too_large: Callable[[Request, int], Response | None] = field(default=lambda _request, _limit: None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNWATCHED:
@@ -71,6 +74,7 @@ class Door:
             state_key="agent",
             keyed_prefix=self.keyed_prefix,
             open_paths=self.open_paths,
+            too_large=self.too_large,
         )
 
     async def _keep(self, scope: Scope, answer: Answer) -> None:

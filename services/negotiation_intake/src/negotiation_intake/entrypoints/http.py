@@ -23,6 +23,7 @@ from negotiation_intake.entrypoints.borrower_page.need_help import MAX_FILES
 from negotiation_intake.entrypoints.door import Door
 from negotiation_intake.entrypoints.routes import reading, supervision, work
 from negotiation_intake.entrypoints.routes.common import JSON_BODY_BYTES, KEY_HEADER, UPLOAD_BODY_BYTES, caller
+from negotiation_intake.entrypoints.too_large import page_too_large
 from tideover_runtime.service import Resources
 
 __all__ = ["JSON_BODY_BYTES", "OPEN_PATHS", "UPLOAD_BODY_BYTES", "add_routes", "body_limit"]
@@ -64,5 +65,6 @@ def add_routes(app: FastAPI, resources: Callable[[], Resources], refusal_log: re
         clock=lambda: resources().clock,
         body_limit=body_limit,
         open_paths=OPEN_PATHS,
+        too_large=page_too_large,
     )
     app.user_middleware.append(door)

@@ -14,10 +14,11 @@ from typing import TypeVar
 from notification.application.codes import CODE_EVENTS, forget, secret_until
 from notification.application.ports import LedgerStatus, LogEntry, StatusChange
 from notification.domain.contact_rules import History, Outcome, Sent
-from notification.domain.messages import Contact, StoredMessage
+from notification.domain.messages import Contact, PagePreferences, StoredMessage
 from notification.domain.statuses import MessageStatus
 from tideover_contracts.common import Channel
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
+from tideover_contracts.events.negotiation import ContactPreferencesChosen
 from tideover_contracts.money import Money
 
 T = TypeVar("T")
@@ -72,6 +73,7 @@ class MemoryNotificationStore:
         self.closed: dict[uuid.UUID, tuple[LoanClosureReason, date]] = {}
         self.conversations: dict[uuid.UUID, datetime] = {}
         self.locked: set[uuid.UUID] = set()
+        self.preferences: dict[uuid.UUID, PagePreferences] = {}
 
     async def add_contact(self, loan: LoanBooked) -> None:
         borrower = loan.borrower
@@ -115,6 +117,22 @@ class MemoryNotificationStore:
 
     async def contacts(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Contact]:
         return {loan_id: self.contacts_by_loan[loan_id] for loan_id in loan_ids if loan_id in self.contacts_by_loan}
+
+    async def keep_page_preferences(self, chosen: ContactPreferencesChosen) -> None:
+        kept = self.preferences.get(chosen.loan_id)
+        if kept is not None and kept.chosen_at > chosen.chosen_at:
+            return
+        self.preferences[chosen.loan_id] = PagePreferences(
+            loan_id=chosen.loan_id,
+            change_id=chosen.change_id,
+            preferred_channels=tuple(chosen.preferred_channels),
+            opted_out_channels=tuple(chosen.opted_out_channels),
+            hours=chosen.preferred_hours,
+            chosen_at=chosen.chosen_at,
+        )
+
+    async def page_preferences(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PagePreferences]:
+        return {loan_id: self.preferences[loan_id] for loan_id in loan_ids if loan_id in self.preferences}
 
     async def add_messages(self, messages: list[StoredMessage]) -> set[uuid.UUID]:
         new = set()

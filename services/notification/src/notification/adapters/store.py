@@ -9,9 +9,10 @@ from datetime import date, datetime
 
 from notification.adapters.messages_store import PostgresMessages
 from notification.application.ports import LedgerStatus
-from notification.domain.messages import Contact
+from notification.domain.messages import Contact, PagePreferences
 from tideover_contracts.common import Channel, Jurisdiction, Language, Locale
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosureReason
+from tideover_contracts.events.negotiation import ContactPreferencesChosen, PreferredHours
 from tideover_contracts.money import Money
 
 
@@ -77,6 +78,43 @@ class PostgresNotificationStore(PostgresMessages):
                 preferred_channels=tuple(Channel(c) for c in row["preferred_channels"]),
                 opted_out_channels=tuple(Channel(c) for c in row["opted_out_channels"]),
                 do_not_contact=row["do_not_contact"],
+            )
+            for row in rows
+        }
+
+    async def keep_page_preferences(self, chosen: ContactPreferencesChosen) -> None:
+        """The borrower's latest choice on their page stands: an older one read later changes nothing."""
+        hours = chosen.preferred_hours
+        await self._connection.execute(
+            """
+            INSERT INTO page_preferences (loan_id, change_id, preferred_channels, opted_out_channels, hours_start, hours_end,
+                                          chosen_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (loan_id) DO UPDATE SET
+                change_id = excluded.change_id, preferred_channels = excluded.preferred_channels,
+                opted_out_channels = excluded.opted_out_channels, hours_start = excluded.hours_start,
+                hours_end = excluded.hours_end, chosen_at = excluded.chosen_at
+            WHERE page_preferences.chosen_at <= excluded.chosen_at
+            """,
+            chosen.loan_id,
+            chosen.change_id,
+            [channel.value for channel in chosen.preferred_channels],
+            [channel.value for channel in chosen.opted_out_channels],
+            hours.start if hours else None,
+            hours.end if hours else None,
+            chosen.chosen_at,
+        )
+
+    async def page_preferences(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PagePreferences]:
+        rows = await self._connection.fetch("SELECT * FROM page_preferences WHERE loan_id = ANY($1::uuid[])", list(loan_ids))
+        return {
+            row["loan_id"]: PagePreferences(
+                loan_id=row["loan_id"],
+                change_id=row["change_id"],
+                preferred_channels=tuple(Channel(c) for c in row["preferred_channels"]),
+                opted_out_channels=tuple(Channel(c) for c in row["opted_out_channels"]),
+                hours=PreferredHours(start=row["hours_start"], end=row["hours_end"]) if row["hours_start"] else None,
+                chosen_at=row["chosen_at"],
             )
             for row in rows
         }

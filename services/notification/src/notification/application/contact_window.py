@@ -1,6 +1,7 @@
 """When the borrower may next be pressed for payment, as the agents' console shows it: the
 contact rules (domain/contact_rules.decide) asked of an overdue notice that would go now, with
-the borrower's contact, what was sent to them this week, their plan and their loan's closure —
+the borrower's contact and their choices on their page, what was sent to them this week, their
+plan and their loan's closure —
 for one loan (the loan page) or many at once (the work queue's page, issue 20 finding 9)."""
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ async def contact_windows(notifying: Notifying, loan_ids: Sequence[uuid.UUID], n
     histories = await store.histories(set(known), now - WEEK)
     under_plan = await store.active_plans(set(known))
     closures = await store.closures(set(known))
+    chosen = await store.page_preferences(set(known))
     return {
         loan_id: decide(
             Message(Purpose.OVERDUE_NOTICE, now),
-            borrower_of(contacts[loan_id]),
+            borrower_of(contacts[loan_id], chosen.get(loan_id)),
             histories[loan_id],
             now,
             plan_active=loan_id in under_plan,

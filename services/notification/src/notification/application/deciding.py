@@ -19,7 +19,7 @@ from notification.application.ports import LedgerStatus, LogEntry, Notifying, St
 from notification.application.waiting import Known, cured_by_closure, known_after_locking
 from notification.domain.contact_rules import WEEK, Borrower, Decision, History, Message, Outcome, Sent, decide
 from notification.domain.masking import masked
-from notification.domain.messages import Contact, StoredMessage
+from notification.domain.messages import Contact, PagePreferences, StoredMessage
 from notification.domain.statuses import MessageStatus
 from tideover_contracts.common import Channel
 from tideover_contracts.envelope import Event, deterministic_id
@@ -148,10 +148,12 @@ async def decide_messages(notifying: Notifying, items: list[tuple[Unit[Any], Sto
         raise ContactNotYetKnownError(f"no contact for loan(s) {sorted(map(str, missing))}")
     histories = await store.histories(loans, now - WEEK)
     plans = await store.active_plans(loans)
+    chosen = await store.page_preferences(loans)
     run = _Run(notifying, now, await Known.of(store, [message for _, message in items]))
     for unit, message in items:
         contact, history = contacts[message.loan_id], histories[message.loan_id]
-        decision = _decision(notifying, message, contact, history, now, message.loan_id in plans, run.known.closures)
+        borrower = borrower_of(contact, chosen.get(message.loan_id))
+        decision = _decision(notifying, message, contact, borrower, history, now, message.loan_id in plans, run.known.closures)
         if (sent := run.record(unit, message, contact, decision)) is not None:
             histories[message.loan_id] = replace(history, sent=(*history.sent, sent))
     await store.set_statuses(run.changes)
@@ -163,6 +165,7 @@ def _decision(
     notifying: Notifying,
     message: StoredMessage,
     contact: Contact,
+    borrower: Borrower,
     history: History,
     now: datetime,
     plan_active: bool,
@@ -176,7 +179,7 @@ def _decision(
             cured_by_closure=cured_by_closure(message),
             code_expires_at=code_expiry(message),
         ),
-        borrower_of(contact),
+        borrower,
         history,
         now,
         plan_active=plan_active,
@@ -239,13 +242,17 @@ def _link(notifying: Notifying, message: StoredMessage, contact: Contact, channe
     return notifying.links.for_message(message, contact.borrower_id, channel)
 
 
-def borrower_of(contact: Contact) -> Borrower:
-    """The channels in the borrower's order of preference that reach them, SMS last as a fallback."""
-    wanted = dict.fromkeys((*contact.preferred_channels, Channel.SMS))
+def borrower_of(contact: Contact, chosen: PagePreferences | None = None) -> Borrower:
+    """The channels in the borrower's order of preference that reach them — the order they chose
+    on their page first, then upstream's — SMS last as a fallback; with what they chose on their
+    page beside what upstream stated (the contact rules apply it: domain/contact_rules.py)."""
+    wanted = dict.fromkeys((*(chosen.preferred_channels if chosen else ()), *contact.preferred_channels, Channel.SMS))
     return Borrower(
         time_zone=contact.time_zone,
         jurisdiction=contact.jurisdiction,
         channels=tuple(channel for channel in wanted if contact.address(channel)),
         opted_out=frozenset(contact.opted_out_channels),
         do_not_contact=contact.do_not_contact,
+        page_opted_out=frozenset(chosen.opted_out_channels) if chosen else frozenset(),
+        preferred_hours=chosen.hours if chosen else None,
     )

@@ -24,6 +24,7 @@ from notification.domain.statuses import MessageStatus
 from tideover_contracts.common import Channel
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked, close_event_id
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, LoanClosureReason
+from tideover_contracts.events.negotiation import ContactPreferencesChosen
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed
 from tideover_contracts.events.overdue import LoanBecameOverdue, OverdueChangeReason, OverdueStatusChanged
 from tideover_contracts.events.plans import PlanActivated
@@ -45,6 +46,13 @@ async def when_contact_changed_update_contact(unit: Unit[BorrowerContactChanged]
     store = notifying.store
     if not await store.change_contact(unit.event):
         raise ContactNotYetKnownError(f"no contact for loan {unit.event.loan_id}")
+
+
+async def when_contact_preferences_chosen_keep_them(unit: Unit[ContactPreferencesChosen], notifying: Notifying) -> None:
+    """Keep what the borrower chose on their page (the latest choice stands): every message decided
+    from now on follows it (domain/contact_rules.py). A message held already keeps its hold, and
+    is decided by the new choice when it is released."""
+    await notifying.store.keep_page_preferences(unit.event)
 
 
 def notify_of(key_of: Callable[[Any], Key | None]) -> Callable[[list[Unit[Any]], Notifying], Awaitable[None]]:

@@ -32,6 +32,12 @@ alone (CHANNELS_FOR). Do-not-contact and an SMS opt-out still stop it (rules 1 a
 then has the borrower call us. Its own limit keeps the page from being used to flood a phone: at
 most `CODES_A_DAY` change codes a loan in any 24 hours; beyond, suppressed (`change_code_limit`),
 never held (a late code is no use).
+
+The borrower's choices on their page (ContactPreferencesChosen, issue 21) narrow these rules, never
+widen them: rule 4 tries the channels in their order first, and adds their opt-outs to upstream's
+but for what they asked for just now (ASKED_FOR_NOW: a code still goes by SMS); rule 5 also waits
+for their preferred hours within the legal window (domain/contact_hours.py).
+
 Duplicates (same purpose, loan, installment and day) share one notification id and become one
 message before these rules run.
 """
@@ -40,13 +46,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from notification.domain.contact_hours import first_allowed, honoured_hours, may_contact_at, quiet
 from tideover_contracts.common import Channel, Jurisdiction
 from tideover_contracts.events.loans import LoanClosureReason
+from tideover_contracts.events.negotiation import PreferredHours
 from tideover_contracts.events.notifications import Purpose
+from tideover_contracts.policy import CHANGE_CODE_DAY, CHANGE_CODES_A_DAY
 
 #: Messages that ask for payment of the loan's arrears: they stop while a plan is active.
 COLLECTION = frozenset({Purpose.PRE_DUE_REMINDER, Purpose.OVERDUE_NOTICE})
@@ -75,9 +84,10 @@ CHANNELS_FOR: dict[Purpose, frozenset[Channel]] = {
 }
 #: Messages the borrower asked for just now, at their own request: no quiet hours hold them.
 ASKED_FOR_NOW = frozenset({Purpose.CHANGE_CODE})
-#: Change codes a loan may be sent in any 24 hours (negotiation-intake limits the asking too).
-CODES_A_DAY = 5
-DAY = timedelta(hours=24)
+#: Change codes a loan may be sent in any 24 hours: the contracts' one figure, which
+#: negotiation-intake limits the asking by too.
+CODES_A_DAY = CHANGE_CODES_A_DAY
+DAY = CHANGE_CODE_DAY
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,8 @@ class Profile:
     quiet_week_after_conversation: bool = False
     #: Regulation F §1006.6(e): every SMS and e-mail carries an opt-out line.
     opt_out_line_on: frozenset[Channel] = frozenset()
+    #: The channels a borrower may choose among on their page (both profiles: every channel).
+    channels: frozenset[Channel] = ALL_CHANNELS
 
 
 PROFILES: dict[Jurisdiction, Profile] = {
@@ -121,9 +133,12 @@ class Borrower:
 
     time_zone: str
     jurisdiction: Jurisdiction
-    channels: tuple[Channel, ...]  # in order of preference, each with an address
+    channels: tuple[Channel, ...]  # in order of preference (the page's first), each with an address
     opted_out: frozenset[Channel] = frozenset()
     do_not_contact: bool = False
+    #: Chosen on their page (ContactPreferencesChosen): opt-outs beside upstream's, hours (local time).
+    page_opted_out: frozenset[Channel] = frozenset()
+    preferred_hours: PreferredHours | None = None
 
 
 @dataclass(frozen=True)
@@ -185,9 +200,10 @@ def decide(
     if refusal is not None:
         return Decision(Outcome.SUPPRESS, rule=refusal)
     allowed = [c for c in borrower.channels if c in CHANNELS_FOR.get(message.purpose, ALL_CHANNELS)]
-    channel = next((c for c in allowed if c not in borrower.opted_out and c not in message.failed_channels), None)
+    opted_out = borrower.opted_out | (frozenset() if message.purpose in ASKED_FOR_NOW else borrower.page_opted_out)
+    channel = next((c for c in allowed if c not in opted_out and c not in message.failed_channels), None)
     if channel is None:
-        rule = "opted_out" if allowed and set(allowed) <= borrower.opted_out else "no_channel_left"
+        rule = "opted_out" if allowed and set(allowed) <= opted_out else "no_channel_left"
         return Decision(Outcome.SUPPRESS, rule=rule)
     return _hold(message, channel, borrower, history, now, profile) or Decision(Outcome.SEND, channel)
 
@@ -231,36 +247,22 @@ def _hold(
     """Rules 5 to 7: the ones that make a message wait."""
     zone = ZoneInfo(borrower.time_zone)
     local = now.astimezone(zone)
-    if message.purpose not in ASKED_FOR_NOW and _quiet(local.time(), profile):
-        return Decision(Outcome.HOLD, channel, _window_opens(local, profile), "quiet_hours")
+    hours = honoured_hours(borrower.preferred_hours, profile)
+    if message.purpose not in ASKED_FOR_NOW and not may_contact_at(local.time(), profile, hours):
+        rule = "quiet_hours" if quiet(local.time(), profile) else "preferred_hours"
+        return Decision(Outcome.HOLD, channel, first_allowed(local, profile, hours), rule)
     limit = profile.daily_limit.get(channel) if message.purpose in PRESSING else None
     today = [
         s for s in history.sent if s.channel == channel and s.purpose in PRESSING and s.at.astimezone(zone).date() == local.date()
     ]
     if limit is not None and len(today) >= limit:
-        return Decision(Outcome.HOLD, channel, _next_day_window(local, profile), "daily_limit")
+        next_day = datetime.combine(local.date() + timedelta(days=1), time(0), local.tzinfo)
+        return Decision(Outcome.HOLD, channel, first_allowed(next_day, profile, hours), "daily_limit")
     return _us_call_rules(history, now, profile) if channel == Channel.VOICE_CALL else None
 
 
 def opt_out_line_needed(channel: Channel, profile: Profile) -> bool:
     return channel in profile.opt_out_line_on
-
-
-def _quiet(moment: time, profile: Profile) -> bool:
-    if profile.quiet_from > profile.quiet_until:  # across midnight, e.g. 22:00–08:00
-        return moment >= profile.quiet_from or moment < profile.quiet_until
-    return profile.quiet_from <= moment < profile.quiet_until
-
-
-def _window_opens(local: datetime, profile: Profile) -> datetime:
-    """The next instant the quiet hours end, from a local instant inside them."""
-    day = local.date() if local.time() < profile.quiet_until else local.date() + timedelta(days=1)
-    return datetime.combine(day, profile.quiet_until, tzinfo=local.tzinfo).astimezone(UTC)
-
-
-def _next_day_window(local: datetime, profile: Profile) -> datetime:
-    """When the quiet hours of the next local day end: a daily limit starts afresh."""
-    return datetime.combine(local.date() + timedelta(days=1), profile.quiet_until, tzinfo=local.tzinfo).astimezone(UTC)
 
 
 def _us_call_rules(history: History, now: datetime, profile: Profile) -> Decision | None:
@@ -290,7 +292,7 @@ def configured(overrides: dict[str, dict[str, object]]) -> dict[Jurisdiction, Pr
                 fields[name] = None if value is None else int(value)  # type: ignore[call-overload]
             elif name == "quiet_week_after_conversation":
                 fields[name] = bool(value)
-            elif name == "opt_out_line_on":
+            elif name in ("opt_out_line_on", "channels"):
                 fields[name] = frozenset(Channel(channel) for channel in value)  # type: ignore[attr-defined]
             else:
                 raise ValueError(f"{code}: no contact rule named {name!r}")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from tideover_contracts.common import Channel
+
 MASK = "******"
 
 
@@ -19,3 +21,15 @@ def masked(text: str | None, *secrets: str | None) -> str | None:
     for secret in sorted(filter(None, secrets), key=len, reverse=True):
         text = re.sub(r"\s*".join(map(re.escape, secret)), MASK, text)
     return text
+
+
+def masked_address(channel: Channel, address: str) -> str:
+    """An address as the borrower's page shows it, enough to recognise it and no more: a phone's
+    last four digits, an e-mail's first letter and domain; a push token not at all."""
+    if channel in (Channel.SMS, Channel.VOICE_CALL):
+        digits = "".join(c for c in address if c.isdigit())
+        return "*" * max(0, len(digits) - 4) + digits[-4:]
+    if channel is Channel.EMAIL:
+        user, _, domain = address.partition("@")
+        return f"{user[:1]}***@{domain}" if domain else "***"
+    return ""

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from tideover_contracts.common import Channel, Jurisdiction, Language, Locale
 from tideover_contracts.envelope import Event
+from tideover_contracts.events.negotiation import PreferredHours
 from tideover_contracts.events.notifications import Purpose
 
 
@@ -41,6 +42,18 @@ class Contact:
             Channel.EMAIL: self.email,
             Channel.PUSH: self.push_token,
         }.get(channel)
+
+
+@dataclass(frozen=True)
+class PagePreferences:
+    """What the borrower chose on their page (ContactPreferencesChosen): the latest choice kept."""
+
+    loan_id: uuid.UUID
+    change_id: uuid.UUID
+    preferred_channels: tuple[Channel, ...]
+    opted_out_channels: tuple[Channel, ...]
+    hours: PreferredHours | None
+    chosen_at: datetime
 
 
 @dataclass(frozen=True)

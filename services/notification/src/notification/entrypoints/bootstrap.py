@@ -24,7 +24,7 @@ from notification.entrypoints.http import routes
 from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed
-from tideover_contracts.events.negotiation import BorrowerCodeRequested, PlanSentToBorrower
+from tideover_contracts.events.negotiation import BorrowerCodeRequested, ContactPreferencesChosen, PlanSentToBorrower
 from tideover_contracts.events.notifications import NotificationDelivered, NotificationFailed
 from tideover_contracts.events.overdue import InstallmentDueSoon, LoanBecameOverdue, LoanCured, OverdueStatusChanged
 from tideover_contracts.events.plans import PlanActivated, PlanOffered, PlanRejected
@@ -122,6 +122,7 @@ def subscriptions(
     subs.on_many(LoanCured, handlers.when_loan_cured_confirm)
     subs.on_many(PlanSentToBorrower, handlers.when_plan_sent_send_written_plan)
     subs.on_many(BorrowerCodeRequested, handlers.when_code_requested_send_code)
+    subs.on(ContactPreferencesChosen, handlers.when_contact_preferences_chosen_keep_them)
     subs.on(PlanActivated, handlers.when_plan_activated_tell_borrower)
     subs.on_many(PlanRejected, handlers.when_acceptance_refused_tell_borrower)
     subs.on_many(PlanOffered, handlers.when_confirmed_plan_requoted_tell_borrower)

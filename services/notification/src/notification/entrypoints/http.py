@@ -2,13 +2,15 @@
 when, suppressed by which rule) and every receipt, a one-time code in a message masked
 (application/deciding.py); and its contact window, when the borrower may next be pressed for
 payment (application/contact_window.py). Each has a batch form for many loans in one request
-(the console's work queue, issue 20 finding 9). It takes a service key granting
+(the console's work queue, issue 20 finding 9); and what the borrower's page offers in *How we
+contact you* (application/contact_choices.py). It takes a service key granting
 read_contact_log (tideover_runtime.service_auth)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from notification.adapters.store import PostgresNotificationStore
 from notification.adapters.templates import render
+from notification.application.contact_choices import contact_choices
 from notification.application.contact_window import contact_window, contact_windows
 from notification.application.ports import Notifying
 from notification.domain.contact_rules import PROFILES, Decision, Outcome, Profile
@@ -150,6 +153,50 @@ def _window(loan_id: uuid.UUID, decision: Decision) -> dict[str, Any]:
         "until": decision.until.isoformat() if decision.until else None,
         "rule": decision.rule,
     }
+
+
+@router.get(
+    "/v1/loans/{loan_id}/contact-choices",
+    response_model=None,
+    dependencies=READER,
+    responses={**REFUSALS, 404: problem_response("No contact is known for the loan")},
+)
+async def choices(loan_id: uuid.UUID, resources: ServiceResources, profiles: Profiles) -> dict[str, Any] | JSONResponse:
+    """What the borrower's page offers in *How we contact you* (application/contact_choices.py):
+    the legal window (`quiet_hours`, and the half-hour `slots` preferred hours may be chosen from),
+    the channels allowed, those on file (masked), upstream's opt-outs and do-not-contact, the
+    borrower's choice on the page so far, and whether a change code would reach them now."""
+    async with resources.pool.acquire() as connection:
+        notifying = Notifying(PostgresNotificationStore(connection), render, profiles)
+        found = await contact_choices(notifying, loan_id, resources.clock.now())
+    if found is None:
+        return problem(404, "Not found", f"no contact is known for loan {loan_id}")
+    chosen = found.chosen
+    hours = chosen.hours if chosen else None
+    return {
+        "loan_id": str(loan_id),
+        "jurisdiction": found.jurisdiction.value,
+        "time_zone": found.time_zone,
+        "quiet_hours": {"from": _hhmm(found.quiet_from), "until": _hhmm(found.quiet_until)},
+        "slots": [_hhmm(slot) for slot in found.slots],
+        "allowed_channels": [channel.value for channel in found.allowed_channels],
+        "on_file": [{"channel": channel.value, "address": address} for channel, address in found.on_file],
+        "upstream_opted_out": [channel.value for channel in found.upstream_opted_out],
+        "do_not_contact": found.do_not_contact,
+        "code_reaches": found.code_reaches,
+        "chosen": None
+        if chosen is None
+        else {
+            "preferred_channels": [channel.value for channel in chosen.preferred_channels],
+            "opted_out_channels": [channel.value for channel in chosen.opted_out_channels],
+            "preferred_hours": {"start": _hhmm(hours.start), "end": _hhmm(hours.end)} if hours else None,
+            "chosen_at": chosen.chosen_at.isoformat(),
+        },
+    }
+
+
+def _hhmm(moment: time) -> str:
+    return moment.strftime("%H:%M")
 
 
 def routes(profiles: Mapping[Jurisdiction, Profile] | None = None) -> Routes:

@@ -18,7 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from negotiation_intake.adapters.refusals import RefusalLog
-from negotiation_intake.entrypoints.borrower_page import entry, help_page, pages, plan_page
+from negotiation_intake.application.errors import TooManyTriesError
+from negotiation_intake.entrypoints.borrower_page import contact_page, entry, help_page, options_page, pages, plan_page
 from negotiation_intake.entrypoints.borrower_page.i18n import Words, accepted_language
 from negotiation_intake.entrypoints.borrower_page.state import (
     PREFIX,
@@ -70,6 +71,8 @@ def mount_borrower_page(
     borrower.include_router(pages.router)
     borrower.include_router(plan_page.router)
     borrower.include_router(help_page.router)
+    borrower.include_router(options_page.router)
+    borrower.include_router(contact_page.router)
     borrower.include_router(entry.router)  # last: its path takes whatever the page's own do not
     app.mount(PREFIX + "/static", StaticFiles(directory=STATIC), name="borrower-static")
     app.mount(PREFIX, borrower)
@@ -87,13 +90,13 @@ def _add_error_pages(borrower: FastAPI) -> None:
     @borrower.exception_handler(OverTheLimitError)
     async def _too_many(request: Request, error: Exception) -> Response:
         assert isinstance(error, OverTheLimitError)
-        wait = error.exceeded.retry_after_seconds
-        page: BorrowerPage = request.app.state.borrower_page
-        await keep_refusal(page, request, 429, error.exceeded.limit.scope, "over the limit", kept_path(request.url.path))
-        minutes = max(1, -(-wait // 60))
-        response = render(request, "message.html", _words(request), 429, message="too_many", minutes=minutes)
-        response.headers["Retry-After"] = str(wait)
-        return response
+        return await _too_many_page(request, error.exceeded.limit.scope, error.exceeded.retry_after_seconds)
+
+    @borrower.exception_handler(TooManyTriesError)
+    async def _too_many_codes(request: Request, error: Exception) -> Response:
+        """A use case's own limit (send_code: the codes a loan is sent in a day)."""
+        assert isinstance(error, TooManyTriesError)
+        return await _too_many_page(request, error.rule, error.retry_after)
 
     @borrower.exception_handler(RequestValidationError)
     async def _invalid(request: Request, _: Exception) -> Response:
@@ -102,7 +105,18 @@ def _add_error_pages(borrower: FastAPI) -> None:
     @borrower.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
-        message = "not_found" if error.status_code in (404, 405) else "bad_request"
+        # 413: a body streamed past the door's limit (tideover_runtime.door), cut off unread.
+        message = {404: "not_found", 405: "not_found", 413: "too_large"}.get(error.status_code, "bad_request")
         response = render(request, "message.html", _words(request), error.status_code, message=message)
         response.headers.update(error.headers or {})
         return response
+
+
+async def _too_many_page(request: Request, rule: str, wait: int) -> Response:
+    """429 with Retry-After, the page's message, and the refusal kept."""
+    page: BorrowerPage = request.app.state.borrower_page
+    await keep_refusal(page, request, 429, rule, "over the limit", kept_path(request.url.path))
+    minutes = max(1, -(-wait // 60))
+    response = render(request, "message.html", _words(request), 429, message="too_many", minutes=minutes)
+    response.headers["Retry-After"] = str(wait)
+    return response

@@ -15,8 +15,8 @@ from negotiation_intake.adapters import borrower_tries
 from negotiation_intake.adapters.borrower_changes import PostgresPendingChanges
 from negotiation_intake.adapters.outbox import PostgresCommandOutbox
 from negotiation_intake.application.borrower_changes import Apply, ChangeFile, Confirmed, confirm_change, send_code
-from negotiation_intake.domain.borrower_changes import ChangeKind, PendingChange
-from negotiation_intake.domain.borrower_limits import CODES_PER_CLIENT, CODES_PER_LOAN, PER_CLIENT
+from negotiation_intake.domain.borrower_changes import CODE_TRIES, ChangeKind, ChangeState, PendingChange
+from negotiation_intake.domain.borrower_limits import CHANGE_CODE_TRIES_PER_LOAN, CODES_PER_CLIENT, CODES_PER_LOAN, PER_CLIENT
 from negotiation_intake.entrypoints.borrower_page.pages import Visit
 from negotiation_intake.entrypoints.borrower_page.state import BorrowerPage, client_of, counted
 from negotiation_intake.entrypoints.code_secret import configured_code_secret
@@ -26,6 +26,22 @@ from tideover_runtime.database import Connection
 def session_key(visit: Visit) -> str:
     """What a change is bound to: the session token's SHA-256, as borrower_sessions keeps it."""
     return hashlib.sha256(visit.token.encode()).hexdigest()
+
+
+async def latest_change(connection: Connection, visit: Visit, kind: ChangeKind) -> PendingChange | None:
+    """The session's latest change of `kind` for the visit's loan."""
+    return await PostgresPendingChanges(connection).latest(visit.loan.loan_id, session_key(visit), kind)
+
+
+def waits_for_code(pending: PendingChange | None) -> bool:
+    """Whether `pending` waits for its code: sent, not applied, its tries not used up (a locked
+    change is made again from its form)."""
+    return (
+        pending is not None
+        and pending.state is ChangeState.PENDING
+        and bool(pending.code_hash)
+        and pending.code_tries < CODE_TRIES
+    )
 
 
 def code_secret(page: BorrowerPage) -> bytes:
@@ -65,7 +81,8 @@ async def confirmed_change(
     `applying` makes of the transaction's connection; counted as a refused try from the address
     unless it applied the change. An error the change raises rolls it all back."""
     resources = page.resources()
-    limits = [(PER_CLIENT, client_of(request))]
+    # Per loan too, across sessions, addresses and changes (the security review of issue 21).
+    limits = [(PER_CLIENT, client_of(request)), (CHANGE_CODE_TRIES_PER_LOAN, str(visit.loan.loan_id))]
     async with resources.pool.acquire() as connection, connection.transaction():
         await counted(connection, limits)
         changes = PostgresPendingChanges(connection)

@@ -10,8 +10,12 @@ from one that does not, or an expired link from an altered one. Why it was refus
 the refusal log, with the loan it named, never the token.
 
 Every try is counted against the page's limit per address, and a refused one against the links'
-limits per address and per loan (domain/borrower_limits.py), before the link is checked: beyond
-one, 429 with Retry-After (the page's answer, __init__.py), whatever the link.
+limit per address, before the link is checked: beyond one, 429 with Retry-After (the page's
+answer, __init__.py), whatever the link. A link refused although its signature holds for the
+loan's borrower (expired) is counted against the loan's limit too, and beyond it answered 429; a
+token whose signature does not hold is not: anybody can write one naming a loan id they know, and
+would lock its borrower out (domain/borrower_limits.py LINK_PER_LOAN). A link signed for a
+previous borrower of a moved loan cannot be told from a forged one, and counts per address only.
 """
 
 from __future__ import annotations
@@ -50,10 +54,7 @@ REFUSED_STATUS = 404
 async def open_link(token: str, request: Request, page: PageState) -> Response:
     link = read(token.rstrip(TRAILING))
     client = client_of(request)
-    refused_tries: list[tuple[TryLimit, str]] = [(LINK_PER_CLIENT, client)]
-    if link is not None:
-        refused_tries.append((LINK_PER_LOAN, str(link.loan_id)))
-    started = await _start_session(page, link, [(PAGE_PER_CLIENT, client), *refused_tries])
+    started = await _start_session(page, link, [(PAGE_PER_CLIENT, client), (LINK_PER_CLIENT, client)])
     if isinstance(started, LinkRefusal):
         await keep_refusal(page, request, REFUSED_STATUS, "borrower_link", _named(link, started.value), LINK_PATH)
         words = Words(accepted_language(request.headers.get("accept-language")) or "")
@@ -68,14 +69,17 @@ async def open_link(token: str, request: Request, page: PageState) -> Response:
 async def _start_session(
     page: BorrowerPage, link: UnverifiedLink | None, limits: list[tuple[TryLimit, str]]
 ) -> tuple[str, timedelta] | LinkRefusal:
-    """In one transaction: the try counted, the link checked against the loan intake knows, and
-    a good link's session started and its try forgiven (the session's token and lifetime)."""
+    """In one transaction: the try counted, the link checked against the loan intake knows, a
+    link refused whose signature holds counted against its loan too, and a good link's session
+    started and its try forgiven (the session's token and lifetime)."""
     resources = page.resources()
     now = resources.clock.now()
     async with resources.pool.acquire() as connection, connection.transaction():
         await counted(connection, limits)
         loan = await PostgresIntakeStore(connection).loan(link.loan_id) if link is not None else None
         refusal = refusal_of_link(link, loan.borrower_id if loan else None, now, page.secret)
+        if refusal is LinkRefusal.EXPIRED and link is not None:  # signed by us for this borrower
+            await counted(connection, [(LINK_PER_LOAN, str(link.loan_id))])
         if refusal is not None or link is None or loan is None:
             return refusal or LinkRefusal.MALFORMED
         await borrower_tries.forgive_try(connection, limits[1:])

@@ -6,13 +6,21 @@ Nothing changes without the code (domain/borrower_changes.py): the form only kee
 bound to this session, and asks notification to send a code, at most as often as the code limits
 allow (domain/borrower_limits.py). The right code opens the application as an agent's would be
 opened (application/borrower_help.py), from the borrower's page; any other code — wrong, expired,
-locked, none asked for — gets one and the same refusal, and counts against the address's refused
-tries as the written plan's code does."""
+locked, none asked for — gets one and the same refusal, and counts against the address's and the
+loan's refused tries (a change's own code locks after CODE_TRIES wrong tries in all, however many
+codes were sent for it). Codes sent for a loan are limited as notification limits them, in any
+24 hours (send_code), so the page never promises a code that is not sent.
+
+A form sent is counted against the session's and the address's limits before it is read (up to
+five documents of 10 MB), and its documents are checked a few forms at a time per process
+(BorrowerPage.document_checks). A loan intake does not know as overdue is asked of the ledger
+(overdue-detection) before the code's transaction, as the console asks it, so that early hardship
+(domain/early_hardship.py) is judged as it is for an agent. The application made is in the audit
+log as an agent's is, by `borrower-page`."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import uuid
 from datetime import datetime
@@ -22,18 +30,29 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from negotiation_intake.adapters import borrower_tries
-from negotiation_intake.adapters.borrower_changes import PostgresPendingChanges
+from negotiation_intake.adapters import audit
 from negotiation_intake.adapters.evidence_content import checked_document
-from negotiation_intake.adapters.outbox import PostgresCommandOutbox
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application.applications import loan_currency
-from negotiation_intake.application.borrower_changes import Confirmed, confirm_change, send_code
-from negotiation_intake.application.borrower_help import applying_for_help, hardship_details
+from negotiation_intake.application.borrower_changes import Apply, ChangeFile, Confirmed
+from negotiation_intake.application.borrower_help import applying_for_help, from_the_borrower, hardship_details
 from negotiation_intake.application.errors import ConflictError, NotFoundError, RuleError
-from negotiation_intake.domain.borrower_changes import CODE_TRIES, CODE_VALID_MINUTES, ChangeKind, ChangeState, PendingChange
-from negotiation_intake.domain.borrower_limits import CODES_PER_CLIENT, CODES_PER_LOAN, PER_CLIENT
+from negotiation_intake.application.ports import Ledger, LedgerUnavailableError
+from negotiation_intake.domain.borrower_changes import CODE_TRIES, CODE_VALID_MINUTES, ChangeKind, PendingChange
+from negotiation_intake.domain.borrower_limits import (
+    HELP_FORMS_PER_CLIENT,
+    HELP_FORMS_PER_SESSION,
+)
 from negotiation_intake.domain.evidence import MAX_BYTES, UnacceptableDocumentError
+from negotiation_intake.entrypoints.asked_ledger import ask_ledger_first
+from negotiation_intake.entrypoints.bodies import application_body
+from negotiation_intake.entrypoints.borrower_page.change_codes import (
+    ask_code,
+    confirmed_change,
+    latest_change,
+    session_key,
+    waits_for_code,
+)
 from negotiation_intake.entrypoints.borrower_page.i18n import Words
 from negotiation_intake.entrypoints.borrower_page.need_help import (
     MAX_DESCRIPTION,
@@ -47,7 +66,8 @@ from negotiation_intake.entrypoints.borrower_page.need_help import (
 from negotiation_intake.entrypoints.borrower_page.pages import Visit, checked_form, frame, visiting, words_of
 from negotiation_intake.entrypoints.borrower_page.plan_page import entered_code
 from negotiation_intake.entrypoints.borrower_page.state import PREFIX, BorrowerPage, PageState, client_of, counted, render
-from negotiation_intake.entrypoints.code_secret import configured_code_secret
+from tideover_runtime.clock import Clock
+from tideover_runtime.database import Connection
 
 router = APIRouter(include_in_schema=False)
 HELP_PATH = "/help"
@@ -57,11 +77,8 @@ MOST_FIELDS = 8
 SAID = {"code_sent": "help_code_sent", "applied": "help_applied"}
 #: The lender's currency when intake heard none for the loan (the seed policy's loans are in CNY).
 DEFAULT_CURRENCY = "CNY"
-
-
-def session_key(visit: Visit) -> str:
-    """What a change is bound to: the session token's SHA-256, as borrower_sessions keeps it."""
-    return hashlib.sha256(visit.token.encode()).hexdigest()
+#: The audit's name of an application opened, the agents' and the page's alike.
+OPENED = "open_application"
 
 
 @router.get(HELP_PATH)
@@ -74,12 +91,15 @@ async def need_help_page(request: Request, page: PageState, done: str | None = N
 async def ask_for_help(request: Request, page: PageState) -> Response:
     visit = await visiting(page, request)
     words = words_of(visit, request)
+    async with page.resources().pool.acquire() as connection, connection.transaction():  # before the form is read
+        await counted(connection, [(HELP_FORMS_PER_SESSION, session_key(visit)), (HELP_FORMS_PER_CLIENT, client_of(request))])
     form = await request.form(max_files=MAX_FILES + 1, max_fields=MOST_FIELDS)
     if not _carries_token(form, visit):
         return render(request, "message.html", words, 403, message="form_expired")
     fields = {name: value for name, value in form.items() if isinstance(value, str)}
     files = [await _sent(item) for item in form.getlist("files") if isinstance(item, UploadFile)]
-    parsed = await asyncio.to_thread(read_help, fields, files, checked_document)  # parsing takes a while
+    async with page.document_checks:  # decoding images takes a while, and memory
+        parsed = await asyncio.to_thread(read_help, fields, files, checked_document)
     if parsed.errors:
         return await _section(request, page, visit, words, 422, form=parsed)
     resources = page.resources()
@@ -90,12 +110,8 @@ async def ask_for_help(request: Request, page: PageState) -> Response:
             hidden = True
         else:
             hidden = False
-            await counted(connection, [(CODES_PER_LOAN, str(visit.loan.loan_id)), (CODES_PER_CLIENT, client_of(request))])
             change = _pending(visit, parsed, resources.clock.now())
-            changes = PostgresPendingChanges(connection)
-            await changes.add(change, list(parsed.files))
-            outbox = PostgresCommandOutbox(connection, resources.clock)
-            await send_code(changes, outbox, resources.clock, change, _code_secret(page))
+            await ask_code(connection, request, page, change, new=True, files=list(parsed.files))
     if hidden:
         return await _section(request, page, visit, words, 409)
     return RedirectResponse(f"{PREFIX}{HELP_PATH}?done=code_sent", status_code=303)
@@ -108,13 +124,11 @@ async def new_code(request: Request, page: PageState) -> Response:
         return render(request, "message.html", words_of(visit, request), 403, message="form_expired")
     resources = page.resources()
     async with resources.pool.acquire() as connection, connection.transaction():
-        changes = PostgresPendingChanges(connection)
-        pending = await changes.latest(visit.loan.loan_id, session_key(visit), ChangeKind.HARDSHIP_APPLICATION)
-        if pending is None or pending.state is not ChangeState.PENDING:  # nothing waits for a code
+        pending = await latest_change(connection, visit, ChangeKind.HARDSHIP_APPLICATION)
+        if not waits_for_code(pending):  # a change whose tries are used up is sent again as a new form
             return RedirectResponse(PREFIX + HELP_PATH, status_code=303)
-        await counted(connection, [(CODES_PER_LOAN, str(visit.loan.loan_id)), (CODES_PER_CLIENT, client_of(request))])
-        outbox = PostgresCommandOutbox(connection, resources.clock)
-        await send_code(changes, outbox, resources.clock, pending, _code_secret(page))
+        assert pending is not None
+        await ask_code(connection, request, page, pending, new=False)
     return RedirectResponse(f"{PREFIX}{HELP_PATH}?done=code_sent", status_code=303)
 
 
@@ -127,6 +141,8 @@ async def enter_code(request: Request, page: PageState) -> Response:
         return render(request, "message.html", words, 403, message="form_expired")
     try:
         confirmed = await _confirmed(request, page, visit, entered_code(form.get("code", "")))
+    except LedgerUnavailableError:  # nothing was changed nor counted: the code still works
+        return await _section(request, page, visit, words, 503, error="help_try_again")
     except (ConflictError, RuleError, NotFoundError, UnacceptableDocumentError, ValueError):
         # The right code, but the application cannot be opened now (an agent opened one meanwhile,
         # a plan came into force, an amount the loan's currency cannot hold): nothing was made,
@@ -138,22 +154,41 @@ async def enter_code(request: Request, page: PageState) -> Response:
 
 
 async def _confirmed(request: Request, page: BorrowerPage, visit: Visit, code: str | None) -> Confirmed:
-    """The code entered against the session's latest change, counted as a refused try from the
-    address unless it applied the change."""
+    """The code entered against the session's pending application (change_codes.py). A loan intake
+    does not know as overdue is asked of the ledger first, outside the transaction (as the console
+    opens an application)."""
     resources = page.resources()
-    limits = [(PER_CLIENT, client_of(request))]
-    async with resources.pool.acquire() as connection, connection.transaction():
-        await counted(connection, limits)
-        changes = PostgresPendingChanges(connection)
-        pending = await changes.latest(visit.loan.loan_id, session_key(visit), ChangeKind.HARDSHIP_APPLICATION)
-        if code is None or pending is None:
-            return Confirmed(None)
-        apply = applying_for_help(PostgresIntakeStore(connection), resources.clock, checked_document)
-        now = resources.clock.now()
-        confirmed = await confirm_change(changes, now, pending.change_id, session_key(visit), code, _code_secret(page), apply)
-        if confirmed.applied:
-            await borrower_tries.forgive_try(connection, limits)
-    return confirmed
+    ledger = await ask_ledger_first(resources, visit.loan.loan_id, None) if code and not visit.loan.overdue else None
+    kind = ChangeKind.HARDSHIP_APPLICATION
+    return await confirmed_change(
+        request, page, visit, kind, code, lambda connection: _audited(request, connection, resources.clock, ledger)
+    )
+
+
+def _audited(request: Request, connection: Connection, clock: Clock, ledger: Ledger | None) -> Apply:
+    """The application opened as applying_for_help opens it, and kept in the audit log in the same
+    transaction as an agent's is (`changes.perform`), by the page's own caller."""
+    store = PostgresIntakeStore(connection)
+    opening = applying_for_help(store, clock, checked_document, ledger)
+
+    async def apply(change: PendingChange, files: list[ChangeFile]) -> uuid.UUID:
+        application_id = await opening(change, files)
+        application = await store.application(application_id)
+        await audit.append(
+            connection,
+            at=clock.now(),
+            agent=from_the_borrower(change.loan_id),
+            action=OPENED,
+            method=request.method,
+            path=request.url.path,
+            status=201,
+            application_id=application_id,
+            before=None,
+            after=application_body(application) if application else None,
+        )
+        return application_id
+
+    return apply
 
 
 def _pending(visit: Visit, form: HelpForm, now: datetime) -> PendingChange:
@@ -176,10 +211,6 @@ def _carries_token(form: FormData, visit: Visit) -> bool:
     return isinstance(sent, str) and sent.isascii() and hmac.compare_digest(sent, visit.session.csrf_token)
 
 
-def _code_secret(page: BorrowerPage) -> bytes:
-    return configured_code_secret(page.resources().settings.development)
-
-
 async def _section(
     request: Request, page: BorrowerPage, visit: Visit, words: Words, status: int = 200, form: HelpForm | None = None, **said: Any
 ) -> Response:
@@ -187,12 +218,12 @@ async def _section(
     else the code to enter for the change sent, else the form."""
     resources = page.resources()
     async with resources.pool.acquire() as connection:
-        pending = await PostgresPendingChanges(connection).latest(visit.loan.loan_id, session_key(visit), ChangeKind.HARDSHIP_APPLICATION)
+        pending = await latest_change(connection, visit, ChangeKind.HARDSHIP_APPLICATION)
         active_plan = await PostgresIntakeStore(connection).active_plan(visit.loan.loan_id)
     applications = [(a.application_id, a.state) for a in visit.applications]
     hidden = why_no_form(applications, visit.loan.loan_id, active_plan)
     now = resources.clock.now()
-    waiting = pending if pending is not None and pending.state is ChangeState.PENDING and pending.code_hash else None
+    waiting = pending if waits_for_code(pending) else None  # locked: the form, to send again
     context = {
         "form": form or HelpForm({}),
         "hidden": hidden,

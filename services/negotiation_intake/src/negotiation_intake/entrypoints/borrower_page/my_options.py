@@ -4,7 +4,7 @@ chart of its months — by the console's own cards (console/offer_comparison.py 
 that the borrower and the agent read the same figures, by the contracts' one outflow rule).
 
 The borrower's order: the recommended option first, with why; then the others they can afford,
-the cheapest in all first; the rest ("show all") folded. An option needing a supervisor is shown
+the cheapest in all first, MOST_SHOWN in all; the rest ("show all") folded. An option needing a supervisor is shown
 where its affordability puts it, and says that a supervisor reviews the choice first. Without an
 offer the section says where the application stands."""
 
@@ -28,6 +28,9 @@ STAGE = {
     State.EXPIRED: "options_stage_closed",
     State.WITHDRAWN: "options_stage_closed",
 }
+#: The options shown at first: the recommended and the cheapest others the borrower can afford;
+#: a dozen cards on a phone compare no better than four ("show all" opens the rest).
+MOST_SHOWN = 4
 #: The states in which the offer is shown.
 WITH_OFFER = frozenset({State.OFFERED, State.CHOSEN, State.AWAITING_APPROVAL, State.SENT})
 
@@ -47,8 +50,9 @@ class MyOptions:
     waiting_for: dict[str, Any] | None = None
 
 
-def _order(card: dict[str, Any]) -> tuple[bool, bool, Decimal]:
-    return (not card["recommended"], not card["affordable"], Decimal(card["total_from_now"]["amount"]))
+def _order(card: dict[str, Any]) -> tuple[bool, bool, bool, Decimal]:
+    """Recommended, then the borrower's own choice, then what they can afford, cheapest first."""
+    return (not card["recommended"], not card["chosen"], not card["affordable"], Decimal(card["total_from_now"]["amount"]))
 
 
 def my_options(application: Application | None, view: dict[str, Any] | None, waiting_option_id: str | None = None) -> MyOptions:
@@ -60,7 +64,7 @@ def my_options(application: Application | None, view: dict[str, Any] | None, wai
     if application.state not in WITH_OFFER or view is None:
         return MyOptions(application, STAGE.get(application.state, "options_stage_computing"))
     cards = sorted([*view["shown"], *view["folded"]], key=_order)
-    shown = tuple(card for card in cards if card["recommended"] or card["affordable"])
+    shown = tuple(card for card in cards if card["recommended"] or card["affordable"] or card["chosen"])[:MOST_SHOWN]
     folded = tuple(card for card in cards if card not in shown)
     waiting = next((card for card in cards if card["option_id"] == waiting_option_id), None)
     may_choose = Action.CHOOSE in allowed_actions(application.state)

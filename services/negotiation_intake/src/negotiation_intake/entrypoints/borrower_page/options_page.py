@@ -19,7 +19,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from negotiation_intake.adapters import audit
-from negotiation_intake.adapters.borrower_changes import PostgresPendingChanges
 from negotiation_intake.adapters.outbox import PostgresCommandOutbox
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application.borrower_changes import Confirmed
@@ -28,9 +27,16 @@ from negotiation_intake.application.borrower_options import applying_choice, cho
 from negotiation_intake.application.errors import ConflictError, NotFoundError, RuleError
 from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.application_state import Action, InvalidTransitionError, State, allowed_actions
-from negotiation_intake.domain.borrower_changes import CODE_TRIES, CODE_VALID_MINUTES, ChangeKind, ChangeState, PendingChange
+from negotiation_intake.domain.borrower_changes import CODE_TRIES, CODE_VALID_MINUTES, ChangeKind, PendingChange
 from negotiation_intake.entrypoints.bodies import application_body
-from negotiation_intake.entrypoints.borrower_page.change_codes import ask_code, code_secret, confirmed_change, session_key
+from negotiation_intake.entrypoints.borrower_page.change_codes import (
+    ask_code,
+    code_secret,
+    confirmed_change,
+    latest_change,
+    session_key,
+    waits_for_code,
+)
 from negotiation_intake.entrypoints.borrower_page.i18n import Words
 from negotiation_intake.entrypoints.borrower_page.my_options import MyOptions, explanation, my_options, option_title
 from negotiation_intake.entrypoints.borrower_page.pages import Visit, checked_form, frame, visiting, words_of
@@ -84,11 +90,10 @@ async def new_code(request: Request, page: PageState) -> Response:
         return render(request, "message.html", words_of(visit, request), 403, message="form_expired")
     resources = page.resources()
     async with resources.pool.acquire() as connection, connection.transaction():
-        pending = await PostgresPendingChanges(connection).latest(
-            visit.loan.loan_id, session_key(visit), ChangeKind.OPTION_CHOICE
-        )
-        if pending is None or pending.state is not ChangeState.PENDING:  # nothing waits for a code
+        pending = await latest_change(connection, visit, ChangeKind.OPTION_CHOICE)
+        if not waits_for_code(pending):  # nothing waits for a code: a locked choice is made again
             return RedirectResponse(PREFIX + OPTIONS_PATH, status_code=303)
+        assert pending is not None
         await ask_code(connection, request, page, pending, new=False)
     return RedirectResponse(f"{PREFIX}{OPTIONS_PATH}?done=code_sent", status_code=303)
 
@@ -163,9 +168,7 @@ async def _section(
         store = PostgresIntakeStore(connection)
         offers = await store.offers(application.application_id) if application else []
         copy = await store.loan(visit.loan.loan_id) if needs_loan_schedule(offers) else None
-        pending = await PostgresPendingChanges(connection).latest(
-            visit.loan.loan_id, session_key(visit), ChangeKind.OPTION_CHOICE
-        )
+        pending = await latest_change(connection, visit, ChangeKind.OPTION_CHOICE)
     schedule = await loan_schedule(visit.loan.loan_id, copy) if needs_loan_schedule(offers) else None  # no connection held
     view = offer_view(offers[-1], application_body(application), schedule) if application and offers else None
     waiting = _waiting(pending, application, offers[-1].offer_id if offers else None, other)
@@ -193,7 +196,7 @@ def _waiting(
 ) -> PendingChange | None:
     """The pending choice whose code the section asks for: sent, still for the current offer of
     the loan's application, and the borrower did not ask to choose again."""
-    if other or pending is None or pending.state is not ChangeState.PENDING or not pending.code_hash or application is None:
+    if other or pending is None or not waits_for_code(pending) or application is None:
         return None
     details = pending.details
     current = details.get("application_id") == str(application.application_id) and details.get("offer_id") == str(offer_id)

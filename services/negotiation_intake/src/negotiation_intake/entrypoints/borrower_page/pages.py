@@ -49,6 +49,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("need_help", "/help"),
     ("my_options", "/options"),
     ("my_plan", "/plan"),
+    ("contact", "/contact"),
 )
 #: A form of the page has a field or two; nothing is uploaded here.
 MOST_FIELDS = 5

@@ -4,6 +4,7 @@ the client's address and the limits it is counted against, the refusals it keeps
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from negotiation_intake.adapters import borrower_tries
 from negotiation_intake.adapters.refusals import Refusal, RefusalLog, note_kept
-from negotiation_intake.domain.borrower_limits import TryLimit
+from negotiation_intake.domain.borrower_limits import TryLimit, client_subject
 from negotiation_intake.entrypoints.borrower_page.i18n import Words
 from negotiation_intake.entrypoints.console.upstream import Upstream
 from tideover_contracts.common import Language
@@ -32,6 +33,9 @@ TEMPLATES = Environment(
 )
 #: The path a refusal of a link is kept under: never the token, which may be a good one.
 LINK_PATH = PREFIX + "/{token}"
+#: *I need help* forms whose documents are checked at once, per process: two forms of five images
+#: decoded one after another stay within the pod's memory (deploy/helm values, 1 GiB).
+DOCUMENT_CHECKS = 2
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,9 @@ class BorrowerPage:
     secret: bytes
     how_to_pay: Mapping[Language, str]
     plan_rules: PlanRules = field(default_factory=PlanRules)
+    #: The documents checked at once in this process (each decodes an image of up to
+    #: evidence_content.MAX_PIXELS): more forms wait their turn rather than take memory.
+    document_checks: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DOCUMENT_CHECKS))
 
 
 def _page(request: Request) -> BorrowerPage:
@@ -100,9 +107,14 @@ class NoSessionError(Exception):
     """No session holds for the request: it ended, or never was."""
 
 
-def client_of(request: Request) -> str:
+def address_of(request: Request) -> str:
     """The client's address (a trusted proxy's X-Forwarded-For, as uvicorn reads it)."""
     return request.client.host if request.client else "unknown"
+
+
+def client_of(request: Request) -> str:
+    """The client as the limits count it: its address, an IPv6 one by its /64 (client_subject)."""
+    return client_subject(address_of(request))
 
 
 async def counted(connection: Connection, limits: list[tuple[TryLimit, str]]) -> None:
@@ -122,7 +134,7 @@ async def keep_refusal(page: BorrowerPage, request: Request, status: int, reason
         detail=detail,
         method=request.method,
         path=path,
-        client=client_of(request),
+        client=address_of(request),
     )
     await page.refusals.record(refusal)
     note_kept()

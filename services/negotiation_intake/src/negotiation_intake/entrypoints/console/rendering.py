@@ -137,5 +137,6 @@ def add_error_pages(console: FastAPI) -> None:
     @console.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
-        message = "error_not_found" if error.status_code == 404 else "error_generic"
+        # 413: a body streamed past the door's limit (tideover_runtime.door), cut off unread.
+        message = {404: "error_not_found", 413: "error_too_large"}.get(error.status_code, "error_generic")
         return page(request, "error.html", None, status=error.status_code, message=message)

@@ -46,6 +46,12 @@ class Upstream:
             answers = await asyncio.gather(*(self._get(client, name, paths[name]) for name in paths))
         return dict(zip(paths, answers, strict=True))
 
+    async def contact_choices(self, loan_id: uuid.UUID) -> Any | None:
+        """What the borrower's page may offer in *How we contact you*, as notification's contact rules
+        have it (its /v1/loans/{id}/contact-choices); None when not available."""
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, headers=self._headers) as client:
+            return await self._get(client, "contacts", f"/v1/loans/{loan_id}/contact-choices")
+
     async def queue(self, loan_ids: Sequence[uuid.UUID]) -> dict[str, dict[uuid.UUID, Any] | None]:
         """What the work queue shows of a page of loans, one request to each batch form for the
         whole page (issue 20, finding 9): {"overdue": each loan's overdue status (as the loan

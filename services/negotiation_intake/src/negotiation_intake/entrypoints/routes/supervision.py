@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from negotiation_intake.adapters import audit, refusals
 from negotiation_intake.domain.application_state import State
+from negotiation_intake.domain.borrower_limits import client_subject
 from negotiation_intake.entrypoints.bodies import ApprovalIn, BorrowerConfirmationIn
 from negotiation_intake.entrypoints.borrower import borrower_of, confirming_by_borrower
 from negotiation_intake.entrypoints.changes import Change, deciding, perform
@@ -99,8 +100,10 @@ async def confirm_by_borrower(
 ) -> Response:
     """The borrower confirms the written plan with the one-time code (no API key: the code is
     the credential; 5 wrong tries lock it). Every refusal is the same 422, whatever the
-    reason; refused tries are limited per application and per client address (429)."""
-    client = request.client.host if request.client else "unknown"
+    reason; refused tries are limited per application and per client address (429, an IPv6
+    client by its /64). The Idempotency-Key's fingerprint is keyed with the server's secret: the
+    body holds the code."""
+    client = client_subject(request.client.host if request.client else "unknown")
     change = Change(
         borrower_of(payload.application_id),
         "confirm_via_borrower_confirm_endpoint",
@@ -109,6 +112,7 @@ async def confirm_by_borrower(
         path=request.url.path,
         body=await request.body(),
         idempotency_key=idempotency_key,
+        secret_in_body=True,
     )
     outcome = await perform(resources, change)
     # No ETag, nothing of the application: the caller has proven nothing unless accepted.
