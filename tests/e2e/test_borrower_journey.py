@@ -186,6 +186,7 @@ async def test_one_borrower_from_the_notices_link_to_a_paid_first_month_on_their
         sent = await watcher.wait_for_event("PlanSentToBorrower", ours)
         assert sent.plan.option_id == recommended.option_id
         await expect(phone.locator("[data-month-total]")).to_have_count(len(sent.plan.months()))
+        await expect(phone.locator("#written-plan")).to_contain_text("the repayment plan you chose")
         assert code not in await phone.content()
         await walk.page("written-plan")
         await phone.locator("#code").fill(await sms_code(watcher, loan.loan_id, "written_plan", seen))

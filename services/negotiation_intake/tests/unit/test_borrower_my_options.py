@@ -77,6 +77,15 @@ class TestTheOrder:
         assert len(view.shown) == MOST_SHOWN
         assert [card["option_id"] for card in view.shown[:2]] == ["arrears-3", "extension-10"]
         assert len(view.shown) + len(view.folded) == len(many.options)
+        assert {card["option_id"] for card in view.shown}.isdisjoint(card["option_id"] for card in view.folded)
+
+    async def test_the_charts_shown_together_share_one_scale_the_largest_month_among_them(self) -> None:
+        _, application = await offered()
+        view = view_of(application)
+        heights = [Decimal(bar.height) for card in view.shown for bar in card["bars"]]
+        assert max(heights) == Decimal("56.0")  # the tallest of the shown months fills the chart
+        for card in view.shown:
+            assert len(card["bars"]) == len(card["month_list"])
 
     async def test_an_option_needing_a_supervisor_is_shown_where_its_affordability_puts_it(self) -> None:
         loan, application = await offered()

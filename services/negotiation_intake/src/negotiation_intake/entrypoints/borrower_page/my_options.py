@@ -17,6 +17,7 @@ from typing import Any
 from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.application_state import Action, State, allowed_actions
 from negotiation_intake.entrypoints.borrower_page.i18n import Words
+from negotiation_intake.entrypoints.console.charts import schedule_bars
 
 #: Where the application stands when there is no offer to show, by its state: the words' key.
 STAGE = {
@@ -64,11 +65,20 @@ def my_options(application: Application | None, view: dict[str, Any] | None, wai
     if application.state not in WITH_OFFER or view is None:
         return MyOptions(application, STAGE.get(application.state, "options_stage_computing"))
     cards = sorted([*view["shown"], *view["folded"]], key=_order)
-    shown = tuple(card for card in cards if card["recommended"] or card["affordable"] or card["chosen"])[:MOST_SHOWN]
-    folded = tuple(card for card in cards if card not in shown)
+    first = tuple(card for card in cards if card["recommended"] or card["affordable"] or card["chosen"])[:MOST_SHOWN]
+    shown, folded = _charted(first), _charted(tuple(card for card in cards if card not in first))
     waiting = next((card for card in cards if card["option_id"] == waiting_option_id), None)
     may_choose = Action.CHOOSE in allowed_actions(application.state)
     return MyOptions(application, None, view, shown, folded, may_choose, waiting)
+
+
+def _charted(cards: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+    """The cards with their charts on one scale, the largest month among them: the options shown
+    together compare at a glance, and one far larger month among the folded ones does not flatten
+    them."""
+    amounts = [Decimal(month["amount"]) for card in cards for month in card["month_list"]]
+    largest = max(amounts, default=Decimal(0))
+    return tuple({**card, "bars": schedule_bars([Decimal(m["amount"]) for m in card["month_list"]], largest)} for card in cards)
 
 
 def option_title(card: dict[str, Any], words: Words) -> str:

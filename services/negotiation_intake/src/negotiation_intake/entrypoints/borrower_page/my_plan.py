@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from negotiation_intake.application.borrower_help import BORROWER_PAGE
 from negotiation_intake.application.written_plan import written_plan
 from negotiation_intake.domain.application import Application, LoanView
 from negotiation_intake.domain.application_state import CODE_TRIES, CODE_VALID_HOURS, State
@@ -76,6 +77,8 @@ class WrittenPlanView:
     how_to_pay: str
     code_valid_hours: int = CODE_VALID_HOURS
     code_tries: int = CODE_TRIES
+    #: Chosen by the borrower on this page (application/borrower_options.py), not with an agent.
+    chosen_here: bool = False
 
     @property
     def arrears(self) -> bool:
@@ -227,6 +230,7 @@ def _written(
         time_zone=borrower_time_zone(loan.snapshot) or DEFAULT_TIME_ZONE,
         rules=terms.rules,
         how_to_pay=terms.how_to_pay[language],
+        chosen_here=application.chosen_by == BORROWER_PAGE,
     )
 
 
