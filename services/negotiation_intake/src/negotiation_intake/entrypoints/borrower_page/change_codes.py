@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable
 
 from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
 
 from negotiation_intake.adapters import borrower_tries
 from negotiation_intake.adapters.borrower_changes import PostgresPendingChanges
@@ -17,8 +18,8 @@ from negotiation_intake.adapters.outbox import PostgresCommandOutbox
 from negotiation_intake.application.borrower_changes import Apply, ChangeFile, Confirmed, confirm_change, send_code
 from negotiation_intake.domain.borrower_changes import CODE_TRIES, ChangeKind, ChangeState, PendingChange
 from negotiation_intake.domain.borrower_limits import CHANGE_CODE_TRIES_PER_LOAN, CODES_PER_CLIENT, CODES_PER_LOAN, PER_CLIENT
-from negotiation_intake.entrypoints.borrower_page.pages import Visit
-from negotiation_intake.entrypoints.borrower_page.state import BorrowerPage, client_of, counted
+from negotiation_intake.entrypoints.borrower_page.pages import Visit, checked_form, visiting, words_of
+from negotiation_intake.entrypoints.borrower_page.state import PREFIX, BorrowerPage, client_of, counted, render
 from negotiation_intake.entrypoints.code_secret import configured_code_secret
 from tideover_runtime.database import Connection
 
@@ -67,6 +68,20 @@ async def ask_code(
     resources = page.resources()
     outbox = PostgresCommandOutbox(connection, resources.clock)
     await send_code(changes, outbox, resources.clock, change, code_secret(page))
+
+
+async def new_code(request: Request, page: BorrowerPage, kind: ChangeKind, path: str) -> Response:
+    """POST <section>/code/new: a fresh code for the session's change of `kind` that waits for one
+    (within the code limits), then back to the section at `path`; nothing waiting: back alone."""
+    visit = await visiting(page, request)
+    if await checked_form(request, visit) is None:
+        return render(request, "message.html", words_of(visit, request), 403, message="form_expired")
+    async with page.resources().pool.acquire() as connection, connection.transaction():
+        pending = await latest_change(connection, visit, kind)
+        if pending is None or not waits_for_code(pending):  # a locked change is made again from its form
+            return RedirectResponse(PREFIX + path, status_code=303)
+        await ask_code(connection, request, page, pending, new=False)
+    return RedirectResponse(f"{PREFIX}{path}?done=code_sent", status_code=303)
 
 
 async def confirmed_change(

@@ -10,7 +10,6 @@ code (domain/borrower_changes.py); any other code gets one and the same refusal.
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import Any
 
@@ -22,6 +21,7 @@ from negotiation_intake.adapters.outbox import PostgresCommandOutbox
 from negotiation_intake.application.borrower_changes import Apply
 from negotiation_intake.application.borrower_contact import applying_preferences, preferences_details, preferences_of
 from negotiation_intake.domain.borrower_changes import CODE_TRIES, CODE_VALID_MINUTES, ChangeKind, ChangeState, PendingChange
+from negotiation_intake.entrypoints.borrower_page import change_codes
 from negotiation_intake.entrypoints.borrower_page.change_codes import ask_code, confirmed_change, session_key
 from negotiation_intake.entrypoints.borrower_page.how_we_contact import (
     OFF,
@@ -57,7 +57,7 @@ async def contact_page(request: Request, page: PageState, done: str | None = Non
 async def choose_contact(request: Request, page: PageState) -> Response:
     visit = await visiting(page, request)
     words = words_of(visit, request)
-    fields = await _form(request, visit)
+    fields = await checked_form(request, visit, MOST_FIELDS)
     if fields is None:
         return render(request, "message.html", words, 403, message="form_expired")
     offer = offer_of(await page.upstream.contact_choices(visit.loan.loan_id))  # no connection held meanwhile
@@ -79,16 +79,7 @@ async def choose_contact(request: Request, page: PageState) -> Response:
 
 @router.post(CONTACT_PATH + "/code/new")
 async def new_code(request: Request, page: PageState) -> Response:
-    visit = await visiting(page, request)
-    if await checked_form(request, visit) is None:
-        return render(request, "message.html", words_of(visit, request), 403, message="form_expired")
-    resources = page.resources()
-    async with resources.pool.acquire() as connection, connection.transaction():
-        pending = await PostgresPendingChanges(connection).latest(visit.loan.loan_id, session_key(visit), KIND)
-        if pending is None or pending.state is not ChangeState.PENDING or pending.code_tries >= CODE_TRIES:
-            return RedirectResponse(PREFIX + CONTACT_PATH, status_code=303)  # nothing waits for a code
-        await ask_code(connection, request, page, pending, new=False)
-    return RedirectResponse(f"{PREFIX}{CONTACT_PATH}?done=code_sent", status_code=303)
+    return await change_codes.new_code(request, page, KIND, CONTACT_PATH)
 
 
 @router.post(CONTACT_PATH + "/code")
@@ -107,16 +98,6 @@ async def enter_code(request: Request, page: PageState) -> Response:
     if confirmed.applied:
         return RedirectResponse(f"{PREFIX}{CONTACT_PATH}?done=saved", status_code=303)
     return await _section(request, page, visit, words, 422, error="contact_code_refused")
-
-
-async def _form(request: Request, visit: Visit) -> dict[str, str] | None:
-    """The posted fields if the form carries the session's form token (None if not)."""
-    form = await request.form(max_files=0, max_fields=MOST_FIELDS)
-    sent = form.get("csrf")
-    # compare_digest takes ASCII text only: any other is not our token.
-    if not isinstance(sent, str) or not sent.isascii() or not hmac.compare_digest(sent, visit.session.csrf_token):
-        return None
-    return {name: value for name, value in form.items() if isinstance(value, str)}
 
 
 async def _section(

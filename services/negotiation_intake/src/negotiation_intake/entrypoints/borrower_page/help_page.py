@@ -46,6 +46,7 @@ from negotiation_intake.domain.borrower_limits import (
 from negotiation_intake.domain.evidence import MAX_BYTES, UnacceptableDocumentError
 from negotiation_intake.entrypoints.asked_ledger import ask_ledger_first
 from negotiation_intake.entrypoints.bodies import application_body
+from negotiation_intake.entrypoints.borrower_page import change_codes
 from negotiation_intake.entrypoints.borrower_page.change_codes import (
     ask_code,
     confirmed_change,
@@ -119,17 +120,7 @@ async def ask_for_help(request: Request, page: PageState) -> Response:
 
 @router.post(HELP_PATH + "/code/new")
 async def new_code(request: Request, page: PageState) -> Response:
-    visit = await visiting(page, request)
-    if await checked_form(request, visit) is None:
-        return render(request, "message.html", words_of(visit, request), 403, message="form_expired")
-    resources = page.resources()
-    async with resources.pool.acquire() as connection, connection.transaction():
-        pending = await latest_change(connection, visit, ChangeKind.HARDSHIP_APPLICATION)
-        if not waits_for_code(pending):  # a change whose tries are used up is sent again as a new form
-            return RedirectResponse(PREFIX + HELP_PATH, status_code=303)
-        assert pending is not None
-        await ask_code(connection, request, page, pending, new=False)
-    return RedirectResponse(f"{PREFIX}{HELP_PATH}?done=code_sent", status_code=303)
+    return await change_codes.new_code(request, page, ChangeKind.HARDSHIP_APPLICATION, HELP_PATH)
 
 
 @router.post(HELP_PATH + "/code")

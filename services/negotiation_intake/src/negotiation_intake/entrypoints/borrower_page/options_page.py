@@ -29,6 +29,7 @@ from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.application_state import Action, InvalidTransitionError, State, allowed_actions
 from negotiation_intake.domain.borrower_changes import CODE_TRIES, CODE_VALID_MINUTES, ChangeKind, PendingChange
 from negotiation_intake.entrypoints.bodies import application_body
+from negotiation_intake.entrypoints.borrower_page import change_codes
 from negotiation_intake.entrypoints.borrower_page.change_codes import (
     ask_code,
     code_secret,
@@ -85,17 +86,7 @@ async def choose_option(request: Request, page: PageState) -> Response:
 
 @router.post(OPTIONS_PATH + "/code/new")
 async def new_code(request: Request, page: PageState) -> Response:
-    visit = await visiting(page, request)
-    if await checked_form(request, visit) is None:
-        return render(request, "message.html", words_of(visit, request), 403, message="form_expired")
-    resources = page.resources()
-    async with resources.pool.acquire() as connection, connection.transaction():
-        pending = await latest_change(connection, visit, ChangeKind.OPTION_CHOICE)
-        if not waits_for_code(pending):  # nothing waits for a code: a locked choice is made again
-            return RedirectResponse(PREFIX + OPTIONS_PATH, status_code=303)
-        assert pending is not None
-        await ask_code(connection, request, page, pending, new=False)
-    return RedirectResponse(f"{PREFIX}{OPTIONS_PATH}?done=code_sent", status_code=303)
+    return await change_codes.new_code(request, page, ChangeKind.OPTION_CHOICE, OPTIONS_PATH)
 
 
 @router.post(OPTIONS_PATH + "/code")

@@ -146,9 +146,10 @@ async def left(request: Request, page: PageState) -> Response:
     return render(request, "message.html", words, message="left")
 
 
-async def checked_form(request: Request, visit: Visit) -> dict[str, str] | None:
-    """The posted form's fields if it carries the session's form token (None if not)."""
-    form = await request.form(max_files=0, max_fields=MOST_FIELDS)
+async def checked_form(request: Request, visit: Visit, max_fields: int = MOST_FIELDS) -> dict[str, str] | None:
+    """The posted form's fields (at most `max_fields`, no file) if it carries the session's form
+    token (None if not)."""
+    form = await request.form(max_files=0, max_fields=max_fields)
     sent = form.get("csrf")
     expected = visit.session.csrf_token
     # compare_digest takes ASCII text only: any other is not our token.
