@@ -43,8 +43,11 @@ def next_bucket(dpd: int) -> tuple[Bucket, int] | None:
 #: Change codes (issue 21: a change on the borrower's page is confirmed with a one-time code sent
 #: to the phone on file) one loan may be sent in any 24 hours. Notification sends no more
 #: (contact_rules, `change_code_limit`) and negotiation-intake asks for no more (borrower_limits):
-#: one figure, so that intake never promises a borrower a code notification will not send.
-CHANGE_CODES_A_DAY = 5
+#: one figure, so that intake never promises a borrower a code notification will not send. Ten:
+#: a whole journey on the page (I need help, a choice, a choice again after a supervisor's
+#: refusal, contact preferences, a resend or two) fits in a day; the 3 a quarter of an hour
+#: (borrower_codes_per_loan) keep a script from flooding the phone.
+CHANGE_CODES_A_DAY = 10
 #: The window CHANGE_CODES_A_DAY is counted in: any 24 hours, not a calendar day.
 CHANGE_CODE_DAY = timedelta(hours=24)
 

@@ -27,7 +27,7 @@ from tideover_testkit.console import raw_codes
 
 from .intake_world import World
 from .test_borrower_page_rendering import text_of, visit_of
-from .test_console_offer_comparison import LIVE, OFFER, extension
+from .test_console_offer_comparison import COPIED, LIVE, OFFER, extension
 
 OPTION = re.compile(r'<article class="card option[^"]*"[^>]*data-option-id="([^"]+)"')
 
@@ -148,6 +148,23 @@ class TestTheCards:
         assert 'action="/b/options/code"' in html
         assert 'autocomplete="one-time-code"' in html
         assert 'action="/b/options/choose"' not in html
+
+
+class TestWhatTheBorrowerIsTold:
+    async def test_regular_installments_from_intakes_copy_are_said_to_be_as_of_its_date(self) -> None:
+        loan, application = await offered()
+        view = my_options(application, offer_view(OFFER, body_of(application), COPIED))
+        html = rendered(loan, application, view)
+        arrears = html.split('data-option-id="arrears-3"', 1)[1].split("</article>", 1)[0]
+        assert "data-regular-from-copy" in arrears
+        assert "June 10, 2026" in text_of("<body>" + arrears)
+        assert "data-regular-from-copy" not in rendered(loan, application, view_of(application))
+
+    async def test_a_supervisors_refusal_is_said_without_their_internal_note(self) -> None:
+        loan, application = await offered(option_id="extension-6", approval_note="Income doubtful, check payslips")
+        html = rendered(loan, application, view_of(application))
+        assert 'data-application-state="refused"' in html
+        assert "Income doubtful" not in html
 
 
 class TestWithoutAnOffer:

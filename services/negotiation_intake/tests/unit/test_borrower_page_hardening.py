@@ -65,15 +65,16 @@ class TestClientSubject:
 class TestCodesADay:
     def test_intake_asks_for_as_many_as_notification_sends_in_the_same_window(self) -> None:
         assert (CODES_A_DAY_PER_LOAN.tries, CODES_A_DAY_PER_LOAN.window) == (CHANGE_CODES_A_DAY, CHANGE_CODE_DAY)
-        assert CHANGE_CODES_A_DAY == 5  # DESIGN.md §4 / notification's change_code_limit
+        assert CHANGE_CODES_A_DAY == 10  # a whole journey on the page: help, a choice or two, contact, resends
 
     def test_the_window_slides_from_the_oldest_code_in_it(self) -> None:
-        asked = [AT + timedelta(hours=hours) for hours in (0, 1, 2, 3, 4)]
+        asked = [AT + timedelta(hours=hours) for hours in range(CHANGE_CODES_A_DAY)]
+        after = AT + timedelta(hours=CHANGE_CODES_A_DAY)
 
-        assert code_wait_seconds(asked[:4], AT + timedelta(hours=5)) is None
-        assert code_wait_seconds(asked, AT + timedelta(hours=5)) == 19 * 3600  # the first leaves at 24 h
+        assert code_wait_seconds(asked[:-1], after) is None
+        assert code_wait_seconds(asked, after) == (24 - CHANGE_CODES_A_DAY) * 3600  # the first leaves at 24 h
         assert code_wait_seconds(asked, AT + timedelta(hours=24)) is None
-        # a fixed window from the first code would have allowed five more at 24 h: not a slide
+        # a fixed window from the first code would have allowed a whole day's more at 24 h: not a slide
         assert code_wait_seconds([*asked[1:], AT + timedelta(hours=24)], AT + timedelta(hours=24, minutes=1)) == 3540
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from negotiation_intake.domain.access import refusal_to_approve
+from negotiation_intake.domain.access import refusal_to_approve, refusal_to_issue
 
 
 def test_another_supervisor_may_approve() -> None:
@@ -25,3 +25,13 @@ def test_the_maker_may_not_check(opened_by: str, chosen_by: str, what: str) -> N
     assert refusal is not None
     assert refusal.startswith(f"supervisor-s {what} this")
     assert "another supervisor must decide" in refusal
+
+
+@pytest.mark.parametrize("agent_id", ["borrower-page", "Borrower-Page", " borrower", "borrowers-desk"])
+def test_no_key_is_issued_to_an_id_that_names_the_borrowers_own_page(agent_id: str) -> None:
+    assert refusal_to_issue(agent_id) is not None
+
+
+@pytest.mark.parametrize("agent_id", ["agent-042", "supervisor-007", "sim-agent"])
+def test_agents_ids_are_issued(agent_id: str) -> None:
+    assert refusal_to_issue(agent_id) is None

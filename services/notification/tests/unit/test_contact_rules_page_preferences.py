@@ -177,3 +177,39 @@ def test_a_notice_inside_both_windows_goes_at_once(purpose: Purpose) -> None:
     who = borrower(preferred_hours=hours(time(11, 30), time(12, 30)))
     decision = decide(Message(purpose, NOON_BEIJING), who, History(), NOON_BEIJING, plan_active=False, profile=CN)
     assert decision.outcome is Outcome.SEND
+
+
+#: Chosen on the page: no SMS, no e-mail, calls from 19:00 to 21:00 only.
+ONLY_CALLS_IN_THE_EVENING = {
+    "page_opted_out": frozenset({Channel.SMS, Channel.EMAIL}),
+    "preferred_hours": PreferredHours(start=time(19), end=time(21)),
+}
+
+
+class TestWhatTheBorrowerAskedFor:
+    """The page's opt-outs and hours shape how we press for payment, never whether the borrower gets
+    what they asked for: the written plan of the option they chose, its outcome, a cure."""
+
+    @pytest.mark.parametrize(
+        "purpose", [Purpose.WRITTEN_PLAN, Purpose.PLAN_ACTIVATED, Purpose.PLAN_REFUSED, Purpose.PLAN_COMPLETED]
+    )
+    def test_goes_at_noon_by_text_despite_the_pages_opt_outs_and_hours(self, purpose: Purpose) -> None:
+        who = borrower(**ONLY_CALLS_IN_THE_EVENING)
+        decision = decide(notice(NOON_BEIJING, purpose), who, History(), NOON_BEIJING, plan_active=False, profile=CN)
+        assert (decision.outcome, decision.channel) == (Outcome.SEND, Channel.SMS)
+
+    def test_still_waits_for_the_legal_window(self) -> None:
+        night = NOON_BEIJING + timedelta(hours=11)  # 23:00 in Beijing
+        who = borrower(**ONLY_CALLS_IN_THE_EVENING)
+        decision = decide(notice(night, Purpose.WRITTEN_PLAN), who, History(), night, plan_active=False, profile=CN)
+        assert (decision.outcome, decision.rule) == (Outcome.HOLD, "quiet_hours")
+
+    def test_an_upstream_opt_out_still_holds_for_it(self) -> None:
+        who = borrower(opted_out=frozenset({Channel.SMS}), **ONLY_CALLS_IN_THE_EVENING)
+        decision = decide(notice(NOON_BEIJING, Purpose.WRITTEN_PLAN), who, History(), NOON_BEIJING, plan_active=False, profile=CN)
+        assert (decision.outcome, decision.channel) == (Outcome.SEND, Channel.EMAIL)
+
+    def test_the_overdue_notice_keeps_to_the_pages_choice(self) -> None:
+        who = borrower(**ONLY_CALLS_IN_THE_EVENING)
+        decision = decide(notice(NOON_BEIJING), who, History(), NOON_BEIJING, plan_active=False, profile=CN)
+        assert (decision.outcome, decision.channel, decision.rule) == (Outcome.HOLD, Channel.VOICE_CALL, "preferred_hours")

@@ -104,7 +104,7 @@ class NegotiationRequested(Event):
 
 
 class PlanOptionChosen(Event):
-    """The borrower, with the agent, chose one option of an offer."""
+    """The borrower chose one option of an offer: with an agent, or on their own page."""
 
     event_type: ClassVar[str] = "PlanOptionChosen"
 
@@ -112,7 +112,10 @@ class PlanOptionChosen(Event):
     loan_id: uuid.UUID
     offer_id: uuid.UUID
     option_id: str
-    agent_id: str
+    agent_id: str = Field(
+        description="The agent who recorded the choice, or `borrower-page` when the borrower chose on their own page "
+        "(since 2026-12-08; no agent's key may carry an id beginning with `borrower`)"
+    )
     needs_supervisor: bool
     chosen_at: AwareDatetime
 

@@ -10,7 +10,7 @@ import hmac
 import secrets
 
 from negotiation_intake.application.ports import Agent
-from negotiation_intake.domain.access import Role
+from negotiation_intake.domain.access import Role, refusal_to_issue
 from tideover_runtime.database import Connection
 
 PREFIX = "tdo"
@@ -21,7 +21,10 @@ def _digest(secret: str) -> str:
 
 
 async def create_key(connection: Connection, agent_id: str, role: Role) -> str:
-    """A new key for `agent_id`; the only time the whole key is seen."""
+    """A new key for `agent_id`; the only time the whole key is seen. ValueError for a reserved
+    id (domain/access.py `refusal_to_issue`)."""
+    if refusal := refusal_to_issue(agent_id):
+        raise ValueError(refusal)
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     await connection.execute(
         "INSERT INTO api_keys (key_id, secret_sha256, agent_id, role) VALUES ($1, $2, $3, $4)",

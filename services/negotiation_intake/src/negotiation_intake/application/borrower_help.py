@@ -11,15 +11,15 @@ from decimal import Decimal
 from negotiation_intake.application import applications, evidence
 from negotiation_intake.application.borrower_changes import Apply, ChangeFile
 from negotiation_intake.application.ports import Agent, DocumentCheck, IntakeStore, Ledger
-from negotiation_intake.domain.access import Role
+from negotiation_intake.domain.access import BORROWER_PAGE, Role
 from negotiation_intake.domain.borrower_changes import PendingChange
 from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason
 from tideover_contracts.money import Money
 from tideover_runtime.clock import Clock
 
 #: Who made an application on the borrower's page: its `agent_id` and its documents'
-#: `uploaded_by` (the console says "From the borrower's page").
-BORROWER_PAGE = "borrower-page"
+#: `uploaded_by` (the console says "From the borrower's page"); reserved (domain/access.py).
+__all__ = ["BORROWER_PAGE", "applying_for_help", "from_the_borrower", "hardship_details"]
 
 
 def from_the_borrower(loan_id: uuid.UUID) -> Agent:

@@ -27,6 +27,20 @@ GRANTS: dict[Role, frozenset[Right]] = {
 }
 
 
+#: Who acts on the borrower's page (application/borrower_help.py): the `agent_id` of what the
+#: borrower does there themselves. No key may be issued to it, so that nothing an agent does is
+#: ever taken for the borrower's own (their choice's written plan is sent on approval; *My plan*
+#: says it is the plan they chose).
+BORROWER_PAGE = "borrower-page"
+
+
+def refusal_to_issue(agent_id: str) -> str | None:
+    """Why no key may be issued to `agent_id`, or None."""
+    if agent_id.strip().lower().startswith("borrower"):
+        return f"{agent_id!r} is reserved: ids beginning with 'borrower' name what borrowers do on their own page"
+    return None
+
+
 def may(role: Role, right: Right) -> bool:
     return right in GRANTS[role]
 

@@ -18,7 +18,7 @@ import asyncpg
 
 from negotiation_intake.adapters import console_sessions
 from negotiation_intake.adapters.api_keys import create_key, list_keys, revoke_key
-from negotiation_intake.domain.access import Role
+from negotiation_intake.domain.access import Role, refusal_to_issue
 from negotiation_intake.entrypoints.bootstrap import MIGRATIONS, SCHEMA
 from tideover_runtime.database import migrate
 from tideover_runtime.settings import RuntimeSettings
@@ -37,6 +37,9 @@ async def issue_key(database_url: str, agent_id: str, role: Role) -> str:
 async def _run(arguments: argparse.Namespace) -> int:
     settings = RuntimeSettings()
     if arguments.command == "create":
+        if refusal := refusal_to_issue(arguments.agent_id):
+            print(refusal, file=sys.stderr)
+            return 2
         print(await issue_key(settings.database_url, arguments.agent_id, Role(arguments.role)))
         return 0
     await migrate(settings.database_url, SCHEMA, MIGRATIONS)

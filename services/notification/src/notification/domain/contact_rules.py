@@ -34,9 +34,13 @@ most `CODES_A_DAY` change codes a loan in any 24 hours; beyond, suppressed (`cha
 never held (a late code is no use).
 
 The borrower's choices on their page (ContactPreferencesChosen, issue 21) narrow these rules, never
-widen them: rule 4 tries the channels in their order first, and adds their opt-outs to upstream's
-but for what they asked for just now (ASKED_FOR_NOW: a code still goes by SMS); rule 5 also waits
-for their preferred hours within the legal window (domain/contact_hours.py).
+widen them: rule 4 tries the channels in their order first; for the messages that press for
+payment (PRESSING), it adds their opt-outs to upstream's and rule 5 also waits for their preferred
+hours within the legal window (domain/contact_hours.py). What the borrower asked for or is glad to
+hear — a change code, the written plan of the option they chose, a plan activated, refused or
+completed, a cure — is not pressing: it goes by the law's window and upstream's opt-outs alone, so
+that a borrower who keeps only calls, or evening hours, still gets the written plan they chose at
+noon, and its code in time.
 
 Duplicates (same purpose, loan, installment and day) share one notification id and become one
 message before these rules run.
@@ -200,7 +204,7 @@ def decide(
     if refusal is not None:
         return Decision(Outcome.SUPPRESS, rule=refusal)
     allowed = [c for c in borrower.channels if c in CHANNELS_FOR.get(message.purpose, ALL_CHANNELS)]
-    opted_out = borrower.opted_out | (frozenset() if message.purpose in ASKED_FOR_NOW else borrower.page_opted_out)
+    opted_out = borrower.opted_out | (borrower.page_opted_out if message.purpose in PRESSING else frozenset())
     channel = next((c for c in allowed if c not in opted_out and c not in message.failed_channels), None)
     if channel is None:
         rule = "opted_out" if allowed and set(allowed) <= opted_out else "no_channel_left"
@@ -247,7 +251,7 @@ def _hold(
     """Rules 5 to 7: the ones that make a message wait."""
     zone = ZoneInfo(borrower.time_zone)
     local = now.astimezone(zone)
-    hours = honoured_hours(borrower.preferred_hours, profile)
+    hours = honoured_hours(borrower.preferred_hours, profile) if message.purpose in PRESSING else None
     if message.purpose not in ASKED_FOR_NOW and not may_contact_at(local.time(), profile, hours):
         rule = "quiet_hours" if quiet(local.time(), profile) else "preferred_hours"
         return Decision(Outcome.HOLD, channel, first_allowed(local, profile, hours), rule)

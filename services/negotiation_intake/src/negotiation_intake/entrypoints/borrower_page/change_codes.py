@@ -19,9 +19,13 @@ from negotiation_intake.application.borrower_changes import Apply, ChangeFile, C
 from negotiation_intake.domain.borrower_changes import CODE_TRIES, ChangeKind, ChangeState, PendingChange
 from negotiation_intake.domain.borrower_limits import CHANGE_CODE_TRIES_PER_LOAN, CODES_PER_CLIENT, CODES_PER_LOAN, PER_CLIENT
 from negotiation_intake.entrypoints.borrower_page.pages import Visit, checked_form, visiting, words_of
+from negotiation_intake.entrypoints.borrower_page.plan_page import entered_code
 from negotiation_intake.entrypoints.borrower_page.state import PREFIX, BorrowerPage, client_of, counted, render
 from negotiation_intake.entrypoints.code_secret import configured_code_secret
 from tideover_runtime.database import Connection
+
+#: The code form's hidden field naming the change it was shown for.
+CHANGE_FIELD = "change"
 
 
 def session_key(visit: Visit) -> str:
@@ -89,12 +93,15 @@ async def confirmed_change(
     page: BorrowerPage,
     visit: Visit,
     kind: ChangeKind,
-    code: str | None,
+    form: dict[str, str],
     applying: Callable[[Connection], Apply],
 ) -> Confirmed:
-    """The code entered against the session's latest change of `kind`, applied by what
+    """The code the form carries (`code`) entered against the session's latest change of `kind`
+    — which must be the change the form was shown for (`change`: a code sent for a choice made
+    meanwhile in another tab does not confirm the one this page showed) — applied by what
     `applying` makes of the transaction's connection; counted as a refused try from the address
-    unless it applied the change. An error the change raises rolls it all back."""
+    and the loan unless it applied the change. An error the change raises rolls it all back."""
+    code = entered_code(form.get("code", ""))
     resources = page.resources()
     # Per loan too, across sessions, addresses and changes (the security review of issue 21).
     limits = [(PER_CLIENT, client_of(request)), (CHANGE_CODE_TRIES_PER_LOAN, str(visit.loan.loan_id))]
@@ -102,7 +109,7 @@ async def confirmed_change(
         await counted(connection, limits)
         changes = PostgresPendingChanges(connection)
         pending = await changes.latest(visit.loan.loan_id, session_key(visit), kind)
-        if code is None or pending is None:
+        if code is None or pending is None or form.get(CHANGE_FIELD) != str(pending.change_id):
             return Confirmed(None)
         now = resources.clock.now()
         confirmed = await confirm_change(

@@ -34,7 +34,6 @@ from negotiation_intake.entrypoints.borrower_page.how_we_contact import (
 )
 from negotiation_intake.entrypoints.borrower_page.i18n import Words
 from negotiation_intake.entrypoints.borrower_page.pages import Visit, checked_form, frame, visiting, words_of
-from negotiation_intake.entrypoints.borrower_page.plan_page import entered_code
 from negotiation_intake.entrypoints.borrower_page.state import PREFIX, BorrowerPage, PageState, render
 from tideover_runtime.database import Connection
 
@@ -94,7 +93,7 @@ async def enter_code(request: Request, page: PageState) -> Response:
     def applying(connection: Connection) -> Apply:
         return applying_preferences(PostgresCommandOutbox(connection, resources.clock), resources.clock)
 
-    confirmed = await confirmed_change(request, page, visit, KIND, entered_code(form.get("code", "")), applying)
+    confirmed = await confirmed_change(request, page, visit, KIND, form, applying)
     if confirmed.applied:
         return RedirectResponse(f"{PREFIX}{CONTACT_PATH}?done=saved", status_code=303)
     return await _section(request, page, visit, words, 422, error="contact_code_refused")

@@ -131,7 +131,7 @@ async def enter_code(request: Request, page: PageState) -> Response:
     if form is None:
         return render(request, "message.html", words, 403, message="form_expired")
     try:
-        confirmed = await _confirmed(request, page, visit, entered_code(form.get("code", "")))
+        confirmed = await _confirmed(request, page, visit, form)
     except LedgerUnavailableError:  # nothing was changed nor counted: the code still works
         return await _section(request, page, visit, words, 503, error="help_try_again")
     except (ConflictError, RuleError, NotFoundError, UnacceptableDocumentError, ValueError):
@@ -144,15 +144,16 @@ async def enter_code(request: Request, page: PageState) -> Response:
     return await _section(request, page, visit, words, 422, error="help_code_refused")
 
 
-async def _confirmed(request: Request, page: BorrowerPage, visit: Visit, code: str | None) -> Confirmed:
+async def _confirmed(request: Request, page: BorrowerPage, visit: Visit, form: dict[str, str]) -> Confirmed:
     """The code entered against the session's pending application (change_codes.py). A loan intake
     does not know as overdue is asked of the ledger first, outside the transaction (as the console
     opens an application)."""
     resources = page.resources()
+    code = entered_code(form.get("code", ""))
     ledger = await ask_ledger_first(resources, visit.loan.loan_id, None) if code and not visit.loan.overdue else None
     kind = ChangeKind.HARDSHIP_APPLICATION
     return await confirmed_change(
-        request, page, visit, kind, code, lambda connection: _audited(request, connection, resources.clock, ledger)
+        request, page, visit, kind, form, lambda connection: _audited(request, connection, resources.clock, ledger)
     )
 
 

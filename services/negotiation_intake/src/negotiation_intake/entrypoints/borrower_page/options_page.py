@@ -41,7 +41,7 @@ from negotiation_intake.entrypoints.borrower_page.change_codes import (
 from negotiation_intake.entrypoints.borrower_page.i18n import Words
 from negotiation_intake.entrypoints.borrower_page.my_options import MyOptions, explanation, my_options, option_title
 from negotiation_intake.entrypoints.borrower_page.pages import Visit, checked_form, frame, visiting, words_of
-from negotiation_intake.entrypoints.borrower_page.plan_page import PLAN_PATH, PLAN_SENT, entered_code
+from negotiation_intake.entrypoints.borrower_page.plan_page import PLAN_PATH, PLAN_SENT
 from negotiation_intake.entrypoints.borrower_page.state import PREFIX, BorrowerPage, PageState, render
 from negotiation_intake.entrypoints.console.offer_comparison import loan_schedule, needs_loan_schedule, offer_view
 
@@ -97,7 +97,7 @@ async def enter_code(request: Request, page: PageState) -> Response:
     if form is None:
         return render(request, "message.html", words, 403, message="form_expired")
     try:
-        confirmed = await _confirmed(request, page, visit, entered_code(form.get("code", "")))
+        confirmed = await _confirmed(request, page, visit, form)
     except (ConflictError, RuleError, NotFoundError, InvalidTransitionError):
         # The right code, but the choice cannot be made now (a new offer came, the application
         # moved on, the written plan was sent as often as a day allows): nothing was made.
@@ -122,7 +122,7 @@ def _choosable(application: Application | None, offer: Any, form: dict[str, str]
     return application.application_id, offer.offer_id, option_id
 
 
-async def _confirmed(request: Request, page: BorrowerPage, visit: Visit, code: str | None) -> Confirmed:
+async def _confirmed(request: Request, page: BorrowerPage, visit: Visit, form: dict[str, str]) -> Confirmed:
     """The code entered against the session's pending choice: applied as the borrower's choice,
     audited as theirs, in the code's transaction."""
     resources = page.resources()
@@ -146,7 +146,7 @@ async def _confirmed(request: Request, page: BorrowerPage, visit: Visit, code: s
         outbox = PostgresCommandOutbox(connection, resources.clock)
         return applying_choice(store, outbox, resources.clock, code_secret(page), recorded)
 
-    return await confirmed_change(request, page, visit, ChangeKind.OPTION_CHOICE, code, applying)
+    return await confirmed_change(request, page, visit, ChangeKind.OPTION_CHOICE, form, applying)
 
 
 async def _section(
@@ -165,14 +165,17 @@ async def _section(
     waiting = _waiting(pending, application, offers[-1].offer_id if offers else None, other)
     options = my_options(application, view, waiting.details["option_id"] if waiting else None)
     expired = bool(waiting and waiting.code_expires_at and page.resources().clock.now() >= waiting.code_expires_at)
-    context = section_context(visit, words, options, expired)
+    context = section_context(visit, words, options, expired, waiting)
     return render(request, "my_options.html", words, status, **context, **said)
 
 
-def section_context(visit: Visit, words: Words, view: MyOptions, code_expired: bool = False) -> dict[str, Any]:
-    """What my_options.html needs beside the words."""
+def section_context(
+    visit: Visit, words: Words, view: MyOptions, code_expired: bool = False, waiting: PendingChange | None = None
+) -> dict[str, Any]:
+    """What my_options.html needs beside the words (`waiting`: the choice whose code is asked for)."""
     return {
         "view": view,
+        "waiting_change": waiting,
         "option_title": option_title,
         "explanation": explanation,
         "code_expired": code_expired,

@@ -110,8 +110,10 @@ async def run(
     if_match: str | None = None,
     body: bytes | None = None,
     asks_ledger: uuid.UUID | Literal["application"] | None = None,
+    secret_in_body: bool = False,
 ) -> Response:
-    """`perform` for an API request, answered as JSON (problem+json when refused)."""
+    """`perform` for an API request, answered as JSON (problem+json when refused); `secret_in_body`:
+    the body carries a one-time code (its idempotency fingerprint is keyed, changes.Change)."""
     body = await request.body() if body is None else body  # a form was read already: its digest
     change = Change(
         agent,
@@ -124,6 +126,7 @@ async def run(
         application_id=application_id,
         if_match=if_match,
         asks_ledger=asks_ledger,
+        secret_in_body=secret_in_body,
     )
     outcome = await perform(resources, change)
     headers = {"ETag": etag(outcome.application)} if outcome.application else None
@@ -167,7 +170,9 @@ class Asked:
         self.request, self.agent, self.resources = request, agent, resources
         self.idempotency_key, self.if_match = idempotency_key, if_match
 
-    async def run(self, action: str, handler: Handler, application_id: uuid.UUID, *, body: bytes | None = None) -> Response:
+    async def run(
+        self, action: str, handler: Handler, application_id: uuid.UUID, *, body: bytes | None = None, secret_in_body: bool = False
+    ) -> Response:
         """`run` for this request, on the application it names."""
         return await run(
             self.resources,
@@ -179,6 +184,7 @@ class Asked:
             application_id=application_id,
             if_match=self.if_match,
             body=body,
+            secret_in_body=secret_in_body,
         )
 
     async def change(

@@ -125,7 +125,7 @@ async def confirm_on_recorded_call(
 ) -> Response:
     """The code the borrower read out on a recorded call: the right one publishes PlanAccepted."""
     via = ConfirmationChannel.RECORDED_CALL
-    return await asked.run(f"confirm_via_{via.value}", confirming(payload.code, via), application_id)
+    return await asked.run(f"confirm_via_{via.value}", confirming(payload.code, via), application_id, secret_in_body=True)
 
 
 @router.post("/v1/applications/{application_id}/decline", tags=["decisions"])
