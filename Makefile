@@ -11,6 +11,7 @@ SRC_DIRS := $(addsuffix /src,$(PACKAGES))
 
 DEMO_LOANS ?= 2000
 DEMO_DAYS ?= 150
+DEMO_PAGE_SHARE ?= 0.3
 
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql://tideover:tideover@127.0.0.1:5432/tideover?sslmode=disable
@@ -121,7 +122,7 @@ down:
 .PHONY: demo
 demo: up-simulated
 	TIDEOVER_SERVICE_KEY="$$(deploy/services.sh operator-key)" \
-	  $(BIN)/tideover-simulate --loans $(DEMO_LOANS) --days $(DEMO_DAYS) --out var/simulation
+	  $(BIN)/tideover-simulate --loans $(DEMO_LOANS) --days $(DEMO_DAYS) --page-share $(DEMO_PAGE_SHARE) --out var/simulation
 
 .PHONY: story
 story: up-simulated

@@ -37,7 +37,10 @@ from tideover_testkit.fixtures import Infrastructure
 from tideover_testkit.private_servers import PrivateKafka, PrivatePostgres, private_servers
 from tideover_testkit.processes import ALL_SERVICES, ServiceProcess, query_apis
 
-PLAN = Plan(seed=23, loans=60, days=55, first_day=date(2026, 1, 5))
+#: No borrower on their own page: a change code is a fresh random code each time it is asked for, so
+#: the two runs' messages could not be compared row for row (the page's own double submits and
+#: redeliveries are tested in services/negotiation_intake/tests/integration/test_borrower_*.py).
+PLAN = Plan(seed=23, loans=60, days=55, first_day=date(2026, 1, 5), page_share=0.0)
 #: Which faults come when: the same in every run unless TIDEOVER_FAULT_SEED asks for another
 #: schedule (to look for faults the usual one misses; the seed is printed).
 FAULT_SEED = int(os.environ.get("TIDEOVER_FAULT_SEED", PLAN.seed))

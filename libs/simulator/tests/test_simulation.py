@@ -1,5 +1,6 @@
 """The simulator on a small book, through all five services as processes on the real Kafka and
-Postgres: its report's figures must agree with the services' own tables, and the same seed
+Postgres: its report's figures must agree with the services' own tables — the split of the
+borrowers who asked for help through the agent and on their own page too — and the same seed
 must give the same book."""
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ async def _tables(database_url: str, loan_ids: list[Any]) -> dict[str, Any]:
             "applications": await one(
                 "SELECT count(*) FROM negotiation_intake.applications WHERE loan_id = ANY($1) AND state <> 'draft'", loan_ids
             ),
+            # Made on the borrower's page (intake's application/borrower_help.py), the option chosen there.
+            "page_applications": await one(
+                "SELECT count(*) FROM negotiation_intake.applications"
+                " WHERE loan_id = ANY($1) AND state <> 'draft' AND agent_id = 'borrower-page'",
+                loan_ids,
+            ),
+            "chosen_on_page": await one(
+                "SELECT count(*) FROM negotiation_intake.applications WHERE loan_id = ANY($1) AND chosen_by = 'borrower-page'",
+                loan_ids,
+            ),
             "offers": await one("SELECT count(*) FROM plan_calculation.offers WHERE loan_id = ANY($1)", loan_ids),
             "plans": dict(
                 await connection.fetch(
@@ -103,6 +114,14 @@ async def test_the_report_agrees_with_the_services_tables(
         "broken": totals["plans_broken"],
     }
     assert Decimal(totals["waived"]) == tables["waived"]
+    split = totals["help_by_channel"]
+    assert split["page"]["borrowers"] > 0, split
+    for key in ("applications", "plans_accepted", "plans_activated", "plans_completed", "plans_broken", "plans_active"):
+        assert split["agent"][key] + split["page"][key] == totals[key], (key, split)
+    assert split["page"]["applications"] == tables["page_applications"] > 0, split
+    # A plan accepted on the page was chosen there, and its application made there.
+    assert tables["chosen_on_page"] >= split["page"]["plans_accepted"], split
+    assert totals["page_steps_not_taken"] == {}, totals["page_steps_not_taken"]
     balance = figures["trial_balance"]  # the ledger of the book's loans (DESIGN.md §3a)
     assert balance["loans"] == 60
     assert balance["out_of_balance"] == [], balance["out_of_balance"]

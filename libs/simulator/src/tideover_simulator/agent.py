@@ -3,13 +3,15 @@ one step a working day — file the hardship application with its proof, take th
 option, have a supervisor approve a waiver beyond the agent's authority, send the written plan;
 the borrower then confirms with the code the reference gateway delivered to their phone.
 
+A borrower who asked for help on their own page (tideover_simulator.page_borrower) files and
+chooses there: the agent finds the application from the page among the loan's, verifies its
+proof and submits it, and a supervisor approves what needs approving, as for the agent's own.
+
 Every change carries an Idempotency-Key named after its step (and the offer or code it is about),
 so that a call cut by a restarting service can be sent again (tideover_simulator.clients)."""
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,12 +20,14 @@ from typing import Any
 import httpx
 
 from tideover_simulator.book import Borrower
+from tideover_simulator.phones import Phones
 from tideover_testkit.journeys import PROOF_PDF
 
-CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")  # not \b: in Chinese text the code touches a word character
 #: States in which nothing more happens to the application. Not "accepted": plan-calculation
 #: may find the loan changed since the offer and quote again, and the agent takes it from there.
 FINISHED = frozenset({"declined", "expired", "withdrawn", "rejected"})
+#: Who made an application on the borrower's page (intake's application/borrower_help.py).
+BORROWER_PAGE = "borrower-page"
 
 
 @dataclass
@@ -31,6 +35,11 @@ class Case:
     borrower: Borrower
     application_id: str | None = None
     state: str = "none"
+    #: The borrower asks for help on their own page, not through the agent.
+    on_page: bool = False
+    #: The application's last offer as the agent last read it (the page borrower's choice
+    #: falls back on its recommended option when the page shows no card).
+    offer: dict[str, Any] | None = None
 
     @property
     def finished(self) -> bool:
@@ -39,19 +48,22 @@ class Case:
 
 class Agent:
     """`agent` and `supervisor`: httpx clients on the intake API carrying their keys; `borrower`:
-    one without a key, for the borrower's own confirmation; `codes`: the text messages the
-    reference gateway delivered, by loan."""
+    one without a key, for the borrower's own confirmation; `phones`: the text messages the
+    reference gateway delivered."""
 
     def __init__(
-        self, agent: httpx.AsyncClient, supervisor: httpx.AsyncClient, borrower: httpx.AsyncClient, codes: dict[uuid.UUID, str]
+        self, agent: httpx.AsyncClient, supervisor: httpx.AsyncClient, borrower: httpx.AsyncClient, phones: Phones
     ) -> None:
         self._agent, self._supervisor, self._borrower = agent, supervisor, borrower
-        self._codes = codes
+        self._phones = phones
 
     async def work(self, case: Case) -> None:
         """One step of the case, if its application is where a step can be taken."""
         if case.application_id is None:
-            await self._file(case)
+            if not case.on_page:
+                await self._file(case)
+            elif case.state == "applied":  # made on the page: it is in the agents' queue now
+                await self._take_from_page(case)
             return
         path = f"/v1/applications/{case.application_id}"
         application = await self._ok(await self._agent.get(path))
@@ -59,15 +71,16 @@ class Agent:
         if not application["offers"]:
             return
         offer = application["offers"][-1]  # a re-quote adds one: each step is taken once per offer
+        case.offer = offer
         step = _keys(f"{case.application_id}-{offer['offer_id']}")
-        if case.state == "offered":
+        if case.state == "offered" and not case.on_page:
             chosen = {"offer_id": offer["offer_id"], "option_id": offer["recommended_option_id"]}
             case.state = (await self._ok(await self._agent.post(f"{path}/choice", json=chosen, headers=step("choice"))))["state"]
         if case.state == "awaiting_approval":
             approval = {"approved": True, "note": "Hardship proven; the waiver keeps the plan affordable"}
             approved = await self._supervisor.post(f"{path}/approval", json=approval, headers=step("approval"))
             case.state = (await self._ok(approved))["state"]
-        if case.state == "chosen":
+        if case.state == "chosen" and not case.on_page:  # the page sends the written plan itself
             case.state = (await self._ok(await self._agent.post(f"{path}/sending", headers=step("sending"))))["state"]
 
     async def confirm(self, case: Case) -> None:
@@ -80,9 +93,26 @@ class Agent:
             ]
 
     def _code_for(self, case: Case) -> str | None:
-        text = self._codes.get(case.borrower.loan_id)
-        found = CODE.search(text) if text else None
-        return found.group(1) if found else None
+        return self._phones.written_plan_code(case.borrower.loan_id)
+
+    async def _take_from_page(self, case: Case) -> None:
+        """The loan's application from the borrower's page, once the borrower made it: its proof
+        verified and the application submitted, as the agent does with their own."""
+        loan = await self._ok(await self._agent.get(f"/v1/loans/{case.borrower.loan_id}"))
+        made = [a for a in loan["applications"] if a["agent_id"] == BORROWER_PAGE and a["state"] not in FINISHED]
+        if not made:
+            return
+        case.application_id = made[-1]["application_id"]
+        path = f"/v1/applications/{case.application_id}"
+        application = await self._ok(await self._agent.get(path))
+        case.state = application["state"]
+        step = _keys(str(case.application_id))
+        review = {"verified": True, "note": "Certificate from the labour bureau, sent from the borrower's page"}
+        for document in (d for d in application["evidence"] if d["status"] == "pending"):
+            reviewing = f"{path}/evidence/{document['document_id']}/review"
+            await self._ok(await self._agent.post(reviewing, json=review, headers=step(f"review-{document['document_id']}")))
+        if case.state == "draft":
+            case.state = (await self._ok(await self._agent.post(f"{path}/submit", headers=step("submit"))))["state"]
 
     async def _file(self, case: Case) -> None:
         borrower = case.borrower

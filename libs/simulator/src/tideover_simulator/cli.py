@@ -2,7 +2,8 @@
 summary and write the figures (JSON) and the HTML report. Exits 1 when the trial balance
 (tideover-reconcile) finds a loan out of balance.
 
-    tideover-simulate [--loans 2000] [--days 150] [--seed 7] [--first-day 2026-01-05] [--out var/simulation]
+    tideover-simulate [--loans 2000] [--days 150] [--seed 7] [--first-day 2026-01-05] [--page-share 0.3]
+                      [--out var/simulation]
 
 Kafka, Postgres and the five services must be running (`make up`); `make demo` does it all.
 Settings (environment) as every service: KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL, TIDEOVER_TOPIC_PREFIX;
@@ -31,13 +32,25 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=150)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--first-day", type=date.fromisoformat, default=None, help="default: the day after the last close")
+    parser.add_argument(
+        "--page-share",
+        type=float,
+        default=Plan.page_share,
+        help="of the borrowers who ask for help, the share who do it on their own page (default: %(default)s)",
+    )
     parser.add_argument("--out", type=Path, default=Path("var/simulation"), help="where figures.json and report.html go")
     arguments = parser.parse_args()
     configure_logging("tideover-simulate", "WARNING")  # the in-process gateway's receipts are not news
     simulation = Simulation(
         RuntimeSettings(),
         Services(key=CallerSettings().service_key),
-        Plan(seed=arguments.seed, loans=arguments.loans, days=arguments.days, first_day=arguments.first_day),
+        Plan(
+            seed=arguments.seed,
+            loans=arguments.loans,
+            days=arguments.days,
+            first_day=arguments.first_day,
+            page_share=arguments.page_share,
+        ),
         progress=lambda line: print(line, flush=True),
     )
     try:

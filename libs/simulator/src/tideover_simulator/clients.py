@@ -2,7 +2,11 @@
 connection refused or cut, a 5xx while its database restarts) is sent again until the service
 answers, as a careful client would (`httpx-retries`). Only calls that are safe to repeat go
 out: reads, and changes that carry an `Idempotency-Key` (a repeat gets the first answer) — a
-change without one is refused here, before it is sent."""
+change without one is refused here, before it is sent.
+
+The borrower's page is visited as a phone's browser does (`page_client`): its pages are loaded
+again until they answer, but a form is never sent twice by the client — a borrower whose form got
+no answer tries again another day (tideover_simulator.page_borrower)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,15 @@ RETRY = Retry(
     backoff_factor=0.05,
     max_backoff_wait=0.5,
     total_timeout=120.0,
+)
+#: A page loaded again, as a browser's reload; never a form (POST).
+RELOAD = Retry(
+    total=RETRY.total,
+    allowed_methods=["GET"],
+    status_forcelist=[502, 503, 504],
+    backoff_factor=RETRY.backoff_factor,
+    max_backoff_wait=RETRY.max_backoff_wait,
+    total_timeout=RETRY.total_timeout,
 )
 
 
@@ -52,3 +65,11 @@ def service_client(base_url: str, failed: list[str], headers: dict[str, str] | N
     return httpx.AsyncClient(
         base_url=base_url, timeout=30, headers=headers, transport=transport, event_hooks={"request": [_repeatable]}
     )
+
+
+def page_client(base_url: str, failed: list[str], headers: dict[str, str]) -> httpx.AsyncClient:
+    """A phone's browser on the borrower's page: it keeps the page's cookie, does not follow the
+    page's redirects (their targets say what happened: `?done=`), and loads a page again as
+    above; each failed attempt is added to `failed`."""
+    transport = RetryTransport(transport=_Recorded(httpx.AsyncHTTPTransport(), failed), retry=RELOAD)
+    return httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers, transport=transport, follow_redirects=False)

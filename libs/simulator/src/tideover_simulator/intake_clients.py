@@ -7,7 +7,6 @@ import asyncio
 import os
 import shutil
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import httpx
 
 from tideover_simulator.agent import Agent
 from tideover_simulator.clients import service_client
+from tideover_simulator.phones import Phones
 
 #: Awaited before each request the agent, the supervisor or a borrower sends to intake.
 RequestHook = Callable[[httpx.Request], Awaitable[None]]
@@ -45,10 +45,8 @@ class IntakeClients:
     """The agent's, the supervisor's and the borrower's clients on the intake API (keys issued on
     the intake database as `tideover-intake-keys create` does)."""
 
-    def __init__(
-        self, database_url: str, intake: str, codes: dict[uuid.UUID, str], failed: list[str], hook: RequestHook | None
-    ) -> None:
-        self._database_url, self._intake, self._codes = database_url, intake, codes
+    def __init__(self, database_url: str, intake: str, phones: Phones, failed: list[str], hook: RequestHook | None) -> None:
+        self._database_url, self._intake, self._phones = database_url, intake, phones
         self._failed, self._hook = failed, hook
         self._clients: list[httpx.AsyncClient] = []
 
@@ -63,7 +61,7 @@ class IntakeClients:
             for client in self._clients:
                 client.event_hooks["request"].append(self._hook)
         agent, supervisor, borrower = self._clients
-        return Agent(agent, supervisor, borrower, self._codes)
+        return Agent(agent, supervisor, borrower, self._phones)
 
     async def __aexit__(self, *_: object) -> None:
         for client in self._clients:

@@ -48,6 +48,8 @@ class Observer:
         self._event_ids: set[uuid.UUID] = set()  # delivery is at least once: a relay may publish twice
         self.standing: dict[uuid.UUID, Standing] = {loan_id: Standing() for loan_id in loan_ids}
         self.counts: Counter[str] = Counter()
+        #: The same counts, loan by loan (the report's split by how borrowers asked for help).
+        self.counts_by_loan: dict[uuid.UUID, Counter[str]] = {loan_id: Counter() for loan_id in loan_ids}
         self.offers_by_kind: Counter[str] = Counter()
         self.sent_by_purpose: Counter[str] = Counter()
         self.waived = Decimal(0)
@@ -64,6 +66,7 @@ class Observer:
                 continue
             self._event_ids.add(envelope.event_id)
             self.counts[envelope.event_type] += 1
+            self.counts_by_loan[loan_id][envelope.event_type] += 1
             self._fold(envelope.event_type, envelope.payload, self.standing[loan_id], day)
 
     def _fold(self, event_type: str, event: Any, loan: Standing, day: Day) -> None:

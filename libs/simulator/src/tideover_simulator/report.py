@@ -15,11 +15,14 @@ import jinja2
 
 from tideover_simulator.report_charts import charts
 from tideover_simulator.report_figures import (
+    HELP_CHANNELS,
     DayFigures,
     TrialBalanceView,
     amount_of,
     count_of,
     counts_of,
+    help_counts,
+    help_split,
     label_of,
     last_overdue,
     money,
@@ -39,6 +42,8 @@ def render_report(figures: dict[str, Any]) -> str:
         header=_header(figures),
         charts=charts(days, totals, currency),
         sections=_totals_sections(days, totals, currency),
+        help_channels=[*HELP_CHANNELS.values(), "All"],
+        help_split=[(label, [f"{count:,}" for count in counts]) for label, counts in help_split(totals)],
         trial_balance=TrialBalanceView.parse(balance) if balance is not None else None,
     )
 
@@ -71,6 +76,7 @@ def summary_lines(figures: dict[str, Any]) -> list[str]:
         f"Plans taken by kind: {_joined(offers_by_kind(totals).items())}",
         f"Plans: {count_of(totals, 'plans_activated'):,} activated, {count_of(totals, 'plans_completed'):,} completed, "
         f"{count_of(totals, 'plans_broken'):,} broken, {count_of(totals, 'plans_active'):,} active",
+        *_split_lines(totals),
         f"Recovered: {money(amount_of(totals, 'recovered'), currency)}",
         f"Waived: {money(amount_of(totals, 'waived'), currency)} "
         f"(reinstated {money(amount_of(totals, 'waivers_reinstated'), currency)})",
@@ -123,11 +129,27 @@ def _totals_sections(
                 for key in ("plans_activated", "plans_completed", "plans_broken", "plans_active")
             ),
         ),
+        ("Page steps left for the next day", _rows(counts_of(totals, "page_steps_not_taken").items())),
         (
             "Amounts",
             [(label_of(key), money(amount_of(totals, key), currency)) for key in ("recovered", "waived", "waivers_reinstated")],
         ),
     ]
+
+
+def _split_lines(totals: Mapping[str, Any]) -> list[str]:
+    """Who asked for help how, and what became of their plans: a line for each way."""
+    rows = help_counts(totals)
+    asked = rows["borrowers"]
+    lines = [f"Asked for help: {asked[0]:,} through the agent, {asked[1]:,} on their page"]
+    for column, channel in enumerate(HELP_CHANNELS.values()):
+        counts = {key: f"{values[column]:,}" for key, values in rows.items()}
+        lines.append(
+            f"  {channel.lower()}: {counts['applications']} applications, {counts['plans_accepted']} plans accepted, "
+            f"{counts['plans_activated']} activated, {counts['plans_completed']} completed, "
+            f"{counts['plans_broken']} broken, {counts['plans_active']} active"
+        )
+    return lines
 
 
 def _rows(pairs: Iterable[tuple[str, int]]) -> list[tuple[str, str]]:

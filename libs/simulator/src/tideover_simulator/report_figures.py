@@ -131,3 +131,31 @@ def money(amount: Decimal, currency: str) -> str:
 
 def label_of(key: str) -> str:
     return key.replace("_", " ").capitalize() if key not in BUCKETS else key
+
+
+#: The split of the borrowers who asked for help (tally.help_by_channel): its rows, by label.
+HELP_SPLIT_ROWS = {
+    "borrowers": "Borrowers who asked",
+    "applications": "Applications",
+    "plans_accepted": "Plans accepted",
+    "plans_activated": "Plans activated",
+    "plans_completed": "Plans completed",
+    "plans_broken": "Plans broken",
+    "plans_active": "Plans active",
+}
+HELP_CHANNELS = {"agent": "Through the agent", "page": "On their page"}
+
+
+def help_counts(totals: Mapping[str, Any]) -> dict[str, list[int]]:
+    """Each row of the split by its key: the count through the agent, on the page, and both."""
+    split = totals.get("help_by_channel", {})
+    rows = {}
+    for key in HELP_SPLIT_ROWS:
+        counts = [int(split.get(channel, {}).get(key, 0)) for channel in HELP_CHANNELS]
+        rows[key] = [*counts, sum(counts)]
+    return rows
+
+
+def help_split(totals: Mapping[str, Any]) -> list[tuple[str, list[int]]]:
+    """The split's rows as the page shows them: label, then agent, page and both."""
+    return [(HELP_SPLIT_ROWS[key], counts) for key, counts in help_counts(totals).items()]

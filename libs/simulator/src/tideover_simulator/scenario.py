@@ -54,6 +54,13 @@ class Plan:
     days: int = 150
     #: The first business day; by default the day after the last one closed on the clock topic.
     first_day: date | None = None
+    #: Of the borrowers who ask for help, the share who do it on their own page rather than
+    #: through the agent (a draw per loan from the seed: tideover_simulator.caseload).
+    page_share: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.page_share <= 1:
+            raise ValueError(f"page_share is a share of the borrowers, from 0 to 1: {self.page_share}")
 
 
 Progress = Callable[[str], None]

@@ -6,8 +6,10 @@ A business day `d` (Monday to Friday): the payments of each calendar day since t
 arrive (02:00 UTC that day, its value date); the day closes at
 10:00 UTC (18:00 in Beijing); the clock ticks to 13:30 UTC (the morning in the US) and to
 00:30 UTC the next day (08:30 in Beijing), so that notices held through quiet hours go out;
-then the agent works the cases. Before the close and after each clock event the simulation
-waits until every service caught up (tideover_testkit.settle). Its calls on the
+then the agent works the cases and the borrowers who ask for help on their own page take their
+steps there (tideover_simulator.page_borrower), entering the codes the day's texts bring them.
+Before the close and after each clock event the simulation waits until every service caught up
+(tideover_testkit.settle). Its calls on the
 services' APIs outlive a service's restart (tideover_simulator.clients). After the last day
 it takes the trial balance of the book's loans (tideover_reconcile) and prints it.
 """
@@ -15,6 +17,7 @@ it takes the trial balance of the book's loans (tideover_reconcile) and prints i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections import Counter
@@ -27,7 +30,6 @@ import asyncpg
 from tideover_contracts.envelope import Envelope, Event, wrap
 from tideover_contracts.events.clock import BusinessDayClosed, ClockTicked, close_event_id
 from tideover_contracts.events.loans import RepaymentReceived
-from tideover_contracts.events.notifications import NotificationRequested, Purpose
 from tideover_reconcile import text_lines, trial_balance
 from tideover_runtime.lag import LagProbe
 from tideover_runtime.settings import RuntimeSettings
@@ -36,7 +38,9 @@ from tideover_simulator.book import Borrower, loan_book
 from tideover_simulator.caseload import Caseload
 from tideover_simulator.intake_clients import IntakeClients, RequestHook
 from tideover_simulator.observer import Day, Observer
+from tideover_simulator.page_borrower import PageBorrower
 from tideover_simulator.payments import payments_on
+from tideover_simulator.phones import Phones
 from tideover_simulator.scenario import DayHook, Plan, Progress, Services, at, business_days, last_closed_day
 from tideover_simulator.tally import Tally
 from tideover_testkit import reference_gateway
@@ -92,9 +96,10 @@ class Simulation:
         self.plan = plan
         self.progress = progress
         self.book: list[Borrower] = []
-        self.caseload = Caseload()
+        self.caseload = Caseload(seed=plan.seed, page_share=plan.page_share)
         self.tally = Tally()
-        self.codes: dict[uuid.UUID, str] = {}
+        #: What the borrowers' phones received from the reference gateway.
+        self.phones = Phones()
         #: Every call on a service's API that failed and was sent again (a restarting service).
         self.failed_calls: list[str] = []
 
@@ -108,7 +113,8 @@ class Simulation:
             f"simulating {len(self.book)} loans over {self.plan.days} business days from {first_day} (seed {self.plan.seed})"
         )
         stopping = asyncio.Event()
-        gateway = asyncio.create_task(reference_gateway.run(settings, 0.0, frozenset(), "simulator", stopping, self._delivered))
+        delivered = self.phones.deliver
+        gateway = asyncio.create_task(reference_gateway.run(settings, 0.0, frozenset(), "simulator", stopping, delivered))
         # A pool, not one connection: it reconnects after the database restarts (settle retries).
         database = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
         try:
@@ -134,6 +140,7 @@ class Simulation:
             ) as watcher,
             LagProbe(servers, prefix) as probe,
             self._intake_clients() as agent,
+            contextlib.aclosing(self._page_borrower()) as page,
         ):
             observer = Observer(watcher, set(borrowers))
             wires = _Wires(kafka, probe, database, watcher, self.tally.published)
@@ -141,7 +148,7 @@ class Simulation:
             await wires.settle()
             previous = first_day - timedelta(days=1)
             for number, day in enumerate(business_days(first_day, self.plan.days)):
-                await self._business_day(number, previous, day, wires, observer, agent)
+                await self._business_day(number, previous, day, wires, observer, agent, page)
                 previous = day
                 if number % 10 == 9 or number == self.plan.days - 1:
                     self._report_progress(day, number + 1, observer, started)
@@ -154,10 +161,11 @@ class Simulation:
         return observer, notices, balance
 
     async def _business_day(
-        self, number: int, previous: date, day: date, wires: _Wires, observer: Observer, agent: Agent
+        self, number: int, previous: date, day: date, wires: _Wires, observer: Observer, agent: Agent, page: PageBorrower
     ) -> None:
         """The payments since `previous`, the close of `day` (with the day hook alongside), the
-        clock ticks, the agent's calls and the borrowers' confirmations."""
+        clock ticks, the agent's calls and the page borrowers' steps, the change codes they
+        asked for, and the borrowers' confirmations."""
         today = Day(day)
         await self._pay(previous, day, observer, wires)
         # The payments and yesterday's confirmations are taken in before the close,
@@ -175,23 +183,26 @@ class Simulation:
             await wires.settle()
             observer.catch_up(today)
             self.caseload.note_overdue(observer, day)
-            await self.caseload.work(self.book, agent, observer, day)
-            await wires.settle()  # the written plans reach the borrowers' phones
+            await self.caseload.work(self.book, agent, page, observer, day)
+            await wires.settle()  # the written plans and the change codes reach the borrowers' phones
+            if page.waiting:
+                for case in self.caseload.cases.values():
+                    await page.enter_code(case)
+                await wires.settle()  # the written plans of the options chosen on the page
             for case in self.caseload.cases.values():
-                await agent.confirm(case)
+                await (page.confirm(case) if case.on_page else agent.confirm(case))
         self.tally.record(today, observer)
 
     async def _first_day(self) -> date:
         last = await last_closed_day(self.settings)
         return date(2026, 1, 5) if last is None else next(business_days(last + timedelta(days=1), 1))
 
-    def _delivered(self, request: NotificationRequested) -> None:
-        if request.purpose == Purpose.WRITTEN_PLAN:
-            self.codes[request.loan_id] = request.body
+    def _page_borrower(self) -> PageBorrower:
+        return PageBorrower(self.services.intake, self.phones, self.failed_calls, self.tally.page_steps)
 
     def _intake_clients(self) -> IntakeClients:
         return IntakeClients(
-            self.settings.database_url, self.services.intake, self.codes, self.failed_calls, self.on_intake_request
+            self.settings.database_url, self.services.intake, self.phones, self.failed_calls, self.on_intake_request
         )
 
     # Borrowers ------------------------------------------------------------------------------

@@ -17,6 +17,19 @@ from tideover_simulator.book import Borrower
 from tideover_simulator.observer import Day, Observer
 from tideover_simulator.scenario import Plan, at
 
+#: How a borrower asked for help: through the agent, or on their own page.
+CHANNELS = ("agent", "page")
+#: What the split counts for each: the borrowers who set out to ask, the applications submitted,
+#: the plans the borrowers accepted with the written plan's code, put in force, completed, broken,
+#: and still running. Summed over the channels, each but `borrowers` is the run's total.
+SPLIT_EVENTS = {
+    "applications": "NegotiationRequested",
+    "plans_accepted": "PlanAccepted",
+    "plans_activated": "PlanActivated",
+    "plans_completed": "PlanCompleted",
+    "plans_broken": "PlanBroken",
+}
+
 
 @dataclass
 class Tally:
@@ -27,6 +40,8 @@ class Tally:
     paid: Decimal = Decimal(0)
     #: Recovered since the last business day was recorded.
     recovered: Decimal = Decimal(0)
+    #: The page borrowers' steps left for the next day, by why (tideover_simulator.page_borrower).
+    page_steps: Counter[str] = field(default_factory=Counter)
 
     def record(self, today: Day, observer: Observer) -> None:
         """Close `today`'s entry of the series (its notices are counted at the end of the run)."""
@@ -106,6 +121,7 @@ class Tally:
             "offers": observer.counts["PlanOffered"],
             "rejections": observer.counts["PlanRejected"],
             "offers_by_kind": dict(observer.offers_by_kind),
+            "plans_accepted": observer.counts["PlanAccepted"],
             "plans_activated": observer.counts["PlanActivated"],
             "plans_completed": plans["completed"],
             "plans_broken": plans["broken"],
@@ -117,4 +133,21 @@ class Tally:
             "waivers_reinstated": str(observer.reinstated),
             "events_published": dict(self.published),
             "service_events": dict(observer.counts),
+            "help_by_channel": help_by_channel(cases, observer),
+            "page_steps_not_taken": dict(sorted(self.page_steps.items())),
         }
+
+
+def help_by_channel(cases: Mapping[uuid.UUID, Case], observer: Observer) -> dict[str, dict[str, int]]:
+    """The borrowers who asked for help through the agent and on their page, and what became of
+    their applications and plans (every application of a run is a case's)."""
+    split = {channel: dict.fromkeys(("borrowers", *SPLIT_EVENTS, "plans_active"), 0) for channel in CHANNELS}
+    for loan_id, case in cases.items():
+        row = split["page" if case.on_page else "agent"]
+        counts = observer.counts_by_loan.get(loan_id, Counter())
+        standing = observer.standing[loan_id]
+        row["borrowers"] += 1
+        for key, event_type in SPLIT_EVENTS.items():
+            row[key] += counts[event_type]
+        row["plans_active"] += standing.plan is not None and standing.plan_ended is None
+    return split
