@@ -16,13 +16,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from negotiation_intake.adapters.borrower_changes import PostgresPendingChanges
 from negotiation_intake.adapters.outbox import PostgresCommandOutbox
 from negotiation_intake.application.borrower_changes import Apply
 from negotiation_intake.application.borrower_contact import applying_preferences, preferences_details, preferences_of
 from negotiation_intake.domain.borrower_changes import CODE_TRIES, CODE_VALID_MINUTES, ChangeKind, ChangeState, PendingChange
 from negotiation_intake.entrypoints.borrower_page import change_codes
-from negotiation_intake.entrypoints.borrower_page.change_codes import ask_code, confirmed_change, session_key
+from negotiation_intake.entrypoints.borrower_page.change_codes import (
+    ask_code,
+    confirmed_change,
+    latest_change,
+    session_key,
+    waits_for_code,
+)
 from negotiation_intake.entrypoints.borrower_page.how_we_contact import (
     OFF,
     Chosen,
@@ -47,9 +52,9 @@ KIND = ChangeKind.CONTACT_PREFERENCES
 
 
 @router.get(CONTACT_PATH)
-async def contact_page(request: Request, page: PageState, done: str | None = None) -> Response:
+async def contact_page(request: Request, page: PageState, done: str | None = None, other: str | None = None) -> Response:
     visit = await visiting(page, request)
-    return await _section(request, page, visit, words_of(visit, request), said=SAID.get(done or ""))
+    return await _section(request, page, visit, words_of(visit, request), other=bool(other), said=SAID.get(done or ""))
 
 
 @router.post(CONTACT_PATH)
@@ -108,19 +113,19 @@ async def _section(
     *,
     offer: ContactOffer | None = None,
     form: ContactForm | None = None,
+    other: bool = False,
     **said: Any,
 ) -> Response:
     """The section: cannot be changed now (notification silent), or why there is no form, else the
-    code to enter for the choice sent, else the form filled in with the choice so far."""
+    code to enter for the choice sent (unless the borrower asked to choose again: `other`), else
+    the form filled in with the choice so far."""
     if offer is None:
         offer = offer_of(await page.upstream.contact_choices(visit.loan.loan_id))
     resources = page.resources()
     async with resources.pool.acquire() as connection:
-        pending = await PostgresPendingChanges(connection).latest(visit.loan.loan_id, session_key(visit), KIND)
+        pending = await latest_change(connection, visit, KIND)
     now = resources.clock.now()
-    waiting = pending if pending and pending.state is ChangeState.PENDING and pending.code_hash else None
-    if waiting is not None and waiting.code_tries >= CODE_TRIES:  # locked: the form, to send again
-        waiting = None
+    waiting = pending if waits_for_code(pending) and not other else None  # locked: the form, to send again
     chosen = _latest_choice(offer, pending)
     context = {
         "offer": offer,
