@@ -9,11 +9,8 @@ choice cannot be changed now (no 500)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,25 +18,34 @@ import asyncpg
 import httpx
 import pytest
 
-from negotiation_intake.entrypoints.bootstrap import SCHEMA
 from negotiation_intake.entrypoints.borrower_page.i18n import Words
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import ClockTicked
 from tideover_contracts.events.loans import LoanBooked
-from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, NOTIFICATIONS_REQUESTS
-from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
+from tideover_testkit.fixtures import Infrastructure, Servers
 from tideover_testkit.journeys import day_closed
 from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
-from tideover_testkit.processes import started_services
 from tideover_testkit.service_keys import harness_headers
 from tideover_testkit.settle import settled
 
-from .test_borrower_need_help import code_sent, csrf_of, other, sign_link
-from .test_borrower_page import CLOSED_ON, book_overdue, booked, client_address, opened
+from .borrower_services import (
+    ALERT,
+    CLOSED_ON,
+    System,
+    booked,
+    code_entered,
+    code_sent,
+    connected,
+    csrf_of,
+    opened,
+    other,
+    sign_link,
+    started_system,
+    watching,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-ALERT = re.compile(r'role="alert"[^>]*>([^<]+)<')
 NAMES = ("overdue_detection", "notification", "negotiation_intake")
 #: The choice: SMS first, no calls, from 09:00 to 10:00 in Beijing (01:00–02:00 UTC).
 CHOICE = {"rank_sms": "1", "rank_voice_call": "off", "start": "09:00", "end": "10:00"}
@@ -49,56 +55,39 @@ NOTICE_DAY = CLOSED_ON + timedelta(days=4)
 PREFERRED = datetime.combine(NOTICE_DAY + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class System:
-    infrastructure: Infrastructure
-    intake: str
-    notification: str
-    loans: dict[str, LoanBooked]
-
-    def browser(self) -> httpx.AsyncClient:
-        headers = {"X-Forwarded-For": client_address(), "Accept-Language": "en"}
-        return httpx.AsyncClient(base_url=self.intake, headers=headers, timeout=20, follow_redirects=False)
-
-    async def choices(self, loan: LoanBooked) -> dict[str, Any]:
-        async with httpx.AsyncClient(base_url=self.notification, headers=harness_headers(), timeout=10) as http:
-            answer = await http.get(f"/v1/loans/{loan.loan_id}/contact-choices")
-        assert answer.status_code == 200, answer.text
-        found: dict[str, Any] = answer.json()
-        return found
-
-    async def contact_log(self, loan: LoanBooked) -> list[dict[str, Any]]:
-        async with httpx.AsyncClient(base_url=self.notification, headers=harness_headers(), timeout=10) as http:
-            entries: list[dict[str, Any]] = (await http.get(f"/v1/loans/{loan.loan_id}/contact-log")).json()["entries"]
-        return entries
-
-
 @pytest.fixture(scope="module")
 def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with (
-        contextmanager(_isolated)(servers) as infrastructure,
-        started_services(infrastructure.service_env(), tmp_path_factory.mktemp("borrower-contact"), NAMES) as running,
-    ):
-        loans = {"journey": booked("B-000741"), "refused": booked("B-000852")}
-        asyncio.run(book_overdue(infrastructure, running["overdue_detection"].url, list(loans.values())))
-        yield System(infrastructure, running["negotiation_intake"].url, running["notification"].url, loans)
+    loans = {"journey": booked("B-000741"), "refused": booked("B-000852")}
+    with started_system(servers, tmp_path_factory.mktemp("borrower-contact"), NAMES, loans) as system:
+        yield system
 
 
 @pytest.fixture
 async def database(system: System) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(system.infrastructure.database_url, server_settings={"search_path": SCHEMA})
-    try:
+    async with connected(system.infrastructure) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture
 async def watcher(system: System) -> AsyncIterator[TopicWatcher]:
-    infra = system.infrastructure
-    topics = (NOTIFICATIONS_REQUESTS.name, NEGOTIATION_APPLICATIONS.name)
-    async with TopicWatcher(infra.bootstrap_servers, topics, infra.topic_prefix) as watching:
-        yield watching
+    async with watching(system.infrastructure) as watcher:
+        yield watcher
+
+
+async def choices(system: System, loan: LoanBooked) -> dict[str, Any]:
+    """The contact choices notification keeps for the loan."""
+    async with httpx.AsyncClient(base_url=system.urls["notification"], headers=harness_headers(), timeout=10) as http:
+        answer = await http.get(f"/v1/loans/{loan.loan_id}/contact-choices")
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+async def contact_log(system: System, loan: LoanBooked) -> list[dict[str, Any]]:
+    """What notification decided for each message to the loan's borrower."""
+    async with httpx.AsyncClient(base_url=system.urls["notification"], headers=harness_headers(), timeout=10) as http:
+        entries: list[dict[str, Any]] = (await http.get(f"/v1/loans/{loan.loan_id}/contact-log")).json()["entries"]
+    return entries
 
 
 async def chose(browser: httpx.AsyncClient, **fields: str) -> httpx.Response:
@@ -108,8 +97,7 @@ async def chose(browser: httpx.AsyncClient, **fields: str) -> httpx.Response:
 
 
 async def entered(browser: httpx.AsyncClient, code: str) -> httpx.Response:
-    page = await browser.get("/b/contact")
-    return await browser.post("/b/contact/code", data={"csrf": csrf_of(page), "code": code})
+    return await code_entered(browser, "/b/contact", code)
 
 
 async def publish(infrastructure: Infrastructure, *envelopes: Any) -> None:
@@ -146,7 +134,7 @@ async def test_a_confirmed_choice_reaches_notification_and_the_next_notice_waits
         assert ALERT.findall(wrong.text) == [Words("zh-CN")("contact_code_refused")]
         await settled(system.infrastructure)
         assert watcher.events("ContactPreferencesChosen", lambda e: e.loan_id == loan.loan_id) == []
-        assert (await system.choices(loan))["chosen"] is None
+        assert (await choices(system, loan))["chosen"] is None
 
         right = await entered(browser, code)
         assert (right.status_code, right.headers["location"]) == (303, "/b/contact?done=saved")
@@ -156,7 +144,7 @@ async def test_a_confirmed_choice_reaches_notification_and_the_next_notice_waits
     assert 'data-hours="09:00-10:00"' in shown.text
     assert code not in shown.text
     await settled(system.infrastructure)
-    kept = (await system.choices(loan))["chosen"]
+    kept = (await choices(system, loan))["chosen"]
     assert (kept["preferred_channels"], kept["opted_out_channels"], kept["preferred_hours"]) == (
         ["sms"],
         ["voice_call"],
@@ -166,7 +154,7 @@ async def test_a_confirmed_choice_reaches_notification_and_the_next_notice_waits
     before = len(overdue_notices(watcher, loan))
     await publish(system.infrastructure, *(day_closed(CLOSED_ON + timedelta(days=n)) for n in range(1, 5)))
     held = [
-        entry for entry in await system.contact_log(loan) if entry["purpose"] == "overdue_notice" and entry["decision"] == "held"
+        entry for entry in await contact_log(system, loan) if entry["purpose"] == "overdue_notice" and entry["decision"] == "held"
     ]
     assert [(entry["rule"], entry["held_until"]) for entry in held] == [("preferred_hours", PREFERRED.isoformat())]
     assert len(overdue_notices(watcher, loan)) == before  # 18:00 in Beijing: the law allows it, the borrower does not
@@ -198,23 +186,16 @@ async def test_without_the_session_or_the_form_token_nothing_is_kept(system: Sys
 
 
 @pytest.fixture(scope="module")
-def without_notification(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, LoanBooked]]:
+def without_notification(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     names = ("overdue_detection", "negotiation_intake")  # intake told of no notification
-    with (
-        contextmanager(_isolated)(servers) as infrastructure,
-        started_services(infrastructure.service_env(), tmp_path_factory.mktemp("contact-alone"), names) as running,
-    ):
-        loan = booked("B-000963")
-        asyncio.run(book_overdue(infrastructure, running["overdue_detection"].url, [loan]))
-        yield running["negotiation_intake"].url, loan
+    loans = {"alone": booked("B-000963")}
+    with started_system(servers, tmp_path_factory.mktemp("contact-alone"), names, loans) as system:
+        yield system
 
 
-async def test_when_notification_does_not_answer_the_section_says_so_and_keeps_nothing(
-    without_notification: tuple[str, LoanBooked],
-) -> None:
-    intake, loan = without_notification
-    headers = {"X-Forwarded-For": client_address(), "Accept-Language": "en"}
-    async with httpx.AsyncClient(base_url=intake, headers=headers, timeout=20, follow_redirects=False) as browser:
+async def test_when_notification_does_not_answer_the_section_says_so_and_keeps_nothing(without_notification: System) -> None:
+    loan = without_notification.loans["alone"]
+    async with without_notification.browser() as browser:
         await opened(browser, sign_link(loan))
         page = await browser.get("/b/contact")
         sent = await browser.post("/b/contact", data={"csrf": csrf_of(page), **CHOICE})

@@ -10,15 +10,11 @@ application may have, 429 with Retry-After."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -28,66 +24,34 @@ import pytest
 from negotiation_intake.adapters.idempotency import fingerprint
 from negotiation_intake.domain.access import Role
 from negotiation_intake.domain.borrower_limits import PER_APPLICATION
-from negotiation_intake.entrypoints.bootstrap import SCHEMA
 from negotiation_intake.entrypoints.borrower_page.i18n import Words
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.loans import LoanBooked, RepaymentReceived
 from tideover_contracts.events.negotiation import PlanSentToBorrower
 from tideover_contracts.examples import loan_booked
-from tideover_runtime.borrower_links import DEVELOPMENT_LINK_SECRET, sign
-from tideover_testkit.console import start_intake
-from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
+from tideover_testkit.fixtures import Servers
 from tideover_testkit.journeys import SERVICE_OUTPUT_TOPICS, file_application
 from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
-from tideover_testkit.processes import ServiceProcess, started_services, wait_until_ok
+from tideover_testkit.processes import wait_until_ok
 
-from .test_borrower_page import book_overdue
+from .borrower_services import ALERT, CLOSED_ON, CSRF, NOW, System, connected, other, sign_link, started_system
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-CLOSED_ON = date(2027, 6, 18)  # the first installment, due 2027-05-15, overdue
-NOW = datetime(2027, 6, 18, 10, tzinfo=UTC)  # the business clock once CLOSED_ON is closed
-SECRET = DEVELOPMENT_LINK_SECRET.encode()  # the harness runs TIDEOVER_ENV=development
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 ONCE = re.compile(r'name="once" value="([^"]+)"')
-ALERT = re.compile(r'role="alert"[^>]*>([^<]+)<')
 CONFIRMATION = "/b/plan/confirmation"
-#: Beside intake: the book of record, the offers and plans, and the plans' months.
-OTHERS = ("overdue_detection", "plan_calculation", "repayment_tracking")
-
-
-@dataclass(frozen=True)
-class System:
-    infrastructure: Infrastructure
-    running: dict[str, ServiceProcess]
-    #: A loan for each test, overdue since CLOSED_ON closed.
-    loans: dict[str, LoanBooked]
-
-    def url(self, service: str) -> str:
-        return self.running[service].url
-
-    def browser(self, number: int) -> httpx.AsyncClient:
-        """The borrower's browser, from an address of the documentation range (RFC 5737) of its own."""
-        headers = {"X-Forwarded-For": f"192.0.2.{number}", "Accept-Language": "en"}
-        return httpx.AsyncClient(base_url=self.url("negotiation_intake"), headers=headers, timeout=10, follow_redirects=False)
+#: Intake and beside it the book of record, the offers and plans, and the plans' months (intake is
+#: told where tracking answers).
+NAMES = ("overdue_detection", "plan_calculation", "repayment_tracking", "negotiation_intake")
 
 
 @pytest.fixture(scope="module")
 def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    logs = tmp_path_factory.mktemp("borrower-my-plan")
-    with (
-        contextmanager(_isolated)(servers) as infrastructure,
-        started_services(infrastructure.service_env(), logs, OTHERS) as running,
-    ):
-        running["negotiation_intake"] = start_intake(infrastructure, Path(logs), running)  # told where tracking answers
-        loans = {name: loan_booked(loan_id=uuid.uuid4(), booked_on=date(2027, 5, 15)) for name in ("journey", "forged")}
-        asyncio.run(book_overdue(infrastructure, running["overdue_detection"].url, list(loans.values())))
-        yield System(infrastructure, running, loans)
-
-
-def other(code: str) -> str:
-    return f"{(int(code) + 1) % 1_000_000:06d}"
+    # A loan for each test, overdue since CLOSED_ON closed.
+    loans = {name: loan_booked(loan_id=uuid.uuid4(), booked_on=date(2027, 5, 15)) for name in ("journey", "forged")}
+    with started_system(servers, tmp_path_factory.mktemp("borrower-my-plan"), NAMES, loans) as system:
+        yield system
 
 
 def form_of(page: httpx.Response) -> dict[str, str]:
@@ -104,11 +68,11 @@ async def plan_sent(system: System, watcher: TopicWatcher, loan: LoanBooked) -> 
     key = await issue_key(system.infrastructure.database_url, f"agent-{uuid.uuid4().hex[:6]}", Role.AGENT)
     ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
     headers = {"X-API-Key": key}
-    async with httpx.AsyncClient(base_url=system.url("negotiation_intake"), headers=headers, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=system.intake, headers=headers, timeout=10) as http:
         application_id = (await file_application(http, loan.loan_id))["application_id"]
         offer = await watcher.wait_for_event("PlanOffered", ours)
         await wait_until_ok(
-            f"{system.url('negotiation_intake')}/v1/applications/{application_id}",
+            f"{system.intake}/v1/applications/{application_id}",
             accept=lambda answer: answer.json()["state"] == "offered",
             headers=headers,
         )
@@ -187,9 +151,9 @@ async def first_month_paid(system: System, kafka: KafkaTestClient, watcher: Topi
     """The plan activated, its first month paid as upstream reports it; repayment-tracking's plan."""
     ours = lambda event: event.loan_id == loan.loan_id  # noqa: E731
     activated = await watcher.wait_for_event("PlanActivated", ours)
-    await wait_until_ok(f"{system.url('repayment_tracking')}/v1/plans/{activated.plan_id}")
+    await wait_until_ok(f"{system.urls['repayment_tracking']}/v1/plans/{activated.plan_id}")
     await wait_until_ok(
-        f"{system.url('overdue_detection')}/v1/loans/{loan.loan_id}/overdue-status",
+        f"{system.urls['overdue_detection']}/v1/loans/{loan.loan_id}/overdue-status",
         accept=lambda answer: answer.json()["status"] == "under_plan",
     )
     payment = RepaymentReceived(
@@ -202,7 +166,7 @@ async def first_month_paid(system: System, kafka: KafkaTestClient, watcher: Topi
     await kafka.publish(wrap(payment, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
     await watcher.wait_for_event("PlanInstallmentPaid", ours)
     answer = await wait_until_ok(
-        f"{system.url('repayment_tracking')}/v1/loans/{loan.loan_id}/plans",
+        f"{system.urls['repayment_tracking']}/v1/loans/{loan.loan_id}/plans",
         accept=lambda answer: answer.json()["plans"][-1]["installments"][0]["status"] == "paid",
     )
     plan: dict[str, Any] = answer.json()["plans"][-1]
@@ -227,41 +191,38 @@ def the_progress_is_repayment_trackings(page: httpx.Response, plan: dict[str, An
 
 async def test_the_written_plan_is_read_and_confirmed_on_the_page_then_its_progress_is_trackings(system: System) -> None:
     infrastructure, loan = system.infrastructure, system.loans["journey"]
-    database = await asyncpg.connect(infrastructure.database_url, server_settings={"search_path": SCHEMA})
-    try:
-        async with (
-            KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as kafka,
-            TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher,
-            system.browser(10) as browser,
-        ):
-            entry = await browser.get(f"/b/{sign(loan.loan_id, loan.borrower.borrower_id, NOW + timedelta(days=7), SECRET)}")
-            assert entry.status_code == 303
-            assert 'href="/b/plan"' not in (await browser.get("/b/")).text  # nothing to show yet
-            sent = await plan_sent(system, watcher, loan)
+    async with (
+        connected(infrastructure) as database,
+        KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as kafka,
+        TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher,
+        system.browser() as browser,
+    ):
+        entry = await browser.get(f"/b/{sign_link(loan)}")
+        assert entry.status_code == 303
+        assert 'href="/b/plan"' not in (await browser.get("/b/")).text  # nothing to show yet
+        sent = await plan_sent(system, watcher, loan)
 
-            my_loan = await browser.get("/b/")
-            assert 'href="/b/plan"' in my_loan.text
-            written = await browser.get("/b/plan")
-            assert written.status_code == 200
-            the_written_plan_is_the_one_sent(written, sent)
-            await refusals(system, database, browser, sent)
-            accepted = await confirmed(database, browser, sent)
-            assert 'id="status-message" role="status"' in accepted.text
-            assert sent.confirmation_code not in accepted.text
+        my_loan = await browser.get("/b/")
+        assert 'href="/b/plan"' in my_loan.text
+        written = await browser.get("/b/plan")
+        assert written.status_code == 200
+        the_written_plan_is_the_one_sent(written, sent)
+        await refusals(system, database, browser, sent)
+        accepted = await confirmed(database, browser, sent)
+        assert 'id="status-message" role="status"' in accepted.text
+        assert sent.confirmation_code not in accepted.text
 
-            plan = await first_month_paid(system, kafka, watcher, loan)
-            the_progress_is_repayment_trackings(await browser.get("/b/plan"), plan)
+        plan = await first_month_paid(system, kafka, watcher, loan)
+        the_progress_is_repayment_trackings(await browser.get("/b/plan"), plan)
 
-            await database.execute(  # as many refused tries as the application may have, made already
-                "UPDATE borrower_tries SET tries = $2 WHERE subject = $1",
-                f"{PER_APPLICATION.scope}:{sent.application_id}",
-                PER_APPLICATION.tries,
-            )
-            over = await browser.post(CONFIRMATION, data={**form_of(written), "code": sent.confirmation_code})
-            assert over.status_code == 429
-            assert 0 < int(over.headers["retry-after"]) <= PER_APPLICATION.window.total_seconds()
-    finally:
-        await database.close()
+        await database.execute(  # as many refused tries as the application may have, made already
+            "UPDATE borrower_tries SET tries = $2 WHERE subject = $1",
+            f"{PER_APPLICATION.scope}:{sent.application_id}",
+            PER_APPLICATION.tries,
+        )
+        over = await browser.post(CONFIRMATION, data={**form_of(written), "code": sent.confirmation_code})
+        assert over.status_code == 429
+        assert 0 < int(over.headers["retry-after"]) <= PER_APPLICATION.window.total_seconds()
 
 
 async def test_a_form_without_the_sessions_token_changes_nothing(system: System) -> None:
@@ -269,9 +230,9 @@ async def test_a_form_without_the_sessions_token_changes_nothing(system: System)
     infrastructure = system.infrastructure
     async with (
         TopicWatcher(infrastructure.bootstrap_servers, SERVICE_OUTPUT_TOPICS, infrastructure.topic_prefix) as watcher,
-        system.browser(11) as browser,
+        system.browser() as browser,
     ):
-        await browser.get(f"/b/{sign(loan.loan_id, loan.borrower.borrower_id, NOW + timedelta(days=7), SECRET)}")
+        await browser.get(f"/b/{sign_link(loan)}")
         sent = await plan_sent(system, watcher, loan)
         form = form_of(await browser.get("/b/plan"))
         forged = await browser.post(CONFIRMATION, data={**form, "csrf": "not-the-token", "code": sent.confirmation_code})

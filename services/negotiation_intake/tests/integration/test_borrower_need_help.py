@@ -9,14 +9,10 @@ are limited (429); no input reaches a 500."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -27,67 +23,49 @@ from PIL import Image
 from negotiation_intake.application.borrower_help import BORROWER_PAGE
 from negotiation_intake.domain.access import Role
 from negotiation_intake.domain.borrower_limits import CODES_PER_LOAN
-from negotiation_intake.entrypoints.bootstrap import SCHEMA
 from negotiation_intake.entrypoints.borrower_page.i18n import Words
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.events.loans import LoanBooked
-from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, NOTIFICATIONS_REQUESTS
-from tideover_runtime.borrower_links import sign
-from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
+from tideover_testkit.fixtures import Servers
 from tideover_testkit.kafka import TopicWatcher
-from tideover_testkit.processes import started_services
 
-from .test_borrower_page import CSRF, NOW, SECRET, book_overdue, booked, client_address, opened
+from .borrower_services import (
+    ALERT,
+    System,
+    booked,
+    code_entered,
+    code_sent,
+    connected,
+    csrf_of,
+    opened,
+    other,
+    sign_link,
+    started_system,
+    watching,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
-ALERT = re.compile(r'role="alert"[^>]*>([^<]+)<')
-CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 NAMES = ("overdue_detection", "notification", "negotiation_intake")
-
-
-@dataclass(frozen=True)
-class System:
-    infrastructure: Infrastructure
-    intake: str
-    loans: dict[str, LoanBooked]
-
-    def browser(self) -> httpx.AsyncClient:
-        headers = {"X-Forwarded-For": client_address(), "Accept-Language": "en"}
-        return httpx.AsyncClient(base_url=self.intake, headers=headers, timeout=20, follow_redirects=False)
 
 
 @pytest.fixture(scope="module")
 def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with (
-        contextmanager(_isolated)(servers) as infrastructure,
-        started_services(infrastructure.service_env(), tmp_path_factory.mktemp("borrower-help"), NAMES) as running,
-    ):
-        loans = {"journey": booked("B-000321"), "refused": booked("B-000654"), "limited": booked("B-000987")}
-        asyncio.run(book_overdue(infrastructure, running["overdue_detection"].url, list(loans.values())))
-        yield System(infrastructure, running["negotiation_intake"].url, loans)
+    loans = {"journey": booked("B-000321"), "refused": booked("B-000654"), "limited": booked("B-000987")}
+    with started_system(servers, tmp_path_factory.mktemp("borrower-help"), NAMES, loans) as system:
+        yield system
 
 
 @pytest.fixture
 async def database(system: System) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(system.infrastructure.database_url, server_settings={"search_path": SCHEMA})
-    try:
+    async with connected(system.infrastructure) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture
 async def requests(system: System) -> AsyncIterator[TopicWatcher]:
-    infra = system.infrastructure
-    topics = (NOTIFICATIONS_REQUESTS.name, NEGOTIATION_APPLICATIONS.name)
-    async with TopicWatcher(infra.bootstrap_servers, topics, infra.topic_prefix) as watching:
-        yield watching
-
-
-def sign_link(loan: LoanBooked) -> str:
-    """The token of a link as notification signs it."""
-    return sign(loan.loan_id, loan.borrower.borrower_id, NOW + timedelta(days=7), SECRET)
+    async with watching(system.infrastructure) as watcher:
+        yield watcher
 
 
 def payslip_photo() -> bytes:
@@ -95,12 +73,6 @@ def payslip_photo() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (230, 220, 200)).save(buffer, "JPEG")
     return buffer.getvalue()
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = CSRF.search(page.text)
-    assert found is not None, page.text[:300]
-    return found.group(1)
 
 
 FIELDS = {"reason": "income_reduction", "monthly_income": "4200", "essential_expenses": "2600.50", "description": "Shop closed"}
@@ -113,18 +85,8 @@ async def sent_for_help(browser: httpx.AsyncClient, **fields: str) -> httpx.Resp
     return await browser.post("/b/help", data={"csrf": csrf_of(page), **FIELDS, **fields}, files=files)
 
 
-async def code_sent(requests: TopicWatcher, loan: LoanBooked) -> tuple[str, Any]:
-    """The code notification sent to the phone on file, and its request."""
-    ours = lambda event: event.loan_id == loan.loan_id and event.purpose == "change_code"  # noqa: E731
-    request = await requests.wait_for_event("NotificationRequested", ours)
-    found = CODE.search(request.body)
-    assert found is not None, request.body
-    return found.group(1), request
-
-
 async def entered(browser: httpx.AsyncClient, code: str) -> httpx.Response:
-    page = await browser.get("/b/help")
-    return await browser.post("/b/help/code", data={"csrf": csrf_of(page), "code": code})
+    return await code_entered(browser, "/b/help", code)
 
 
 async def agents_view(system: System, loan: LoanBooked) -> list[dict[str, Any]]:
@@ -132,10 +94,6 @@ async def agents_view(system: System, loan: LoanBooked) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(base_url=system.intake, headers={"X-API-Key": key}, timeout=10) as http:
         shown = (await http.get(f"/v1/loans/{loan.loan_id}")).json()["applications"]
         return [(await http.get(f"/v1/applications/{a['application_id']}")).json() for a in shown]
-
-
-def other(code: str) -> str:
-    return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
 async def test_an_application_with_a_photo_is_made_with_the_code_sent_to_the_phone(
@@ -169,6 +127,7 @@ async def test_an_application_with_a_photo_is_made_with_the_code_sent_to_the_pho
         ("payslip.jpg", "income_proof", "image/jpeg")
     ]
     kept = await database.fetchrow("SELECT state, code_hash FROM borrower_changes WHERE loan_id = $1", loan.loan_id)
+    assert kept is not None
     assert kept["state"] == "applied"
     assert code not in kept["code_hash"]
     assert await database.fetchval("SELECT count(*) FROM outbox WHERE convert_from(value, 'UTF8') LIKE $1", f"%{code}%") == 0

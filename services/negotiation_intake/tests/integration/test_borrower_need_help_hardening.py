@@ -14,8 +14,6 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
@@ -26,17 +24,27 @@ from negotiation_intake.application.borrower_help import BORROWER_PAGE
 from negotiation_intake.domain.access import Role
 from negotiation_intake.domain.borrower_changes import CODE_TRIES
 from negotiation_intake.domain.borrower_limits import CHANGE_CODE_TRIES_PER_LOAN, CODES_A_DAY_PER_LOAN, HELP_FORMS_PER_SESSION
-from negotiation_intake.entrypoints.bootstrap import SCHEMA
 from negotiation_intake.entrypoints.borrower_page.i18n import Words
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.events.loans import LoanBooked
-from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, NOTIFICATIONS_REQUESTS
-from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
+from tideover_testkit.fixtures import Servers
 from tideover_testkit.kafka import TopicWatcher
-from tideover_testkit.processes import started_services
 
-from .test_borrower_need_help import CODE, code_sent, csrf_of, entered, other, sent_for_help, sign_link
-from .test_borrower_page import book_overdue, booked, client_address, opened
+from .borrower_services import (
+    System,
+    booked,
+    client_address,
+    code_in,
+    code_sent,
+    connected,
+    csrf_of,
+    opened,
+    other,
+    sign_link,
+    started_system,
+    watching,
+)
+from .test_borrower_need_help import entered, sent_for_help
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -44,52 +52,30 @@ NAMES = ("overdue_detection", "notification", "negotiation_intake")
 LOANS = ("audited", "early", "guessed", "forms", "daily", "large")
 
 
-@dataclass(frozen=True)
-class System:
-    infrastructure: Infrastructure
-    intake: str
-    loans: dict[str, LoanBooked]
-
-    def browser(self) -> httpx.AsyncClient:
-        headers = {"X-Forwarded-For": client_address(), "Accept-Language": "en"}
-        return httpx.AsyncClient(base_url=self.intake, headers=headers, timeout=20, follow_redirects=False)
-
-
 @pytest.fixture(scope="module")
 def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with (
-        contextmanager(_isolated)(servers) as infrastructure,
-        started_services(infrastructure.service_env(), tmp_path_factory.mktemp("help-hardening"), NAMES) as running,
-    ):
-        loans = {name: booked(f"B-{400 + n:06d}") for n, name in enumerate(LOANS)}
-        asyncio.run(book_overdue(infrastructure, running["overdue_detection"].url, list(loans.values())))
-        yield System(infrastructure, running["negotiation_intake"].url, loans)
+    loans = {name: booked(f"B-{400 + n:06d}") for n, name in enumerate(LOANS)}
+    with started_system(servers, tmp_path_factory.mktemp("help-hardening"), NAMES, loans) as system:
+        yield system
 
 
 @pytest.fixture
 async def database(system: System) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(system.infrastructure.database_url, server_settings={"search_path": SCHEMA})
-    try:
+    async with connected(system.infrastructure) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture
 async def requests(system: System) -> AsyncIterator[TopicWatcher]:
-    infra = system.infrastructure
-    topics = (NOTIFICATIONS_REQUESTS.name, NEGOTIATION_APPLICATIONS.name)
-    async with TopicWatcher(infra.bootstrap_servers, topics, infra.topic_prefix) as watching:
-        yield watching
+    async with watching(system.infrastructure) as watcher:
+        yield watcher
 
 
 async def nth_code(requests: TopicWatcher, loan: LoanBooked, n: int) -> str:
     """The `n`th change code (from 0) notification sent for the loan."""
     ours = lambda event: event.loan_id == loan.loan_id and event.purpose == "change_code"  # noqa: E731
     await requests.wait_for(lambda _: len(requests.events("NotificationRequested", ours)) > n)
-    found = CODE.search(requests.events("NotificationRequested", ours)[n].body)
-    assert found is not None
-    return found.group(1)
+    return code_in(requests.events("NotificationRequested", ours)[n].body)
 
 
 async def key_of(system: System, role: Role) -> str:

@@ -8,12 +8,9 @@ needing a supervisor waits in the supervisor queue and is sent when a supervisor
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,18 +20,28 @@ import pytest
 
 from negotiation_intake.application.borrower_help import BORROWER_PAGE
 from negotiation_intake.domain.access import Role
-from negotiation_intake.entrypoints.bootstrap import SCHEMA
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.events.loans import LoanBooked
 from tideover_contracts.events.plans import PlanOffered
-from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, NOTIFICATIONS_REQUESTS, PLANS_OFFERS
-from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
+from tideover_contracts.topics import PLANS_OFFERS
+from tideover_testkit.fixtures import Servers
 from tideover_testkit.journeys import file_application, hardship_application
 from tideover_testkit.kafka import TopicWatcher
-from tideover_testkit.processes import started_services, wait_until_ok
+from tideover_testkit.processes import wait_until_ok
 
-from .test_borrower_need_help import code_sent, csrf_of, other, sign_link
-from .test_borrower_page import book_overdue, booked, client_address, opened
+from .borrower_services import (
+    System,
+    booked,
+    code_entered,
+    code_sent,
+    connected,
+    csrf_of,
+    opened,
+    other,
+    sign_link,
+    started_system,
+    watching,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -42,43 +49,23 @@ NAMES = ("overdue_detection", "notification", "plan_calculation", "negotiation_i
 OPTION = re.compile(r'<article class="card option[^"]*"[^>]*data-option-id="([^"]+)"')
 
 
-@dataclass(frozen=True)
-class System:
-    infrastructure: Infrastructure
-    intake: str
-    loans: dict[str, LoanBooked]
-
-    def browser(self) -> httpx.AsyncClient:
-        headers = {"X-Forwarded-For": client_address(), "Accept-Language": "en"}
-        return httpx.AsyncClient(base_url=self.intake, headers=headers, timeout=20, follow_redirects=False)
-
-
 @pytest.fixture(scope="module")
 def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with (
-        contextmanager(_isolated)(servers) as infrastructure,
-        started_services(infrastructure.service_env(), tmp_path_factory.mktemp("borrower-options"), NAMES) as running,
-    ):
-        loans = {"within": booked("B-001321"), "supervisor": booked("B-001654")}
-        asyncio.run(book_overdue(infrastructure, running["overdue_detection"].url, list(loans.values())))
-        yield System(infrastructure, running["negotiation_intake"].url, loans)
+    loans = {"within": booked("B-001321"), "supervisor": booked("B-001654")}
+    with started_system(servers, tmp_path_factory.mktemp("borrower-options"), NAMES, loans) as system:
+        yield system
 
 
 @pytest.fixture
 async def database(system: System) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(system.infrastructure.database_url, server_settings={"search_path": SCHEMA})
-    try:
+    async with connected(system.infrastructure) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture
 async def events(system: System) -> AsyncIterator[TopicWatcher]:
-    infra = system.infrastructure
-    topics = (NOTIFICATIONS_REQUESTS.name, NEGOTIATION_APPLICATIONS.name, PLANS_OFFERS.name)
-    async with TopicWatcher(infra.bootstrap_servers, topics, infra.topic_prefix) as watching:
-        yield watching
+    async with watching(system.infrastructure, PLANS_OFFERS) as watcher:
+        yield watcher
 
 
 async def offered(system: System, events: TopicWatcher, loan: LoanBooked, income: str) -> tuple[str, PlanOffered, str]:
@@ -106,8 +93,7 @@ async def choose(browser: httpx.AsyncClient, offer_id: str, option_id: str, toke
 
 
 async def entered(browser: httpx.AsyncClient, code: str) -> httpx.Response:
-    page = await browser.get("/b/options")
-    return await browser.post("/b/options/code", data={"csrf": csrf_of(page), "code": code})
+    return await code_entered(browser, "/b/options", code)
 
 
 async def state_of(system: System, key: str, application_id: str) -> dict[str, Any]:

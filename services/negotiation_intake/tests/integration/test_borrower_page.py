@@ -11,14 +11,12 @@ service trusts X-Forwarded-For from 127.0.0.1)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import asyncpg
@@ -27,28 +25,18 @@ import pytest
 
 from negotiation_intake.adapters.console_sessions import TOKEN_PATTERN
 from negotiation_intake.domain.borrower_limits import LINK_PER_CLIENT, LINK_PER_LOAN, PAGE_PER_CLIENT
-from negotiation_intake.entrypoints.bootstrap import SCHEMA
 from negotiation_intake.entrypoints.console import CONSOLE_POLICY
-from tideover_contracts.envelope import wrap
 from tideover_contracts.events.loans import LoanBooked
-from tideover_contracts.examples import loan_booked
-from tideover_contracts.topics import OVERDUE_STATUS
-from tideover_runtime.borrower_links import DEVELOPMENT_LINK_SECRET, sign
-from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
-from tideover_testkit.journeys import day_closed
-from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
-from tideover_testkit.processes import started_services, wait_until_ok
-from tideover_testkit.settle import settled
+from tideover_runtime.borrower_links import sign
+from tideover_testkit.fixtures import Infrastructure, Servers
+from tideover_testkit.processes import wait_until_ok
+
+from .borrower_services import CSRF, NOW, SECRET, booked, client_address, connected, opened, sign_link, started_system
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
-BOOKED_ON, CLOSED_ON = date(2027, 5, 15), date(2027, 6, 18)  # the first installment 3 days overdue
-#: The business clock once CLOSED_ON is closed (journeys.day_closed: 10:00 UTC).
-NOW = datetime(2027, 6, 18, 10, tzinfo=UTC)
-SECRET = DEVELOPMENT_LINK_SECRET.encode()  # the harness runs TIDEOVER_ENV=development
 #: TIDEOVER_ENV=development and plain HTTP: no Secure, no __Host- prefix.
 COOKIE = "tideover_borrower"
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -61,8 +49,7 @@ class System:
 
     def link(self, loan: str = "own", borrower: str | None = None, expires_at: datetime | None = None) -> str:
         """The token of a link as notification signs it."""
-        booked = self.loans[loan]
-        return sign(booked.loan_id, borrower or booked.borrower.borrower_id, expires_at or NOW + timedelta(days=7), SECRET)
+        return sign_link(self.loans[loan], borrower, expires_at)
 
     def browser(self, address: str | None = None, **headers: str) -> httpx.AsyncClient:
         """A browser on intake from an address of its own, following no redirect by itself."""
@@ -70,61 +57,18 @@ class System:
         return httpx.AsyncClient(base_url=self.intake, headers=sent, timeout=10, follow_redirects=False)
 
 
-def client_address() -> str:
-    """An address of the documentation range (RFC 5737) no other test speaks from."""
-    number = uuid.uuid4().int
-    return f"203.0.{number % 256}.{number // 256 % 254 + 1}"
-
-
-def booked(borrower_id: str) -> LoanBooked:
-    loan = loan_booked(loan_id=uuid.uuid4(), booked_on=BOOKED_ON)
-    return loan.model_copy(update={"borrower": loan.borrower.model_copy(update={"borrower_id": borrower_id})})
-
-
-async def book_overdue(infrastructure: Infrastructure, overdue_url: str, loans: list[LoanBooked]) -> None:
-    """Booked, one business day closed after their first due date, and every service settled."""
-    async with (
-        KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as kafka,
-        TopicWatcher(infrastructure.bootstrap_servers, [OVERDUE_STATUS.name], infrastructure.topic_prefix) as watcher,
-    ):
-        for loan in loans:
-            await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
-        for loan in loans:
-            await wait_until_ok(f"{overdue_url}/v1/loans/{loan.loan_id}/overdue-status")
-        await settled(infrastructure)
-        await kafka.publish(day_closed(CLOSED_ON))
-        ids = {loan.loan_id for loan in loans}
-        await watcher.wait_for(lambda _: ids <= {event.loan_id for event in watcher.events("LoanBecameOverdue")})
-        await settled(infrastructure)
-
-
 @pytest.fixture(scope="module")
 def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     names = ("overdue_detection", "negotiation_intake")  # intake told where overdue-detection answers
-    with (
-        contextmanager(_isolated)(servers) as infrastructure,
-        started_services(infrastructure.service_env(), tmp_path_factory.mktemp("borrower-page"), names) as running,
-    ):
-        loans = {"own": booked("B-000123"), "other": booked("B-000456"), "moved": booked("B-000789")}
-        overdue, intake = running["overdue_detection"].url, running["negotiation_intake"].url
-        asyncio.run(book_overdue(infrastructure, overdue, list(loans.values())))
-        yield System(infrastructure, intake, overdue, loans)
+    loans = {"own": booked("B-000123"), "other": booked("B-000456"), "moved": booked("B-000789")}
+    with started_system(servers, tmp_path_factory.mktemp("borrower-page"), names, loans) as started:
+        yield System(started.infrastructure, started.intake, started.urls["overdue_detection"], loans)
 
 
 @pytest.fixture
 async def database(system: System) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(system.infrastructure.database_url, server_settings={"search_path": SCHEMA})
-    try:
+    async with connected(system.infrastructure) as connection:
         yield connection
-    finally:
-        await connection.close()
-
-
-async def opened(browser: httpx.AsyncClient, token: str) -> httpx.Response:
-    """The link opened and the page it leads to (the redirect followed, the cookie kept)."""
-    entry = await browser.get(f"/b/{token}")
-    assert entry.status_code == 303, entry.text
-    return await browser.get(entry.headers["location"])
 
 
 def owed_total(page: httpx.Response) -> Decimal:
