@@ -33,14 +33,10 @@ then has the borrower call us. Its own limit keeps the page from being used to f
 most `CODES_A_DAY` change codes a loan in any 24 hours; beyond, suppressed (`change_code_limit`),
 never held (a late code is no use).
 
-The borrower's choices on their page (ContactPreferencesChosen, issue 21) narrow these rules, never
-widen them: rule 4 tries the channels in their order first; for the messages that press for
-payment (PRESSING), it adds their opt-outs to upstream's and rule 5 also waits for their preferred
-hours within the legal window (domain/contact_hours.py). What the borrower asked for or is glad to
-hear — a change code, the written plan of the option they chose, a plan activated, refused or
-completed, a cure — is not pressing: it goes by the law's window and upstream's opt-outs alone, so
-that a borrower who keeps only calls, or evening hours, still gets the written plan they chose at
-noon, and its code in time.
+The borrower's choices on their page (ContactPreferencesChosen, issue 21) narrow these rules: rule
+4 tries their channels in their order; for PRESSING messages it adds their opt-outs to upstream's
+and rule 5 waits for their hours within the legal window (domain/contact_hours.py). The rest (a
+code, the written plan they chose, a plan's outcome, a cure) keeps to the law and upstream alone.
 
 Duplicates (same purpose, loan, installment and day) share one notification id and become one
 message before these rules run.
