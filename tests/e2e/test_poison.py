@@ -302,10 +302,15 @@ async def test_a_payment_dead_lettered_before_its_loan_is_booked_is_handled_once
 async def _applied(infra: Infrastructure, loan_id: uuid.UUID) -> tuple[int, Decimal | None]:
     connection = await asyncpg.connect(infra.database_url)
     try:
-        row = await connection.fetchrow(
-            "SELECT count(*) AS n, sum(amount) AS total FROM overdue_detection.repayments WHERE loan_id = $1", loan_id
-        )
-        handled = await connection.fetchval("SELECT count(*) FROM overdue_detection.inbox WHERE event_type = 'RepaymentReceived'")
+        # One snapshot for both: the service commits a payment and its inbox row together, and two
+        # statements apart could fall on either side of that commit.
+        async with connection.transaction(isolation="repeatable_read", readonly=True):
+            row = await connection.fetchrow(
+                "SELECT count(*) AS n, sum(amount) AS total FROM overdue_detection.repayments WHERE loan_id = $1", loan_id
+            )
+            handled = await connection.fetchval(
+                "SELECT count(*) FROM overdue_detection.inbox WHERE event_type = 'RepaymentReceived'"
+            )
     finally:
         await connection.close()
     assert row is not None
