@@ -14,6 +14,9 @@ the ledger has it. For every option:
 - what the console knows more, the regular installments after an arrears plan's last month, adds
   months after the plan only: the plan's months, the largest month and the verdict are the same
   without it; and the total from now on is plan-calculation's total cost to the borrower.
+
+The borrower's own page (issue 21, *My options*) shows those cards, and each of its months is the
+month the written plan of that option states.
 """
 
 from __future__ import annotations
@@ -21,10 +24,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import cast
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from negotiation_intake.application.written_plan import written_plan
+from negotiation_intake.domain.application import Application
+from negotiation_intake.domain.application_state import State
+from negotiation_intake.entrypoints.borrower_page.my_options import my_options
 from negotiation_intake.entrypoints.console.comparison import option_cost
 from negotiation_intake.entrypoints.console.offer_comparison import LoanSchedule, offer_view
 from plan_calculation.application.offers import Menu, quote, render_offer
@@ -218,3 +227,25 @@ def test_repayment_tracking_asks_each_month_what_the_offer_judged(loan: Loan) ->
             basis,
         )
         assert tuple(month.total for month in tracked) == option.outflow(basis).amounts, option.option_id
+
+
+@given(loan=loans())
+@settings(max_examples=100, deadline=None)
+def test_the_borrowers_page_shows_each_month_the_written_plan_states(loan: Loan) -> None:
+    """A number the borrower is told equals the book's: for every option, the months *My options*
+    shows on the borrower's page are, one by one, the months of the written plan intake would send
+    for it (`written_plan(offer, option).months()`, the rule PlanActivated applies), and its "at
+    most a month" is the largest of them."""
+    position, installments, hardship, verified = loan
+    menu = quote(position, hardship, verified, installments)
+    assume(menu.options)
+    offer = published(menu)
+    view = offer_view(offer, {"state": "offered"}, the_ledgers_schedule(installments, position.currency))
+    page = my_options(cast(Application, SimpleNamespace(state=State.OFFERED)), view)
+    cards = {card["option_id"]: card for card in (*page.shown, *page.folded)}
+    assert len(cards) == len(offer.options)
+    for option in offer.options:
+        card, written = cards[option.option_id], written_plan(offer, option).months()
+        shown = [(month["due_date"], Decimal(month["amount"])) for month in card["month_list"][: len(written)]]
+        assert shown == [(month.line.due_date, month.total.amount) for month in written], option.option_id
+        assert Decimal(card["pays_per_month"]["amount"]) == max(month.total.amount for month in written), option.option_id
