@@ -74,6 +74,10 @@ class PendingChange:
     def hashed(self, secret: bytes, code: str) -> str:
         return code_hash(secret, self.code_subject, code)
 
+    def code_expired(self, now: datetime) -> bool:
+        """Whether no code of this change works at `now` (none sent, or past its expiry)."""
+        return self.code_expires_at is None or now >= self.code_expires_at
+
     def code_expiry(self, now: datetime) -> datetime:
         return now + timedelta(minutes=CODE_VALID_MINUTES)
 
@@ -85,6 +89,6 @@ def verdict(change: PendingChange | None, session_key: str, code: str, now: date
     matches = code_matches(secret, change.code_subject, code, change.code_hash)
     if change.state is ChangeState.APPLIED:
         return Verdict.ALREADY_APPLIED if matches else Verdict.REFUSED
-    if change.code_tries >= CODE_TRIES or change.code_expires_at is None or now >= change.code_expires_at:
+    if change.code_tries >= CODE_TRIES or change.code_expired(now):
         return Verdict.REFUSED
     return Verdict.APPLY if matches else Verdict.WRONG

@@ -12,16 +12,20 @@ from collections.abc import Callable
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from negotiation_intake.adapters import borrower_tries
+from negotiation_intake.adapters import audit, borrower_tries
 from negotiation_intake.adapters.borrower_changes import PostgresPendingChanges
 from negotiation_intake.adapters.outbox import PostgresCommandOutbox
 from negotiation_intake.application.borrower_changes import Apply, ChangeFile, Confirmed, confirm_change, send_code
+from negotiation_intake.application.borrower_help import from_the_borrower
+from negotiation_intake.domain.application import Application
 from negotiation_intake.domain.borrower_changes import CODE_TRIES, ChangeKind, ChangeState, PendingChange
 from negotiation_intake.domain.borrower_limits import CHANGE_CODE_TRIES_PER_LOAN, CODES_PER_CLIENT, CODES_PER_LOAN, PER_CLIENT
+from negotiation_intake.entrypoints.bodies import application_body
 from negotiation_intake.entrypoints.borrower_page.pages import Visit, checked_form, visiting, words_of
 from negotiation_intake.entrypoints.borrower_page.plan_page import entered_code
 from negotiation_intake.entrypoints.borrower_page.state import PREFIX, BorrowerPage, client_of, counted, render
 from negotiation_intake.entrypoints.code_secret import configured_code_secret
+from tideover_runtime.clock import Clock
 from tideover_runtime.database import Connection
 
 #: The code form's hidden field naming the change it was shown for.
@@ -86,6 +90,31 @@ async def new_code(request: Request, page: BorrowerPage, kind: ChangeKind, path:
             return RedirectResponse(PREFIX + path, status_code=303)
         await ask_code(connection, request, page, pending, new=False)
     return RedirectResponse(f"{PREFIX}{path}?done=code_sent", status_code=303)
+
+
+async def audit_borrowers_change(
+    connection: Connection,
+    request: Request,
+    clock: Clock,
+    action: str,
+    status: int,
+    before: Application | None,
+    after: Application,
+) -> None:
+    """An application the borrower changed on the page, kept in the audit log as an agent's change
+    is (`changes.perform`), by the page's own caller, in the change's transaction."""
+    await audit.append(
+        connection,
+        at=clock.now(),
+        agent=from_the_borrower(after.loan_id),
+        action=action,
+        method=request.method,
+        path=request.url.path,
+        status=status,
+        application_id=after.application_id,
+        before=application_body(before) if before else None,
+        after=application_body(after),
+    )
 
 
 async def confirmed_change(

@@ -131,7 +131,7 @@ async def _section(
         "offer": offer,
         "hidden": offer.why_no_form if offer else None,
         "waiting": waiting if offer and not offer.why_no_form else None,
-        "code_expired": bool(waiting and waiting.code_expires_at and now >= waiting.code_expires_at),
+        "code_expired": waiting is not None and waiting.code_expired(now),
         "chosen": chosen,
         "form": form or ContactForm(shown_values(offer, chosen) if offer else {}),
         "off": OFF,

@@ -21,21 +21,19 @@ log as an agent's is, by `borrower-page`."""
 from __future__ import annotations
 
 import asyncio
-import hmac
 import uuid
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 
-from negotiation_intake.adapters import audit
 from negotiation_intake.adapters.evidence_content import checked_document
 from negotiation_intake.adapters.store import PostgresIntakeStore
 from negotiation_intake.application.applications import loan_currency
 from negotiation_intake.application.borrower_changes import Apply, ChangeFile, Confirmed
-from negotiation_intake.application.borrower_help import applying_for_help, from_the_borrower, hardship_details
+from negotiation_intake.application.borrower_help import applying_for_help, hardship_details
 from negotiation_intake.application.errors import ConflictError, NotFoundError, RuleError
 from negotiation_intake.application.ports import Ledger, LedgerUnavailableError
 from negotiation_intake.domain.borrower_changes import CODE_TRIES, CODE_VALID_MINUTES, ChangeKind, PendingChange
@@ -45,10 +43,10 @@ from negotiation_intake.domain.borrower_limits import (
 )
 from negotiation_intake.domain.evidence import MAX_BYTES, UnacceptableDocumentError
 from negotiation_intake.entrypoints.asked_ledger import ask_ledger_first
-from negotiation_intake.entrypoints.bodies import application_body
 from negotiation_intake.entrypoints.borrower_page import change_codes
 from negotiation_intake.entrypoints.borrower_page.change_codes import (
     ask_code,
+    audit_borrowers_change,
     confirmed_change,
     latest_change,
     session_key,
@@ -64,7 +62,7 @@ from negotiation_intake.entrypoints.borrower_page.need_help import (
     read_help,
     why_no_form,
 )
-from negotiation_intake.entrypoints.borrower_page.pages import Visit, checked_form, frame, visiting, words_of
+from negotiation_intake.entrypoints.borrower_page.pages import Visit, carries_token, checked_form, frame, visiting, words_of
 from negotiation_intake.entrypoints.borrower_page.plan_page import entered_code
 from negotiation_intake.entrypoints.borrower_page.state import PREFIX, BorrowerPage, PageState, client_of, counted, render
 from tideover_runtime.clock import Clock
@@ -95,7 +93,7 @@ async def ask_for_help(request: Request, page: PageState) -> Response:
     async with page.resources().pool.acquire() as connection, connection.transaction():  # before the form is read
         await counted(connection, [(HELP_FORMS_PER_SESSION, session_key(visit)), (HELP_FORMS_PER_CLIENT, client_of(request))])
     form = await request.form(max_files=MAX_FILES + 1, max_fields=MOST_FIELDS)
-    if not _carries_token(form, visit):
+    if not carries_token(form, visit):
         return render(request, "message.html", words, 403, message="form_expired")
     fields = {name: value for name, value in form.items() if isinstance(value, str)}
     files = [await _sent(item) for item in form.getlist("files") if isinstance(item, UploadFile)]
@@ -166,18 +164,8 @@ def _audited(request: Request, connection: Connection, clock: Clock, ledger: Led
     async def apply(change: PendingChange, files: list[ChangeFile]) -> uuid.UUID:
         application_id = await opening(change, files)
         application = await store.application(application_id)
-        await audit.append(
-            connection,
-            at=clock.now(),
-            agent=from_the_borrower(change.loan_id),
-            action=OPENED,
-            method=request.method,
-            path=request.url.path,
-            status=201,
-            application_id=application_id,
-            before=None,
-            after=application_body(application) if application else None,
-        )
+        assert application is not None  # opened in this transaction
+        await audit_borrowers_change(connection, request, clock, OPENED, 201, None, application)
         return application_id
 
     return apply
@@ -195,12 +183,6 @@ def _pending(visit: Visit, form: HelpForm, now: datetime) -> PendingChange:
 
 async def _sent(upload: UploadFile) -> SentFile:
     return SentFile(upload.filename or "", await upload.read(MAX_BYTES + 1))
-
-
-def _carries_token(form: FormData, visit: Visit) -> bool:
-    sent = form.get("csrf")
-    # compare_digest takes ASCII text only: any other is not our token.
-    return isinstance(sent, str) and sent.isascii() and hmac.compare_digest(sent, visit.session.csrf_token)
 
 
 async def _section(
@@ -221,7 +203,7 @@ async def _section(
         "hidden": hidden,
         "application": visit.applications[-1] if hidden == "application_open" and visit.applications else None,
         "waiting": None if hidden else waiting,
-        "code_expired": bool(waiting and waiting.code_expires_at and now >= waiting.code_expires_at),
+        "code_expired": waiting is not None and waiting.code_expired(now),
         "reasons": REASONS,
         "max_files": MAX_FILES,
         "max_description": MAX_DESCRIPTION,

@@ -18,11 +18,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from negotiation_intake.adapters import audit
 from negotiation_intake.adapters.outbox import PostgresCommandOutbox
 from negotiation_intake.adapters.store import PostgresIntakeStore
-from negotiation_intake.application.borrower_changes import Confirmed
-from negotiation_intake.application.borrower_help import from_the_borrower
+from negotiation_intake.application.borrower_changes import Apply, Confirmed
 from negotiation_intake.application.borrower_options import applying_choice, choice_details
 from negotiation_intake.application.errors import ConflictError, NotFoundError, RuleError
 from negotiation_intake.domain.application import Application
@@ -32,6 +30,7 @@ from negotiation_intake.entrypoints.bodies import application_body
 from negotiation_intake.entrypoints.borrower_page import change_codes
 from negotiation_intake.entrypoints.borrower_page.change_codes import (
     ask_code,
+    audit_borrowers_change,
     code_secret,
     confirmed_change,
     latest_change,
@@ -44,6 +43,8 @@ from negotiation_intake.entrypoints.borrower_page.pages import Visit, checked_fo
 from negotiation_intake.entrypoints.borrower_page.plan_page import PLAN_PATH, PLAN_SENT
 from negotiation_intake.entrypoints.borrower_page.state import PREFIX, BorrowerPage, PageState, render
 from negotiation_intake.entrypoints.console.offer_comparison import loan_schedule, needs_loan_schedule, offer_view
+from tideover_contracts.events.plans import PlanOffered
+from tideover_runtime.database import Connection
 
 router = APIRouter(include_in_schema=False)
 OPTIONS_PATH = "/options"
@@ -111,7 +112,9 @@ async def enter_code(request: Request, page: PageState) -> Response:
     return RedirectResponse(f"{PREFIX}{PLAN_PATH}?done={PLAN_SENT}", status_code=303)
 
 
-def _choosable(application: Application | None, offer: Any, form: dict[str, str]) -> tuple[uuid.UUID, uuid.UUID, str] | None:
+def _choosable(
+    application: Application | None, offer: PlanOffered | None, form: dict[str, str]
+) -> tuple[uuid.UUID, uuid.UUID, str] | None:
     """The application, offer and option the form chose, if the option may be chosen now: the
     application's current offer, one of its options, in a state that takes a choice."""
     if application is None or offer is None or Action.CHOOSE not in allowed_actions(application.state):
@@ -127,20 +130,9 @@ async def _confirmed(request: Request, page: BorrowerPage, visit: Visit, form: d
     audited as theirs, in the code's transaction."""
     resources = page.resources()
 
-    def applying(connection: Any) -> Any:
+    def applying(connection: Connection) -> Apply:
         async def recorded(before: Application, after: Application) -> None:
-            await audit.append(
-                connection,
-                at=resources.clock.now(),
-                agent=from_the_borrower(visit.loan.loan_id),
-                action=ACTION,
-                method=request.method,
-                path=request.url.path,
-                status=200,
-                application_id=after.application_id,
-                before=application_body(before),
-                after=application_body(after),
-            )
+            await audit_borrowers_change(connection, request, resources.clock, ACTION, 200, before, after)
 
         store = PostgresIntakeStore(connection)
         outbox = PostgresCommandOutbox(connection, resources.clock)
@@ -164,7 +156,7 @@ async def _section(
     view = offer_view(offers[-1], application_body(application), schedule) if application and offers else None
     waiting = _waiting(pending, application, offers[-1].offer_id if offers else None, other)
     options = my_options(application, view, waiting.details["option_id"] if waiting else None)
-    expired = bool(waiting and waiting.code_expires_at and page.resources().clock.now() >= waiting.code_expires_at)
+    expired = waiting is not None and waiting.code_expired(page.resources().clock.now())
     context = section_context(visit, words, options, expired, waiting)
     return render(request, "my_options.html", words, status, **context, **said)
 

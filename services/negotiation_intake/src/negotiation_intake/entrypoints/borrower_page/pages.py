@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from negotiation_intake.adapters import borrower_sessions
 from negotiation_intake.adapters.store import PostgresIntakeStore
@@ -150,9 +151,13 @@ async def checked_form(request: Request, visit: Visit, max_fields: int = MOST_FI
     """The posted form's fields (at most `max_fields`, no file) if it carries the session's form
     token (None if not)."""
     form = await request.form(max_files=0, max_fields=max_fields)
-    sent = form.get("csrf")
-    expected = visit.session.csrf_token
-    # compare_digest takes ASCII text only: any other is not our token.
-    if not isinstance(sent, str) or not sent.isascii() or not hmac.compare_digest(sent, expected):
+    if not carries_token(form, visit):
         return None
     return {name: value for name, value in form.items() if isinstance(value, str)}
+
+
+def carries_token(form: FormData, visit: Visit) -> bool:
+    """Whether a posted form carries the session's form token."""
+    sent = form.get("csrf")
+    # compare_digest takes ASCII text only: any other is not our token.
+    return isinstance(sent, str) and sent.isascii() and hmac.compare_digest(sent, visit.session.csrf_token)
