@@ -27,16 +27,12 @@ from PIL import Image
 
 from negotiation_intake.domain.borrower_limits import LINK_PER_CLIENT, LINK_PER_LOAN
 from negotiation_intake.entrypoints.bootstrap import SCHEMA
-from tideover_contracts.envelope import wrap
 from tideover_contracts.events.loans import LoanBooked
 from tideover_contracts.examples import loan_booked
-from tideover_contracts.topics import OVERDUE_STATUS
 from tideover_runtime.borrower_links import DEVELOPMENT_LINK_SECRET, TOKEN_LENGTH, sign
 from tideover_testkit.fixtures import Infrastructure
-from tideover_testkit.journeys import day_closed
-from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
-from tideover_testkit.processes import ServiceProcess, wait_until_ok
-from tideover_testkit.settle import settled
+from tideover_testkit.journeys import book_overdue_loans
+from tideover_testkit.processes import ServiceProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -67,19 +63,7 @@ def an_address() -> str:
 
 async def book(infrastructure: Infrastructure, overdue_url: str, loans: list[LoanBooked]) -> None:
     """Booked, one business day closed after their first due date, and every service settled."""
-    async with (
-        KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as kafka,
-        TopicWatcher(infrastructure.bootstrap_servers, [OVERDUE_STATUS.name], infrastructure.topic_prefix) as watcher,
-    ):
-        for loan in loans:
-            await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
-        for loan in loans:
-            await wait_until_ok(f"{overdue_url}/v1/loans/{loan.loan_id}/overdue-status")
-        await settled(infrastructure)
-        await kafka.publish(day_closed(CLOSED_ON))
-        ids = {loan.loan_id for loan in loans}
-        await watcher.wait_for(lambda _: ids <= {event.loan_id for event in watcher.events("LoanBecameOverdue")})
-        await settled(infrastructure)
+    await book_overdue_loans(infrastructure, overdue_url, loans, CLOSED_ON)
 
 
 @pytest.fixture(scope="module")

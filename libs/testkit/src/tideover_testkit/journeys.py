@@ -11,7 +11,7 @@ from tideover_contracts.envelope import Envelope, wrap
 from tideover_contracts.events.clock import BusinessDayClosed
 from tideover_contracts.events.loans import LoanBooked
 from tideover_contracts.events.overdue import LoanBecameOverdue
-from tideover_contracts.topics import GATEWAYS, SCHEDULER, TOPICS, UPSTREAM
+from tideover_contracts.topics import GATEWAYS, OVERDUE_STATUS, SCHEDULER, TOPICS, UPSTREAM
 from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
 from tideover_testkit.processes import wait_until_ok
 from tideover_testkit.settle import settled
@@ -30,6 +30,24 @@ def day_closed(day: date) -> Envelope[BusinessDayClosed]:
     """The scheduler closing business day `day` at 10:00 UTC (18:00 in Beijing)."""
     event = BusinessDayClosed(business_date=day, closed_at=datetime(day.year, day.month, day.day, 10, tzinfo=UTC))
     return wrap(event, producer="scheduler", occurred_at=datetime.now(UTC))
+
+
+async def book_overdue_loans(infrastructure: Infrastructure, overdue_url: str, loans: list[LoanBooked], closed_on: date) -> None:
+    """Book `loans` as the upstream loan system would, close `closed_on` (a day after one of their
+    due dates) and wait until each is overdue and every service has settled."""
+    async with (
+        KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as kafka,
+        TopicWatcher(infrastructure.bootstrap_servers, [OVERDUE_STATUS.name], infrastructure.topic_prefix) as watcher,
+    ):
+        for loan in loans:
+            await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
+        for loan in loans:
+            await wait_until_ok(f"{overdue_url}/v1/loans/{loan.loan_id}/overdue-status")
+        await settled(infrastructure)
+        await kafka.publish(day_closed(closed_on))
+        ids = {loan.loan_id for loan in loans}
+        await watcher.wait_for(lambda _: ids <= {event.loan_id for event in watcher.events("LoanBecameOverdue")})
+        await settled(infrastructure)
 
 
 async def book_overdue_loan(

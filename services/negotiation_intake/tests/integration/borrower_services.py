@@ -21,17 +21,15 @@ import asyncpg
 import httpx
 
 from negotiation_intake.entrypoints.bootstrap import SCHEMA
-from tideover_contracts.envelope import wrap
 from tideover_contracts.events.loans import LoanBooked
 from tideover_contracts.examples import loan_booked
-from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, NOTIFICATIONS_REQUESTS, OVERDUE_STATUS, Topic
+from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, NOTIFICATIONS_REQUESTS, Topic
 from tideover_runtime.borrower_links import DEVELOPMENT_LINK_SECRET, sign
 from tideover_testkit.console import start_intake
 from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
-from tideover_testkit.journeys import day_closed
-from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
-from tideover_testkit.processes import started_services, wait_until_ok
-from tideover_testkit.settle import settled
+from tideover_testkit.journeys import book_overdue_loans
+from tideover_testkit.kafka import TopicWatcher
+from tideover_testkit.processes import started_services
 
 BOOKED_ON, CLOSED_ON = date(2027, 5, 15), date(2027, 6, 18)  # the first installment 3 days overdue
 #: The business clock once CLOSED_ON is closed (journeys.day_closed: 10:00 UTC).
@@ -74,19 +72,7 @@ def booked(borrower_id: str) -> LoanBooked:
 
 async def book_overdue(infrastructure: Infrastructure, overdue_url: str, loans: list[LoanBooked]) -> None:
     """Booked, one business day closed after their first due date, and every service settled."""
-    async with (
-        KafkaTestClient(infrastructure.bootstrap_servers, infrastructure.topic_prefix) as kafka,
-        TopicWatcher(infrastructure.bootstrap_servers, [OVERDUE_STATUS.name], infrastructure.topic_prefix) as watcher,
-    ):
-        for loan in loans:
-            await kafka.publish(wrap(loan, producer="upstream-loan-system", occurred_at=datetime.now(UTC)))
-        for loan in loans:
-            await wait_until_ok(f"{overdue_url}/v1/loans/{loan.loan_id}/overdue-status")
-        await settled(infrastructure)
-        await kafka.publish(day_closed(CLOSED_ON))
-        ids = {loan.loan_id for loan in loans}
-        await watcher.wait_for(lambda _: ids <= {event.loan_id for event in watcher.events("LoanBecameOverdue")})
-        await settled(infrastructure)
+    await book_overdue_loans(infrastructure, overdue_url, loans, CLOSED_ON)
 
 
 @contextmanager
