@@ -1,11 +1,19 @@
-"""What every benchmark shares: isolated infrastructure, a service process, figures on disk."""
+"""What every benchmark shares: isolated infrastructure, a service process, figures on disk.
+
+A benchmark prints its figures and a line per step, nothing else: importing this module sends
+the benchmark process's own logging (aiokafka's retries, warnings) to
+`var/bench/logs/<benchmark>/bench.log`, and `service_logs()` is where its service processes
+write theirs; where that is is printed once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import platform
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -27,10 +35,75 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "var" / "bench"
 
 
+def _benchmark_name() -> str | None:
+    """`tracking` when run as `python -m benchmarks.tracking`; None when imported otherwise."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    module = spec.name if spec is not None else ""
+    return module.removeprefix("benchmarks.") if module.startswith("benchmarks.") else None
+
+
+NAME = _benchmark_name() or "benchmark"
+LOGS = RESULTS / "logs" / NAME
+
+
+def _log_to_file() -> None:
+    """The benchmark process's logging (libraries' included) to LOGS/bench.log, not the console."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(LOGS / "bench.log", mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+
+
+if _benchmark_name() is not None:
+    _log_to_file()
+_told_logs: set[Path] = set()
+
+
+def progress(text: str) -> None:
+    """A step of the benchmark, on the console (e.g. `overdue: close of 1,000,000 loans…`)."""
+    print(f"{NAME}: {text}", flush=True)
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+
+
+def _tell_logs(directory: Path) -> None:
+    """Say once where the logs of the run are."""
+    if directory in _told_logs:
+        return
+    _told_logs.add(directory)
+    if directory == LOGS:
+        progress(f"logs in {_shown(LOGS)}/ (each service's <module>.log, this process's bench.log)")
+    else:
+        progress(f"logs: each service's in {_shown(directory)}/, this process's in {_shown(LOGS)}/bench.log")
+
+
+def service_logs() -> Path:
+    """Where the benchmark's service processes write their logs: LOGS, emptied of the last
+    run's service logs (ServiceProcess appends)."""
+    for old in LOGS.glob("*.log"):
+        if old.name != "bench.log":
+            old.unlink(missing_ok=True)
+    _tell_logs(LOGS)
+    return LOGS
+
+
+def _servers() -> tuple[str, str]:
+    """Kafka and Postgres, found once (the test kit may start them, saying so) and remembered."""
+    servers, admin = infra.kafka_bootstrap_servers(), infra.database_url()
+    os.environ.setdefault("KAFKA_BOOTSTRAP_SERVERS", servers)
+    os.environ.setdefault("DATABASE_URL", admin)
+    return servers, admin
+
+
 @asynccontextmanager
 async def isolated_infrastructure() -> AsyncIterator[Infrastructure]:
     """A fresh topic prefix (6 partitions a topic) and scratch database on the test servers."""
-    servers, admin = infra.kafka_bootstrap_servers(), infra.database_url()
+    servers, admin = _servers()
     scratch = infra.create_scratch_database(admin)
     prefix = f"bench{time.time_ns()}."
     settings = RuntimeSettings(KAFKA_BOOTSTRAP_SERVERS=servers, topic_prefix=prefix)
@@ -44,6 +117,7 @@ async def isolated_infrastructure() -> AsyncIterator[Infrastructure]:
 
 async def publish(infra: Infrastructure, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
     """Send (key, value) messages to `topic` as an upstream system would, and wait for every ack."""
+    progress(f"publishing {len(messages):,} message{'s' if len(messages) > 1 else ''} to {topic}…")
     producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, enable_idempotence=True, acks="all", linger_ms=20)
     await producer.start()
     try:
@@ -74,6 +148,8 @@ async def replicas(module: str, infra: Infrastructure, logs: Path, count: int) -
     """`count` processes of a service in one consumer group (as DESIGN.md §6 scales out), their
     partitions settled; stopped on the way out."""
     services: list[ServiceProcess] = []
+    _tell_logs(logs)
+    progress(f"starting {count} {module} process{'es' if count > 1 else ''}…")
     try:
         for _ in range(count):
             services.append(ServiceProcess(module, infra.service_env(), logs).start(timeout=300))
@@ -115,6 +191,7 @@ def reader(infra: Infrastructure, topic: str, *, group: bool = False) -> AIOKafk
 async def raw_limit(infra: Infrastructure, topic: str, messages: int) -> float:
     """aiokafka consuming `messages` of `topic` and COPYing them into a scratch table: the limit
     of the machine for a consumer, with no logic of ours, in messages a second."""
+    progress(f"raw limit: aiokafka consuming {messages:,} messages of {topic} and COPYing them…")
     connection = await asyncpg.connect(infra.database_url)
     await connection.execute("CREATE TABLE raw_ingest (key bytea, value bytea)")
     consumer = reader(infra, topic, group=True)
@@ -144,6 +221,7 @@ async def raw_relay_limit(infra: Infrastructure, source: str, count: int, target
     """aiokafka alone, the raw limit beside a service's throughput: consume `count` messages of
     `source` and produce `value` (a message of the size the service produces) to `target` for
     each, acknowledged by all replicas, as the outbox relay does; batches of a service's size."""
+    progress(f"raw limit: aiokafka consuming {count:,} messages of {source} and producing one each to {target}…")
     consumer = reader(infra, source, group=True)
     producer = producer_like_a_relay(infra)
     await consumer.start()
@@ -188,6 +266,8 @@ def write(name: str, figures: dict[str, Any], params: dict[str, Any]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     document = {"name": name, "figures": figures, "params": params, "machine": machine()}
     (RESULTS / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
+    if "service_logs" in params:
+        _tell_logs(Path(params["service_logs"]))
     width = max(len(key) for key in figures)
     print(f"\n{name}")
     for key, value in figures.items():

@@ -35,6 +35,17 @@ class TestWellFormedMessages:
         assert envelope.payload.principal == Money.of("3000.00", "CNY")
         assert [i.principal for i in envelope.payload.installments] == [Money.of("1000.00", "CNY")] * 3
 
+    @pytest.mark.parametrize("envelope", golden_envelopes(), ids=lambda envelope: envelope.event_type)
+    def test_the_bytes_parse_as_the_document_validates(self, envelope: Any) -> None:
+        """The fast path (the bytes validated at once) reads every golden example as the
+        envelope class validating the decoded document does."""
+        raw = envelope.to_bytes()
+
+        parsed = parse_message(raw, {envelope.event_type: type(envelope.payload)})
+
+        assert parsed == type(envelope).model_validate(json.loads(raw))
+        assert type(parsed) is type(envelope)
+
     def test_unknown_fields_are_ignored(self) -> None:
         document = golden("LoanBooked")
         document["trace"] = "abc"

@@ -11,6 +11,7 @@ the message is retried, never dead-lettered.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from typing import Any
@@ -21,7 +22,7 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from prometheus_client import Counter
+from prometheus_client import Counter as Metric
 
 from tideover_contracts.envelope import Envelope, Event, MalformedMessageError, parse_message
 from tideover_runtime import clock_follower, inbox
@@ -49,7 +50,7 @@ def _checkpoint(point: str, event_type: str) -> None:
         check(point, event_type)
 
 
-HANDLED = Counter("tideover_messages_total", "Messages consumed, by outcome", ["topic", "event_type", "outcome"])
+HANDLED = Metric("tideover_messages_total", "Messages consumed, by outcome", ["topic", "event_type", "outcome"])
 
 
 class MessageProcessor:
@@ -71,26 +72,36 @@ class MessageProcessor:
         self._broker = broker
         self._clock = clock
         self._settings = settings
+        self._event_classes = subscription.topic.event_classes()
 
-    async def _accept(self, record: ConsumerRecord[Any, Any]) -> tuple[Envelope[Event], BatchHandler] | None:
-        """Parse a record; malformed ones go to the DLQ, ones nobody here handles are skipped."""
-        topic = self._subscription.topic
+    async def _accept(
+        self, record: ConsumerRecord[Any, Any], outcomes: Counter[tuple[str, str]]
+    ) -> tuple[Envelope[Event], BatchHandler] | None:
+        """Parse a record; malformed ones go to the DLQ, ones nobody here handles are skipped
+        (counted in `outcomes`)."""
         try:
-            envelope = parse_message(record.value or b"", topic.event_classes())
+            envelope = parse_message(record.value or b"", self._event_classes)
         except MalformedMessageError as error:
             await self._dead_letter(record, str(error), attempts=0, event_type="malformed")
             return None
         handler = self._subscription.handlers.get(envelope.event_type)
         if handler is None:
-            HANDLED.labels(topic.name, envelope.event_type, "ignored").inc()
+            outcomes[envelope.event_type, "ignored"] += 1
             return None
         return envelope, handler
+
+    def _count(self, outcomes: Counter[tuple[str, str]]) -> None:
+        """The messages counter, moved once per (event type, outcome) of a batch."""
+        for (event_type, outcome), count in outcomes.items():
+            HANDLED.labels(self._subscription.topic.name, event_type, outcome).inc(count)
 
     async def process_batch(self, records: tuple[ConsumerRecord[Any, Any], ...]) -> None:
         """A polled batch in one transaction: one inbox claim, one commit, one offset commit.
         If any message fails, the batch is rolled back and each message is handled on its own,
         with its retries and its dead letter, so that one bad message costs only itself."""
-        accepted = [(record, item) for record in records if (item := await self._accept(record)) is not None]
+        ignored: Counter[tuple[str, str]] = Counter()
+        accepted = [(record, item) for record in records if (item := await self._accept(record, ignored)) is not None]
+        self._count(ignored)
         if not accepted:
             return
         try:
@@ -103,8 +114,8 @@ class MessageProcessor:
                 with _log_context(envelope):
                     await self._handle_with_retries(record, envelope, handler)
             return
-        for envelope, outcome in handled:
-            HANDLED.labels(self._subscription.topic.name, envelope.event_type, outcome).inc()
+        self._count(Counter((envelope.event_type, outcome) for envelope, outcome in handled))
+        for envelope, _ in handled:
             clock_follower.advance(self._clock, envelope)
 
     async def _handle_batch(self, accepted: list[tuple[Envelope[Event], BatchHandler]]) -> list[tuple[Envelope[Event], str]]:
@@ -122,8 +133,9 @@ class MessageProcessor:
                         outcomes.append((envelope, "duplicate"))
                 for run in inbox.runs_by_type(fresh):
                     await self._run(connection, run)
-            for envelope, _ in outcomes:
-                _checkpoint("kill-after-commit", envelope.event_type)
+            if checkpoints:
+                for envelope, _ in outcomes:
+                    _checkpoint("kill-after-commit", envelope.event_type)
         return outcomes
 
     async def _run(self, connection: Connection, group: list[tuple[Envelope[Event], BatchHandler]]) -> list[Unit[Event]]:
@@ -137,8 +149,9 @@ class MessageProcessor:
             await clock_follower.record(connection, self._clock, envelope)
         with _log_context(group[0][0]) if len(group) == 1 else nullcontext():
             await group[0][1](units, connection)
-        for envelope, _ in group:
-            _checkpoint("kill-before-commit", envelope.event_type)
+        if checkpoints:
+            for envelope, _ in group:
+                _checkpoint("kill-before-commit", envelope.event_type)
         return units
 
     async def _handle_with_retries(

@@ -25,6 +25,12 @@ from tideover_runtime.unit import Secret
 NOTIFY_CHANNEL = "tideover_outbox"
 
 
+#: Staged rows go in with one statement (in the order given: the relay publishes by id) that also
+#: wakes the relay (NOTIFY is delivered at the commit, and a transaction's repeated NOTIFYs are one).
+_INSERT = "WITH staged AS (INSERT INTO outbox (event_id, event_type, topic, key, value, headers, secret)"
+_NOTIFYING = "ON CONFLICT (event_id) DO NOTHING RETURNING 1) SELECT pg_notify($8, '')"
+
+
 def _carries(secret: Secret, event: Event) -> bool:
     return secret(event) if callable(secret) else secret
 
@@ -34,26 +40,24 @@ async def stage(connection: Connection, *envelopes: Envelope[Any], secret: Secre
     `secret`: the events (or those it says) carry a secret, blanked in the outbox once published."""
     if not envelopes:
         return
-    await connection.executemany(
-        """
-        INSERT INTO outbox (event_id, event_type, topic, key, value, headers, secret)
-        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
-        ON CONFLICT (event_id) DO NOTHING
+    await connection.execute(
+        f"""
+        {_INSERT}
+        SELECT event_id, event_type, topic, key, value, headers, secret
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::jsonb[], $7::bool[])
+            WITH ORDINALITY AS staging(event_id, event_type, topic, key, value, headers, secret, position)
+        ORDER BY position
+        {_NOTIFYING}
         """,
-        [
-            (
-                envelope.event_id,
-                envelope.event_type,
-                topic_of(envelope.payload).name,
-                envelope.payload.partition_key(),
-                envelope.to_bytes(),
-                json.dumps(envelope.headers()),
-                _carries(secret, envelope.payload),
-            )
-            for envelope in envelopes
-        ],
+        [envelope.event_id for envelope in envelopes],
+        [envelope.event_type for envelope in envelopes],
+        [topic_of(envelope.payload).name for envelope in envelopes],
+        [envelope.payload.partition_key() for envelope in envelopes],
+        [envelope.to_bytes() for envelope in envelopes],
+        [json.dumps(envelope.headers()) for envelope in envelopes],
+        [_carries(secret, envelope.payload) for envelope in envelopes],
+        NOTIFY_CHANNEL,
     )
-    await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
 
 async def stage_event(
@@ -129,10 +133,10 @@ async def stage_rendered(
         "correlation_id": causation.correlation_id,
     }
     await connection.execute(
-        """
-        INSERT INTO outbox (event_id, event_type, topic, key, value, headers, secret)
+        f"""
+        {_INSERT}
         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
-        ON CONFLICT (event_id) DO NOTHING
+        {_NOTIFYING}
         """,
         event_id,
         event_class.event_type,
@@ -141,8 +145,8 @@ async def stage_rendered(
         value,
         json.dumps(headers),
         secret,
+        NOTIFY_CHANNEL,
     )
-    await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
 
 class PostgresOutbox:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from contextlib import suppress
 
 import asyncpg
 import structlog
 from aiokafka.errors import KafkaError
 from asyncpg.pool import PoolConnectionProxy
-from prometheus_client import Counter
+from prometheus_client import Counter as Metric
 
 from tideover_runtime import database
 from tideover_runtime.messaging import Publisher
@@ -21,7 +22,7 @@ from tideover_runtime.outbox import NOTIFY_CHANNEL
 
 log = structlog.get_logger(__name__)
 
-OUTBOX_PUBLISHED = Counter("tideover_outbox_published_total", "Events the outbox relay published", ["topic"])
+OUTBOX_PUBLISHED = Metric("tideover_outbox_published_total", "Events the outbox relay published", ["topic"])
 #: A batch that fails so is tried again: its rows stay unsent.
 _RETRIED: tuple[type[BaseException], ...] = (*database.FAILED, KafkaError)
 
@@ -102,13 +103,13 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch of unsent events; returns how many were sent."""
         async with self._pool.acquire() as connection, connection.transaction():
-            # One relay drains a schema at a time, so the events of one loan keep their order.
-            if not await connection.fetchval("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox'))"):
-                return 0
+            # One relay drains a schema at a time, so the events of one loan keep their order: the
+            # lock is taken once, before the scan (an uncorrelated subquery); without it, no rows.
             rows = await connection.fetch(
                 """
                 SELECT id, topic, key, value, headers FROM outbox
-                WHERE sent_at IS NULL ORDER BY id LIMIT $1
+                WHERE sent_at IS NULL AND (SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox')))
+                ORDER BY id LIMIT $1
                 FOR UPDATE SKIP LOCKED
                 """,
                 self._batch_size,
@@ -127,6 +128,6 @@ class OutboxRelay:
                 """,
                 [row["id"] for row in rows],
             )
-        for row in rows:
-            OUTBOX_PUBLISHED.labels(row["topic"]).inc()
+        for topic, count in Counter(row["topic"] for row in rows).items():
+            OUTBOX_PUBLISHED.labels(topic).inc(count)
         return len(rows)
