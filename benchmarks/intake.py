@@ -24,17 +24,15 @@ import asyncio
 import gc
 import math
 import random
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 import httpx
 
-from benchmarks.common import isolated_infrastructure, peak_rss_mib, publish, write
+from benchmarks.common import isolated_infrastructure, peak_rss_mib, publish, service_logs, write
 from negotiation_intake.domain.access import Role
 from negotiation_intake.entrypoints.keys_cli import issue_key
 from tideover_contracts.envelope import wrap
@@ -148,7 +146,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--loans", type=int, default=4000, help="overdue loans known to intake (one per application)")
     arguments = parser.parse_args()
-    logs = Path(tempfile.mkdtemp(prefix="bench-intake-"))
+    logs = service_logs()
     loans = [uuid.uuid4() for _ in range(arguments.loans)]
     async with isolated_infrastructure() as infra:
         service = ServiceProcess("negotiation_intake", infra.service_env(), logs).start(timeout=300)
