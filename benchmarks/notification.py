@@ -28,7 +28,6 @@ import asyncio
 import gc
 import json
 import math
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -46,6 +45,7 @@ from benchmarks.common import (
     publish,
     raw_relay_limit,
     reader,
+    service_logs,
     wait_for_count,
     write,
 )
@@ -76,13 +76,17 @@ def contacts(loans: list[uuid.UUID]) -> list[tuple[bytes, bytes]]:
 
 
 def overdue_events(loans: list[uuid.UUID]) -> list[tuple[bytes, bytes]]:
-    """A LoanBecameOverdue (the golden example) for each loan, keyed by the loan as upstream keys it."""
+    """A LoanBecameOverdue (the golden example) for each loan, keyed by the loan as upstream keys it.
+
+    It occurred at DAYTIME, as a close at that business time publishes it: the service's business
+    clock follows the occurrence of what overdue.status.v1 carries (tideover_runtime.clock_follower),
+    so an event stamped with the wall clock would be decided at the machine's hour, in quiet hours
+    in Beijing from 14:00 to 24:00 UTC, and every notice held."""
     example = next(event for event in golden_events() if type(event).__name__ == "LoanBecameOverdue")
-    now = datetime.now(UTC)
     return [
         (
             str(loan_id).encode(),
-            wrap(example.model_copy(update={"loan_id": loan_id}), producer="bench", occurred_at=now).to_bytes(),
+            wrap(example.model_copy(update={"loan_id": loan_id}), producer="bench", occurred_at=DAYTIME).to_bytes(),
         )
         for loan_id in loans
     ]
@@ -304,7 +308,7 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=1000, help="overdue events sent a second in the latency run")
     parser.add_argument("--seconds", type=float, default=30, help="length of the latency run")
     arguments = parser.parse_args()
-    logs = Path(tempfile.mkdtemp(prefix="bench-notification-"))
+    logs = service_logs()
     rates: dict[int, float] = {}
     rss: list[float] = []
     request: bytes | None = None

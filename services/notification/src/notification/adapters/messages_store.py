@@ -166,30 +166,27 @@ class PostgresMessages:
         return [_message(row) for row in rows]
 
     async def log(self, entries: list[LogEntry]) -> None:
+        """One statement for the whole run, the entries in their order."""
         if not entries:
             return
-        await self._connection.executemany(
+        await self._connection.execute(
             """
             INSERT INTO contact_log (notification_id, loan_id, purpose, channel, decision, rule, hold_until, template,
                                      subject, body, decided_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+                                 $8::text[], $9::text[], $10::text[], $11::timestamptz[])
             """,
-            [
-                (
-                    e.notification_id,
-                    e.loan_id,
-                    e.purpose.value,
-                    e.channel.value if e.channel else "",
-                    e.decision,
-                    e.rule,
-                    e.hold_until,
-                    e.template,
-                    e.subject,
-                    e.body,
-                    e.decided_at,
-                )
-                for e in entries
-            ],
+            [e.notification_id for e in entries],
+            [e.loan_id for e in entries],
+            [e.purpose.value for e in entries],
+            [e.channel.value if e.channel else "" for e in entries],
+            [e.decision for e in entries],
+            [e.rule for e in entries],
+            [e.hold_until for e in entries],
+            [e.template for e in entries],
+            [e.subject for e in entries],
+            [e.body for e in entries],
+            [e.decided_at for e in entries],
         )
 
     async def receipt(self, notification_id: uuid.UUID, channel: Channel, receipt: str, reason: str | None, at: datetime) -> bool:

@@ -200,10 +200,13 @@ class PostgresNotificationStore(PostgresMessages):
     async def lock_loans(self, loan_ids: Collection[uuid.UUID]) -> None:
         """Hold each loan's lock to the end of the transaction, in one order (no deadlock): the
         two halves of a fact that comes on two topics are then read and written one at a time."""
-        for loan_id in sorted(loan_ids):
-            await self._connection.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended('notification loan ' || $1::uuid::text, 0))", loan_id
-            )
+        await self._connection.execute(
+            """
+            SELECT pg_advisory_xact_lock(hashtextextended('notification loan ' || loan_id::text, 0))
+            FROM unnest($1::uuid[]) WITH ORDINALITY AS ids(loan_id, n) ORDER BY n
+            """,
+            sorted(loan_ids),
+        )
 
     async def record_conversation(self, loan_id: uuid.UUID, at: datetime) -> None:
         await self._connection.execute(

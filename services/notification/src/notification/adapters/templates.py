@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale as BabelLocale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, parse_pattern
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, Undefined, UndefinedError, pass_context
 from jinja2.runtime import Context
 
@@ -62,8 +62,10 @@ _ZH_CN, _ZH_HANT_TW, _EN = BabelLocale.parse("zh_CN"), BabelLocale.parse("zh_Han
 _BABEL_LOCALE = {Language.ZH_HANS: _ZH_CN, Language.ZH_HANT: _ZH_HANT_TW, Language.EN: _EN}
 #: Amounts: zh-Hant as zh-Hans (see above).
 _MONEY_LOCALE = {Language.ZH_HANS: _ZH_CN, Language.ZH_HANT: _ZH_CN, Language.EN: _EN}
-#: en readers see the ISO code: "CN¥" and "¥" are ambiguous outside China.
-_EN_MONEY_FORMAT = "¤¤ #,##0.00"
+#: en readers see the ISO code: "CN¥" and "¥" are ambiguous outside China. (Number patterns are
+#: parsed once: Babel parses one given as text on every call.)
+_EN_MONEY_FORMAT = parse_pattern("¤¤ #,##0.00")
+_AMOUNT_FORMAT = parse_pattern("#,##0.00")
 _DATETIME_FORMAT = {
     Language.ZH_HANS: "y年M月d日 HH:mm（zzzz）",
     Language.ZH_HANT: "y年M月d日 HH:mm（zzzz）",
@@ -222,7 +224,7 @@ def _amount(context: Context, value: object) -> str:
     money = _defined(value, Money, "amount")
     return str(
         format_currency(
-            money.amount, money.currency, format="#,##0.00", currency_digits=True, locale=_MONEY_LOCALE[context["language"]]
+            money.amount, money.currency, format=_AMOUNT_FORMAT, currency_digits=True, locale=_MONEY_LOCALE[context["language"]]
         )
     )
 
