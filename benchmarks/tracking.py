@@ -5,7 +5,8 @@
     to every plan judged (its close committed) and the 5,000 PlanInstallmentMissed read back.
 (b) Payments the ledger applied (RepaymentApplied on overdue.status.v1, as overdue-detection
     publishes them) for loans under a plan, one and two processes, beside the raw limit measured
-    in the same run (aiokafka consuming the same events and COPYing them).
+    in the same run (aiokafka consuming the same events and COPYing them); both read a topic
+    already full.
 (c) Peak RSS of the service.
 
     python -m benchmarks.tracking [--plans 100000] [--repayments 20000]
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime
@@ -32,6 +32,7 @@ from benchmarks.common import (
     per_processes,
     publish,
     raw_limit,
+    service_logs,
     wait_for_count,
     write,
 )
@@ -168,20 +169,33 @@ def _md5(text: str) -> str:
 
 
 async def repayments(infra: Infrastructure, stream: list[tuple[bytes, bytes]], plans: int, logs: Path, replicas: int) -> float:
-    async with benchmark_replicas("repayment_tracking", infra, logs, replicas):
+    """Like the raw limit, the processes read a full topic: they make their schema and stop, the
+    plans are loaded and the stream published, then they start again; timed from when they are
+    ready, without the payments they recorded before that."""
+    recorded = f"SELECT count(*) FROM {SCHEMA}.plan_payments"
+    async with benchmark_replicas("repayment_tracking", infra, logs, replicas) as services:
+        for service in services:
+            service.stop()
         await load_plans(infra.database_url, plans, 0.0)  # with one payment each
-        started = time.perf_counter()
         await publish(infra, OVERDUE_STATUS.name, stream)
-        await wait_for_count(infra.database_url, f"SELECT count(*) FROM {SCHEMA}.plan_payments", plans + len(stream))
-        return len(stream) / (time.perf_counter() - started)
+        for service in services:
+            service.start(timeout=300)
+        started = time.perf_counter()
+        connection = await asyncpg.connect(infra.database_url)
+        try:
+            before: int = await connection.fetchval(recorded) - plans
+        finally:
+            await connection.close()
+        await wait_for_count(infra.database_url, recorded, plans + len(stream))
+        return (len(stream) - before) / (time.perf_counter() - started)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--plans", type=int, default=100_000)
-    parser.add_argument("--repayments", type=int, default=20_000)
+    parser.add_argument("--repayments", type=int, default=100_000)
     arguments = parser.parse_args()
-    logs = Path(tempfile.mkdtemp(prefix="bench-tracking-"))
+    logs = service_logs()
     figures: dict[str, object] = dict(await close(arguments.plans, logs))
     stream = repayment_stream(arguments.repayments, 10_000)
     for replicas in (1, 2):

@@ -12,11 +12,13 @@ import asyncpg
 
 from repayment_tracking.application.ports import ActivePlan
 from repayment_tracking.domain.plan_rules import Line, LineKind, LineRef, Month, PlanBook, Report, Rules
-from tideover_contracts.common import WaivedAmounts
 from tideover_contracts.events.overdue import RepaymentApplied
 from tideover_contracts.events.plans import PlanActivated
 from tideover_runtime.clock import tell_close
 from tideover_runtime.database import Connection
+
+#: The columns of an ActivePlan (conditional_waiver as text: parsed only when an event carries it).
+_ACTIVE = "plan_id, loan_id, currency, conditional_waiver::text, activated_on, closed_through"
 
 
 def _plan(row: asyncpg.Record) -> ActivePlan:
@@ -24,7 +26,7 @@ def _plan(row: asyncpg.Record) -> ActivePlan:
         row["plan_id"],
         row["loan_id"],
         row["currency"],
-        WaivedAmounts.model_validate_json(row["conditional_waiver"]),
+        row["conditional_waiver"],
         row["activated_on"],
         row["closed_through"],
     )
@@ -69,7 +71,7 @@ class PostgresPlans:
 
     async def active_for_loans(self, loan_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, ActivePlan]:
         rows = await self._connection.fetch(
-            "SELECT * FROM plans WHERE loan_id = ANY($1::uuid[]) AND status = 'active' ORDER BY plan_id FOR UPDATE",
+            f"SELECT {_ACTIVE} FROM plans WHERE loan_id = ANY($1::uuid[]) AND status = 'active' ORDER BY plan_id FOR UPDATE",
             list(loan_ids),
         )
         return {row["loan_id"]: _plan(row) for row in rows}
@@ -97,7 +99,7 @@ class PostgresPlans:
         within the tolerance (the last one completes the plan), and a plan with such a report (it
         may change what those days see). Every other plan only moves its closed day."""
         rows = await self._connection.fetch(
-            """
+            f"""
             WITH open AS (
                 SELECT * FROM plans
                 WHERE status = 'active' AND coalesce(closed_through, activated_on - 1) < $1
@@ -110,7 +112,7 @@ class PostgresPlans:
                     FROM plan_regular_installments JOIN open USING (plan_id) GROUP BY plan_id, month
                 ) r ON r.plan_id = i.plan_id AND r.month = i.sequence
             )
-            SELECT * FROM open WHERE plan_id IN (
+            SELECT {_ACTIVE} FROM open WHERE plan_id IN (
                 SELECT plan_id FROM months
                 WHERE (due_date + $2::int < $1 AND short > greatest(total * $3, $4) AND (NOT missed OR due_date + $5::int <= $1))
                    OR (due_date > $1 AND short > 0
@@ -280,20 +282,16 @@ def _books(
     ids: list[uuid.UUID], plan_lines: list[asyncpg.Record], regular: list[asyncpg.Record], reports: list[asyncpg.Record]
 ) -> dict[uuid.UUID, PlanBook]:
     in_month: dict[tuple[uuid.UUID, int], list[Line]] = {}
-    for row in regular:
-        line = Line(LineRef(LineKind.REGULAR, row["sequence"]), row["due_date"], row["amount"])
-        in_month.setdefault((row["plan_id"], row["month"]), []).append(line)
+    for plan_id, sequence, month, due_date, amount in regular:
+        in_month.setdefault((plan_id, month), []).append(Line(LineRef(LineKind.REGULAR, sequence), due_date, amount))
     months: dict[uuid.UUID, list[Month]] = {plan_id: [] for plan_id in ids}
     missed: dict[uuid.UUID, set[int]] = {plan_id: set() for plan_id in ids}
-    for row in plan_lines:
-        key = (row["plan_id"], row["sequence"])
-        plan_line = Line(LineRef(LineKind.PLAN, row["sequence"]), row["due_date"], row["amount"])
-        months[row["plan_id"]].append(Month(row["sequence"], row["due_date"], plan_line, tuple(in_month.get(key, ()))))
-        if row["missed"]:
-            missed[row["plan_id"]].add(row["sequence"])
+    for plan_id, sequence, due_date, amount, was_missed in plan_lines:
+        plan_line = Line(LineRef(LineKind.PLAN, sequence), due_date, amount)
+        months[plan_id].append(Month(sequence, due_date, plan_line, tuple(in_month.get((plan_id, sequence), ()))))
+        if was_missed:
+            missed[plan_id].add(sequence)
     reported: dict[uuid.UUID, list[Report]] = {plan_id: [] for plan_id in ids}
-    for row in reports:
-        ref = LineRef(LineKind(row["kind"]), row["sequence"])
-        report = Report(ref, row["payment_id"], row["value_date"], row["arrival"], row["paid"], row["left_after"])
-        reported[row["plan_id"]].append(report)
+    for plan_id, arrival, payment_id, kind, sequence, value_date, paid, left_after in reports:
+        reported[plan_id].append(Report(LineRef(LineKind(kind), sequence), payment_id, value_date, arrival, paid, left_after))
     return {plan_id: PlanBook(tuple(months[plan_id]), tuple(reported[plan_id]), frozenset(missed[plan_id])) for plan_id in ids}

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Protocol
 
 from repayment_tracking.domain.plan_rules import LineRef, Month, PlanBook, Report, Rules
@@ -19,9 +20,15 @@ class ActivePlan:
     plan_id: uuid.UUID
     loan_id: uuid.UUID
     currency: str
-    conditional_waiver: WaivedAmounts
+    waiver: WaivedAmounts | str  # or its JSON as stored: read only when an event carries it
     activated_on: date
     closed_through: date | None
+
+    @cached_property
+    def conditional_waiver(self) -> WaivedAmounts:
+        if isinstance(self.waiver, WaivedAmounts):
+            return self.waiver
+        return WaivedAmounts.model_validate_json(self.waiver)
 
 
 class Plans(Protocol):

@@ -87,7 +87,7 @@ def _installment_paid(plan: ActivePlan, payment: RepaymentApplied, covered: Line
         loan_id=plan.loan_id,
         sequence=covered.line.sequence,
         payment_id=payment.payment_id,
-        applied=Money.of(_paid(covered), plan.currency),
+        applied=Money.trusted(_paid(covered), plan.currency),  # the ledger's amounts, at the minor unit
         remaining_on_installment=covered.left,
         fully_paid=covered.left.amount == 0,
         value_date=payment.value_date,

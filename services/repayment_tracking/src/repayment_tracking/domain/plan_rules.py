@@ -20,6 +20,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
+from operator import attrgetter
+from typing import NamedTuple
 
 from tideover_contracts.common import plan_month_of
 from tideover_contracts.events.tracking import PlanBreakReason
@@ -42,9 +44,9 @@ class LineKind(StrEnum):
     REGULAR = "regular"  # a regular installment of the loan that stays due (arrears plans), by the loan's sequence
 
 
-@dataclass(frozen=True, order=True)
-class LineRef:
-    """A line of the loan's ledger that a plan month asks for."""
+class LineRef(NamedTuple):
+    """A line of the loan's ledger that a plan month asks for (a tuple: hashed and compared
+    cheaply, as every report of a batch is)."""
 
     kind: LineKind
     sequence: int
@@ -59,16 +61,15 @@ class Due:
     amount: Decimal
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     ref: LineRef
     due_date: date
     amount: Decimal  # what it asks for before any payment reported
 
 
-@dataclass(frozen=True)
-class Month:
-    """Plan month `sequence`: the plan's line `sequence` and the regular installments due in it."""
+class Month(NamedTuple):
+    """Plan month `sequence`: the plan's line `sequence` and the regular installments due in it.
+    (Line, Month and Report are tuples: a batch builds many of them, and cheaply so.)"""
 
     sequence: int
     due_date: date
@@ -107,8 +108,7 @@ def plan_months(plan_lines: Sequence[Due], continuing: Sequence[Due], starts: da
     )
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """What the ledger said one payment paid on one line and left on it."""
 
     ref: LineRef
@@ -117,6 +117,9 @@ class Report:
     arrival: int  # orders the reports of one plan as they came
     paid: Decimal
     left: Decimal
+
+
+_counting_order = attrgetter("value_date", "arrival")
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ class PlanBook:
     missed: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "reports", tuple(sorted(self.reports, key=lambda item: (item.value_date, item.arrival))))
+        object.__setattr__(self, "reports", tuple(sorted(self.reports, key=_counting_order)))
 
     def with_reports(self, reports: Iterable[Report]) -> PlanBook:
         return PlanBook(self.months, (*self.reports, *reports), self.missed)
