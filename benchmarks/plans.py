@@ -3,14 +3,20 @@
 (a) In-process: the whole option menu and its recommendation for a 36-month loan (one
     installment overdue, 35 to come), over many runs: the common menu (options within the
     agent's authority) and the escalated one (the supervisor's waivers too); and the same
-    menu rendered as the PlanOffered JSON the service publishes.
-(b) Through Kafka: NegotiationRequested published for loans the service already projected,
-    to the last PlanOffered read back from plans.offers.v1 (each offer committed with its
+    menu rendered as the PlanOffered JSON the service publishes (version 2, compact), and its
+    size in KiB (target ≤ 40 KiB).
+(b) The quote endpoint (POST /v1/quotes) of a running service process, for the same 36-month
+    position: open loop, a request every 1/rate s whether or not the previous one was answered,
+    each latency counted from when its request was due (so a stall counts for every request it
+    delays); p50, p99, max and errors (target p99 ≤ 5 ms at 50 requests/s).
+(c) Through Kafka: NegotiationRequested published for loans the service already projected,
+    to the last PlanOffered read back from plans.offers.v2 (each offer committed with its
     inbox row and published by the outbox relay); one service process, then two in one
     consumer group, beside the raw limit measured in the same run: aiokafka consuming the
-    same requests and producing an offer of the same size for each, without our logic.
+    same requests and producing, for each, an offer of the size the service produces (the
+    common menu's rendered offer), without our logic.
 
-    python -m benchmarks.plans [--runs 3000] [--negotiations 5000]
+    python -m benchmarks.plans [--runs 3000] [--quote-seconds 20] [--quote-rate 50] [--negotiations 5000]
 """
 
 from __future__ import annotations
@@ -25,11 +31,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
+
 from benchmarks.common import (
     count_events,
     isolated_infrastructure,
     peak_rss_mib,
     per_processes,
+    progress,
     publish,
     raw_relay_limit,
     wait_for_count,
@@ -45,7 +54,10 @@ from tideover_contracts.events.overdue import LoanBecameOverdue, RemainingInstal
 from tideover_contracts.examples import cny, golden_events, schedule
 from tideover_contracts.money import Money
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, OVERDUE_STATUS, PLANS_OFFERS
+from tideover_runtime.service_keys import CallerRole
 from tideover_testkit.fixtures import Infrastructure
+from tideover_testkit.processes import ServiceProcess
+from tideover_testkit.service_keys import harness_headers, register_harness_keys
 
 BUSINESS_DATE = date(2026, 2, 18)
 # 36,000.00 over 36 months at 7.2%, one installment overdue with its penalty, 35 still to come.
@@ -105,6 +117,87 @@ def in_process(runs: int) -> dict[str, object]:
         figures[f"{name}_rendered_offer_ms_p50"], figures[f"{name}_rendered_offer_ms_p99"] = p50, p99
         figures[f"{name}_offer_kib"] = round(len(rendered(hardship).encode()) / 1024, 1)
     return figures
+
+
+def _cny(amount: Decimal) -> dict[str, str]:
+    return {"amount": str(amount), "currency": "CNY"}
+
+
+#: The quote endpoint's request for POSITION and HARDSHIP (income 6,000.00, expenses 2,000.00).
+QUOTE = {
+    "business_date": BUSINESS_DATE.isoformat(),
+    "jurisdiction": "CN",
+    "overdue": {
+        "principal": _cny(POSITION.principal),
+        "interest": _cny(POSITION.interest),
+        "fee": _cny(POSITION.fee),
+        "penalty": _cny(POSITION.penalty),
+    },
+    "outstanding_principal": _cny(POSITION.outstanding_principal),
+    "contract_rate": str(POSITION.contract_rate),
+    "future_installments": [_cny(amount) for amount in POSITION.future_installments],
+    "monthly_income": _cny(Decimal("6000.00")),
+    "essential_expenses": _cny(Decimal("2000.00")),
+    "evidence_verified": True,
+}
+
+
+async def quote_endpoint(logs: Path, seconds: float, rate: float) -> dict[str, object]:
+    """POST /v1/quotes of one service process, open loop at `rate` requests/s for `seconds`."""
+    async with isolated_infrastructure() as infra:
+        register_harness_keys(infra.database_url)
+        service = ServiceProcess("plan_calculation", infra.service_env(), logs).start(timeout=300)
+        try:
+            headers = harness_headers(CallerRole.NEGOTIATION_INTAKE)
+            limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+            async with httpx.AsyncClient(base_url=service.url, headers=headers, timeout=10, limits=limits) as http:
+                first = await http.post("/v1/quotes", json=QUOTE)
+                first.raise_for_status()
+                body = first.json()
+                assert body["recommended_option_id"]
+                assert len(body["options"]) == len(quote(POSITION, HARDSHIP, True).options)
+                for _ in range(100):  # warm up: connections, the service's first requests
+                    (await http.post("/v1/quotes", json=QUOTE)).raise_for_status()
+                progress(f"quote endpoint: {rate:g} requests/s for {seconds:g} s…")
+                latencies, errors = await _open_loop(http, seconds, rate)
+        finally:
+            service.stop()
+    latencies.sort()
+    return {
+        "quote_answer_kib": round(len(first.content) / 1024, 1),
+        "quote_requests": len(latencies) + errors,
+        "quote_errors": errors,
+        "quote_ms_p50": round(latencies[len(latencies) // 2] * 1000, 2),
+        "quote_ms_p99": round(latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000, 2),
+        "quote_ms_max": round(latencies[-1] * 1000, 2),
+    }
+
+
+async def _open_loop(http: httpx.AsyncClient, seconds: float, rate: float) -> tuple[list[float], int]:
+    """Each request sent when due; its latency from when it was due to its answer."""
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(due: float) -> None:
+        nonlocal errors
+        try:
+            answer = await http.post("/v1/quotes", json=QUOTE)
+            if answer.status_code != 200:
+                errors += 1
+                return
+        except httpx.HTTPError:
+            errors += 1
+            return
+        latencies.append(time.perf_counter() - due)
+
+    started = time.perf_counter()
+    requests = []
+    for n in range(round(seconds * rate)):
+        due = started + n / rate
+        await asyncio.sleep(max(due - time.perf_counter(), 0))
+        requests.append(asyncio.create_task(one(due)))
+    await asyncio.gather(*requests)
+    return latencies, errors
 
 
 def negotiation_stream(count: int) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
@@ -173,13 +266,20 @@ async def through_kafka(count: int, logs: Path) -> dict[str, object]:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3000)
+    parser.add_argument("--quote-seconds", type=float, default=20)
+    parser.add_argument("--quote-rate", type=float, default=50)
     parser.add_argument("--negotiations", type=int, default=5000)
     arguments = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="bench-plans-"))
     figures = in_process(arguments.runs)
+    if arguments.quote_seconds:
+        figures |= await quote_endpoint(logs, arguments.quote_seconds, arguments.quote_rate)
     if arguments.negotiations:
         figures |= await through_kafka(arguments.negotiations, logs)
-    figures["targets"] = "menu p99 ≤ 2 ms for a 36-month loan; ≥ 1,000 NegotiationRequested/s through Kafka to PlanOffered"
+    figures["targets"] = (
+        "menu p99 ≤ 2 ms for a 36-month loan; its offer ≤ 40 KiB; quote endpoint p99 ≤ 5 ms at 50 requests/s;"
+        " ≥ 1,000 NegotiationRequested/s through Kafka to PlanOffered with two processes"
+    )
     write(
         "plans",
         figures,
@@ -187,6 +287,8 @@ async def main() -> None:
             "runs": arguments.runs,
             "loan_months": 36,
             "negotiations": arguments.negotiations,
+            "quote_seconds": arguments.quote_seconds,
+            "quote_requests_per_second": arguments.quote_rate,
             "service_logs": str(logs),
         },
     )

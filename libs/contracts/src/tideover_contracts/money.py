@@ -47,6 +47,13 @@ def _known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
+def known_currency(currency: str) -> str:
+    """`currency`, refused unless an ISO 4217 code."""
+    if currency not in _known_currencies():
+        raise ValueError(f"unknown currency {currency!r} (expected an ISO 4217 code)")
+    return currency
+
+
 @cache
 def minor_unit(currency: str) -> Decimal:
     """The smallest amount of `currency` (ISO 4217 minor unit, from CLDR via Babel)."""
@@ -112,8 +119,7 @@ class Money(BaseModel):
     @model_validator(mode="after")
     def _known_currency_at_its_minor_unit(self) -> Self:
         # One validator for both checks: Money is validated many times in every message.
-        if self.currency not in _known_currencies():
-            raise ValueError(f"unknown currency {self.currency!r} (expected an ISO 4217 code)")
+        known_currency(self.currency)
         unit = minor_unit(self.currency)
         # copy_abs, not abs(): abs() applies the context and overflows on "1E+1000000".
         if self.amount.copy_abs() >= LARGEST_AMOUNT:

@@ -124,8 +124,8 @@ NEGOTIATION_APPLICATIONS = Topic(
     business_time=True,
 )
 PLANS_OFFERS = Topic(
-    "plans.offers.v1",
-    "Plan options offered, rejections, activations and expiries.",
+    "plans.offers.v2",
+    "Plan options offered (each option compact: one currency, its schedule as columns), rejections, activations and expiries.",
     PLAN_CALCULATION,
     (OVERDUE_DETECTION, NOTIFICATION, NEGOTIATION_INTAKE, REPAYMENT_TRACKING),
     (PlanOffered, PlanRejected, PlanActivated, OfferExpired),

@@ -138,7 +138,7 @@ async def store(infrastructure: Infrastructure) -> AsyncIterator[PostgresIntakeS
 
 
 async def test_a_plan_that_ended_stays_ended_whichever_topic_is_read_first(store: PostgresIntakeStore) -> None:
-    """A plan's end comes on plans.tracking.v1, its activation on plans.offers.v1: read
+    """A plan's end comes on plans.tracking.v1, its activation on plans.offers.v2: read
     independently, the end may be taken in first. Either way the plan is not in force."""
     overdue = golden("LoanBecameOverdue", loan_id=uuid.uuid4())
     loan_id = overdue.loan_id

@@ -34,12 +34,18 @@ def option(option_id: str, *, monthly: str, affordable: bool, supervisor: bool, 
     """An extension (its months are its schedule's lines) asking `monthly` each month, its share of
     the golden offer's disposable income stated as plan-calculation states it."""
     golden = golden_offer().options[0]
+    first = golden.schedule[0]
+    # The line's principal is what makes its parts add up to `monthly` (an offer states only the parts).
+    principal = Money(amount=Decimal(monthly), currency="CNY") - first.interest - first.penalty - first.fee
     lines = tuple(
-        golden.schedule[0].model_copy(update={"sequence": n + 1, "total": Money(amount=Decimal(monthly), currency="CNY")})
+        first.model_copy(
+            update={"sequence": n + 1, "principal": principal, "total": Money(amount=Decimal(monthly), currency="CNY")}
+        )
         for n in range(months)
     )
     return golden.model_copy(
         update={
+            "total_payable": Money(amount=Decimal(monthly) * months, currency="CNY"),
             "option_id": option_id,
             "kind": OptionKind.TERM_EXTENSION,
             "effect": PlanEffect.RESCHEDULE,

@@ -71,7 +71,7 @@ async def test_a_broken_plan_message_states_the_ledgers_days_past_due_whichever_
     missed = envelope(golden("PlanInstallmentMissed", **loan), noon)
     await publish_in_turn(private_infrastructure, client, missed, first)
     assert "plan_broken" not in [entry["purpose"] for entry in await contact_log(notification, overdue.loan_id)]
-    # The plan's activation (plans.offers.v1) is read last: the order of the topics must not matter.
+    # The plan's activation (plans.offers.v2) is read last: the order of the topics must not matter.
     await publish_in_turn(private_infrastructure, client, second, envelope(golden("PlanActivated", **loan), noon))
     told = await watcher.wait_for_event("NotificationRequested", lambda e: ours(e) and e.purpose.value == "plan_broken")
     assert "逾期31天" in told.body

@@ -35,7 +35,7 @@ async def pool(infrastructure: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def test_a_plans_end_read_before_its_activation_is_applied_once_the_activation_comes(pool: asyncpg.Pool) -> None:
-    """PlanBroken (plans.tracking.v1) may be read before PlanActivated (plans.offers.v1): the same
+    """PlanBroken (plans.tracking.v1) may be read before PlanActivated (plans.offers.v2): the same
     ledger either way (DESIGN.md §3a), not a dead letter and a plan in force for ever."""
     loan = loan_booked(loan_id=uuid.uuid4(), booked_on=date(2026, 1, 15))
     await handle(pool, loan)
@@ -67,7 +67,7 @@ async def test_a_plans_end_read_before_its_activation_is_applied_once_the_activa
 
 async def test_an_activation_read_before_the_previous_plans_end_waits_for_it(pool: asyncpg.Pool) -> None:
     """plan-calculation activates one plan at a time, but overdue detection may read the next
-    activation (plans.offers.v1) before the end of the plan before it (plans.tracking.v1)."""
+    activation (plans.offers.v2) before the end of the plan before it (plans.tracking.v1)."""
     loan, first = await under_an_arrears_plan(pool)
     second = arrears_plan(loan.loan_id).model_copy(update={"activated_on": date(2026, 3, 25)})
     assert await handle(pool, second) == []  # held: the first plan is in force here

@@ -10,13 +10,14 @@ from decimal import Decimal
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from plan_calculation.application.offers import describe, quote, render_offer
+from plan_calculation.application.offers import describe, quote, render_offer, render_quote
 from plan_calculation.domain.activation import OwedInstallment
 from plan_calculation.domain.calendar import add_months
 from plan_calculation.domain.options import Hardship
 from plan_calculation.domain.position import LoanPosition
+from plan_calculation.entrypoints.http import QuoteOut
 from tideover_contracts.events.negotiation import EFFECT_OF_KIND
-from tideover_contracts.events.plans import PlanOffered
+from tideover_contracts.events.plans import OfferedOption, PlanOffered
 from tideover_contracts.money import Money
 
 
@@ -77,6 +78,27 @@ def test_the_rendered_offer_is_the_described_offer(
     assert json.loads(rendered) == json.loads(described.model_dump_json())
     # Every option says what it does to the loan's ledger (DESIGN.md §3a), by the one rule.
     assert all(option["effect"] == EFFECT_OF_KIND[option["kind"]].value for option in json.loads(rendered)["options"])
+    # The options read back in the shape readers use are the described ones.
+    assert PlanOffered.model_validate_json(rendered).options == describe(menu)
+
+
+@given(case=menus_to_render())
+@settings(max_examples=30, deadline=None)
+def test_the_rendered_quote_is_the_described_quote(
+    case: tuple[LoanPosition, Hardship, bool, tuple[OwedInstallment, ...]],
+) -> None:
+    position, hardship, verified, installments = case
+    menu = quote(position, hardship, verified, installments)
+    described = QuoteOut(
+        disposable_income=hardship.disposable_income,
+        recommended_option_id=menu.recommended_option_id,
+        options=[OfferedOption.of(option) for option in describe(menu)],
+    )
+
+    rendered = render_quote(menu)
+
+    assert QuoteOut.model_validate_json(rendered) == described
+    assert json.loads(rendered) == json.loads(described.model_dump_json())
 
 
 BASIS = date(2026, 3, 15)

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from plan_calculation.domain.amortization import level_payment
-from plan_calculation.entrypoints.http import add_routes
+from plan_calculation.entrypoints.http import QuoteOut, add_routes
+from tideover_contracts.events.plans import PlanOption
 from tideover_runtime.http import build_http_app
 from tideover_testkit.service_keys import trusting
 
@@ -48,6 +49,11 @@ async def _post(body: dict[str, Any], stored: list[str] | None = None) -> httpx.
         return await client.post("/v1/quotes", json=body)
 
 
+def _options(body: dict[str, Any]) -> list[PlanOption]:
+    """The options of a quote's answer, as readers use them."""
+    return [option.expanded() for option in QuoteOut.model_validate(body).options]
+
+
 async def test_a_quote_lists_every_option_and_the_recommended_one() -> None:
     response = await _post(QUOTE)
     assert response.status_code == 200
@@ -59,7 +65,10 @@ async def test_a_quote_lists_every_option_and_the_recommended_one() -> None:
     assert not any(option["needs_supervisor"] for option in body["options"])  # within authority suffices
     assert body["disposable_income"] == cny("2000.00")
     first = body["options"][0]
-    assert [line["total"]["amount"] for line in first["schedule"]] == ["348.43", "348.43", "348.45"]
+    # Compact, as PlanOffered version 2 carries it: amounts in the option's currency, columns.
+    assert first["currency"] == "CNY"
+    assert first["total_payable"] == "1045.31"
+    assert [line.total.amount for line in _options(body)[0].schedule] == [Decimal("348.43"), Decimal("348.43"), Decimal("348.45")]
     assert first["affordable"] is False  # 348.45 + the regular 1,045.00 > 50% of 2,000.00
     assert set(first["explanation"]) == {"en", "zh-CN"}
 
@@ -209,10 +218,10 @@ async def test_verified_unemployment_at_zero_income_is_quoted_a_payment_holiday(
         "holiday-3-extension-24",
     ]
     holiday = holidays[0]
-    assert [line["total"]["amount"] for line in holiday["schedule"][:3]] == ["0.00", "0.00", "0.00"]
+    assert holiday["schedule"]["principal"][:3] == holiday["schedule"]["interest"][:3] == ["0.00", "0.00", "0.00"]
     assert holiday["needs_supervisor"] is True
     assert holiday["affordable"] is True
-    assert holiday["waived"]["total"] == cny("0.00")
+    assert holiday["waived"]["total"] == "0.00"
 
 
 @pytest.mark.parametrize(
@@ -241,7 +250,7 @@ async def test_verified_evidence_of_any_kind_is_verified_evidence() -> None:
     both = await _post({**QUOTE, "verified_evidence": ["income_proof"]})
 
     assert plain.status_code == listed.status_code == both.status_code == 200
-    assert not any(option["waived"]["penalty"]["amount"] != "0.00" for option in plain.json()["options"])
+    assert not any(option["waived"]["penalty"] != "0.00" for option in plain.json()["options"])
     assert listed.json()["options"] == both.json()["options"] == (await _post(QUOTE)).json()["options"]
 
 

@@ -1,115 +1,100 @@
-"""`plans.offers.v1`: what plan-calculation offers and activates."""
+"""`plans.offers.v2`: what plan-calculation offers and activates.
+
+Version 2 (2026-12-08) carries each offered option compactly (`OfferedOption`): one currency per
+option, its amounts as decimal strings, its schedule and continuing installments as columns. An
+offer for a 36-month loan was 142 KiB in version 1, where every schedule line carried five Money
+objects. `PlanOffered.options` gives the options in the shape readers use (`PlanOption`, lines of
+Money); `OfferedOption.expanded` and `OfferedOption.of` are the one conversion each way."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal
-from typing import ClassVar, Self
+from functools import cached_property
+from typing import Any, ClassVar, Self
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from tideover_contracts.common import ContinuingInstallment, Frozen, PlanInstallmentLine, PlanMonth, WaivedAmounts, plan_months
 from tideover_contracts.envelope import Event
 from tideover_contracts.events.negotiation import EFFECT_OF_KIND, OptionKind, PlanEffect
-from tideover_contracts.money import DecimalString, Money, Rate
-from tideover_contracts.outflow import Outflow
+from tideover_contracts.events.offered_option import (
+    ContinuingColumns,
+    OfferedOption,
+    OfferedWaiver,
+    ScheduleColumns,
+    compact,
+    is_expanded,
+)
+from tideover_contracts.events.plan_option import PlanOption
+from tideover_contracts.money import Money
 
 #: ContinuingInstallment and PlanMonth live in common (the written plan needs them too) and are
 #: still importable from here, where consumers found them first.
 __all__ = [
+    "ContinuingColumns",
     "ContinuingInstallment",
     "OfferExpired",
+    "OfferedOption",
+    "OfferedWaiver",
     "PlanActivated",
     "PlanMonth",
     "PlanOffered",
     "PlanOption",
     "PlanRejected",
     "RejectionReason",
+    "ScheduleColumns",
 ]
 
 
-class PlanOption(Frozen):
-    """One plan the policy allows, transparent enough to compare with the others."""
-
-    option_id: str = Field(min_length=1)
-    kind: OptionKind
-    effect: PlanEffect | None = Field(
-        default=None, description="What the plan does to the loan's ledger (DESIGN.md §3a); absent: the kind's effect"
-    )
-    months: int = Field(ge=1, le=60, description="Plan length in months (DESIGN.md §4: at most 60)")
-    schedule: tuple[PlanInstallmentLine, ...] = Field(min_length=1)
-    first_payment: Money
-    largest_payment: Money
-    total_payable: Money
-    waived: WaivedAmounts
-    waiver_conditional: bool = Field(description="A conditional waiver is reinstated if the plan breaks")
-    cost_vs_status_quo: Money = Field(description="Total payable minus what the status quo would cost")
-    payment_to_disposable_income: DecimalString = Field(
-        description=(
-            "The largest month the borrower pays under the plan (its line, and for an arrears plan the regular"
-            " installments due that month) / (income − expenses), rounded up to 4 places: tideover_contracts.outflow"
-        )
-    )
-    affordable: bool
-    needs_supervisor: bool
-    explanation: dict[str, str] = Field(description="One paragraph per locale (zh-CN, en)")
-    continuing_installments: tuple[ContinuingInstallment, ...] = Field(
-        default=(),
-        description=(
-            "Arrears plans: the loan's regular installments due during the plan, as owed at the basis date, which"
-            " each plan month asks for beside its line (DESIGN.md §3a); the same ones PlanActivated will carry."
-            " Empty for reschedule plans, and where the loan's installments are not known (a what-if quote)"
-        ),
-    )
-    plan_rate: Rate | None = Field(
-        default=None,
-        description=(
-            "The yearly interest rate the plan charges on what it re-amortizes: the contract rate, capped by the"
-            " jurisdiction's charges cap (DESIGN.md §4); 0 for arrears plans, which add no interest. Absent in older offers"
-        ),
-    )
-
-    @property
-    def plan_effect(self) -> PlanEffect:
-        """What the option does to the loan's ledger: its `effect`, else its kind's (DESIGN.md §3a)."""
-        return self.effect or EFFECT_OF_KIND[self.kind]
-
-    def outflow(self, basis: date) -> Outflow:
-        """What the borrower pays each month of the plan, from the offer's `basis` date on: its lines,
-        and for an arrears plan the continuing installments each month asks for beside its line
-        (tideover_contracts.outflow, the rule `payment_to_disposable_income` and `affordable` state)."""
-        return Outflow.of(
-            self.plan_effect,
-            [line.due_date for line in self.schedule],
-            [line.total.amount for line in self.schedule],
-            [(item.due_date, item.amount.amount) for item in self.continuing_installments],
-            basis,
-        )
-
-    @model_validator(mode="after")
-    def _totals_match_schedule(self) -> Self:
-        currency = self.total_payable.currency
-        scheduled = sum((line.total.amount for line in self.schedule), start=Decimal(0))
-        if Money(amount=scheduled, currency=currency) != self.total_payable:
-            raise ValueError(f"option {self.option_id}: total_payable is not the sum of its schedule")
-        return self
-
-
 class PlanOffered(Event):
-    """The options for one application, valid until `valid_until`."""
+    """The options for one application, valid until `valid_until`.
+
+    On the wire `options` holds each option compactly (OfferedOption, version 2); in Python
+    `options` gives them expanded (PlanOption, computed once) and `offered_options` as carried.
+    Built from expanded options (PlanOption, or an offer stored in version 1's shape), it
+    compacts them."""
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True, validate_by_alias=True)
 
     event_type: ClassVar[str] = "PlanOffered"
+    schema_version: ClassVar[int] = 2
 
     offer_id: uuid.UUID
     application_id: uuid.UUID
     loan_id: uuid.UUID
     basis_business_date: date = Field(description="The overdue status the options were computed from")
     disposable_income: Money
-    options: tuple[PlanOption, ...] = Field(min_length=1)
+    offered_options: tuple[OfferedOption, ...] = Field(min_length=1, alias="options")
     recommended_option_id: str | None
     valid_until: AwareDatetime
     supersedes_offer_id: uuid.UUID | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compact_expanded_options(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            key = "options" if "options" in data else "offered_options"
+            options = data.get(key)
+            if isinstance(options, list | tuple) and any(is_expanded(option) for option in options):
+                return {**data, key: [compact(option) for option in options]}
+        return data
+
+    @cached_property
+    def options(self) -> tuple[PlanOption, ...]:
+        """Every option in the shape readers use (PlanOption), expanded from the columns once."""
+        return tuple(option.expanded() for option in self.offered_options)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """As pydantic's; `options` may be updated in the shape readers use (PlanOption), and
+        the copy expands its own options again."""
+        changes = dict(update or {})
+        if "options" in changes:
+            changes["offered_options"] = tuple(compact(option) for option in changes.pop("options"))
+        copied = super().model_copy(update=changes, deep=deep)
+        copied.__dict__.pop("options", None)
+        return copied
 
 
 class RejectionReason(Frozen):

@@ -1,9 +1,10 @@
 """Options as the contracts carry them, for an offer or a quote.
 
 An offer carries every option with its full schedule: hundreds of lines. `describe` builds
-them as contract objects (the quote endpoint, tests); `render_offer` writes the same
-PlanOffered payload straight as JSON, several times faster, for the offers published at the
-rate negotiations arrive. tests/unit/test_offer_rendering.py parses what it renders with the
+them as contract objects (tests, the pydantic path); `render_offer` writes the same PlanOffered
+payload (version 2: each option compact, its schedule as columns) straight as JSON, several
+times faster, for the offers published at the rate negotiations arrive, and `render_quote` the
+quote endpoint's answer with the same options. tests/unit/test_offer_rendering.py parses what it renders with the
 contract and compares it with `describe`.
 
 Each option states what the written plan needs besides its schedule (DESIGN.md §3a): the rate it
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -28,7 +30,7 @@ from plan_calculation.domain.position import LoanPosition
 from plan_calculation.domain.recommendation import Recommendation, RecommendationRule, recommend
 from tideover_contracts.common import ContinuingInstallment, PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.events.negotiation import PlanEffect
-from tideover_contracts.events.plans import PlanOption
+from tideover_contracts.events.plans import PlanOption, ScheduleColumns
 from tideover_contracts.money import Money, minor_unit
 
 #: A plan's rate as offered: a fraction per year to six places (a percentage to four).
@@ -170,45 +172,55 @@ def render_offer(
     valid_until: datetime,
     supersedes_offer_id: uuid.UUID | None,
 ) -> str:
-    """The PlanOffered payload as JSON, exactly as the contract would serialize it."""
-    disposable = menu.hardship.disposable_income
+    """The PlanOffered payload (version 2) as JSON, exactly as the contract would serialize it."""
     head = json.dumps(
         {
             "offer_id": str(offer_id),
             "application_id": str(application_id),
             "loan_id": str(loan_id),
             "basis_business_date": basis_business_date.isoformat(),
-            "disposable_income": {"amount": str(disposable.amount), "currency": disposable.currency},
+            "disposable_income": _disposable_income(menu),
             "recommended_option_id": menu.recommended_option_id,
             "valid_until": valid_until.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "supersedes_offer_id": str(supersedes_offer_id) if supersedes_offer_id else None,
         },
         ensure_ascii=False,
     )
-    options = ",".join(_render_option(option, menu) for option in menu.options)
-    return f'{head[:-1]},"options":[{options}]}}'
+    return f'{head[:-1]},"options":{render_options(menu)}}}'
 
 
-def _money_json(currency: str) -> str:
-    return '{"amount":"%s","currency":' + json.dumps(currency) + "}"
+def render_quote(menu: Menu) -> str:
+    """The quote's answer (entrypoints/http.py QuoteOut) as JSON: the offer's options, compact."""
+    head = json.dumps(
+        {"disposable_income": _disposable_income(menu), "recommended_option_id": menu.recommended_option_id},
+        ensure_ascii=False,
+    )
+    return f'{head[:-1]},"options":{render_options(menu)}}}'
+
+
+def _disposable_income(menu: Menu) -> dict[str, str]:
+    disposable = menu.hardship.disposable_income
+    return {"amount": str(disposable.amount), "currency": disposable.currency}
+
+
+def render_options(menu: Menu) -> str:
+    """Every option as PlanOffered version 2 carries it (OfferedOption), a JSON array."""
+    return "[" + ",".join(_render_option(option, menu) for option in menu.options) + "]"
+
+
+def _strings(values: Iterable[object]) -> str:
+    """A JSON array of the values' str(): dates (ISO) and decimals, which need no escaping."""
+    joined = '","'.join(map(str, values))
+    return f'["{joined}"]' if joined else "[]"
+
+
+def _amounts(column: tuple[Decimal, ...]) -> str:
+    """A schedule's amount column: empty when zero on every line (ScheduleColumns.column)."""
+    return _strings(ScheduleColumns.column(column))
 
 
 def _render_option(option: ComputedOption, menu: Menu) -> str:
-    money = _money_json(option.currency)
-    line_json = (
-        '{"sequence":%d,"due_date":"%s","principal":'
-        + money
-        + ',"interest":'
-        + money
-        + ',"penalty":'
-        + money
-        + ',"fee":'
-        + money
-        + ',"total":'
-        + money
-        + "}"
-    )
-    schedule = ",".join([line_json % row for row in option.columns.rows()])
+    columns = option.columns
     facts = _facts(option, menu)
     unit = minor_unit(option.currency)
     waived = option.waived
@@ -218,38 +230,34 @@ def _render_option(option: ComputedOption, menu: Menu) -> str:
             "kind": option.kind.value,
             "effect": option.effect.value,
             "months": option.months,
+            "currency": option.currency,
             "waiver_conditional": waived.total > 0,
             "payment_to_disposable_income": str(facts.payment_to_disposable_income),
             "affordable": facts.affordable,
             "needs_supervisor": option.needs_supervisor,
             "explanation": facts.explanation,
             "plan_rate": str(facts.plan_rate),
+            "first_payment": str(option.first_payment),
+            "largest_payment": str(option.largest_payment),
+            "total_payable": str(option.total_payable),
+            "cost_vs_status_quo": str(facts.cost_vs_status_quo.quantize(unit)),
+            "waived": {
+                "penalty": str(waived.penalty.quantize(unit)),
+                "interest": str(waived.interest.quantize(unit)),
+                "fee": str(waived.fee.quantize(unit)),
+                "total": str(waived.total.quantize(unit)),
+            },
         },
         ensure_ascii=False,
     )
-    continuing = ",".join(
-        f'{{"sequence":{item.sequence:d},"due_date":"{item.due_date.isoformat()}","amount":'
-        + money % Money.of(item.owed, option.currency).amount
-        + "}"
-        for item in facts.continuing
+    continuing = facts.continuing
+    schedule = (
+        f'{{"due_date":{_strings(columns.due_dates)},"principal":{_amounts(columns.principal)},'
+        f'"interest":{_amounts(columns.interest)},"penalty":{_amounts(columns.penalty)},"fee":{_amounts(columns.fee)}}}'
     )
-    amounts = (
-        ',"first_payment":'
-        + money % option.first_payment
-        + ',"largest_payment":'
-        + money % option.largest_payment
-        + ',"total_payable":'
-        + money % option.total_payable
-        + ',"cost_vs_status_quo":'
-        + money % Money.of(facts.cost_vs_status_quo, option.currency).amount
-        + ',"waived":{"penalty":'
-        + money % waived.penalty.quantize(unit)
-        + ',"interest":'
-        + money % waived.interest.quantize(unit)
-        + ',"fee":'
-        + money % waived.fee.quantize(unit)
-        + ',"total":'
-        + money % waived.total.quantize(unit)
-        + "}"
+    beside = (
+        f'{{"sequence":[{",".join(str(item.sequence) for item in continuing)}],'
+        f'"due_date":{_strings(item.due_date for item in continuing)},'
+        f'"amount":{_strings(item.owed.quantize(unit) for item in continuing)}}}'
     )
-    return f'{head[:-1]}{amounts},"continuing_installments":[{continuing}],"schedule":[{schedule}]}}'
+    return f'{head[:-1]},"continuing_installments":{beside},"schedule":{schedule}}}'

@@ -8,16 +8,16 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
-from plan_calculation.application.offers import describe, quote
+from plan_calculation.application.offers import quote, render_quote
 from plan_calculation.domain.options import Hardship, holiday_grounds
 from plan_calculation.domain.position import LoanPosition
 from tideover_contracts.common import Jurisdiction
 from tideover_contracts.events.negotiation import EvidenceKind, HardshipReason
-from tideover_contracts.events.plans import PlanOption
+from tideover_contracts.events.plans import OfferedOption
 from tideover_contracts.money import InputMoney, Money, Rate
 from tideover_contracts.policy import ChargeCaps
 from tideover_runtime.http import problem, problem_response
@@ -158,9 +158,13 @@ def _loan_currency(info: ValidationInfo) -> str | None:
 
 
 class QuoteOut(BaseModel):
+    """The options as an offer carries them (PlanOffered version 2: each option compact, its
+    amounts decimal strings in its currency, its schedule as columns). Rendered straight as JSON
+    (application/offers.py `render_quote`; tests/unit/test_quote_endpoint.py checks it parses to this)."""
+
     disposable_income: Money
     recommended_option_id: str | None
-    options: list[PlanOption]
+    options: list[OfferedOption]
 
 
 QUOTE_DESCRIPTION = """A what-if: the options an offer would carry for this position and hardship
@@ -172,7 +176,10 @@ A payment holiday (options `holiday-…`, a supervisor approves) is offered only
 (unemployment_proof, medical_record, disaster_proof), and only when no option within the agent's
 authority is affordable. Without `hardship_reason` and `verified_evidence`, no holiday is quoted.
 
-Every amount is in the loan's currency; a bad input is a 422 problem+json naming the field."""
+Every amount is in the loan's currency, a decimal string; each option names its `currency` once
+and gives its schedule as columns (line n is the n-th value of each column, sequence n; a line's
+total is the sum of its parts), as PlanOffered version 2 on `plans.offers.v2` carries it. A bad
+input is a 422 problem+json naming the field."""
 
 
 router = APIRouter()
@@ -218,11 +225,7 @@ async def post_quote(request: QuoteIn, caps: Annotated[ChargeCaps, Depends(_caps
         )
     hardship = _hardship(request)
     menu = quote(position, hardship, request.any_evidence_verified)
-    return QuoteOut(
-        disposable_income=hardship.disposable_income,
-        recommended_option_id=menu.recommended_option_id,
-        options=list(describe(menu)),
-    )
+    return Response(render_quote(menu), media_type="application/json")
 
 
 def routes(caps: ChargeCaps | None = None) -> Routes:
