@@ -4,19 +4,20 @@ All five services as processes on their own topics and scratch database, the sim
 through them, every business day settled before the next: how many business days a minute and
 events a second the whole system sustains at this book size, and each service's peak RSS.
 
-    python -m benchmarks.simulation [--loans 2000] [--days 60] [--seed 7]
+    python -m benchmarks.simulation [--loans 2000] [--days 60] [--seed 7] [--settle notified|polled]
+
+`--settle polled` settles each step of a day the old way (polling; tideover_simulator.settling),
+for a comparison on the same book.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 from contextlib import AsyncExitStack
 from datetime import date
-from pathlib import Path
 
-from benchmarks.common import isolated_infrastructure, peak_rss_mib, replicas, write
+from benchmarks.common import isolated_infrastructure, peak_rss_mib, replicas, service_logs, write
 from tideover_simulator.simulation import Plan, Services, Simulation
 from tideover_testkit.processes import ALL_SERVICES
 
@@ -26,11 +27,18 @@ async def main() -> None:
     parser.add_argument("--loans", type=int, default=2000)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--settle", choices=("notified", "polled"), default=Plan.settle)
     arguments = parser.parse_args()
-    logs = Path(tempfile.mkdtemp(prefix="bench-simulation-"))
+    logs = service_logs()
     async with isolated_infrastructure() as infra, AsyncExitStack() as stack:
         running = {name: (await stack.enter_async_context(replicas(name, infra, logs, 1)))[0] for name in ALL_SERVICES}
-        plan = Plan(seed=arguments.seed, loans=arguments.loans, days=arguments.days, first_day=date(2026, 1, 5))
+        plan = Plan(
+            seed=arguments.seed,
+            loans=arguments.loans,
+            days=arguments.days,
+            first_day=date(2026, 1, 5),
+            settle=arguments.settle,
+        )
         figures = await Simulation(infra.settings(), Services.of(running), plan, progress=print).run()
         rss = {f"peak_rss_mib_{name}": round(peak_rss_mib(process.pid), 1) for name, process in running.items()}
     elapsed = figures["elapsed_seconds"]
@@ -47,7 +55,13 @@ async def main() -> None:
             "plans_activated": figures["totals"]["plans_activated"],
             **rss,
         },
-        {"loans": arguments.loans, "days": arguments.days, "seed": arguments.seed, "service_logs": str(logs)},
+        {
+            "loans": arguments.loans,
+            "days": arguments.days,
+            "seed": arguments.seed,
+            "settle": arguments.settle,
+            "service_logs": str(logs),
+        },
     )
 
 

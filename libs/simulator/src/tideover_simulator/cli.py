@@ -38,6 +38,13 @@ def main() -> None:
         default=Plan.page_share,
         help="of the borrowers who ask for help, the share who do it on their own page (default: %(default)s)",
     )
+    parser.add_argument(
+        "--settle",
+        choices=("notified", "polled"),
+        default=Plan.settle,
+        help="how a day is known to be settled: told by commits and outbox notifications, or by polling"
+        " (the old way; the same figures, slower) (default: %(default)s)",
+    )
     parser.add_argument("--out", type=Path, default=Path("var/simulation"), help="where figures.json and report.html go")
     arguments = parser.parse_args()
     configure_logging("tideover-simulate", "WARNING")  # the in-process gateway's receipts are not news
@@ -50,6 +57,7 @@ def main() -> None:
             days=arguments.days,
             first_day=arguments.first_day,
             page_share=arguments.page_share,
+            settle=arguments.settle,
         ),
         progress=lambda line: print(line, flush=True),
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -57,10 +57,15 @@ class Plan:
     #: Of the borrowers who ask for help, the share who do it on their own page rather than
     #: through the agent (a draw per loan from the seed: tideover_simulator.caseload).
     page_share: float = 0.3
+    #: How a day is known to be settled: "notified" (tideover_simulator.settling) or "polled"
+    #: (the old way, kept so that a test can show both give the same figures).
+    settle: Literal["notified", "polled"] = "notified"
 
     def __post_init__(self) -> None:
         if not 0 <= self.page_share <= 1:
             raise ValueError(f"page_share is a share of the borrowers, from 0 to 1: {self.page_share}")
+        if self.settle not in ("notified", "polled"):
+            raise ValueError(f"settle is 'notified' or 'polled': {self.settle}")
 
 
 Progress = Callable[[str], None]

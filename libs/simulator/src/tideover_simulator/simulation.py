@@ -8,10 +8,11 @@ arrive (02:00 UTC that day, its value date); the day closes at
 00:30 UTC the next day (08:30 in Beijing), so that notices held through quiet hours go out;
 then the agent works the cases and the borrowers who ask for help on their own page take their
 steps there (tideover_simulator.page_borrower), entering the codes the day's texts bring them.
-Before the close and after each clock event the simulation waits until every service caught up
-(tideover_testkit.settle). Its calls on the
-services' APIs outlive a service's restart (tideover_simulator.clients). After the last day
-it takes the trial balance of the book's loans (tideover_reconcile) and prints it.
+Before the close and after each clock event the simulation waits until every service caught up,
+told so by the consumer groups' commits and the outboxes' notifications
+(tideover_simulator.settling). Its calls on the services' APIs outlive a service's restart
+(tideover_simulator.clients). After the last day it takes the trial balance of the book's loans
+(tideover_reconcile) and prints it.
 """
 
 from __future__ import annotations
@@ -42,16 +43,19 @@ from tideover_simulator.page_borrower import PageBorrower
 from tideover_simulator.payments import payments_on
 from tideover_simulator.phones import Phones
 from tideover_simulator.scenario import DayHook, Plan, Progress, Services, at, business_days, last_closed_day
+from tideover_simulator.settling import Settling
 from tideover_simulator.tally import Tally
 from tideover_testkit import reference_gateway
 from tideover_testkit.journeys import SERVICE_OUTPUT_TOPICS
 from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
-from tideover_testkit.settle import settle
 
 __all__ = ["Plan", "Services", "Simulation"]
 
 UPSTREAM = "simulated-loan-system"
 SCHEDULER = "simulated-scheduler"
+#: The watcher is waited on after each step of a day: a message it has not fetched yet waits at
+#: most this long (TopicWatcher); polling keeps the old wait, so as to stay the old way.
+WATCHER_FETCH_WAIT_MS = {"notified": 20, "polled": 500}
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,7 @@ class _Wires:
     """The run's connections: it publishes on the topics, and waits until the services caught up."""
 
     kafka: KafkaTestClient
-    probe: LagProbe
-    database: asyncpg.Pool
-    watcher: TopicWatcher
+    settling: Settling
     published: Counter[str]
 
     async def publish(self, *events: Event, at: datetime, producer: str = UPSTREAM) -> None:
@@ -70,7 +72,7 @@ class _Wires:
         await self.kafka.publish(*(_wrapped(event, producer, at) for event in events))
 
     async def settle(self) -> None:
-        await settle(self.probe, self.database, self.watcher)
+        await self.settling.settle()
 
 
 def _wrapped(event: Event, producer: str, at: datetime) -> Envelope[Event]:
@@ -115,8 +117,9 @@ class Simulation:
         stopping = asyncio.Event()
         delivered = self.phones.deliver
         gateway = asyncio.create_task(reference_gateway.run(settings, 0.0, frozenset(), "simulator", stopping, delivered))
-        # A pool, not one connection: it reconnects after the database restarts (settle retries).
-        database = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+        # A pool, not one connection: it reconnects after the database restarts (settle retries);
+        # one of its connections listens for the outboxes' notifications.
+        database = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=3)
         try:
             observer, notices, balance = await self._simulate(first_day, database, started)
         finally:
@@ -136,14 +139,19 @@ class Simulation:
         async with (
             KafkaTestClient(servers, prefix) as kafka,
             TopicWatcher(
-                servers, SERVICE_OUTPUT_TOPICS, prefix, keys={str(loan_id).encode() for loan_id in borrowers}
+                servers,
+                SERVICE_OUTPUT_TOPICS,
+                prefix,
+                keys={str(loan_id).encode() for loan_id in borrowers},
+                fetch_max_wait_ms=WATCHER_FETCH_WAIT_MS[self.plan.settle],
             ) as watcher,
             LagProbe(servers, prefix) as probe,
+            Settling(self.plan.settle, servers, prefix, probe, database, watcher) as settling,
             self._intake_clients() as agent,
             contextlib.aclosing(self._page_borrower()) as page,
         ):
             observer = Observer(watcher, set(borrowers))
-            wires = _Wires(kafka, probe, database, watcher, self.tally.published)
+            wires = _Wires(kafka, settling, self.tally.published)
             await wires.publish(*(borrower.loan for borrower in self.book), at=at(first_day, 1))
             await wires.settle()
             previous = first_day - timedelta(days=1)

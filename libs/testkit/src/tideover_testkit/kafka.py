@@ -57,15 +57,27 @@ class TopicWatcher:
     """Reads topics from the beginning in the background and waits for what a test expects."""
 
     def __init__(
-        self, bootstrap_servers: str, topics: Iterable[str], topic_prefix: str = "", keys: set[bytes] | None = None
+        self,
+        bootstrap_servers: str,
+        topics: Iterable[str],
+        topic_prefix: str = "",
+        keys: set[bytes] | None = None,
+        fetch_max_wait_ms: int = 500,
     ) -> None:
         """`keys`: read only the messages with one of these keys (e.g. a set of loan ids), so
-        that a long history of other loans costs no parsing."""
+        that a long history of other loans costs no parsing. `fetch_max_wait_ms`: how long a
+        fetch may wait for new messages; aiokafka sends no other fetch meanwhile, so a message on
+        a partition left out of that fetch may wait as long (the simulator, waiting on the
+        watcher after each step of a day, asks for less)."""
         self._names = [topic_prefix + topic for topic in topics]
         self._keys = keys
         self._prefix = topic_prefix
         self._consumer = AIOKafkaConsumer(
-            *self._names, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest", group_id=None
+            *self._names,
+            bootstrap_servers=bootstrap_servers,
+            auto_offset_reset="earliest",
+            group_id=None,
+            fetch_max_wait_ms=fetch_max_wait_ms,
         )
         self.seen: list[Seen] = []
         self._next_offsets: dict[TopicPartition, int] = {}
