@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from contextlib import AsyncExitStack
 from datetime import date
 
-from benchmarks.common import isolated_infrastructure, peak_rss_mib, replicas, service_logs, write
+from benchmarks.common import isolated_infrastructure, peak_rss_mib, service_logs, write
 from tideover_simulator.simulation import Plan, Services, Simulation
-from tideover_testkit.processes import ALL_SERVICES
+from tideover_testkit.processes import started_services
 
 
 async def main() -> None:
@@ -30,17 +29,19 @@ async def main() -> None:
     parser.add_argument("--settle", choices=("notified", "polled"), default=Plan.settle)
     arguments = parser.parse_args()
     logs = service_logs()
-    async with isolated_infrastructure() as infra, AsyncExitStack() as stack:
-        running = {name: (await stack.enter_async_context(replicas(name, infra, logs, 1)))[0] for name in ALL_SERVICES}
-        plan = Plan(
-            seed=arguments.seed,
-            loans=arguments.loans,
-            days=arguments.days,
-            first_day=date(2026, 1, 5),
-            settle=arguments.settle,
-        )
-        figures = await Simulation(infra.settings(), Services.of(running), plan, progress=print).run()
-        rss = {f"peak_rss_mib_{name}": round(peak_rss_mib(process.pid), 1) for name, process in running.items()}
+    # As deploy/services.sh starts them: intake is told where the ledger's query API answers
+    # (a borrower may ask for help before the loan is overdue; intake then asks the ledger).
+    async with isolated_infrastructure() as infra:
+        with started_services(infra.service_env(), logs) as running:
+            plan = Plan(
+                seed=arguments.seed,
+                loans=arguments.loans,
+                days=arguments.days,
+                first_day=date(2026, 1, 5),
+                settle=arguments.settle,
+            )
+            figures = await Simulation(infra.settings(), Services.of(running), plan, progress=print).run()
+            rss = {f"peak_rss_mib_{name}": round(peak_rss_mib(process.pid), 1) for name, process in running.items()}
     elapsed = figures["elapsed_seconds"]
     upstream = sum(figures["totals"]["events_published"].values())
     produced = sum(figures["totals"]["service_events"].values())
