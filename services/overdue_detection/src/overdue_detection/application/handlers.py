@@ -4,6 +4,7 @@ The loan's own events are here; the close is in closing.py, a plan's events in p
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from typing import Any
 
 from overdue_detection.application.closing import when_business_day_closed_settle_overdue
@@ -15,7 +16,7 @@ from overdue_detection.application.plans import (
     when_plan_completed_cure_loan,
 )
 from overdue_detection.application.ports import Overdue
-from overdue_detection.application.replayed import locked_loan, publish_applied, rebuild
+from overdue_detection.application.replayed import applied_events, locked_loan, rebuild
 from overdue_detection.application.status_events import publish_decisions
 from overdue_detection.domain.episodes import EpisodeState, Position, Trigger, decide
 from overdue_detection.domain.ledger import ZERO
@@ -24,7 +25,7 @@ from overdue_detection.domain.statuses import LoanStatus, PlanOutcome
 from tideover_contracts.common import Bucket
 from tideover_contracts.events.loans import BorrowerContactChanged, LoanBooked, LoanClosed, RepaymentReceived
 from tideover_contracts.events.overdue import WaiverStatus
-from tideover_runtime.unit import RejectEvent, Unit
+from tideover_runtime.unit import RejectEvent, Unit, publish_each
 
 __all__ = [
     "plan_terms",
@@ -91,6 +92,14 @@ async def when_repayments_received_apply_them(units: list[Unit[RepaymentReceived
         earlier = causes.get(unit.event.loan_id, (unit, Trigger.PAYMENT))[1]
         causes[unit.event.loan_id] = (unit, Trigger.CORRECTION if backdated or earlier == Trigger.CORRECTION else Trigger.PAYMENT)
     ledgers = await rebuild(ctx, {loan_id: loans[loan_id] for loan_id in causes}, causes, closed_through)
-    for loan_id, (unit, _) in causes.items():
-        new = {u.event.payment_id for u in units if u.event.loan_id == loan_id and u.event.payment_id in recorded}
-        await publish_applied(unit, loans[loan_id], ledgers[loan_id], new)
+    new: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for unit in units:
+        if unit.event.payment_id in recorded:
+            new[unit.event.loan_id].add(unit.event.payment_id)
+    await publish_each(
+        [
+            told
+            for loan_id, (unit, _) in causes.items()
+            for told in applied_events(unit, loans[loan_id], ledgers[loan_id], new[loan_id])
+        ]
+    )

@@ -13,9 +13,9 @@ from overdue_detection.domain.episodes import EpisodeState, Position, Trigger, U
 from overdue_detection.domain.loan import LoanRow
 from overdue_detection.domain.replay import Ledger, replay
 from tideover_contracts.common import Bucket
-from tideover_contracts.envelope import deterministic_id
-from tideover_contracts.events.overdue import CureReason, OverdueChangeReason
-from tideover_runtime.unit import RejectEvent, Unit
+from tideover_contracts.envelope import Event, deterministic_id
+from tideover_contracts.events.overdue import CureReason, OverdueChangeReason, RepaymentApplied
+from tideover_runtime.unit import RejectEvent, Unit, publish_each
 
 
 async def locked_loan(ctx: Overdue, loan_id: uuid.UUID) -> LoanRow:
@@ -26,6 +26,13 @@ async def locked_loan(ctx: Overdue, loan_id: uuid.UUID) -> LoanRow:
 
 
 async def publish_applied(unit: Unit[Any], loan: LoanRow, ledger: Ledger, new: set[str] | None = None) -> None:
+    """Stage what each payment covered (applied_events) in one round trip."""
+    await publish_each(applied_events(unit, loan, ledger, new))
+
+
+def applied_events(
+    unit: Unit[Any], loan: LoanRow, ledger: Ledger, new: set[str] | None = None
+) -> list[tuple[Unit[Any], Event, uuid.UUID]]:
     """What each payment covered, as the ledger applied it (DESIGN.md §3a). Payments taken in
     order change no earlier one: only the `new` are told. Anything else (a payment value-dated
     before another, a plan's activation or end, a write-off) may apply every payment anew, so
@@ -36,9 +43,14 @@ async def publish_applied(unit: Unit[Any], loan: LoanRow, ledger: Ledger, new: s
         in_order = [p.payment_id for p in payments[-len(new) :]] if new else []
         if set(in_order) == new and not ledger.waivers:
             payments = tuple(p for p in payments if p.payment_id in new)
-    for applied in payments:
-        event = repayment_applied(loan.loan_id, loan.currency, applied)
-        await unit.publish(event, event_id=deterministic_id(event.event_type, applied.payment_id, ledger.version))
+    return [
+        (
+            unit,
+            repayment_applied(loan.loan_id, loan.currency, applied),
+            deterministic_id(RepaymentApplied.event_type, applied.payment_id, ledger.version),
+        )
+        for applied in payments
+    ]
 
 
 async def rebuild(

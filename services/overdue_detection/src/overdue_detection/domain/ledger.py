@@ -71,6 +71,14 @@ COMPONENTS = ("principal", "interest", "fee", "penalty")
 SETTLING = ("paid", "waived", "written_off", "rescheduled")
 
 
+#: The fields that take each component off a line (SETTLING; principal is never waived): the
+#: hot path of a replay reads them by name.
+_SETTLED = {
+    component: tuple(f"{prefix}_{component}" for prefix in SETTLING if (prefix, component) != ("waived", "principal"))
+    for component in COMPONENTS
+}
+
+
 @dataclass(frozen=True)
 class Installment:
     """One obligation of the loan's ledger: a regular installment, or a line of a plan
@@ -124,7 +132,7 @@ class Installment:
     def owed(self, day_count: int) -> dict[str, Decimal]:
         charged = self.charged(day_count)
         return {
-            component: charged[component] - sum((self.part(prefix, component) for prefix in SETTLING), start=ZERO)
+            component: charged[component] - sum((getattr(self, name) for name in _SETTLED[component]), start=ZERO)
             for component in ("penalty", "fee", "interest", "principal")
         }
 
@@ -207,6 +215,9 @@ def allocate(
     updated: list[Installment] = []
     allocations: list[Allocation] = []
     for installment in sorted(installments, key=oldest_first):
+        if remaining <= 0:  # nothing left to pay this line (or any after it) with
+            updated.append(installment)
+            continue
         owed = installment.owed(day_count)
         paid = dict.fromkeys(owed, ZERO)
         for component in COMPONENT_ORDER[order]:
