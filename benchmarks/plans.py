@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from benchmarks.common import (
     progress,
     publish,
     raw_relay_limit,
+    service_logs,
     wait_for_count,
     write,
 )
@@ -270,7 +270,7 @@ async def main() -> None:
     parser.add_argument("--quote-rate", type=float, default=50)
     parser.add_argument("--negotiations", type=int, default=5000)
     arguments = parser.parse_args()
-    logs = Path(tempfile.mkdtemp(prefix="bench-plans-"))
+    logs = service_logs()
     figures = in_process(arguments.runs)
     if arguments.quote_seconds:
         figures |= await quote_endpoint(logs, arguments.quote_seconds, arguments.quote_rate)
