@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from tideover_runtime.messaging import RELAY_PRODUCER_SETTINGS
@@ -55,6 +56,15 @@ def _log_to_file() -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
+    # structlog (the simulator's in-process gateway, the test kit) through the same file.
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.KeyValueRenderer(key_order=["timestamp", "event"]),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+    )
 
 
 if _benchmark_name() is not None:
