@@ -27,6 +27,7 @@ from tideover_contracts.events.negotiation import (
     PreferredHours,
     WrittenPlan,
 )
+from tideover_contracts.events.offered_option import OfferedOption
 from tideover_contracts.events.plans import OfferExpired, PlanActivated, PlanOffered, PlanOption, PlanRejected, RejectionReason
 from tideover_contracts.examples.values import (
     APPLICATION_ID,
@@ -103,7 +104,7 @@ def plan_events() -> list[Event]:
             loan_id=LOAN_ID,
             basis_business_date=date(2026, 3, 15),
             disposable_income=cny("3000.00"),
-            options=(_option(),),
+            offered_options=(OfferedOption.of(_option()),),
             recommended_option_id="arrears-3",
             valid_until=AT + timedelta(days=7),
         ),
