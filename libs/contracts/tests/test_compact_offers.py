@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 
+from tideover_contracts.envelope import MalformedMessageError, parse_message, wrap
 from tideover_contracts.events.plans import OfferedOption, PlanOffered
 from tideover_contracts.examples import golden_events
+from tideover_contracts.topics import PLANS_OFFERS
 
 
 def golden_offer() -> PlanOffered:
@@ -91,3 +94,13 @@ def test_an_amount_finer_than_the_currency_or_a_json_number_is_refused() -> None
         PlanOffered.model_validate(finer)
     with pytest.raises(ValidationError, match="not a JSON number"):
         PlanOffered.model_validate(number)
+
+
+def test_an_amount_too_large_is_a_malformed_message_not_a_crash() -> None:
+    """quantize overflows on such an amount: the reader must refuse it as Money does, so that the
+    message is dead-lettered rather than retried for ever."""
+    huge = json.loads(wrap(golden_offer(), producer="p", occurred_at=datetime(2026, 3, 15, tzinfo=UTC)).to_bytes())
+    huge["payload"]["options"][0]["first_payment"] = "1E+40"
+
+    with pytest.raises(MalformedMessageError, match="not below"):
+        parse_message(json.dumps(huge).encode(), PLANS_OFFERS.event_classes())

@@ -54,7 +54,7 @@ class Envelope(BaseModel, Generic[PayloadT]):
 
     event_id: uuid.UUID = Field(description="Idempotency key; uuid5 of a business key where a fact may be produced twice")
     event_type: str
-    schema_version: int = Field(ge=1)
+    schema_version: int = Field(ge=1, strict=True)  # "1" is not a version: refused on every path
     occurred_at: AwareDatetime
     producer: str
     correlation_id: str

@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 from tideover_contracts.common import ContinuingInstallment, Frozen, PlanInstallmentLine, WaivedAmounts
 from tideover_contracts.events.negotiation import OptionKind, PlanEffect
 from tideover_contracts.events.plan_option import PlanOption
-from tideover_contracts.money import DecimalString, Money, Rate, known_currency, minor_unit
+from tideover_contracts.money import LARGEST_AMOUNT, DecimalString, Money, Rate, known_currency, minor_unit
 
 
 class ScheduleColumns(Frozen):
@@ -128,6 +128,9 @@ class OfferedOption(Frozen):
             waived.fee,
             waived.total,
         )
+        if any(amount.copy_abs() >= LARGEST_AMOUNT for amount in amounts):
+            # Before quantize, which overflows on such amounts (as Money refuses them).
+            raise ValueError(f"option {self.option_id}: an amount is not below {LARGEST_AMOUNT:,}")
         if any(amount != amount.quantize(unit) for amount in amounts):
             raise ValueError(f"option {self.option_id}: an amount has more decimals than {self.currency} allows ({unit})")
         if sum(self.schedule.totals(), start=Decimal(0)) != self.total_payable:
@@ -136,8 +139,11 @@ class OfferedOption(Frozen):
 
     @classmethod
     def of(cls, option: PlanOption) -> OfferedOption:
-        """`option` as version 2 carries it."""
+        """`option` as version 2 carries it: line n is sequence n, so other numbering is refused
+        rather than silently renumbered."""
         schedule = option.schedule
+        if [line.sequence for line in schedule] != list(range(1, len(schedule) + 1)):
+            raise ValueError(f"option {option.option_id}: schedule lines are not numbered 1 to {len(schedule)}")
         continuing = option.continuing_installments
         waived = option.waived
         return cls(
