@@ -173,7 +173,7 @@ def offer_view(
     folded = [card for card in cards if card not in shown]
     folded.sort(key=lambda card: (not card["affordable"], card["sort"]))
     return {
-        **offer.model_dump(mode="json", exclude={"options"}),
+        **offer.model_dump(mode="json", exclude={"offered_options"}),
         "shown": shown,
         "folded": folded,
         "count": len(cards),

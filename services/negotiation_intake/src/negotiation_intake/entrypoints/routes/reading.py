@@ -19,7 +19,15 @@ router = APIRouter(responses=ERRORS)
 
 
 async def _offers(store: PostgresIntakeStore, application_id: uuid.UUID) -> list[dict[str, Any]]:
-    return [offer.model_dump(mode="json") for offer in await store.offers(application_id)]
+    """The agents' API answers with each option's schedule as lines of Money, as it always did:
+    only the topic between services carries them compactly (plans.offers.v2)."""
+    return [
+        {
+            **offer.model_dump(mode="json", exclude={"offered_options"}),
+            "options": [option.model_dump(mode="json") for option in offer.options],
+        }
+        for offer in await store.offers(application_id)
+    ]
 
 
 @router.get("/v1/loans/{loan_id}", tags=["loans"])
