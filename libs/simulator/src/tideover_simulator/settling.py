@@ -16,6 +16,9 @@ marking its rows sent, FALLBACK_SECONDS after the last check), and a check is ex
 No message was produced between 1 and 4, and every message up to `before` was handled with its
 database transaction committed by 2; the rows those transactions staged were all sent by 3,
 hence are among `before`'s messages: nothing is left to do, nor will anything be produced.
+This holds for the groups and topics there are when the run starts (the simulator starts every
+service and creates every topic first): a group that never joined is not counted, and the topics'
+partitions are read once.
 The polling way (tideover_testkit.settle: nothing in flight twice in a row, 50 ms apart) stays
 selectable (`Plan.settle = "polled"`) so that a test can compare the two.
 """

@@ -2,7 +2,7 @@
 -- scan of the whole book: the index of unpaid installments by due date now also holds those that
 -- owe penalty alone, so that it covers every installment that owes anything (Σ owed > 0 implies
 -- one or the other, every deduction being ≥ 0). Still one index: what it costs LoanBooked is unchanged.
--- depends: 0007.untold-after-quiet-days
+-- depends: 0008.ledger-reads-by-loan
 
 DROP INDEX installments_unpaid_by_due_date;
 CREATE INDEX installments_owing_by_due_date ON installments (due_date)
