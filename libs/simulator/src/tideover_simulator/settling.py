@@ -181,7 +181,7 @@ class Settling:
 
     async def _listen(self) -> None:
         """LISTEN on the outbox channel (again, after the database restarted)."""
-        if self._listener is not None and not self._listener.is_closed():
+        if self._listening():
             return
         await self._unlisten()
         try:
@@ -190,6 +190,12 @@ class Settling:
         except UNREACHABLE:
             return  # the fallback checks until it can listen
         self._listener = listener
+
+    def _listening(self) -> bool:
+        try:
+            return self._listener is not None and not self._listener.is_closed()
+        except asyncpg.InterfaceError:
+            return False  # the pool took the connection back: the database restarted
 
     def _on_notify(self, *_: object) -> None:
         self._changed.set()
