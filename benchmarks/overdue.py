@@ -28,6 +28,7 @@ from benchmarks.common import (
     isolated_infrastructure,
     peak_rss_mib,
     per_processes,
+    progress,
     publish,
     raw_limit,
     service_logs,
@@ -185,8 +186,10 @@ async def explain_close(database_url: str, day: date) -> list[str]:
 async def business_day_close(loans: int, logs: Path) -> dict[str, float]:
     async with isolated_infrastructure() as infra:
         started = time.perf_counter()
+        progress(f"booking {loans:,} loans × 12 installments in SQL (a few minutes)…")
         await load_book(infra.database_url, loans, 0.05)
         setup_seconds = time.perf_counter() - started
+        progress(f"business-day close of {loans:,} loans…")
         service = ServiceProcess("overdue_detection", infra.service_env(), logs).start(timeout=300)
         try:
             listening = asyncio.Event()

@@ -30,6 +30,7 @@ from benchmarks.common import (
     isolated_infrastructure,
     peak_rss_mib,
     per_processes,
+    progress,
     publish,
     raw_limit,
     service_logs,
@@ -111,6 +112,7 @@ async def load_plans(database_url: str, plans: int, missing_share: float) -> Non
 
 
 async def close(plans: int, logs: Path) -> dict[str, float]:
+    progress(f"business-day close over {plans:,} active plans…")
     async with isolated_infrastructure() as infra:
         service = ServiceProcess("repayment_tracking", infra.service_env(), logs).start(timeout=300)
         try:
