@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,8 +20,7 @@ from typing import Any, Literal
 import pytest
 
 from tideover_simulator.simulation import Plan, Services, Simulation
-from tideover_testkit import infra
-from tideover_testkit.fixtures import Infrastructure, Servers
+from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
 from tideover_testkit.processes import started_services
 
 #: The book of test_faults.py, which reaches plans, with borrowers on their page.
@@ -32,14 +30,7 @@ PLAN = Plan(seed=23, loans=60, days=55, first_day=date(2026, 1, 5), page_share=0
 @pytest.fixture
 def second_infrastructure(servers: Servers) -> Iterator[Infrastructure]:
     """Fresh topics and a fresh database on the shared servers for the second run."""
-    scratch = infra.create_scratch_database(servers.admin_database_url)
-    prefix = f"s{uuid.uuid4().hex[:8]}."
-    infra.create_topics(servers.bootstrap_servers, prefix)
-    try:
-        yield Infrastructure(servers.bootstrap_servers, scratch, prefix)
-    finally:
-        infra.drop_database(servers.admin_database_url, scratch)
-        infra.delete_topics(servers.bootstrap_servers, prefix)
+    yield from _isolated(servers)
 
 
 async def simulate(infrastructure: Infrastructure, log_dir: Path, settle: Literal["notified", "polled"]) -> dict[str, Any]:
