@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
+from scheduler.domain.calendar import LATE_CUT_OFF_UNTIL
 from tideover_contracts.envelope import wrap
 from tideover_contracts.events.clock import close_event_id
 from tideover_contracts.examples import loan_booked
@@ -228,22 +229,25 @@ async def test_left_alone_on_the_system_clock_the_scheduler_closes_the_day_at_it
 ) -> None:
     infrastructure = private_infrastructure
     cut_off = (datetime.now(UTC) + timedelta(seconds=90)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    # A cut-off after midnight (before 06:00) closes the day before: at 00:14 the scheduler closes
+    # yesterday's business, never a day not yet lived. Whenever the test runs, it is that date.
+    business_date = cut_off.date() - timedelta(days=1) if cut_off.time() < LATE_CUT_OFF_UNTIL else cut_off.date()
     env = {
         **infrastructure.service_env(),
         "TIDEOVER_SCHEDULER_TIME_ZONE": "UTC",
         "TIDEOVER_SCHEDULER_CUTOFF": cut_off.strftime("%H:%M"),
-        "TIDEOVER_SCHEDULER_FIRST_DATE": cut_off.date().isoformat(),
+        "TIDEOVER_SCHEDULER_FIRST_DATE": business_date.isoformat(),
         "TIDEOVER_SCHEDULER_POLL_SECONDS": "1",
     }
     async with TopicWatcher(infrastructure.bootstrap_servers, [OPS_CLOCK.name], infrastructure.topic_prefix) as watcher:
         replica = ServiceProcess("scheduler", env, tmp_path).start()
         try:
             assert closes(watcher) == []
-            await closed_through(watcher, cut_off.date(), timeout=200)
+            await closed_through(watcher, business_date, timeout=200)
             closed_at_wall = datetime.now(UTC)
         finally:
             replica.stop()
 
     [closed] = watcher.events("BusinessDayClosed")
-    assert closed.closed_at == cut_off
+    assert (closed.business_date, closed.closed_at) == (business_date, cut_off)
     assert cut_off <= closed_at_wall < cut_off + timedelta(seconds=30)
