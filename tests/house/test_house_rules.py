@@ -75,3 +75,40 @@ def test_a_long_function_is_found_and_a_reason_excuses_it(tmp_path: Path) -> Non
         assert long_functions(excused) == []
     finally:
         ROOT = saved
+
+
+def sync_dependencies(paths: list[Path]) -> list[str]:
+    """Each `Depends(f)` / `Security(f)` whose `f` is a plain function, and each `Depends()` (a
+    class, built from the annotation): FastAPI runs those in a worker thread, a thread hop on
+    every request for work that does no I/O. Dependencies are `async def`."""
+    trees = {path: ast.parse(path.read_text()) for path in paths}
+    defined = [node for tree in trees.values() for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    plain = {node.name for node in defined if isinstance(node, ast.FunctionDef)}
+    plain -= {node.name for node in defined if isinstance(node, ast.AsyncFunctionDef)}
+    found = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("Depends", "Security"):
+                given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "dependency"), None)
+                if given is None or (isinstance(given, ast.Name) and given.id in plain):
+                    name = given.id if isinstance(given, ast.Name) else "the annotation's class"
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.func.id}({name})")
+    return found
+
+
+def test_every_dependency_of_a_route_is_async() -> None:
+    assert sync_dependencies(source_modules()) == []
+
+
+def test_a_plain_dependency_is_found(tmp_path: Path) -> None:
+    module = tmp_path / "routes.py"
+    module.write_text(
+        "def plain(request): ...\nasync def fine(request): ...\n"
+        "A = Annotated[int, Depends(plain)]\nB = Annotated[int, Depends(fine)]\nC = Annotated[Thing, Depends()]\n"
+    )
+    global ROOT
+    saved, ROOT = ROOT, tmp_path
+    try:
+        assert sync_dependencies([module]) == ["routes.py:3 Depends(plain)", "routes.py:5 Depends(the annotation's class)"]
+    finally:
+        ROOT = saved

@@ -49,7 +49,7 @@ class Resources:
     producer: str
 
 
-def resources_of(request: Request) -> Resources:
+async def resources_of(request: Request) -> Resources:
     """A route's dependency: the service's resources (set on the app by `query_api`)."""
     resources: Callable[[], Resources] = request.app.state.resources
     return resources()

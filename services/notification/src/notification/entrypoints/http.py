@@ -103,7 +103,7 @@ def _entry(row: Any) -> dict[str, Any]:
     }
 
 
-def _profiles(request: Request) -> Mapping[Jurisdiction, Profile]:
+async def _profiles(request: Request) -> Mapping[Jurisdiction, Profile]:
     """The contact rules the service was configured with (set on the app by `routes`)."""
     profiles: Mapping[Jurisdiction, Profile] = request.app.state.profiles
     return profiles

@@ -185,8 +185,9 @@ input is a 422 problem+json naming the field."""
 router = APIRouter()
 
 
-def _caps(request: Request) -> ChargeCaps:
-    """The charges caps the service was configured with (set on the app by `routes`)."""
+async def _caps(request: Request) -> ChargeCaps:
+    """The charges caps the service was configured with (set on the app by `routes`); async, so
+    that FastAPI does not run it in a worker thread (a thread hop a request)."""
     caps: ChargeCaps = request.app.state.caps
     return caps
 

@@ -26,7 +26,7 @@ READER = [requires(Right.READ_PLANS)]
 router = APIRouter()
 
 
-def _rules(request: Request) -> Rules:
+async def _rules(request: Request) -> Rules:
     """The plan rules the service was configured with (set on the app by `routes`)."""
     rules: Rules = request.app.state.rules
     return rules

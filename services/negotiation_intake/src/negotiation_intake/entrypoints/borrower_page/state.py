@@ -86,7 +86,7 @@ class BorrowerPage:
     document_checks: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DOCUMENT_CHECKS))
 
 
-def _page(request: Request) -> BorrowerPage:
+async def _page(request: Request) -> BorrowerPage:
     page: BorrowerPage = request.app.state.borrower_page
     return page
 

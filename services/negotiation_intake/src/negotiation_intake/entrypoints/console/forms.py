@@ -38,7 +38,7 @@ MAX_KEY_LENGTH = 200
 RULE_WORDS = {"application_open": "error_application_open", "plan_active": "error_plan_active"}
 
 
-def _console(request: Request) -> Console:
+async def _console(request: Request) -> Console:
     """The console's state, as add_actions (console/actions.py) left it on the console's app."""
     console: Console = request.app.state.console
     return console

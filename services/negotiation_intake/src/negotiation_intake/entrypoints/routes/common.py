@@ -29,7 +29,7 @@ JSON_BODY_BYTES = 64 * 1024
 UPLOAD_BODY_BYTES = MAX_BYTES + 64 * 1024
 
 
-def _intake_resources(request: Request) -> Callable[[], Resources]:
+async def _intake_resources(request: Request) -> Callable[[], Resources]:
     """The service's resources, as add_routes (entrypoints/http.py) left them on the app."""
     resources: Callable[[], Resources] = request.app.state.intake_resources
     return resources
@@ -204,8 +204,14 @@ class Asked:
         )
 
 
+async def _asked(
+    request: Request, agent: Worker, resources: Intake, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None
+) -> Asked:
+    return Asked(request, agent, resources, idempotency_key, if_match)
+
+
 #: A work route's request (Asked), as a dependency.
-Asking = Annotated[Asked, Depends()]
+Asking = Annotated[Asked, Depends(_asked)]
 
 #: Every refusal the API may answer with, documented on every route.
 ERRORS: dict[int | str, dict[str, Any]] = {
