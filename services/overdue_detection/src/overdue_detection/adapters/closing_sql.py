@@ -78,19 +78,24 @@ class ClosingQueries:
     ) -> list[Any]:
         """Every active loan (not under a plan, unless asked) that is overdue on
         `business_date` or was in an overdue episode: its overdue components and episode state."""
-        candidates = (
-            "SELECT unnest($2::uuid[]) AS loan_id"
-            if loan_ids is not None
-            else """
-            SELECT DISTINCT i.loan_id FROM installments i
-            WHERE i.due_date < $1 AND i.paid_principal + i.paid_interest + i.paid_fee < i.principal + i.interest + i.fee
-              AND i.rescheduled_by IS NULL AND $2::uuid[] IS NULL
-            UNION SELECT loan_id FROM loans WHERE overdue_since IS NOT NULL OR untold_kind IS NOT NULL
-            """
-        )
+        if loan_ids is None:
+            # The candidates first, then their positions by key: asked in one statement, Postgres
+            # guesses several times more candidates than there are and scans the whole book of
+            # loans for them (3 s instead of 1.3 s on a 1,000,000-loan book, 50,000 overdue).
+            loan_ids = [
+                row["loan_id"]
+                for row in await self._connection.fetch(
+                    """
+                    SELECT DISTINCT i.loan_id FROM installments i
+                    WHERE i.due_date < $1 AND i.paid_principal + i.paid_interest + i.paid_fee < i.principal + i.interest + i.fee
+                      AND i.rescheduled_by IS NULL
+                    UNION SELECT loan_id FROM loans WHERE overdue_since IS NOT NULL OR untold_kind IS NOT NULL
+                    """,
+                    business_date,
+                )
+            ]
         return await self._connection.fetch(
             f"""
-            WITH candidates AS ({candidates})
             SELECT l.loan_id, l.currency, l.episode, l.overdue_since, l.bucket, l.last_reported_on,
                    l.untold_kind, l.untold_reasons, l.untold_previous_bucket, l.untold_cure_reason,
                    o.oldest_due, coalesce(o.principal, 0) AS principal, coalesce(o.interest, 0) AS interest,
@@ -98,7 +103,7 @@ class ClosingQueries:
                    -- Days past due leave out the days under a plan after the oldest unpaid due date, and
                    -- only those (a pause covers the days after its start, before its end: domain Pause).
                    CASE WHEN o.oldest_due IS NULL THEN 0 ELSE {paused_days("o.oldest_due", "$1")} END::int AS paused_days
-            FROM candidates c JOIN loans l USING (loan_id)
+            FROM unnest($2::uuid[]) AS c(loan_id) JOIN loans l USING (loan_id)
             LEFT JOIN LATERAL (
                 SELECT min(i.due_date) AS oldest_due,
                        sum({owed("principal")}) AS principal, sum({owed("interest")}) AS interest,
