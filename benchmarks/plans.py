@@ -25,7 +25,7 @@ import argparse
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -160,9 +160,12 @@ async def quote_endpoint(logs: Path, seconds: float, rate: float) -> dict[str, o
                     (await http.post("/v1/quotes", json=QUOTE)).raise_for_status()
                 progress(f"quote endpoint: {rate:g} requests/s for {seconds:g} s…")
                 latencies, errors = await _open_loop(http, seconds, rate)
+                progress(f"the floor: GET /healthz, {rate:g} requests/s for {seconds:g} s…")
+                floor, _ = await _open_loop(http, seconds, rate, lambda: http.get("/healthz"))
         finally:
             service.stop()
     latencies.sort()
+    floor.sort()
     return {
         "quote_answer_kib": round(len(first.content) / 1024, 1),
         "quote_requests": len(latencies) + errors,
@@ -170,18 +173,24 @@ async def quote_endpoint(logs: Path, seconds: float, rate: float) -> dict[str, o
         "quote_ms_p50": round(latencies[len(latencies) // 2] * 1000, 2),
         "quote_ms_p99": round(latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000, 2),
         "quote_ms_max": round(latencies[-1] * 1000, 2),
+        # What any request costs here (this client, the service's HTTP stack, no work): the part
+        # of the quote's latency that is not the quote.
+        "healthz_ms_p50": round(floor[len(floor) // 2] * 1000, 2),
+        "healthz_ms_p99": round(floor[max(int(len(floor) * 0.99) - 1, 0)] * 1000, 2),
     }
 
 
-async def _open_loop(http: httpx.AsyncClient, seconds: float, rate: float) -> tuple[list[float], int]:
-    """Each request sent when due; its latency from when it was due to its answer."""
+async def _open_loop(
+    http: httpx.AsyncClient, seconds: float, rate: float, request: Callable[[], Awaitable[httpx.Response]] | None = None
+) -> tuple[list[float], int]:
+    """Each request (a quote unless told) sent when due; its latency from when it was due to its answer."""
     latencies: list[float] = []
     errors = 0
 
     async def one(due: float) -> None:
         nonlocal errors
         try:
-            answer = await http.post("/v1/quotes", json=QUOTE)
+            answer = await (request() if request else http.post("/v1/quotes", json=QUOTE))
             if answer.status_code != 200:
                 errors += 1
                 return
