@@ -78,22 +78,37 @@ def test_a_long_function_is_found_and_a_reason_excuses_it(tmp_path: Path) -> Non
 
 
 def sync_dependencies(paths: list[Path]) -> list[str]:
-    """Each `Depends(f)` / `Security(f)` whose `f` is a plain function, and each `Depends()` (a
-    class, built from the annotation): FastAPI runs those in a worker thread, a thread hop on
-    every request for work that does no I/O. Dependencies are `async def`."""
+    """Each `Depends(f)` / `Security(f)` whose `f` is a plain function or a class, and each
+    `Depends()` (a class, built from the annotation): FastAPI runs those in a worker thread, a
+    thread hop on every request for work that does no I/O. Dependencies are `async def`. A name
+    is looked up in its own module first (nested functions included), then in every module."""
+
+    def kinds(tree: ast.Module) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for node in ast.walk(tree):
+            kind = {ast.FunctionDef: "plain", ast.AsyncFunctionDef: "async", ast.ClassDef: "class"}.get(type(node))
+            if kind:
+                found.setdefault(node.name, set()).add(kind)  # type: ignore[attr-defined]
+        return found
+
     trees = {path: ast.parse(path.read_text()) for path in paths}
-    defined = [node for tree in trees.values() for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
-    plain = {node.name for node in defined if isinstance(node, ast.FunctionDef)}
-    plain -= {node.name for node in defined if isinstance(node, ast.AsyncFunctionDef)}
-    found = []
+    local = {path: kinds(tree) for path, tree in trees.items()}
+    anywhere: dict[str, set[str]] = {}
+    for names in local.values():
+        for name, kind in names.items():
+            anywhere.setdefault(name, set()).update(kind)
+    found: list[tuple[str, int, str]] = []
     for path, tree in trees.items():
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("Depends", "Security"):
-                given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "dependency"), None)
-                if given is None or (isinstance(given, ast.Name) and given.id in plain):
-                    name = given.id if isinstance(given, ast.Name) else "the annotation's class"
-                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.func.id}({name})")
-    return found
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("Depends", "Security")):
+                continue
+            given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "dependency"), None)
+            name = given.id if isinstance(given, ast.Name) else given.attr if isinstance(given, ast.Attribute) else None
+            kind = local[path].get(name) or anywhere.get(name, set()) if name else set()
+            if given is None or (kind and kind != {"async"}):
+                shown = name or "the annotation's class"
+                found.append((str(path.relative_to(ROOT)), node.lineno, f"{node.func.id}({shown})"))
+    return [f"{where}:{line} {what}" for where, line, what in sorted(found)]
 
 
 def test_every_dependency_of_a_route_is_async() -> None:
@@ -103,12 +118,20 @@ def test_every_dependency_of_a_route_is_async() -> None:
 def test_a_plain_dependency_is_found(tmp_path: Path) -> None:
     module = tmp_path / "routes.py"
     module.write_text(
-        "def plain(request): ...\nasync def fine(request): ...\n"
+        "def plain(request): ...\nasync def fine(request): ...\nclass Thing: ...\n"
         "A = Annotated[int, Depends(plain)]\nB = Annotated[int, Depends(fine)]\nC = Annotated[Thing, Depends()]\n"
+        "def holding(right):\n    def check(agent): ...\n    return Depends(check)\n"
+        "D = Annotated[Thing, Depends(Thing)]\nE = Annotated[int, Security(module.plain)]\n"
     )
     global ROOT
     saved, ROOT = ROOT, tmp_path
     try:
-        assert sync_dependencies([module]) == ["routes.py:3 Depends(plain)", "routes.py:5 Depends(the annotation's class)"]
+        assert sync_dependencies([module]) == [
+            "routes.py:4 Depends(plain)",
+            "routes.py:6 Depends(the annotation's class)",
+            "routes.py:9 Depends(check)",
+            "routes.py:10 Depends(Thing)",
+            "routes.py:11 Security(plain)",
+        ]
     finally:
         ROOT = saved

@@ -81,7 +81,7 @@ class ClosingQueries:
         if loan_ids is None:
             # The candidates first, then their positions by key: asked in one statement, Postgres
             # guesses several times more candidates than there are and scans the whole book of
-            # loans for them (3 s instead of 1.3 s on a 1,000,000-loan book, 50,000 overdue).
+            # loans for them (3.1 s instead of 1.6 s for both on a 1,000,000-loan book, 50,000 overdue).
             loan_ids = [
                 row["loan_id"]
                 for row in await self._connection.fetch(
