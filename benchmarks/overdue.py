@@ -92,7 +92,7 @@ async def load_book(database_url: str, loans: int, missing_share: float) -> None
         await connection.execute(
             "INSERT INTO business_calendar VALUES ($1, $2)", CLOSED_DAY - timedelta(days=1), datetime(2026, 6, 15, 14, tzinfo=UTC)
         )
-        await connection.execute("ANALYZE")
+        await connection.execute("VACUUM (ANALYZE)")
     finally:
         await connection.close()
 

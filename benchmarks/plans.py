@@ -161,7 +161,7 @@ async def quote_endpoint(logs: Path, seconds: float, rate: float) -> dict[str, o
                 progress(f"quote endpoint: {rate:g} requests/s for {seconds:g} s…")
                 latencies, errors = await _open_loop(http, seconds, rate)
                 progress(f"the floor: GET /healthz, {rate:g} requests/s for {seconds:g} s…")
-                floor, _ = await _open_loop(http, seconds, rate, lambda: http.get("/healthz"))
+                floor, floor_errors = await _open_loop(http, seconds, rate, lambda: http.get("/healthz"))
         finally:
             service.stop()
     latencies.sort()
@@ -175,6 +175,7 @@ async def quote_endpoint(logs: Path, seconds: float, rate: float) -> dict[str, o
         "quote_ms_max": round(latencies[-1] * 1000, 2),
         # What any request costs here (this client, the service's HTTP stack, no work): the part
         # of the quote's latency that is not the quote.
+        "healthz_errors": floor_errors,
         "healthz_ms_p50": round(floor[len(floor) // 2] * 1000, 2),
         "healthz_ms_p99": round(floor[max(int(len(floor) * 0.99) - 1, 0)] * 1000, 2),
     }
