@@ -248,6 +248,7 @@ def attach(
             batch=True,
             max_records=settings.batch_size,
             batch_timeout_ms=50,
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
         )
         subscriber(_consume_with(processor))
         subscribers[subscription.topic.name] = subscriber

@@ -32,6 +32,16 @@ class RuntimeSettings(BaseSettings):
     handler_attempts: int = Field(default=3, ge=1, description="Tries before a failing message goes to the DLQ")
     retry_backoff_seconds: float = 0.2
     batch_size: int = Field(default=500, ge=1, description="Messages handled in one transaction at most")
+    fetch_max_wait_ms: int = Field(
+        default=500,
+        ge=1,
+        le=5000,
+        description=(
+            "How long a consumer's fetch may wait for new messages. While one is in flight, a partition"
+            " left out of it (its messages still being handled) waits as long: a simulated day, a chain of"
+            " hops between services, asks for less"
+        ),
+    )
     outbox_batch_size: int = 2000
     outbox_poll_seconds: float = 1.0
     lag_interval_seconds: float = Field(default=10.0, gt=0, description="How often /metrics' consumer lag is measured")
