@@ -21,10 +21,10 @@ services=(overdue_detection:8101 notification:8102 negotiation_intake:8103 plan_
 mode_file="$pids/mode"
 mode="${2:-system}"
 case "$mode" in
-  system) clock=system; fetch_wait=500; services+=(scheduler:8106) ;;
+  system) clock=system; services+=(scheduler:8106) ;;
   # The simulator waits for each step of a day to settle: a message must not wait out another
-  # partition's fetch (RuntimeSettings.fetch_max_wait_ms).
-  simulated) clock=business; fetch_wait=50 ;;
+  # partition's fetch (RuntimeSettings.fetch_max_wait_ms; its default otherwise).
+  simulated) clock=business; export TIDEOVER_FETCH_MAX_WAIT_MS="${TIDEOVER_FETCH_MAX_WAIT_MS:-50}" ;;
   *) echo "usage: $0 start [system|simulated]" >&2; exit 2 ;;
 esac
 # Whatever runs, to stop it all: the scheduler too.
@@ -49,7 +49,6 @@ start() {
       echo "services.sh: $name already running"; continue
     fi
     TIDEOVER_HTTP_PORT="$port" TIDEOVER_CLOCK="$clock" TIDEOVER_ENV="${TIDEOVER_ENV:-development}" \
-      TIDEOVER_FETCH_MAX_WAIT_MS="${TIDEOVER_FETCH_MAX_WAIT_MS:-$fetch_wait}" \
       TIDEOVER_OVERDUE_URL=http://127.0.0.1:8101 TIDEOVER_NOTIFICATION_URL=http://127.0.0.1:8102 \
       TIDEOVER_TRACKING_URL=http://127.0.0.1:8105 \
       TIDEOVER_SERVICE_KEY="$([ "$name" = negotiation_intake ] && key_of TIDEOVER_INTAKE_SERVICE_KEY)" \

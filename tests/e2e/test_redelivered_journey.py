@@ -44,7 +44,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -64,7 +64,7 @@ from tideover_contracts.examples import loan_booked
 from tideover_contracts.money import Money
 from tideover_contracts.topics import topic_of
 from tideover_runtime.lag import LagProbe
-from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
+from tideover_testkit.fixtures import Infrastructure, Servers, isolated
 from tideover_testkit.journeys import SERVICE_OUTPUT_TOPICS, file_application
 from tideover_testkit.kafka import KafkaTestClient, TopicWatcher
 from tideover_testkit.processes import ALL_SERVICES, ServiceProcess
@@ -212,7 +212,7 @@ def systems(servers: Servers, tmp_path: Path) -> Iterator[list[tuple[Infrastruct
     with ExitStack() as stack:
         built = []
         for run in ("run-a", "run-b"):
-            infrastructure = stack.enter_context(contextmanager(_isolated)(servers))
+            infrastructure = stack.enter_context(isolated(servers))
             (logs := tmp_path / run).mkdir()
             started: dict[str, ServiceProcess] = {}
             stack.callback(_stop_all, started)

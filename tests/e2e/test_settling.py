@@ -20,7 +20,7 @@ from typing import Any, Literal
 import pytest
 
 from tideover_simulator.simulation import Plan, Services, Simulation
-from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
+from tideover_testkit.fixtures import Infrastructure, Servers, isolated
 from tideover_testkit.processes import started_services
 
 #: The book of test_faults.py, which reaches plans, with borrowers on their page.
@@ -30,7 +30,8 @@ PLAN = Plan(seed=23, loans=60, days=55, first_day=date(2026, 1, 5), page_share=0
 @pytest.fixture
 def second_infrastructure(servers: Servers) -> Iterator[Infrastructure]:
     """Fresh topics and a fresh database on the shared servers for the second run."""
-    yield from _isolated(servers)
+    with isolated(servers) as fresh:
+        yield fresh
 
 
 async def simulate(infrastructure: Infrastructure, log_dir: Path, settle: Literal["notified", "polled"]) -> dict[str, Any]:

@@ -8,19 +8,18 @@ floods of refused requests would use up the bound of what another module's intak
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
 
-from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
+from tideover_testkit.fixtures import Infrastructure, Servers, isolated
 from tideover_testkit.processes import ServiceProcess, started_services
 
 
 @pytest.fixture(scope="module")
 def module_infrastructure(servers: Servers) -> Iterator[Infrastructure]:
     """Fresh topics and a fresh database for the test module."""
-    with contextmanager(_isolated)(servers) as infrastructure:
+    with isolated(servers) as infrastructure:
         yield infrastructure
 
 

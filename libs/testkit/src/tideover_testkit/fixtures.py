@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +61,9 @@ def servers() -> Iterator[Servers]:
         infra.stop_containers()
 
 
-def _isolated(servers: Servers) -> Iterator[Infrastructure]:
-    """Fresh topics (a unique prefix) and a fresh database on the shared servers."""
+@contextmanager
+def isolated(servers: Servers) -> Iterator[Infrastructure]:
+    """Fresh topics (a unique prefix) and a fresh database on the shared servers, removed after."""
     scratch = infra.create_scratch_database(servers.admin_database_url)
     prefix = f"t{uuid.uuid4().hex[:8]}."
     infra.create_topics(servers.bootstrap_servers, prefix)
@@ -75,13 +77,15 @@ def _isolated(servers: Servers) -> Iterator[Infrastructure]:
 @pytest.fixture(scope="session")
 def infrastructure(servers: Servers) -> Iterator[Infrastructure]:
     """Shared by the tests of a session that run services once (`services`)."""
-    yield from _isolated(servers)
+    with isolated(servers) as fresh:
+        yield fresh
 
 
 @pytest.fixture
 def private_infrastructure(servers: Servers) -> Iterator[Infrastructure]:
     """For a test that kills or restarts services: nobody else sees its topics or rows."""
-    yield from _isolated(servers)
+    with isolated(servers) as fresh:
+        yield fresh
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from tideover_contracts.examples import loan_booked
 from tideover_contracts.topics import NEGOTIATION_APPLICATIONS, NOTIFICATIONS_REQUESTS, Topic
 from tideover_runtime.borrower_links import DEVELOPMENT_LINK_SECRET, sign
 from tideover_testkit.console import start_intake
-from tideover_testkit.fixtures import Infrastructure, Servers, _isolated
+from tideover_testkit.fixtures import Infrastructure, Servers, isolated
 from tideover_testkit.journeys import book_overdue_loans
 from tideover_testkit.kafka import TopicWatcher
 from tideover_testkit.processes import started_services
@@ -81,7 +81,7 @@ def started_system(servers: Servers, logs: Path, names: tuple[str, ...], loans: 
     database, intake last and told where the others' query APIs answer; `loans` booked overdue."""
     others = tuple(name for name in names if name != INTAKE)
     with (
-        contextmanager(_isolated)(servers) as infrastructure,
+        isolated(servers) as infrastructure,
         started_services(infrastructure.service_env(), logs, others) as running,
     ):
         running[INTAKE] = start_intake(infrastructure, logs, running)  # stopped with the others
